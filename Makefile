@@ -1,0 +1,35 @@
+# The two commands a newcomer needs:
+#   make preview   offline preview of the dev stack (no AWS account, no Pulumi CLI)
+#   make test      the whole test suite
+# Both create .venv and install the pinned requirements on first use.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+STACK ?= dev
+
+.PHONY: preview test lint bench clean
+
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	@touch $(STAMP)
+
+preview: $(STAMP)
+	$(VENV)/bin/ballast preview $(STACK)
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: $(STAMP)
+	$(PY) bench/preview.py
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

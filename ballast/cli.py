@@ -1,0 +1,100 @@
+"""The `ballast` command line.
+
+Exit codes: 0 clean, 1 findings (violations, drift), 2 usage or environment error. Errors
+are one readable sentence per problem on stderr, never a traceback for a user mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from ballast import __version__
+
+EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+
+app = typer.Typer(
+    name="ballast",
+    help="Preview a Ballast stack offline with its guardrails (more commands to come).",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _stderr() -> Console:
+    return Console(stderr=True, highlight=False)
+
+
+def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """Print `message` (one or more lines) as an error and return the exit to raise."""
+    console = _stderr()
+    for line in message.splitlines() or [message]:
+        console.print(f"[red]error:[/] {line}", soft_wrap=True)
+    return typer.Exit(code)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ballast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    """Ballast toolkit."""
+
+
+@app.command()
+def preview(
+    stack: Annotated[str, typer.Argument(help="Stack name: stacks/Pulumi.<stack>.yaml.")],
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of tables.")
+    ] = False,
+    project_dir: Annotated[
+        Path,
+        typer.Option("--project-dir", help="Project to run (default: the current directory)."),
+    ] = Path("."),
+) -> None:
+    """Run STACK offline under the mock engine and show what `pulumi up` would create.
+
+    A from-scratch plan, not a diff against deployed state.
+    """
+    from ballast.offline import ProgramError, StackNotFound
+    from ballast.offline.stack_config import ProjectError
+    from ballast.preview import preview_stack, render
+
+    console = Console(highlight=False)
+    try:
+        if json_output:
+            result = preview_stack(project_dir, stack)
+        else:
+            with _stderr().status(f"running stack {stack} offline"):
+                result = preview_stack(project_dir, stack)
+    except (StackNotFound, ProjectError) as exc:
+        raise fail(str(exc)) from None
+    except ProgramError as exc:
+        raise fail(f"stack {stack} failed:\n{exc}") from None
+
+    if json_output:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n")
+    else:
+        render(console, result)
+    raise typer.Exit(EXIT_OK)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

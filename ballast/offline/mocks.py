@@ -1,0 +1,219 @@
+"""Deterministic answers for the mock engine: IDs, ARNs and computed outputs per resource
+type, and the data-source invokes the platform uses.
+
+Everything derives from the resource's type and name (never randomness or time), so two
+runs of the same program produce identical records and the JSON is diffable.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import pulumi
+
+#: Account the offline engine pretends to run in, unless a provider pins
+#: `allowedAccountIds` (then the first of those).
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+# EC2-style IDs: prefix + 17 hex digits, as AWS issues them.
+_EC2_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
+    "aws:ec2/networkAcl:NetworkAcl": "acl",
+    "aws:ec2/defaultNetworkAcl:DefaultNetworkAcl": "acl",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+}
+
+
+def _digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
+
+
+def _uuid(*parts: str) -> str:
+    h = _digest(*parts, length=32)
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+class DeterministicMocks(pulumi.runtime.Mocks):
+    """`pulumi.runtime.Mocks` whose answers depend only on type, name and provider.
+
+    `provider_inputs` resolves a provider reference (`urn::id`) to that provider's inputs,
+    so a resource or invoke learns its region and account from its explicit provider.
+    """
+
+    def __init__(self, provider_inputs: Callable[[str], Mapping[str, Any] | None]):
+        self._provider_inputs = provider_inputs
+
+    # --- context from the explicit provider -----------------------------------------
+
+    def _region_account(self, provider_ref: str) -> tuple[str, str]:
+        inputs = self._provider_inputs(provider_ref) or {}
+        region = inputs.get("region") or DEFAULT_REGION
+        allowed = inputs.get("allowedAccountIds")
+        if isinstance(allowed, str):  # providers receive list inputs JSON-encoded
+            import json
+
+            try:
+                allowed = json.loads(allowed)
+            except ValueError:
+                allowed = [allowed]
+        account = allowed[0] if allowed else DEFAULT_ACCOUNT_ID
+        return str(region), str(account)
+
+    # --- resources ------------------------------------------------------------------
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
+        typ, name = args.typ, args.name
+        state = dict(args.inputs)
+        if typ.startswith("pulumi:providers:"):
+            return _uuid(typ, name), state
+        region, account = self._region_account(args.provider)
+        part = partition_of(region)
+        physical = str(state.get("name") or f"{name}-{_digest(typ, name, length=7)}")
+
+        if typ in _EC2_PREFIXES:
+            rid = f"{_EC2_PREFIXES[typ]}-{_digest(typ, name)}"
+            state.setdefault("arn", f"arn:{part}:ec2:{region}:{account}:{_EC2_PREFIXES[typ]}/{rid}")
+            state.setdefault("ownerId", account)
+            if typ == "aws:ec2/vpc:Vpc":
+                state.setdefault("defaultSecurityGroupId", f"sg-{_digest('defsg', name)}")
+                state.setdefault("mainRouteTableId", f"rtb-{_digest('main', name)}")
+                state.setdefault("defaultNetworkAclId", f"acl-{_digest('acl', name)}")
+            elif typ == "aws:ec2/eip:Eip":
+                state.setdefault(
+                    "publicIp", f"203.0.113.{int(_digest(name, length=2), 16) % 254 + 1}"
+                )
+                state.setdefault("allocationId", rid)
+            elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
+                state.setdefault("prefixListId", f"pl-{_digest('pl', name, length=8)}")
+            elif typ == "aws:ec2/subnet:Subnet":
+                zone = str(state.get("availabilityZone", f"{region}a"))
+                state.setdefault("availabilityZoneId", _zone_id(region, zone[-1]))
+            return rid, state
+
+        if typ == "aws:kms/key:Key":
+            key_id = _uuid(typ, name)
+            state.update(keyId=key_id, arn=f"arn:{part}:kms:{region}:{account}:key/{key_id}")
+            return key_id, state
+        if typ == "aws:kms/alias:Alias":
+            alias = str(state.get("name", f"alias/{physical}"))
+            state.update(arn=f"arn:{part}:kms:{region}:{account}:{alias}", name=alias)
+            return alias, state
+        if typ == "aws:cloudwatch/logGroup:LogGroup":
+            state.update(
+                name=physical, arn=f"arn:{part}:logs:{region}:{account}:log-group:{physical}"
+            )
+            return physical, state
+        if typ == "aws:iam/role:Role":
+            path = str(state.get("path") or "/")
+            state.update(
+                name=physical,
+                arn=f"arn:{part}:iam::{account}:role{path}{physical}",
+                uniqueId=f"AROA{_digest(typ, name, length=17).upper()}",
+            )
+            return physical, state
+        if typ == "aws:iam/policy:Policy":
+            path = str(state.get("path") or "/")
+            arn = f"arn:{part}:iam::{account}:policy{path}{physical}"
+            state.update(name=physical, arn=arn, policyId=f"ANPA{_digest(typ, name).upper()}")
+            return arn, state
+        if typ == "aws:iam/rolePolicy:RolePolicy":
+            return f"{state.get('role', '')}:{physical}", {**state, "name": physical}
+
+        # Anything else: a physical name as ID and an ARN of the usual shape.
+        service = typ.split(":", 2)[1].split("/", 1)[0] if typ.startswith("aws:") else ""
+        if service:
+            state.setdefault("arn", f"arn:{part}:{service}:{region}:{account}:{physical}")
+        state.setdefault("name", physical)
+        return physical, state
+
+    # --- invokes --------------------------------------------------------------------
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, list | None]:
+        region, account = self._region_account(args.provider)
+        part = partition_of(region)
+        answer = _INVOKES.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"the offline engine has no answer for invoke {args.token}; "
+                "add one to ballast/offline/mocks.py"
+            )
+        return answer(region, account, part, args.args), []
+
+
+def _zone_id(region: str, letter: str) -> str:
+    words = region.split("-")
+    short = words[0] + "".join(w[0] for w in words[1:-1]) + words[-1]
+    return f"{short}-az{ord(letter) - ord('a') + 1}"
+
+
+def _availability_zones(region: str, account: str, part: str, args: dict) -> dict:
+    letters = "abcdef"
+    excluded = set(args.get("excludeNames") or [])
+    names = [f"{region}{c}" for c in letters if f"{region}{c}" not in excluded]
+    return {
+        "id": region,
+        "names": names,
+        "zoneIds": [_zone_id(region, n[-1]) for n in names],
+        "groupNames": [region] * len(names),
+        "state": args.get("state", "available"),
+    }
+
+
+def _caller_identity(region: str, account: str, part: str, args: dict) -> dict:
+    return {
+        "id": account,
+        "accountId": account,
+        "arn": f"arn:{part}:sts::{account}:assumed-role/ballast-offline/preview",
+        "userId": "AROAOFFLINEPREVIEW:preview",
+    }
+
+
+def _partition(region: str, account: str, part: str, args: dict) -> dict:
+    suffix = "amazonaws.com.cn" if part == "aws-cn" else "amazonaws.com"
+    return {
+        "id": part,
+        "partition": part,
+        "dnsSuffix": suffix,
+        "reverseDnsPrefix": ".".join(reversed(suffix.split("."))),
+    }
+
+
+def _region(region: str, account: str, part: str, args: dict) -> dict:
+    return {
+        "id": region,
+        "name": region,
+        "region": region,
+        "description": region,
+        "endpoint": f"ec2.{region}.amazonaws.com",
+    }
+
+
+_INVOKES: dict[str, Callable[[str, str, str, dict], dict]] = {
+    "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
+    "aws:index/getPartition:getPartition": _partition,
+    "aws:index/getRegion:getRegion": _region,
+}

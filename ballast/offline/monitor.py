@@ -1,0 +1,147 @@
+"""A `MockMonitor` that records every registration and invoke as the engine sees it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockMonitor
+
+from ballast.offline.records import SECRET_PLACEHOLDER, InvokeRecord, ResourceRecord
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+class DefaultProviderDisabled(RuntimeError):
+    """A resource or invoke would use a default provider the stack disabled."""
+
+
+def _package(token: str) -> str:
+    return token.split(":", 1)[0]
+
+
+def plain(value: Any) -> Any:
+    """Deserialised engine values as JSON-ready data, secrets replaced by "[secret]"."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_PLACEHOLDER
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if value is None or isinstance(value, (str, bool, int, float)):
+        # The engine's numbers are floats; show whole numbers as ints.
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        return value
+    urn = getattr(value, "urn", None)
+    return f"<resource {urn}>" if urn is not None else str(value)
+
+
+def _provider_urn(reference: str) -> str | None:
+    """`urn:...::name::id` -> `urn:...::name` (URNs themselves contain '::')."""
+    return reference.rpartition("::")[0] or None if reference else None
+
+
+def _explicit_dependencies(request) -> tuple[str, ...]:
+    """`depends_on` as written: the engine receives it merged with the dependencies
+    implied by inputs, which `propertyDependencies` lists per input."""
+    implied = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
+    return tuple(urn for urn in request.dependencies if urn not in implied)
+
+
+class RecordingMonitor(MockMonitor):
+    """Records what `pulumi up` would send the engine; enforces disabled default providers.
+
+    `disabled_packages` mirrors the stack's `pulumi:disable-default-providers` (a set of
+    package names, or `*`): a custom resource or invoke of such a package without an
+    explicit provider fails here as it would fail under the real engine.
+    """
+
+    def __init__(self, mocks, disabled_packages: frozenset[str] = frozenset()):
+        super().__init__(mocks)
+        self.disabled_packages = disabled_packages
+        self.records: list[ResourceRecord] = []
+        self.invokes: list[InvokeRecord] = []
+        self.stack_outputs: dict[str, Any] = {}
+        self._provider_inputs: dict[str, dict[str, Any]] = {}
+
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        """URNs as the real engine forms them: the parent's full type chain, minus the
+        root stack, qualifies the type (the SDK's mock keeps only the last link)."""
+        from pulumi.runtime.settings import get_project, get_stack
+
+        if parent:
+            parent_type = parent.split("::")[2]
+            if parent_type != STACK_TYPE:
+                type_ = f"{parent_type}${type_}"
+        return f"urn:pulumi:{get_stack()}::{get_project()}::{type_}::{name}"
+
+    def clear(self) -> None:
+        self.records.clear()
+        self.invokes.clear()
+        self.stack_outputs = {}
+
+    def provider_inputs(self, reference: str) -> dict[str, Any] | None:
+        urn = _provider_urn(reference)
+        return self._provider_inputs.get(urn) if urn else None
+
+    def _check_default_provider(self, what: str, token: str, provider: str) -> None:
+        package = _package(token)
+        if provider or package == "pulumi":
+            return
+        if "*" in self.disabled_packages or package in self.disabled_packages:
+            raise DefaultProviderDisabled(
+                f"{what} uses the default {package} provider, which this stack disables "
+                "(pulumi:disable-default-providers); pass an explicit provider"
+            )
+
+    def RegisterResource(self, request):
+        is_provider = request.type.startswith("pulumi:providers:")
+        if request.custom and not is_provider:
+            self._check_default_provider(
+                f"resource {request.name} ({request.type})", request.type, request.provider
+            )
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE and any(r.urn == response.urn for r in self.records):
+            return response  # set_mocks' own root stack, registered late
+        inputs = plain(rpc.deserialize_properties(request.object))
+        if is_provider:
+            self._provider_inputs[response.urn] = inputs
+        registered = self.resources.get(response.urn)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=bool(request.custom),
+                parent=request.parent or None,
+                provider=_provider_urn(request.provider),
+                id=(response.id or None) if request.custom else None,
+                inputs=inputs,
+                outputs=plain(registered.state) if registered else {},
+                protect=bool(request.protect),
+                ignore_changes=tuple(request.ignoreChanges),
+                depends_on=_explicit_dependencies(request),
+                delete_before_replace=bool(request.deleteBeforeReplace),
+                retain_on_delete=bool(request.retainOnDelete),
+                aliases=tuple(a.urn if a.urn else a.spec.name for a in request.aliases),
+                additional_secret_outputs=tuple(request.additionalSecretOutputs),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):
+        if request.urn.split("::")[2] == STACK_TYPE:
+            self.stack_outputs = plain(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+    def Invoke(self, request):
+        self._check_default_provider(f"invoke {request.tok}", request.tok, request.provider)
+        self.invokes.append(
+            InvokeRecord(
+                token=request.tok,
+                provider=_provider_urn(request.provider),
+                args=plain(rpc.deserialize_properties(request.args)),
+            )
+        )
+        return super().Invoke(request)
