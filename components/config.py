@@ -494,7 +494,8 @@ def parse_platform_config(
             "copies need a second region"
         )
     if problems or config is None:
-        raise ConfigError([f"{source}: {p}" for p in problems])
+        # Sorted by key path, so related problems sit together and the order is stable.
+        raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
     return config
 
 

@@ -43,6 +43,12 @@ def _prepare_runtime(
     secret_keys: tuple[str, ...],
     disabled_packages: frozenset[str],
 ) -> RecordingMonitor:
+    # A failed run leaves its outstanding output tasks in the SDK's global settings; the
+    # next run would await them and re-raise the old failure.
+    with settings.SETTINGS.lock:
+        for task in settings.SETTINGS.outputs:
+            task.cancel()
+        settings.SETTINGS.outputs.clear()
     monitor_ref: list[RecordingMonitor] = []
     mocks = DeterministicMocks(lambda ref: monitor_ref[0].provider_inputs(ref))
     monitor = RecordingMonitor(mocks, disabled_packages)

@@ -1,0 +1,41 @@
+"""Shared fixtures: the project root, offline runs of the shipped stacks (cached per
+session: a run is deterministic), and the external-tool gate."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from ballast.offline import ProgramRun, load_stack_config, run_stack
+from ballast.offline.stack_config import load_project
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED_STACKS = ("dev", "staging", "prod")
+
+_RUNS: dict[str, ProgramRun] = {}
+
+
+def stack_run(stack: str) -> ProgramRun:
+    """The offline run of a shipped stack, computed once per test session."""
+    if stack not in _RUNS:
+        _RUNS[stack] = run_stack(load_stack_config(load_project(ROOT), stack))
+    return _RUNS[stack]
+
+
+@pytest.fixture(params=SHIPPED_STACKS)
+def shipped(request) -> ProgramRun:
+    """Each shipped stack's offline run in turn."""
+    return stack_run(request.param)
+
+
+def require_tool(name: str) -> str:
+    """Path of an external tool, or skip; under BALLAST_REQUIRE_TOOLS=1 a missing tool fails."""
+    path = shutil.which(name)
+    if path:
+        return path
+    if os.environ.get("BALLAST_REQUIRE_TOOLS") == "1":
+        pytest.fail(f"{name} is required (BALLAST_REQUIRE_TOOLS=1) but is not on PATH")
+    pytest.skip(f"{name} is not installed")

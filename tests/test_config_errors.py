@@ -1,0 +1,260 @@
+"""Malformed stack configs, through the CLI: each gives its exact message and exit 2,
+before any resource is registered."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from typer.testing import CliRunner
+
+from ballast.cli import app
+from components.config import ConfigError, parse_platform_config
+from tests.conftest import ROOT
+
+runner = CliRunner()
+
+BASE = {
+    "pulumi:disable-default-providers": ["*"],
+    "ballast:environment": "prod",
+    "ballast:owner": "platform-team",
+    "ballast:primaryRegion": "eu-west-1",
+    "ballast:drRegion": "eu-central-1",
+    "ballast:network": {"cidr": "10.30.0.0/16", "azCount": 3, "natMode": "per-az"},
+}
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory) -> Path:
+    """A copy of the project whose stacks/ the tests fill with one bad stack each."""
+    root = tmp_path_factory.mktemp("project")
+    shutil.copy(ROOT / "Pulumi.yaml", root)
+    shutil.copy(ROOT / "__main__.py", root)
+    shutil.copytree(
+        ROOT / "components", root / "components", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "stacks").mkdir()
+    return root
+
+
+def preview(project: Path, config: dict, *extra: str):
+    (project / "stacks" / "Pulumi.bad.yaml").write_text(yaml.safe_dump({"config": config}))
+    return runner.invoke(app, ["preview", "bad", "--project-dir", str(project), *extra])
+
+
+def with_network(**changes) -> dict:
+    network = {**BASE["ballast:network"], **changes}
+    return {**BASE, "ballast:network": network}
+
+
+P = "stacks/Pulumi.bad.yaml: "
+
+CASES = [
+    pytest.param(
+        with_network(azCount=2),
+        "ballast:network.azCount must be at least 3 in prod (got 2)",
+        id="prod-az-count",
+    ),
+    pytest.param(
+        with_network(azCount=7),
+        "ballast:network.azCount must be between 2 and 6 (got 7)",
+        id="az-count-range",
+    ),
+    pytest.param(
+        with_network(azCount="three"),
+        "ballast:network.azCount must be a whole number (got 'three')",
+        id="az-count-type",
+    ),
+    pytest.param(
+        with_network(cidr="10.0.0.0/33"),
+        "ballast:network.cidr must be an IPv4 CIDR block such as 10.40.0.0/16 (got '10.0.0.0/33')",
+        id="cidr-syntax",
+    ),
+    pytest.param(
+        with_network(cidr="10.30.0.1/16"),
+        "ballast:network.cidr must be a network address: '10.30.0.1/16' has host bits set, did you mean 10.30.0.0/16?",
+        id="cidr-host-bits",
+    ),
+    pytest.param(
+        with_network(cidr="10.30.0.0/24"),
+        "ballast:network.cidr must be a /16 to /22 block so that every subnet of the plan fits (got /24)",
+        id="cidr-too-small",
+    ),
+    pytest.param(
+        with_network(cidr="8.8.0.0/16"),
+        "ballast:network.cidr must lie in a private range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16 or 100.64.0.0/10) (got 8.8.0.0/16)",
+        id="cidr-public",
+    ),
+    pytest.param(
+        {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, drRegion, environment, network, owner, primaryRegion, services, tags)",
+        id="unknown-top-level-key",
+    ),
+    pytest.param(
+        with_network(natmode="single"),
+        "ballast:network.natmode is not a known key; did you mean natMode? (accepted: availabilityZones, azCount, cidr, flowLogRetentionDays, interfaceEndpoints, natMode)",
+        id="unknown-nested-key",
+    ),
+    pytest.param(
+        with_network(natMode="none"),
+        "ballast:network.natMode must be one of 'per-az', 'single' (got 'none')",
+        id="nat-mode-value",
+    ),
+    pytest.param(
+        with_network(natMode="single"),
+        "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
+        id="prod-single-nat",
+    ),
+    pytest.param(
+        {**BASE, "ballast:primaryRegion": "us-east"},
+        "ballast:primaryRegion must be an AWS region name such as us-east-1 or eu-central-1 (got 'us-east')",
+        id="region-form",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drRegion": "eu-west-1"},
+        "ballast:drRegion must differ from primaryRegion: a DR copy in the same region shares its failures (got eu-west-1)",
+        id="dr-equals-primary",
+    ),
+    pytest.param(
+        {k: v for k, v in BASE.items() if k != "ballast:drRegion"},
+        "ballast:drRegion is required in prod: the database replica and backup copies need a second region",
+        id="prod-needs-dr",
+    ),
+    pytest.param(
+        {**BASE, "ballast:alertWebhookUrl": "https://hooks.example.com/T000/B000/XXXX"},
+        "ballast:alertWebhookUrl must be a Pulumi secret: set it with `pulumi config set --secret alertWebhookUrl <value>` so it is never stored in clear text",
+        id="plain-secret",
+    ),
+    pytest.param(
+        {k: v for k, v in BASE.items() if k != "ballast:environment"},
+        "ballast:environment is required: Which environment this stack is; prod turns on the strict rules.",
+        id="environment-missing",
+    ),
+    pytest.param(
+        {**BASE, "ballast:environment": "production"},
+        "ballast:environment must be one of 'dev', 'staging', 'prod' (got 'production')",
+        id="environment-value",
+    ),
+    pytest.param(
+        with_network(flowLogRetentionDays=45),
+        "ballast:network.flowLogRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 45)",
+        id="retention-value",
+    ),
+    pytest.param(
+        {**BASE, "ballast:tags": {"owner": "someone-else"}},
+        "ballast:tags must not set 'owner': Ballast sets environment, project, owner, managed-by itself",
+        id="reserved-tag",
+    ),
+    pytest.param(
+        with_network(availabilityZones=["us-east-1a", "us-east-1b", "us-east-1c"]),
+        "ballast:network.availabilityZones must name zones of eu-west-1 such as eu-west-1a (got 'us-east-1a')",
+        id="zones-of-other-region",
+    ),
+    pytest.param(
+        with_network(availabilityZones=["eu-west-1a", "eu-west-1b"]),
+        "ballast:network.availabilityZones must list exactly azCount=3 zones (got 2)",
+        id="zone-count-mismatch",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1"},
+                {"name": "api", "tier": "tier-2"},
+            ],
+        },
+        "ballast:services must name each service once (repeated: api)",
+        id="duplicate-service",
+    ),
+    pytest.param(
+        {**BASE, "ballast:services": [{"name": "api", "tier": "gold"}]},
+        "ballast:services[0].tier must be one of 'tier-1', 'tier-2', 'tier-3' (got 'gold')",
+        id="service-tier",
+    ),
+    pytest.param(
+        {**BASE, "ballast:accountId": "1234"},
+        "ballast:accountId must be a 12-digit AWS account ID (got '1234')",
+        id="account-id",
+    ),
+    pytest.param(
+        {**BASE, "ballast:network": "10.0.0.0/16"},
+        "ballast:network must be a map of keys to values (got '10.0.0.0/16')",
+        id="section-not-a-map",
+    ),
+]
+
+
+@pytest.mark.parametrize(("config", "message"), CASES)
+def test_bad_config_is_one_clear_line_and_exit_2(project, config, message):
+    result = preview(project, config)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        "error: stack bad failed:",
+        "error: invalid stack configuration:",
+        f"error: {P}{message}",
+    ]
+    assert "Traceback" not in result.output
+    assert result.stdout == ""
+
+
+def test_every_problem_is_reported_at_once(project):
+    config = {
+        **with_network(azCount=2, natMode="single", cidr="10.0.0.1/16"),
+        "ballast:drRegion": "eu-west-1",
+        "ballast:owner_team": "x",
+    }
+    result = preview(project, config, "--json")
+    assert result.exit_code == 2
+    lines = [line.removeprefix("error: ") for line in result.stderr.splitlines()[2:]]
+    assert lines == [
+        P
+        + "ballast:drRegion must differ from primaryRegion: a DR copy in the same region shares its failures (got eu-west-1)",
+        P + "ballast:network.azCount must be at least 3 in prod (got 2)",
+        P
+        + "ballast:network.cidr must be a network address: '10.0.0.1/16' has host bits set, did you mean 10.0.0.0/16?",
+        P
+        + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
+        P
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, drRegion, environment, network, owner, primaryRegion, services, tags)",
+    ]
+
+
+def test_plain_secret_is_never_echoed(project):
+    result = preview(
+        project, {**BASE, "ballast:alertWebhookUrl": "https://hooks.example.com/T000/B000/XXXX"}
+    )
+    assert result.exit_code == 2
+    assert "hooks.example.com" not in result.output
+
+
+def test_secure_secret_is_accepted_and_never_shown(project):
+    config = {**BASE, "ballast:alertWebhookUrl": {"secure": "v1:AAAAAAAAAAAAAAAA:cipher"}}
+    result = preview(project, config, "--json")
+    assert result.exit_code == 0, result.output
+    assert "cipher" not in result.output
+
+
+def test_the_same_rules_apply_in_process():
+    """`parse_platform_config` is what __main__.py calls under the real CLI."""
+    raw = {"ballast:environment": "dev", "ballast:owner": "t", "ballast:primaryRegion": "eu-west-1"}
+    with pytest.raises(ConfigError) as error:
+        parse_platform_config(raw, source="stacks/Pulumi.x.yaml")
+    assert error.value.problems == [
+        "stacks/Pulumi.x.yaml: ballast:network is required: The VPC; see NetworkConfig."
+    ]
+
+
+def test_keys_of_other_namespaces_are_left_alone():
+    raw = {
+        "ballast:environment": "dev",
+        "ballast:owner": "t",
+        "ballast:primaryRegion": "eu-west-1",
+        "ballast:network": '{"cidr": "10.1.0.0/16", "azCount": 2}',
+        "aws:region": "anything",
+        "pulumi:disable-default-providers": '["*"]',
+    }
+    config = parse_platform_config(raw)
+    assert config.network.az_count == 2
+    assert config.network.nat_mode == "per-az"

@@ -1,0 +1,343 @@
+"""The network each shipped stack would create, asserted on the recorded resource graph."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ballast.offline import ProgramError, run_component
+from components.network import (
+    INTERFACE_ENDPOINT_SERVICES,
+    Network,
+    NetworkArgs,
+    plan_subnets,
+)
+from tests.conftest import stack_run
+
+SUBNET = "aws:ec2/subnet:Subnet"
+NAT = "aws:ec2/natGateway:NatGateway"
+ROUTE = "aws:ec2/route:Route"
+ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
+ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
+ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+
+EXPECTED = {
+    # stack: (zones, NAT gateways, interface endpoints, flow-log retention)
+    "dev": (["us-east-1a", "us-east-1b"], 1, False, 14),
+    "staging": (["us-east-1a", "us-east-1b", "us-east-1c"], 3, True, 30),
+    "prod": (["us-east-1a", "us-east-1b", "us-east-1c"], 3, True, 365),
+}
+
+
+def tier_of(record) -> str:
+    return record.inputs["tags"]["ballast.io/subnet-tier"]
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_one_subnet_per_tier_and_zone(stack):
+    run = stack_run(stack)
+    zones = EXPECTED[stack][0]
+    subnets = run.of_type(SUBNET)
+    by_tier = {
+        tier: sorted(s.inputs["availabilityZone"] for s in subnets if tier_of(s) == tier)
+        for tier in ("public", "private", "isolated")
+    }
+    assert by_tier == {"public": zones, "private": zones, "isolated": zones}
+    assert run.outputs["availabilityZones"] == zones
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_subnets_fit_the_vpc_without_overlap(stack):
+    run = stack_run(stack)
+    vpc = ipaddress.ip_network(run.of_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"])
+    blocks = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in run.of_type(SUBNET)]
+    assert all(b.subnet_of(vpc) for b in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_load_balancer_discovery_tags_and_no_public_ips(stack):
+    run = stack_run(stack)
+    for subnet in run.of_type(SUBNET):
+        tags, tier = subnet.inputs["tags"], tier_of(subnet)
+        assert (tags.get("kubernetes.io/role/elb") == "1") == (tier == "public")
+        assert (tags.get("kubernetes.io/role/internal-elb") == "1") == (tier == "private")
+        assert subnet.inputs["mapPublicIpOnLaunch"] is False
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_nat_gateways_sit_in_public_subnets(stack):
+    run = stack_run(stack)
+    nats = run.of_type(NAT)
+    assert len(nats) == EXPECTED[stack][1]
+    assert len(run.of_type("aws:ec2/eip:Eip")) == len(nats)
+    public_ids = {s.id for s in run.of_type(SUBNET) if tier_of(s) == "public"}
+    assert {n.inputs["subnetId"] for n in nats} <= public_ids
+    assert sorted(run.outputs["natGatewayIds"]) == sorted(n.id for n in nats)
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_each_zone_has_its_own_private_route_table(stack):
+    """Per-AZ NAT: a zone's egress goes through the NAT in that zone (single NAT: the one)."""
+    run = stack_run(stack)
+    zones, nat_count = EXPECTED[stack][0], EXPECTED[stack][1]
+    subnets = {s.id: s for s in run.of_type(SUBNET)}
+    nat_zone = {
+        n.id: subnets[n.inputs["subnetId"]].inputs["availabilityZone"] for n in run.of_type(NAT)
+    }
+    tables = {t.id: t for t in run.of_type(ROUTE_TABLE)}
+    private_tables = set()
+    for assoc in run.of_type(ASSOCIATION):
+        subnet = subnets[assoc.inputs["subnetId"]]
+        if tier_of(subnet) != "private":
+            continue
+        table_id = assoc.inputs["routeTableId"]
+        private_tables.add(table_id)
+        egress = [r for r in run.of_type(ROUTE) if r.inputs["routeTableId"] == table_id]
+        assert len(egress) == 1 and egress[0].inputs["destinationCidrBlock"] == "0.0.0.0/0"
+        expected_zone = subnet.inputs["availabilityZone"] if nat_count > 1 else zones[0]
+        assert nat_zone[egress[0].inputs["natGatewayId"]] == expected_zone
+    assert len(private_tables) == len(zones)
+    assert private_tables <= set(tables)
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_isolated_subnets_have_no_route_out(stack):
+    run = stack_run(stack)
+    subnets = {s.id: s for s in run.of_type(SUBNET)}
+    isolated_tables = {
+        a.inputs["routeTableId"]
+        for a in run.of_type(ASSOCIATION)
+        if tier_of(subnets[a.inputs["subnetId"]]) == "isolated"
+    }
+    assert len(isolated_tables) == 1
+    assert not [r for r in run.of_type(ROUTE) if r.inputs["routeTableId"] in isolated_tables]
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_flow_logs_to_an_encrypted_log_group(stack):
+    run = stack_run(stack)
+    (flow_log,) = run.of_type("aws:ec2/flowLog:FlowLog")
+    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (key,) = run.of_type("aws:kms/key:Key")
+    (vpc,) = run.of_type("aws:ec2/vpc:Vpc")
+    assert flow_log.inputs["vpcId"] == vpc.id
+    assert flow_log.inputs["trafficType"] == "ALL"
+    assert flow_log.inputs["logDestination"] == group.outputs["arn"]
+    assert group.inputs["retentionInDays"] == EXPECTED[stack][3]
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    # The key lets CloudWatch Logs use it for this one log group only.
+    statements = json.loads(key.inputs["policy"])["Statement"]
+    logs = next(
+        s for s in statements if s["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
+    )
+    assert (
+        logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == group.outputs["arn"]
+    )
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_flow_log_role_writes_only_its_log_group(stack):
+    run = stack_run(stack)
+    (role,) = run.of_type("aws:iam/role:Role")
+    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+    assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
+    assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    (policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    write = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert write["Resource"] == f"{group.outputs['arn']}:*"
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
+    run = stack_run(stack)
+    gateways = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
+    assert [g.inputs["serviceName"] for g in gateways] == ["com.amazonaws.us-east-1.s3"]
+    public = {t.id for t in run.of_type(ROUTE_TABLE) if t.name.endswith("-public")}
+    others = {t.id for t in run.of_type(ROUTE_TABLE)} - public
+    assert set(gateways[0].inputs["routeTableIds"]) == others
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_interface_endpoints_behind_one_flag(stack):
+    run = stack_run(stack)
+    interfaces = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
+    if not EXPECTED[stack][2]:
+        assert interfaces == []
+        assert run.of_type("aws:ec2/securityGroup:SecurityGroup") == []
+        return
+    services = sorted(
+        e.inputs["serviceName"].rsplit(".", len(s.split(".")))[-1]
+        for e, s in zip(interfaces, INTERFACE_ENDPOINT_SERVICES, strict=True)
+    )
+    assert len(interfaces) == len(INTERFACE_ENDPOINT_SERVICES)
+    assert sorted(e.inputs["serviceName"] for e in interfaces) == sorted(
+        f"com.amazonaws.us-east-1.{s}" for s in INTERFACE_ENDPOINT_SERVICES
+    ), services
+    private_ids = sorted(s.id for s in run.of_type(SUBNET) if tier_of(s) == "private")
+    (group,) = run.of_type("aws:ec2/securityGroup:SecurityGroup")
+    for endpoint in interfaces:
+        assert endpoint.inputs["privateDnsEnabled"] is True
+        assert sorted(endpoint.inputs["subnetIds"]) == private_ids
+        assert endpoint.inputs["securityGroupIds"] == [group.id]
+    (rule,) = run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+    assert (rule.inputs["fromPort"], rule.inputs["toPort"], rule.inputs["ipProtocol"]) == (
+        443,
+        443,
+        "tcp",
+    )
+    assert rule.inputs["cidrIpv4"] == run.outputs["vpcCidr"]
+
+
+def test_default_security_group_is_stripped(shipped):
+    (default,) = shipped.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    assert default.inputs.get("ingress", []) == [] and default.inputs.get("egress", []) == []
+
+
+def test_providers_carry_the_default_tags(shipped):
+    environment = shipped.outputs["environment"]
+    for provider in [r for r in shipped.resources if r.is_provider]:
+        tags = provider.inputs["defaultTags"]
+        tags = json.loads(tags) if isinstance(tags, str) else tags
+        assert {k: tags["tags"][k] for k in ("environment", "project", "owner", "managed-by")} == {
+            "environment": environment,
+            "project": "ballast",
+            "owner": "platform-team",
+            "managed-by": "pulumi",
+        }
+
+
+def test_network_resources_name_their_service_and_tier(shipped):
+    network = [
+        r
+        for r in shipped.resources
+        if "ballast:components:Network$" in r.urn and "tags" in r.inputs
+    ]
+    assert network
+    for record in network:
+        assert record.inputs["tags"]["service"] == "network", record.urn
+        assert record.inputs["tags"]["tier"] == "tier-1", record.urn
+
+
+def test_no_resource_or_invoke_uses_a_default_provider(shipped):
+    custom = [r for r in shipped.resources if r.custom and not r.is_provider]
+    assert custom
+    assert [r.urn for r in custom if r.provider is None] == []
+    provider_urns = {r.urn for r in shipped.resources if r.is_provider}
+    assert {r.provider for r in custom} <= provider_urns
+    assert shipped.invokes and all(i.provider in provider_urns for i in shipped.invokes)
+
+
+def test_prod_has_a_dr_region_provider():
+    regions = sorted(r.inputs["region"] for r in stack_run("prod").resources if r.is_provider)
+    assert regions == ["us-east-1", "us-west-2"]
+    assert [r.inputs["region"] for r in stack_run("dev").resources if r.is_provider] == [
+        "us-east-1"
+    ]
+
+
+def test_a_forgotten_provider_fails_loudly():
+    def program():
+        aws.ec2.Vpc("orphan", cidr_block="10.9.0.0/16")
+
+    with pytest.raises(
+        ProgramError,
+        match=r"resource orphan \(aws:ec2/vpc:Vpc\) uses the default aws provider, which this stack disables",
+    ):
+        run_component(program)
+
+
+def test_the_same_network_serves_the_dr_region():
+    def program():
+        dr = aws.Provider("dr", region="us-west-2")
+        Network(
+            "dr-net",
+            NetworkArgs(region="us-west-2", cidr="10.31.0.0/20", az_count=2, nat_mode="single"),
+            opts=pulumi.ResourceOptions(provider=dr),
+        )
+
+    run = run_component(program)
+    zones = sorted({s.inputs["availabilityZone"] for s in run.of_type(SUBNET)})
+    assert zones == ["us-west-2a", "us-west-2b"]
+    assert len(run.of_type(NAT)) == 1
+    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    assert group.outputs["arn"].startswith("arn:aws:logs:us-west-2:")
+    (gateway,) = [e for e in run.of_type(ENDPOINT)]
+    assert gateway.inputs["serviceName"] == "com.amazonaws.us-west-2.s3"
+
+
+def test_pinned_zones_are_used_as_given():
+    def program():
+        provider = aws.Provider("p", region="eu-west-1")
+        Network(
+            "pinned",
+            NetworkArgs(
+                region="eu-west-1",
+                cidr="10.5.0.0/16",
+                az_count=2,
+                availability_zones=["eu-west-1c", "eu-west-1a"],
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    run = run_component(program)
+    assert not [i for i in run.invokes if i.token.endswith("getAvailabilityZones")]
+    assert {s.inputs["availabilityZone"] for s in run.of_type(SUBNET)} == {
+        "eu-west-1c",
+        "eu-west-1a",
+    }
+
+
+def test_preview_is_deterministic():
+    from ballast.offline import load_stack_config, run_stack
+    from ballast.offline.stack_config import load_project
+    from tests.conftest import ROOT
+
+    again = run_stack(load_stack_config(load_project(ROOT), "prod"))
+    assert json.dumps(again.to_json()) == json.dumps(stack_run("prod").to_json())
+
+
+# --- the subnet plan ---------------------------------------------------------------------
+
+
+def test_plan_of_a_slash_16():
+    plan = plan_subnets("10.30.0.0/16", 3)
+    assert [(p.tier, p.zone_index, p.cidr) for p in plan] == [
+        ("public", 0, "10.30.192.0/22"),
+        ("private", 0, "10.30.0.0/19"),
+        ("isolated", 0, "10.30.224.0/22"),
+        ("public", 1, "10.30.196.0/22"),
+        ("private", 1, "10.30.32.0/19"),
+        ("isolated", 1, "10.30.228.0/22"),
+        ("public", 2, "10.30.200.0/22"),
+        ("private", 2, "10.30.64.0/19"),
+        ("isolated", 2, "10.30.232.0/22"),
+    ]
+
+
+def test_plan_rejects_what_does_not_fit():
+    with pytest.raises(ValueError, match="too small"):
+        plan_subnets("10.0.0.0/23", 2)
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        plan_subnets("10.0.0.0/16", 7)
+
+
+@given(
+    prefix=st.integers(min_value=16, max_value=22),
+    zones=st.integers(min_value=1, max_value=6),
+    base=st.integers(min_value=0, max_value=255),
+)
+def test_plan_always_fits_without_overlap(prefix, zones, base):
+    vpc = ipaddress.ip_network(f"10.{base}.0.0/{prefix}", strict=False)
+    blocks = [ipaddress.ip_network(p.cidr) for p in plan_subnets(str(vpc), zones)]
+    assert len(blocks) == 3 * zones
+    assert all(b.subnet_of(vpc) and b.prefixlen <= 28 for b in blocks)
+    assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
