@@ -65,12 +65,16 @@ def preview(
         typer.Option("--project-dir", help="Project to run (default: the current directory)."),
     ] = Path("."),
 ) -> None:
-    """Run STACK offline under the mock engine and show what `pulumi up` would create.
+    """Run STACK offline under the mock engine, show what `pulumi up` would create, and
+    evaluate the policy pack with policy-pack/config/STACK.json.
 
-    A from-scratch plan, not a diff against deployed state.
+    A from-scratch plan, not a diff against deployed state. Exits 1 when any mandatory
+    policy violation is found.
     """
     from ballast.offline import ProgramError, StackNotFound
     from ballast.offline.stack_config import ProjectError
+    from ballast.policy.config import PolicyConfigError
+    from ballast.policy.harness import PolicyPackError
     from ballast.preview import preview_stack, render
 
     console = Console(highlight=False)
@@ -78,18 +82,25 @@ def preview(
         if json_output:
             result = preview_stack(project_dir, stack)
         else:
-            with _stderr().status(f"running stack {stack} offline"):
+            with _stderr().status(f"running stack {stack} offline with its guardrails"):
                 result = preview_stack(project_dir, stack)
-    except (StackNotFound, ProjectError) as exc:
+    except (StackNotFound, ProjectError, PolicyConfigError) as exc:
         raise fail(str(exc)) from None
     except ProgramError as exc:
         raise fail(f"stack {stack} failed:\n{exc}") from None
+    except PolicyPackError as exc:
+        raise fail(f"policy evaluation failed: {exc}") from None
 
     if json_output:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n")
+        if result.policy is not None and result.policy.config_source is None:
+            _stderr().print(
+                f"note: no policy config for stack {stack}; evaluated with the pack defaults",
+                soft_wrap=True,
+            )
     else:
         render(console, result)
-    raise typer.Exit(EXIT_OK)
+    raise typer.Exit(EXIT_FINDINGS if result.mandatory_violations else EXIT_OK)
 
 
 def main() -> None:

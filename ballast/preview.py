@@ -1,8 +1,14 @@
-"""`ballast preview`: run one stack offline and show what `pulumi up` would create.
+"""`ballast preview`: run one stack offline, show what `pulumi up` would create, and
+evaluate the policy pack on it.
 
 This is a from-scratch plan (every resource is a create), not a diff against deployed
 state: the offline engine has no state and no cloud to read. Use `pulumi preview` for the
 diff, and `ballast drift` to compare the cloud with the last deployment.
+
+The guardrails are the same pack CI runs (`pulumi preview --policy-pack policy-pack
+--policy-pack-config policy-pack/config/<stack>.json`), started and driven over gRPC as
+the CLI does (`ballast.policy`). A stack without a config file is evaluated with the
+pack's default levels, and the report says so.
 """
 
 from __future__ import annotations
@@ -18,25 +24,64 @@ from rich.tree import Tree
 
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
+from ballast.policy.evaluate import config_file_of, evaluate_run, pack_dir_of
+from ballast.policy.harness import Diagnostic, PolicyPackError, PolicyReport
 
 
 @dataclass
 class PreviewResult:
     run: ProgramRun
+    policy: PolicyReport | None = None
+    """The policy pack's findings (None only when evaluation was not asked for)."""
+
+    @property
+    def mandatory_violations(self) -> list[Diagnostic]:
+        return self.policy.mandatory if self.policy else []
 
     def to_json(self) -> dict[str, Any]:
-        return self.run.to_json()
+        document = self.run.to_json()
+        if self.policy is not None:
+            document["violations"] = [
+                {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
+                for v in self.policy.violations
+            ]
+            document["policies"] = self.policy.enabled_policies
+            document["policyConfig"] = self.policy.config_source
+            document["notes"] = [
+                {"policy": n.policy, "urn": n.urn, "message": n.message} for n in self.policy.notes
+            ]
+        return document
 
 
-def preview_stack(project_dir: str | Path, stack: str) -> PreviewResult:
-    """Run `stack` of the project in `project_dir` offline.
+def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True) -> PreviewResult:
+    """Run `stack` of the project in `project_dir` offline and, unless `policies` is
+    False, evaluate `<project>/policy-pack` with `policy-pack/config/<stack>.json` (the
+    pack defaults when that file does not exist).
 
-    Raises `ProjectError`/`StackNotFound` for a missing project or stack and
-    `ProgramError` when the program (including its config validation) fails.
+    Raises `ProjectError`/`StackNotFound` for a missing project or stack,
+    `ProgramError` when the program (including its config validation) fails,
+    `PolicyConfigError` for an unusable policy config and `PolicyPackError` when the
+    pack is missing or fails.
     """
     project = load_project(project_dir)
     stack_config = load_stack_config(project, stack)
-    return PreviewResult(run=run_stack(stack_config))
+    run = run_stack(stack_config)
+    if not policies:
+        return PreviewResult(run=run)
+    pack_dir = pack_dir_of(project.directory)
+    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+        raise PolicyPackError(
+            f"{project.directory} has no policy pack: {pack_dir}/PulumiPolicy.yaml is missing"
+        )
+    config_file = config_file_of(pack_dir, stack)
+    report = evaluate_run(
+        run,
+        pack_dir,
+        config_file=config_file if config_file.is_file() else None,
+        config_label=str(config_file.relative_to(project.directory)),
+        stack_config=stack_config.config,
+    )
+    return PreviewResult(run=run, policy=report)
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -92,6 +137,63 @@ def outputs_table(run: ProgramRun) -> Table:
     return table
 
 
+_LEVEL_STYLE = {"mandatory": "bold red", "advisory": "yellow", "remediate": "magenta"}
+
+
+def violations_table(result: PreviewResult) -> Table | None:
+    """One section per resource: policy, level, message and the remediation."""
+    report = result.policy
+    if report is None or not report.diagnostics:
+        return None
+    records = result.run.by_urn()
+    order = {r.urn: i for i, r in enumerate(result.run.resources)}
+    table = Table(title="Policy violations", title_justify="left", show_lines=False)
+    table.add_column("resource", overflow="fold")
+    table.add_column("policy")
+    table.add_column("level")
+    table.add_column("message", overflow="fold")
+    table.add_column("remediation", overflow="fold", style="dim")
+    by_resource: dict[str, list[Diagnostic]] = {}
+    for diagnostic in report.violations + report.notes:
+        by_resource.setdefault(diagnostic.urn, []).append(diagnostic)
+    for urn in sorted(by_resource, key=lambda u: (u not in order, order.get(u, 0), u)):
+        record = records.get(urn)
+        label = f"{record.name}\n[dim]{record.type}[/]" if record else (urn or "(the stack)")
+        for index, d in enumerate(by_resource[urn]):
+            level = "note" if d.skipped else d.level
+            style = "dim" if d.skipped else _LEVEL_STYLE.get(d.level, "")
+            info = report.pack.policies.get(d.policy)
+            table.add_row(
+                label if index == 0 else "",
+                d.policy,
+                f"[{style}]{level}[/]" if style else level,
+                d.message,
+                info.remediation if info and not d.skipped else "",
+            )
+        table.add_section()
+    return table
+
+
+def policy_summary(result: PreviewResult) -> str:
+    report = result.policy
+    if report is None:
+        return "policies: not evaluated."
+    source = (
+        report.config_source
+        if report.config_source
+        else f"no policy config for stack {result.run.stack}: the pack defaults"
+    )
+    mandatory = len(report.mandatory)
+    advisory = len(report.violations) - mandatory
+    colour = "red" if mandatory else "green"
+    notes = f"; {len(report.notes)} skipped (unknown values)" if report.notes else ""
+    return (
+        f"Policy pack [bold]{report.pack.name}[/] ({report.enabled_policies} policies, "
+        f"config: {source}): [{colour}]{mandatory} mandatory[/], {advisory} advisory "
+        f"violations{notes}."
+    )
+
+
 def render(console: Console, result: PreviewResult) -> None:
     run = result.run
     console.print(resource_tree(run))
@@ -104,3 +206,7 @@ def render(console: Console, result: PreviewResult) -> None:
         f"[bold]{summary['providers']}[/] explicit providers; "
         f"{summary['protected']} protected."
     )
+    table = violations_table(result)
+    if table is not None:
+        console.print(table)
+    console.print(policy_summary(result))

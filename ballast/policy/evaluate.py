@@ -1,0 +1,61 @@
+"""Evaluate an offline run against the policy pack with a stack's policy config: what
+`ballast preview` shows and the shipped-stack tests assert on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+from ballast.offline import ProgramRun
+from ballast.policy.config import load_policy_config
+from ballast.policy.harness import PolicyPackProcess, PolicyReport
+from ballast.policy.inputs import analyzer_inputs
+
+PACK_DIRNAME = "policy-pack"
+
+
+def pack_dir_of(project_dir: str | Path) -> Path:
+    """The project's policy pack: `<project>/policy-pack`."""
+    return Path(project_dir) / PACK_DIRNAME
+
+
+def config_file_of(pack_dir: str | Path, stack: str) -> Path:
+    """Where a stack's policy config lives: `<pack>/config/<stack>.json`."""
+    return Path(pack_dir) / "config" / f"{stack}.json"
+
+
+def evaluate_run(
+    run: ProgramRun,
+    pack_dir: str | Path,
+    *,
+    config_file: str | Path | None,
+    config_label: str | None = None,
+    stack_config: Mapping[str, str] | None = None,
+    start_timeout: float = 30.0,
+    call_timeout: float = 60.0,
+) -> PolicyReport:
+    """Start the pack, configure it from `config_file` (None: the pack's defaults;
+    `config_label`, default the path, is how messages and the report name it),
+    `Analyze` every resource of `run`, `AnalyzeStack` once, and stop the pack.
+
+    Raises `PolicyConfigError` for an unusable config file and `PolicyPackError` when
+    the pack cannot start or fails while analyzing.
+    """
+    entries = (
+        load_policy_config(config_file, label=config_label) if config_file is not None else None
+    )
+    inputs = analyzer_inputs(run)
+    with PolicyPackProcess(
+        pack_dir,
+        project=run.project,
+        stack=run.stack,
+        config=stack_config,
+        start_timeout=start_timeout,
+        call_timeout=call_timeout,
+    ) as pack:
+        label = (config_label or str(config_file)) if config_file is not None else None
+        effective = pack.configure(entries, source=label or "the pack defaults")
+        diagnostics = pack.evaluate(inputs)
+        return PolicyReport(
+            pack=pack.info, config=effective, diagnostics=diagnostics, config_source=label
+        )

@@ -1,0 +1,160 @@
+"""Delivery guardrails: production size floors, protected stateful resources, and
+explicit providers.
+
+Why size floors and not "no shrinking": a policy sees the planned inputs of a resource,
+never its previous state, so it cannot tell a downsize from a create. The prod config
+therefore records the floor (per service, and per resource where prod already runs
+bigger); shrinking below it needs a reviewed change to `policy-pack/config/prod.json`,
+which is the approval.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ballast_guardrails.spec import ADVISORY, HIGH, MEDIUM, Meta, resource_policy
+from ballast_guardrails.values import as_list, get
+
+#: type -> (service key in the floor settings, property, is-a-list)
+SIZED = {
+    "aws:ec2/instance:Instance": ("ec2", "instanceType", False),
+    "aws:ec2/launchTemplate:LaunchTemplate": ("ec2", "instanceType", False),
+    "aws:eks/nodeGroup:NodeGroup": ("eks", "instanceTypes", True),
+    "aws:rds/instance:Instance": ("rds", "instanceClass", False),
+    "aws:rds/clusterInstance:ClusterInstance": ("rds", "instanceClass", False),
+}
+_NAMED_SIZES = {"nano": 0, "micro": 1, "small": 2, "medium": 3, "large": 4, "xlarge": 5}
+_N_XLARGE = re.compile(r"^(\d+)xlarge$")
+
+#: Data and keys whose loss is not recoverable by a redeploy.
+STATEFUL = frozenset(
+    {
+        "aws:rds/instance:Instance",
+        "aws:rds/cluster:Cluster",
+        "aws:kms/key:Key",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+        "aws:ebs/volume:Volume",
+        "aws:efs/fileSystem:FileSystem",
+        "aws:dynamodb/table:Table",
+    }
+)
+
+
+def size_rank(size: str) -> int | None:
+    """nano < micro < ... < large < xlarge < 2xlarge < ... < metal; None if unknown."""
+    size = size.lower()
+    if size in _NAMED_SIZES:
+        return _NAMED_SIZES[size]
+    match = _N_XLARGE.match(size)
+    if match:
+        return _NAMED_SIZES["xlarge"] + int(match.group(1)) - 1
+    if size.startswith("metal"):
+        return 10_000
+    return None
+
+
+def parse_type(value: str) -> tuple[str, str] | None:
+    """`db.r6g.large` / `m7i-flex.2xlarge` -> (family, size)."""
+    parts = value.strip().lower().split(".")
+    if parts and parts[0] in ("db", "cache"):
+        parts = parts[1:]
+    if len(parts) != 2 or not all(parts):
+        return None
+    return parts[0], parts[1]
+
+
+def _floor(args, report, settings) -> None:
+    service, prop, is_list = SIZED[args.resource_type]
+    values = as_list(get(args.props, prop)) if is_list else [get(args.props, prop)]
+    own = settings["resources"].get(args.urn)
+    minimum = own or settings["minimumSize"].get(service)
+    banned = {f.lower() for f in settings["disallowedFamilies"]}
+    for value in values:
+        parsed = parse_type(value) if isinstance(value, str) else None
+        if parsed is None:
+            continue
+        family, size = parsed
+        if family in banned:
+            report(f"{value} is a burstable family ({family}), not allowed in this stack")
+        rank, floor_rank = size_rank(size), size_rank(str(minimum)) if minimum else None
+        if rank is not None and floor_rank is not None and rank < floor_rank:
+            where = "this resource's recorded floor" if own else f"the {service} floor"
+            report(f"{value} is below {where} ({minimum})")
+
+
+def _protected(args, report, settings) -> None:
+    if not args.opts.protect:
+        report("is not protected (protect=True): a stray delete or replace would destroy its data")
+
+
+def _is_cloud_resource(resource_type: str) -> bool:
+    return resource_type.startswith(("aws:", "kubernetes:"))
+
+
+def _explicit_provider(args, report, settings) -> None:
+    provider = args.provider
+    if provider is None or str(provider.name).startswith("default"):
+        report("uses a default provider; pass the stack's explicit provider")
+
+
+POLICIES = [
+    resource_policy(
+        Meta(
+            name="prod-instance-floor",
+            concern="delivery",
+            description="Instance types and classes stay at or above the floors in the "
+            "policy config (how a prod downsize is blocked).",
+            severity=HIGH,
+            remediation="Keep the size; to shrink, lower the floor in the stack's policy "
+            "config in a reviewed change first.",
+            level=ADVISORY,
+            config={
+                "minimumSize": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "default": {"ec2": "large", "eks": "large", "rds": "large"},
+                    "description": "Smallest size per service (ec2, eks, rds).",
+                },
+                "disallowedFamilies": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": ["t2", "t3", "t3a", "t4g"],
+                    "description": "Burstable families: CPU credits run out under sustained load.",
+                },
+                "resources": {
+                    "type": "object",
+                    "additionalProperties": {"type": "string"},
+                    "default": {},
+                    "description": "URN -> smallest size for that resource (today's prod size).",
+                },
+            },
+        ),
+        SIZED,
+        _floor,
+    ),
+    resource_policy(
+        Meta(
+            name="prod-stateful-protected",
+            concern="delivery",
+            description="Production databases, keys, buckets, volumes and tables are "
+            "protected from deletion (protect=True).",
+            severity=HIGH,
+            remediation="Pass opts=ResourceOptions(protect=True) for this resource in prod.",
+            level=ADVISORY,
+        ),
+        STATEFUL,
+        _protected,
+    ),
+    resource_policy(
+        Meta(
+            name="explicit-provider-required",
+            concern="delivery",
+            description="AWS and Kubernetes resources use an explicit provider, never a default one.",
+            severity=MEDIUM,
+            remediation="Pass provider= (or a parent that has one); stacks disable default providers.",
+        ),
+        _is_cloud_resource,
+        _explicit_provider,
+    ),
+]

@@ -1,0 +1,176 @@
+"""EKS: a private control plane, encrypted secrets, full audit logging, access entries,
+and node groups that survive the loss of a zone."""
+
+from __future__ import annotations
+
+from ballast_guardrails.graph import of_type, referenced
+from ballast_guardrails.spec import HIGH, MEDIUM, Meta, resource_policy, stack_policy
+from ballast_guardrails.values import as_list, get, objects, truthy
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+SUBNET = "aws:ec2/subnet:Subnet"
+CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+
+
+def _vpc_config(props):
+    blocks = objects(get(props, "vpcConfig"))
+    return blocks[0] if blocks else None
+
+
+def _private_endpoint(args, report, settings) -> None:
+    if not truthy(get(_vpc_config(args.props), "endpointPrivateAccess")):
+        report("the private API endpoint is off (vpcConfig.endpointPrivateAccess)")
+
+
+def _public_endpoint(args, report, settings) -> None:
+    config = _vpc_config(args.props)
+    public = get(config, "endpointPublicAccess")
+    if public is not None and not truthy(public):
+        return
+    # EKS defaults: public endpoint on, open to 0.0.0.0/0.
+    cidrs = [str(c) for c in as_list(get(config, "publicAccessCidrs"))] or ["0.0.0.0/0 (default)"]
+    open_to = [c for c in cidrs if c.split(" ")[0] in OPEN_CIDRS]
+    if open_to:
+        report(
+            "the public API endpoint is open to the internet; turn it off or list the "
+            "admin CIDRs in vpcConfig.publicAccessCidrs"
+        )
+
+
+def _secrets_encryption(args, report, settings) -> None:
+    for config in objects(get(args.props, "encryptionConfig")):
+        if "secrets" in as_list(get(config, "resources")) and get(config, "provider", "keyArn"):
+            return
+    report("Kubernetes secrets are not envelope-encrypted with a KMS key (encryptionConfig)")
+
+
+def _control_plane_logs(args, report, settings) -> None:
+    enabled = {str(t) for t in as_list(get(args.props, "enabledClusterLogTypes"))}
+    missing = [t for t in CONTROL_PLANE_LOGS if t not in enabled]
+    if missing:
+        report(f"control-plane log types not enabled: {', '.join(missing)}")
+
+
+def _access_entries(args, report, settings) -> None:
+    mode = get(args.props, "accessConfig", "authenticationMode")
+    if str(mode).upper() != "API":
+        report(
+            f"authenticationMode is {mode or 'unset (CONFIG_MAP)'}; use API (access entries, "
+            "not the aws-auth ConfigMap)"
+        )
+
+
+def _node_group_zones(args, report, settings) -> None:
+    subnets = of_type(args.resources, SUBNET)
+    minimum = int(settings["minAzs"])
+    for group in of_type(args.resources, NODE_GROUP):
+        ids = [str(s) for s in as_list(get(group.props, "subnetIds"))]
+        known = referenced(group, "subnetIds", subnets)
+        zones = {
+            get(s.props, "availabilityZone") or get(s.props, "availabilityZoneId") for s in known
+        }
+        zones.discard(None)
+        outside = max(len(ids) - len(known), 0)
+        if len(zones) < minimum:
+            note = f"; {outside} subnet(s) are outside this stack" if outside else ""
+            report(
+                f"node group {group.name} spans {len(zones)} zone(s); at least {minimum} "
+                f"required{note}",
+                group.urn,
+            )
+
+
+def _no_remote_access(args, report, settings) -> None:
+    if get(args.props, "remoteAccess"):
+        report("remoteAccess opens SSH to the nodes; use SSM Session Manager")
+
+
+POLICIES = [
+    resource_policy(
+        Meta(
+            name="eks-private-endpoint",
+            concern="eks",
+            description="EKS clusters enable the private API endpoint.",
+            severity=HIGH,
+            remediation="Set vpcConfig.endpointPrivateAccess=True.",
+        ),
+        {CLUSTER},
+        _private_endpoint,
+    ),
+    resource_policy(
+        Meta(
+            name="eks-public-endpoint-restricted",
+            concern="eks",
+            description="A public EKS endpoint is allowed only for listed CIDRs, never 0.0.0.0/0.",
+            severity=HIGH,
+            refs=("CKV_AWS_38", "CKV_AWS_39", "AVD-AWS-0040", "AVD-AWS-0041"),
+            remediation="Set vpcConfig.endpointPublicAccess=False, or publicAccessCidrs "
+            "to the admin networks.",
+        ),
+        {CLUSTER},
+        _public_endpoint,
+    ),
+    resource_policy(
+        Meta(
+            name="eks-secrets-encryption",
+            concern="eks",
+            description="EKS envelope-encrypts Kubernetes secrets with a KMS key.",
+            severity=HIGH,
+            refs=("CKV_AWS_58", "AVD-AWS-0039"),
+            remediation='Set encryptionConfig={resources: ["secrets"], provider: {keyArn: <key>}}.',
+        ),
+        {CLUSTER},
+        _secrets_encryption,
+    ),
+    resource_policy(
+        Meta(
+            name="eks-control-plane-logging",
+            concern="eks",
+            description="EKS sends all five control-plane log types to CloudWatch.",
+            severity=MEDIUM,
+            refs=("CKV_AWS_37", "AVD-AWS-0038"),
+            remediation="Set enabledClusterLogTypes to api, audit, authenticator, "
+            "controllerManager and scheduler.",
+        ),
+        {CLUSTER},
+        _control_plane_logs,
+    ),
+    resource_policy(
+        Meta(
+            name="eks-access-entries",
+            concern="eks",
+            description="EKS authenticates through access entries (authenticationMode API).",
+            severity=MEDIUM,
+            remediation='Set accessConfig.authenticationMode="API" and grant access with '
+            "aws.eks.AccessEntry.",
+        ),
+        {CLUSTER},
+        _access_entries,
+    ),
+    stack_policy(
+        Meta(
+            name="eks-nodegroup-multi-az",
+            concern="eks",
+            description="Node groups span at least the configured number of zones "
+            "(2 by default, 3 in prod).",
+            severity=HIGH,
+            remediation="Pass a private subnet in each zone (network.private_subnet_ids).",
+            config={"minAzs": {"type": "integer", "minimum": 1, "default": 2}},
+        ),
+        _node_group_zones,
+    ),
+    resource_policy(
+        Meta(
+            name="eks-nodegroup-no-remote-access",
+            concern="eks",
+            description="Node groups do not open SSH (remoteAccess).",
+            severity=MEDIUM,
+            refs=("CKV_AWS_100",),
+            remediation="Remove remoteAccess; use SSM Session Manager on the nodes.",
+        ),
+        {NODE_GROUP},
+        _no_remote_access,
+    ),
+]

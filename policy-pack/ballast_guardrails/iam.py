@@ -1,0 +1,633 @@
+"""IAM least privilege: what identity, resource and trust policies may grant.
+
+Documents are read from every place pulumi-aws accepts one: standalone and inline
+identity policies, a role's `inlinePolicies` and `assumeRolePolicy`, and the resource
+policies of keys, buckets, queues, topics, repositories and secrets.
+
+The KMS key-policy exemption: a key policy statement that allows `kms:*` on `*` to the
+key's own account root (`arn:aws:iam::<account>:root`) is the AWS default key policy.
+It grants no person anything by itself: it lets IAM policies in that account grant key
+access, and those IAM policies are exactly what the rest of this module checks. Without
+it the key can only be managed through its key policy (AWS's lockout safety check
+exists because a key without it is easily made unmanageable). So that one pattern is not
+a least-privilege violation; `kms:*` to any other principal still is. When the provider
+pins `allowedAccountIds`, the root must be one of those accounts.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from ballast_guardrails import iam_document as doc
+from ballast_guardrails.spec import CRITICAL, HIGH, MEDIUM, Meta, resource_policy
+from ballast_guardrails.values import allowed_accounts, as_list, get
+
+ROLE = "aws:iam/role:Role"
+#: Identity policies: one document in `policy`.
+IDENTITY_POLICY_TYPES = frozenset(
+    {
+        "aws:iam/policy:Policy",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/groupPolicy:GroupPolicy",
+    }
+)
+KEY_POLICY_TYPES = frozenset({"aws:kms/key:Key", "aws:kms/keyPolicy:KeyPolicy"})
+#: Resource policies: one document in `policy`.
+RESOURCE_POLICY_TYPES = KEY_POLICY_TYPES | frozenset(
+    {
+        "aws:s3/bucketPolicy:BucketPolicy",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+    }
+)
+IDENTITY_TYPES = IDENTITY_POLICY_TYPES | {ROLE}
+GRANTING_TYPES = IDENTITY_TYPES | RESOURCE_POLICY_TYPES
+
+#: Actions that do not support resource-level permissions (AWS Service Authorization
+#: Reference: no resource type, so only `Resource: "*"` works). Extend per stack with
+#: the `extraUnscopableActions` setting of `iam-scoped-resources`.
+UNSCOPABLE_ACTIONS = (
+    "ec2:Describe*",
+    "autoscaling:Describe*",
+    "elasticloadbalancing:Describe*",
+    "ecr:GetAuthorizationToken",
+    "sts:GetCallerIdentity",
+    "s3:ListAllMyBuckets",
+    "s3:GetAccountPublicAccessBlock",
+    "iam:ListRoles",
+    "iam:ListPolicies",
+    "iam:ListUsers",
+    "iam:ListGroups",
+    "iam:GetAccountSummary",
+    "iam:GetAccountPasswordPolicy",
+    "iam:ListAccountAliases",
+    "kms:ListKeys",
+    "kms:ListAliases",
+    "kms:CreateKey",
+    "cloudwatch:PutMetricData",
+    "cloudwatch:GetMetricData",
+    "cloudwatch:GetMetricStatistics",
+    "cloudwatch:ListMetrics",
+    "xray:PutTraceSegments",
+    "xray:PutTelemetryRecords",
+    "xray:GetSamplingRules",
+    "xray:GetSamplingTargets",
+    "route53:ListHostedZones",
+    "route53:ListHostedZonesByName",
+    "acm:ListCertificates",
+    "tag:GetResources",
+    "tag:GetTagKeys",
+    "tag:GetTagValues",
+    "eks:ListClusters",
+    "eks:DescribeAddonVersions",
+    "secretsmanager:ListSecrets",
+    "secretsmanager:GetRandomPassword",
+    "ssm:DescribeParameters",
+    "guardduty:ListDetectors",
+    "cloudtrail:DescribeTrails",
+)
+
+#: Single actions that let a principal raise its own privileges (Rhino Security Labs'
+#: IAM escalation methods; Checkov CKV_AWS_110).
+ESCALATION_ACTIONS = (
+    "iam:CreatePolicyVersion",
+    "iam:SetDefaultPolicyVersion",
+    "iam:AttachRolePolicy",
+    "iam:AttachUserPolicy",
+    "iam:AttachGroupPolicy",
+    "iam:PutRolePolicy",
+    "iam:PutUserPolicy",
+    "iam:PutGroupPolicy",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:DeleteRolePermissionsBoundary",
+)
+PASS_ROLE = "iam:PassRole"
+#: With PassRole, these launch compute that runs as the passed role.
+PASS_ROLE_LAUNCHERS = ("ec2:RunInstances", "lambda:CreateFunction")
+
+#: AWS managed policies that make a principal an administrator.
+ADMIN_MANAGED_POLICIES = frozenset({"administratoraccess", "iamfullaccess", "poweruseraccess"})
+_AWS_MANAGED_ARN = re.compile(r"^arn:aws[a-z-]*:iam::aws:policy/(?:.*/)?([^/]+)$", re.IGNORECASE)
+_ACCOUNT_ROOT = re.compile(r"^(?:arn:aws[a-z-]*:iam::(\d{12}):root|(\d{12}))$")
+
+#: Condition keys that pin a `*` principal to known accounts, organisations or sources.
+PRINCIPAL_RESTRICTING_KEYS = frozenset(
+    {
+        "aws:principalorgid",
+        "aws:principalorgpaths",
+        "aws:principalaccount",
+        "aws:principalarn",
+        "aws:sourceaccount",
+        "aws:sourcearn",
+        "aws:sourceorgid",
+        "aws:sourceorgpaths",
+        "aws:sourceowner",
+        "kms:calleraccount",
+    }
+)
+
+
+# --- where documents live -----------------------------------------------------------
+
+
+def identity_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, doc.PolicyDocument]]:
+    """(label, document) for each identity policy the resource carries."""
+    props = args.props
+    if args.resource_type in IDENTITY_POLICY_TYPES:
+        text = get(props, "policy")
+        if text is not None:
+            yield "policy", doc.parse(text)
+    elif args.resource_type == ROLE:
+        for index, inline in enumerate(as_list(get(props, "inlinePolicies"))):
+            text = get(inline, "policy")
+            if text is not None:
+                name = get(inline, "name") or f"#{index + 1}"
+                yield f"inline policy {name}", doc.parse(text)
+
+
+def resource_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, doc.PolicyDocument]]:
+    if args.resource_type in RESOURCE_POLICY_TYPES:
+        text = get(args.props, "policy")
+        if text is not None:
+            yield "resource policy", doc.parse(text)
+
+
+def trust_document(args: ResourceValidationArgs) -> doc.PolicyDocument | None:
+    if args.resource_type != ROLE:
+        return None
+    text = get(args.props, "assumeRolePolicy")
+    return doc.parse(text) if text is not None else None
+
+
+def granting_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, doc.PolicyDocument]]:
+    yield from identity_documents(args)
+    yield from resource_documents(args)
+
+
+def is_key_admin_delegation(args: ResourceValidationArgs, statement: doc.Statement) -> bool:
+    """The AWS default key-policy statement: account root, `kms:*`, `*` (module doc)."""
+    if args.resource_type not in KEY_POLICY_TYPES or not statement.allows:
+        return False
+    if statement.uses_not_action or statement.uses_not_resource:
+        return False
+    if set(statement.principals) != {"AWS"} or len(statement.principals["AWS"]) != 1:
+        return False
+    root = _ACCOUNT_ROOT.match(statement.principals["AWS"][0].strip())
+    if root is None:
+        return False
+    if [a.strip().lower() for a in statement.actions] != ["kms:*"]:
+        return False
+    if not statement.resources or not all(doc.is_star(r) for r in statement.resources):
+        return False
+    accounts = allowed_accounts(args.provider)
+    return not accounts or (root.group(1) or root.group(2)) in accounts
+
+
+def restricts_principal(statement: doc.Statement) -> bool:
+    return bool(statement.condition_keys() & PRINCIPAL_RESTRICTING_KEYS)
+
+
+# --- checks -------------------------------------------------------------------------
+
+
+def _valid(args, report: ReportViolation, settings) -> None:
+    found = list(granting_documents(args))
+    trust = trust_document(args)
+    if trust is not None:
+        found.append(("trust policy", trust))
+    for label, document in found:
+        if document.errors:
+            shown = "; ".join(document.errors[:3])
+            more = f" (+{len(document.errors) - 3} more)" if len(document.errors) > 3 else ""
+            report(f"{label}: {shown}{more}")
+
+
+def _no_admin_wildcard(args, report, settings) -> None:
+    for label, document in granting_documents(args):
+        for statement in document.star_on_star():
+            if not is_key_admin_delegation(args, statement):
+                report(f"{label}: {statement.label} allows every action on every resource")
+
+
+def _no_wildcard_actions(args, report, settings) -> None:
+    for label, document in granting_documents(args):
+        for statement in document.allow_statements:
+            if is_key_admin_delegation(args, statement):
+                continue
+            broad = [a for a in statement.actions if doc.is_service_wildcard(a)]
+            if broad:
+                report(
+                    f"{label}: {statement.label} allows whole services: {', '.join(broad)}; "
+                    "list the actions it needs"
+                )
+
+
+def _scoped_resources(args, report, settings) -> None:
+    unscopable = (*UNSCOPABLE_ACTIONS, *settings.get("extraUnscopableActions", ()))
+    for label, document in identity_documents(args):
+        for statement in document.allow_statements:
+            if statement.uses_not_action or not any(doc.is_star(r) for r in statement.resources):
+                continue
+            scopable = [
+                a
+                for a in statement.actions
+                # The pattern, read literally, must fall inside an unscopable pattern:
+                # `ec2:Describe*` does, `ec2:*` (which includes ec2:TerminateInstances) not.
+                if not any(doc.action_matches(u, a) for u in unscopable)
+            ]
+            if scopable:
+                report(
+                    f"{label}: {statement.label} allows {', '.join(scopable)} on "
+                    'Resource "*"; these actions support resource ARNs'
+                )
+
+
+def _no_not_action(args, report, settings) -> None:
+    for label, document in granting_documents(args):
+        for statement in document.allow_statements:
+            if statement.uses_not_action:
+                report(
+                    f"{label}: {statement.label} allows everything except "
+                    f"{', '.join(statement.not_actions) or 'nothing'} (NotAction)"
+                )
+
+
+def _no_not_resource(args, report, settings) -> None:
+    for label, document in granting_documents(args):
+        for statement in document.allow_statements:
+            if statement.uses_not_resource:
+                report(
+                    f"{label}: {statement.label} applies to every resource except "
+                    f"{', '.join(statement.not_resources) or 'none'} (NotResource)"
+                )
+
+
+def _managed_policy_name(arn: object) -> str | None:
+    match = _AWS_MANAGED_ARN.match(arn.strip()) if isinstance(arn, str) else None
+    return match.group(1) if match else None
+
+
+def _no_admin_managed(args, report, settings) -> None:
+    props = args.props
+    arns = [get(props, "policyArn")]
+    arns += as_list(get(props, "policyArns")) + as_list(get(props, "managedPolicyArns"))
+    for arn in arns:
+        name = _managed_policy_name(arn)
+        if name and name.lower() in ADMIN_MANAGED_POLICIES:
+            report(f"attaches the AWS managed policy {name} ({arn})")
+
+
+def _no_escalation(args, report, settings) -> None:
+    for label, document in identity_documents(args):
+        risky = [a for a in ESCALATION_ACTIONS if document.granting(a)]
+        if risky:
+            report(
+                f"{label}: grants {', '.join(risky)}, which let a principal raise its own access"
+            )
+        if document.granting(PASS_ROLE):
+            launchers = [a for a in PASS_ROLE_LAUNCHERS if document.granting(a)]
+            if launchers:
+                report(
+                    f"{label}: grants iam:PassRole with {', '.join(launchers)}: it can start "
+                    "compute that runs as any role it may pass"
+                )
+
+
+def _pass_role_approval(args, report, settings) -> None:
+    approved = set(settings.get("approvedUrns", ()))
+    for label, document in identity_documents(args):
+        statements = document.granting(PASS_ROLE)
+        if not statements:
+            continue
+        anywhere = [s for s in statements if s.on_any_resource]
+        if anywhere:
+            report(
+                f"{label}: {anywhere[0].label} grants iam:PassRole on every role "
+                '(Resource "*" or NotResource); name the role ARNs. This is never approvable'
+            )
+        elif args.urn not in approved:
+            roles = sorted({r for s in statements for r in s.resources})
+            report(
+                f"{label}: grants iam:PassRole on {', '.join(roles)}; after review, add "
+                f"{args.urn} to approvedUrns of iam-passrole-requires-approval in the "
+                "stack's policy config"
+            )
+
+
+def _trust_not_open(args, report, settings) -> None:
+    trust = trust_document(args)
+    if trust is None:
+        return
+    for statement in trust.allow_statements:
+        if statement.not_principals:
+            report(f"trust policy: {statement.label} uses NotPrincipal with Allow")
+        elif statement.any_principal and not restricts_principal(statement):
+            report(
+                f"trust policy: {statement.label} lets any principal assume the role; "
+                "name the principals or pin aws:PrincipalOrgID/aws:PrincipalAccount"
+            )
+
+
+def _oidc_conditions(args, report, settings) -> None:
+    trust = trust_document(args)
+    if trust is None:
+        return
+    for statement in trust.allow_statements:
+        federated = [
+            p
+            for kind, values in statement.principals.items()
+            if kind.lower() == "federated"
+            for p in values
+            if ":oidc-provider/" in p
+        ]
+        if not federated:
+            continue
+        subs = statement.condition_values(":sub")
+        missing = [k for k in ("sub", "aud") if not statement.condition_values(f":{k}")]
+        if missing:
+            report(
+                f"trust policy: {statement.label} trusts {federated[0]} without a "
+                f"{' or '.join(missing)} condition: any identity of that issuer could "
+                "assume the role"
+            )
+        elif all(doc.is_star(v) for v in subs):
+            report(f"trust policy: {statement.label} accepts any subject ('sub': '*')")
+
+
+def _no_user_policies(args, report, settings) -> None:
+    kind = args.resource_type
+    if kind == "aws:iam/policyAttachment:PolicyAttachment":
+        users = as_list(get(args.props, "users"))
+        if users:
+            report(f"attaches a policy directly to users {', '.join(map(str, users))}")
+        return
+    user = get(args.props, "user") or get(args.props, "userName")
+    report(f"attaches a policy directly to user {user}; grant it through a group or a role")
+
+
+def _boundary_ok(value: str, settings) -> bool:
+    if value in settings.get("boundaryArns", ()):
+        return True
+    name = value.rsplit("/", 1)[-1]
+    return name.startswith(settings["namePrefix"]) and name.endswith(settings["nameSuffix"])
+
+
+def _permission_boundary(args, report, settings) -> None:
+    value = get(args.props, "permissionsBoundary")
+    if not value:
+        report(
+            "has no permissions boundary; set permissionsBoundary to the platform boundary "
+            f"({settings['namePrefix']}<env>{settings['nameSuffix']})"
+        )
+    elif not isinstance(value, str) or not _boundary_ok(value, settings):
+        report(f"its permissions boundary {value} is not the platform boundary")
+
+
+def _key_policy_principal(args, report, settings) -> None:
+    for label, document in resource_documents(args):
+        for statement in document.allow_statements:
+            if statement.any_principal and not restricts_principal(statement):
+                report(
+                    f"{label}: {statement.label} allows any principal; add a kms:CallerAccount "
+                    "or aws:PrincipalOrgID condition, or name the principals"
+                )
+
+
+POLICIES = [
+    resource_policy(
+        Meta(
+            name="iam-policy-document-valid",
+            concern="iam",
+            description="IAM policy documents must be well-formed JSON in a shape AWS accepts.",
+            severity=MEDIUM,
+            remediation="Fix the reported element; build documents with "
+            "pulumi.Output.json_dumps or aws.iam.get_policy_document.",
+        ),
+        GRANTING_TYPES,
+        _valid,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-admin-wildcard",
+            concern="iam",
+            description='No policy may allow Action "*" on Resource "*".',
+            severity=CRITICAL,
+            refs=("CKV_AWS_62", "CKV_AWS_1", "AVD-AWS-0057"),
+            remediation="Replace the statement with the specific actions and resource "
+            "ARNs the workload uses.",
+        ),
+        GRANTING_TYPES,
+        _no_admin_wildcard,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-wildcard-actions",
+            concern="iam",
+            description='No policy may allow "*" or a whole service ("s3:*").',
+            severity=HIGH,
+            refs=("CKV_AWS_63", "AVD-AWS-0057"),
+            remediation="List the actions the workload calls (CloudTrail or IAM Access "
+            "Analyzer policy generation shows them).",
+        ),
+        GRANTING_TYPES,
+        _no_wildcard_actions,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-scoped-resources",
+            concern="iam",
+            description='Actions that support resource ARNs must not be granted on Resource "*".',
+            severity=MEDIUM,
+            refs=("CKV_AWS_355", "CKV_AWS_111"),
+            remediation='Name the resource ARNs (or an ARN prefix); keep "*" only for '
+            "actions without resource-level permissions.",
+            config={
+                "extraUnscopableActions": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "description": "Further actions that cannot be scoped to a resource.",
+                }
+            },
+        ),
+        IDENTITY_TYPES,
+        _scoped_resources,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-allow-not-action",
+            concern="iam",
+            description="No Allow statement may use NotAction.",
+            severity=HIGH,
+            remediation="Allow the listed actions instead; NotAction grants every action "
+            "AWS ever adds.",
+        ),
+        GRANTING_TYPES,
+        _no_not_action,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-allow-not-resource",
+            concern="iam",
+            description="No Allow statement may use NotResource.",
+            severity=HIGH,
+            remediation="Allow on the listed resource ARNs instead; NotResource covers "
+            "every resource ever created.",
+        ),
+        GRANTING_TYPES,
+        _no_not_resource,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-admin-managed-policies",
+            concern="iam",
+            description="AdministratorAccess, IAMFullAccess and PowerUserAccess must not be attached.",
+            severity=CRITICAL,
+            refs=("CKV_AWS_274",),
+            remediation="Attach a customer managed policy with the actions the principal needs.",
+        ),
+        {
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+            "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+            "aws:iam/policyAttachment:PolicyAttachment",
+            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+            "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+            "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+            ROLE,
+        },
+        _no_admin_managed,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-privilege-escalation",
+            concern="iam",
+            description="Policies must not grant privilege-escalation actions "
+            "(CreatePolicyVersion, Attach*Policy, Put*Policy, PassRole with RunInstances "
+            "or CreateFunction).",
+            severity=HIGH,
+            refs=("CKV_AWS_110", "CKV_AWS_286"),
+            remediation="Remove the IAM write actions; manage IAM through Pulumi, not "
+            "from workloads.",
+        ),
+        IDENTITY_TYPES,
+        _no_escalation,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-passrole-requires-approval",
+            concern="iam",
+            description="A policy granting iam:PassRole needs its URN approved in the "
+            'stack\'s policy config; PassRole on Resource "*" is never approved.',
+            severity=HIGH,
+            remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then "
+            "add the URN to approvedUrns in a reviewed change to the policy config.",
+            # Its approval list is the exemption, and "*" must stay unapprovable.
+            exemptable=False,
+            config={
+                "approvedUrns": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "description": "URNs of policies whose PassRole grant was reviewed.",
+                }
+            },
+        ),
+        IDENTITY_TYPES,
+        _pass_role_approval,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-trust-no-open-principal",
+            concern="iam",
+            description="A role's trust policy must not let any principal assume it.",
+            severity=CRITICAL,
+            refs=("CKV_AWS_60",),
+            remediation="Name the trusted principals, or pin aws:PrincipalOrgID or "
+            "aws:PrincipalAccount in a condition.",
+        ),
+        {ROLE},
+        _trust_not_open,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-oidc-trust-conditions",
+            concern="iam",
+            description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims.",
+            severity=HIGH,
+            refs=("CKV_AWS_358",),
+            remediation='Add StringEquals on "<issuer>:sub" (the service account or '
+            'repository) and "<issuer>:aud" (sts.amazonaws.com).',
+        ),
+        {ROLE},
+        _oidc_conditions,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-no-user-policies",
+            concern="iam",
+            description="Policies must not be attached to IAM users.",
+            severity=MEDIUM,
+            refs=("CKV_AWS_40", "AVD-AWS-0143"),
+            remediation="Attach the policy to a group or a role the user assumes.",
+        ),
+        {
+            "aws:iam/userPolicy:UserPolicy",
+            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+            "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+            "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+            "aws:iam/policyAttachment:PolicyAttachment",
+        },
+        _no_user_policies,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-role-permission-boundary",
+            concern="iam",
+            description="Every IAM role must carry the platform permissions boundary.",
+            severity=HIGH,
+            remediation="Set permissionsBoundary to the ARN of the platform boundary "
+            "policy (components/identity.py).",
+            config={
+                "namePrefix": {"type": "string", "default": "ballast-"},
+                "nameSuffix": {"type": "string", "default": "-permission-boundary"},
+                "boundaryArns": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "description": "Boundary policy ARNs accepted whatever their name.",
+                },
+            },
+        ),
+        {ROLE},
+        _permission_boundary,
+    ),
+    resource_policy(
+        Meta(
+            name="resource-policy-no-public-principal",
+            concern="iam",
+            description="Key, queue, topic, repository and secret policies must not allow "
+            "any principal without an account or organisation condition.",
+            severity=CRITICAL,
+            refs=("CKV_AWS_33",),
+            remediation="Name the principals, or add kms:CallerAccount / "
+            "aws:PrincipalOrgID conditions.",
+        ),
+        KEY_POLICY_TYPES
+        | {
+            "aws:sqs/queuePolicy:QueuePolicy",
+            "aws:sns/topicPolicy:TopicPolicy",
+            "aws:ecr/repositoryPolicy:RepositoryPolicy",
+            "aws:secretsmanager/secretPolicy:SecretPolicy",
+        },
+        _key_policy_principal,
+    ),
+]

@@ -1,0 +1,318 @@
+"""Kubernetes workloads declared through the Pulumi Kubernetes provider: image pinning,
+resources, probes, a non-root and unprivileged security context, and disruption budgets.
+
+Helm releases are opaque to a policy (their manifests are rendered by the provider), so
+these rules cover the objects Ballast declares itself; charts are checked through the
+values Ballast passes them (tests of the components).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from ballast_guardrails.graph import of_type
+from ballast_guardrails.spec import ADVISORY, HIGH, LOW, MEDIUM, Meta, resource_policy, stack_policy
+from ballast_guardrails.values import as_list, get, number, truthy
+
+_TEMPLATE = ("spec", "template", "spec")
+#: Where each workload kind keeps its pod spec.
+POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
+    "kubernetes:apps/v1:Deployment": _TEMPLATE,
+    "kubernetes:apps/v1:StatefulSet": _TEMPLATE,
+    "kubernetes:apps/v1:DaemonSet": _TEMPLATE,
+    "kubernetes:apps/v1:ReplicaSet": _TEMPLATE,
+    "kubernetes:batch/v1:Job": _TEMPLATE,
+    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
+    "kubernetes:core/v1:Pod": ("spec",),
+}
+WORKLOADS = frozenset(POD_SPEC_PATHS)
+#: Kinds whose pods run until replaced: probes apply to them, not to Jobs.
+LONG_RUNNING = WORKLOADS - {"kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"}
+REPLICATED = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+PDB_TYPES = (
+    "kubernetes:policy/v1:PodDisruptionBudget",
+    "kubernetes:policy/v1beta1:PodDisruptionBudget",
+)
+
+#: A tag that carries a commit: optional prefix ending in - _ . (or sha-/g), then 7-40
+#: hex digits including at least one letter (so dates and build numbers do not pass).
+GIT_SHA_TAG = re.compile(r"^(?:[\w.-]*[-_.])?(?:sha-|g)?(?=[0-9a-f]*[a-f])[0-9a-f]{7,40}$")
+
+
+def pod_spec(args) -> Any:
+    return get(args.props, *POD_SPEC_PATHS[args.resource_type])
+
+
+def containers(spec: Any, *, init: bool = True) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(label, container) for each container, then each init container."""
+    kinds = ("containers", "initContainers") if init else ("containers",)
+    for kind in kinds:
+        for index, container in enumerate(as_list(get(spec, kind))):
+            name = get(container, "name") or f"#{index + 1}"
+            label = "container" if kind == "containers" else "init container"
+            yield f"{label} {name}", container
+
+
+def split_image(image: str) -> tuple[str, str | None, str | None]:
+    """`registry:5000/app:1.2@sha256:...` -> ("registry:5000/app", "1.2", "sha256:...")."""
+    name, _, digest = image.partition("@")
+    slash, colon = name.rfind("/"), name.rfind(":")
+    if colon > slash:
+        return name[:colon], name[colon + 1 :], digest or None
+    return name, None, digest or None
+
+
+def _image_pinned(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        image = str(get(container, "image", default=""))
+        _, tag, digest = split_image(image)
+        if digest:
+            continue
+        if tag is None:
+            report(f"{label}: image {image or '(none)'} has no tag (it means :latest)")
+        elif tag.lower() == "latest":
+            report(f"{label}: image {image} uses the latest tag")
+
+
+def _image_immutable(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        image = str(get(container, "image", default=""))
+        _, tag, digest = split_image(image)
+        if digest or (tag and GIT_SHA_TAG.match(tag)):
+            continue
+        report(f"{label}: image {image} is pinned neither by digest nor by a git-SHA tag")
+
+
+def _requests(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        requests = get(container, "resources", "requests") or {}
+        missing = [r for r in ("cpu", "memory") if get(requests, r) is None]
+        if missing:
+            report(f"{label}: no {' or '.join(missing)} request")
+
+
+def _limits(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        limits = get(container, "resources", "limits") or {}
+        missing = [r for r in settings["resources"] if get(limits, r) is None]
+        if missing:
+            report(f"{label}: no {' or '.join(missing)} limit")
+
+
+def _probe(kind: str):
+    def check(args, report, settings) -> None:
+        if args.resource_type not in LONG_RUNNING:
+            return
+        for label, container in containers(pod_spec(args), init=False):
+            if get(container, kind) is None:
+                report(f"{label}: no {kind}")
+
+    return check
+
+
+def _run_as_non_root(args, report, settings) -> None:
+    spec = pod_spec(args)
+    pod_level = get(spec, "securityContext", "runAsNonRoot")
+    for label, container in containers(spec):
+        own = get(container, "securityContext", "runAsNonRoot")
+        if not truthy(own if own is not None else pod_level):
+            report(f"{label}: runAsNonRoot is not true (pod or container securityContext)")
+
+
+def _no_privilege_escalation(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        value = get(container, "securityContext", "allowPrivilegeEscalation")
+        if value is None or truthy(value):
+            report(f"{label}: securityContext.allowPrivilegeEscalation is not false")
+
+
+def _not_privileged(args, report, settings) -> None:
+    for label, container in containers(pod_spec(args)):
+        if truthy(get(container, "securityContext", "privileged")):
+            report(f"{label}: runs privileged")
+
+
+def _namespace(resource) -> str:
+    return str(get(resource.props, "metadata", "namespace") or "default")
+
+
+def selects(selector: Any, labels: Mapping[str, str]) -> bool:
+    """Kubernetes label-selector semantics; a missing selector selects nothing and an
+    empty one everything (policy/v1)."""
+    if selector is None:
+        return False
+    match = get(selector, "matchLabels") or {}
+    if any(labels.get(k) != str(v) for k, v in match.items()):
+        return False
+    for expression in as_list(get(selector, "matchExpressions")):
+        key = get(expression, "key")
+        operator = str(get(expression, "operator", default=""))
+        values = {str(v) for v in as_list(get(expression, "values"))}
+        ok = {
+            "In": key in labels and labels[key] in values,
+            "NotIn": key not in labels or labels[key] not in values,
+            "Exists": key in labels,
+            "DoesNotExist": key not in labels,
+        }.get(operator, False)
+        if not ok:
+            return False
+    return True
+
+
+def _pdb_coverage(args, report, settings) -> None:
+    budgets = of_type(args.resources, *PDB_TYPES)
+    for workload in of_type(args.resources, *REPLICATED):
+        replicas = number(get(workload.props, "spec", "replicas"))
+        if replicas is None or replicas <= 1:
+            continue
+        raw = get(workload.props, "spec", "template", "metadata", "labels") or {}
+        labels = {str(k): str(v) for k, v in raw.items()}
+        covered = any(
+            _namespace(b) == _namespace(workload)
+            and selects(get(b.props, "spec", "selector"), labels)
+            for b in budgets
+        )
+        if not covered:
+            report(
+                f"{workload.name} runs {replicas:g} replicas without a PodDisruptionBudget "
+                "selecting its pods",
+                workload.urn,
+            )
+
+
+POLICIES = [
+    resource_policy(
+        Meta(
+            name="k8s-image-tag-pinned",
+            concern="kubernetes",
+            description="Container images name a tag other than latest (or a digest).",
+            severity=HIGH,
+            refs=("CKV_K8S_14", "kyverno:disallow-latest-tag"),
+            remediation="Pin the image to a released version tag or a digest.",
+        ),
+        WORKLOADS,
+        _image_pinned,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-image-immutable",
+            concern="kubernetes",
+            description="Production images are pinned by digest or by a git-SHA tag.",
+            severity=MEDIUM,
+            refs=("CKV_K8S_43",),
+            remediation="Reference image@sha256:<digest>, or the tag CI builds from the "
+            "commit SHA.",
+            level=ADVISORY,
+        ),
+        WORKLOADS,
+        _image_immutable,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-resource-requests",
+            concern="kubernetes",
+            description="Every container requests CPU and memory.",
+            severity=MEDIUM,
+            refs=("CKV_K8S_10", "CKV_K8S_12", "kyverno:require-requests-limits"),
+            remediation="Set resources.requests.cpu and resources.requests.memory.",
+        ),
+        WORKLOADS,
+        _requests,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-resource-limits",
+            concern="kubernetes",
+            description="Every container sets the configured limits (CPU and memory by default).",
+            severity=MEDIUM,
+            refs=("CKV_K8S_11", "CKV_K8S_13", "kyverno:require-requests-limits"),
+            remediation="Set resources.limits for each configured resource.",
+            config={
+                "resources": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": ["cpu", "memory"],
+                    "description": "Limits every container must set.",
+                }
+            },
+        ),
+        WORKLOADS,
+        _limits,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-liveness-probe",
+            concern="kubernetes",
+            description="Long-running containers have a liveness probe.",
+            severity=LOW,
+            refs=("CKV_K8S_8", "kyverno:require-pod-probes"),
+            remediation="Add a livenessProbe (an HTTP or TCP check of the process).",
+        ),
+        WORKLOADS,
+        _probe("livenessProbe"),
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-readiness-probe",
+            concern="kubernetes",
+            description="Long-running containers have a readiness probe.",
+            severity=MEDIUM,
+            refs=("CKV_K8S_9", "kyverno:require-pod-probes"),
+            remediation="Add a readinessProbe so traffic waits until the pod can serve it.",
+        ),
+        WORKLOADS,
+        _probe("readinessProbe"),
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-run-as-non-root",
+            concern="kubernetes",
+            description="Containers run as non-root (runAsNonRoot).",
+            severity=HIGH,
+            refs=("CKV_K8S_23", "kyverno:require-run-as-nonroot"),
+            remediation="Set securityContext.runAsNonRoot=True (pod or container) and a "
+            "non-zero runAsUser.",
+        ),
+        WORKLOADS,
+        _run_as_non_root,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-no-privilege-escalation",
+            concern="kubernetes",
+            description="Containers set allowPrivilegeEscalation to false.",
+            severity=HIGH,
+            refs=("CKV_K8S_20", "kyverno:disallow-privilege-escalation"),
+            remediation="Set securityContext.allowPrivilegeEscalation=False on every container.",
+        ),
+        WORKLOADS,
+        _no_privilege_escalation,
+    ),
+    resource_policy(
+        Meta(
+            name="k8s-no-privileged",
+            concern="kubernetes",
+            description="Containers do not run privileged.",
+            severity=HIGH,
+            refs=("CKV_K8S_16", "kyverno:disallow-privileged-containers"),
+            remediation="Remove securityContext.privileged; grant specific capabilities if needed.",
+        ),
+        WORKLOADS,
+        _not_privileged,
+    ),
+    stack_policy(
+        Meta(
+            name="k8s-pdb-for-replicated",
+            concern="kubernetes",
+            description="Every Deployment or StatefulSet with more than one replica has a "
+            "PodDisruptionBudget selecting its pods.",
+            severity=MEDIUM,
+            refs=("kyverno:require-pdb",),
+            remediation="Add a policy/v1 PodDisruptionBudget in the same namespace whose "
+            "selector matches the pod template labels.",
+        ),
+        _pdb_coverage,
+    ),
+]

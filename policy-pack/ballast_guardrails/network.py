@@ -1,0 +1,419 @@
+"""Network and edge: security-group exposure, IMDSv2, VPC hygiene, load balancers.
+
+Internet ingress (0.0.0.0/0 or ::/0) is allowed only on ports 80 and 443 of a security
+group that a load balancer of the same stack uses: that is a stack policy, because the
+rule, the group and the load balancer are separate resources. SSH and RDP from the
+internet are refused per resource as well, so that check works even while IDs are still
+unknown during a preview.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from ballast_guardrails.graph import of_type, referenced, refers_to
+from ballast_guardrails.spec import (
+    ADVISORY,
+    CRITICAL,
+    HIGH,
+    LOW,
+    MEDIUM,
+    Meta,
+    resource_policy,
+    stack_policy,
+)
+from ballast_guardrails.values import as_list, get, number, truthy
+
+SECURITY_GROUP = "aws:ec2/securityGroup:SecurityGroup"
+SG_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+INGRESS_TYPES = (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE)
+LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+INSTANCE = "aws:ec2/instance:Instance"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+WEB_PORTS = frozenset({80, 443})
+_ALL_PROTOCOLS = frozenset({"-1", "all"})
+#: ELB security policies that refuse TLS 1.0 and 1.1 (TLS 1.2 or 1.3 only).
+TLS12_POLICY = re.compile(r"^ELBSecurityPolicy-(TLS13-1-[23]|TLS-1-2|FS-1-2)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Ingress:
+    """One internet-open ingress permission."""
+
+    protocol: str
+    from_port: int | None
+    to_port: int | None
+    cidr: str
+    where: str
+
+    @property
+    def all_ports(self) -> bool:
+        return self.protocol in _ALL_PROTOCOLS
+
+    def covers(self, port: int) -> bool:
+        if self.all_ports:
+            return True
+        if self.from_port is None or self.to_port is None:
+            return False
+        return self.from_port <= port <= self.to_port
+
+    @property
+    def web_only(self) -> bool:
+        return (
+            self.protocol in ("tcp", "6")
+            and self.from_port is not None
+            and self.from_port == self.to_port
+            and self.from_port in WEB_PORTS
+        )
+
+    def describe(self) -> str:
+        if self.all_ports:
+            ports = "all traffic"
+        elif self.from_port == self.to_port:
+            ports = f"{self.protocol} {self.from_port}"
+        else:
+            ports = f"{self.protocol} {self.from_port}-{self.to_port}"
+        return f"{self.where}: {ports} from {self.cidr}"
+
+
+def _protocol(value: Any) -> str:
+    as_number = number(value)
+    if as_number is not None:
+        return str(int(as_number))
+    return str(value if value is not None else "-1").strip().lower()
+
+
+def _port(value: Any) -> int | None:
+    as_number = number(value)
+    return int(as_number) if as_number is not None else None
+
+
+def _open(protocol, from_port, to_port, cidrs, where) -> Iterator[Ingress]:
+    for cidr in cidrs:
+        if cidr in OPEN_CIDRS:
+            yield Ingress(_protocol(protocol), _port(from_port), _port(to_port), cidr, where)
+
+
+def open_ingress(resource_type: str, props) -> list[Ingress]:
+    """Every internet-open ingress permission a group or rule resource declares."""
+    found: list[Ingress] = []
+    if resource_type == SECURITY_GROUP:
+        for index, rule in enumerate(as_list(get(props, "ingress"))):
+            cidrs = as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))
+            found += _open(
+                get(rule, "protocol"),
+                get(rule, "fromPort"),
+                get(rule, "toPort"),
+                cidrs,
+                f"ingress #{index + 1}",
+            )
+    elif resource_type == SG_RULE:
+        if str(get(props, "type", default="")).lower() == "ingress":
+            cidrs = as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks"))
+            found += _open(
+                get(props, "protocol"), get(props, "fromPort"), get(props, "toPort"), cidrs, "rule"
+            )
+    elif resource_type == SG_INGRESS_RULE:
+        cidrs = [c for c in (get(props, "cidrIpv4"), get(props, "cidrIpv6")) if c]
+        found += _open(
+            get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort"), cidrs, "rule"
+        )
+    return found
+
+
+def _public_ingress(args, report, settings) -> None:
+    groups = of_type(args.resources, SECURITY_GROUP)
+    balancers = of_type(args.resources, *LOAD_BALANCERS)
+    lb_groups = {
+        g.urn for g in groups if any(refers_to(lb, "securityGroups", g) for lb in balancers)
+    }
+    for resource in of_type(args.resources, *INGRESS_TYPES):
+        for ingress in open_ingress(resource.resource_type, resource.props):
+            if ingress.web_only:
+                targets = (
+                    [resource]
+                    if resource.resource_type == SECURITY_GROUP
+                    else referenced(resource, "securityGroupId", groups)
+                )
+                if any(t.urn in lb_groups for t in targets):
+                    continue
+                report(
+                    f"{ingress.describe()}: only a load balancer's security group may take "
+                    "web traffic from the internet",
+                    resource.urn,
+                )
+            else:
+                report(f"{ingress.describe()}: internet ingress beyond 80/443", resource.urn)
+
+
+def _admin_ports(args, report, settings) -> None:
+    ports = [int(p) for p in settings["ports"]]
+    for ingress in open_ingress(args.resource_type, args.props):
+        exposed = [p for p in ports if ingress.covers(p)]
+        if exposed:
+            report(
+                f"{ingress.describe()} exposes port {', '.join(map(str, exposed))}; "
+                "use SSM Session Manager instead"
+            )
+
+
+def _default_sg_closed(args, report, settings) -> None:
+    for direction in ("ingress", "egress"):
+        if as_list(get(args.props, direction)):
+            report(f"the default security group has {direction} rules")
+
+
+def _subnet_public_ip(args, report, settings) -> None:
+    if truthy(get(args.props, "mapPublicIpOnLaunch")):
+        report("mapPublicIpOnLaunch is true: instances launched here get public addresses")
+
+
+def _flow_logs(args, report, settings) -> None:
+    logs = of_type(args.resources, "aws:ec2/flowLog:FlowLog")
+    for vpc in of_type(args.resources, "aws:ec2/vpc:Vpc"):
+        if not any(refers_to(log, "vpcId", vpc) for log in logs):
+            report(f"VPC {vpc.name} has no flow log", vpc.urn)
+
+
+def _imdsv2(args, report, settings) -> None:
+    options = get(args.props, "metadataOptions")
+    if str(get(options, "httpEndpoint", default="enabled")).lower() == "disabled":
+        return  # no metadata service at all
+    tokens = get(options, "httpTokens")
+    if str(tokens).lower() != "required":
+        report(f'metadataOptions.httpTokens is {tokens or "unset (optional)"}, not "required"')
+
+
+def _lb_subnets(args, report, settings) -> None:
+    subnets = {str(s) for s in as_list(get(args.props, "subnets"))}
+    subnets |= {
+        str(get(m, "subnetId"))
+        for m in as_list(get(args.props, "subnetMappings"))
+        if get(m, "subnetId")
+    }
+    minimum = int(settings["minSubnets"])
+    if len(subnets) < minimum:
+        report(f"spans {len(subnets)} subnet(s); at least {minimum} (one per zone) required")
+
+
+def _is_application(props) -> bool:
+    return str(get(props, "loadBalancerType", default="application")).lower() == "application"
+
+
+def _drop_invalid_headers(args, report, settings) -> None:
+    if _is_application(args.props) and not truthy(get(args.props, "dropInvalidHeaderFields")):
+        report("dropInvalidHeaderFields is not true")
+
+
+def _http_redirects(args, report, settings) -> None:
+    # An ALB listener without a protocol is HTTP.
+    protocol = str(get(args.props, "protocol", default="HTTP")).upper()
+    if protocol != "HTTP":
+        return
+    actions = as_list(get(args.props, "defaultActions"))
+    redirects = [
+        a
+        for a in actions
+        if str(get(a, "type", default="")).lower() == "redirect"
+        and str(get(a, "redirect", "protocol", default="")).upper() == "HTTPS"
+    ]
+    if not actions or len(redirects) != len(actions):
+        report("an HTTP listener must only redirect to HTTPS")
+
+
+def _tls_policy(args, report, settings) -> None:
+    protocol = str(get(args.props, "protocol", default="")).upper()
+    if protocol not in ("HTTPS", "TLS"):
+        return
+    policy = get(args.props, "sslPolicy")
+    allowed = set(settings.get("extraAllowedPolicies", ()))
+    if not policy:
+        report("sslPolicy is unset: the ELB default (ELBSecurityPolicy-2016-08) allows TLS 1.0")
+    elif not (TLS12_POLICY.match(policy) or policy in allowed):
+        report(f"sslPolicy {policy} allows TLS versions below 1.2")
+
+
+def _lb_deletion_protection(args, report, settings) -> None:
+    if not truthy(get(args.props, "enableDeletionProtection")):
+        report("enableDeletionProtection is not true")
+
+
+def _lb_access_logs(args, report, settings) -> None:
+    logs = get(args.props, "accessLogs")
+    if not truthy(get(logs, "enabled")) or not get(logs, "bucket"):
+        report("access logs are not enabled (accessLogs.enabled and accessLogs.bucket)")
+
+
+POLICIES = [
+    stack_policy(
+        Meta(
+            name="sg-no-public-ingress",
+            concern="network",
+            description="No 0.0.0.0/0 or ::/0 ingress, except 80/443 on a load balancer's security group.",
+            severity=CRITICAL,
+            refs=("CKV_AWS_260", "AVD-AWS-0107"),
+            remediation="Put the service behind a load balancer, or allow the known CIDRs "
+            "or security groups only.",
+        ),
+        _public_ingress,
+    ),
+    resource_policy(
+        Meta(
+            name="sg-no-public-admin-ports",
+            concern="network",
+            description="SSH (22) and RDP (3389) are never open to the internet.",
+            severity=CRITICAL,
+            refs=("CKV_AWS_24", "CKV_AWS_25"),
+            remediation="Remove the rule; reach instances with SSM Session Manager.",
+            config={
+                "ports": {
+                    "type": "array",
+                    "items": {"type": "integer"},
+                    "default": [22, 3389],
+                    "description": "Ports that must never be open to the internet.",
+                }
+            },
+        ),
+        INGRESS_TYPES,
+        _admin_ports,
+    ),
+    resource_policy(
+        Meta(
+            name="vpc-default-sg-closed",
+            concern="network",
+            description="The default security group of a VPC has no rules.",
+            severity=MEDIUM,
+            refs=("CKV2_AWS_12",),
+            remediation="Manage it with aws.ec2.DefaultSecurityGroup and empty ingress and egress.",
+        ),
+        {"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"},
+        _default_sg_closed,
+    ),
+    resource_policy(
+        Meta(
+            name="subnet-no-auto-public-ip",
+            concern="network",
+            description="Subnets do not assign public IPs on launch.",
+            severity=MEDIUM,
+            refs=("CKV_AWS_130", "AVD-AWS-0164"),
+            remediation="Set mapPublicIpOnLaunch=False; expose services through load balancers.",
+        ),
+        {"aws:ec2/subnet:Subnet"},
+        _subnet_public_ip,
+    ),
+    stack_policy(
+        Meta(
+            name="vpc-flow-logs",
+            concern="network",
+            description="Every VPC has flow logs.",
+            severity=MEDIUM,
+            refs=("CKV2_AWS_11", "AVD-AWS-0178"),
+            remediation="Add an aws.ec2.FlowLog for the VPC (the Network component does).",
+        ),
+        _flow_logs,
+    ),
+    resource_policy(
+        Meta(
+            name="ec2-imdsv2-required",
+            concern="network",
+            description="Instances and launch templates require IMDSv2 (session tokens).",
+            severity=HIGH,
+            refs=("CKV_AWS_79", "AVD-AWS-0028"),
+            remediation='Set metadataOptions.httpTokens="required" (and a hop limit of 2 for containers).',
+        ),
+        {INSTANCE, LAUNCH_TEMPLATE},
+        _imdsv2,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-min-subnets",
+            concern="network",
+            description="Load balancers span at least the configured number of subnets "
+            "(2 by default, 3 in prod).",
+            severity=HIGH,
+            remediation="Pass one subnet per availability zone (network.public_subnet_ids).",
+            config={"minSubnets": {"type": "integer", "minimum": 1, "default": 2}},
+        ),
+        LOAD_BALANCERS,
+        _lb_subnets,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-http-redirects-to-https",
+            concern="network",
+            description="Plain HTTP listeners only redirect to HTTPS.",
+            severity=HIGH,
+            refs=("CKV2_AWS_20", "CKV_AWS_2"),
+            remediation='Make the default action a redirect with protocol "HTTPS" and '
+            'status "HTTP_301".',
+        ),
+        LISTENERS,
+        _http_redirects,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-tls-policy",
+            concern="network",
+            description="HTTPS and TLS listeners use a TLS 1.2+ security policy.",
+            severity=HIGH,
+            refs=("CKV_AWS_103", "AVD-AWS-0047"),
+            remediation="Set sslPolicy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or another "
+            "TLS 1.2+ policy).",
+            config={
+                "extraAllowedPolicies": {
+                    "type": "array",
+                    "items": {"type": "string"},
+                    "default": [],
+                    "description": "Further security policies accepted as TLS 1.2+.",
+                }
+            },
+        ),
+        LISTENERS,
+        _tls_policy,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-drop-invalid-headers",
+            concern="network",
+            description="Application load balancers drop invalid HTTP header fields.",
+            severity=MEDIUM,
+            refs=("CKV_AWS_131", "AVD-AWS-0052"),
+            remediation="Set dropInvalidHeaderFields=True.",
+        ),
+        LOAD_BALANCERS,
+        _drop_invalid_headers,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-deletion-protection",
+            concern="network",
+            description="Production load balancers have deletion protection.",
+            severity=LOW,
+            refs=("CKV_AWS_150",),
+            remediation="Set enableDeletionProtection=True.",
+            level=ADVISORY,
+        ),
+        LOAD_BALANCERS,
+        _lb_deletion_protection,
+    ),
+    resource_policy(
+        Meta(
+            name="lb-access-logs",
+            concern="network",
+            description="Production load balancers write access logs.",
+            severity=MEDIUM,
+            refs=("CKV_AWS_91",),
+            remediation="Set accessLogs={enabled: True, bucket: <the access-log bucket>}.",
+            level=ADVISORY,
+        ),
+        LOAD_BALANCERS,
+        _lb_access_logs,
+    ),
+]
