@@ -104,7 +104,9 @@ class ProgramRun:
         custom = [r for r in self.resources if r.custom and not r.is_provider]
         return {
             "resources": len(custom),
-            "components": sum(1 for r in self.resources if not r.custom),
+            "components": sum(
+                1 for r in self.resources if not r.custom and r.type != "pulumi:pulumi:Stack"
+            ),
             "providers": sum(1 for r in self.resources if r.is_provider),
             "protected": sum(1 for r in self.resources if r.protect),
             "byType": dict(sorted(Counter(r.type for r in custom).items())),
