@@ -1,0 +1,32 @@
+"""Policy tests: one pack process per session, driven over gRPC like the CLI does.
+
+The pack directory is also put on `sys.path` so unit tests (and Hypothesis) can import
+`ballast_guardrails` in-process; every pass/fail case still goes through the analyzer
+protocol.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import pytest
+
+from ballast.policy.evaluate import config_file_of, pack_dir_of
+from ballast.policy.harness import PolicyPackProcess
+from tests.conftest import ROOT
+
+PACK_DIR = pack_dir_of(ROOT)
+if str(PACK_DIR) not in sys.path:
+    sys.path.insert(0, str(PACK_DIR))
+
+
+def stack_config_file(stack: str):
+    return config_file_of(PACK_DIR, stack)
+
+
+@pytest.fixture(scope="session")
+def pack() -> Iterator[PolicyPackProcess]:
+    """The policy pack, started once for the whole session (configure before use)."""
+    with PolicyPackProcess(PACK_DIR, project="ballast", stack="test") as process:
+        yield process

@@ -1,0 +1,118 @@
+"""EKS control plane and node groups, through the analyzer protocol."""
+
+from __future__ import annotations
+
+import pulumi_aws as aws
+
+from tests.policy.casebook import ACCOUNT, Case, suite, tags
+
+CLUSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-cluster"
+NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-nodes"
+ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+
+
+def cluster(vpc=None, **overrides):
+    def build(env, name):
+        args = {
+            "role_arn": CLUSTER_ROLE,
+            "version": "1.33",
+            "vpc_config": {
+                "subnet_ids": [s.id for s in env.subnets],
+                "endpoint_private_access": True,
+                "endpoint_public_access": False,
+                **(vpc or {}),
+            },
+            "encryption_config": {"resources": ["secrets"], "provider": {"key_arn": env.key.arn}},
+            "enabled_cluster_log_types": ALL_LOGS,
+            "access_config": {"authentication_mode": "API"},
+            "tags": tags(),
+            **overrides,
+        }
+        aws.eks.Cluster(name, **args, opts=env.opts())
+
+    return build
+
+
+def node_group(zones: int = 3, **overrides):
+    def build(env, name):
+        args = {
+            "cluster_name": "ballast-test",
+            "node_role_arn": NODE_ROLE,
+            "subnet_ids": [s.id for s in env.subnets[:zones]],
+            "instance_types": ["m6i.large"],
+            "scaling_config": {"min_size": 3, "max_size": 6, "desired_size": 3},
+            "tags": tags(),
+            **overrides,
+        }
+        aws.eks.NodeGroup(name, **args, opts=env.opts())
+
+    return build
+
+
+CASES = [
+    Case(
+        "cluster-private",
+        cluster(),
+        passes=(
+            "eks-private-endpoint",
+            "eks-public-endpoint-restricted",
+            "eks-secrets-encryption",
+            "eks-control-plane-logging",
+            "eks-access-entries",
+        ),
+    ),
+    Case(
+        "cluster-public-listed",
+        cluster(vpc={"endpoint_public_access": True, "public_access_cidrs": ["203.0.113.0/24"]}),
+        passes=("eks-public-endpoint-restricted",),
+    ),
+    Case(
+        "cluster-public-only",
+        cluster(
+            vpc={
+                "endpoint_private_access": False,
+                "endpoint_public_access": True,
+                "public_access_cidrs": ["203.0.113.0/24"],
+            }
+        ),
+        fails="eks-private-endpoint",
+    ),
+    Case(
+        "cluster-public-default",
+        # Public endpoint left at the EKS default: open to 0.0.0.0/0.
+        cluster(vpc={"endpoint_public_access": True}),
+        fails="eks-public-endpoint-restricted",
+    ),
+    Case(
+        "cluster-public-world",
+        cluster(vpc={"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]}),
+        fails="eks-public-endpoint-restricted",
+    ),
+    Case("cluster-plain-secrets", cluster(encryption_config=None), fails="eks-secrets-encryption"),
+    Case(
+        "cluster-few-logs",
+        cluster(enabled_cluster_log_types=["api", "audit"]),
+        fails="eks-control-plane-logging",
+    ),
+    Case(
+        "cluster-aws-auth",
+        cluster(access_config={"authentication_mode": "API_AND_CONFIG_MAP"}),
+        fails="eks-access-entries",
+    ),
+    Case(
+        "nodes-three-zones",
+        node_group(3),
+        passes=("eks-nodegroup-multi-az", "eks-nodegroup-no-remote-access"),
+    ),
+    Case("nodes-two-zones", node_group(2), fails="eks-nodegroup-multi-az"),
+    Case(
+        "nodes-two-zones-staging", node_group(2), fails="eks-nodegroup-multi-az", config="staging"
+    ),
+    Case(
+        "nodes-ssh",
+        node_group(remote_access={"ec2_ssh_key": "ops"}),
+        fails="eks-nodegroup-no-remote-access",
+    ),
+]
+
+outcomes, test_case, test_environment_is_compliant = suite(CASES)

@@ -1,0 +1,364 @@
+"""IAM least privilege, through the analyzer protocol: one passing and one failing case
+(at least) per policy. See `casebook` for how cases are built and judged."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi_aws as aws
+
+from tests.policy.casebook import (
+    ACCOUNT,
+    BOUNDARY_ARN,
+    EXTRA_CONFIGS,
+    Case,
+    document,
+    root_kms_statement,
+    service_trust,
+    suite,
+    tags,
+)
+
+ROLE_ARN = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-app"
+OIDC = "oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"
+
+
+def urn(type_: str, name: str) -> str:
+    return f"urn:pulumi:test::ballast::{type_}::{name}"
+
+
+EXTRA_CONFIGS["passrole-approved"] = (
+    "prod",
+    {
+        "iam-passrole-requires-approval": {
+            "approvedUrns": [
+                urn("aws:iam/policy:Policy", "iam-ok-passrole"),
+                urn("aws:iam/policy:Policy", "iam-passrole-star"),
+            ]
+        }
+    },
+)
+
+
+def allow(action, resource, **extra) -> dict:
+    return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
+
+
+def policy(body):
+    """A standalone identity policy whose document is `body` (an object or raw text)."""
+
+    def build(env, name):
+        text = body if isinstance(body, str) else json.dumps(body)
+        aws.iam.Policy(name, policy=text, tags=tags(), opts=env.opts())
+
+    return build
+
+
+def role(trust=None, boundary=BOUNDARY_ARN, inline=None, managed=None):
+    def build(env, name):
+        return aws.iam.Role(
+            name,
+            assume_role_policy=trust or service_trust(),
+            permissions_boundary=boundary,
+            inline_policies=[
+                {"name": f"{name}-inline", "policy": json.dumps(d)} for d in inline or []
+            ],
+            managed_policy_arns=managed,
+            tags=tags(),
+            opts=env.opts(),
+        )
+
+    return build
+
+
+def attachment(policy_arn):
+    def build(env, name):
+        target = role()(env, f"{name}-role")
+        aws.iam.RolePolicyAttachment(name, role=target.name, policy_arn=policy_arn, opts=env.opts())
+
+    return build
+
+
+def oidc_trust(conditions: dict) -> str:
+    return json.dumps(
+        document(
+            {
+                "Effect": "Allow",
+                "Principal": {"Federated": OIDC_ARN},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {"StringEquals": conditions},
+            }
+        )
+    )
+
+
+def key(*statements):
+    def build(env, name):
+        env.kms_key(name, policy=json.dumps(document(*statements)))
+
+    return build
+
+
+def user_policy(env, name):
+    user = aws.iam.User(f"{name}-user", tags=tags(), opts=env.opts())
+    aws.iam.UserPolicyAttachment(
+        name, user=user.name, policy_arn=f"arn:aws:iam::{ACCOUNT}:policy/reader", opts=env.opts()
+    )
+
+
+def roles_only_attachment(env, name):
+    target = role()(env, f"{name}-role")
+    aws.iam.PolicyAttachment(
+        name,
+        roles=[target.name],
+        policy_arn=f"arn:aws:iam::{ACCOUNT}:policy/reader",
+        opts=env.opts(),
+    )
+
+
+BUCKET_OBJECTS = "arn:aws:s3:::ballast-test-data/*"
+
+CASES = [
+    # --- compliant ------------------------------------------------------------------
+    Case(
+        "iam-ok-policy",
+        policy(
+            document(
+                allow(["s3:GetObject", "s3:PutObject"], BUCKET_OBJECTS),
+                allow("ec2:DescribeInstances", "*"),
+            )
+        ),
+        passes=(
+            "iam-policy-document-valid",
+            "iam-no-admin-wildcard",
+            "iam-no-wildcard-actions",
+            "iam-scoped-resources",
+            "iam-no-allow-not-action",
+            "iam-no-allow-not-resource",
+            "iam-no-privilege-escalation",
+        ),
+    ),
+    Case(
+        "iam-ok-deny-star",
+        # A Deny of everything is not a grant.
+        policy(
+            document(
+                allow("s3:GetObject", BUCKET_OBJECTS),
+                {"Effect": "Deny", "Action": "*", "Resource": "*"},
+            )
+        ),
+        passes=("iam-no-admin-wildcard", "iam-no-wildcard-actions"),
+    ),
+    Case(
+        "iam-ok-role",
+        role(inline=[document(allow("sqs:SendMessage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"))]),
+        passes=(
+            "iam-trust-no-open-principal",
+            "iam-role-permission-boundary",
+            "iam-no-admin-managed-policies",
+        ),
+    ),
+    Case(
+        "iam-ok-irsa",
+        role(
+            trust=oidc_trust(
+                {
+                    f"{OIDC}:sub": "system:serviceaccount:apps:api",
+                    f"{OIDC}:aud": "sts.amazonaws.com",
+                }
+            )
+        ),
+        passes=("iam-oidc-trust-conditions",),
+    ),
+    Case(
+        "iam-ok-attach",
+        attachment("arn:aws:iam::aws:policy/ReadOnlyAccess"),
+        passes=("iam-no-admin-managed-policies",),
+    ),
+    Case(
+        "iam-ok-passrole",
+        policy(
+            document(
+                allow(
+                    "iam:PassRole",
+                    ROLE_ARN,
+                    Condition={"StringEquals": {"iam:PassedToService": "ecs-tasks.amazonaws.com"}},
+                )
+            )
+        ),
+        passes=("iam-passrole-requires-approval",),
+        config="passrole-approved",
+    ),
+    Case("iam-ok-group", roles_only_attachment, passes=("iam-no-user-policies",)),
+    Case(
+        "iam-ok-key",
+        key(
+            root_kms_statement(),
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:CallerAccount": ACCOUNT,
+                        "kms:ViaService": "s3.us-east-1.amazonaws.com",
+                    }
+                },
+            },
+        ),
+        passes=("resource-policy-no-public-principal", "iam-no-wildcard-actions"),
+    ),
+    # --- failing --------------------------------------------------------------------
+    Case(
+        "iam-bad-json",
+        policy('{"Version": "2012-10-17", "Statement": ['),
+        fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-star-star",
+        policy(document(allow("*", "*"))),
+        fails="iam-no-admin-wildcard",
+        also=(
+            "iam-no-wildcard-actions",
+            "iam-scoped-resources",
+            "iam-no-privilege-escalation",
+            "iam-passrole-requires-approval",
+        ),
+    ),
+    Case(
+        "iam-inline-star-star",
+        # The same grant as a role's inline policy, with Statement as one object.
+        role(inline=[{"Version": "2012-10-17", "Statement": allow(["*"], ["*"])}]),
+        fails="iam-no-admin-wildcard",
+        also=(
+            "iam-no-wildcard-actions",
+            "iam-scoped-resources",
+            "iam-no-privilege-escalation",
+            "iam-passrole-requires-approval",
+        ),
+    ),
+    Case(
+        "iam-service-star",
+        policy(document(allow("s3:*", BUCKET_OBJECTS))),
+        fails="iam-no-wildcard-actions",
+    ),
+    Case(
+        "iam-key-kms-star",
+        # kms:* is exempt for the account root only, not for a role.
+        key(
+            root_kms_statement(),
+            {"Effect": "Allow", "Principal": {"AWS": ROLE_ARN}, "Action": "kms:*", "Resource": "*"},
+        ),
+        fails="iam-no-wildcard-actions",
+    ),
+    Case(
+        "iam-star-resource",
+        policy(document(allow("s3:GetObject", "*"))),
+        fails="iam-scoped-resources",
+    ),
+    Case(
+        "iam-not-action",
+        policy(document({"Effect": "Allow", "NotAction": "iam:*", "Resource": BUCKET_OBJECTS})),
+        fails="iam-no-allow-not-action",
+    ),
+    Case(
+        "iam-not-resource",
+        policy(
+            document(
+                {
+                    "Effect": "Allow",
+                    "Action": "s3:GetObject",
+                    "NotResource": "arn:aws:s3:::secret/*",
+                }
+            )
+        ),
+        fails="iam-no-allow-not-resource",
+    ),
+    Case(
+        "iam-admin-attach",
+        attachment("arn:aws:iam::aws:policy/AdministratorAccess"),
+        fails="iam-no-admin-managed-policies",
+    ),
+    Case(
+        "iam-power-user-role",
+        role(managed=["arn:aws:iam::aws:policy/PowerUserAccess"]),
+        fails="iam-no-admin-managed-policies",
+    ),
+    Case(
+        "iam-create-policy-version",
+        policy(document(allow("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/app"))),
+        fails="iam-no-privilege-escalation",
+    ),
+    Case(
+        "iam-shapes",
+        # Lower-case element names, Statement as an object, IAM:Put* (any case).
+        policy(
+            {
+                "version": "2012-10-17",
+                "statement": {
+                    "effect": "allow",
+                    "action": "IAM:Put*",
+                    "resource": f"arn:aws:iam::{ACCOUNT}:role/*",
+                },
+            }
+        ),
+        fails="iam-no-privilege-escalation",
+    ),
+    Case(
+        "iam-passrole-launch",
+        policy(
+            document(
+                allow("iam:PassRole", ROLE_ARN),
+                allow("ec2:RunInstances", f"arn:aws:ec2:us-east-1:{ACCOUNT}:*"),
+            )
+        ),
+        fails="iam-no-privilege-escalation",
+        also=("iam-passrole-requires-approval",),
+    ),
+    Case(
+        "iam-passrole-unapproved",
+        policy(document(allow("iam:PassRole", ROLE_ARN))),
+        fails="iam-passrole-requires-approval",
+    ),
+    Case(
+        "iam-passrole-star",
+        # Approved in this config, and still refused: PassRole on "*".
+        policy(document(allow("iam:PassRole", "*"))),
+        fails="iam-passrole-requires-approval",
+        also=("iam-scoped-resources",),
+        config="passrole-approved",
+    ),
+    Case(
+        "iam-trust-open",
+        role(
+            trust=json.dumps(
+                document({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})
+            )
+        ),
+        fails="iam-trust-no-open-principal",
+    ),
+    Case(
+        "iam-oidc-no-sub",
+        role(trust=oidc_trust({f"{OIDC}:aud": "sts.amazonaws.com"})),
+        fails="iam-oidc-trust-conditions",
+    ),
+    Case("iam-user-policy", user_policy, fails="iam-no-user-policies"),
+    Case("iam-no-boundary", role(boundary=None), fails="iam-role-permission-boundary"),
+    Case(
+        "iam-wrong-boundary",
+        role(boundary=f"arn:aws:iam::{ACCOUNT}:policy/anything-goes"),
+        fails="iam-role-permission-boundary",
+    ),
+    Case(
+        "iam-key-public",
+        key(
+            root_kms_statement(),
+            {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
+        ),
+        fails="resource-policy-no-public-principal",
+    ),
+]
+
+outcomes, test_case, test_environment_is_compliant = suite(CASES)

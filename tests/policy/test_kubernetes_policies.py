@@ -1,0 +1,154 @@
+"""Kubernetes workloads declared with the Pulumi Kubernetes provider, through the
+analyzer protocol."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from tests.policy.casebook import Case, suite
+
+GOOD_IMAGE = "ghcr.io/acme/api:sha-4f2c9e1a7b"
+DIGEST = "sha256:" + "ab" * 32
+
+
+def container(**overrides) -> dict:
+    spec = {
+        "name": "api",
+        "image": GOOD_IMAGE,
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
+        "liveness_probe": {"http_get": {"path": "/healthz", "port": 8080}},
+        "readiness_probe": {"http_get": {"path": "/ready", "port": 8080}},
+        "security_context": {"allow_privilege_escalation": False, "run_as_non_root": True},
+    }
+    spec.update(overrides)
+    return {k: v for k, v in spec.items() if v is not None}
+
+
+def deployment(replicas: int = 2, pdb: str | None = "match", **container_overrides):
+    def build(env, name):
+        labels = {"app": name}
+        opts = pulumi.ResourceOptions(provider=env.k8s)
+        k8s.apps.v1.Deployment(
+            name,
+            metadata={"name": name, "namespace": "apps"},
+            spec={
+                "replicas": replicas,
+                "selector": {"match_labels": labels},
+                "template": {
+                    "metadata": {"labels": labels},
+                    "spec": {
+                        "security_context": {"run_as_non_root": True, "run_as_user": 10001},
+                        "containers": [container(**container_overrides)],
+                    },
+                },
+            },
+            opts=opts,
+        )
+        if pdb:
+            selector = labels if pdb == "match" else {"app": "someone-else"}
+            k8s.policy.v1.PodDisruptionBudget(
+                f"{name}-pdb",
+                metadata={"name": name, "namespace": "apps"},
+                spec={"min_available": 1, "selector": {"match_labels": selector}},
+                opts=opts,
+            )
+
+    return build
+
+
+def job(env, name):
+    probeless = container(liveness_probe=None, readiness_probe=None)
+    k8s.batch.v1.Job(
+        name,
+        metadata={"name": name, "namespace": "apps"},
+        spec={
+            "template": {
+                "spec": {
+                    "restart_policy": "Never",
+                    "security_context": {"run_as_non_root": True},
+                    "containers": [probeless],
+                }
+            }
+        },
+        opts=pulumi.ResourceOptions(provider=env.k8s),
+    )
+
+
+IMAGE = ("k8s-image-tag-pinned", "k8s-image-immutable")
+
+CASES = [
+    Case(
+        "api",
+        deployment(),
+        passes=(
+            *IMAGE,
+            "k8s-resource-requests",
+            "k8s-resource-limits",
+            "k8s-liveness-probe",
+            "k8s-readiness-probe",
+            "k8s-run-as-non-root",
+            "k8s-no-privilege-escalation",
+            "k8s-no-privileged",
+            "k8s-pdb-for-replicated",
+        ),
+    ),
+    Case("digest", deployment(image=f"ghcr.io/acme/api@{DIGEST}"), passes=IMAGE),
+    Case("single-replica", deployment(replicas=1, pdb=None), passes=("k8s-pdb-for-replicated",)),
+    Case("batch", job, passes=("k8s-liveness-probe", "k8s-readiness-probe")),
+    Case(
+        "latest",
+        deployment(image="ghcr.io/acme/api:latest"),
+        fails="k8s-image-tag-pinned",
+        also=("k8s-image-immutable",),
+    ),
+    Case(
+        "untagged",
+        deployment(image="registry.internal:5000/acme/api"),
+        fails="k8s-image-tag-pinned",
+        also=("k8s-image-immutable",),
+    ),
+    Case("semver", deployment(image="ghcr.io/acme/api:1.4.2"), fails="k8s-image-immutable"),
+    Case(
+        "no-requests",
+        deployment(resources={"limits": {"cpu": "1", "memory": "512Mi"}}),
+        fails="k8s-resource-requests",
+    ),
+    Case(
+        "no-limits",
+        deployment(resources={"requests": {"cpu": "1", "memory": "512Mi"}}),
+        fails="k8s-resource-limits",
+    ),
+    Case("no-liveness", deployment(liveness_probe=None), fails="k8s-liveness-probe"),
+    Case("no-readiness", deployment(readiness_probe=None), fails="k8s-readiness-probe"),
+    Case(
+        "root",
+        deployment(
+            security_context={"allow_privilege_escalation": False, "run_as_non_root": False}
+        ),
+        fails="k8s-run-as-non-root",
+    ),
+    Case(
+        "escalates",
+        deployment(security_context={"run_as_non_root": True}),
+        fails="k8s-no-privilege-escalation",
+    ),
+    Case(
+        "privileged",
+        deployment(
+            security_context={
+                "allow_privilege_escalation": False,
+                "run_as_non_root": True,
+                "privileged": True,
+            }
+        ),
+        fails="k8s-no-privileged",
+    ),
+    Case("no-pdb", deployment(replicas=3, pdb=None), fails="k8s-pdb-for-replicated"),
+    Case("pdb-elsewhere", deployment(replicas=3, pdb="other"), fails="k8s-pdb-for-replicated"),
+]
+
+outcomes, test_case, test_environment_is_compliant = suite(CASES)
