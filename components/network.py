@@ -6,7 +6,8 @@ isolated subnet for data stores (no route to the internet at all). Each zone has
 private route table so a zone's egress never depends on another zone's NAT gateway
 (unless `nat_mode="single"` is chosen on purpose).
 
-Also: VPC flow logs to a KMS-encrypted CloudWatch log group, an S3 gateway endpoint on
+Also: VPC flow logs to a KMS-encrypted CloudWatch log group (delivered by a role from the
+platform's `RoleFactory`, so it carries the permission boundary), an S3 gateway endpoint on
 every private and isolated route table, optional interface endpoints, the default
 security group stripped of all rules, and the subnet tags the AWS Load Balancer
 Controller uses for discovery.
@@ -24,6 +25,8 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
+
+from components.identity import RoleFactory, Trust
 
 SubnetTier = Literal["public", "private", "isolated"]
 
@@ -79,6 +82,10 @@ class NetworkArgs:
     region: str
     """Region of the provider this network is created with (required): names the
     endpoint services and scopes the flow-log key and role to that region."""
+
+    roles: RoleFactory
+    """The platform's role factory (required): the flow-log delivery role is created
+    through it, so it carries the environment's permission boundary."""
 
     cidr: str
     """VPC IPv4 block, /16 to /22 (required). No default: environments that may ever be
@@ -434,65 +441,51 @@ class Network(pulumi.ComponentResource):
             tags=self._tags(group_name),
             opts=child,
         )
-        role = aws.iam.Role(
+        role = self._args.roles.role(
             f"{name}-flow-logs",
+            parent=self,
             description=f"Lets VPC Flow Logs deliver {name}'s flow logs to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Effect": "Allow",
-                            "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                            "Action": "sts:AssumeRole",
-                            # Confused-deputy guard: only flow logs of this account.
-                            "Condition": {
-                                "StringEquals": {"aws:SourceAccount": account_id},
-                                "ArnLike": {
-                                    "aws:SourceArn": pulumi.Output.format(
-                                        "arn:{0}:ec2:{1}:{2}:vpc-flow-log/*",
-                                        partition,
-                                        region,
-                                        account_id,
-                                    )
-                                },
+            # Confused-deputy guard: only flow logs of this account and region.
+            trust=[
+                Trust.service(
+                    "vpc-flow-logs.amazonaws.com",
+                    source_account=account_id,
+                    source_arn_like=pulumi.Output.format(
+                        "arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account_id
+                    ),
+                )
+            ],
+            inline_policies={
+                "write-flow-logs": pulumi.Output.json_dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "WriteThisLogGroupOnly",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:PutLogEvents",
+                                    "logs:DescribeLogStreams",
+                                ],
+                                "Resource": pulumi.Output.format("{0}:*", group.arn),
                             },
-                        }
-                    ],
-                }
-            ),
-            tags=self._tags(f"{name}-flow-logs"),
-            opts=child,
-        )
-        aws.iam.RolePolicy(
-            f"{name}-flow-logs",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "WriteThisLogGroupOnly",
-                            "Effect": "Allow",
-                            "Action": [
-                                "logs:CreateLogStream",
-                                "logs:PutLogEvents",
-                                "logs:DescribeLogStreams",
-                            ],
-                            "Resource": pulumi.Output.format("{0}:*", group.arn),
-                        },
-                        {
-                            "Sid": "FindTheLogGroup",
-                            "Effect": "Allow",
-                            "Action": "logs:DescribeLogGroups",
-                            "Resource": pulumi.Output.format(
-                                "arn:{0}:logs:{1}:{2}:log-group:*", partition, region, account_id
-                            ),
-                        },
-                    ],
-                }
-            ),
-            opts=child,
+                            {
+                                "Sid": "FindTheLogGroup",
+                                "Effect": "Allow",
+                                "Action": "logs:DescribeLogGroups",
+                                "Resource": pulumi.Output.format(
+                                    "arn:{0}:logs:{1}:{2}:log-group:*",
+                                    partition,
+                                    region,
+                                    account_id,
+                                ),
+                            },
+                        ],
+                    }
+                )
+            },
+            tags=self._args.tags,
         )
         aws.ec2.FlowLog(
             f"{name}-flow-logs",

@@ -49,6 +49,25 @@ def with_network(**changes) -> dict:
     return {**BASE, "ballast:network": network}
 
 
+def with_section(key: str, **values) -> dict:
+    return {**BASE, f"ballast:{key}": values}
+
+
+#: The management account's stack: SCPs only (stacks/Pulumi.org.yaml.example).
+ORG = {
+    "pulumi:disable-default-providers": ["*"],
+    "ballast:stackKind": "organization",
+    "ballast:environment": "prod",
+    "ballast:owner": "platform-team",
+    "ballast:primaryRegion": "us-east-1",
+    "ballast:orgGuardrails": {"targetIds": ["ou-ab12-cdef3456"], "allowedRegions": ["us-east-1"]},
+}
+
+
+def with_guardrails(**changes) -> dict:
+    return {**ORG, "ballast:orgGuardrails": {**ORG["ballast:orgGuardrails"], **changes}}
+
+
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
@@ -89,7 +108,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, drRegion, environment, network, owner, primaryRegion, services, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -183,6 +202,126 @@ CASES = [
         "ballast:network must be a map of keys to values (got '10.0.0.0/16')",
         id="section-not-a-map",
     ),
+    # --- the security baseline: keyless CI, audit trail, boundary, org guardrails ---
+    pytest.param(
+        with_section("ci", repository="acme"),
+        "ballast:ci.repository must be a GitHub repository as 'org/repo': letters, digits and '-' for the org, letters, digits, '.', '_' and '-' for the repository (got 'acme')",
+        id="ci-repository-form",
+    ),
+    pytest.param(
+        with_section("ci"),
+        "ballast:ci.repository is required: GitHub repository whose workflows may deploy this stack, as 'org/repo'. The plan and apply roles trust only this repository's jobs running in the named GitHub environment (token subject repo:<org>/<repo>:environment:<env>).",
+        id="ci-repository-missing",
+    ),
+    pytest.param(
+        with_section("ci", repository="acme/platform", planEnvironment="prod preview"),
+        "ballast:ci.planEnvironment must be a GitHub environment name of 1-255 letters, digits, '.', '_' or '-' (got 'prod preview')",
+        id="ci-environment-form",
+    ),
+    pytest.param(
+        with_section(
+            "ci",
+            repository="acme/platform",
+            oidcProviderArn="arn:aws:iam::111111111111:oidc-provider/example.com",
+        ),
+        "ballast:ci.oidcProviderArn must be the ARN of this account's GitHub OIDC provider, such as arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com (got 'arn:aws:iam::111111111111:oidc-provider/example.com')",
+        id="ci-oidc-provider",
+    ),
+    pytest.param(
+        with_section("ci", repository="acme/platform", stateBucket="s3://state"),
+        "ballast:ci.stateBucket must be an S3 bucket name (3-63 lowercase letters, digits, '.' or '-'), without s3:// (got 's3://state')",
+        id="ci-state-bucket",
+    ),
+    pytest.param(
+        with_section("ci", repository="acme/platform", secretsKeyArn="alias/pulumi"),
+        "ballast:ci.secretsKeyArn must be a KMS key ARN such as arn:aws:kms:us-east-1:111111111111:key/1234abcd-12ab-34cd-56ef-1234567890ab (got 'alias/pulumi')",
+        id="ci-secrets-key",
+    ),
+    pytest.param(
+        with_section("audit", logRetentionDays=180),
+        "ballast:audit.logRetentionDays must be at least 365 days in prod: the audit record has to cover a full year (got 180)",
+        id="audit-prod-retention",
+    ),
+    pytest.param(
+        with_section("audit", logRetentionDays=30),
+        "ballast:audit.logRetentionDays must be between 90 and 3653 days (got 30)",
+        id="audit-retention-range",
+    ),
+    pytest.param(
+        with_section("audit", cloudWatchRetentionDays=45),
+        "ballast:audit.cloudWatchRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 45)",
+        id="audit-cloudwatch-retention",
+    ),
+    pytest.param(
+        with_section("audit", logRetentionDays=365, objectLockDays=400),
+        "ballast:audit.objectLockDays must be between 1 and logRetentionDays=365: a file cannot stay locked after it expires (got 400)",
+        id="audit-lock-outlives-retention",
+    ),
+    pytest.param(
+        with_section("audit", objectLockMode="governance"),
+        "ballast:audit.objectLockMode must be one of 'GOVERNANCE', 'COMPLIANCE' (got 'governance')",
+        id="audit-lock-mode",
+    ),
+    pytest.param(
+        with_section("audit", findingsMinSeverity="severe"),
+        "ballast:audit.findingsMinSeverity must be one of 'low', 'medium', 'high', 'critical' (got 'severe')",
+        id="audit-severity",
+    ),
+    pytest.param(
+        with_section("audit", guardDutyFeatures=["S3_DATA_EVENTS", "MALWARE"]),
+        "ballast:audit.guardDutyFeatures[1] must be one of 'S3_DATA_EVENTS', 'EKS_AUDIT_LOGS', 'RUNTIME_MONITORING', 'RDS_LOGIN_EVENTS', 'EBS_MALWARE_PROTECTION', 'LAMBDA_NETWORK_LOGS' (got 'MALWARE')",
+        id="audit-guardduty-feature",
+    ),
+    pytest.param(
+        with_section("audit", securityPrincipalArns=["*"]),
+        "ballast:audit.securityPrincipalArns must list IAM role or user ARNs such as arn:aws:iam::111111111111:role/security-team, without wildcards (got '*')",
+        id="audit-open-security-principal",
+    ),
+    pytest.param(
+        with_section("boundary", extraServices=["ec2"]),
+        "ballast:boundary.extraServices need not list 'ec2': the boundary allows it already",
+        id="boundary-known-service",
+    ),
+    pytest.param(
+        with_section("boundary", extraServices=["lambda:*"]),
+        "ballast:boundary.extraServices must list IAM service prefixes such as elasticfilesystem: lowercase letters, digits and '-', no actions or wildcards (got 'lambda:*')",
+        id="boundary-wildcard",
+    ),
+    pytest.param(
+        {**BASE, "ballast:orgGuardrails": ORG["ballast:orgGuardrails"]},
+        "ballast:orgGuardrails is only used by an organization stack (ballast:stackKind: organization), which runs from the management account; remove it here",
+        id="org-guardrails-in-a-platform-stack",
+    ),
+    pytest.param(
+        {**BASE, "ballast:stackKind": "management"},
+        "ballast:stackKind must be one of 'platform', 'organization' (got 'management')",
+        id="stack-kind",
+    ),
+    pytest.param(
+        {**ORG, "ballast:network": {"cidr": "10.1.0.0/16"}},
+        "ballast:network is not used by an organization stack, which manages only the service control policies; remove it",
+        id="org-stack-with-network",
+    ),
+    pytest.param(
+        {k: v for k, v in ORG.items() if k != "ballast:orgGuardrails"},
+        "ballast:orgGuardrails is required in an organization stack: the OUs (targetIds) the service control policies attach to and the allowedRegions",
+        id="org-stack-without-guardrails",
+    ),
+    pytest.param(
+        with_guardrails(targetIds=["123456789012"]),
+        "ballast:orgGuardrails.targetIds must list OU IDs such as ou-ab12-cdef3456 or the root ID such as r-ab12 (got '123456789012')",
+        id="org-target",
+    ),
+    pytest.param(
+        with_guardrails(allowedRegions=[]),
+        "ballast:orgGuardrails.allowedRegions must name at least one region",
+        id="org-no-regions",
+    ),
+    pytest.param(
+        with_guardrails(exemptPrincipalArns=["*"]),
+        "ballast:orgGuardrails.exemptPrincipalArns must list IAM role ARN patterns such as arn:aws:iam::*:role/BreakGlass (got '*')",
+        id="org-open-exemption",
+    ),
 ]
 
 
@@ -217,7 +356,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, drRegion, environment, network, owner, primaryRegion, services, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
     ]
 
 

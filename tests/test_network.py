@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ballast.offline import ProgramError, run_component
+from components.identity import RoleFactory
 from components.network import (
     INTERFACE_ENDPOINT_SERVICES,
     Network,
@@ -35,8 +36,22 @@ EXPECTED = {
 }
 
 
+#: The boundary a stand-alone Network test hands its role factory.
+TEST_BOUNDARY = "arn:aws:iam::123456789012:policy/ballast-test-permission-boundary"
+
+
 def tier_of(record) -> str:
     return record.inputs["tags"]["ballast.io/subnet-tier"]
+
+
+def of_network(run, type_: str) -> list:
+    """Records of `type_` that belong to the Network component (the security baseline
+    has keys, log groups and roles of its own)."""
+    return [r for r in run.of_type(type_) if "ballast:components:Network$" in r.urn]
+
+
+def factory() -> RoleFactory:
+    return RoleFactory(environment="test", boundary_arn=TEST_BOUNDARY)
 
 
 @pytest.mark.parametrize("stack", EXPECTED)
@@ -124,8 +139,8 @@ def test_isolated_subnets_have_no_route_out(stack):
 def test_flow_logs_to_an_encrypted_log_group(stack):
     run = stack_run(stack)
     (flow_log,) = run.of_type("aws:ec2/flowLog:FlowLog")
-    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
-    (key,) = run.of_type("aws:kms/key:Key")
+    (group,) = of_network(run, "aws:cloudwatch/logGroup:LogGroup")
+    (key,) = of_network(run, "aws:kms/key:Key")
     (vpc,) = run.of_type("aws:ec2/vpc:Vpc")
     assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["trafficType"] == "ALL"
@@ -146,12 +161,15 @@ def test_flow_logs_to_an_encrypted_log_group(stack):
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_flow_log_role_writes_only_its_log_group(stack):
     run = stack_run(stack)
-    (role,) = run.of_type("aws:iam/role:Role")
-    (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
+    (role,) = of_network(run, "aws:iam/role:Role")
+    (group,) = of_network(run, "aws:cloudwatch/logGroup:LogGroup")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
     assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
-    (policy,) = run.of_type("aws:iam/rolePolicy:RolePolicy")
+    # Made by the role factory: it carries the environment's permission boundary.
+    (boundary,) = run.of_type("aws:iam/policy:Policy")
+    assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
+    (policy,) = of_network(run, "aws:iam/rolePolicy:RolePolicy")
     write = json.loads(policy.inputs["policy"])["Statement"][0]
     assert write["Resource"] == f"{group.outputs['arn']}:*"
 
@@ -260,7 +278,13 @@ def test_the_same_network_serves_the_dr_region():
         dr = aws.Provider("dr", region="us-west-2")
         Network(
             "dr-net",
-            NetworkArgs(region="us-west-2", cidr="10.31.0.0/20", az_count=2, nat_mode="single"),
+            NetworkArgs(
+                region="us-west-2",
+                roles=factory(),
+                cidr="10.31.0.0/20",
+                az_count=2,
+                nat_mode="single",
+            ),
             opts=pulumi.ResourceOptions(provider=dr),
         )
 
@@ -272,6 +296,9 @@ def test_the_same_network_serves_the_dr_region():
     assert group.outputs["arn"].startswith("arn:aws:logs:us-west-2:")
     (gateway,) = [e for e in run.of_type(ENDPOINT)]
     assert gateway.inputs["serviceName"] == "com.amazonaws.us-west-2.s3"
+    (role,) = run.of_type("aws:iam/role:Role")
+    assert role.inputs["permissionsBoundary"] == TEST_BOUNDARY
+    assert role.inputs["name"] == "ballast-test-dr-net-flow-logs"
 
 
 def test_pinned_zones_are_used_as_given():
@@ -281,6 +308,7 @@ def test_pinned_zones_are_used_as_given():
             "pinned",
             NetworkArgs(
                 region="eu-west-1",
+                roles=factory(),
                 cidr="10.5.0.0/16",
                 az_count=2,
                 availability_zones=["eu-west-1c", "eu-west-1a"],

@@ -141,6 +141,16 @@ class DeterministicMocks(pulumi.runtime.Mocks):
             return arn, state
         if typ == "aws:iam/rolePolicy:RolePolicy":
             return f"{state.get('role', '')}:{physical}", {**state, "name": physical}
+        if typ == "aws:iam/rolePolicyAttachment:RolePolicyAttachment":
+            return f"{state.get('role', '')}-{_digest(typ, name, length=20)}", state
+        if typ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+            host = str(state.get("url", physical)).removeprefix("https://")
+            arn = f"arn:{part}:iam::{account}:oidc-provider/{host}"
+            state["arn"] = arn
+            return arn, state
+        answer = _regional_resource(typ, name, physical, state, region, account, part)
+        if answer is not None:
+            return answer
 
         # Anything else: a physical name as ID and an ARN of the usual shape.
         service = typ.split(":", 2)[1].split("/", 1)[0] if typ.startswith("aws:") else ""
@@ -161,6 +171,70 @@ class DeterministicMocks(pulumi.runtime.Mocks):
                 "add one to ballast/offline/mocks.py"
             )
         return answer(region, account, part, args.args), []
+
+
+def _regional_resource(
+    typ: str, name: str, physical: str, state: dict, region: str, account: str, part: str
+) -> tuple[str, dict] | None:
+    """IDs and ARNs of the security baseline's resource types, shaped as AWS returns them."""
+    if typ == "aws:s3/bucket:Bucket":
+        bucket = str(state.get("bucket") or physical)
+        state.update(
+            bucket=bucket,
+            arn=f"arn:{part}:s3:::{bucket}",
+            region=region,
+            bucketDomainName=f"{bucket}.s3.amazonaws.com",
+            bucketRegionalDomainName=f"{bucket}.s3.{region}.amazonaws.com",
+        )
+        return bucket, state
+    if typ.startswith("aws:s3/bucket") and "bucket" in state:
+        # Bucket sub-resources (versioning, encryption, policy, ...) are keyed by bucket.
+        return str(state["bucket"]), state
+    if typ == "aws:cloudtrail/trail:Trail":
+        arn = f"arn:{part}:cloudtrail:{region}:{account}:trail/{physical}"
+        state.update(name=physical, arn=arn, homeRegion=region)
+        return arn, state
+    if typ == "aws:guardduty/detector:Detector":
+        detector = _digest(typ, name, region, length=32)
+        state.update(
+            arn=f"arn:{part}:guardduty:{region}:{account}:detector/{detector}",
+            accountId=account,
+        )
+        return detector, state
+    if typ == "aws:guardduty/detectorFeature:DetectorFeature":
+        return f"{state.get('detectorId', '')}/{state.get('name', physical)}", state
+    if typ == "aws:sns/topic:Topic":
+        arn = f"arn:{part}:sns:{region}:{account}:{physical}"
+        state.update(name=physical, arn=arn, owner=account)
+        return arn, state
+    if typ == "aws:sns/topicPolicy:TopicPolicy":
+        return str(state.get("arn", physical)), state
+    if typ == "aws:cloudwatch/eventRule:EventRule":
+        state.update(name=physical, arn=f"arn:{part}:events:{region}:{account}:rule/{physical}")
+        return physical, state
+    if typ == "aws:cloudwatch/eventTarget:EventTarget":
+        return f"{state.get('rule', '')}-{state.get('targetId', physical)}", state
+    if typ == "aws:organizations/policy:Policy":
+        policy = f"p-{_digest(typ, name, length=8)}"
+        org = f"o-{_digest('organization', account, length=10)}"
+        state.update(
+            name=physical,
+            arn=f"arn:{part}:organizations::{account}:policy/{org}/service_control_policy/{policy}",
+        )
+        return policy, state
+    if typ == "aws:organizations/policyAttachment:PolicyAttachment":
+        return f"{state.get('targetId', '')}:{state.get('policyId', '')}", state
+    if typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
+        association = f"a-{_digest(typ, name)}"
+        cluster = state.get("clusterName", "")
+        state.update(
+            associationId=association,
+            associationArn=(
+                f"arn:{part}:eks:{region}:{account}:podidentityassociation/{cluster}/{association}"
+            ),
+        )
+        return f"{cluster},{association}", state
+    return None
 
 
 def _zone_id(region: str, letter: str) -> str:

@@ -1,0 +1,790 @@
+"""`AuditTrail`: who changed what (CloudTrail), what looks malicious (GuardDuty), and a
+place a human sees it (an SNS topic).
+
+- A multi-region CloudTrail with log-file validation, encrypted with the *audit key*:
+  CloudTrail may encrypt with it, S3 log delivery may encrypt with it, and only the
+  security-audit role may decrypt (key administration stays with the account, through
+  IAM, but without the right to decrypt).
+- The trail's bucket: versioned, public access blocked, ACLs disabled, SSE-KMS with the
+  audit key, TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
+  `log_retention_days`), object lock in prod, and server access logging into a second
+  bucket (same protections, no object lock; it cannot log to itself).
+- A CloudWatch Logs copy of the trail (its own key), for alarms and quick queries.
+- GuardDuty in the primary and DR regions with the configured protection plans (S3 data
+  events, EKS audit logs, runtime monitoring with the managed EKS agent, RDS logins).
+- An EventBridge rule sending findings of `findings_min_severity` and above to one
+  KMS-encrypted SNS topic; the DR region forwards its findings to the primary region's
+  event bus, so one topic carries them all. Subscribe the SIEM and the pager to it.
+
+Everything that is evidence carries the `ballast.io/audit-evidence` tag, which the
+permission boundary protects from deletion by any platform role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.identity import (
+    AUDIT_EVIDENCE_TAG,
+    RoleFactory,
+    Trust,
+    security_read_document,
+)
+
+#: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
+SEVERITY_FLOOR = {"low": 1.0, "medium": 4.0, "high": 7.0, "critical": 9.0}
+#: Protection plans with extra configuration: runtime monitoring installs and updates
+#: the GuardDuty security agent on EKS clusters itself.
+FEATURE_ADDITIONAL_CONFIGURATION = {
+    "RUNTIME_MONITORING": ("EKS_ADDON_MANAGEMENT",),
+    "EKS_RUNTIME_MONITORING": ("EKS_ADDON_MANAGEMENT",),
+}
+DEFAULT_GUARDDUTY_FEATURES = (
+    "S3_DATA_EVENTS",
+    "EKS_AUDIT_LOGS",
+    "RUNTIME_MONITORING",
+    "RDS_LOGIN_EVENTS",
+)
+#: Log files older than this move to Glacier Instant Retrieval, if they are kept at
+#: least `ARCHIVE_MIN_RETENTION_DAYS` (Glacier IR bills 90 days minimum).
+ARCHIVE_AFTER_DAYS, ARCHIVE_MIN_RETENTION_DAYS = 90, 180
+NONCURRENT_VERSION_DAYS = 30
+S3_BUCKET_NAME_MAX = 63
+#: The key administration actions, without any that encrypt or decrypt data.
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:Create*",
+    "kms:Delete*",
+    "kms:Describe*",
+    "kms:Disable*",
+    "kms:Enable*",
+    "kms:Get*",
+    "kms:List*",
+    "kms:Put*",
+    "kms:Revoke*",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:Update*",
+)
+
+
+def findings_pattern(min_severity: float) -> dict[str, Any]:
+    """EventBridge pattern of GuardDuty findings at or above `min_severity`."""
+    return {
+        "source": ["aws.guardduty"],
+        "detail-type": ["GuardDuty Finding"],
+        "detail": {"severity": [{"numeric": [">=", min_severity]}]},
+    }
+
+
+@dataclass(kw_only=True)
+class AuditTrailArgs:
+    """Inputs of `AuditTrail`. Defaults are the production-safe choice."""
+
+    environment: str
+    """Environment name (required)."""
+
+    region: str
+    """Primary region (required): home of the trail, its buckets and the findings topic."""
+
+    roles: RoleFactory
+    """The role factory from `Identity` (required): the trail's CloudWatch delivery role
+    and the findings forwarder carry the permission boundary."""
+
+    security_role_arn: pulumi.Input[str]
+    """The security-audit role (required): the only principal the audit key lets decrypt."""
+
+    security_role_name: pulumi.Input[str]
+    """Its name (required): the component grants it read access to the audit buckets."""
+
+    bucket_prefix: str
+    """Name prefix of the audit buckets (required; `Identity.audit_bucket_prefix`, which
+    the boundary protects)."""
+
+    dr_region: str | None = None
+    """DR region (default None). With it, GuardDuty runs there too and its findings are
+    forwarded to the primary region's topic."""
+
+    dr_provider: pulumi.ProviderResource | None = None
+    """AWS provider of the DR region (required with `dr_region`)."""
+
+    log_retention_days: int = 365
+    """Days log files stay in S3 (default 365). Longer costs little in Glacier IR."""
+
+    cloud_watch_retention_days: int = 90
+    """Retention of the CloudWatch Logs copy (default 90); S3 holds the record of truth."""
+
+    object_lock: bool = False
+    """Object lock on the trail bucket (default off; Platform turns it on in prod). A
+    locked file cannot be deleted before its retention ends, which also means the bucket
+    cannot be torn down; it can only be chosen when the bucket is created."""
+
+    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
+    """GOVERNANCE (default): deletable early only with s3:BypassGovernanceRetention, which
+    the boundary denies to every platform role. COMPLIANCE: not even the root user can."""
+
+    object_lock_days: int = 365
+    """Default retention of each locked file (default 365)."""
+
+    guardduty_features: Sequence[str] = DEFAULT_GUARDDUTY_FEATURES
+    """Protection plans enabled in every region (default: S3 data events, EKS audit logs,
+    runtime monitoring, RDS logins). Each adds per-volume cost; a region that does not
+    offer one fails the deployment, so drop it there."""
+
+    findings_min_severity: Literal["low", "medium", "high", "critical"] = "medium"
+    """Lowest severity sent to the topic (default medium, 4.0 and up)."""
+
+    protect: bool = False
+    """`protect=True` on the keys, buckets, log group, trail and detectors (default off;
+    Platform turns it on in prod)."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource (default none; provider default tags apply on top)."""
+
+
+class AuditTrail(pulumi.ComponentResource):
+    """CloudTrail, GuardDuty and findings routing; see the module docstring.
+
+    Outputs: `trail_name`, `trail_arn`, `trail_bucket_name`, `access_log_bucket_name`,
+    `audit_key_arn`, `trail_log_group_name`, `findings_topic_arn`, `detector_ids`
+    (region -> detector ID).
+    """
+
+    def __init__(
+        self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ballast:components:AuditTrail", name, None, opts)
+        if args.dr_region and args.dr_provider is None:
+            raise ValueError(f"{name}: dr_region {args.dr_region} needs dr_provider")
+        self._name = name
+        self._args = args
+        invoke = pulumi.InvokeOptions(parent=self)
+        self._account = aws.get_caller_identity_output(opts=invoke).account_id
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        self.trail_name = f"{name}-trail"
+        trail_arn = self._arn("cloudtrail", args.region, f"trail/{self.trail_name}")
+
+        key = self._audit_key(trail_arn)
+        self.audit_key_arn: pulumi.Output[str] = key.arn
+        access_logs = self._access_log_bucket(key)
+        bucket, bucket_policy = self._trail_bucket(key, access_logs, trail_arn)
+        group, delivery_role, delivery_policy = self._cloud_watch_copy(trail_arn)
+
+        trail = aws.cloudtrail.Trail(
+            f"{name}-trail",
+            name=self.trail_name,
+            s3_bucket_name=bucket.id,
+            is_multi_region_trail=True,
+            include_global_service_events=True,
+            enable_log_file_validation=True,
+            enable_logging=True,
+            kms_key_id=key.arn,
+            cloud_watch_logs_group_arn=pulumi.Output.format("{0}:*", group.arn),
+            cloud_watch_logs_role_arn=delivery_role.arn,
+            tags=self._tags(self.trail_name),
+            # CloudTrail checks at creation that it may write to the bucket and the group.
+            opts=self._stateful(depends_on=[bucket_policy, delivery_policy]),
+        )
+        self.trail_arn: pulumi.Output[str] = trail.arn
+        self.trail_bucket_name: pulumi.Output[str] = bucket.id
+        self.access_log_bucket_name: pulumi.Output[str] = access_logs.id
+        self.trail_log_group_name: pulumi.Output[str] = group.name
+
+        aws.iam.RolePolicy(
+            f"{name}-security-read",
+            name=f"{name}-read-audit-logs",
+            role=args.security_role_name,
+            policy=pulumi.Output.all(self._partition, bucket.id, access_logs.id).apply(
+                lambda v: json.dumps(security_read_document(v[0], v[1:]))
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.detector_ids: dict[str, pulumi.Output[str]] = {
+            args.region: self._guardduty(args.region, None)
+        }
+        if args.dr_region:
+            self.detector_ids[args.dr_region] = self._guardduty(args.dr_region, args.dr_provider)
+        self.findings_topic_arn = self._findings()
+
+        self.register_outputs(
+            {
+                "trailName": self.trail_name,
+                "trailArn": self.trail_arn,
+                "trailBucketName": self.trail_bucket_name,
+                "accessLogBucketName": self.access_log_bucket_name,
+                "auditKeyArn": self.audit_key_arn,
+                "trailLogGroupName": self.trail_log_group_name,
+                "findingsTopicArn": self.findings_topic_arn,
+                "detectorIds": self.detector_ids,
+            }
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _tags(self, name: str, evidence: bool = False) -> dict[str, str]:
+        tags = {**self._args.tags, "Name": name}
+        if evidence:
+            tags[AUDIT_EVIDENCE_TAG] = "true"
+        return tags
+
+    def _stateful(self, **extra: Any) -> pulumi.ResourceOptions:
+        return pulumi.ResourceOptions(parent=self, protect=self._args.protect, **extra)
+
+    def _arn(self, service: str, region: str, resource: str) -> pulumi.Output[str]:
+        return pulumi.Output.format(
+            "arn:{0}:{1}:{2}:{3}:{4}", self._partition, service, region, self._account, resource
+        )
+
+    def _root(self) -> pulumi.Output[str]:
+        return pulumi.Output.format("arn:{0}:iam::{1}:root", self._partition, self._account)
+
+    def _bucket_name(self, kind: str) -> pulumi.Output[str]:
+        """`<prefix><kind>-<account>-<region>`: unique across AWS, stable, protected by the
+        boundary through its prefix."""
+
+        def build(account: str) -> str:
+            bucket = f"{self._args.bucket_prefix}{kind}-{account}-{self._args.region}"
+            if len(bucket) > S3_BUCKET_NAME_MAX:
+                raise ValueError(f"{self._name}: bucket name {bucket} is over 63 characters")
+            return bucket
+
+        return self._account.apply(build)
+
+    # --- keys ----------------------------------------------------------------------------
+
+    def _audit_key(self, trail_arn: pulumi.Output[str]) -> aws.kms.Key:
+        name = self._name
+        trail_context = pulumi.Output.format(
+            "arn:{0}:cloudtrail:*:{1}:trail/*", self._partition, self._account
+        )
+        policy = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    # Administration through IAM, but no Encrypt/Decrypt: reading the
+                    # trail is not an administrator's right, only the security role's.
+                    "Sid": "AccountAdministersKeyWithoutUsingIt",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": self._root()},
+                    "Action": list(KEY_ADMIN_ACTIONS),
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "CloudTrailEncryptsThisTrailsLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"aws:SourceArn": trail_arn},
+                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
+                    },
+                },
+                {
+                    "Sid": "CloudTrailDescribesKey",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "kms:DescribeKey",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+                },
+                {
+                    "Sid": "S3AccessLogDeliveryEncrypts",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
+                },
+                {
+                    "Sid": "OnlyTheSecurityRoleDecrypts",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": self._args.security_role_arn},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                },
+            ],
+        }  # fmt: skip
+        key = aws.kms.Key(
+            f"{name}-trail",
+            description=f"Encrypts {name}'s CloudTrail logs; only the security role decrypts",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(policy),
+            tags=self._tags(f"{name}-trail", evidence=True),
+            opts=self._stateful(),
+        )
+        aws.kms.Alias(
+            f"{name}-trail",
+            name=f"alias/{name}-trail",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return key
+
+    # --- buckets -------------------------------------------------------------------------
+
+    def _bucket(
+        self, resource: str, kind: str, key: aws.kms.Key, *, object_lock: bool
+    ) -> aws.s3.Bucket:
+        """A private, versioned, KMS-encrypted bucket with ACLs disabled."""
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = aws.s3.Bucket(
+            resource,
+            bucket=self._bucket_name(kind),
+            object_lock_enabled=object_lock,
+            force_destroy=False,
+            tags=self._tags(resource, evidence=True),
+            opts=self._stateful(),
+        )
+        aws.s3.BucketOwnershipControls(
+            resource,
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=child,
+        )
+        aws.s3.BucketPublicAccessBlock(
+            resource,
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=child,
+        )
+        aws.s3.BucketVersioning(
+            resource,
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=child,
+        )
+        aws.s3.BucketServerSideEncryptionConfiguration(
+            resource,
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=child,
+        )
+        retention = self._args.log_retention_days
+        rule: dict[str, Any] = {
+            "id": "expire-audit-logs",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "expiration": {"days": retention},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_VERSION_DAYS},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+        if retention >= ARCHIVE_MIN_RETENTION_DAYS:
+            rule["transitions"] = [{"days": ARCHIVE_AFTER_DAYS, "storage_class": "GLACIER_IR"}]
+        aws.s3.BucketLifecycleConfiguration(resource, bucket=bucket.id, rules=[rule], opts=child)
+        return bucket
+
+    def _tls_only(self, bucket: aws.s3.Bucket) -> dict[str, Any]:
+        return {
+            "Sid": "DenyInsecureTransport",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": [bucket.arn, pulumi.Output.format("{0}/*", bucket.arn)],
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        }
+
+    def _access_log_bucket(self, key: aws.kms.Key) -> aws.s3.Bucket:
+        resource = f"{self._name}-access-logs"
+        bucket = self._bucket(resource, "access-logs", key, object_lock=False)
+        # Only the trail bucket logs here (its name is known before it exists).
+        source = pulumi.Output.format(
+            "arn:{0}:s3:::{1}", self._partition, self._bucket_name("trail")
+        )
+        aws.s3.BucketPolicy(
+            resource,
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        self._tls_only(bucket),
+                        {
+                            "Sid": "S3ServerAccessLogsFromTheTrailBucket",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "logging.s3.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": pulumi.Output.format("{0}/*", bucket.arn),
+                            "Condition": {
+                                "ArnLike": {"aws:SourceArn": source},
+                                "StringEquals": {"aws:SourceAccount": self._account},
+                            },
+                        },
+                    ],
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return bucket
+
+    def _trail_bucket(
+        self, key: aws.kms.Key, access_logs: aws.s3.Bucket, trail_arn: pulumi.Output[str]
+    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+        args = self._args
+        resource = f"{self._name}-trail"
+        child = pulumi.ResourceOptions(parent=self)
+        bucket = self._bucket(resource, "trail", key, object_lock=args.object_lock)
+        if args.object_lock:
+            aws.s3.BucketObjectLockConfiguration(
+                resource,
+                bucket=bucket.id,
+                rule={
+                    "default_retention": {
+                        "mode": args.object_lock_mode,
+                        "days": args.object_lock_days,
+                    }
+                },
+                opts=child,
+            )
+        aws.s3.BucketLogging(
+            resource,
+            bucket=bucket.id,
+            target_bucket=access_logs.id,
+            target_prefix=pulumi.Output.format("{0}/", bucket.id),
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=child,
+        )
+        policy = aws.s3.BucketPolicy(
+            resource,
+            bucket=bucket.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        self._tls_only(bucket),
+                        {
+                            "Sid": "CloudTrailReadsTheAcl",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:GetBucketAcl",
+                            "Resource": bucket.arn,
+                            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+                        },
+                        {
+                            "Sid": "CloudTrailWritesThisAccountsLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                            "Action": "s3:PutObject",
+                            "Resource": pulumi.Output.format(
+                                "{0}/AWSLogs/{1}/*", bucket.arn, self._account
+                            ),
+                            "Condition": {
+                                "StringEquals": {
+                                    "s3:x-amz-acl": "bucket-owner-full-control",
+                                    "aws:SourceArn": trail_arn,
+                                }
+                            },
+                        },
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        return bucket, policy
+
+    # --- CloudWatch Logs copy ------------------------------------------------------------
+
+    def _cloud_watch_copy(
+        self, trail_arn: pulumi.Output[str]
+    ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
+        name, region = self._name, self._args.region
+        group_name = f"/ballast/{name}/cloudtrail"
+        group_arn = self._arn("logs", region, f"log-group:{group_name}")
+        key = aws.kms.Key(
+            f"{name}-trail-logs",
+            description=f"Encrypts the CloudWatch Logs copy of {name}'s CloudTrail",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersThroughIam",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": self._root()},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
+                            "Effect": "Allow",
+                            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                            "Action": [
+                                "kms:Decrypt",
+                                "kms:DescribeKey",
+                                "kms:Encrypt",
+                                "kms:GenerateDataKey*",
+                                "kms:ReEncrypt*",
+                            ],
+                            "Resource": "*",
+                            "Condition": {
+                                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
+                            },
+                        },
+                    ],
+                }
+            ),
+            tags=self._tags(f"{name}-trail-logs", evidence=True),
+            opts=self._stateful(),
+        )
+        aws.kms.Alias(
+            f"{name}-trail-logs",
+            name=f"alias/{name}-trail-logs",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-trail-logs",
+            name=group_name,
+            retention_in_days=self._args.cloud_watch_retention_days,
+            kms_key_id=key.arn,
+            tags=self._tags(group_name, evidence=True),
+            opts=self._stateful(),
+        )
+        role = self._args.roles.role(
+            f"{name}-trail-logs",
+            parent=self,
+            description=f"Lets CloudTrail deliver {self.trail_name} to CloudWatch Logs",
+            trust=[
+                Trust.service(
+                    "cloudtrail.amazonaws.com", source_account=self._account, source_arn=trail_arn
+                )
+            ],
+            tags=self._args.tags,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-trail-logs",
+            name="deliver-to-log-group",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "WriteThisLogGroupOnly",
+                            "Effect": "Allow",
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.format("{0}:log-stream:*", group.arn),
+                        }
+                    ],
+                }
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return group, role, policy
+
+    # --- GuardDuty -----------------------------------------------------------------------
+
+    def _guardduty(
+        self, region: str, provider: pulumi.ProviderResource | None
+    ) -> pulumi.Output[str]:
+        prefix = f"{self._name}-guardduty-{region}"
+        base: dict[str, Any] = {"provider": provider} if provider else {}
+        detector = aws.guardduty.Detector(
+            prefix,
+            enable=True,
+            # New findings are published at once; this is how often updates to existing
+            # findings reach EventBridge.
+            finding_publishing_frequency="FIFTEEN_MINUTES",
+            tags=self._tags(prefix),
+            opts=self._stateful(**base),
+        )
+        for feature in self._args.guardduty_features:
+            extra = FEATURE_ADDITIONAL_CONFIGURATION.get(feature, ())
+            aws.guardduty.DetectorFeature(
+                f"{prefix}-{feature.lower().replace('_', '-')}",
+                detector_id=detector.id,
+                name=feature,
+                status="ENABLED",
+                additional_configurations=[{"name": e, "status": "ENABLED"} for e in extra] or None,
+                opts=pulumi.ResourceOptions(parent=self, **base),
+            )
+        return detector.id
+
+    # --- findings ------------------------------------------------------------------------
+
+    def _findings(self) -> pulumi.Output[str]:
+        args, name = self._args, self._name
+        child = pulumi.ResourceOptions(parent=self)
+        pattern = json.dumps(findings_pattern(SEVERITY_FLOOR[args.findings_min_severity]))
+        topic_name = f"{name}-findings"
+        topic_arn = self._arn("sns", args.region, topic_name)
+        rule_name = f"{name}-findings"
+        rule_arn = self._arn("events", args.region, f"rule/{rule_name}")
+
+        key = aws.kms.Key(
+            f"{name}-findings",
+            description=f"Encrypts {name}'s GuardDuty findings topic",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersThroughIam",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": self._root()},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        {
+                            "Sid": "EventBridgePublishesToTheFindingsTopic",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                            "Resource": "*",
+                            "Condition": {
+                                "ArnLike": {"aws:SourceArn": rule_arn},
+                                "StringEquals": {
+                                    "kms:EncryptionContext:aws:sns:topicArn": topic_arn
+                                },
+                            },
+                        },
+                    ],
+                }
+            ),
+            tags=self._tags(f"{name}-findings"),
+            opts=self._stateful(),
+        )
+        aws.kms.Alias(
+            f"{name}-findings",
+            name=f"alias/{name}-findings",
+            target_key_id=key.key_id,
+            opts=child,
+        )
+        topic = aws.sns.Topic(
+            f"{name}-findings",
+            name=topic_name,
+            display_name=f"GuardDuty findings ({args.environment})",
+            kms_master_key_id=key.arn,
+            tags=self._tags(topic_name),
+            opts=child,
+        )
+        rule = aws.cloudwatch.EventRule(
+            f"{name}-findings",
+            name=rule_name,
+            description=(
+                f"GuardDuty findings of severity {args.findings_min_severity} and up, from "
+                "every platform region, to the findings topic"
+            ),
+            event_pattern=pattern,
+            state="ENABLED",
+            tags=self._tags(rule_name),
+            opts=child,
+        )
+        policy = aws.sns.TopicPolicy(
+            f"{name}-findings",
+            arn=topic.arn,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountManagesSubscriptions",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": self._root()},
+                            "Action": [
+                                "sns:GetTopicAttributes",
+                                "sns:ListSubscriptionsByTopic",
+                                "sns:Subscribe",
+                            ],
+                            "Resource": topic.arn,
+                        },
+                        {
+                            "Sid": "TheFindingsRulePublishes",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "events.amazonaws.com"},
+                            "Action": "sns:Publish",
+                            "Resource": topic.arn,
+                            "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
+                        },
+                    ],
+                }
+            ),
+            opts=child,
+        )
+        aws.cloudwatch.EventTarget(
+            f"{name}-findings",
+            rule=rule.name,
+            target_id="findings-topic",
+            arn=topic.arn,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+        )
+        if args.dr_region and args.dr_provider:
+            self._forward_findings(pattern)
+        return topic.arn
+
+    def _forward_findings(self, pattern: str) -> None:
+        """The DR region's findings go to the primary region's default event bus, where
+        the findings rule picks them up (their `region` field still names the DR region)."""
+        args, name = self._args, self._name
+        dr_region = args.dr_region or ""
+        dr = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
+        rule_name = f"{name}-findings-{dr_region}"
+        rule = aws.cloudwatch.EventRule(
+            rule_name,
+            name=rule_name,
+            description=f"Forwards {dr_region} GuardDuty findings to {args.region}",
+            event_pattern=pattern,
+            state="ENABLED",
+            tags=self._tags(rule_name),
+            opts=dr,
+        )
+        primary_bus = self._arn("events", args.region, "event-bus/default")
+        role = args.roles.role(
+            f"{name}-findings-forward",
+            parent=self,
+            description=f"Lets EventBridge in {dr_region} put findings on {args.region}'s bus",
+            trust=[
+                Trust.service(
+                    "events.amazonaws.com", source_account=self._account, source_arn=rule.arn
+                )
+            ],
+            inline_policies={
+                "put-on-primary-bus": pulumi.Output.json_dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "PutOnThePrimaryDefaultBus",
+                                "Effect": "Allow",
+                                "Action": "events:PutEvents",
+                                "Resource": primary_bus,
+                            }
+                        ],
+                    }
+                )
+            },
+            tags=args.tags,
+        )
+        aws.cloudwatch.EventTarget(
+            rule_name,
+            rule=rule.name,
+            target_id="primary-region-bus",
+            arn=primary_bus,
+            role_arn=role.arn,
+            opts=dr,
+        )

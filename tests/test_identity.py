@@ -1,0 +1,621 @@
+"""The permission boundary, the role factory and the keyless CI roles, asserted on the
+recorded resource graph and evaluated with a small IAM evaluator (tests/iam_eval.py)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ballast.offline import ProgramError, run_component
+from components.identity import (
+    AUDIT_EVIDENCE_TAG,
+    BOUNDARY_SERVICES,
+    GITHUB_OIDC_HOST,
+    MANAGED_POLICY_MAX_CHARS,
+    GitHubCiArgs,
+    Identity,
+    IdentityArgs,
+    RoleFactory,
+    Trust,
+    compact_length,
+    irsa_subject,
+    physical_role_name,
+)
+from components.platform import BoundaryGuard
+from tests.conftest import ROOT, stack_run
+from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
+
+ROLE = "aws:iam/role:Role"
+POLICY = "aws:iam/policy:Policy"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+ACCOUNT = "123456789012"
+REPOSITORY = "your-org--set-me/ballast"
+#: stack: (GitHub environment of the apply role, of the plan role)
+CI_ENVIRONMENTS = {
+    "dev": ("dev", "dev"),
+    "staging": ("staging", "staging"),
+    "prod": ("prod", "prod-preview"),
+}
+FAKE_ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
+FAKE_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
+
+
+def boundary_of(run):
+    (policy,) = [
+        p for p in run.of_type(POLICY) if p.inputs["name"].endswith("-permission-boundary")
+    ]
+    return policy
+
+
+def role_named(run, suffix: str):
+    (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith(suffix)]
+    return role
+
+
+def inline_policy(run, role) -> dict:
+    (policy,) = [p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == role.id]
+    return json.loads(policy.inputs["policy"])
+
+
+def trust_of(role) -> dict:
+    return json.loads(role.inputs["assumeRolePolicy"])
+
+
+# --- every shipped stack ---------------------------------------------------------------
+
+
+def test_every_role_carries_the_boundary(shipped):
+    environment = shipped.outputs["environment"]
+    boundary = boundary_of(shipped)
+    assert boundary.inputs["name"] == f"ballast-{environment}-permission-boundary"
+    roles = shipped.of_type(ROLE)
+    assert len(roles) >= 3  # security audit, CloudTrail delivery, flow logs (+ CI roles)
+    for role in roles:
+        assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"], role.urn
+    assert shipped.outputs["permissionBoundaryArn"] == boundary.outputs["arn"]
+
+
+def test_roles_are_named_for_their_environment(shipped):
+    prefix = f"ballast-{shipped.outputs['environment']}-"
+    for role in shipped.of_type(ROLE):
+        name = role.inputs["name"]
+        assert name.startswith(prefix) and len(name) <= 64, name
+
+
+def test_every_trust_policy_is_scoped(shipped):
+    for role in shipped.of_type(ROLE):
+        for statement in trust_of(role)["Statement"]:
+            assert statement["Effect"] == "Allow"
+            principal = statement["Principal"]
+            assert isinstance(principal, dict) and principal, role.urn
+            values = [
+                v for vs in principal.values() for v in (vs if isinstance(vs, list) else [vs])
+            ]
+            assert not any("*" in v for v in values), role.urn
+            condition = statement.get("Condition", {})
+            if "Federated" in principal:
+                exact = condition["StringEquals"]
+                assert {k.rsplit(":", 1)[1] for k in exact} == {"sub", "aud"}, role.urn
+                assert not any("*" in v for v in exact.values())
+            if "Service" in principal:
+                assert condition["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
+
+
+@pytest.mark.parametrize("stack", CI_ENVIRONMENTS)
+def test_github_trust_names_the_repository_and_environment_exactly(stack):
+    run = stack_run(stack)
+    (provider,) = run.of_type(OIDC)
+    assert provider.inputs["url"] == f"https://{GITHUB_OIDC_HOST}"
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    apply_env, plan_env = CI_ENVIRONMENTS[stack]
+    for suffix, environment in (("-ci-apply", apply_env), ("-ci-plan", plan_env)):
+        role = role_named(run, suffix)
+        (statement,) = trust_of(role)["Statement"]
+        assert statement["Principal"] == {"Federated": provider.outputs["arn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        assert statement["Condition"] == {
+            "StringEquals": {
+                f"{GITHUB_OIDC_HOST}:sub": f"repo:{REPOSITORY}:environment:{environment}",
+                f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+            }
+        }
+    assert run.outputs["ciApplyRoleArn"] == role_named(run, "-ci-apply").outputs["arn"]
+    assert run.outputs["ciPlanRoleArn"] == role_named(run, "-ci-plan").outputs["arn"]
+    assert run.outputs["githubOidcProviderArn"] == provider.outputs["arn"]
+
+
+@pytest.mark.parametrize(
+    ("subject", "audience", "accepted"),
+    [
+        (f"repo:{REPOSITORY}:environment:prod", "sts.amazonaws.com", True),
+        (f"repo:{REPOSITORY}:environment:prod", "https://github.com/your-org--set-me", False),
+        (f"repo:{REPOSITORY}:environment:staging", "sts.amazonaws.com", False),
+        (f"repo:{REPOSITORY}:ref:refs/heads/main", "sts.amazonaws.com", False),
+        (f"repo:{REPOSITORY}:pull_request", "sts.amazonaws.com", False),
+        (f"repo:{REPOSITORY}-fork:environment:prod", "sts.amazonaws.com", False),
+        ("repo:other-org/ballast:environment:prod", "sts.amazonaws.com", False),
+    ],
+)
+def test_only_the_environments_jobs_can_assume_the_apply_role(subject, audience, accepted):
+    run = stack_run("prod")
+    (provider,) = run.of_type(OIDC)
+    claims = {f"{GITHUB_OIDC_HOST}:sub": subject, f"{GITHUB_OIDC_HOST}:aud": audience}
+    assert (
+        trust_allows(
+            trust_of(role_named(run, "-ci-apply")),
+            principal=("Federated", provider.outputs["arn"]),
+            action="sts:AssumeRoleWithWebIdentity",
+            context=claims,
+        )
+        is accepted
+    )
+
+
+def test_the_boundary_has_one_allow_and_its_other_statements_are_denies(shipped):
+    document = json.loads(boundary_of(shipped).inputs["policy"])
+    allow, *denies = document["Statement"]
+    assert allow["Effect"] == "Allow" and allow["Resource"] == "*"
+    assert "NotAction" not in allow and "NotResource" not in allow
+    assert allow["Action"] == [f"{s}:*" for s in BOUNDARY_SERVICES]
+    assert len(denies) >= 10
+    assert all(s["Effect"] == "Deny" for s in denies), [s["Sid"] for s in denies]
+    assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS
+
+
+def test_the_boundary_fences_the_platforms_regions():
+    for stack, regions in (("dev", ["us-east-1"]), ("prod", ["us-east-1", "us-west-2"])):
+        document = json.loads(boundary_of(stack_run(stack)).inputs["policy"])
+        (fence,) = [s for s in document["Statement"] if s["Sid"] == "DenyRegionsOutsideThePlatform"]
+        assert fence["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": regions}}
+
+
+PROD_APPLY = f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-apply"
+PROD_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-prod-permission-boundary"
+IN_REGION = {"aws:RequestedRegion": "us-east-1"}
+
+BOUNDARY_CASES = [
+    # (action, resource, context, expected)
+    ("ec2:RunInstances", "*", IN_REGION, ALLOW),
+    ("eks:CreateCluster", "*", {"aws:RequestedRegion": "us-west-2"}, ALLOW),
+    ("ec2:RunInstances", "*", {"aws:RequestedRegion": "eu-west-1"}, DENY),
+    ("iam:CreateRole", "*", {"aws:RequestedRegion": "us-east-1", "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
+    ("iam:GetRole", "*", {"aws:RequestedRegion": "eu-west-1"}, ALLOW),  # IAM is global
+    ("lambda:CreateFunction", "*", IN_REGION, IMPLICIT_DENY),  # not a platform service
+    ("iam:CreateUser", "*", IN_REGION, DENY),
+    ("iam:CreateAccessKey", "*", IN_REGION, DENY),
+    ("iam:CreateLoginProfile", "*", IN_REGION, DENY),
+    ("cloudtrail:StopLogging", "*", IN_REGION, DENY),
+    ("cloudtrail:DeleteTrail", "*", IN_REGION, DENY),
+    ("guardduty:DeleteDetector", "*", IN_REGION, DENY),
+    ("guardduty:CreateIPSet", "*", IN_REGION, DENY),
+    ("config:StopConfigurationRecorder", "*", IN_REGION, DENY),
+    ("organizations:LeaveOrganization", "*", IN_REGION, DENY),
+    # Another environment's resources (tagged), untagged ones, this environment's.
+    ("ec2:TerminateInstances", "*", {**IN_REGION, "aws:ResourceTag/environment": "dev"}, DENY),
+    ("ec2:TerminateInstances", "*", {**IN_REGION, "aws:ResourceTag/environment": "prod"}, ALLOW),
+    ("ec2:TerminateInstances", "*", IN_REGION, ALLOW),
+    ("ec2:CreateTags", "*", {**IN_REGION, "aws:RequestTag/environment": "staging"}, DENY),
+    # The boundary cannot be dropped or bypassed.
+    ("iam:CreateRole", "*", IN_REGION, DENY),
+    ("iam:CreateRole", "*", {**IN_REGION, "iam:PermissionsBoundary": FAKE_BOUNDARY}, DENY),
+    ("iam:PutRolePermissionsBoundary", "*", {**IN_REGION, "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
+    ("iam:DeleteRolePermissionsBoundary", "*", IN_REGION, DENY),
+    ("iam:CreatePolicyVersion", PROD_BOUNDARY, {**IN_REGION, "aws:PrincipalArn": PROD_APPLY}, ALLOW),
+    ("iam:CreatePolicyVersion", PROD_BOUNDARY, {**IN_REGION, "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-plan"}, DENY),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-net-flow-logs", IN_REGION, ALLOW),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-dev-net-flow-logs", IN_REGION, DENY),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole", IN_REGION, DENY),
+    # The audit trail's evidence.
+    ("s3:DeleteObject", "arn:aws:s3:::ballast-prod-audit-trail-123456789012-us-east-1/AWSLogs/x", IN_REGION, DENY),
+    ("s3:DeleteObject", "arn:aws:s3:::some-app-bucket/x", IN_REGION, ALLOW),
+    ("s3:BypassGovernanceRetention", "arn:aws:s3:::some-app-bucket/x", IN_REGION, DENY),
+    ("kms:ScheduleKeyDeletion", "*", {**IN_REGION, f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}, DENY),
+    ("kms:ScheduleKeyDeletion", "*", IN_REGION, ALLOW),
+    ("logs:DeleteLogGroup", "*", {**IN_REGION, f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}, DENY),
+    ("logs:UntagResource", "*", {**IN_REGION, "aws:TagKeys": [AUDIT_EVIDENCE_TAG]}, DENY),
+    ("logs:UntagResource", "*", {**IN_REGION, "aws:TagKeys": ["cost-center"]}, ALLOW),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("action", "resource", "context", "expected"), BOUNDARY_CASES)
+def test_what_the_prod_boundary_allows_and_denies(action, resource, context, expected):
+    document = json.loads(boundary_of(stack_run("prod")).inputs["policy"])
+    assert evaluate(document, action, resource, context) == expected
+
+
+def test_dev_roles_cannot_touch_prod_resources():
+    document = json.loads(boundary_of(stack_run("dev")).inputs["policy"])
+    tagged_prod = {"aws:RequestedRegion": "us-east-1", "aws:ResourceTag/environment": "prod"}
+    assert evaluate(document, "rds:DeleteDBInstance", "*", tagged_prod) == DENY
+    assert evaluate(document, "s3:GetObject", "*", tagged_prod) == DENY
+
+
+# --- the CI roles ------------------------------------------------------------------------
+
+
+APPLY_CASES = [
+    ("ec2:CreateVpc", "*", ALLOW),
+    ("eks:CreateCluster", "*", ALLOW),
+    ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
+    ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
+    ("iam:CreatePolicyVersion", PROD_BOUNDARY, ALLOW),
+    ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-dev-cluster-nodes", IMPLICIT_DENY),
+    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", IMPLICIT_DENY),
+    ("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/ci", IMPLICIT_DENY),
+    ("iam:CreateOpenIDConnectProvider", f"arn:aws:iam::{ACCOUNT}:oidc-provider/x", ALLOW),
+    ("lambda:CreateFunction", "*", IMPLICIT_DENY),
+    ("organizations:LeaveOrganization", "*", IMPLICIT_DENY),
+]
+
+
+@pytest.mark.parametrize(("action", "resource", "expected"), APPLY_CASES)
+def test_the_apply_role_reaches_the_platforms_services_and_this_environments_iam(
+    action, resource, expected
+):
+    run = stack_run("prod")
+    document = inline_policy(run, role_named(run, "-ci-apply"))
+    assert evaluate(document, action, resource) == expected
+
+
+def test_the_apply_role_may_create_only_known_service_linked_roles():
+    run = stack_run("prod")
+    document = inline_policy(run, role_named(run, "-ci-apply"))
+    slr = (
+        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+    )
+    eks = {"iam:AWSServiceName": "eks.amazonaws.com"}
+    other = {"iam:AWSServiceName": "lambda.amazonaws.com"}
+    assert evaluate(document, "iam:CreateServiceLinkedRole", slr, eks) == ALLOW
+    assert evaluate(document, "iam:CreateServiceLinkedRole", slr, other) == IMPLICIT_DENY
+
+
+def test_the_plan_role_is_read_only_and_reads_no_data(shipped):
+    plan = role_named(shipped, "-ci-plan")
+    (attachment,) = [
+        a for a in shipped.of_type(ATTACHMENT) if a.inputs["role"] == plan.outputs["name"]
+    ]
+    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    document = inline_policy(shipped, plan)
+    assert [s for s in document["Statement"] if s["Effect"] == "Allow"] == []  # no state backend
+    assert evaluate(document, "s3:GetObject", "arn:aws:s3:::customer-data/x.csv") == DENY
+    assert evaluate(document, "secretsmanager:GetSecretValue", "*") == DENY
+    assert evaluate(document, "ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/db") == DENY
+    public = "arn:aws:ssm:us-east-1::parameter/aws/service/eks/optimized-ami/1.31/x"
+    assert evaluate(document, "ssm:GetParameter", public) == IMPLICIT_DENY  # ReadOnlyAccess grants
+    assert plan.inputs["maxSessionDuration"] == 3600
+    assert role_named(shipped, "-ci-apply").inputs["maxSessionDuration"] == 7200
+
+
+def _identity_program(**github_changes):
+    github = GitHubCiArgs(
+        repository="acme/platform",
+        environment="dev",
+        plan_environment="dev",
+        state_bucket="acme-pulumi-state",
+        state_project="ballast",
+        state_stack="dev",
+        secrets_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+    )
+    for key, value in github_changes.items():
+        setattr(github, key, value)
+
+    def program():
+        provider = aws.Provider("p", region="us-east-1")
+        Identity(
+            "ballast-dev-iam",
+            IdentityArgs(
+                environment="dev",
+                regions=["us-east-1"],
+                extra_services=["elasticfilesystem"],
+                github=github,
+                tags={"service": "security", "tier": "tier-1"},
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    return program
+
+
+STATE = "arn:aws:s3:::acme-pulumi-state"
+STATE_CASES = [
+    # (role, action, key, expected)
+    ("plan", "s3:GetObject", ".pulumi/meta.yaml", ALLOW),
+    ("plan", "s3:GetObject", ".pulumi/stacks/ballast/dev.json", ALLOW),
+    ("plan", "s3:GetObject", ".pulumi/stacks/ballast/prod.json", DENY),
+    ("plan", "s3:PutObject", ".pulumi/locks/organization/ballast/dev/0f1e.json", ALLOW),
+    ("plan", "s3:PutObject", ".pulumi/stacks/ballast/dev.json", IMPLICIT_DENY),
+    ("plan", "s3:PutObject", ".pulumi/locks/organization/ballast/prod/0f1e.json", IMPLICIT_DENY),
+    ("apply", "s3:PutObject", ".pulumi/stacks/ballast/dev.json", ALLOW),
+    ("apply", "s3:PutObject", ".pulumi/history/ballast/dev/dev-1700000000.history.json", ALLOW),
+    ("apply", "s3:PutObject", ".pulumi/backups/ballast/dev/dev.1700000000.json", ALLOW),
+    ("apply", "s3:DeleteObject", ".pulumi/locks/organization/ballast/dev/0f1e.json", ALLOW),
+    ("apply", "s3:PutObject", ".pulumi/stacks/ballast/prod.json", IMPLICIT_DENY),
+    ("apply", "s3:PutObject", ".pulumi/stacks/ballast/dev2.json", IMPLICIT_DENY),
+    ("apply", "s3:PutObject", ".pulumi/stacks/other/dev.json", IMPLICIT_DENY),
+]
+
+
+@pytest.fixture(scope="module")
+def identity_run():
+    return run_component(_identity_program())
+
+
+@pytest.mark.parametrize(("role", "action", "key", "expected"), STATE_CASES)
+def test_ci_roles_reach_only_this_stacks_state(identity_run, role, action, key, expected):
+    document = inline_policy(identity_run, role_named(identity_run, f"-ci-{role}"))
+    assert evaluate(document, action, f"{STATE}/{key}") == expected
+
+
+def test_ci_roles_use_the_secrets_key(identity_run):
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    plan = inline_policy(identity_run, role_named(identity_run, "-ci-plan"))
+    apply = inline_policy(identity_run, role_named(identity_run, "-ci-apply"))
+    assert evaluate(plan, "kms:Decrypt", key) == ALLOW
+    assert evaluate(plan, "kms:Encrypt", key) == IMPLICIT_DENY
+    assert evaluate(apply, "kms:Encrypt", key) == ALLOW
+
+
+def test_extra_services_widen_the_boundary(identity_run):
+    document = json.loads(boundary_of(identity_run).inputs["policy"])
+    region = {"aws:RequestedRegion": "us-east-1"}
+    assert evaluate(document, "elasticfilesystem:CreateFileSystem", "*", region) == ALLOW
+    assert evaluate(document, "lambda:CreateFunction", "*", region) == IMPLICIT_DENY
+
+
+def test_an_existing_oidc_provider_is_reused():
+    existing = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB_OIDC_HOST}"
+    run = run_component(_identity_program(oidc_provider_arn=existing))
+    assert run.of_type(OIDC) == []
+    for suffix in ("-ci-plan", "-ci-apply"):
+        (statement,) = trust_of(role_named(run, suffix))["Statement"]
+        assert statement["Principal"] == {"Federated": existing}
+
+
+def test_security_audit_role_needs_mfa_by_default(shipped):
+    role = role_named(shipped, "-security-audit")
+    (statement,) = trust_of(role)["Statement"]
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+    assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
+    attached = [
+        a.inputs["policyArn"]
+        for a in shipped.of_type(ATTACHMENT)
+        if a.inputs["role"] == role.outputs["name"]
+    ]
+    assert attached == ["arn:aws:iam::aws:policy/SecurityAudit"]
+    assert shipped.outputs["securityAuditRoleArn"] == role.outputs["arn"]
+
+
+# --- the role factory --------------------------------------------------------------------
+
+
+def _factory_program(build):
+    def program():
+        provider = aws.Provider("p", region="us-east-1")
+        parent = pulumi.ComponentResource(
+            "test:index:Parent", "parent", None, pulumi.ResourceOptions(provider=provider)
+        )
+        factory = RoleFactory(environment="test", boundary_arn=FAKE_BOUNDARY)
+        build(factory, parent)
+
+    return program
+
+
+def test_irsa_role_against_a_fake_oidc_issuer():
+    def build(factory, parent):
+        issuer = aws.iam.OpenIdConnectProvider(
+            "fake-issuer",
+            url=FAKE_ISSUER,
+            client_id_lists=["sts.amazonaws.com"],
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+        factory.irsa_role(
+            "lb-controller",
+            parent=parent,
+            oidc_provider_arn=issuer.arn,
+            oidc_issuer_url=issuer.url,
+            namespace="kube-system",
+            service_account="aws-load-balancer-controller",
+            description="AWS Load Balancer Controller",
+        )
+
+    run = run_component(_factory_program(build))
+    (issuer,) = run.of_type(OIDC)
+    (role,) = run.of_type(ROLE)
+    assert role.inputs["permissionsBoundary"] == FAKE_BOUNDARY
+    assert role.inputs["name"] == "ballast-test-lb-controller"
+    host = FAKE_ISSUER.removeprefix("https://")
+    (statement,) = trust_of(role)["Statement"]
+    assert statement["Principal"] == {"Federated": issuer.outputs["arn"]}
+    assert statement["Condition"] == {
+        "StringEquals": {
+            f"{host}:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller",
+            f"{host}:aud": "sts.amazonaws.com",
+        }
+    }
+
+    def token(sub: str, aud: str = "sts.amazonaws.com") -> bool:
+        return trust_allows(
+            trust_of(role),
+            principal=("Federated", issuer.outputs["arn"]),
+            action="sts:AssumeRoleWithWebIdentity",
+            context={f"{host}:sub": sub, f"{host}:aud": aud},
+        )
+
+    assert token("system:serviceaccount:kube-system:aws-load-balancer-controller")
+    assert not token("system:serviceaccount:kube-system:aws-load-balancer-controller", "other")
+    assert not token("system:serviceaccount:default:aws-load-balancer-controller")
+    assert not token("system:serviceaccount:kube-system:external-dns")
+    other_issuer = f"arn:aws:iam::{ACCOUNT}:oidc-provider/oidc.eks.us-east-1.amazonaws.com/id/OTHER"
+    assert not trust_allows(
+        trust_of(role),
+        principal=("Federated", other_issuer),
+        action="sts:AssumeRoleWithWebIdentity",
+        context={f"{host}:sub": "system:serviceaccount:kube-system:aws-load-balancer-controller"},
+    )
+
+
+def test_pod_identity_role_is_bound_to_its_cluster_and_service_account():
+    cluster_arn = f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/ballast-test"
+
+    def build(factory, parent):
+        factory.pod_identity_role(
+            "external-dns",
+            parent=parent,
+            account_id=ACCOUNT,
+            cluster_name="ballast-test",
+            cluster_arn=cluster_arn,
+            namespace="external-dns",
+            service_account="external-dns",
+            description="external-dns",
+        )
+
+    run = run_component(_factory_program(build))
+    (role,) = run.of_type(ROLE)
+    (association,) = run.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    assert association.inputs["roleArn"] == role.outputs["arn"]
+    assert (association.inputs["namespace"], association.inputs["serviceAccount"]) == (
+        "external-dns",
+        "external-dns",
+    )
+    context = {
+        "aws:SourceAccount": ACCOUNT,
+        "aws:SourceArn": cluster_arn,
+        "aws:RequestTag/kubernetes-namespace": "external-dns",
+        "aws:RequestTag/kubernetes-service-account": "external-dns",
+    }
+    pods = ("Service", "pods.eks.amazonaws.com")
+    assert trust_allows(trust_of(role), principal=pods, context=context)
+    assert trust_allows(trust_of(role), principal=pods, action="sts:TagSession", context=context)
+    for key, value in (
+        ("aws:SourceArn", f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/other"),
+        ("aws:SourceAccount", "999999999999"),
+        ("aws:RequestTag/kubernetes-service-account", "default"),
+    ):
+        assert not trust_allows(trust_of(role), principal=pods, context={**context, key: value})
+
+
+@pytest.mark.parametrize(
+    ("namespace", "service_account"),
+    [("*", "controller"), ("kube-system", "*"), ("kube-system", "ctrl-?"), ("Kube", "x")],
+)
+def test_irsa_refuses_wildcards_and_invalid_names(namespace, service_account):
+    with pytest.raises(ValueError, match="must be a Kubernetes name"):
+        irsa_subject(namespace, service_account)
+
+
+def test_trust_refuses_open_principals():
+    with pytest.raises(ValueError, match="must be one AWS service"):
+        Trust.service("*", source_account=ACCOUNT)
+    with pytest.raises(ValueError, match="at least one ARN"):
+        Trust.principals([])
+
+    def wildcard_principal(factory, parent):
+        factory.role("open", parent=parent, trust=[Trust.principals(["*"])], description="x")
+
+    with pytest.raises(ProgramError, match="is a wildcard: trust must name one principal"):
+        run_component(_factory_program(wildcard_principal))
+
+    def raw_statement(factory, parent):
+        factory.role("raw", parent=parent, trust=[{"Principal": "*"}], description="x")
+
+    with pytest.raises(ProgramError, match="must be a non-empty list of Trust statements"):
+        run_component(_factory_program(raw_statement))
+
+
+def test_web_identity_trust_refuses_a_wildcard_subject():
+    def build(factory, parent):
+        trust = Trust.web_identity(
+            provider_arn=f"arn:aws:iam::{ACCOUNT}:oidc-provider/{GITHUB_OIDC_HOST}",
+            issuer=f"https://{GITHUB_OIDC_HOST}",
+            subject="repo:acme/platform:*",
+        )
+        factory.role("ci", parent=parent, trust=[trust], description="x")
+
+    with pytest.raises(ProgramError, match="sub condition 'repo:acme/platform:\\*' is a wildcard"):
+        run_component(_factory_program(build))
+
+
+NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
+
+
+@given(st.text(alphabet=NAME_CHARACTERS, min_size=1, max_size=120))
+def test_role_names_always_fit_and_keep_the_prefix(resource_name):
+    name = physical_role_name("staging", resource_name)
+    assert name.startswith("ballast-staging-") and len(name) <= 64
+    assert name == physical_role_name("staging", resource_name)
+    if len("ballast-staging-" + resource_name) <= 64:
+        assert name == "ballast-staging-" + resource_name
+
+
+@given(
+    st.lists(
+        st.text(alphabet=NAME_CHARACTERS, min_size=40, max_size=80),
+        min_size=2,
+        max_size=5,
+        unique=True,
+    )
+)
+def test_long_role_names_never_collide(resource_names):
+    names = [physical_role_name("prod", n) for n in resource_names]
+    assert len(set(names)) == len(names)
+
+
+# --- no role escapes the factory -----------------------------------------------------------
+
+
+def test_the_guard_gives_a_role_created_outside_the_factory_the_boundary():
+    guard = BoundaryGuard()
+    guard.boundary_arn = FAKE_BOUNDARY
+
+    def program():
+        provider = aws.Provider("p", region="us-east-1")
+        parent = pulumi.ComponentResource(
+            "test:index:Parent",
+            "parent",
+            None,
+            pulumi.ResourceOptions(provider=provider, transformations=[guard]),
+        )
+        aws.iam.Role(
+            "stray",
+            assume_role_policy=json.dumps({"Version": "2012-10-17", "Statement": []}),
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    (role,) = run_component(program).of_type(ROLE)
+    assert role.inputs["permissionsBoundary"] == FAKE_BOUNDARY
+
+
+def test_the_guard_refuses_a_role_before_the_boundary_exists():
+    guard = BoundaryGuard()
+
+    def program():
+        provider = aws.Provider("p", region="us-east-1")
+        aws.iam.Role(
+            "early",
+            assume_role_policy="{}",
+            opts=pulumi.ResourceOptions(provider=provider, transformations=[guard]),
+        )
+
+    with pytest.raises(ProgramError, match="created before the permission boundary exists"):
+        run_component(program)
+
+
+def test_components_create_roles_only_through_the_factory():
+    """A source check: `aws.iam.Role(` appears in identity.py only."""
+    offenders = [
+        path.name
+        for path in sorted((ROOT / "components").glob("*.py"))
+        if path.name != "identity.py"
+        and re.search(r"\biam\.Role\(", Path(path).read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
