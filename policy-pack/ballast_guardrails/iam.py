@@ -4,6 +4,13 @@ Documents are read from every place pulumi-aws accepts one: standalone and inlin
 identity policies, a role's `inlinePolicies` and `assumeRolePolicy`, and the resource
 policies of keys, buckets, queues, topics, repositories and secrets.
 
+Permission boundaries are ceilings, not grants: a boundary document allows whole
+services on purpose (whatever a role may ever be given) and is never attached as a
+permission. So an `aws:iam/policy:Policy` named by the platform convention
+(`ballast-<env>-permission-boundary`) is left out of the grant checks, and
+`iam-boundary-not-attached` makes sure such a policy is never attached to a principal,
+which would turn the ceiling into a grant.
+
 The KMS key-policy exemption: a key policy statement that allows `kms:*` on `*` to the
 key's own account root (`arn:aws:iam::<account>:root`) is the AWS default key policy.
 It grants no person anything by itself: it lets IAM policies in that account grant key
@@ -135,12 +142,52 @@ PRINCIPAL_RESTRICTING_KEYS = frozenset(
 )
 
 
+#: How the platform names its permission boundary policies (components/identity.py).
+BOUNDARY_PREFIX, BOUNDARY_SUFFIX = "ballast-", "-permission-boundary"
+ATTACHMENT_TYPES = frozenset(
+    {
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
+        "aws:iam/policyAttachment:PolicyAttachment",
+        "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
+        ROLE,
+    }
+)
+
+
+def is_boundary_name(name: object) -> bool:
+    return (
+        isinstance(name, str)
+        and name.startswith(BOUNDARY_PREFIX)
+        and name.endswith(BOUNDARY_SUFFIX)
+    )
+
+
+def is_boundary_policy(args: ResourceValidationArgs) -> bool:
+    """A managed policy named as the platform's permission boundary."""
+    if args.resource_type != "aws:iam/policy:Policy":
+        return False
+    return is_boundary_name(get(args.props, "name") or args.name)
+
+
+def attached_arns(props) -> list[object]:
+    """Every policy ARN an attachment resource or a role attaches."""
+    arns = [get(props, "policyArn")]
+    return arns + as_list(get(props, "policyArns")) + as_list(get(props, "managedPolicyArns"))
+
+
 # --- where documents live -----------------------------------------------------------
 
 
 def identity_documents(args: ResourceValidationArgs) -> Iterator[tuple[str, doc.PolicyDocument]]:
-    """(label, document) for each identity policy the resource carries."""
+    """(label, document) for each identity policy the resource carries (a permission
+    boundary is a ceiling, not a grant: see the module docstring)."""
     props = args.props
+    if is_boundary_policy(args):
+        return
     if args.resource_type in IDENTITY_POLICY_TYPES:
         text = get(props, "policy")
         if text is not None:
@@ -200,6 +247,8 @@ def restricts_principal(statement: doc.Statement) -> bool:
 
 def _valid(args, report: ReportViolation, settings) -> None:
     found = list(granting_documents(args))
+    if is_boundary_policy(args) and get(args.props, "policy") is not None:
+        found.append(("boundary policy", doc.parse(get(args.props, "policy"))))
     trust = trust_document(args)
     if trust is not None:
         found.append(("trust policy", trust))
@@ -276,13 +325,16 @@ def _managed_policy_name(arn: object) -> str | None:
 
 
 def _no_admin_managed(args, report, settings) -> None:
-    props = args.props
-    arns = [get(props, "policyArn")]
-    arns += as_list(get(props, "policyArns")) + as_list(get(props, "managedPolicyArns"))
-    for arn in arns:
+    for arn in attached_arns(args.props):
         name = _managed_policy_name(arn)
         if name and name.lower() in ADMIN_MANAGED_POLICIES:
             report(f"attaches the AWS managed policy {name} ({arn})")
+
+
+def _boundary_not_attached(args, report, settings) -> None:
+    for arn in attached_arns(args.props):
+        if isinstance(arn, str) and is_boundary_name(arn.rsplit("/", 1)[-1]):
+            report(f"attaches the permission boundary {arn} as a permission policy")
 
 
 def _no_escalation(args, report, settings) -> None:
@@ -494,17 +546,20 @@ POLICIES = [
             refs=("CKV_AWS_274",),
             remediation="Attach a customer managed policy with the actions the principal needs.",
         ),
-        {
-            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
-            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-            "aws:iam/groupPolicyAttachment:GroupPolicyAttachment",
-            "aws:iam/policyAttachment:PolicyAttachment",
-            "aws:iam/rolePolicyAttachmentsExclusive:RolePolicyAttachmentsExclusive",
-            "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
-            "aws:iam/groupPolicyAttachmentsExclusive:GroupPolicyAttachmentsExclusive",
-            ROLE,
-        },
+        ATTACHMENT_TYPES,
         _no_admin_managed,
+    ),
+    resource_policy(
+        Meta(
+            name="iam-boundary-not-attached",
+            concern="iam",
+            description="A permission boundary policy is never attached as a permission policy.",
+            severity=CRITICAL,
+            remediation="Reference the boundary in permissionsBoundary only; attach a "
+            "least-privilege policy for the permissions.",
+        ),
+        ATTACHMENT_TYPES,
+        _boundary_not_attached,
     ),
     resource_policy(
         Meta(

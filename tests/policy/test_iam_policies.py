@@ -119,6 +119,21 @@ def roles_only_attachment(env, name):
 
 BUCKET_OBJECTS = "arn:aws:s3:::ballast-test-data/*"
 
+
+def boundary_policy(env, name):
+    ceiling = document(
+        allow(["ec2:*", "s3:*", "iam:*", "kms:*"], "*"),
+        {"Effect": "Deny", "Action": ["iam:DeleteRolePermissionsBoundary"], "Resource": "*"},
+    )
+    aws.iam.Policy(
+        name,
+        name="ballast-test-permission-boundary",
+        policy=json.dumps(ceiling),
+        tags=tags(),
+        opts=env.opts(),
+    )
+
+
 CASES = [
     # --- compliant ------------------------------------------------------------------
     Case(
@@ -157,6 +172,7 @@ CASES = [
             "iam-trust-no-open-principal",
             "iam-role-permission-boundary",
             "iam-no-admin-managed-policies",
+            "iam-boundary-not-attached",
         ),
     ),
     Case(
@@ -170,6 +186,12 @@ CASES = [
             )
         ),
         passes=("iam-oidc-trust-conditions",),
+    ),
+    Case(
+        "iam-ok-boundary",
+        # A boundary is a ceiling: whole services on purpose, plus its denials.
+        boundary_policy,
+        passes=("iam-no-wildcard-actions", "iam-scoped-resources", "iam-no-privilege-escalation"),
     ),
     Case(
         "iam-ok-attach",
@@ -286,6 +308,7 @@ CASES = [
         role(managed=["arn:aws:iam::aws:policy/PowerUserAccess"]),
         fails="iam-no-admin-managed-policies",
     ),
+    Case("iam-boundary-attached", attachment(BOUNDARY_ARN), fails="iam-boundary-not-attached"),
     Case(
         "iam-create-policy-version",
         policy(document(allow("iam:CreatePolicyVersion", f"arn:aws:iam::{ACCOUNT}:policy/app"))),
