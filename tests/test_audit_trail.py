@@ -1,0 +1,449 @@
+"""The audit trail of every shipped stack: CloudTrail, its buckets and keys, GuardDuty in
+every platform region, and findings routed to one encrypted topic."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from ballast.offline import ProgramError, run_component
+from components import config as config_module
+from components.audit_trail import (
+    DEFAULT_GUARDDUTY_FEATURES,
+    SEVERITY_FLOOR,
+    AuditTrail,
+    AuditTrailArgs,
+    findings_pattern,
+)
+from components.identity import AUDIT_EVIDENCE_TAG, RoleFactory
+from tests.conftest import stack_run
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+BUCKET = "aws:s3/bucket:Bucket"
+KEY = "aws:kms/key:Key"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+DETECTOR = "aws:guardduty/detector:Detector"
+FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+TOPIC = "aws:sns/topic:Topic"
+ROLE = "aws:iam/role:Role"
+ACCOUNT = "123456789012"
+#: stack: (S3 retention, CloudWatch retention, GuardDuty regions)
+EXPECTED = {
+    "dev": (90, 14, ["us-east-1"]),
+    "staging": (365, 30, ["us-east-1"]),
+    "prod": (2557, 365, ["us-east-1", "us-west-2"]),
+}
+
+
+def audit(run, type_: str) -> list:
+    return [r for r in run.of_type(type_) if "ballast:components:AuditTrail$" in r.urn]
+
+
+def one(run, type_: str, name_suffix: str):
+    (record,) = [r for r in audit(run, type_) if r.name.endswith(name_suffix)]
+    return record
+
+
+def sub_resource(run, kind: str, bucket) -> Any:
+    (record,) = [
+        r
+        for r in run.of_type(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}")
+        if r.inputs["bucket"] == bucket.id
+    ]
+    return record
+
+
+def policy_of(record) -> dict:
+    return json.loads(record.inputs["policy"])
+
+
+def region_of(run, record) -> str:
+    return run.by_urn()[record.provider].inputs["region"]
+
+
+def security_role(run):
+    (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-security-audit")]
+    return role
+
+
+# --- CloudTrail --------------------------------------------------------------------------
+
+
+def test_the_trail_is_multi_region_validated_and_encrypted(shipped):
+    (trail,) = shipped.of_type(TRAIL)
+    key = one(shipped, KEY, "-trail")
+    bucket = one(shipped, BUCKET, "-trail")
+    assert trail.inputs["isMultiRegionTrail"] is True
+    assert trail.inputs["includeGlobalServiceEvents"] is True
+    assert trail.inputs["enableLogFileValidation"] is True
+    assert trail.inputs["enableLogging"] is True
+    assert trail.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert trail.inputs["s3BucketName"] == bucket.id
+    assert key.inputs["enableKeyRotation"] is True
+    assert shipped.outputs["trailName"] == trail.inputs["name"]
+    assert shipped.outputs["trailBucketName"] == bucket.id
+
+
+def test_only_the_security_role_may_decrypt_the_trail(shipped):
+    (trail,) = shipped.of_type(TRAIL)
+    policy = policy_of(one(shipped, KEY, "-trail"))
+    # Conditions aside: any statement that could ever grant a decrypt.
+    unconditional = [{k: v for k, v in s.items() if k != "Condition"} for s in policy["Statement"]]
+    decrypting = [
+        s
+        for s in unconditional
+        if s["Effect"] == "Allow"
+        and any(
+            evaluate({"Statement": [s]}, a) == ALLOW for a in ("kms:Decrypt", "kms:ReEncryptFrom")
+        )
+    ]
+    assert [s["Principal"] for s in decrypting] == [{"AWS": security_role(shipped).outputs["arn"]}]
+    # The account administers the key through IAM but cannot use it.
+    (admin,) = [s for s in policy["Statement"] if s["Sid"] == "AccountAdministersKeyWithoutUsingIt"]
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"):
+        assert evaluate({"Statement": [admin]}, action) == IMPLICIT_DENY, action
+    assert evaluate({"Statement": [admin]}, "kms:PutKeyPolicy") == ALLOW
+    # CloudTrail encrypts for this trail only.
+    cloudtrail = ("Service", "cloudtrail.amazonaws.com")
+    context = {
+        "aws:SourceArn": trail.outputs["arn"],
+        "kms:EncryptionContext:aws:cloudtrail:arn": trail.outputs["arn"],
+    }
+    assert _key_allows(policy, cloudtrail, "kms:GenerateDataKey", context)
+    assert not _key_allows(policy, cloudtrail, "kms:Decrypt", context)
+    other = {**context, "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/other"}
+    assert not _key_allows(policy, cloudtrail, "kms:GenerateDataKey", other)
+
+
+def _key_allows(policy: dict, principal: tuple[str, str], action: str, context: dict) -> bool:
+    return trust_allows(policy, principal=principal, action=action, context=context)
+
+
+def test_the_trail_bucket_is_private_versioned_encrypted_and_lifecycled(shipped):
+    stack = shipped.outputs["environment"]
+    key = one(shipped, KEY, "-trail")
+    (trail,) = shipped.of_type(TRAIL)
+    for suffix in ("-trail", "-access-logs"):
+        bucket = one(shipped, BUCKET, suffix)
+        assert bucket.id.startswith(f"ballast-{stack}-audit-")
+        assert bucket.inputs["forceDestroy"] is False
+        block = sub_resource(shipped, "BucketPublicAccessBlock", bucket)
+        assert all(
+            block.inputs[k] is True
+            for k in (
+                "blockPublicAcls",
+                "blockPublicPolicy",
+                "ignorePublicAcls",
+                "restrictPublicBuckets",
+            )
+        )
+        versioning = sub_resource(shipped, "BucketVersioning", bucket)
+        assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+        ownership = sub_resource(shipped, "BucketOwnershipControls", bucket)
+        assert ownership.inputs["rule"]["objectOwnership"] == "BucketOwnerEnforced"
+        (rule,) = sub_resource(shipped, "BucketServerSideEncryptionConfiguration", bucket).inputs[
+            "rules"
+        ]
+        assert rule["applyServerSideEncryptionByDefault"] == {
+            "sseAlgorithm": "aws:kms",
+            "kmsMasterKeyId": key.outputs["arn"],
+        }
+        (lifecycle,) = sub_resource(shipped, "BucketLifecycleConfiguration", bucket).inputs["rules"]
+        assert lifecycle["status"] == "Enabled"
+        assert lifecycle["expiration"] == {"days": EXPECTED[stack][0]}
+        assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
+        archived = [t["storageClass"] for t in lifecycle.get("transitions", [])]
+        assert archived == (["GLACIER_IR"] if EXPECTED[stack][0] >= 180 else [])
+        policy = policy_of(sub_resource(shipped, "BucketPolicy", bucket))
+        insecure = {"aws:SecureTransport": "false"}
+        assert evaluate(policy, "s3:GetObject", f"{bucket.outputs['arn']}/x", insecure) == "Deny"
+    # CloudTrail writes this account's logs, for this trail only.
+    bucket = one(shipped, BUCKET, "-trail")
+    policy = policy_of(sub_resource(shipped, "BucketPolicy", bucket))
+    context = {
+        "aws:SourceArn": trail.outputs["arn"],
+        "s3:x-amz-acl": "bucket-owner-full-control",
+    }
+    cloudtrail = ("Service", "cloudtrail.amazonaws.com")
+    assert trust_allows(policy, principal=cloudtrail, action="s3:PutObject", context=context)
+    assert not trust_allows(
+        policy,
+        principal=cloudtrail,
+        action="s3:PutObject",
+        context={**context, "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/x"},
+    )
+
+
+def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
+    trail_bucket = one(shipped, BUCKET, "-trail")
+    log_bucket = one(shipped, BUCKET, "-access-logs")
+    logging = sub_resource(shipped, "BucketLogging", trail_bucket)
+    assert logging.inputs["targetBucket"] == log_bucket.id
+    assert logging.inputs["targetPrefix"] == f"{trail_bucket.id}/"
+    policy = policy_of(sub_resource(shipped, "BucketPolicy", log_bucket))
+    delivery = ("Service", "logging.s3.amazonaws.com")
+    context = {"aws:SourceArn": trail_bucket.outputs["arn"], "aws:SourceAccount": ACCOUNT}
+    assert trust_allows(policy, principal=delivery, action="s3:PutObject", context=context)
+    stranger = {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket"}
+    assert not trust_allows(policy, principal=delivery, action="s3:PutObject", context=stranger)
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_object_lock_and_protection_only_in_prod(stack):
+    run = stack_run(stack)
+    prod = stack == "prod"
+    trail_bucket = one(run, BUCKET, "-trail")
+    assert trail_bucket.inputs["objectLockEnabled"] is prod
+    locks = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
+    if prod:
+        (lock,) = locks
+        assert lock.inputs["bucket"] == trail_bucket.id
+        assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}
+    else:
+        assert locks == []
+    stateful = [*audit(run, BUCKET), *audit(run, KEY), *audit(run, LOG_GROUP)]
+    stateful += [*run.of_type(TRAIL), *run.of_type(DETECTOR)]
+    assert stateful and {r.protect for r in stateful} == {prod}
+
+
+def test_the_cloudwatch_copy(shipped):
+    stack = shipped.outputs["environment"]
+    (trail,) = shipped.of_type(TRAIL)
+    (group,) = audit(shipped, LOG_GROUP)
+    key = one(shipped, KEY, "-trail-logs")
+    assert group.inputs["retentionInDays"] == EXPECTED[stack][1]
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert trail.inputs["cloudWatchLogsGroupArn"] == f"{group.outputs['arn']}:*"
+    (role,) = [
+        r
+        for r in shipped.of_type(ROLE)
+        if r.outputs["arn"] == trail.inputs["cloudWatchLogsRoleArn"]
+    ]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    cloudtrail = ("Service", "cloudtrail.amazonaws.com")
+    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": trail.outputs["arn"]}
+    assert trust_allows(trust, principal=cloudtrail, context=context)
+    assert not trust_allows(
+        trust, principal=cloudtrail, context={**context, "aws:SourceArn": "arn:aws:cloudtrail:x"}
+    )
+    (policy,) = [
+        p for p in audit(shipped, "aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    document = policy_of(policy)
+    stream = f"{group.outputs['arn']}:log-stream:{ACCOUNT}_CloudTrail_us-east-1"
+    assert evaluate(document, "logs:PutLogEvents", stream) == ALLOW
+    assert (
+        evaluate(document, "logs:PutLogEvents", "arn:aws:logs:us-east-1:1:log-group:x:log-stream:y")
+        == IMPLICIT_DENY
+    )
+
+
+def test_the_security_role_reads_the_audit_buckets(shipped):
+    role = security_role(shipped)
+    (policy,) = [
+        p
+        for p in audit(shipped, "aws:iam/rolePolicy:RolePolicy")
+        if p.inputs["role"] == role.outputs["name"]
+    ]
+    document = policy_of(policy)
+    for suffix in ("-trail", "-access-logs"):
+        arn = one(shipped, BUCKET, suffix).outputs["arn"]
+        assert evaluate(document, "s3:GetObject", f"{arn}/AWSLogs/x.json.gz") == ALLOW
+        assert evaluate(document, "s3:DeleteObject", f"{arn}/AWSLogs/x.json.gz") == IMPLICIT_DENY
+
+
+def test_evidence_carries_the_tag_the_boundary_protects(shipped):
+    evidence = [*audit(shipped, BUCKET), *audit(shipped, LOG_GROUP)]
+    evidence += [one(shipped, KEY, "-trail"), one(shipped, KEY, "-trail-logs")]
+    for record in evidence:
+        assert record.inputs["tags"][AUDIT_EVIDENCE_TAG] == "true", record.urn
+
+
+def test_security_baseline_resources_name_their_service_and_tier(shipped):
+    baseline = [
+        r
+        for r in shipped.resources
+        if ("ballast:components:AuditTrail$" in r.urn or "ballast:components:Identity$" in r.urn)
+        and "tags" in r.inputs
+    ]
+    assert len(baseline) > 10
+    for record in baseline:
+        assert record.inputs["tags"]["service"] == "security", record.urn
+        assert record.inputs["tags"]["tier"] == "tier-1", record.urn
+
+
+# --- GuardDuty ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_guardduty_runs_in_every_platform_region(stack):
+    run = stack_run(stack)
+    detectors = run.of_type(DETECTOR)
+    assert sorted(region_of(run, d) for d in detectors) == EXPECTED[stack][2]
+    assert run.outputs["guardDutyDetectorIds"] == {region_of(run, d): d.id for d in detectors}
+    for detector in detectors:
+        assert detector.inputs["enable"] is True
+        features = {
+            f.inputs["name"]: f
+            for f in run.of_type(FEATURE)
+            if f.inputs["detectorId"] == detector.id
+        }
+        assert sorted(features) == sorted(DEFAULT_GUARDDUTY_FEATURES)
+        assert {f.inputs["status"] for f in features.values()} == {"ENABLED"}
+        assert {region_of(run, f) for f in features.values()} == {region_of(run, detector)}
+        assert features["RUNTIME_MONITORING"].inputs["additionalConfigurations"] == [
+            {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}
+        ]
+
+
+def test_default_guardduty_features_agree_with_the_config_defaults():
+    assert config_module.DEFAULT_GUARDDUTY_FEATURES == DEFAULT_GUARDDUTY_FEATURES
+    assert set(DEFAULT_GUARDDUTY_FEATURES) <= set(config_module.GUARDDUTY_FEATURES)
+
+
+# --- findings ----------------------------------------------------------------------------
+
+
+def matches(pattern: Any, event: Any) -> bool:
+    """EventBridge matching for the pattern shapes used here (value lists, numeric)."""
+    if isinstance(pattern, dict):
+        return all(
+            isinstance(event, dict) and key in event and matches(sub, event[key])
+            for key, sub in pattern.items()
+        )
+    for option in pattern:
+        if isinstance(option, dict) and "numeric" in option:
+            operator, bound = option["numeric"]
+            assert operator == ">="
+            if isinstance(event, (int, float)) and event >= bound:
+                return True
+        elif option == event:
+            return True
+    return False
+
+
+def finding(severity: float, region: str = "us-east-1", source: str = "aws.guardduty") -> dict:
+    return {
+        "source": source,
+        "detail-type": "GuardDuty Finding",
+        "region": region,
+        "detail": {"severity": severity, "type": "Recon:EC2/PortProbeUnprotectedPort"},
+    }
+
+
+def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
+    (topic,) = shipped.of_type(TOPIC)
+    rule = one(shipped, RULE, "-findings")
+    assert region_of(shipped, rule) == "us-east-1"
+    pattern = json.loads(rule.inputs["eventPattern"])
+    assert matches(pattern, finding(4.0)) and matches(pattern, finding(8.5))
+    assert not matches(pattern, finding(3.9))
+    assert not matches(pattern, finding(8.0, source="aws.securityhub"))
+    (target,) = [t for t in shipped.of_type(TARGET) if t.inputs["rule"] == rule.id]
+    assert target.inputs["arn"] == topic.outputs["arn"]
+    assert shipped.outputs["findingsTopicArn"] == topic.outputs["arn"]
+    # The topic is encrypted with a key EventBridge may use for this topic and rule only.
+    key = one(shipped, KEY, "-findings")
+    assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
+    assert key.inputs["enableKeyRotation"] is True
+    events = ("Service", "events.amazonaws.com")
+    context = {
+        "aws:SourceArn": rule.outputs["arn"],
+        "kms:EncryptionContext:aws:sns:topicArn": topic.outputs["arn"],
+    }
+    key_policy = policy_of(key)
+    assert _key_allows(key_policy, events, "kms:GenerateDataKey", context)
+    assert _key_allows(key_policy, events, "kms:Decrypt", context)
+    other_topic = {**context, "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:x"}
+    assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_topic)
+    # The topic accepts publishes from the findings rule only.
+    (topic_policy,) = shipped.of_type("aws:sns/topicPolicy:TopicPolicy")
+    assert topic_policy.inputs["arn"] == topic.outputs["arn"]
+    document = policy_of(topic_policy)
+    assert trust_allows(
+        document,
+        principal=events,
+        action="sns:Publish",
+        context={"aws:SourceArn": rule.outputs["arn"]},
+    )
+    assert not trust_allows(
+        document,
+        principal=events,
+        action="sns:Publish",
+        context={"aws:SourceArn": "arn:aws:events:x"},
+    )
+
+
+def test_dr_findings_are_forwarded_to_the_primary_topic():
+    run = stack_run("prod")
+    forward = one(run, RULE, "-findings-us-west-2")
+    assert region_of(run, forward) == "us-west-2"
+    assert json.loads(forward.inputs["eventPattern"]) == findings_pattern(4.0)
+    (target,) = [t for t in run.of_type(TARGET) if t.inputs["rule"] == forward.id]
+    primary_bus = f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
+    assert target.inputs["arn"] == primary_bus
+    assert region_of(run, target) == "us-west-2"
+    (role,) = [r for r in run.of_type(ROLE) if r.outputs["arn"] == target.inputs["roleArn"]]
+    trust = json.loads(role.inputs["assumeRolePolicy"])
+    events = ("Service", "events.amazonaws.com")
+    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": forward.outputs["arn"]}
+    assert trust_allows(trust, principal=events, context=context)
+    (policy,) = [
+        p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
+    ]
+    document = policy_of(policy)
+    assert evaluate(document, "events:PutEvents", primary_bus) == ALLOW
+    assert (
+        evaluate(document, "events:PutEvents", primary_bus.replace("us-east-1", "eu-west-1"))
+        == IMPLICIT_DENY
+    )
+    # Forwarded findings keep their region and match the primary rule.
+    primary = json.loads(one(run, RULE, "-findings").inputs["eventPattern"])
+    assert matches(primary, finding(7.0, region="us-west-2"))
+
+
+def test_without_a_dr_region_nothing_is_forwarded():
+    run = stack_run("dev")
+    assert [region_of(run, r) for r in run.of_type(RULE)] == ["us-east-1"]
+
+
+@given(
+    threshold=st.sampled_from(sorted(SEVERITY_FLOOR)),
+    severity=st.floats(min_value=0.0, max_value=10.0, allow_nan=False),
+)
+def test_the_pattern_passes_exactly_the_configured_severities(threshold, severity):
+    pattern = findings_pattern(SEVERITY_FLOOR[threshold])
+    assert matches(pattern, finding(severity)) is (severity >= SEVERITY_FLOOR[threshold])
+
+
+def test_a_dr_region_needs_its_provider():
+    def program():
+        provider = aws.Provider("p", region="us-east-1")
+        AuditTrail(
+            "audit",
+            AuditTrailArgs(
+                environment="test",
+                region="us-east-1",
+                roles=RoleFactory(
+                    environment="test",
+                    boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary",
+                ),
+                security_role_arn=f"arn:aws:iam::{ACCOUNT}:role/ballast-test-security-audit",
+                security_role_name="ballast-test-security-audit",
+                bucket_prefix="ballast-test-audit-",
+                dr_region="us-west-2",
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    with pytest.raises(ProgramError, match="dr_region us-west-2 needs dr_provider"):
+        run_component(program)
