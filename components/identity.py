@@ -238,6 +238,18 @@ IAM_MANAGEMENT_ACTIONS: tuple[str, ...] = (
     "iam:UpdateRole",
     "iam:UpdateRoleDescription",
 )
+#: Bucket configuration, as the provider creates, reads, updates and deletes it (object
+#: data is not included: deploying never reads or writes objects).
+S3_BUCKET_MANAGEMENT_ACTIONS: tuple[str, ...] = (
+    "s3:CreateBucket",
+    "s3:DeleteBucket*",
+    "s3:Get*Configuration",
+    "s3:GetBucket*",
+    "s3:ListBucket",
+    "s3:ListBucketVersions",
+    "s3:Put*Configuration",
+    "s3:PutBucket*",
+)
 OIDC_PROVIDER_ACTIONS: tuple[str, ...] = (
     "iam:AddClientIDToOpenIDConnectProvider",
     "iam:CreateOpenIDConnectProvider",
@@ -540,17 +552,19 @@ class RoleFactory:
     ) -> tuple[aws.iam.Role, aws.eks.PodIdentityAssociation]:
         """A role for one service account through EKS Pod Identity, and its association.
 
-        The trust takes the EKS Pod Identity service for this cluster only, and requires
-        the session tags EKS sets (`kubernetes-namespace`, `kubernetes-service-account`)
-        to name this service account, so a second association cannot reuse the role.
+        The trust takes the EKS Pod Identity service of this account, and requires the
+        session tags EKS sets on every assumption (`eks-cluster-arn`,
+        `kubernetes-namespace`, `kubernetes-service-account`) to name this cluster and
+        service account, so no other association can use the role (the EKS user guide's
+        "Create IAM role with trust policy required by EKS Pod Identity").
         """
         irsa_subject(namespace, service_account)  # the same name rules
         trust = Trust.service(
             "pods.eks.amazonaws.com",
             source_account=account_id,
-            source_arn=cluster_arn,
             actions=("sts:AssumeRole", "sts:TagSession"),
             string_equals={
+                "aws:RequestTag/eks-cluster-arn": cluster_arn,
                 "aws:RequestTag/kubernetes-namespace": namespace,
                 "aws:RequestTag/kubernetes-service-account": service_account,
             },
@@ -844,12 +858,13 @@ def apply_policy_document(
             "Resource": "*",
         },
         {
-            # Platform buckets are named ballast-<env>-...; so is nothing else, so the
-            # apply role cannot reach other buckets (another stack's state included).
+            # Platform buckets are named ballast-<env>-...; the apply role manages their
+            # configuration only (no object reads or writes), and no other bucket:
+            # another stack's state included.
             "Sid": "ManageThisEnvironmentsBuckets",
             "Effect": "Allow",
-            "Action": "s3:*",
-            "Resource": [f"arn:{partition}:s3:::{prefix}*", f"arn:{partition}:s3:::{prefix}*/*"],
+            "Action": list(S3_BUCKET_MANAGEMENT_ACTIONS),
+            "Resource": f"arn:{partition}:s3:::{prefix}*",
         },
         {
             "Sid": "ReadAccountWideS3Settings",

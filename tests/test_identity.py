@@ -255,6 +255,15 @@ APPLY_CASES = [
     ("iam:CreateOpenIDConnectProvider", f"arn:aws:iam::{ACCOUNT}:oidc-provider/x", ALLOW),
     ("lambda:CreateFunction", "*", IMPLICIT_DENY),
     ("organizations:LeaveOrganization", "*", IMPLICIT_DENY),
+    # Buckets: this environment's, configuration only.
+    ("s3:CreateBucket", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
+    ("s3:PutEncryptionConfiguration", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
+    ("s3:GetBucketObjectLockConfiguration", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
+    ("s3:GetObject", "arn:aws:s3:::ballast-prod-loki-chunks/index/x", IMPLICIT_DENY),
+    ("s3:PutObject", "arn:aws:s3:::ballast-prod-loki-chunks/index/x", IMPLICIT_DENY),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::ballast-dev-loki-chunks", IMPLICIT_DENY),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::customer-data", IMPLICIT_DENY),
 ]
 
 
@@ -489,7 +498,7 @@ def test_pod_identity_role_is_bound_to_its_cluster_and_service_account():
     )
     context = {
         "aws:SourceAccount": ACCOUNT,
-        "aws:SourceArn": cluster_arn,
+        "aws:RequestTag/eks-cluster-arn": cluster_arn,
         "aws:RequestTag/kubernetes-namespace": "external-dns",
         "aws:RequestTag/kubernetes-service-account": "external-dns",
     }
@@ -497,7 +506,7 @@ def test_pod_identity_role_is_bound_to_its_cluster_and_service_account():
     assert trust_allows(trust_of(role), principal=pods, context=context)
     assert trust_allows(trust_of(role), principal=pods, action="sts:TagSession", context=context)
     for key, value in (
-        ("aws:SourceArn", f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/other"),
+        ("aws:RequestTag/eks-cluster-arn", f"arn:aws:eks:us-east-1:{ACCOUNT}:cluster/other"),
         ("aws:SourceAccount", "999999999999"),
         ("aws:RequestTag/kubernetes-service-account", "default"),
     ):
