@@ -597,6 +597,7 @@ class BoundaryInputs:
     services: tuple[str, ...]
     boundary_arn: str
     apply_role_arn: str | None
+    security_role_arn: str
     audit_bucket_prefix: str
 
 
@@ -729,11 +730,16 @@ def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
                 "NotResource": platform_roles,
             },
             {
+                # The security-audit role is exempt: it must see what happens in every
+                # region (an intruder's instances in an unused region, for one).
                 "Sid": "DenyRegionsOutsideThePlatform",
                 "Effect": "Deny",
                 "NotAction": list(GLOBAL_SERVICE_ACTIONS),
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(b.regions)}},
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestedRegion": list(b.regions)},
+                    "ArnNotEquals": {"aws:PrincipalArn": b.security_role_arn},
+                },
             },
         ],
     }
@@ -1042,6 +1048,7 @@ class Identity(pulumi.ComponentResource):
         self.boundary_name = boundary_policy_name(env)
 
         apply_name = f"{name}-ci-apply"
+        security_name = f"{name}-security-audit"
         services = tuple(sorted({*BOUNDARY_SERVICES, *args.extra_services}))
 
         def arn_of(path: str) -> pulumi.Output[str]:
@@ -1051,9 +1058,10 @@ class Identity(pulumi.ComponentResource):
 
         boundary_arn = arn_of(f"policy/{self.boundary_name}")
         apply_arn = arn_of(f"role/{physical_role_name(env, apply_name)}") if args.github else None
+        security_arn = arn_of(f"role/{physical_role_name(env, security_name)}")
 
         def render_boundary(values: list[Any]) -> str:
-            partition, account, own_arn, apply_role = values
+            partition, account, own_arn, apply_role, security_role = values
             document = boundary_document(
                 BoundaryInputs(
                     environment=env,
@@ -1063,6 +1071,7 @@ class Identity(pulumi.ComponentResource):
                     services=services,
                     boundary_arn=own_arn,
                     apply_role_arn=apply_role,
+                    security_role_arn=security_role,
                     audit_bucket_prefix=self.audit_bucket_prefix,
                 )
             )
@@ -1076,8 +1085,9 @@ class Identity(pulumi.ComponentResource):
                 f"Ballast {env}: the most any platform role may do. Widen it only through "
                 "a reviewed change to ballast:boundary."
             ),
-            policy=pulumi.Output.all(self.partition, self.account_id, boundary_arn, apply_arn)
-            .apply(render_boundary),
+            policy=pulumi.Output.all(
+                self.partition, self.account_id, boundary_arn, apply_arn, security_arn
+            ).apply(render_boundary),
             tags={**tags, "Name": self.boundary_name},
             opts=pulumi.ResourceOptions(parent=self),
         )  # fmt: skip
@@ -1088,7 +1098,7 @@ class Identity(pulumi.ComponentResource):
         root = arn_of("root")
         trusted = list(args.security_principal_arns)
         security = self.roles.role(
-            f"{name}-security-audit",
+            security_name,
             parent=self,
             trust=[
                 Trust.principals(trusted) if trusted else Trust.principals([root], require_mfa=True)

@@ -175,7 +175,22 @@ def test_the_boundary_fences_the_platforms_regions():
     for stack, regions in (("dev", ["us-east-1"]), ("prod", ["us-east-1", "us-west-2"])):
         document = json.loads(boundary_of(stack_run(stack)).inputs["policy"])
         (fence,) = [s for s in document["Statement"] if s["Sid"] == "DenyRegionsOutsideThePlatform"]
-        assert fence["Condition"] == {"StringNotEquals": {"aws:RequestedRegion": regions}}
+        assert fence["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": regions}
+
+
+def test_the_security_role_sees_every_region_and_nothing_else_does():
+    run = stack_run("prod")
+    document = json.loads(boundary_of(run).inputs["policy"])
+    security = role_named(run, "-security-audit").outputs["arn"]
+    plan = role_named(run, "-ci-plan").outputs["arn"]
+    far = {"aws:RequestedRegion": "ap-southeast-2"}
+    assert (
+        evaluate(document, "ec2:DescribeInstances", "*", {**far, "aws:PrincipalArn": security})
+        == ALLOW
+    )
+    assert (
+        evaluate(document, "ec2:DescribeInstances", "*", {**far, "aws:PrincipalArn": plan}) == DENY
+    )
 
 
 PROD_APPLY = f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-apply"
