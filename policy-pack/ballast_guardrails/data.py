@@ -13,7 +13,7 @@ from __future__ import annotations
 from pulumi_policy import PolicyResource
 
 from ballast_guardrails import iam_document as doc
-from ballast_guardrails.graph import identities, of_type, referring
+from ballast_guardrails.graph import References, identities, of_type
 from ballast_guardrails.spec import (
     ADVISORY,
     CRITICAL,
@@ -70,11 +70,11 @@ def _bucket_label(bucket: PolicyResource) -> str:
 
 
 def _public_access_block(args, report, settings) -> None:
-    blocks = of_type(args.resources, PUBLIC_ACCESS_BLOCK)
+    blocks = References(of_type(args.resources, PUBLIC_ACCESS_BLOCK), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
             continue
-        mine = referring(blocks, "bucket", bucket)
+        mine = blocks.to(bucket)
         if not mine:
             report(f"{_bucket_label(bucket)} has no BucketPublicAccessBlock", bucket.urn)
             continue
@@ -95,7 +95,7 @@ def _public_grants(grants) -> list[str]:
 
 
 def _no_public_acl(args, report, settings) -> None:
-    acls = of_type(args.resources, *BUCKET_ACLS)
+    acls = References(of_type(args.resources, *BUCKET_ACLS), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
             continue
@@ -104,7 +104,7 @@ def _no_public_acl(args, report, settings) -> None:
             report(f"{_bucket_label(bucket)} has the public canned ACL {canned}", bucket.urn)
         for who in _public_grants(get(bucket.props, "grants")):
             report(f"{_bucket_label(bucket)} grants access to {who}", bucket.urn)
-        for acl in referring(acls, "bucket", bucket):
+        for acl in acls.to(bucket):
             canned = get(acl.props, "acl")
             if canned in PUBLIC_CANNED_ACLS:
                 report(f"{_bucket_label(bucket)} gets the public canned ACL {canned}", acl.urn)
@@ -118,12 +118,12 @@ def _open_statements(text) -> list[str]:
 
 
 def _no_public_policy(args, report, settings) -> None:
-    policies = of_type(args.resources, BUCKET_POLICY)
+    policies = References(of_type(args.resources, BUCKET_POLICY), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
             continue
         sources = [(bucket, get(bucket.props, "policy"))]
-        sources += [(p, get(p.props, "policy")) for p in referring(policies, "bucket", bucket)]
+        sources += [(p, get(p.props, "policy")) for p in policies.to(bucket)]
         for owner, text in sources:
             if text is None:
                 continue
@@ -144,18 +144,19 @@ def _testing_exception(args, report, settings) -> None:
         )
 
 
-def _versioning_enabled(bucket: PolicyResource, resources) -> bool:
+def _versioning_enabled(bucket: PolicyResource, versionings: References) -> bool:
     if truthy(get(bucket.props, "versioning", "enabled")):
         return True
     return any(
         str(get(v.props, "versioningConfiguration", "status", default="")).lower() == "enabled"
-        for v in referring(of_type(resources, *BUCKET_VERSIONING), "bucket", bucket)
+        for v in versionings.to(bucket)
     )
 
 
 def _versioning(args, report, settings) -> None:
+    versionings = References(of_type(args.resources, *BUCKET_VERSIONING), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
-        if not _versioning_enabled(bucket, args.resources):
+        if not _versioning_enabled(bucket, versionings):
             report(f"{_bucket_label(bucket)} has no versioning enabled", bucket.urn)
 
 
@@ -168,10 +169,10 @@ def _sse_algorithms(config) -> list[str]:
 
 
 def _kms_encryption(args, report, settings) -> None:
-    configs = of_type(args.resources, *BUCKET_ENCRYPTION)
+    configs = References(of_type(args.resources, *BUCKET_ENCRYPTION), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         algorithms = _sse_algorithms(get(bucket.props, "serverSideEncryptionConfiguration"))
-        for config in referring(configs, "bucket", bucket):
+        for config in configs.to(bucket):
             algorithms += _sse_algorithms(config.props)
         if not any(a in KMS_ALGORITHMS for a in algorithms):
             shown = ", ".join(a for a in algorithms if a) or "none (SSE-S3 by default)"
@@ -188,12 +189,13 @@ def _inline_log_target(bucket: PolicyResource) -> str | None:
 
 def _access_logging(args, report, settings) -> None:
     loggings = of_type(args.resources, *BUCKET_LOGGING)
+    logged, targets = References(loggings, "bucket"), References(loggings, "targetBucket")
     buckets = of_type(args.resources, *BUCKETS)
     inline_targets = {t for b in buckets if (t := _inline_log_target(b))}
     for bucket in buckets:
-        if referring(loggings, "targetBucket", bucket) or inline_targets & identities(bucket):
+        if targets.to(bucket) or inline_targets & identities(bucket):
             continue  # the access-log bucket itself: it must not log into itself
-        if _inline_log_target(bucket) or referring(loggings, "bucket", bucket):
+        if _inline_log_target(bucket) or logged.to(bucket):
             continue
         report(f"{_bucket_label(bucket)} has no server access logging", bucket.urn)
 
@@ -259,12 +261,13 @@ def _rds_final_snapshot(args, report, settings) -> None:
 def _cross_region_replica(args, report, settings) -> None:
     instances = of_type(args.resources, RDS_INSTANCE)
     clusters = of_type(args.resources, RDS_CLUSTER)
+    instance_replicas = References(instances, "replicateSourceDb")
+    cluster_replicas = References(clusters, "replicationSourceIdentifier")
     for primary in instances + clusters:
         if is_replica(primary.props):
             continue
         home = region(primary.props, primary.provider)
-        replicas = referring(instances, "replicateSourceDb", primary)
-        replicas += referring(clusters, "replicationSourceIdentifier", primary)
+        replicas = instance_replicas.to(primary) + cluster_replicas.to(primary)
         group = get(primary.props, "globalClusterIdentifier")
         if group:
             replicas += [

@@ -3,7 +3,7 @@ and node groups that survive the loss of a zone."""
 
 from __future__ import annotations
 
-from ballast_guardrails.graph import of_type, referenced
+from ballast_guardrails.graph import Targets, of_type
 from ballast_guardrails.spec import HIGH, MEDIUM, Meta, resource_policy, stack_policy
 from ballast_guardrails.values import as_list, get, objects, truthy
 
@@ -63,11 +63,11 @@ def _access_entries(args, report, settings) -> None:
 
 
 def _node_group_zones(args, report, settings) -> None:
-    subnets = of_type(args.resources, SUBNET)
+    subnets = Targets(of_type(args.resources, SUBNET))
     minimum = int(settings["minAzs"])
     for group in of_type(args.resources, NODE_GROUP):
         ids = [str(s) for s in as_list(get(group.props, "subnetIds"))]
-        known = referenced(group, "subnetIds", subnets)
+        known = subnets.of(group, "subnetIds")
         zones = {
             get(s.props, "availabilityZone") or get(s.props, "availabilityZoneId") for s in known
         }

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from ballast_guardrails.graph import of_type, referenced, refers_to
+from ballast_guardrails.graph import References, Targets, of_type
 from ballast_guardrails.spec import (
     ADVISORY,
     CRITICAL,
@@ -129,18 +129,16 @@ def open_ingress(resource_type: str, props) -> list[Ingress]:
 
 
 def _public_ingress(args, report, settings) -> None:
-    groups = of_type(args.resources, SECURITY_GROUP)
+    groups = Targets(of_type(args.resources, SECURITY_GROUP))
     balancers = of_type(args.resources, *LOAD_BALANCERS)
-    lb_groups = {
-        g.urn for g in groups if any(refers_to(lb, "securityGroups", g) for lb in balancers)
-    }
+    lb_groups = {g.urn for lb in balancers for g in groups.of(lb, "securityGroups")}
     for resource in of_type(args.resources, *INGRESS_TYPES):
         for ingress in open_ingress(resource.resource_type, resource.props):
             if ingress.web_only:
                 targets = (
                     [resource]
                     if resource.resource_type == SECURITY_GROUP
-                    else referenced(resource, "securityGroupId", groups)
+                    else groups.of(resource, "securityGroupId")
                 )
                 if any(t.urn in lb_groups for t in targets):
                     continue
@@ -176,9 +174,9 @@ def _subnet_public_ip(args, report, settings) -> None:
 
 
 def _flow_logs(args, report, settings) -> None:
-    logs = of_type(args.resources, "aws:ec2/flowLog:FlowLog")
+    logs = References(of_type(args.resources, "aws:ec2/flowLog:FlowLog"), "vpcId")
     for vpc in of_type(args.resources, "aws:ec2/vpc:Vpc"):
-        if not any(refers_to(log, "vpcId", vpc) for log in logs):
+        if not logs.to(vpc):
             report(f"VPC {vpc.name} has no flow log", vpc.urn)
 
 

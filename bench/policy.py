@@ -1,0 +1,382 @@
+"""Benchmark: policy-pack throughput over the analyzer gRPC protocol.
+
+A synthetic 5,000-resource stack (IAM policies and roles, buckets with their settings
+resources, security groups and rules, subnets, instances, load balancers and listeners,
+RDS, EKS, Kubernetes deployments) goes through the pack exactly as a preview sends it:
+`Analyze` once per resource, then `AnalyzeStack` once, with the prod policy config
+(every policy mandatory). Recorded in bench/results/policy.json (written atomically):
+
+* `resourcesPerSecond`: resources / (Analyze time + AnalyzeStack time), the headline;
+  target at least 2,000;
+* the same phases separately, the pack's start-up time, and a floor: the same Analyze
+  calls with every policy disabled (gRPC plus the SDK's per-request work, no policy).
+
+The median of REPEAT runs is recorded. Benchmarks are not tests: nothing asserts on time.
+
+    .venv/bin/python bench/policy.py [--resources N] [--repeat N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ballast.policy.config import load_policy_config, parse_policy_config  # noqa: E402
+from ballast.policy.harness import AnalyzerInput, PolicyPackProcess, ProviderInput  # noqa: E402
+
+RESULTS = ROOT / "bench" / "results" / "policy.json"
+PACK_DIR = ROOT / "policy-pack"
+TARGET = 2000.0
+ACCOUNT = "123456789012"
+
+PROVIDER = ProviderInput(
+    urn="urn:pulumi:bench::ballast::pulumi:providers:aws::aws",
+    type="pulumi:providers:aws",
+    name="aws",
+    properties={
+        "region": "us-east-1",
+        "allowedAccountIds": json.dumps([ACCOUNT]),
+        "defaultTags": json.dumps(
+            {"tags": {"environment": "prod", "owner": "platform-team", "project": "ballast"}}
+        ),
+    },
+)
+K8S = ProviderInput(
+    urn="urn:pulumi:bench::ballast::pulumi:providers:kubernetes::k8s",
+    type="pulumi:providers:kubernetes",
+    name="k8s",
+    properties={"namespace": "apps"},
+)
+TAGS = {"service": "bench", "tier": "tier-2"}
+
+
+def _resource(type_: str, name: str, inputs: dict, provider=PROVIDER, **extra) -> AnalyzerInput:
+    outputs = {**inputs, "id": f"{name}-id", "arn": f"arn:aws:bench:::{name}"}
+    return AnalyzerInput(
+        urn=f"urn:pulumi:bench::ballast::{type_}::{name}",
+        type=type_,
+        name=name,
+        inputs=inputs,
+        outputs=outputs,
+        provider=provider,
+        **extra,
+    )
+
+
+def _policy_document(i: int) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Action": ["s3:GetObject", "s3:PutObject"],
+                    "Resource": f"arn:aws:s3:::data-{i}/*",
+                },
+                {"Effect": "Allow", "Action": "ec2:DescribeInstances", "Resource": "*"},
+            ],
+        }
+    )
+
+
+def _group(i: int) -> list[AnalyzerInput]:
+    """One 'service' of 20 resources, a realistic mix."""
+    n = f"svc{i}"
+    bucket = f"{n}-bucket"
+    container = {
+        "name": "app",
+        "image": f"ghcr.io/acme/{n}:sha-4f2c9e1{i % 10}",
+        "resources": {
+            "requests": {"cpu": "250m", "memory": "256Mi"},
+            "limits": {"cpu": "1", "memory": "512Mi"},
+        },
+        "livenessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+        "readinessProbe": {"httpGet": {"path": "/ready", "port": 8080}},
+        "securityContext": {"allowPrivilegeEscalation": False, "runAsNonRoot": True},
+    }
+    return [
+        _resource(
+            "aws:iam/policy:Policy", f"{n}-policy", {"policy": _policy_document(i), "tags": TAGS}
+        ),
+        _resource(
+            "aws:iam/role:Role",
+            f"{n}-role",
+            {
+                "assumeRolePolicy": json.dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Effect": "Allow",
+                                "Principal": {"Service": "ec2.amazonaws.com"},
+                                "Action": "sts:AssumeRole",
+                                "Condition": {"StringEquals": {"aws:SourceAccount": ACCOUNT}},
+                            }
+                        ],
+                    }
+                ),
+                "permissionsBoundary": f"arn:aws:iam::{ACCOUNT}:policy/ballast-prod-permission-boundary",
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+            f"{n}-attach",
+            {"role": f"{n}-role", "policyArn": f"arn:aws:iam::{ACCOUNT}:policy/{n}-policy"},
+        ),
+        _resource("aws:s3/bucket:Bucket", bucket, {"tags": TAGS}, protect=True),
+        _resource(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            f"{n}-pab",
+            {
+                "bucket": f"{bucket}-id",
+                "blockPublicAcls": True,
+                "blockPublicPolicy": True,
+                "ignorePublicAcls": True,
+                "restrictPublicBuckets": True,
+            },
+        ),
+        _resource(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            f"{n}-versioning",
+            {"bucket": f"{bucket}-id", "versioningConfiguration": {"status": "Enabled"}},
+        ),
+        _resource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            f"{n}-sse",
+            {
+                "bucket": f"{bucket}-id",
+                "rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": "aws:kms"}}],
+            },
+        ),
+        _resource(
+            "aws:s3/bucketLogging:BucketLogging",
+            f"{n}-logging",
+            {"bucket": f"{bucket}-id", "targetBucket": "logs-id"},
+        ),
+        _resource(
+            "aws:ec2/securityGroup:SecurityGroup",
+            f"{n}-sg",
+            {"vpcId": "vpc-1", "description": n, "tags": TAGS},
+        ),
+        _resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            f"{n}-sg-https",
+            {
+                "securityGroupId": f"{n}-sg-id",
+                "cidrIpv4": "10.0.0.0/16",
+                "ipProtocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:ec2/subnet:Subnet",
+            f"{n}-subnet",
+            {
+                "vpcId": "vpc-1",
+                "cidrBlock": "10.0.0.0/24",
+                "availabilityZone": "us-east-1a",
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:ec2/instance:Instance",
+            f"{n}-instance",
+            {
+                "ami": "ami-0123456789abcdef0",
+                "instanceType": "m6i.large",
+                "metadataOptions": {"httpTokens": "required"},
+                "rootBlockDevice": {"encrypted": True},
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:ec2/launchTemplate:LaunchTemplate",
+            f"{n}-lt",
+            {
+                "instanceType": "m6i.large",
+                "metadataOptions": {"httpTokens": "required"},
+                "blockDeviceMappings": [{"deviceName": "/dev/xvda", "ebs": {"encrypted": "true"}}],
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:lb/loadBalancer:LoadBalancer",
+            f"{n}-alb",
+            {
+                "loadBalancerType": "application",
+                "subnets": ["subnet-a", "subnet-b", "subnet-c"],
+                "dropInvalidHeaderFields": True,
+                "enableDeletionProtection": True,
+                "accessLogs": {"bucket": "logs", "enabled": True},
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:lb/listener:Listener",
+            f"{n}-https",
+            {
+                "loadBalancerArn": f"arn:aws:bench:::{n}-alb",
+                "port": 443,
+                "protocol": "HTTPS",
+                "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                "defaultActions": [{"type": "forward", "targetGroupArn": "tg"}],
+                "tags": TAGS,
+            },
+        ),
+        _resource(
+            "aws:kms/key:Key",
+            f"{n}-key",
+            {"enableKeyRotation": True, "tags": TAGS},
+            protect=True,
+        ),
+        _resource(
+            "aws:cloudwatch/logGroup:LogGroup",
+            f"{n}-logs",
+            {"retentionInDays": 90, "tags": TAGS},
+        ),
+        _resource(
+            "aws:ec2/route:Route",
+            f"{n}-route",
+            {"routeTableId": "rtb-1", "destinationCidrBlock": "0.0.0.0/0", "natGatewayId": "nat-1"},
+        ),
+        _resource(
+            "kubernetes:apps/v1:Deployment",
+            f"{n}-deploy",
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": n, "namespace": "apps"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": n}},
+                    "template": {
+                        "metadata": {"labels": {"app": n}},
+                        "spec": {
+                            "securityContext": {"runAsNonRoot": True},
+                            "containers": [container],
+                        },
+                    },
+                },
+            },
+            provider=K8S,
+        ),
+        _resource(
+            "kubernetes:policy/v1:PodDisruptionBudget",
+            f"{n}-pdb",
+            {
+                "apiVersion": "policy/v1",
+                "kind": "PodDisruptionBudget",
+                "metadata": {"name": n, "namespace": "apps"},
+                "spec": {"minAvailable": 1, "selector": {"matchLabels": {"app": n}}},
+            },
+            provider=K8S,
+        ),
+    ]
+
+
+def synthetic_stack(count: int) -> list[AnalyzerInput]:
+    resources: list[AnalyzerInput] = []
+    i = 0
+    while len(resources) < count:
+        resources.extend(_group(i))
+        i += 1
+    return resources[:count]
+
+
+def _one_run(resources: list[AnalyzerInput]) -> dict:
+    started = time.perf_counter()
+    with PolicyPackProcess(PACK_DIR, project="ballast", stack="bench", call_timeout=300) as pack:
+        policies = len(pack.info.policies)
+        ready = time.perf_counter() - started
+        pack.configure(load_policy_config(PACK_DIR / "config" / "prod.json"))
+        t0 = time.perf_counter()
+        found = pack.analyze_many(resources)
+        t1 = time.perf_counter()
+        found += pack.analyze_stack(resources)
+        t2 = time.perf_counter()
+        pack.configure(parse_policy_config({"all": "disabled"}))
+        t3 = time.perf_counter()
+        pack.analyze_many(resources)
+        t4 = time.perf_counter()
+    return {
+        "policies": policies,
+        "startup": ready,
+        "analyze": t1 - t0,
+        "analyzeStack": t2 - t1,
+        "floorAnalyze": t4 - t3,
+        "violations": len([d for d in found if not d.skipped]),
+    }
+
+
+def _write_atomically(path: Path, document: dict) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(document, handle, indent=2)
+            handle.write("\n")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--resources", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+
+    resources = synthetic_stack(args.resources)
+    runs = [_one_run(resources) for _ in range(max(args.repeat, 1))]
+    med = {key: statistics.median(r[key] for r in runs) for key in runs[0]}
+    n = len(resources)
+    total = med["analyze"] + med["analyzeStack"]
+    rate = n / total
+    document = {
+        "benchmark": "policy-pack analyzer throughput over gRPC",
+        "recordedAt": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": {
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "cpus": os.cpu_count(),
+        },
+        "resources": n,
+        "resourceTypes": len({r.type for r in resources}),
+        "policies": int(med["policies"]),
+        "config": "policy-pack/config/prod.json (every policy mandatory)",
+        "repeat": len(runs),
+        "violations": int(med["violations"]),
+        "seconds": {
+            "startup": round(med["startup"], 3),
+            "analyze": round(med["analyze"], 3),
+            "analyzeStack": round(med["analyzeStack"], 3),
+            "floorAnalyzeAllDisabled": round(med["floorAnalyze"], 3),
+        },
+        "resourcesPerSecond": round(rate, 1),
+        "analyzeResourcesPerSecond": round(n / med["analyze"], 1),
+        "floorResourcesPerSecond": round(n / med["floorAnalyze"], 1),
+        "target": TARGET,
+        "meetsTarget": rate >= TARGET,
+    }
+    _write_atomically(RESULTS, document)
+    print(json.dumps(document, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
