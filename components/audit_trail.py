@@ -13,8 +13,11 @@ place a human sees it (an SNS topic).
 - GuardDuty in the primary and DR regions with the configured protection plans (S3 data
   events, EKS audit logs, runtime monitoring with the managed EKS agent, RDS logins).
 - An EventBridge rule sending findings of `findings_min_severity` and above to one
-  KMS-encrypted SNS topic; the DR region forwards its findings to the primary region's
-  event bus, so one topic carries them all. Subscribe the SIEM and the pager to it.
+  KMS-encrypted SNS topic, and a *tamper* rule sending the CloudTrail record of any call
+  that stops, blinds or mutes CloudTrail, GuardDuty or Config (including an
+  `UpdateDetector` that disables a detector, which IAM cannot deny selectively) to the
+  same topic. The DR region forwards both to the primary region's event bus, so one
+  topic carries everything. Subscribe the SIEM and the pager to it.
 
 Everything that is evidence carries the `ballast.io/audit-evidence` tag, which the
 permission boundary protects from deletion by any platform role.
@@ -74,6 +77,52 @@ KEY_ADMIN_ACTIONS = (
     "kms:UntagResource",
     "kms:Update*",
 )
+
+
+#: API calls that stop, blind or mute the audit trail and threat detection, as
+#: (event source, event names). The boundary denies most of them to platform roles; the
+#: tamper rule makes anyone else's call (or attempt) land on the findings topic.
+TAMPER_EVENTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    (
+        "cloudtrail.amazonaws.com",
+        ("DeleteTrail", "PutEventSelectors", "StopLogging", "UpdateTrail"),
+    ),
+    (
+        "guardduty.amazonaws.com",
+        (
+            "CreateFilter",
+            "CreateIPSet",
+            "DeleteDetector",
+            "DeleteMembers",
+            "DisassociateFromAdministratorAccount",
+            "DisassociateFromMasterAccount",
+            "StopMonitoringMembers",
+            "UpdateFilter",
+            "UpdateIPSet",
+        ),
+    ),
+    (
+        "config.amazonaws.com",
+        ("DeleteConfigurationRecorder", "DeleteDeliveryChannel", "StopConfigurationRecorder"),
+    ),
+)
+
+
+def tamper_pattern() -> dict[str, Any]:
+    """EventBridge pattern of CloudTrail-recorded calls that disable or blind auditing,
+    including `UpdateDetector` calls that turn a detector off (IAM cannot deny those
+    without also denying the feature updates the platform makes)."""
+    alternatives: list[dict[str, Any]] = [
+        {"eventSource": [source], "eventName": list(names)} for source, names in TAMPER_EVENTS
+    ]
+    alternatives.append(
+        {
+            "eventSource": ["guardduty.amazonaws.com"],
+            "eventName": ["UpdateDetector"],
+            "requestParameters": {"enable": [False]},
+        }
+    )
+    return {"detail-type": ["AWS API Call via CloudTrail"], "detail": {"$or": alternatives}}
 
 
 def findings_pattern(min_severity: float) -> dict[str, Any]:
@@ -625,18 +674,31 @@ class AuditTrail(pulumi.ComponentResource):
 
     # --- findings ------------------------------------------------------------------------
 
+    def _rules(self) -> dict[str, tuple[str, str]]:
+        """suffix -> (description, event pattern) of the rules that feed the topic."""
+        args = self._args
+        return {
+            "findings": (
+                f"GuardDuty findings of severity {args.findings_min_severity} and up",
+                json.dumps(findings_pattern(SEVERITY_FLOOR[args.findings_min_severity])),
+            ),
+            "tamper": (
+                "API calls that stop, blind or mute CloudTrail, GuardDuty or Config",
+                json.dumps(tamper_pattern()),
+            ),
+        }
+
     def _findings(self) -> pulumi.Output[str]:
         args, name = self._args, self._name
         child = pulumi.ResourceOptions(parent=self)
-        pattern = json.dumps(findings_pattern(SEVERITY_FLOOR[args.findings_min_severity]))
         topic_name = f"{name}-findings"
         topic_arn = self._arn("sns", args.region, topic_name)
-        rule_name = f"{name}-findings"
-        rule_arn = self._arn("events", args.region, f"rule/{rule_name}")
+        rules = self._rules()
+        rule_arns = [self._arn("events", args.region, f"rule/{name}-{s}") for s in rules]
 
         key = aws.kms.Key(
             f"{name}-findings",
-            description=f"Encrypts {name}'s GuardDuty findings topic",
+            description=f"Encrypts {name}'s security findings topic",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             policy=pulumi.Output.json_dumps(
@@ -657,7 +719,7 @@ class AuditTrail(pulumi.ComponentResource):
                             "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
                             "Resource": "*",
                             "Condition": {
-                                "ArnLike": {"aws:SourceArn": rule_arn},
+                                "ArnLike": {"aws:SourceArn": rule_arns},
                                 "StringEquals": {
                                     "kms:EncryptionContext:aws:sns:topicArn": topic_arn
                                 },
@@ -678,23 +740,23 @@ class AuditTrail(pulumi.ComponentResource):
         topic = aws.sns.Topic(
             f"{name}-findings",
             name=topic_name,
-            display_name=f"GuardDuty findings ({args.environment})",
+            display_name=f"Security findings ({args.environment})",
             kms_master_key_id=key.arn,
             tags=self._tags(topic_name),
             opts=child,
         )
-        rule = aws.cloudwatch.EventRule(
-            f"{name}-findings",
-            name=rule_name,
-            description=(
-                f"GuardDuty findings of severity {args.findings_min_severity} and up, from "
-                "every platform region, to the findings topic"
-            ),
-            event_pattern=pattern,
-            state="ENABLED",
-            tags=self._tags(rule_name),
-            opts=child,
-        )
+        created = {
+            suffix: aws.cloudwatch.EventRule(
+                f"{name}-{suffix}",
+                name=f"{name}-{suffix}",
+                description=f"{description}, from every platform region, to the findings topic",
+                event_pattern=pattern,
+                state="ENABLED",
+                tags=self._tags(f"{name}-{suffix}"),
+                opts=child,
+            )
+            for suffix, (description, pattern) in rules.items()
+        }
         policy = aws.sns.TopicPolicy(
             f"{name}-findings",
             arn=topic.arn,
@@ -714,45 +776,52 @@ class AuditTrail(pulumi.ComponentResource):
                             "Resource": topic.arn,
                         },
                         {
-                            "Sid": "TheFindingsRulePublishes",
+                            "Sid": "TheSecurityRulesPublish",
                             "Effect": "Allow",
                             "Principal": {"Service": "events.amazonaws.com"},
                             "Action": "sns:Publish",
                             "Resource": topic.arn,
-                            "Condition": {"ArnEquals": {"aws:SourceArn": rule.arn}},
+                            "Condition": {
+                                "ArnEquals": {"aws:SourceArn": [r.arn for r in created.values()]}
+                            },
                         },
                     ],
                 }
             ),
             opts=child,
         )
-        aws.cloudwatch.EventTarget(
-            f"{name}-findings",
-            rule=rule.name,
-            target_id="findings-topic",
-            arn=topic.arn,
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
-        )
+        for suffix, rule in created.items():
+            aws.cloudwatch.EventTarget(
+                f"{name}-{suffix}",
+                rule=rule.name,
+                target_id="findings-topic",
+                arn=topic.arn,
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
+            )
         if args.dr_region and args.dr_provider:
-            self._forward_findings(pattern)
+            self._forward_to_primary(rules)
         return topic.arn
 
-    def _forward_findings(self, pattern: str) -> None:
-        """The DR region's findings go to the primary region's default event bus, where
-        the findings rule picks them up (their `region` field still names the DR region)."""
+    def _forward_to_primary(self, rules: Mapping[str, tuple[str, str]]) -> None:
+        """The DR region's matching events go to the primary region's default event bus,
+        where the same rules pick them up (their `region` field still names the DR
+        region)."""
         args, name = self._args, self._name
         dr_region = args.dr_region or ""
         dr = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
-        rule_name = f"{name}-findings-{dr_region}"
-        rule = aws.cloudwatch.EventRule(
-            rule_name,
-            name=rule_name,
-            description=f"Forwards {dr_region} GuardDuty findings to {args.region}",
-            event_pattern=pattern,
-            state="ENABLED",
-            tags=self._tags(rule_name),
-            opts=dr,
-        )
+        forwards = {
+            suffix: aws.cloudwatch.EventRule(
+                f"{name}-{suffix}-{dr_region}",
+                name=f"{name}-{suffix}-{dr_region}",
+                description=f"Forwards {dr_region} {description[0].lower()}{description[1:]} "
+                f"to {args.region}",
+                event_pattern=pattern,
+                state="ENABLED",
+                tags=self._tags(f"{name}-{suffix}-{dr_region}"),
+                opts=dr,
+            )
+            for suffix, (description, pattern) in rules.items()
+        }
         primary_bus = self._arn("events", args.region, "event-bus/default")
         role = args.roles.role(
             f"{name}-findings-forward",
@@ -760,7 +829,9 @@ class AuditTrail(pulumi.ComponentResource):
             description=f"Lets EventBridge in {dr_region} put findings on {args.region}'s bus",
             trust=[
                 Trust.service(
-                    "events.amazonaws.com", source_account=self._account, source_arn=rule.arn
+                    "events.amazonaws.com",
+                    source_account=self._account,
+                    source_arn=[r.arn for r in forwards.values()],
                 )
             ],
             inline_policies={
@@ -780,11 +851,12 @@ class AuditTrail(pulumi.ComponentResource):
             },
             tags=args.tags,
         )
-        aws.cloudwatch.EventTarget(
-            rule_name,
-            rule=rule.name,
-            target_id="primary-region-bus",
-            arn=primary_bus,
-            role_arn=role.arn,
-            opts=dr,
-        )
+        for suffix, rule in forwards.items():
+            aws.cloudwatch.EventTarget(
+                f"{name}-{suffix}-{dr_region}",
+                rule=rule.name,
+                target_id="primary-region-bus",
+                arn=primary_bus,
+                role_arn=role.arn,
+                opts=dr,
+            )

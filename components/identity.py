@@ -353,12 +353,13 @@ class Trust:
         service: str,
         *,
         source_account: pulumi.Input[str],
-        source_arn: pulumi.Input[str] | None = None,
+        source_arn: pulumi.Input[str] | Sequence[pulumi.Input[str]] | None = None,
         source_arn_like: pulumi.Input[str] | None = None,
         actions: Sequence[str] = ("sts:AssumeRole",),
         string_equals: Mapping[str, pulumi.Input[str]] | None = None,
     ) -> Trust:
-        """An AWS service acting for this account only (and, given, for one resource)."""
+        """An AWS service acting for this account only (and, given, for the named
+        resources: `source_arn` takes one ARN or a list)."""
         if _WILDCARD.search(service) or not service.endswith((".amazonaws.com", ".com.cn")):
             raise ValueError(f"service principal {service!r} must be one AWS service")
         condition: dict[str, Any] = {

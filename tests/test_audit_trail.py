@@ -20,6 +20,7 @@ from components.audit_trail import (
     AuditTrail,
     AuditTrailArgs,
     findings_pattern,
+    tamper_pattern,
 )
 from components.identity import AUDIT_EVIDENCE_TAG, RoleFactory
 from tests.conftest import stack_run
@@ -314,11 +315,16 @@ def test_default_guardduty_features_agree_with_the_config_defaults():
 
 
 def matches(pattern: Any, event: Any) -> bool:
-    """EventBridge matching for the pattern shapes used here (value lists, numeric)."""
+    """EventBridge matching for the pattern shapes used here (value lists, numeric,
+    `$or`)."""
     if isinstance(pattern, dict):
+        alternatives = pattern.get("$or")
+        if alternatives is not None and not any(matches(a, event) for a in alternatives):
+            return False
         return all(
             isinstance(event, dict) and key in event and matches(sub, event[key])
             for key, sub in pattern.items()
+            if key != "$or"
         )
     for option in pattern:
         if isinstance(option, dict) and "numeric" in option:
@@ -326,7 +332,7 @@ def matches(pattern: Any, event: Any) -> bool:
             assert operator == ">="
             if isinstance(event, (int, float)) and event >= bound:
                 return True
-        elif option == event:
+        elif option == event and type(option) is type(event):
             return True
     return False
 
@@ -340,6 +346,43 @@ def finding(severity: float, region: str = "us-east-1", source: str = "aws.guard
     }
 
 
+def api_call(source: str, event: str, **parameters: Any) -> dict:
+    """An "AWS API Call via CloudTrail" event as EventBridge delivers it."""
+    return {
+        "source": f"aws.{source.split('.')[0]}",
+        "detail-type": "AWS API Call via CloudTrail",
+        "detail": {
+            "eventSource": source,
+            "eventName": event,
+            "requestParameters": parameters,
+            "userIdentity": {"arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/Admin/someone"},
+        },
+    }
+
+
+TAMPER_CASES = [
+    (api_call("cloudtrail.amazonaws.com", "StopLogging", name="trail"), True),
+    (api_call("cloudtrail.amazonaws.com", "PutEventSelectors"), True),
+    (api_call("guardduty.amazonaws.com", "DeleteDetector", detectorId="x"), True),
+    (api_call("guardduty.amazonaws.com", "CreateIPSet", activate=True), True),
+    (api_call("guardduty.amazonaws.com", "UpdateDetector", detectorId="x", enable=False), True),
+    (api_call("guardduty.amazonaws.com", "UpdateDetector", detectorId="x", enable=True), False),
+    (api_call("guardduty.amazonaws.com", "UpdateDetector", detectorId="x"), False),
+    (api_call("config.amazonaws.com", "StopConfigurationRecorder"), True),
+    (api_call("cloudtrail.amazonaws.com", "LookupEvents"), False),
+    (api_call("ec2.amazonaws.com", "StopLogging"), False),
+    (finding(9.0), False),
+]
+
+
+@pytest.mark.parametrize(("event", "expected"), TAMPER_CASES)
+def test_the_tamper_rule_sees_calls_that_blind_the_audit_trail(event, expected):
+    run = stack_run("dev")
+    pattern = json.loads(one(run, RULE, "-tamper").inputs["eventPattern"])
+    assert pattern == tamper_pattern()
+    assert matches(pattern, event) is expected
+
+
 def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
     (topic,) = shipped.of_type(TOPIC)
     rule = one(shipped, RULE, "-findings")
@@ -351,30 +394,39 @@ def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
     (target,) = [t for t in shipped.of_type(TARGET) if t.inputs["rule"] == rule.id]
     assert target.inputs["arn"] == topic.outputs["arn"]
     assert shipped.outputs["findingsTopicArn"] == topic.outputs["arn"]
-    # The topic is encrypted with a key EventBridge may use for this topic and rule only.
+    # The tamper rule feeds the same topic.
+    tamper = one(shipped, RULE, "-tamper")
+    (tamper_target,) = [t for t in shipped.of_type(TARGET) if t.inputs["rule"] == tamper.id]
+    assert tamper_target.inputs["arn"] == topic.outputs["arn"]
+    # The topic is encrypted with a key EventBridge may use for this topic and these
+    # rules only.
     key = one(shipped, KEY, "-findings")
     assert topic.inputs["kmsMasterKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     events = ("Service", "events.amazonaws.com")
-    context = {
-        "aws:SourceArn": rule.outputs["arn"],
-        "kms:EncryptionContext:aws:sns:topicArn": topic.outputs["arn"],
-    }
     key_policy = policy_of(key)
-    assert _key_allows(key_policy, events, "kms:GenerateDataKey", context)
-    assert _key_allows(key_policy, events, "kms:Decrypt", context)
+    for source in (rule, tamper):
+        context = {
+            "aws:SourceArn": source.outputs["arn"],
+            "kms:EncryptionContext:aws:sns:topicArn": topic.outputs["arn"],
+        }
+        assert _key_allows(key_policy, events, "kms:GenerateDataKey", context)
+        assert _key_allows(key_policy, events, "kms:Decrypt", context)
     other_topic = {**context, "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:x"}
     assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_topic)
-    # The topic accepts publishes from the findings rule only.
+    other_rule = {**context, "aws:SourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/x"}
+    assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_rule)
+    # The topic accepts publishes from these rules only.
     (topic_policy,) = shipped.of_type("aws:sns/topicPolicy:TopicPolicy")
     assert topic_policy.inputs["arn"] == topic.outputs["arn"]
     document = policy_of(topic_policy)
-    assert trust_allows(
-        document,
-        principal=events,
-        action="sns:Publish",
-        context={"aws:SourceArn": rule.outputs["arn"]},
-    )
+    for source in (rule, tamper):
+        assert trust_allows(
+            document,
+            principal=events,
+            action="sns:Publish",
+            context={"aws:SourceArn": source.outputs["arn"]},
+        )
     assert not trust_allows(
         document,
         principal=events,
@@ -395,8 +447,18 @@ def test_dr_findings_are_forwarded_to_the_primary_topic():
     (role,) = [r for r in run.of_type(ROLE) if r.outputs["arn"] == target.inputs["roleArn"]]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     events = ("Service", "events.amazonaws.com")
-    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": forward.outputs["arn"]}
-    assert trust_allows(trust, principal=events, context=context)
+    tamper = one(run, RULE, "-tamper-us-west-2")
+    assert json.loads(tamper.inputs["eventPattern"]) == tamper_pattern()
+    (tamper_target,) = [t for t in run.of_type(TARGET) if t.inputs["rule"] == tamper.id]
+    assert (tamper_target.inputs["arn"], tamper_target.inputs["roleArn"]) == (
+        primary_bus,
+        role.outputs["arn"],
+    )
+    for source in (forward, tamper):
+        context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": source.outputs["arn"]}
+        assert trust_allows(trust, principal=events, context=context)
+    stranger = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": "arn:aws:events:x:rule/other"}
+    assert not trust_allows(trust, principal=events, context=stranger)
     (policy,) = [
         p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
     ]
@@ -413,7 +475,8 @@ def test_dr_findings_are_forwarded_to_the_primary_topic():
 
 def test_without_a_dr_region_nothing_is_forwarded():
     run = stack_run("dev")
-    assert [region_of(run, r) for r in run.of_type(RULE)] == ["us-east-1"]
+    assert [region_of(run, r) for r in run.of_type(RULE)] == ["us-east-1", "us-east-1"]
+    assert [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-forward")] == []
 
 
 @given(
