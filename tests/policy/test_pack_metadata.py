@@ -105,3 +105,14 @@ def test_taggable_types_match_the_installed_provider():
         "regenerate with: .venv/bin/python -m ballast.policy.taggable"
     )
     assert "aws:s3/bucket:Bucket" in shipped and "aws:ec2/route:Route" not in shipped
+
+
+def test_readme_policy_table_matches_the_pack():
+    from ballast.policy import docs
+
+    text = docs.README.read_text(encoding="utf-8")
+    assert docs.updated_readme(text, docs.render_table()) == text, (
+        "regenerate with: .venv/bin/python -m ballast.policy.docs"
+    )
+    for words in ("pulumi preview", "--policy-pack-config policy-pack/config/<stack>.json"):
+        assert words in text

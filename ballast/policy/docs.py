@@ -1,0 +1,66 @@
+"""The policy table of `policy-pack/README.md`, rendered from the pack itself.
+
+The table (ID, scanner mapping, level per stack, what it checks) is generated from what
+the pack reports over the analyzer protocol and from each stack's policy config, so the
+README cannot drift from the code; a test compares it. Regenerate with::
+
+    .venv/bin/python -m ballast.policy.docs
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from ballast.policy.config import load_policy_config
+from ballast.policy.evaluate import config_file_of
+from ballast.policy.harness import PolicyPackProcess
+
+PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
+README = PACK_DIR / "README.md"
+BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
+STACKS = ("dev", "staging", "prod")
+CONCERNS = ("iam", "data", "network", "eks", "kubernetes", "delivery", "tagging")
+
+
+def render_table(pack_dir: Path = PACK_DIR) -> str:
+    with PolicyPackProcess(pack_dir) as pack:
+        policies = pack.info.policies
+        levels = {
+            stack: pack.configure(load_policy_config(config_file_of(pack_dir, stack)))
+            for stack in STACKS
+        }
+    lines = [
+        "| policy | concern | severity | maps to | default | dev | staging | prod | what it checks |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    ordered = sorted(policies.values(), key=lambda p: (CONCERNS.index(p.tags[0]), p.name))
+    for p in ordered:
+        refs = ", ".join(p.tags[1:]) or "—"
+        kind = " (stack)" if p.kind == "stack" else ""
+        per_stack = " | ".join(levels[s][p.name].level for s in STACKS)
+        lines.append(
+            f"| `{p.name}`{kind} | {p.tags[0]} | {p.severity} | {refs} | {p.level} | "
+            f"{per_stack} | {p.description} |"
+        )
+    return "\n".join(lines)
+
+
+def updated_readme(text: str, table: str) -> str:
+    head, _, rest = text.partition(BEGIN)
+    _, _, tail = rest.partition(END)
+    return f"{head}{BEGIN}\n{table}\n{END}{tail}"
+
+
+def write(path: Path = README) -> None:
+    text = updated_readme(path.read_text(encoding="utf-8"), render_table())
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".README-", suffix=".md")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(tmp, path)
+
+
+if __name__ == "__main__":
+    write()
+    print(f"policy table written to {README}")
