@@ -100,6 +100,12 @@ def preview(
             )
     else:
         render(console, result)
+    if result.missing_pack is not None:
+        _stderr().print(
+            f"[yellow]warning:[/] no policy pack at {result.missing_pack}: "
+            "the guardrails were not evaluated",
+            soft_wrap=True,
+        )
     raise typer.Exit(EXIT_FINDINGS if result.mandatory_violations else EXIT_OK)
 
 

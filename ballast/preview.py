@@ -25,14 +25,16 @@ from rich.tree import Tree
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
 from ballast.policy.evaluate import config_file_of, evaluate_run, pack_dir_of
-from ballast.policy.harness import Diagnostic, PolicyPackError, PolicyReport
+from ballast.policy.harness import Diagnostic, PolicyReport
 
 
 @dataclass
 class PreviewResult:
     run: ProgramRun
     policy: PolicyReport | None = None
-    """The policy pack's findings (None only when evaluation was not asked for)."""
+    """The policy pack's findings (None when not asked for or the project has no pack)."""
+    missing_pack: Path | None = None
+    """Where the pack was looked for, when the project has none."""
 
     @property
     def mandatory_violations(self) -> list[Diagnostic]:
@@ -40,6 +42,8 @@ class PreviewResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.run.to_json()
+        if self.policy is None and self.missing_pack is not None:
+            document.update(violations=[], policies=0, policyConfig=None, notes=[])
         if self.policy is not None:
             document["violations"] = [
                 {"policy": v.policy, "level": v.level, "urn": v.urn, "message": v.message}
@@ -61,7 +65,8 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
     Raises `ProjectError`/`StackNotFound` for a missing project or stack,
     `ProgramError` when the program (including its config validation) fails,
     `PolicyConfigError` for an unusable policy config and `PolicyPackError` when the
-    pack is missing or fails.
+    pack fails. A project without `policy-pack/` is previewed without guardrails
+    (`missing_pack` says where the pack was looked for).
     """
     project = load_project(project_dir)
     stack_config = load_stack_config(project, stack)
@@ -70,9 +75,9 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         return PreviewResult(run=run)
     pack_dir = pack_dir_of(project.directory)
     if not (pack_dir / "PulumiPolicy.yaml").is_file():
-        raise PolicyPackError(
-            f"{project.directory} has no policy pack: {pack_dir}/PulumiPolicy.yaml is missing"
-        )
+        # A project without a pack (a bare fork, a test copy) still previews; the CLI
+        # says loudly that no guardrails ran.
+        return PreviewResult(run=run, missing_pack=pack_dir)
     config_file = config_file_of(pack_dir, stack)
     report = evaluate_run(
         run,
@@ -177,7 +182,8 @@ def violations_table(result: PreviewResult) -> Table | None:
 def policy_summary(result: PreviewResult) -> str:
     report = result.policy
     if report is None:
-        return "policies: not evaluated."
+        where = f" (no {result.missing_pack}/PulumiPolicy.yaml)" if result.missing_pack else ""
+        return f"[yellow]Policies: not evaluated{where}.[/]"
     source = (
         report.config_source
         if report.config_source

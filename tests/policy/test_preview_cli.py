@@ -104,12 +104,14 @@ def test_an_unusable_policy_config_is_one_sentence(tmp_path):
     )
 
 
-def test_a_project_without_a_policy_pack_is_refused(tmp_path):
+def test_a_project_without_a_policy_pack_previews_and_warns(tmp_path):
     result = runner.invoke(
-        app, ["preview", "dev", "--project-dir", str(project(tmp_path, pack=False))]
+        app, ["preview", "dev", "--json", "--project-dir", str(project(tmp_path, pack=False))]
     )
-    assert result.exit_code == 2
-    assert "has no policy pack" in result.stderr and "Traceback" not in result.output
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert document["violations"] == [] and document["policies"] == 0
+    assert "no policy pack at" in result.stderr and "were not evaluated" in result.stderr
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
