@@ -17,10 +17,6 @@ from tests.policy.conftest import stack_config_file
 #: component change that removes it. Any violation not listed fails the test, so the
 #: list can only shrink: delete an entry once its fix has landed.
 KNOWN_GAPS: dict[tuple[str, str], str] = {
-    ("iam-role-permission-boundary", r"ballast-\w+-net-flow-logs"): (
-        "issue 4: the flow-log role must come from the RoleFactory that attaches the "
-        "platform boundary (components/identity.py)"
-    ),
     ("required-tags", r"ballast-\w+-net-endpoints-https"): (
         "components/network.py: the endpoint security-group ingress rule is taggable but "
         "carries no service/tier tags"
