@@ -117,6 +117,11 @@ class NetworkArgs:
     """Tags added to every resource of the network (default none); the provider's default
     tags (environment, project, owner, managed-by) apply on top."""
 
+    protect: bool = False
+    """Protect the stateful pieces (the flow-log KMS key and log group) from deletion
+    (default off; `Platform` turns it on in prod). A deleted key makes every log it
+    encrypted unreadable, after the 30-day deletion window."""
+
 
 class Network(pulumi.ComponentResource):
     """A VPC across `az_count` zones; see the module docstring for the shape.
@@ -356,6 +361,7 @@ class Network(pulumi.ComponentResource):
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
+            tags=self._tags(f"{name}-endpoints-https"),
             opts=child,
         )
         for service in INTERFACE_ENDPOINT_SERVICES:
@@ -380,6 +386,7 @@ class Network(pulumi.ComponentResource):
     ) -> pulumi.Output[str]:
         name, region = self._name, self._args.region
         child = pulumi.ResourceOptions(parent=self)
+        stateful = pulumi.ResourceOptions(parent=self, protect=self._args.protect)
         group_name = f"/ballast/{name}/vpc-flow-logs"
         group_arn = pulumi.Output.format(
             "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, group_name
@@ -425,7 +432,7 @@ class Network(pulumi.ComponentResource):
                 }
             ),
             tags=self._tags(f"{name}-flow-logs"),
-            opts=child,
+            opts=stateful,
         )
         aws.kms.Alias(
             f"{name}-flow-logs",
@@ -439,7 +446,7 @@ class Network(pulumi.ComponentResource):
             retention_in_days=self._args.flow_log_retention_days,
             kms_key_id=key.arn,
             tags=self._tags(group_name),
-            opts=child,
+            opts=stateful,
         )
         role = self._args.roles.role(
             f"{name}-flow-logs",

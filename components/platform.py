@@ -171,6 +171,7 @@ class Platform(pulumi.ComponentResource):
                 interface_endpoints=net.interface_endpoints,
                 flow_log_retention_days=net.flow_log_retention_days,
                 tags={"service": "network", "tier": "tier-1"},
+                protect=prod,
             ),
             opts=in_primary,
         )

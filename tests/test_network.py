@@ -369,3 +369,16 @@ def test_plan_always_fits_without_overlap(prefix, zones, base):
     assert len(blocks) == 3 * zones
     assert all(b.subnet_of(vpc) and b.prefixlen <= 28 for b in blocks)
     assert not any(a.overlaps(b) for i, a in enumerate(blocks) for b in blocks[i + 1 :])
+
+
+@pytest.mark.parametrize(
+    ("stack", "protected"), [("dev", False), ("staging", False), ("prod", True)]
+)
+def test_flow_log_key_and_group_are_protected_in_prod(stack, protected):
+    run = stack_run(stack)
+    network = [r for r in run.resources if "ballast:components:Network$" in r.urn]
+    stateful = [
+        r for r in network if r.type in ("aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup")
+    ]
+    assert len(stateful) == 2
+    assert all(r.protect is protected for r in stateful)
