@@ -5,7 +5,10 @@ Only assembles the pack; the policies live in `ballast_guardrails` (importable, 
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
-from ballast_guardrails import PACK_NAME, POLICIES
+from ballast_guardrails import PACK_NAME, POLICIES, decode_once
+
+# Decode each request once rather than once per policy (see decode_once's docstring).
+decode_once.install()
 
 PolicyPack(
     name=PACK_NAME,

@@ -1,0 +1,123 @@
+"""Decode each analyzer request once, not once per policy.
+
+pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf Struct
+-> dict -> Python values) and its provider's inside the loop over policies: a pack of
+~70 policies decodes every resource ~70 times, and a stack policy decodes the whole
+stack again each. That SDK work, not the policies, dominates the pack's time.
+
+`install()` memoises the decoding calls (and the SDK's unknown-checking proxy over their
+result) for the duration of one `Analyze`,
+`AnalyzeStack` or `Remediate` call: the first policy decodes, the others reuse the
+result. Policies receive the very same values they would have inside the SDK's
+unknown-checking proxy); policies must not mutate their inputs, which none of Ballast's
+do (they are validators).
+
+The memo is keyed by the protobuf message object and lives only during one call, so no
+state crosses requests. On any pulumi-policy version other than the one this was written
+against, `install()` does nothing and the SDK's own behaviour stands.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any
+
+#: The pulumi-policy release whose servicer internals this relies on.
+SUPPORTED_SDK_VERSION = "1.21.0"
+
+_memo = threading.local()
+
+
+def _active() -> dict[int, tuple[Any, Any]] | None:
+    return getattr(_memo, "table", None)
+
+
+class _JsonFormat:
+    """Stands in for `google.protobuf.json_format` inside the SDK's policy module."""
+
+    def __init__(self, original: Any):
+        self._original = original
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._original, name)
+
+    def MessageToDict(self, message: Any, *args: Any, **kwargs: Any) -> Any:
+        table = _active()
+        if table is None or args or kwargs:
+            return self._original.MessageToDict(message, *args, **kwargs)
+        hit = table.get(id(message))
+        if hit is not None and hit[0] is message:
+            return hit[1]
+        value = self._original.MessageToDict(message)
+        table[id(message)] = (message, value)  # the message is kept alive: ids stay unique
+        return value
+
+
+def _memoised(original: Callable[..., Any], label: str = "") -> Callable[..., Any]:
+    """`original(value, *args)` computed once per (value object, args) within a call."""
+    label = label or original.__name__
+
+    @functools.wraps(original)
+    def once(value: Any, *args: Any) -> Any:
+        table = _active()
+        if table is None:
+            return original(value, *args)
+        key = (label, id(value), args)
+        hit = table.get(key)  # type: ignore[call-overload]
+        if hit is not None and hit[0] is value:
+            return hit[1]
+        result = original(value, *args)
+        table[key] = (value, result)  # type: ignore[index]
+        return result
+
+    return once
+
+
+def _memoised_method(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`self.method(request)` computed once per request object within a call."""
+    once = _memoised(lambda request, servicer: method(servicer, request), method.__name__)
+
+    @functools.wraps(method)
+    def call(self: Any, request: Any) -> Any:
+        return once(request, self) if _active() is not None else method(self, request)
+
+    return call
+
+
+def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def call(self: Any, request: Any, context: Any) -> Any:
+        if _active() is not None:  # re-entrant call: share the outer memo
+            return method(self, request, context)
+        _memo.table = {}
+        try:
+            return method(self, request, context)
+        finally:
+            _memo.table = None
+
+    return call
+
+
+def install() -> bool:
+    """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
+    from pulumi_policy import policy as sdk
+    from pulumi_policy.version import VERSION
+
+    if VERSION != SUPPORTED_SDK_VERSION or getattr(sdk, "_ballast_decode_once", False):
+        return False
+    sdk.json_format = _JsonFormat(sdk.json_format)
+    sdk.deserialize_properties = _memoised(sdk.deserialize_properties)
+    # The SDK then wraps the decoded values in a read-only proxy that raises on unknowns,
+    # again per policy; the proxy is as reusable as the values it wraps.
+    sdk.unknown_checking_proxy = _memoised(sdk.unknown_checking_proxy)
+    servicer = sdk._PolicyAnalyzerServicer
+    # The resource's options and provider, likewise rebuilt per policy by the SDK.
+    for name in ("_get_resource_options", "_get_provider_resource"):
+        setattr(servicer, name, _memoised_method(getattr(servicer, name)))
+    for name in ("Analyze", "AnalyzeStack", "Remediate"):
+        if hasattr(servicer, name):
+            setattr(servicer, name, _scoped(getattr(servicer, name)))
+    sdk._ballast_decode_once = True
+    return True

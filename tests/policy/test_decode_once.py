@@ -1,0 +1,71 @@
+"""The pack's decode-once shim: memoises only inside one analyzer call, per object."""
+
+from __future__ import annotations
+
+import sys
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "policy-pack"))
+
+from ballast_guardrails import decode_once  # noqa: E402
+
+
+class Servicer:
+    def __init__(self):
+        self.decoded = 0
+
+    def decode(self, message):
+        self.decoded += 1
+        return {"decoded": message}
+
+
+def test_each_object_is_decoded_once_per_call_and_never_across_calls():
+    calls = []
+
+    def decode(value, *args):
+        calls.append(value)
+        return [value, args]
+
+    once = decode_once._memoised(decode)
+    first, second = object(), object()
+
+    @decode_once._scoped
+    def analyze(self, request, context):
+        results = [once(first), once(first), once(second), once(first, True)]
+        assert results[0] is results[1]
+        return results
+
+    analyze(None, None, None)
+    assert calls == [first, second, first]
+    analyze(None, None, None)  # a new call decodes again: nothing crosses requests
+    assert calls == [first, second, first, first, second, first]
+
+
+def test_outside_an_analyzer_call_nothing_is_memoised():
+    calls = []
+    once = decode_once._memoised(lambda value: calls.append(value) or value)
+    value = object()
+    once(value)
+    once(value)
+    assert calls == [value, value]
+
+
+def test_methods_are_memoised_per_request_and_name():
+    servicer = Servicer()
+    memo_decode = decode_once._memoised_method(Servicer.decode)
+
+    @decode_once._scoped
+    def analyze(self, request, context):
+        return memo_decode(servicer, request), memo_decode(servicer, request)
+
+    request = object()
+    a, b = analyze(None, request, None)
+    assert a is b and servicer.decoded == 1
+
+
+def test_install_only_patches_the_sdk_version_it_was_written_for(monkeypatch):
+    from pulumi_policy import version
+
+    monkeypatch.setattr(version, "VERSION", "9.9.9")
+    assert decode_once.install() is False
