@@ -8,7 +8,7 @@ from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "policy-pack"))
 
-from ballast_guardrails import decode_once  # noqa: E402
+from ballast_guardrails import decode_once
 
 
 class Servicer:
