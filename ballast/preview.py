@@ -25,7 +25,7 @@ from rich.tree import Tree
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
 from ballast.policy.evaluate import config_file_of, evaluate_run, pack_dir_of
-from ballast.policy.harness import Diagnostic, PolicyReport
+from ballast.policy.harness import Diagnostic, PolicyPackProcess, PolicyReport
 
 
 @dataclass
@@ -70,11 +70,26 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
     """
     project = load_project(project_dir)
     stack_config = load_stack_config(project, stack)
-    run = run_stack(stack_config)
+    pack_dir = pack_dir_of(project.directory)
+    has_pack = policies and (pack_dir / "PulumiPolicy.yaml").is_file()
+    # The pack starts in its own process while the program runs here: on two cores the
+    # two start-ups overlap instead of adding up.
+    pack = (
+        PolicyPackProcess(
+            pack_dir, project=project.name, stack=stack, config=stack_config.config
+        ).spawn()
+        if has_pack
+        else None
+    )
+    try:
+        run = run_stack(stack_config)
+    except BaseException:
+        if pack is not None:
+            pack.close()
+        raise
     if not policies:
         return PreviewResult(run=run)
-    pack_dir = pack_dir_of(project.directory)
-    if not (pack_dir / "PulumiPolicy.yaml").is_file():
+    if pack is None:
         # A project without a pack (a bare fork, a test copy) still previews; the CLI
         # says loudly that no guardrails ran.
         return PreviewResult(run=run, missing_pack=pack_dir)
@@ -85,6 +100,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         config_file=config_file if config_file.is_file() else None,
         config_label=str(config_file.relative_to(project.directory)),
         stack_config=stack_config.config,
+        pack=pack,
     )
     return PreviewResult(run=run, policy=report)
 

@@ -33,26 +33,31 @@ def evaluate_run(
     stack_config: Mapping[str, str] | None = None,
     start_timeout: float = 30.0,
     call_timeout: float = 60.0,
+    pack: PolicyPackProcess | None = None,
 ) -> PolicyReport:
     """Start the pack, configure it from `config_file` (None: the pack's defaults;
     `config_label`, default the path, is how messages and the report name it),
     `Analyze` every resource of `run`, `AnalyzeStack` once, and stop the pack.
+    `pack`, when given, is a pack process the caller already spawned for `run`'s
+    project and stack (to overlap its start-up with the program run); it is closed here.
 
     Raises `PolicyConfigError` for an unusable config file and `PolicyPackError` when
     the pack cannot start or fails while analyzing.
     """
-    entries = (
-        load_policy_config(config_file, label=config_label) if config_file is not None else None
-    )
     inputs = analyzer_inputs(run)
-    with PolicyPackProcess(
-        pack_dir,
-        project=run.project,
-        stack=run.stack,
-        config=stack_config,
-        start_timeout=start_timeout,
-        call_timeout=call_timeout,
-    ) as pack:
+    if pack is None:
+        pack = PolicyPackProcess(
+            pack_dir,
+            project=run.project,
+            stack=run.stack,
+            config=stack_config,
+            start_timeout=start_timeout,
+            call_timeout=call_timeout,
+        )
+    with pack:  # closes the pack however this ends
+        entries = (
+            load_policy_config(config_file, label=config_label) if config_file is not None else None
+        )
         label = (config_label or str(config_file)) if config_file is not None else None
         effective = pack.configure(entries, source=label or "the pack defaults")
         diagnostics = pack.evaluate(inputs)
