@@ -30,6 +30,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) bench/preview.py
+	$(PY) bench/policy.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
