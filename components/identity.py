@@ -182,6 +182,16 @@ AUDIT_EVIDENCE_TAG = "ballast.io/audit-evidence"
 #: The environment tag the provider default tags put on every resource.
 ENVIRONMENT_TAG = "environment"
 
+#: Services that assume a role without putting `aws:SourceAccount`/`aws:SourceArn` in the
+#: request context, so a trust conditioned on them could never be used: EKS assuming a
+#: cluster role (AWS Support, quoted in prowler-cloud/prowler#4745: "EKS services does
+#: not support these conditions") and EC2 assuming a node's instance role (the trust the
+#: EKS User Guide gives for the node role has no condition). Neither can act for another
+#: account: each only assumes a role a principal of this account handed it with
+#: iam:PassRole, and the boundary denies passing any role but this environment's. So for
+#: these two the guard is PassRole, and `Trust.passed_role` trusts them unconditioned.
+PASSED_ROLE_SERVICES: tuple[str, ...] = ("ec2.amazonaws.com", "eks.amazonaws.com")
+
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
 STS_AUDIENCE = "sts.amazonaws.com"
@@ -335,7 +345,10 @@ def _check_statement(statement: dict[str, Any]) -> dict[str, Any]:
             for key in keys:
                 _scoped_principal(exact[key], f"{claim} condition")
     if "Service" in principal and "aws:SourceAccount" not in conditions.get("StringEquals", {}):
-        raise ValueError("a service trust needs an aws:SourceAccount condition")
+        services = principal["Service"]
+        services = services if isinstance(services, list) else [services]
+        if conditions or not set(services) <= set(PASSED_ROLE_SERVICES):
+            raise ValueError("a service trust needs an aws:SourceAccount condition")
     return statement
 
 
@@ -374,6 +387,22 @@ class Trust:
             "Principal": {"Service": service},
             "Action": list(actions) if len(actions) > 1 else actions[0],
             "Condition": condition,
+        }
+        return cls(pulumi.Output.from_input(statement).apply(_check_statement))
+
+    @classmethod
+    def passed_role(cls, service: str) -> Trust:
+        """One of `PASSED_ROLE_SERVICES` (EKS for a cluster role, EC2 for a node role),
+        which send no source context to condition on: the role is only ever assumed after
+        a principal of this account passed it (iam:PassRole)."""
+        if service not in PASSED_ROLE_SERVICES:
+            raise ValueError(
+                f"{service!r} sends aws:SourceAccount; use Trust.service with a condition"
+            )
+        statement = {
+            "Effect": "Allow",
+            "Principal": {"Service": service},
+            "Action": "sts:AssumeRole",
         }
         return cls(pulumi.Output.from_input(statement).apply(_check_statement))
 

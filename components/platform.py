@@ -17,6 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
+from components.cluster import Cluster, cluster_args_from_config
 from components.config import PlatformConfig
 from components.identity import GitHubCiArgs, Identity, IdentityArgs
 from components.network import Network, NetworkArgs
@@ -74,7 +75,7 @@ class Platform(pulumi.ComponentResource):
     """One environment: per-region providers, then the components in dependency order.
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
-    `audit_trail`, `network`.
+    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`).
     """
 
     def __init__(
@@ -175,6 +176,27 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=in_primary,
         )
+
+        self.cluster: Cluster | None = None
+        if config.cluster is not None:
+            cluster_tags = {"service": "kubernetes", "tier": "tier-1"}
+            self.cluster = Cluster(
+                f"{name}-eks",
+                cluster_args_from_config(
+                    config.cluster,
+                    environment=config.environment,
+                    region=config.primary_region,
+                    roles=roles,
+                    private_subnet_ids=self.network.private_subnet_ids,
+                    availability_zones=self.network.availability_zones,
+                    services=config.services,
+                    deployer_principal_arn=self.identity.ci_apply_role_arn,
+                    tags=cluster_tags,
+                    instance_tags={**tags, **cluster_tags},
+                    protect=prod,
+                ),
+                opts=in_primary,
+            )
 
         self.register_outputs(
             {

@@ -3,6 +3,7 @@ before any resource is registered."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -68,6 +69,20 @@ def with_guardrails(**changes) -> dict:
     return {**ORG, "ballast:orgGuardrails": {**ORG["ballast:orgGuardrails"], **changes}}
 
 
+CLUSTER_ADMIN = "arn:aws:iam::111111111111:role/platform-admins"
+GENERAL = {"name": "general", "instanceTypes": ["m7i.large", "m6i.large"], "maxSize": 6}
+
+
+def with_cluster(*groups: dict, **values) -> dict:
+    """BASE (prod, no CI) with a valid cluster section, changed by `values`."""
+    cluster = {"adminPrincipalArns": [CLUSTER_ADMIN], "nodeGroups": list(groups) or [GENERAL]}
+    return {**BASE, "ballast:cluster": {**cluster, **values}}
+
+
+def with_node_group(**changes) -> dict:
+    return with_cluster({**GENERAL, **changes})
+
+
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
@@ -108,7 +123,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, cluster, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -322,6 +337,142 @@ CASES = [
         "ballast:orgGuardrails.exemptPrincipalArns must list IAM role ARN patterns such as arn:aws:iam::*:role/BreakGlass (got '*')",
         id="org-open-exemption",
     ),
+    # --- the EKS cluster ------------------------------------------------------------------
+    pytest.param(
+        with_cluster(nodeGroups=[]),
+        "ballast:cluster.nodeGroups must list at least one workload node group: the system group is tainted for platform add-ons only",
+        id="cluster-no-node-groups",
+    ),
+    pytest.param(
+        {**BASE, "ballast:cluster": {"adminPrincipalArns": [CLUSTER_ADMIN]}},
+        "ballast:cluster.nodeGroups is required: Workload node groups (at least one: the system group takes platform add-ons only); see NodeGroupConfig.",
+        id="cluster-node-groups-missing",
+    ),
+    pytest.param(
+        with_cluster(endpointPublicAccess=True, publicAccessCidrs=["0.0.0.0/0"]),
+        "ballast:cluster.publicAccessCidrs must not open the API to the internet: list the admin networks, not 0.0.0.0/0",
+        id="cluster-open-endpoint",
+    ),
+    pytest.param(
+        with_cluster(endpointPublicAccess=True),
+        "ballast:cluster has endpointPublicAccess: true but no publicAccessCidrs: list the networks allowed to reach the public endpoint (never 0.0.0.0/0)",
+        id="cluster-public-without-cidrs",
+    ),
+    pytest.param(
+        with_cluster(publicAccessCidrs=["198.51.100.0/24"]),
+        "ballast:cluster has publicAccessCidrs but endpointPublicAccess is false: set endpointPublicAccess: true, or remove the list",
+        id="cluster-cidrs-without-public",
+    ),
+    pytest.param(
+        with_cluster(endpointPublicAccess=True, publicAccessCidrs=["10.0.0.0/8"]),
+        "ballast:cluster.publicAccessCidrs must list public networks: 10.0.0.0/8 is private, and the private endpoint already serves the VPC",
+        id="cluster-private-cidr",
+    ),
+    pytest.param(
+        with_cluster(endpointPublicAccess=True, publicAccessCidrs=["198.51.100.7/24"]),
+        "ballast:cluster.publicAccessCidrs must list network addresses: '198.51.100.7/24' has host bits set, did you mean 198.51.100.0/24?",
+        id="cluster-cidr-host-bits",
+    ),
+    pytest.param(
+        {**BASE, "ballast:cluster": {"nodeGroups": [GENERAL]}},
+        "ballast:cluster needs adminPrincipalArns when ballast:ci is not set: access entries are the only way in (the cluster's creator gets no implicit admin), so nothing could deploy the in-cluster objects",
+        id="cluster-no-admin-without-ci",
+    ),
+    pytest.param(
+        with_cluster(adminPrincipalArns=["arn:aws:iam::111111111111:role/*"]),
+        "ballast:cluster.adminPrincipalArns must list IAM role or user ARNs such as arn:aws:iam::111111111111:role/platform-admins, without wildcards (got 'arn:aws:iam::111111111111:role/*')",
+        id="cluster-admin-wildcard",
+    ),
+    pytest.param(
+        with_cluster(readOnlyPrincipalArns=[CLUSTER_ADMIN]),
+        "ballast:cluster.readOnlyPrincipalArns must not list an admin too: a principal is admin or read-only (got arn:aws:iam::111111111111:role/platform-admins)",
+        id="cluster-admin-and-read-only",
+    ),
+    pytest.param(
+        with_cluster(kubernetesVersion="1.29"),
+        "ballast:cluster.kubernetesVersion must be a Kubernetes version Ballast pins add-on versions for (1.35; see components/versions.py) (got '1.29')",
+        id="cluster-version",
+    ),
+    pytest.param(
+        with_cluster(logRetentionDays=30),
+        "ballast:cluster.logRetentionDays must be at least 90 days in prod: the API audit log is evidence (got 30)",
+        id="cluster-prod-log-retention",
+    ),
+    pytest.param(
+        with_cluster(nodeVolumeSizeGiB=10),
+        "ballast:cluster.nodeVolumeSizeGiB must be between 20 and 16384 GiB (got 10)",
+        id="cluster-volume-size",
+    ),
+    pytest.param(
+        with_cluster(systemNodeGroup={"minSize": 1}),
+        "ballast:cluster.systemNodeGroup.minSize must be at least 2 in prod: one node's loss must not take every platform add-on with it (got 1)",
+        id="cluster-system-nodes-prod",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["t3.large", "t3a.large"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not use burstable types in prod: a sustained load drains their CPU credits and throttles every pod on the node (got t3.large, t3a.large)",
+        id="node-group-burstable-prod",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["m7i.large", "m7g.large"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not mix Graviton (arm64) and x86_64 types: a node group runs one AMI (got ['m7i.large', 'm7g.large'])",
+        id="node-group-mixed-architectures",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["large"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types such as m7i.large (got 'large')",
+        id="node-group-instance-type",
+    ),
+    pytest.param(
+        with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
+        "ballast:cluster.nodeGroups[0] spot needs at least 2 instanceTypes, so one exhausted spot pool does not stop scaling (got ['m7i.large'])",
+        id="node-group-spot-one-type",
+    ),
+    pytest.param(
+        with_node_group(capacityType="reserved"),
+        "ballast:cluster.nodeGroups[0].capacityType must be one of 'on-demand', 'spot' (got 'reserved')",
+        id="node-group-capacity-type",
+    ),
+    pytest.param(
+        with_node_group(minSize=3, maxSize=2),
+        "ballast:cluster.nodeGroups[0] needs minSize <= desiredSize <= maxSize (got 3 <= 3 <= 2)",
+        id="node-group-sizes",
+    ),
+    pytest.param(
+        with_node_group(labels={"ballast.io/node-group": "web"}),
+        "ballast:cluster.nodeGroups[0].labels must not set 'ballast.io/node-group': Ballast and EKS set ballast.io/node-group and the kubernetes.io/, k8s.io/ and eks.amazonaws.com/ labels themselves",
+        id="node-group-reserved-label",
+    ),
+    pytest.param(
+        with_node_group(taints=[{"key": "CriticalAddonsOnly", "value": "true"}]),
+        "ballast:cluster.nodeGroups[0].taints[0].key must not be CriticalAddonsOnly: that taint marks the system node group, which only platform add-ons tolerate",
+        id="node-group-system-taint",
+    ),
+    pytest.param(
+        with_node_group(taints=[{"key": "dedicated", "effect": "NoScheduleX"}]),
+        "ballast:cluster.nodeGroups[0].taints[0].effect must be one of 'NoSchedule', 'PreferNoSchedule', 'NoExecute' (got 'NoScheduleX')",
+        id="node-group-taint-effect",
+    ),
+    pytest.param(
+        with_node_group(name="system"),
+        "ballast:cluster.nodeGroups[0].name must not be 'system': that is the platform add-ons' group",
+        id="node-group-named-system",
+    ),
+    pytest.param(
+        with_cluster(GENERAL, {**GENERAL, "instanceTypes": ["m6i.large"]}),
+        "ballast:cluster.nodeGroups must name each node group once (repeated: general)",
+        id="node-group-repeated",
+    ),
+    pytest.param(
+        with_node_group(perAZ=True),
+        "ballast:cluster.nodeGroups[0].perAZ is not a known key; did you mean perAz? (accepted: capacityType, desiredSize, instanceTypes, labels, maxSize, minSize, name, perAz, taints)",
+        id="node-group-unknown-key",
+    ),
+    pytest.param(
+        {**with_cluster(), "ballast:services": [{"name": "vault", "tier": "tier-1"}]},
+        "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, vault, gitops belong to Kubernetes and the platform add-ons",
+        id="service-in-a-platform-namespace",
+    ),
 ]
 
 
@@ -356,7 +507,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, cluster, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
     ]
 
 
@@ -397,3 +548,16 @@ def test_keys_of_other_namespaces_are_left_alone():
     config = parse_platform_config(raw)
     assert config.network.az_count == 2
     assert config.network.nat_mode == "per-az"
+
+
+def test_a_cluster_section_gets_safe_defaults():
+    raw = {
+        k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in with_cluster().items()
+    }
+    cluster = parse_platform_config(raw).cluster
+    assert cluster.endpoint_public_access is False and cluster.public_access_cidrs == ()
+    assert cluster.kubernetes_version == "1.35"
+    assert cluster.log_retention_days == 90
+    assert cluster.system_node_group.min_size == 2
+    (general,) = cluster.node_groups
+    assert (general.capacity_type, general.min_size, general.per_az) == ("on-demand", 1, False)

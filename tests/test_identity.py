@@ -19,6 +19,7 @@ from components.identity import (
     BOUNDARY_SERVICES,
     GITHUB_OIDC_HOST,
     MANAGED_POLICY_MAX_CHARS,
+    PASSED_ROLE_SERVICES,
     GitHubCiArgs,
     Identity,
     IdentityArgs,
@@ -106,14 +107,23 @@ def test_every_trust_policy_is_scoped(shipped):
                 exact = condition["StringEquals"]
                 assert {k.rsplit(":", 1)[1] for k in exact} == {"sub", "aud"}, role.urn
                 assert not any("*" in v for v in exact.values())
-            if "Service" in principal:
+            if principal.get("Service") in PASSED_ROLE_SERVICES:
+                # EKS and EC2 send no source context; only a passed role reaches them.
+                assert condition == {}, role.urn
+            elif "Service" in principal:
                 assert condition["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
+
+
+def github_provider(run):
+    """The GitHub Actions OIDC provider (a stack with a cluster has its IRSA issuer too)."""
+    (provider,) = [p for p in run.of_type(OIDC) if p.inputs["url"] == f"https://{GITHUB_OIDC_HOST}"]
+    return provider
 
 
 @pytest.mark.parametrize("stack", CI_ENVIRONMENTS)
 def test_github_trust_names_the_repository_and_environment_exactly(stack):
     run = stack_run(stack)
-    (provider,) = run.of_type(OIDC)
+    provider = github_provider(run)
     assert provider.inputs["url"] == f"https://{GITHUB_OIDC_HOST}"
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
     apply_env, plan_env = CI_ENVIRONMENTS[stack]
@@ -147,7 +157,7 @@ def test_github_trust_names_the_repository_and_environment_exactly(stack):
 )
 def test_only_the_environments_jobs_can_assume_the_apply_role(subject, audience, accepted):
     run = stack_run("prod")
-    (provider,) = run.of_type(OIDC)
+    provider = github_provider(run)
     claims = {f"{GITHUB_OIDC_HOST}:sub": subject, f"{GITHUB_OIDC_HOST}:aud": audience}
     assert (
         trust_allows(

@@ -27,6 +27,7 @@ ROUTE = "aws:ec2/route:Route"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
 ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+AWS_PROVIDER = "pulumi:providers:aws"
 
 EXPECTED = {
     # stack: (zones, NAT gateways, interface endpoints, flow-log retention)
@@ -222,7 +223,7 @@ def test_default_security_group_is_stripped(shipped):
 
 def test_providers_carry_the_default_tags(shipped):
     environment = shipped.outputs["environment"]
-    for provider in [r for r in shipped.resources if r.is_provider]:
+    for provider in [r for r in shipped.resources if r.type == AWS_PROVIDER]:
         tags = provider.inputs["defaultTags"]
         tags = json.loads(tags) if isinstance(tags, str) else tags
         assert {k: tags["tags"][k] for k in ("environment", "project", "owner", "managed-by")} == {
@@ -255,9 +256,11 @@ def test_no_resource_or_invoke_uses_a_default_provider(shipped):
 
 
 def test_prod_has_a_dr_region_provider():
-    regions = sorted(r.inputs["region"] for r in stack_run("prod").resources if r.is_provider)
+    regions = sorted(
+        r.inputs["region"] for r in stack_run("prod").resources if r.type == AWS_PROVIDER
+    )
     assert regions == ["us-east-1", "us-west-2"]
-    assert [r.inputs["region"] for r in stack_run("dev").resources if r.is_provider] == [
+    assert [r.inputs["region"] for r in stack_run("dev").resources if r.type == AWS_PROVIDER] == [
         "us-east-1"
     ]
 

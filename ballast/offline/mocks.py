@@ -89,6 +89,8 @@ class DeterministicMocks(pulumi.runtime.Mocks):
         state = dict(args.inputs)
         if typ.startswith("pulumi:providers:"):
             return _uuid(typ, name), state
+        if typ.startswith("kubernetes:"):
+            return _kubernetes_object(typ, name, state)
         region, account = self._region_account(args.provider)
         part = partition_of(region)
         physical = str(state.get("name") or f"{name}-{_digest(typ, name, length=7)}")
@@ -108,6 +110,9 @@ class DeterministicMocks(pulumi.runtime.Mocks):
                 state.setdefault("allocationId", rid)
             elif typ == "aws:ec2/vpcEndpoint:VpcEndpoint":
                 state.setdefault("prefixListId", f"pl-{_digest('pl', name, length=8)}")
+            elif typ == "aws:ec2/launchTemplate:LaunchTemplate":
+                state.setdefault("latestVersion", 1)
+                state.setdefault("defaultVersion", 1)
             elif typ == "aws:ec2/subnet:Subnet":
                 zone = str(state.get("availabilityZone", f"{region}a"))
                 state.setdefault("availabilityZoneId", _zone_id(region, zone[-1]))
@@ -148,6 +153,10 @@ class DeterministicMocks(pulumi.runtime.Mocks):
             arn = f"arn:{part}:iam::{account}:oidc-provider/{host}"
             state["arn"] = arn
             return arn, state
+        if typ.startswith("aws:eks/"):
+            answer = _eks_resource(typ, name, physical, state, region, account, part)
+            if answer is not None:
+                return answer
         answer = _regional_resource(typ, name, physical, state, region, account, part)
         if answer is not None:
             return answer
@@ -234,6 +243,86 @@ def _regional_resource(
             ),
         )
         return f"{cluster},{association}", state
+    return None
+
+
+def _kubernetes_object(typ: str, name: str, state: dict) -> tuple[str, dict]:
+    """A Kubernetes object's state echoes its inputs (the API server would add status
+    and defaults, which nothing in the platform reads). ID: `namespace/name` or `name`,
+    as the Kubernetes provider forms it; a Helm release gets its deployed status."""
+    if typ == "kubernetes:helm.sh/v3:Release":
+        release = str(state.get("name") or name)
+        namespace = str(state.get("namespace") or "default")
+        state.setdefault(
+            "status",
+            {
+                "name": release,
+                "namespace": namespace,
+                "chart": state.get("chart"),
+                "version": state.get("version"),
+                "revision": 1,
+                "status": "deployed",
+            },
+        )
+        return f"{namespace}/{release}", state
+    metadata = state.get("metadata") if isinstance(state.get("metadata"), dict) else {}
+    object_name = str(metadata.get("name") or name)
+    namespace = metadata.get("namespace")
+    return (f"{namespace}/{object_name}" if namespace else object_name), state
+
+
+def _eks_resource(
+    typ: str, name: str, physical: str, state: dict, region: str, account: str, part: str
+) -> tuple[str, dict] | None:
+    """EKS clusters, node groups, add-ons and access entries, shaped as AWS returns them."""
+    if typ == "aws:eks/cluster:Cluster":
+        cluster = str(state.get("name") or physical)
+        oidc_id = _digest("oidc", cluster, region, length=32).upper()
+        vpc_config = dict(state.get("vpcConfig") or {})
+        vpc_config.setdefault("clusterSecurityGroupId", f"sg-{_digest('eks-cluster-sg', cluster)}")
+        vpc_config.setdefault("vpcId", f"vpc-{_digest('eks-vpc', cluster)}")
+        state.update(
+            name=cluster,
+            arn=f"arn:{part}:eks:{region}:{account}:cluster/{cluster}",
+            endpoint=f"https://{oidc_id}.gr7.{region}.eks.amazonaws.com",
+            certificateAuthority={"data": _digest("ca", cluster, length=64)},
+            identities=[
+                {"oidcs": [{"issuer": f"https://oidc.eks.{region}.amazonaws.com/id/{oidc_id}"}]}
+            ],
+            vpcConfig=vpc_config,
+            platformVersion="eks.1",
+            status="ACTIVE",
+            clusterId=_uuid(typ, cluster),
+        )
+        return cluster, state
+    cluster = str(state.get("clusterName", ""))
+    if typ == "aws:eks/nodeGroup:NodeGroup":
+        group = str(state.get("nodeGroupName") or physical)
+        state.update(
+            nodeGroupName=group,
+            arn=f"arn:{part}:eks:{region}:{account}:nodegroup/{cluster}/{group}/{_uuid(typ, name)}",
+            resources=[{"autoscalingGroups": [{"name": f"eks-{group}-{_uuid('asg', name)}"}]}],
+            status="ACTIVE",
+        )
+        return f"{cluster}:{group}", state
+    if typ == "aws:eks/addon:Addon":
+        addon = str(state.get("addonName", physical))
+        state["arn"] = (
+            f"arn:{part}:eks:{region}:{account}:addon/{cluster}/{addon}/{_uuid(typ, name)}"
+        )
+        return f"{cluster}:{addon}", state
+    if typ == "aws:eks/accessEntry:AccessEntry":
+        principal = str(state.get("principalArn", ""))
+        state.update(
+            accessEntryArn=(
+                f"arn:{part}:eks:{region}:{account}:access-entry/{cluster}/{_uuid(typ, name)}"
+            ),
+            type=state.get("type", "STANDARD"),
+        )
+        return f"{cluster}:{principal}", state
+    if typ == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
+        principal = str(state.get("principalArn", ""))
+        return f"{cluster}#{principal}#{state.get('policyArn', '')}", state
     return None
 
 

@@ -1,0 +1,126 @@
+"""Every pinned engine, add-on and chart version of the platform, in one place.
+
+Bump versions here, in a reviewed change of their own (never mixed with a feature), and
+read the release notes first. Each pin says where it came from, so the next person can
+check it the same way.
+
+Refreshing the EKS managed add-ons for a Kubernetes version (run with credentials for
+any account; the answer is the same for every account of a partition)::
+
+    for addon in vpc-cni coredns kube-proxy aws-ebs-csi-driver eks-pod-identity-agent; do
+      aws eks describe-addon-versions --kubernetes-version 1.35 --addon-name "$addon" \\
+        --query 'addons[0].addonVersions[].[addonVersion, compatibilities[0].defaultVersion]' \\
+        --output text | head -3
+    done
+
+The first column is the version, the second whether it is EKS's default for that
+Kubernetes version. An add-on version that does not list the cluster's Kubernetes
+version fails `CreateAddon`/`UpdateAddon` at apply time, before anything changes.
+
+The Kubernetes upgrade procedure (one minor at a time: control plane, then add-ons, then
+node groups, then the autoscaler image) is in docs/cluster.md.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Kubernetes minor version of the EKS control plane and the managed node groups.
+#: EKS released 1.35 on 2026-01-28; its standard support runs until 2027-03-27, extended
+#: support (at extra cost per cluster hour) until 2028-03-27 (EKS Kubernetes release
+#: calendar, docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html).
+#: kubernetes-validate 1.37.0 ships the 1.35 schemas the tests validate against.
+KUBERNETES_VERSION: Final = "1.35"
+
+#: Managed add-on versions per Kubernetes minor version. Only versions listed here can be
+#: chosen in `ballast:cluster.kubernetesVersion`: an upgrade starts by adding the next
+#: minor's add-on versions.
+#:
+#: Sources for 1.35 (EKS's *default* version for each add-on, i.e. what an unpinned
+#: cluster would get; pinning the default keeps "pin" and "upgrade" separate changes):
+#: - vpc-cni v1.22.4-eksbuild.3, kube-proxy v1.35.3-eksbuild.21 and coredns
+#:   v1.13.2-eksbuild.21: `describe-addon-versions --kubernetes-version 1.35` defaults as
+#:   read on 2026-08-27 and recorded in a public EKS 1.35 Terraform configuration. The
+#:   EKS User Guide's tables list newer non-default builds for 1.35 (coredns
+#:   v1.14.3-eksbuild.3); moving coredns to v1.14 is a deliberate upgrade, not a pin.
+#: - aws-ebs-csi-driver v1.63.1-eksbuild.1 and eks-pod-identity-agent v1.3.10-eksbuild.3:
+#:   the 1.35 defaults of the same query recorded in another public configuration
+#:   (pod-identity-agent v1.3.10-eksbuild.3 is also what EKS 1.36 clusters resolve to).
+#: Re-run the query above before the first `pulumi up` of a fork; new builds appear
+#: every few weeks.
+ADDON_VERSIONS: Final[dict[str, dict[str, str]]] = {
+    "1.35": {
+        "vpc-cni": "v1.22.4-eksbuild.3",
+        "kube-proxy": "v1.35.3-eksbuild.21",
+        "coredns": "v1.13.2-eksbuild.21",
+        "aws-ebs-csi-driver": "v1.63.1-eksbuild.1",
+        "eks-pod-identity-agent": "v1.3.10-eksbuild.3",
+    },
+}
+
+#: Kubernetes versions Ballast can build a cluster for (those with pinned add-ons).
+SUPPORTED_KUBERNETES_VERSIONS: Final = tuple(sorted(ADDON_VERSIONS))
+
+#: Cluster Autoscaler: chart `cluster-autoscaler` from the Kubernetes autoscaler project's
+#: Helm repository. The autoscaler's minor version must equal the cluster's Kubernetes
+#: minor (its scheduler simulation is compiled from that release), so the image tag is
+#: pinned per Kubernetes version, next to the chart. Chart 9.59.0 defaults to image
+#: v1.35.0; v1.35.2 is a later 1.35 patch release of registry.k8s.io/autoscaling/
+#: cluster-autoscaler (tags follow github.com/kubernetes/autoscaler releases
+#: "cluster-autoscaler-1.35.x"; check there for a newer patch when bumping).
+CLUSTER_AUTOSCALER_CHART_REPOSITORY: Final = "https://kubernetes.github.io/autoscaler"
+CLUSTER_AUTOSCALER_CHART: Final = "cluster-autoscaler"
+CLUSTER_AUTOSCALER_CHART_VERSION: Final = "9.59.0"
+CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.35": "v1.35.2"}
+
+
+def addon_versions(kubernetes_version: str) -> dict[str, str]:
+    """The pinned managed add-on versions for a Kubernetes minor version."""
+    try:
+        return dict(ADDON_VERSIONS[kubernetes_version])
+    except KeyError:
+        raise ValueError(
+            f"no add-on versions are pinned for Kubernetes {kubernetes_version}; "
+            f"supported: {', '.join(SUPPORTED_KUBERNETES_VERSIONS)} (components/versions.py)"
+        ) from None
+
+
+def cluster_autoscaler_image_tag(kubernetes_version: str) -> str:
+    """The Cluster Autoscaler image tag matching a Kubernetes minor version."""
+    try:
+        return CLUSTER_AUTOSCALER_IMAGE_TAGS[kubernetes_version]
+    except KeyError:
+        raise ValueError(
+            f"no Cluster Autoscaler image is pinned for Kubernetes {kubernetes_version} "
+            "(components/versions.py)"
+        ) from None
+
+
+#: PostgreSQL on RDS, for every Ballast database (primary and cross-region replica).
+#: Pinned to major.minor with `auto_minor_version_upgrade=False`, so an engine change is
+#: always a reviewed change here, applied in the maintenance window, replica first (RDS
+#: refuses a replica older than its source). 17.7 is the minor that RDS named as the upgrade target when it
+#: retired 17.1-17.4 on 2026-05-31 (the RDS deprecation notice of that date), so it is a
+#: version RDS creates instances on. Before the first `pulumi up` of a fork, list what
+#: the region offers and move to the newest 17.x::
+#:
+#:     aws rds describe-db-engine-versions --engine postgres --engine-version 17 \
+#:       --query 'DBEngineVersions[].EngineVersion' --output text
+#:
+#: When RDS ends standard support for a pinned minor it upgrades the instance itself in
+#: the maintenance window; bump the pin before that date, or the next preview shows the
+#: downgrade as a diff. A major upgrade (e.g. to 18) also changes the family and needs
+#: `allow_major_version_upgrade`; see docs/data-and-dr.md.
+POSTGRES_ENGINE_VERSION: Final = "17.7"
+
+#: CA of the database server certificates (RSA 2048, valid to 2061): clients verify the
+#: endpoint against the RDS CA bundle; the default CA of new instances can change.
+RDS_CA_CERTIFICATE: Final = "rds-ca-rsa2048-g1"
+
+
+def postgres_family(engine_version: str) -> str:
+    """The parameter-group family of a PostgreSQL version: `16.6` -> `postgres16`."""
+    major = engine_version.split(".", 1)[0]
+    if not major.isdigit():
+        raise ValueError(f"not a PostgreSQL version: {engine_version!r}")
+    return f"postgres{major}"

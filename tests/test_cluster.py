@@ -1,0 +1,751 @@
+"""The EKS cluster each shipped stack would create, asserted on the recorded graph."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import kubernetes_validate
+import pulumi
+import pulumi_aws as aws
+import pytest
+
+from ballast.offline import run_component
+from components import versions
+from components.cluster import (
+    AUTOSCALER_NAMESPACE,
+    CONTROL_PLANE_LOG_TYPES,
+    IMDS_HOP_LIMIT,
+    Cluster,
+    ClusterArgs,
+    NodeGroupSpec,
+    Taint,
+    autoscaler_policy_document,
+)
+from components.config import CLUSTER_KUBERNETES_VERSIONS, PLATFORM_NAMESPACES
+from components.identity import RoleFactory
+from components.workloads import PRIORITY_CLASSES, NamespaceSpec
+from tests.conftest import SHIPPED_STACKS, stack_run
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+ADDON = "aws:eks/addon:Addon"
+ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
+ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
+SUBNET = "aws:ec2/subnet:Subnet"
+ROLE = "aws:iam/role:Role"
+ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+RELEASE = "kubernetes:helm.sh/v3:Release"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+ACCOUNT = "123456789012"
+SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
+#: The zones each shipped network spans (tests/test_network.py checks the network).
+ZONES = {
+    "dev": ["us-east-1a", "us-east-1b"],
+    "staging": ["us-east-1a", "us-east-1b", "us-east-1c"],
+    "prod": ["us-east-1a", "us-east-1b", "us-east-1c"],
+}
+#: Service accounts that get AWS access through IRSA, by role name suffix.
+IRSA = {
+    "-vpc-cni": "system:serviceaccount:kube-system:aws-node",
+    "-ebs-csi": "system:serviceaccount:kube-system:ebs-csi-controller-sa",
+    "-autoscaler": f"system:serviceaccount:{AUTOSCALER_NAMESPACE}:cluster-autoscaler",
+}
+
+
+def of_cluster(run, type_: str) -> list:
+    return [r for r in run.resources if r.type == type_ and "ballast:components:Cluster" in r.urn]
+
+
+def the_cluster(run):
+    (cluster,) = run.of_type(CLUSTER)
+    return cluster
+
+
+def primary_zones_by_subnet(run) -> dict[str, str]:
+    return {s.id: s.inputs["availabilityZone"] for s in run.of_type(SUBNET)}
+
+
+def names(run, urns) -> list[str]:
+    by_urn = run.by_urn()
+    return sorted(by_urn[u].name for u in urns)
+
+
+def manifest(record) -> dict:
+    """A recorded Kubernetes resource as the manifest the provider would apply."""
+    return {k: v for k, v in record.inputs.items() if not k.startswith("__")}
+
+
+# --- control plane -------------------------------------------------------------------
+
+
+def test_private_subnets_and_version(shipped):
+    cluster = the_cluster(shipped)
+    private = {
+        s.id
+        for s in shipped.of_type(SUBNET)
+        if s.inputs["tags"].get("ballast.io/subnet-tier") == "private"
+        and s.inputs["availabilityZone"] in ZONES[shipped.stack]  # not the DR network's
+    }
+    assert len(private) == len(ZONES[shipped.stack])
+    assert set(cluster.inputs["vpcConfig"]["subnetIds"]) == private
+    assert cluster.inputs["version"] == versions.KUBERNETES_VERSION
+    assert cluster.inputs["bootstrapSelfManagedAddons"] is False
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_endpoint_is_private(stack):
+    vpc = the_cluster(stack_run(stack)).inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True
+    assert vpc["endpointPublicAccess"] is False
+    assert "publicAccessCidrs" not in vpc
+
+
+def test_a_public_endpoint_is_allowlisted():
+    vpc = the_cluster(stack_run("dev")).inputs["vpcConfig"]
+    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is True
+    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+
+
+def test_secrets_are_encrypted_with_a_rotating_key(shipped):
+    cluster = the_cluster(shipped)
+    (key,) = of_cluster(shipped, "aws:kms/key:Key")
+    (config,) = [cluster.inputs["encryptionConfig"]]
+    assert config == {"resources": ["secrets"], "provider": {"keyArn": key.outputs["arn"]}}
+    assert key.inputs["enableKeyRotation"] is True
+
+
+def test_every_control_plane_log_type_goes_to_a_precreated_group(shipped):
+    cluster = the_cluster(shipped)
+    assert sorted(cluster.inputs["enabledClusterLogTypes"]) == sorted(CONTROL_PLANE_LOG_TYPES)
+    assert len(CONTROL_PLANE_LOG_TYPES) == 5
+    (group,) = of_cluster(shipped, "aws:cloudwatch/logGroup:LogGroup")
+    assert group.inputs["name"] == f"/aws/eks/{cluster.inputs['name']}/cluster"
+    expected_days = {"dev": 7, "staging": 30, "prod": 365}[shipped.stack]
+    assert group.inputs["retentionInDays"] == expected_days
+    (key,) = of_cluster(shipped, "aws:kms/key:Key")
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    # Created before the cluster (else EKS makes one that never expires).
+    assert group.urn in cluster.depends_on
+    statement = json.loads(key.inputs["policy"])["Statement"][1]
+    assert statement["Condition"]["ArnEquals"] == {
+        "kms:EncryptionContext:aws:logs:arn": group.outputs["arn"]
+    }
+
+
+def test_access_entries_and_no_aws_auth(shipped):
+    cluster = the_cluster(shipped)
+    assert cluster.inputs["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    config_maps = [r for r in shipped.resources if r.type == "kubernetes:core/v1:ConfigMap"]
+    assert not [c for c in config_maps if c.inputs["metadata"]["name"] == "aws-auth"]
+    # The CI apply role (the deployer) is the cluster admin, through an access entry.
+    (entry,) = of_cluster(shipped, ACCESS_ENTRY)
+    (association,) = of_cluster(shipped, ACCESS_POLICY)
+    assert entry.inputs["principalArn"] == shipped.outputs["ciApplyRoleArn"]
+    assert entry.inputs["type"] == "STANDARD"
+    assert association.inputs["principalArn"] == shipped.outputs["ciApplyRoleArn"]
+    assert association.inputs["policyArn"] == (
+        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    )
+    assert association.inputs["accessScope"] == {"type": "cluster"}
+
+
+def test_prod_protects_the_cluster_and_its_key():
+    for stack in SHIPPED_STACKS:
+        run = stack_run(stack)
+        prod = stack == "prod"
+        cluster = the_cluster(run)
+        (key,) = of_cluster(run, "aws:kms/key:Key")
+        (group,) = of_cluster(run, "aws:cloudwatch/logGroup:LogGroup")
+        assert cluster.inputs["deletionProtection"] is prod
+        assert (cluster.protect, key.protect, group.protect) == (prod, prod, prod), stack
+
+
+# --- identity ------------------------------------------------------------------------
+
+
+def attached(run, role) -> list[str]:
+    return sorted(
+        a.inputs["policyArn"].rsplit("/", 1)[-1]
+        for a in run.of_type(ATTACHMENT)
+        if a.inputs["role"] == role.outputs["name"]
+    )
+
+
+def role_named(run, suffix: str):
+    (role,) = [r for r in of_cluster(run, ROLE) if r.name.endswith(suffix)]
+    return role
+
+
+def test_cluster_and_node_roles_have_only_the_policies_eks_needs(shipped):
+    cluster_role = role_named(shipped, "-eks-cluster")
+    node_role = role_named(shipped, "-eks-node")
+    assert attached(shipped, cluster_role) == ["AmazonEKSClusterPolicy"]
+    assert attached(shipped, node_role) == [
+        "AmazonEC2ContainerRegistryPullOnly",
+        "AmazonEKSWorkerNodePolicy",
+        "AmazonSSMManagedInstanceCore",
+    ]
+    for role, service in ((cluster_role, "eks.amazonaws.com"), (node_role, "ec2.amazonaws.com")):
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Service": service}
+        assert statement["Action"] == "sts:AssumeRole"
+    (boundary,) = [p for p in shipped.of_type("aws:iam/policy:Policy") if "boundary" in p.name]
+    for role in of_cluster(shipped, ROLE):
+        assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"], role.name
+    assert the_cluster(shipped).inputs["roleArn"] == cluster_role.outputs["arn"]
+
+
+def test_every_irsa_trust_pins_sub_and_aud(shipped):
+    (provider,) = of_cluster(shipped, OIDC)
+    cluster = the_cluster(shipped)
+    issuer = cluster.outputs["identities"][0]["oidcs"][0]["issuer"]
+    assert provider.inputs["url"] == issuer
+    assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    host = issuer.removeprefix("https://")
+    federated = [
+        r
+        for r in of_cluster(shipped, ROLE)
+        if "Federated" in json.loads(r.inputs["assumeRolePolicy"])["Statement"][0]["Principal"]
+    ]
+    assert sorted(r.name.rsplit("-eks", 1)[1] for r in federated) == sorted(IRSA)
+    for role in federated:
+        (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
+        assert statement["Principal"] == {"Federated": provider.outputs["arn"]}
+        assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
+        subject = IRSA["-" + role.name.rsplit("-eks-", 1)[1]]
+        assert statement["Condition"] == {
+            "StringEquals": {f"{host}:sub": subject, f"{host}:aud": "sts.amazonaws.com"}
+        }
+
+
+def test_addons_that_call_aws_use_their_irsa_role(shipped):
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    assert (
+        addons["vpc-cni"].inputs["serviceAccountRoleArn"]
+        == (role_named(shipped, "-eks-vpc-cni").outputs["arn"])
+    )
+    assert (
+        addons["aws-ebs-csi-driver"].inputs["serviceAccountRoleArn"]
+        == (role_named(shipped, "-eks-ebs-csi").outputs["arn"])
+    )
+    assert attached(shipped, role_named(shipped, "-eks-vpc-cni")) == ["AmazonEKS_CNI_Policy"]
+    assert attached(shipped, role_named(shipped, "-eks-ebs-csi")) == ["AmazonEBSCSIDriverPolicy"]
+    for name in ("coredns", "kube-proxy", "eks-pod-identity-agent"):
+        assert "serviceAccountRoleArn" not in addons[name].inputs
+
+
+# --- nodes ---------------------------------------------------------------------------
+
+
+def node_groups(run) -> dict[str, object]:
+    return {g.name.rsplit("-eks-", 1)[1]: g for g in run.of_type(NODE_GROUP)}
+
+
+def test_node_groups_cover_every_zone_of_the_network(shipped):
+    zone_of = primary_zones_by_subnet(shipped)
+    zones = ZONES[shipped.stack]
+    assert shipped.outputs["availabilityZones"] == zones
+    groups = node_groups(shipped)
+    assert "system" in groups and len(groups) >= 2
+    for name, group in groups.items():
+        covered = sorted(zone_of[s] for s in group.inputs["subnetIds"])
+        assert covered == zones, name
+
+
+def test_the_system_group_is_tainted_for_platform_add_ons(shipped):
+    groups = node_groups(shipped)
+    system = groups.pop("system")
+    assert system.inputs["taints"] == [SYSTEM_TAINT]
+    assert system.inputs["labels"] == {"ballast.io/node-group": "system"}
+    assert system.inputs["capacityType"] == "ON_DEMAND"
+    assert system.inputs["updateConfig"] == {"maxUnavailable": 1}
+    for name, group in groups.items():
+        assert SYSTEM_TAINT not in group.inputs.get("taints", []), name
+        assert group.inputs["labels"]["ballast.io/node-group"] == name
+
+
+def test_desired_size_belongs_to_the_autoscaler(shipped):
+    for group in shipped.of_type(NODE_GROUP):
+        assert group.ignore_changes == ("scalingConfig.desiredSize",), group.name
+        scaling = group.inputs["scalingConfig"]
+        assert scaling["minSize"] <= scaling["desiredSize"] <= scaling["maxSize"]
+
+
+def test_shipped_sizing_per_environment():
+    dev, prod = node_groups(stack_run("dev")), node_groups(stack_run("prod"))
+    assert dev["general"].inputs["capacityType"] == "SPOT"
+    assert len(dev["general"].inputs["instanceTypes"]) >= 2
+    assert dev["system"].inputs["scalingConfig"]["minSize"] == 2
+    assert prod["system"].inputs["scalingConfig"]["minSize"] == 3
+    assert prod["general"].inputs["capacityType"] == "ON_DEMAND"
+    assert prod["general"].inputs["scalingConfig"] == {
+        "minSize": 3,
+        "maxSize": 30,
+        "desiredSize": 6,
+    }
+    assert prod["batch"].inputs["taints"] == [
+        {"key": "ballast.io/capacity", "value": "spot", "effect": "NO_SCHEDULE"}
+    ]
+    for group in prod.values():
+        assert not any(t.startswith(("t2.", "t3", "t4g.")) for t in group.inputs["instanceTypes"])
+
+
+def test_one_launch_template_enforces_imdsv2_and_encrypted_gp3(shipped):
+    (template,) = shipped.of_type(LAUNCH_TEMPLATE)
+    assert template.inputs["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": IMDS_HOP_LIMIT,
+        "instanceMetadataTags": "disabled",
+    }
+    assert IMDS_HOP_LIMIT == 1
+    (device,) = template.inputs["blockDeviceMappings"]
+    assert device["ebs"]["volumeType"] == "gp3"
+    assert device["ebs"]["encrypted"] == "true"
+    assert device["ebs"]["volumeSize"] == {"prod": 100}.get(shipped.stack, 50)
+    launched = {t["resourceType"]: t["tags"] for t in template.inputs["tagSpecifications"]}
+    assert set(launched) == {"instance", "volume", "network-interface"}
+    assert launched["instance"]["environment"] == shipped.stack
+    for group in shipped.of_type(NODE_GROUP):
+        assert group.inputs["launchTemplate"] == {"id": template.id, "version": "1"}
+        assert "remoteAccess" not in group.inputs
+        assert group.inputs["amiType"] == "AL2023_x86_64_STANDARD"
+        assert group.inputs["version"] == versions.KUBERNETES_VERSION
+
+
+# --- add-ons -------------------------------------------------------------------------
+
+
+def test_addons_are_pinned_and_overwrite_conflicts(shipped):
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    pinned = versions.addon_versions(versions.KUBERNETES_VERSION)
+    assert (
+        set(addons)
+        == set(pinned)
+        == {
+            "vpc-cni",
+            "coredns",
+            "kube-proxy",
+            "aws-ebs-csi-driver",
+            "eks-pod-identity-agent",
+        }
+    )
+    for name, addon in addons.items():
+        assert addon.inputs["addonVersion"] == pinned[name]
+        assert addon.inputs["resolveConflictsOnUpdate"] == "OVERWRITE"
+        assert addon.inputs["resolveConflictsOnCreate"] == "OVERWRITE"
+
+
+def test_networking_addons_come_before_the_nodes_and_the_rest_after(shipped):
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    groups = shipped.of_type(NODE_GROUP)
+    for group in groups:
+        for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
+            assert addons[name].urn in group.depends_on, (group.name, name)
+        node_policies = [a.urn for a in shipped.of_type(ATTACHMENT) if "-eks-node-" in a.name]
+        assert set(node_policies) <= set(group.depends_on)
+    for name in ("coredns", "aws-ebs-csi-driver"):
+        assert {g.urn for g in groups} <= set(addons[name].depends_on), name
+
+
+def test_coredns_tolerates_the_system_taint_spreads_and_has_a_pdb(shipped):
+    (coredns,) = [a for a in of_cluster(shipped, ADDON) if a.inputs["addonName"] == "coredns"]
+    values = json.loads(coredns.inputs["configurationValues"])
+    assert values["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    (spread,) = values["topologySpreadConstraints"]
+    assert spread["topologyKey"] == "topology.kubernetes.io/zone"
+    assert spread["labelSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
+    assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
+    assert values["replicaCount"] == max(2, len(ZONES[shipped.stack]))
+    # The pod-spec fragments are valid Kubernetes.
+    pod_spec = {
+        "containers": [{"name": "coredns", "image": "coredns:1"}],
+        "tolerations": values["tolerations"],
+        "topologySpreadConstraints": values["topologySpreadConstraints"],
+        "affinity": values["affinity"],
+    }
+    kubernetes_validate.validate(deployment(pod_spec, {"k8s-app": "kube-dns"}), "1.35", strict=True)
+
+
+def deployment(pod_spec: dict, labels: dict) -> dict:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": "probe", "namespace": "kube-system"},
+        "spec": {
+            "replicas": 2,
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec},
+        },
+    }
+
+
+# --- Kubernetes side -----------------------------------------------------------------
+
+
+def kubernetes_objects(run) -> list:
+    return [
+        r
+        for r in run.resources
+        if r.type.startswith("kubernetes:") and r.custom and r.type != RELEASE
+    ]
+
+
+def test_every_kubernetes_object_passes_strict_validation(shipped):
+    objects = kubernetes_objects(shipped)
+    assert len(objects) >= 20
+    for record in objects:
+        kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
+
+
+def test_strict_validation_catches_a_misspelt_field():
+    bad = {
+        "apiVersion": "v1",
+        "kind": "LimitRange",
+        "metadata": {"name": "defaults", "namespace": "x"},
+        "spec": {"limits": [{"type": "Container", "defaultRequests": {"cpu": "1"}}]},
+    }
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(bad, versions.KUBERNETES_VERSION, strict=True)
+
+
+def test_kubernetes_validate_has_the_pinned_version():
+    from kubernetes_validate import utils
+
+    assert versions.KUBERNETES_VERSION in {utils.major_minor(v) for v in utils.all_versions()}
+
+
+def test_every_kubernetes_resource_uses_the_clusters_provider(shipped):
+    (provider,) = shipped.of_type(K8S_PROVIDER)
+    in_cluster = [r for r in shipped.resources if r.type.startswith("kubernetes:")]
+    assert in_cluster and {r.provider for r in in_cluster} == {provider.urn}
+    kubeconfig = json.loads(provider.inputs["kubeconfig"])
+    cluster = the_cluster(shipped)
+    (user,) = kubeconfig["users"]
+    assert user["user"]["exec"]["command"] == "aws"
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        cluster.inputs["name"],
+        "--region",
+        "us-east-1",
+        "--output",
+        "json",
+    ]
+    (entry,) = kubeconfig["clusters"]
+    assert entry["cluster"]["server"] == cluster.outputs["endpoint"]
+    assert (
+        entry["cluster"]["certificate-authority-data"]
+        == (cluster.outputs["certificateAuthority"]["data"])
+    )
+    # The deployer's access must exist before, and outlive, every in-cluster object.
+    assert set(provider.depends_on) == {a.urn for a in of_cluster(shipped, ACCESS_POLICY)}
+
+
+def test_priority_classes(shipped):
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs["value"]
+        for r in shipped.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    }
+    assert classes == {"platform-critical": 1_000_000, "tier-1": 100_000, "tier-2": 10_000}
+    assert [c.name for c in PRIORITY_CLASSES] == ["platform-critical", "tier-1", "tier-2"]
+
+
+def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(shipped):
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+        for r in shipped.of_type("kubernetes:core/v1:Namespace")
+    }
+    services = {"checkout": "tier-1", "catalog": "tier-2", "reports": "tier-3"}
+    assert set(namespaces) == set(PLATFORM_NAMESPACES) | set(services)
+    for name, tier in services.items():
+        assert namespaces[name]["ballast.io/tier"] == tier
+        assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for name in PLATFORM_NAMESPACES:
+        assert namespaces[name]["ballast.io/tier"] == "platform"
+    limit_ranges = {
+        r.inputs["metadata"]["namespace"] for r in shipped.of_type("kubernetes:core/v1:LimitRange")
+    }
+    assert limit_ranges == set(namespaces)
+    quotas = [r.inputs for r in shipped.of_type("kubernetes:core/v1:ResourceQuota")]
+    budgets = {
+        q["metadata"]["namespace"]: q["spec"]["hard"]
+        for q in quotas
+        if q["metadata"]["name"] == "budget"
+    }
+    assert set(budgets) == set(namespaces)
+    for name, hard in budgets.items():
+        assert {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods"} <= set(
+            hard
+        )
+        assert hard["services.loadbalancers"] == ("2" if name == "ingress" else "0"), name
+    guarded = {
+        q["metadata"]["namespace"]
+        for q in quotas
+        if q["metadata"]["name"] == "no-platform-priority"
+    }
+    assert guarded == set(services)
+
+
+def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
+    (storage,) = shipped.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage.inputs["parameters"]["type"] == "gp3"
+    assert storage.inputs["parameters"]["encrypted"] == "true"
+    assert storage.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+    (ebs,) = [
+        a for a in of_cluster(shipped, ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"
+    ]
+    assert ebs.urn in storage.depends_on
+
+
+# --- autoscaler ----------------------------------------------------------------------
+
+
+def test_cluster_autoscaler_release(shipped):
+    (release,) = shipped.of_type(RELEASE)
+    cluster = the_cluster(shipped)
+    assert release.inputs["chart"] == versions.CLUSTER_AUTOSCALER_CHART
+    assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER_CHART_VERSION
+    assert release.inputs["repositoryOpts"] == {
+        "repo": versions.CLUSTER_AUTOSCALER_CHART_REPOSITORY
+    }
+    assert release.inputs["namespace"] == AUTOSCALER_NAMESPACE
+    values = release.inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": cluster.inputs["name"]}
+    assert values["awsRegion"] == "us-east-1"
+    assert values["image"]["tag"].startswith(f"v{versions.KUBERNETES_VERSION}.")
+    account = values["rbac"]["serviceAccount"]
+    assert account["name"] == "cluster-autoscaler"
+    assert account["annotations"] == {
+        "eks.amazonaws.com/role-arn": role_named(shipped, "-eks-autoscaler").outputs["arn"]
+    }
+    assert values["priorityClassName"] == "platform-critical"
+    assert values["tolerations"] == [
+        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
+    ]
+    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert values["extraArgs"]["balance-similar-node-groups"] is True
+    assert values["replicaCount"] == {"dev": 1}.get(shipped.stack, 2)
+    # Removed before the node groups, add-ons and access it relies on.
+    assert {g.urn for g in shipped.of_type(NODE_GROUP)} <= set(release.depends_on)
+    pod_spec = {
+        "containers": [
+            {"name": "autoscaler", "image": "autoscaler:1", "resources": values["resources"]}
+        ],
+        "tolerations": values["tolerations"],
+        "topologySpreadConstraints": values["topologySpreadConstraints"],
+        "affinity": values["affinity"],
+        "priorityClassName": values["priorityClassName"],
+    }
+    kubernetes_validate.validate(
+        deployment(pod_spec, {"app.kubernetes.io/name": "cluster-autoscaler"}), "1.35", strict=True
+    )
+
+
+def test_autoscaler_scales_only_this_clusters_groups(shipped):
+    cluster = the_cluster(shipped).inputs["name"]
+    (policy,) = [
+        p
+        for p in of_cluster(shipped, ROLE_POLICY)
+        if p.name.endswith("-autoscaler-scale-this-cluster")
+    ]
+    document = json.loads(policy.inputs["policy"])
+    assert document == autoscaler_policy_document(
+        partition="aws", region="us-east-1", account_id=ACCOUNT, cluster=cluster
+    )
+    asg = (
+        f"arn:aws:autoscaling:us-east-1:{ACCOUNT}:autoScalingGroup:1234:autoScalingGroupName/eks-x"
+    )
+    ours = {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}
+    theirs = {"aws:ResourceTag/k8s.io/cluster-autoscaler/other": "owned"}
+    assert evaluate(document, "autoscaling:SetDesiredCapacity", asg, ours) == ALLOW
+    assert evaluate(document, "autoscaling:SetDesiredCapacity", asg, theirs) == IMPLICIT_DENY
+    assert (
+        evaluate(document, "autoscaling:TerminateInstanceInAutoScalingGroup", asg, {})
+        == IMPLICIT_DENY
+    )
+    assert evaluate(document, "autoscaling:UpdateAutoScalingGroup", asg, ours) == IMPLICIT_DENY
+    assert evaluate(document, "autoscaling:DescribeAutoScalingGroups") == ALLOW
+    own_group = f"arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/{cluster}/general/abc"
+    other_group = f"arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/other/general/abc"
+    assert evaluate(document, "eks:DescribeNodegroup", own_group) == ALLOW
+    assert evaluate(document, "eks:DescribeNodegroup", other_group) == IMPLICIT_DENY
+
+
+# --- versions ------------------------------------------------------------------------
+
+
+def test_versions_are_pinned_consistently():
+    assert CLUSTER_KUBERNETES_VERSIONS == versions.SUPPORTED_KUBERNETES_VERSIONS
+    assert versions.KUBERNETES_VERSION in versions.SUPPORTED_KUBERNETES_VERSIONS
+    for kubernetes, addons in versions.ADDON_VERSIONS.items():
+        for addon, version in addons.items():
+            assert re.fullmatch(r"v\d+\.\d+\.\d+-eksbuild\.\d+", version), (addon, version)
+        assert addons["kube-proxy"].startswith(f"v{kubernetes}.")
+        assert versions.cluster_autoscaler_image_tag(kubernetes).startswith(f"v{kubernetes}.")
+    with pytest.raises(ValueError, match=r"no add-on versions are pinned for Kubernetes 1\.20"):
+        versions.addon_versions("1.20")
+
+
+# --- the component on its own ----------------------------------------------------------
+
+BOUNDARY = "arn:aws:iam::123456789012:policy/ballast-test-permission-boundary"
+SUBNETS = ["subnet-aaa", "subnet-bbb", "subnet-ccc"]
+AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
+
+
+def component(**changes):
+    args = {
+        "environment": "test",
+        "region": "eu-west-1",
+        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        "private_subnet_ids": SUBNETS,
+        "availability_zones": AZS,
+        "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
+        "node_groups": [
+            NodeGroupSpec(name="general", instance_types=["m7i.large"], min_size=1, max_size=3)
+        ],
+        **changes,
+    }
+
+    def program():
+        provider = aws.Provider("eu", region="eu-west-1")
+        Cluster("c", ClusterArgs(**args), opts=pulumi.ResourceOptions(provider=provider))
+
+    return program
+
+
+def test_per_az_groups_one_per_zone_for_zonal_volumes():
+    stateful = NodeGroupSpec(
+        name="stateful",
+        instance_types=["r7g.large", "r6g.large"],
+        capacity_type="spot",
+        min_size=1,
+        max_size=2,
+        labels={"workload": "stateful"},
+        taints=[Taint("workload", "stateful", "NoExecute")],
+        per_az=True,
+    )
+    run = run_component(component(node_groups=[stateful]))
+    groups = {g.name: g for g in run.of_type(NODE_GROUP)}
+    assert sorted(groups) == [
+        "c-stateful-eu-west-1a",
+        "c-stateful-eu-west-1b",
+        "c-stateful-eu-west-1c",
+        "c-system",
+    ]
+    for zone, subnet in zip(AZS, SUBNETS, strict=True):
+        group = groups[f"c-stateful-{zone}"]
+        assert group.inputs["subnetIds"] == [subnet]
+        assert group.inputs["amiType"] == "AL2023_ARM_64_STANDARD"
+        assert group.inputs["capacityType"] == "SPOT"
+        assert group.inputs["scalingConfig"] == {"minSize": 1, "maxSize": 2, "desiredSize": 1}
+        assert group.inputs["taints"] == [
+            {"key": "workload", "value": "stateful", "effect": "NO_EXECUTE"}
+        ]
+        assert group.inputs["labels"] == {
+            "workload": "stateful",
+            "ballast.io/node-group": "stateful",
+        }
+        assert group.ignore_changes == ("scalingConfig.desiredSize",)
+    assert groups["c-system"].inputs["subnetIds"] == SUBNETS
+    # Without CI, the configured admins are the way in; view-only users get no Secrets.
+    entries = {e.name: e.inputs["principalArn"] for e in run.of_type(ACCESS_ENTRY)}
+    assert entries == {"c-admin-platform-admins": "arn:aws:iam::123456789012:role/platform-admins"}
+
+
+def test_read_only_principals_get_the_view_policy():
+    viewer = "arn:aws:iam::123456789012:role/support/Auditors"
+    run = run_component(component(read_only_principal_arns=[viewer]))
+    policies = {a.inputs["principalArn"]: a.inputs["policyArn"] for a in run.of_type(ACCESS_POLICY)}
+    assert policies[viewer] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+
+
+def test_service_namespaces_take_their_tier():
+    run = run_component(component(service_namespaces=[NamespaceSpec("payments", "tier-1")]))
+    (payments,) = [
+        n
+        for n in run.of_type("kubernetes:core/v1:Namespace")
+        if n.inputs["metadata"]["name"] == "payments"
+    ]
+    assert payments.inputs["metadata"]["labels"]["ballast.io/tier"] == "tier-1"
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"endpoint_public_access": True}, "a public endpoint needs public_access_cidrs"),
+        (
+            {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]},
+            "must not be open to 0.0.0.0/0",
+        ),
+        ({"node_groups": []}, "at least one workload node group"),
+        ({"availability_zones": ["eu-west-1a"]}, "at least two zones"),
+        (
+            {
+                "node_groups": [
+                    NodeGroupSpec(
+                        name="system", instance_types=["m7i.large"], min_size=1, max_size=2
+                    )
+                ]
+            },
+            "must be unique and not 'system'",
+        ),
+        (
+            {
+                "node_groups": [
+                    NodeGroupSpec(
+                        name="mixed",
+                        instance_types=["m7i.large", "m7g.large"],
+                        min_size=1,
+                        max_size=2,
+                    )
+                ]
+            },
+            "needs types of one architecture",
+        ),
+        (
+            {"service_namespaces": [NamespaceSpec("vault", "tier-1")]},
+            "namespaces are declared twice: vault",
+        ),
+    ],
+)
+def test_unsafe_arguments_are_refused(changes, message):
+    from ballast.offline import ProgramError
+
+    with pytest.raises(ProgramError, match=re.escape(message)):
+        run_component(component(**changes))
+
+
+def test_only_eks_and_ec2_are_trusted_without_source_conditions():
+    """EKS and EC2 send no aws:SourceAccount, so their trust cannot carry one; every other
+    service trust still must (components/identity.py, PASSED_ROLE_SERVICES)."""
+    from components.identity import PASSED_ROLE_SERVICES, Trust, _check_statement
+
+    assert PASSED_ROLE_SERVICES == ("ec2.amazonaws.com", "eks.amazonaws.com")
+    with pytest.raises(ValueError, match="sends aws:SourceAccount"):
+        Trust.passed_role("lambda.amazonaws.com")
+    for service in PASSED_ROLE_SERVICES:
+        assert _check_statement(_unconditioned(service)) == _unconditioned(service)
+    with pytest.raises(ValueError, match="needs an aws:SourceAccount condition"):
+        _check_statement(_unconditioned("lambda.amazonaws.com"))
+    with pytest.raises(ValueError, match="needs an aws:SourceAccount condition"):
+        _check_statement(
+            {**_unconditioned("eks.amazonaws.com"), "Condition": {"Bool": {"x": "true"}}}
+        )
+
+
+def _unconditioned(service: str) -> dict:
+    return {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
