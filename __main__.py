@@ -49,3 +49,25 @@ else:
     pulumi.export("trailLogGroupName", audit.trail_log_group_name)
     pulumi.export("findingsTopicArn", audit.findings_topic_arn)
     pulumi.export("guardDutyDetectorIds", audit.detector_ids)
+    # The EKS cluster: what `aws eks update-kubeconfig`, IRSA roles of later components and
+    # operators need (docs/cluster.md).
+    cluster = platform.cluster
+    pulumi.export("clusterName", cluster.cluster_name if cluster else None)
+    pulumi.export("clusterEndpoint", cluster.endpoint if cluster else None)
+    pulumi.export("clusterOidcProviderArn", cluster.oidc_provider_arn if cluster else None)
+    pulumi.export("clusterOidcIssuerUrl", cluster.oidc_issuer_url if cluster else None)
+    pulumi.export("clusterNodeRoleArn", cluster.node_role_arn if cluster else None)
+    pulumi.export("clusterSecurityGroupId", cluster.cluster_security_group_id if cluster else None)
+    # Data and disaster recovery: what applications connect to, and what operators need in
+    # a failover (runbooks/database-promotion.md) or a restore.
+    database = platform.database
+    resilience = platform.resilience
+    pulumi.export("databaseEndpoint", database.endpoint if database else None)
+    pulumi.export("databaseDnsName", database.dns_name if database else None)
+    pulumi.export("databaseSecretArn", database.master_user_secret_arn if database else None)
+    pulumi.export("databaseReplicaAddress", database.replica_address if database else None)
+    pulumi.export("databaseReplicaIdentifier", database.replica_identifier if database else None)
+    pulumi.export("databaseHealthCheckAlarm", database.health_alarm_arn if database else None)
+    pulumi.export("backupVaultName", resilience.vault_name)
+    pulumi.export("drBackupVaultName", resilience.dr_vault_name)
+    pulumi.export("faultInjectionTemplateIds", resilience.experiment_template_ids)

@@ -39,6 +39,7 @@ from components.identity import (
     Trust,
     security_read_document,
 )
+from components.resilience import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
 
 #: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
 SEVERITY_FLOOR = {"low": 1.0, "medium": 4.0, "high": 7.0, "critical": 9.0}
@@ -58,7 +59,6 @@ DEFAULT_GUARDDUTY_FEATURES = (
 #: least `ARCHIVE_MIN_RETENTION_DAYS` (Glacier IR bills 90 days minimum).
 ARCHIVE_AFTER_DAYS, ARCHIVE_MIN_RETENTION_DAYS = 90, 180
 NONCURRENT_VERSION_DAYS = 30
-S3_BUCKET_NAME_MAX = 63
 #: The key administration actions, without any that encrypt or decrypt data.
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
@@ -382,54 +382,9 @@ class AuditTrail(pulumi.ComponentResource):
 
     # --- buckets -------------------------------------------------------------------------
 
-    def _bucket(
-        self, resource: str, kind: str, key: aws.kms.Key, *, object_lock: bool
-    ) -> aws.s3.Bucket:
-        """A private, versioned, KMS-encrypted bucket with ACLs disabled."""
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = aws.s3.Bucket(
-            resource,
-            bucket=self._bucket_name(kind),
-            object_lock_enabled=object_lock,
-            force_destroy=False,
-            tags=self._tags(resource, evidence=True),
-            opts=self._stateful(),
-        )
-        aws.s3.BucketOwnershipControls(
-            resource,
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=child,
-        )
-        aws.s3.BucketPublicAccessBlock(
-            resource,
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=child,
-        )
-        aws.s3.BucketVersioning(
-            resource,
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=child,
-        )
-        aws.s3.BucketServerSideEncryptionConfiguration(
-            resource,
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=child,
-        )
+    def _lifecycle(self) -> list[dict[str, Any]]:
+        """Log files expire after `log_retention_days`; kept long enough, they move to
+        Glacier Instant Retrieval first."""
         retention = self._args.log_retention_days
         rule: dict[str, Any] = {
             "id": "expire-audit-logs",
@@ -441,116 +396,86 @@ class AuditTrail(pulumi.ComponentResource):
         }
         if retention >= ARCHIVE_MIN_RETENTION_DAYS:
             rule["transitions"] = [{"days": ARCHIVE_AFTER_DAYS, "storage_class": "GLACIER_IR"}]
-        aws.s3.BucketLifecycleConfiguration(resource, bucket=bucket.id, rules=[rule], opts=child)
-        return bucket
-
-    def _tls_only(self, bucket: aws.s3.Bucket) -> dict[str, Any]:
-        return {
-            "Sid": "DenyInsecureTransport",
-            "Effect": "Deny",
-            "Principal": "*",
-            "Action": "s3:*",
-            "Resource": [bucket.arn, pulumi.Output.format("{0}/*", bucket.arn)],
-            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-        }
+        return [rule]
 
     def _access_log_bucket(self, key: aws.kms.Key) -> aws.s3.Bucket:
         resource = f"{self._name}-access-logs"
-        bucket = self._bucket(resource, "access-logs", key, object_lock=False)
         # Only the trail bucket logs here (its name is known before it exists).
         source = pulumi.Output.format(
             "arn:{0}:s3:::{1}", self._partition, self._bucket_name("trail")
         )
-        aws.s3.BucketPolicy(
+        made = compliant_bucket(
             resource,
-            bucket=bucket.id,
-            policy=pulumi.Output.json_dumps(
+            parent=self,
+            bucket_name=self._bucket_name("access-logs"),
+            kms_key_arn=key.arn,
+            tags=self._tags(resource, evidence=True),
+            access_log_bucket=None,
+            receives_access_logs=True,
+            lifecycle_rules=self._lifecycle(),
+            policy_statements=lambda bucket: [
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        self._tls_only(bucket),
-                        {
-                            "Sid": "S3ServerAccessLogsFromTheTrailBucket",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "logging.s3.amazonaws.com"},
-                            "Action": "s3:PutObject",
-                            "Resource": pulumi.Output.format("{0}/*", bucket.arn),
-                            "Condition": {
-                                "ArnLike": {"aws:SourceArn": source},
-                                "StringEquals": {"aws:SourceAccount": self._account},
-                            },
-                        },
-                    ],
+                    "Sid": "S3ServerAccessLogsFromTheTrailBucket",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.format("{0}/*", bucket.arn),
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": source},
+                        "StringEquals": {"aws:SourceAccount": self._account},
+                    },
                 }
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
+            ],
+            protect=self._args.protect,
         )
-        return bucket
+        return made.bucket
 
     def _trail_bucket(
         self, key: aws.kms.Key, access_logs: aws.s3.Bucket, trail_arn: pulumi.Output[str]
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         args = self._args
         resource = f"{self._name}-trail"
-        child = pulumi.ResourceOptions(parent=self)
-        bucket = self._bucket(resource, "trail", key, object_lock=args.object_lock)
-        if args.object_lock:
-            aws.s3.BucketObjectLockConfiguration(
-                resource,
-                bucket=bucket.id,
-                rule={
-                    "default_retention": {
-                        "mode": args.object_lock_mode,
-                        "days": args.object_lock_days,
-                    }
-                },
-                opts=child,
-            )
-        aws.s3.BucketLogging(
+        made = compliant_bucket(
             resource,
-            bucket=bucket.id,
-            target_bucket=access_logs.id,
-            target_prefix=pulumi.Output.format("{0}/", bucket.id),
-            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-            opts=child,
-        )
-        policy = aws.s3.BucketPolicy(
-            resource,
-            bucket=bucket.id,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        self._tls_only(bucket),
-                        {
-                            "Sid": "CloudTrailReadsTheAcl",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                            "Action": "s3:GetBucketAcl",
-                            "Resource": bucket.arn,
-                            "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-                        },
-                        {
-                            "Sid": "CloudTrailWritesThisAccountsLogs",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                            "Action": "s3:PutObject",
-                            "Resource": pulumi.Output.format(
-                                "{0}/AWSLogs/{1}/*", bucket.arn, self._account
-                            ),
-                            "Condition": {
-                                "StringEquals": {
-                                    "s3:x-amz-acl": "bucket-owner-full-control",
-                                    "aws:SourceArn": trail_arn,
-                                }
-                            },
-                        },
-                    ],
-                }
+            parent=self,
+            bucket_name=self._bucket_name("trail"),
+            kms_key_arn=key.arn,
+            tags=self._tags(resource, evidence=True),
+            access_log_bucket=access_logs.id,
+            lifecycle_rules=self._lifecycle(),
+            object_lock=(
+                ObjectLock(mode=args.object_lock_mode, days=args.object_lock_days)
+                if args.object_lock
+                else None
             ),
-            opts=child,
+            policy_statements=lambda bucket: [
+                {
+                    "Sid": "CloudTrailReadsTheAcl",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:GetBucketAcl",
+                    "Resource": bucket.arn,
+                    "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+                },
+                {
+                    "Sid": "CloudTrailWritesThisAccountsLogs",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.format(
+                        "{0}/AWSLogs/{1}/*", bucket.arn, self._account
+                    ),
+                    "Condition": {
+                        "StringEquals": {
+                            "s3:x-amz-acl": "bucket-owner-full-control",
+                            "aws:SourceArn": trail_arn,
+                        }
+                    },
+                },
+            ],
+            protect=args.protect,
         )
-        return bucket, policy
+        return made.bucket, made.policy
 
     # --- CloudWatch Logs copy ------------------------------------------------------------
 

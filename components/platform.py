@@ -18,10 +18,17 @@ import pulumi_aws as aws
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, cluster_args_from_config
-from components.config import PlatformConfig
-from components.identity import GitHubCiArgs, Identity, IdentityArgs
-from components.network import Network, NetworkArgs
+from components.config import (
+    DATABASE_BACKUP_WINDOW_UTC,
+    TIER_OBJECTIVES,
+    NetworkConfig,
+    PlatformConfig,
+)
+from components.database import Database, DatabaseArgs, ReplicaArgs
+from components.identity import GitHubCiArgs, Identity, IdentityArgs, RoleFactory
+from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
+from components.resilience import Resilience, ResilienceArgs
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -75,7 +82,9 @@ class Platform(pulumi.ComponentResource):
     """One environment: per-region providers, then the components in dependency order.
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
-    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`).
+    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `dr_network`
+    (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
+    `resilience`.
     """
 
     def __init__(
@@ -198,6 +207,8 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
+        self._data_and_recovery(name, config, roles, prod)
+
         self.register_outputs(
             {
                 "vpcId": self.network.vpc_id,
@@ -217,6 +228,117 @@ class Platform(pulumi.ComponentResource):
             allowed_account_ids=[self.config.account_id] if self.config.account_id else None,
             opts=pulumi.ResourceOptions(parent=self),
         )
+
+    def _data_and_recovery(
+        self, name: str, config: PlatformConfig, roles: RoleFactory, prod: bool
+    ) -> None:
+        """The DR network (when the database has a replica), the database, then AWS
+        Backup and the FIS experiments (docs/data-and-dr.md)."""
+        in_primary = pulumi.ResourceOptions(parent=self, provider=self.primary_provider)
+        network, dr_net = config.network, config.dr_network
+        dr_region, dr_provider = config.dr_region, self.dr_provider
+        if network is None:
+            raise ValueError("a platform stack needs ballast:network")
+        self.dr_network: Network | None = None
+        if dr_net is not None and dr_region and dr_provider is not None:
+            self.dr_network = Network(
+                f"{name}-dr-net",
+                NetworkArgs(
+                    region=dr_region,
+                    roles=roles,
+                    cidr=dr_net.cidr,
+                    az_count=dr_net.az_count,
+                    availability_zones=dr_net.availability_zones,
+                    nat_mode=dr_net.nat_mode,
+                    interface_endpoints=dr_net.interface_endpoints,
+                    flow_log_retention_days=dr_net.flow_log_retention_days,
+                    tags={"service": "network", "tier": "tier-1"},
+                    protect=prod,
+                ),
+                opts=pulumi.ResourceOptions(parent=self, provider=dr_provider),
+            )
+
+        self.database: Database | None = None
+        db = config.database
+        if db is not None:
+            replica = None
+            if db.replica and self.dr_network is not None and dr_net and dr_region and dr_provider:
+                replica = ReplicaArgs(
+                    region=dr_region,
+                    provider=dr_provider,
+                    vpc_id=self.dr_network.vpc_id,
+                    subnet_ids=self.dr_network.isolated_subnet_ids,
+                    client_cidrs=workload_cidrs(dr_net),
+                    instance_class=db.replica_instance_class,
+                    multi_az=db.replica_multi_az,
+                )
+            self.database = Database(
+                f"{name}-db",
+                DatabaseArgs(
+                    environment=config.environment,
+                    region=config.primary_region,
+                    roles=roles,
+                    db_name=db.name,
+                    tier=db.tier,
+                    rpo_minutes=db.objective.rpo_minutes,
+                    vpc_id=self.network.vpc_id,
+                    subnet_ids=self.network.isolated_subnet_ids,
+                    client_cidrs=workload_cidrs(network),
+                    instance_class=db.instance_class,
+                    allocated_storage_gb=db.allocated_storage_gb,
+                    max_allocated_storage_gb=db.max_allocated_storage_gb,
+                    **({"engine_version": db.engine_version} if db.engine_version else {}),
+                    multi_az=db.multi_az,
+                    backup_retention_days=db.retention_days,
+                    backup_window=DATABASE_BACKUP_WINDOW_UTC,
+                    performance_insights_retention_days=db.performance_insights_retention_days,
+                    monitoring_interval_seconds=db.monitoring_interval_seconds,
+                    replica=replica,
+                    dns_zone_name=db.dns_zone_name or f"{config.environment}.ballast.internal",
+                    dns_zone_id=db.dns_zone_id,
+                    dns_ttl_seconds=db.dns_ttl_seconds,
+                    deletion_protection=prod,
+                    final_snapshot=prod,
+                    apply_immediately=not prod,
+                    protect=prod,
+                    tags={"service": "database", "tier": db.tier},
+                ),
+                opts=in_primary,
+            )
+
+        backup = config.backup
+        faults = config.fault_injection
+        self.resilience = Resilience(
+            f"{name}-resilience",
+            ResilienceArgs(
+                environment=config.environment,
+                region=config.primary_region,
+                roles=roles,
+                tier_retention_days={
+                    tier: objective.backup_retention_days
+                    for tier, objective in TIER_OBJECTIVES.items()
+                },
+                schedule=backup.schedule,
+                dr_region=dr_region,
+                dr_provider=dr_provider,
+                copy_to_dr_region=backup.copy_to_dr_region,
+                vault_lock=backup.vault_lock_mode if prod else None,
+                compliance_grace_days=backup.compliance_grace_days,
+                database_arn=self.database.arn if self.database else None,
+                database_multi_az=bool(self.database and self.database.multi_az),
+                database_alarm_arns=self.database.alarm_arns if self.database else (),
+                node_target_zone=faults.target_zone or self.network.availability_zones[0],
+                node_termination_percent=faults.node_termination_percent,
+                protect=prod,
+                tags={"service": "resilience", "tier": "tier-1"},
+            ),
+            opts=in_primary,
+        )
+
+
+def workload_cidrs(network: NetworkConfig) -> list[str]:
+    """The private (workload) subnet blocks of a network: who may reach its database."""
+    return [p.cidr for p in plan_subnets(network.cidr, network.az_count) if p.tier == "private"]
 
 
 class Organization(pulumi.ComponentResource):

@@ -69,6 +69,25 @@ def with_guardrails(**changes) -> dict:
     return {**ORG, "ballast:orgGuardrails": {**ORG["ballast:orgGuardrails"], **changes}}
 
 
+#: A DR-region VPC that does not overlap BASE's network.
+DR_NETWORK = {"cidr": "10.31.0.0/20"}
+
+
+def with_database(*, dr_network: bool = False, base: dict = BASE, **values) -> dict:
+    """BASE (prod, DR region eu-central-1) with a database, and a DR network if asked."""
+    config = {**base, "ballast:database": {"name": "app", **values}}
+    if dr_network:
+        config["ballast:drNetwork"] = DR_NETWORK
+    return config
+
+
+#: A staging stack without a DR region.
+STAGING = {
+    **{k: v for k, v in BASE.items() if k != "ballast:drRegion"},
+    "ballast:environment": "staging",
+}
+
+
 CLUSTER_ADMIN = "arn:aws:iam::111111111111:role/platform-admins"
 GENERAL = {"name": "general", "instanceTypes": ["m7i.large", "m6i.large"], "maxSize": 6}
 
@@ -123,7 +142,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, cluster, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -473,6 +492,170 @@ CASES = [
         "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, vault, gitops belong to Kubernetes and the platform add-ons",
         id="service-in-a-platform-namespace",
     ),
+    # --- data and disaster recovery: tiers, database, DR network, backups, FIS ----------
+    pytest.param(
+        with_database(tier="tier-1"),
+        "ballast:database.replica must be true for a tier-1 database: only promoting a cross-region replica recovers a region failure within its RTO of 15 min and RPO of 5 min; restoring a backup copy takes hours and loses up to a day (got false)",
+        id="db-tier-1-without-replica",
+    ),
+    pytest.param(
+        with_database(tier="tier-1", base=STAGING),
+        "ballast:database.replica must be true for a tier-1 database: only promoting a cross-region replica recovers a region failure within its RTO of 15 min and RPO of 5 min; restoring a backup copy takes hours and loses up to a day (got false)",
+        id="db-tier-1-without-replica-or-dr-region",
+    ),
+    pytest.param(
+        with_database(tier="tier-2"),
+        "ballast:database.replica must be true for a tier-2 database in a stack with a DR region: without a replica, the DR region holds only the daily backup copies, which lose up to 24 h, more than the tier-2 RPO of 1 h (got false)",
+        id="db-backups-below-rpo",
+    ),
+    pytest.param(
+        with_database(tier="tier-1", replica=True, dr_network=True, multiAz=False),
+        "ballast:database.multiAz must be true for a tier-1 database: a single-AZ instance recovers from a zone failure only by a point-in-time restore, which takes far longer than the 15 min RTO (got false)",
+        id="db-tier-1-single-az",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", multiAz=False),
+        "ballast:database.multiAz must be true in prod: a zone failure would take the database down (got false)",
+        id="db-prod-single-az",
+    ),
+    pytest.param(
+        with_database(tier="tier-1", replica=True),
+        "ballast:database.replica needs ballast:drNetwork: the replica's subnets live in a VPC of the DR region (got true without one)",
+        id="db-replica-without-dr-network",
+    ),
+    pytest.param(
+        with_database(tier="tier-2", replica=True, base=STAGING),
+        "ballast:database.replica needs ballast:drRegion: the replica runs in the disaster-recovery region (got true without one)",
+        id="db-replica-without-dr-region",
+    ),
+    pytest.param(
+        with_database(tier="tier-1", replica=True, dr_network=True, backupRetentionDays=14),
+        "ballast:database.backupRetentionDays must be at least 35 days for a tier-1 database (got 14)",
+        id="db-retention-below-tier",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", backupRetentionDays=40),
+        "ballast:database.backupRetentionDays must be between 7 and 35 days (got 40)",
+        id="db-retention-range",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", instanceClass="db.t4g.large"),
+        "ballast:database.instanceClass must not be a burstable class in prod: its CPU credits run out under sustained load (got db.t4g.large)",
+        id="db-prod-burstable",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", instanceClass="db.t4g.micro", base=STAGING),
+        "ballast:database.instanceClass must be db.t3.medium, db.t4g.medium or larger: Performance Insights, which every Ballast database runs, is not offered on micro classes (got db.t4g.micro)",
+        id="db-too-small-for-insights",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", instanceClass="r6g.large"),
+        "ballast:database.instanceClass must be an RDS instance class such as db.r6g.large (got 'r6g.large')",
+        id="db-instance-class-form",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", name="postgres"),
+        "ballast:database.name must not be a name RDS reserves (postgres, rdsadmin, template0, template1) (got 'postgres')",
+        id="db-reserved-name",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", name="App-DB"),
+        "ballast:database.name must be a PostgreSQL database name of 1-63 lowercase letters, digits or '_', starting with a letter (got 'App-DB')",
+        id="db-name-form",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", engineVersion="17"),
+        "ballast:database.engineVersion must be a PostgreSQL major.minor version such as 16.6 (got '17')",
+        id="db-engine-version",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", dnsTtlSeconds=300),
+        "ballast:database.dnsTtlSeconds must be between 1 and 60 seconds: clients keep resolving to a failed primary for up to one TTL (got 300)",
+        id="db-ttl",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", allocatedStorageGb=100, maxAllocatedStorageGb=50),
+        "ballast:database.maxAllocatedStorageGb must be between allocatedStorageGb=100 and 65536 GiB (got 50)",
+        id="db-storage-ceiling",
+    ),
+    pytest.param(
+        with_database(tier="tier-3", performanceInsightsRetentionDays=30),
+        "ballast:database.performanceInsightsRetentionDays must be 7, a multiple of 31 up to 713, or 731 days (got 30)",
+        id="db-insights-retention",
+    ),
+    pytest.param(
+        with_database(tier="gold"),
+        "ballast:database.tier must be one of 'tier-1', 'tier-2', 'tier-3' (got 'gold')",
+        id="db-tier-value",
+    ),
+    pytest.param(
+        {**BASE, "ballast:database": {"tier": "tier-3"}},
+        "ballast:database.name is required: Name of the application database RDS creates (lowercase letters, digits and '_', starting with a letter); also names its DNS record.",
+        id="db-name-missing",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drNetwork": {"cidr": "10.30.16.0/20"}},
+        "ballast:drNetwork must not overlap ballast:network.cidr 10.30.0.0/16: the two VPCs are peered or routed to each other after a failover (got 10.30.16.0/20)",
+        id="dr-network-overlap",
+    ),
+    pytest.param(
+        {**STAGING, "ballast:drNetwork": DR_NETWORK},
+        "ballast:drNetwork needs ballast:drRegion: this VPC is created in the disaster-recovery region",
+        id="dr-network-without-dr-region",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:drNetwork": {**DR_NETWORK, "availabilityZones": ["eu-west-1a", "eu-west-1b"]},
+        },
+        "ballast:drNetwork.availabilityZones must name zones of eu-central-1 such as eu-central-1a (got 'eu-west-1a')",
+        id="dr-network-zones-of-primary",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drNetwork": {**DR_NETWORK, "azCount": 1}},
+        "ballast:drNetwork.azCount must be between 2 and 6 (got 1)",
+        id="dr-network-one-zone",
+    ),
+    pytest.param(
+        with_section("backup", dailyAtUtc="03:00"),
+        "ballast:backup.dailyAtUtc must not be between 02:00 and 04:29 UTC: AWS Backup skips RDS jobs that start within an hour of the database's automated backup window (03:00-03:30) (got 03:00)",
+        id="backup-during-rds-window",
+    ),
+    pytest.param(
+        with_section("backup", dailyAtUtc="5am"),
+        "ballast:backup.dailyAtUtc must be a time of day as HH:MM, e.g. 05:00 (got '5am')",
+        id="backup-time-form",
+    ),
+    pytest.param(
+        with_section("backup", copyToDrRegion=False),
+        "ballast:backup.copyToDrRegion must be true in prod: a region failure must not take the backups with it (got false)",
+        id="backup-prod-without-copies",
+    ),
+    pytest.param(
+        with_section("backup", vaultLockMode="legal-hold"),
+        "ballast:backup.vaultLockMode must be one of 'governance', 'compliance' (got 'legal-hold')",
+        id="backup-lock-mode",
+    ),
+    pytest.param(
+        with_section("backup", complianceGraceDays=1),
+        "ballast:backup.complianceGraceDays must be between 3 and 365 days (got 1)",
+        id="backup-grace-days",
+    ),
+    pytest.param(
+        with_section("faultInjection", nodeTerminationPercent=0),
+        "ballast:faultInjection.nodeTerminationPercent must be between 1 and 100 percent (got 0)",
+        id="fis-percent",
+    ),
+    pytest.param(
+        with_section("faultInjection", targetZone="eu-central-1a"),
+        "ballast:faultInjection.targetZone must name a zone of eu-west-1 such as eu-west-1a (got 'eu-central-1a')",
+        id="fis-zone-of-other-region",
+    ),
+    pytest.param(
+        {**ORG, "ballast:database": {"name": "app", "tier": "tier-3"}},
+        "ballast:database is not used by an organization stack, which manages only the service control policies; remove it",
+        id="org-stack-with-database",
+    ),
 ]
 
 
@@ -507,7 +690,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, boundary, ci, cluster, drRegion, environment, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
     ]
 
 

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ballast.offline import ProgramError, run_component
+from ballast.offline import ProgramError, ProgramRun, run_component
 from components.identity import RoleFactory
 from components.network import (
     INTERFACE_ENDPOINT_SERVICES,
@@ -45,10 +45,25 @@ def tier_of(record) -> str:
     return record.inputs["tags"]["ballast.io/subnet-tier"]
 
 
+def primary_network(run: ProgramRun) -> ProgramRun:
+    """The run seen through the primary region's Network only: the security baseline and
+    the database have keys, roles and security groups of their own, and prod has a second
+    (DR) network (tests/test_database.py covers it)."""
+    (network,) = [
+        r for r in run.of_type("ballast:components:Network") if r.name == f"ballast-{run.stack}-net"
+    ]
+    return ProgramRun(
+        project=run.project,
+        stack=run.stack,
+        resources=[network, *(r for r in run.resources if r.parent == network.urn)],
+        invokes=run.invokes,
+        outputs=run.outputs,
+    )
+
+
 def of_network(run, type_: str) -> list:
-    """Records of `type_` that belong to the Network component (the security baseline
-    has keys, log groups and roles of its own)."""
-    return [r for r in run.of_type(type_) if "ballast:components:Network$" in r.urn]
+    """Records of `type_` that belong to the primary region's Network component."""
+    return primary_network(run).of_type(type_)
 
 
 def factory() -> RoleFactory:
@@ -57,7 +72,7 @@ def factory() -> RoleFactory:
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_one_subnet_per_tier_and_zone(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     zones = EXPECTED[stack][0]
     subnets = run.of_type(SUBNET)
     by_tier = {
@@ -70,7 +85,7 @@ def test_one_subnet_per_tier_and_zone(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_subnets_fit_the_vpc_without_overlap(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     vpc = ipaddress.ip_network(run.of_type("aws:ec2/vpc:Vpc")[0].inputs["cidrBlock"])
     blocks = [ipaddress.ip_network(s.inputs["cidrBlock"]) for s in run.of_type(SUBNET)]
     assert all(b.subnet_of(vpc) for b in blocks)
@@ -79,7 +94,7 @@ def test_subnets_fit_the_vpc_without_overlap(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_load_balancer_discovery_tags_and_no_public_ips(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     for subnet in run.of_type(SUBNET):
         tags, tier = subnet.inputs["tags"], tier_of(subnet)
         assert (tags.get("kubernetes.io/role/elb") == "1") == (tier == "public")
@@ -89,7 +104,7 @@ def test_load_balancer_discovery_tags_and_no_public_ips(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_nat_gateways_sit_in_public_subnets(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     nats = run.of_type(NAT)
     assert len(nats) == EXPECTED[stack][1]
     assert len(run.of_type("aws:ec2/eip:Eip")) == len(nats)
@@ -101,7 +116,7 @@ def test_nat_gateways_sit_in_public_subnets(stack):
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_each_zone_has_its_own_private_route_table(stack):
     """Per-AZ NAT: a zone's egress goes through the NAT in that zone (single NAT: the one)."""
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     zones, nat_count = EXPECTED[stack][0], EXPECTED[stack][1]
     subnets = {s.id: s for s in run.of_type(SUBNET)}
     nat_zone = {
@@ -125,7 +140,7 @@ def test_each_zone_has_its_own_private_route_table(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_isolated_subnets_have_no_route_out(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     subnets = {s.id: s for s in run.of_type(SUBNET)}
     isolated_tables = {
         a.inputs["routeTableId"]
@@ -138,7 +153,7 @@ def test_isolated_subnets_have_no_route_out(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_flow_logs_to_an_encrypted_log_group(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     (flow_log,) = run.of_type("aws:ec2/flowLog:FlowLog")
     (group,) = of_network(run, "aws:cloudwatch/logGroup:LogGroup")
     (key,) = of_network(run, "aws:kms/key:Key")
@@ -177,7 +192,7 @@ def test_flow_log_role_writes_only_its_log_group(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     gateways = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
     assert [g.inputs["serviceName"] for g in gateways] == ["com.amazonaws.us-east-1.s3"]
     public = {t.id for t in run.of_type(ROUTE_TABLE) if t.name.endswith("-public")}
@@ -187,7 +202,7 @@ def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_interface_endpoints_behind_one_flag(stack):
-    run = stack_run(stack)
+    run = primary_network(stack_run(stack))
     interfaces = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
     if not EXPECTED[stack][2]:
         assert interfaces == []
@@ -217,7 +232,7 @@ def test_interface_endpoints_behind_one_flag(stack):
 
 
 def test_default_security_group_is_stripped(shipped):
-    (default,) = shipped.of_type("aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
+    (default,) = of_network(shipped, "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup")
     assert default.inputs.get("ingress", []) == [] and default.inputs.get("egress", []) == []
 
 
@@ -378,8 +393,7 @@ def test_plan_always_fits_without_overlap(prefix, zones, base):
     ("stack", "protected"), [("dev", False), ("staging", False), ("prod", True)]
 )
 def test_flow_log_key_and_group_are_protected_in_prod(stack, protected):
-    run = stack_run(stack)
-    network = [r for r in run.resources if "ballast:components:Network$" in r.urn]
+    network = primary_network(stack_run(stack)).resources
     stateful = [
         r for r in network if r.type in ("aws:kms/key:Key", "aws:cloudwatch/logGroup:LogGroup")
     ]

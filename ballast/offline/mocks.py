@@ -157,6 +157,10 @@ class DeterministicMocks(pulumi.runtime.Mocks):
             answer = _eks_resource(typ, name, physical, state, region, account, part)
             if answer is not None:
                 return answer
+        if typ.startswith(_DATA_TYPE_PREFIXES):
+            answer = _data_resource(typ, name, physical, state, region, account, part)
+            if answer is not None:
+                return answer
         answer = _regional_resource(typ, name, physical, state, region, account, part)
         if answer is not None:
             return answer
@@ -323,6 +327,100 @@ def _eks_resource(
     if typ == "aws:eks/accessPolicyAssociation:AccessPolicyAssociation":
         principal = str(state.get("principalArn", ""))
         return f"{cluster}#{principal}#{state.get('policyArn', '')}", state
+    return None
+
+
+#: Packages of the data and disaster-recovery components (`_data_resource`).
+_DATA_TYPE_PREFIXES = ("aws:rds/", "aws:route53/", "aws:backup/", "aws:fis/", "aws:cloudwatch/")
+
+
+def _data_resource(
+    typ: str, name: str, physical: str, state: dict, region: str, account: str, part: str
+) -> tuple[str, dict] | None:
+    """RDS, Route 53, AWS Backup, FIS and CloudWatch alarm resources, shaped as AWS
+    returns them (IDs, ARNs, endpoints; the RDS-managed master secret)."""
+    if typ == "aws:rds/instance:Instance":
+        identifier = str(state.get("identifier") or physical)
+        address = (
+            f"{identifier}.c{_digest('rds', account, region, length=11)}.{region}.rds.amazonaws.com"
+        )
+        port = int(state.get("port") or 5432)
+        state.update(
+            identifier=identifier,
+            arn=f"arn:{part}:rds:{region}:{account}:db:{identifier}",
+            address=address,
+            endpoint=f"{address}:{port}",
+            port=port,
+            resourceId=f"db-{_digest(typ, identifier, region, length=26).upper()}",
+            hostedZoneId="Z2R2ITUGPM61AM",
+            engine=state.get("engine") or "postgres",
+        )
+        if state.get("manageMasterUserPassword"):
+            secret = f"rds!db-{_uuid('secret', identifier, region)}"
+            state["masterUserSecrets"] = [
+                {
+                    "secretArn": f"arn:{part}:secretsmanager:{region}:{account}:secret:{secret}-"
+                    f"{_digest('suffix', identifier, length=6)}",
+                    "kmsKeyId": state.get("masterUserSecretKmsKeyId", ""),
+                    "secretStatus": "active",
+                }
+            ]
+        return identifier, state
+    if typ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
+        kind = "subgrp" if typ.endswith("SubnetGroup") else "pg"
+        state.update(name=physical, arn=f"arn:{part}:rds:{region}:{account}:{kind}:{physical}")
+        return physical, state
+    if typ == "aws:route53/zone:Zone":
+        zone = f"Z{_digest(typ, name, length=20).upper()}"
+        state.update(
+            zoneId=zone,
+            arn=f"arn:{part}:route53:::hostedzone/{zone}",
+            nameServers=[f"ns-{i}.awsdns-{i:02d}.net" for i in range(1, 5)],
+        )
+        return zone, state
+    if typ == "aws:route53/record:Record":
+        record = "_".join(
+            str(p) for p in (state.get("zoneId"), state.get("name"), state.get("type"))
+        )
+        if state.get("setIdentifier"):
+            record += f"_{state['setIdentifier']}"
+        state["fqdn"] = state.get("name")
+        return record, state
+    if typ == "aws:route53/healthCheck:HealthCheck":
+        check = _uuid(typ, name)
+        state["arn"] = f"arn:{part}:route53:::healthcheck/{check}"
+        return check, state
+    if typ == "aws:backup/vault:Vault":
+        state.update(
+            name=physical,
+            arn=f"arn:{part}:backup:{region}:{account}:backup-vault:{physical}",
+            recoveryPoints=0,
+        )
+        return physical, state
+    if typ == "aws:backup/plan:Plan":
+        plan = _uuid(typ, name)
+        state.update(
+            arn=f"arn:{part}:backup:{region}:{account}:backup-plan:{plan}",
+            version=_digest("version", name, length=32),
+        )
+        return plan, state
+    if typ == "aws:backup/selection:Selection":
+        return _uuid(typ, name), state
+    if typ == "aws:backup/vaultLockConfiguration:VaultLockConfiguration":
+        vault = str(state.get("backupVaultName", physical))
+        state["backupVaultArn"] = f"arn:{part}:backup:{region}:{account}:backup-vault:{vault}"
+        return vault, state
+    if typ == "aws:fis/experimentTemplate:ExperimentTemplate":
+        template = f"EXT{_digest(typ, name, length=14).upper()}"
+        state["arn"] = f"arn:{part}:fis:{region}:{account}:experiment-template/{template}"
+        return template, state
+    if typ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        state.update(
+            name=physical, arn=f"arn:{part}:cloudwatch:{region}:{account}:alarm:{physical}"
+        )
+        return physical, state
+    if typ == "aws:cloudwatch/logResourcePolicy:LogResourcePolicy":
+        return str(state.get("policyName") or physical), state
     return None
 
 

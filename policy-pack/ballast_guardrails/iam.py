@@ -100,6 +100,10 @@ UNSCOPABLE_ACTIONS = (
     "ssm:DescribeParameters",
     "guardduty:ListDetectors",
     "cloudtrail:DescribeTrails",
+    # Vended-log delivery (FIS experiment logs, VPC flow logs to S3, ...) and the account's
+    # log resource policies.
+    "logs:CreateLogDelivery",
+    "logs:DescribeResourcePolicies",
 )
 
 #: Single actions that let a principal raise its own privileges (Rhino Security Labs'

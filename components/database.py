@@ -1,0 +1,683 @@
+"""`Database`: the environment's PostgreSQL on RDS, shaped by its recovery tier.
+
+Primary (in the primary region):
+
+- runs in the network's isolated subnets (its own subnet group), Multi-AZ where asked
+  (staging and prod), never publicly accessible;
+- storage, Performance Insights and the RDS-managed master password secret are
+  encrypted with the database's own KMS key; the password never appears in config or
+  state (`manage_master_user_password`);
+- a parameter group that refuses unencrypted connections (`rds.force_ssl=1`, TLS 1.2+);
+- IAM database authentication, Performance Insights, enhanced monitoring through a role
+  that may write only the `RDSOSMetrics` log group;
+- automated backups for the tier's retention (7-35 days), in a window an hour clear of
+  AWS Backup's daily job; deletion protection, a final snapshot and `protect` in prod;
+- a security group admitting PostgreSQL (5432) only from the workload (private)
+  subnets' CIDRs, or from the given client security groups.
+
+Replica (with `replica`, in the DR region through the DR provider):
+
+- a cross-region read replica whose source is the primary's ARN, in its own subnet
+  group of the DR network, encrypted with a KMS key *of the DR region* (a key of the
+  primary region cannot encrypt there: the known trap);
+- a CloudWatch alarm when its lag exceeds the tier's RPO.
+
+Failover DNS (Route 53, private zone):
+
+- `<name>.db.<zone>`: with a replica, a failover pair (PRIMARY on the primary, tied to a
+  health check that follows a CloudWatch alarm on the primary's heartbeat; SECONDARY on
+  the replica); without one, a plain record. TTL at most 60 s. Promotion of the replica
+  is a decision, not automatic: runbooks/database-promotion.md.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.identity import RoleFactory, Trust
+from components.resilience import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from components.versions import POSTGRES_ENGINE_VERSION, RDS_CA_CERTIFICATE, postgres_family
+
+POSTGRES_PORT = 5432
+MASTER_USERNAME = "dbadmin"
+#: Minutes without a heartbeat (any CloudWatch datapoint from the primary) before the
+#: primary counts as down and DNS fails over. Longer than a Multi-AZ failover (1-2 min),
+#: so that one never moves DNS; the promotion runbook's detection step budgets it.
+HEALTH_ALARM_MINUTES = 5
+#: Parameters of every Ballast database's parameter group.
+TLS_PARAMETERS = {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2"}
+#: Enhanced monitoring writes here in each region (a name RDS fixes).
+MONITORING_LOG_GROUP = "RDSOSMetrics"
+RECORD_TTL_MAX = 60
+
+
+@dataclass(kw_only=True)
+class ReplicaArgs:
+    """Where and how the cross-region read replica runs."""
+
+    region: str
+    """DR region (required); must differ from the primary's."""
+
+    provider: pulumi.ProviderResource
+    """AWS provider of the DR region (required): every replica resource uses it."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the DR network (required)."""
+
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Isolated subnets of the DR network (required; two zones at least)."""
+
+    client_cidrs: Sequence[str]
+    """CIDRs that may connect once the replica is promoted (required; the DR network's
+    private subnets)."""
+
+    instance_class: str | None = None
+    """Instance class (default: the primary's). A smaller replica saves money until the
+    day it has to carry the whole load."""
+
+    multi_az: bool = False
+    """Multi-AZ replica (default false: half the DR cost; convert after a promotion)."""
+
+
+@dataclass(kw_only=True)
+class DatabaseArgs:
+    """Inputs of `Database`. Defaults are the production-safe choice unless noted."""
+
+    environment: str
+    """Environment name (required): names the database's resources and tags."""
+
+    region: str
+    """Primary region (required): where the primary and its alarms live."""
+
+    roles: RoleFactory
+    """The platform's role factory (required): the enhanced-monitoring role carries the
+    permission boundary."""
+
+    db_name: str
+    """Name of the application database RDS creates (required)."""
+
+    tier: str
+    """Recovery tier (required): tags the database so AWS Backup's plan of that tier
+    selects it."""
+
+    rpo_minutes: int
+    """The tier's RPO (required): the replica-lag alarm fires above it."""
+
+    vpc_id: pulumi.Input[str]
+    """VPC of the primary (required)."""
+
+    subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Isolated subnets of the primary's network (required; two zones at least)."""
+
+    client_cidrs: Sequence[str] = ()
+    """CIDRs that may connect on 5432 (default none; Platform passes the private, i.e.
+    workload, subnets). Never a public range."""
+
+    client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups whose members may connect (default none), e.g. the cluster's node
+    security group: tighter than subnet CIDRs."""
+
+    instance_class: str = "db.r6g.large"
+    """Instance class (default db.r6g.large, the prod floor)."""
+
+    allocated_storage_gb: int = 50
+    """Initial gp3 storage (default 50 GiB)."""
+
+    max_allocated_storage_gb: int = 200
+    """Storage autoscaling ceiling (default 200 GiB)."""
+
+    engine_version: str = POSTGRES_ENGINE_VERSION
+    """PostgreSQL major.minor (default: the pin in components/versions.py)."""
+
+    multi_az: bool = True
+    """Synchronous standby in a second zone (default true; about doubles the cost)."""
+
+    backup_retention_days: int = 7
+    """Automated backups and point-in-time recovery window (default 7 days)."""
+
+    backup_window: str = "03:00-03:30"
+    """Daily automated backup window, UTC (default 03:00-03:30; AWS Backup's daily job
+    must start at least an hour away from it)."""
+
+    maintenance_window: str = "sun:07:00-sun:08:00"
+    """Weekly maintenance window, UTC (default Sunday 07:00-08:00, clear of both backup
+    jobs)."""
+
+    performance_insights_retention_days: int = 7
+    """Performance Insights retention (default 7 days, the free tier)."""
+
+    monitoring_interval_seconds: int = 60
+    """Enhanced monitoring interval (default 60 s)."""
+
+    replica: ReplicaArgs | None = None
+    """The cross-region read replica (default None: no replica, no failover pair)."""
+
+    dns_zone_name: str
+    """Private zone of the database record (required), e.g. prod.ballast.internal."""
+
+    dns_zone_id: pulumi.Input[str] | None = None
+    """An existing private zone to use (default None: create one for both VPCs)."""
+
+    dns_ttl_seconds: int = 30
+    """TTL of the record, at most 60 s (default 30)."""
+
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    """SNS topics the health and lag alarms notify (default none: the alarms still stop
+    experiments and drive DNS, but page nobody until observability wires a topic)."""
+
+    deletion_protection: bool = False
+    """RDS deletion protection (default off; Platform turns it on in prod)."""
+
+    final_snapshot: bool = False
+    """Take `<identifier>-final` when the primary is deleted (default off: dev and
+    staging are disposable; Platform turns it on in prod)."""
+
+    apply_immediately: bool = False
+    """Apply modifications at once instead of in the maintenance window (default off;
+    Platform turns it on outside prod, where a restart mid-day costs nothing)."""
+
+    protect: bool = False
+    """`protect=True` on the instances and keys (default off; Platform turns it on in
+    prod)."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource (default none; the component adds `tier` and the AWS
+    Backup opt-in tag; provider default tags apply on top)."""
+
+
+class Database(pulumi.ComponentResource):
+    """PostgreSQL with its replica and failover DNS; see the module docstring.
+
+    Outputs: `identifier`, `arn`, `address`, `port`, `endpoint`, `dns_name` (what
+    applications connect to), `master_user_secret_arn`, `security_group_id`,
+    `kms_key_arn`, `zone_id`, `health_alarm_arn`, `alarm_arns` (health, and lag with a
+    replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
+    `replica_address`, `replica_kms_key_arn`, `replica_lag_alarm_arn` (None otherwise).
+    """
+
+    def __init__(
+        self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ballast:components:Database", name, None, opts)
+        if not 1 <= args.dns_ttl_seconds <= RECORD_TTL_MAX:
+            raise ValueError(f"{name}: dns_ttl_seconds must be 1-{RECORD_TTL_MAX}")
+        if args.replica is not None and args.replica.region == args.region:
+            raise ValueError(f"{name}: the replica must be in another region than {args.region}")
+        self._name = name
+        self._args = args
+        invoke = pulumi.InvokeOptions(parent=self)
+        self._account = aws.get_caller_identity_output(opts=invoke).account_id
+        self._partition = aws.get_partition_output(opts=invoke).partition
+        self.identifier = name
+        self.port = POSTGRES_PORT
+        self.multi_az = args.multi_az
+        self._tags_common = {
+            **args.tags,
+            "tier": args.tier,
+            BACKUP_TAG_KEY: BACKUP_TAG_VALUE,
+        }
+
+        monitoring = self._monitoring_role()
+        key = self._key(name, args.region, None)
+        self.kms_key_arn: pulumi.Output[str] = key.arn
+        family = postgres_family(args.engine_version)
+        subnet_group = self._subnet_group(name, args.subnet_ids, None)
+        security_group = self._security_group(
+            name, args.vpc_id, args.client_cidrs, args.client_security_group_ids, None
+        )
+        parameter_group = self._parameter_group(name, family, None)
+        primary = aws.rds.Instance(
+            name,
+            identifier=name,
+            engine="postgres",
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            db_name=args.db_name,
+            username=MASTER_USERNAME,
+            manage_master_user_password=True,
+            master_user_secret_kms_key_id=key.arn,
+            allocated_storage=args.allocated_storage_gb,
+            max_allocated_storage=args.max_allocated_storage_gb,
+            storage_type="gp3",
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            multi_az=args.multi_az,
+            db_subnet_group_name=subnet_group.name,
+            vpc_security_group_ids=[security_group.id],
+            parameter_group_name=parameter_group.name,
+            publicly_accessible=False,
+            port=POSTGRES_PORT,
+            ca_cert_identifier=RDS_CA_CERTIFICATE,
+            iam_database_authentication_enabled=True,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            performance_insights_retention_period=args.performance_insights_retention_days,
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring.arn,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            # Automated backups outlive a deleted instance in prod (point-in-time restore
+            # of the last days stays possible after a mistaken delete).
+            delete_automated_backups=not args.final_snapshot,
+            deletion_protection=args.deletion_protection,
+            skip_final_snapshot=not args.final_snapshot,
+            final_snapshot_identifier=f"{name}-final" if args.final_snapshot else None,
+            auto_minor_version_upgrade=False,
+            allow_major_version_upgrade=False,
+            apply_immediately=args.apply_immediately,
+            tags=self._tags(name),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+        )
+        self.arn: pulumi.Output[str] = primary.arn
+        self.address: pulumi.Output[str] = primary.address
+        self.endpoint: pulumi.Output[str] = primary.endpoint
+        self.master_user_secret_arn: pulumi.Output[str | None] = primary.master_user_secrets.apply(
+            lambda secrets: secrets[0].secret_arn if secrets else None
+        )
+        self.security_group_id: pulumi.Output[str] = security_group.id
+
+        health = self._health_alarm(primary)
+        self.health_alarm_arn: pulumi.Output[str] = health.arn
+
+        self.replica_identifier: str | None = None
+        self.replica_arn: pulumi.Output[str] | None = None
+        self.replica_address: pulumi.Output[str] | None = None
+        self.replica_kms_key_arn: pulumi.Output[str] | None = None
+        self.replica_lag_alarm_arn: pulumi.Output[str] | None = None
+        replica = None
+        if args.replica is not None:
+            replica = self._replica(args.replica, primary, monitoring, family)
+        self.alarm_arns: list[pulumi.Output[str]] = [self.health_alarm_arn] + (
+            [self.replica_lag_alarm_arn] if self.replica_lag_alarm_arn is not None else []
+        )
+
+        self.zone_id, self.dns_name = self._dns(primary, replica, health)
+
+        self.register_outputs(
+            {
+                "identifier": self.identifier,
+                "arn": self.arn,
+                "address": self.address,
+                "endpoint": self.endpoint,
+                "dnsName": self.dns_name,
+                "masterUserSecretArn": self.master_user_secret_arn,
+                "securityGroupId": self.security_group_id,
+                "kmsKeyArn": self.kms_key_arn,
+                "zoneId": self.zone_id,
+                "healthAlarmArn": self.health_alarm_arn,
+                "replicaArn": self.replica_arn,
+                "replicaAddress": self.replica_address,
+                "replicaKmsKeyArn": self.replica_kms_key_arn,
+                "replicaLagAlarmArn": self.replica_lag_alarm_arn,
+            }
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return {**self._tags_common, "Name": name}
+
+    def _opts(
+        self, provider: pulumi.ProviderResource | None, *, stateful: bool = False
+    ) -> pulumi.ResourceOptions:
+        extra: dict[str, Any] = {"provider": provider} if provider is not None else {}
+        if stateful:
+            extra["protect"] = self._args.protect
+        return pulumi.ResourceOptions(parent=self, **extra)
+
+    def _arn(self, service: str, region: str, resource: str) -> pulumi.Output[str]:
+        return pulumi.Output.format(
+            "arn:{0}:{1}:{2}:{3}:{4}", self._partition, service, region, self._account, resource
+        )
+
+    def _key(
+        self, resource: str, region: str, provider: pulumi.ProviderResource | None
+    ) -> aws.kms.Key:
+        """A customer managed key of `region` (RDS encrypts only with a key of the
+        instance's own region)."""
+        key = aws.kms.Key(
+            resource,
+            description=(
+                f"Encrypts the storage, Performance Insights and master secret of {resource} "
+                f"({region})"
+            ),
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # The AWS default: the account administers and grants use of
+                            # the key through IAM; RDS uses it through grants.
+                            "Sid": "AccountAdministersThroughIam",
+                            "Effect": "Allow",
+                            "Principal": {
+                                "AWS": pulumi.Output.format(
+                                    "arn:{0}:iam::{1}:root", self._partition, self._account
+                                )
+                            },
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        }
+                    ],
+                }
+            ),
+            tags=self._tags(resource),
+            opts=self._opts(provider, stateful=True),
+        )
+        aws.kms.Alias(
+            resource, name=f"alias/{resource}", target_key_id=key.key_id, opts=self._opts(provider)
+        )
+        return key
+
+    def _subnet_group(
+        self,
+        resource: str,
+        subnet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        provider: pulumi.ProviderResource | None,
+    ) -> aws.rds.SubnetGroup:
+        return aws.rds.SubnetGroup(
+            resource,
+            name=resource,
+            description=f"Isolated subnets of {resource}",
+            subnet_ids=subnet_ids,
+            tags=self._tags(resource),
+            opts=self._opts(provider),
+        )
+
+    def _parameter_group(
+        self, resource: str, family: str, provider: pulumi.ProviderResource | None
+    ) -> aws.rds.ParameterGroup:
+        return aws.rds.ParameterGroup(
+            resource,
+            name=resource,
+            family=family,
+            description=f"{resource}: TLS 1.2+ only",
+            parameters=[
+                {"name": key, "value": value, "apply_method": "immediate"}
+                for key, value in sorted(TLS_PARAMETERS.items())
+            ],
+            tags=self._tags(resource),
+            opts=self._opts(provider),
+        )
+
+    def _security_group(
+        self,
+        resource: str,
+        vpc_id: pulumi.Input[str],
+        cidrs: Sequence[str],
+        groups: Sequence[pulumi.Input[str]],
+        provider: pulumi.ProviderResource | None,
+    ) -> aws.ec2.SecurityGroup:
+        group = aws.ec2.SecurityGroup(
+            resource,
+            name=resource,
+            vpc_id=vpc_id,
+            description=f"PostgreSQL clients of {resource}",
+            tags=self._tags(resource),
+            opts=self._opts(provider),
+        )
+        for index, cidr in enumerate(cidrs):
+            rule = f"{resource}-postgres-cidr-{index}"
+            aws.vpc.SecurityGroupIngressRule(
+                rule,
+                security_group_id=group.id,
+                description=f"PostgreSQL from workload subnet {cidr}",
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=POSTGRES_PORT,
+                to_port=POSTGRES_PORT,
+                tags=self._tags(rule),
+                opts=self._opts(provider),
+            )
+        for index, source in enumerate(groups):
+            rule = f"{resource}-postgres-sg-{index}"
+            aws.vpc.SecurityGroupIngressRule(
+                rule,
+                security_group_id=group.id,
+                description="PostgreSQL from a client security group",
+                referenced_security_group_id=source,
+                ip_protocol="tcp",
+                from_port=POSTGRES_PORT,
+                to_port=POSTGRES_PORT,
+                tags=self._tags(rule),
+                opts=self._opts(provider),
+            )
+        return group
+
+    def _monitoring_role(self) -> aws.iam.Role:
+        """Enhanced monitoring's role: it may create and write the `RDSOSMetrics` log
+        group of the database's regions, nothing else (the AWS managed policy allows any
+        `RDS*` group of any region)."""
+        args, name = self._args, self._name
+        regions = [args.region] + ([args.replica.region] if args.replica else [])
+        groups = [
+            self._arn("logs", region, f"log-group:{MONITORING_LOG_GROUP}") for region in regions
+        ]
+        streams = [pulumi.Output.format("{0}:log-stream:*", group) for group in groups]
+        return args.roles.role(
+            f"{name}-monitoring",
+            parent=self,
+            description=f"Lets RDS enhanced monitoring publish OS metrics of {name}",
+            trust=[
+                Trust.service(
+                    "monitoring.rds.amazonaws.com",
+                    source_account=self._account,
+                    source_arn_like=self._arn("rds", "*", f"db:{name}*"),
+                )
+            ],
+            inline_policies={
+                "publish-os-metrics": pulumi.Output.json_dumps(
+                    {
+                        "Version": "2012-10-17",
+                        "Statement": [
+                            {
+                                "Sid": "CreateTheMetricsLogGroup",
+                                "Effect": "Allow",
+                                "Action": ["logs:CreateLogGroup", "logs:PutRetentionPolicy"],
+                                "Resource": groups,
+                            },
+                            {
+                                "Sid": "WriteTheMetricsLogStreams",
+                                "Effect": "Allow",
+                                "Action": [
+                                    "logs:CreateLogStream",
+                                    "logs:DescribeLogStreams",
+                                    "logs:GetLogEvents",
+                                    "logs:PutLogEvents",
+                                ],
+                                "Resource": streams,
+                            },
+                        ],
+                    }
+                )
+            },
+            tags={**args.tags, "tier": args.tier},
+        )
+
+    # --- health and lag ------------------------------------------------------------------
+
+    def _health_alarm(self, primary: aws.rds.Instance) -> aws.cloudwatch.MetricAlarm:
+        """ALARM when the primary has sent no metric for `HEALTH_ALARM_MINUTES` minutes:
+        the instance is gone, or its region is."""
+        args, name = self._args, self._name
+        alarm = f"{name}-primary-heartbeat"
+        return aws.cloudwatch.MetricAlarm(
+            alarm,
+            name=alarm,
+            alarm_description=(
+                f"{name} has published no metrics for {HEALTH_ALARM_MINUTES} minutes: the "
+                "primary (or its region) is down. Route 53 fails the database record over "
+                "to the replica; runbook: runbooks/database-promotion.md"
+            ),
+            namespace="AWS/RDS",
+            metric_name="CPUUtilization",
+            dimensions={"DBInstanceIdentifier": primary.identifier},
+            statistic="SampleCount",
+            period=60,
+            evaluation_periods=HEALTH_ALARM_MINUTES,
+            datapoints_to_alarm=HEALTH_ALARM_MINUTES,
+            threshold=1,
+            comparison_operator="LessThanThreshold",
+            treat_missing_data="breaching",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            tags=self._tags(alarm),
+            opts=self._opts(None),
+        )
+
+    def _replica(
+        self,
+        replica: ReplicaArgs,
+        primary: aws.rds.Instance,
+        monitoring: aws.iam.Role,
+        family: str,
+    ) -> aws.rds.Instance:
+        args = self._args
+        resource = f"{self._name}-replica"
+        dr = replica.provider
+        # The trap: an encrypted cross-region replica needs a key of *its* region.
+        key = self._key(resource, replica.region, dr)
+        instance = aws.rds.Instance(
+            resource,
+            identifier=resource,
+            replicate_source_db=primary.arn,
+            instance_class=replica.instance_class or args.instance_class,
+            storage_type="gp3",
+            max_allocated_storage=args.max_allocated_storage_gb,
+            storage_encrypted=True,
+            kms_key_id=key.arn,
+            multi_az=replica.multi_az,
+            db_subnet_group_name=self._subnet_group(resource, replica.subnet_ids, dr).name,
+            vpc_security_group_ids=[
+                self._security_group(resource, replica.vpc_id, replica.client_cidrs, (), dr).id
+            ],
+            parameter_group_name=self._parameter_group(resource, family, dr).name,
+            publicly_accessible=False,
+            port=POSTGRES_PORT,
+            ca_cert_identifier=RDS_CA_CERTIFICATE,
+            iam_database_authentication_enabled=True,
+            performance_insights_enabled=True,
+            performance_insights_kms_key_id=key.arn,
+            performance_insights_retention_period=args.performance_insights_retention_days,
+            monitoring_interval=args.monitoring_interval_seconds,
+            monitoring_role_arn=monitoring.arn,
+            # Backups on the replica: once promoted, it has point-in-time recovery from
+            # the first minute.
+            backup_retention_period=args.backup_retention_days,
+            backup_window=args.backup_window,
+            maintenance_window=args.maintenance_window,
+            copy_tags_to_snapshot=True,
+            deletion_protection=args.deletion_protection,
+            # A replica's data is the primary's; nothing to keep at its deletion.
+            skip_final_snapshot=True,
+            auto_minor_version_upgrade=False,
+            apply_immediately=args.apply_immediately,
+            # Not selected by the primary region's backup plans (they cover their own
+            # region); after a promotion the DR region's backups are the runbook's job.
+            tags={k: v for k, v in self._tags(resource).items() if k != BACKUP_TAG_KEY},
+            opts=self._opts(dr, stateful=True),
+        )
+        self.replica_identifier = resource
+        self.replica_arn = instance.arn
+        self.replica_address = instance.address
+        self.replica_kms_key_arn = key.arn
+
+        alarm = f"{resource}-lag"
+        lag = aws.cloudwatch.MetricAlarm(
+            alarm,
+            name=alarm,
+            alarm_description=(
+                f"{resource} is more than {args.rpo_minutes} minutes behind the primary "
+                f"(the {args.tier} RPO), or reports no lag at all: a failover now would "
+                "lose more data than the tier allows. Runbook: runbooks/database-promotion.md"
+            ),
+            namespace="AWS/RDS",
+            metric_name="ReplicaLag",
+            dimensions={"DBInstanceIdentifier": instance.identifier},
+            statistic="Maximum",
+            period=60,
+            evaluation_periods=1,
+            threshold=args.rpo_minutes * 60,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="breaching",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            tags=self._tags(alarm),
+            opts=self._opts(dr),
+        )
+        self.replica_lag_alarm_arn = lag.arn
+        return instance
+
+    # --- DNS -----------------------------------------------------------------------------
+
+    def _dns(
+        self,
+        primary: aws.rds.Instance,
+        replica: aws.rds.Instance | None,
+        health: aws.cloudwatch.MetricAlarm,
+    ) -> tuple[pulumi.Output[str], str]:
+        args, name = self._args, self._name
+        fqdn = f"{args.db_name.replace('_', '-')}.db.{args.dns_zone_name}"
+        if args.dns_zone_id is not None:
+            zone_id: pulumi.Output[str] = pulumi.Output.from_input(args.dns_zone_id)
+        else:
+            vpcs: list[dict[str, Any]] = [{"vpc_id": args.vpc_id, "vpc_region": args.region}]
+            if args.replica is not None:
+                vpcs.append({"vpc_id": args.replica.vpc_id, "vpc_region": args.replica.region})
+            zone = aws.route53.Zone(
+                name,
+                name=args.dns_zone_name,
+                comment=f"Private names of {args.environment}'s databases",
+                vpcs=vpcs,
+                force_destroy=False,
+                tags=self._tags(args.dns_zone_name),
+                opts=self._opts(None),
+            )
+            zone_id = zone.zone_id
+        common: dict[str, Any] = {
+            "zone_id": zone_id,
+            "name": fqdn,
+            "type": "CNAME",
+            "ttl": args.dns_ttl_seconds,
+        }
+        if replica is None:
+            aws.route53.Record(name, records=[primary.address], **common, opts=self._opts(None))
+            return zone_id, fqdn
+        check = aws.route53.HealthCheck(
+            f"{name}-primary",
+            type="CLOUDWATCH_METRIC",
+            cloudwatch_alarm_name=health.name,
+            cloudwatch_alarm_region=args.region,
+            # No alarm state at all (the primary region's CloudWatch unreachable) counts
+            # as down: that is what a region failure looks like from Route 53.
+            insufficient_data_health_status="Unhealthy",
+            tags=self._tags(f"{name}-primary"),
+            opts=self._opts(None),
+        )
+        aws.route53.Record(
+            f"{name}-primary",
+            records=[primary.address],
+            set_identifier="primary",
+            failover_routing_policies=[{"type": "PRIMARY"}],
+            health_check_id=check.id,
+            **common,
+            opts=self._opts(None),
+        )
+        aws.route53.Record(
+            f"{name}-secondary",
+            records=[replica.address],
+            set_identifier="secondary",
+            failover_routing_policies=[{"type": "SECONDARY"}],
+            **common,
+            opts=self._opts(None),
+        )
+        return zone_id, fqdn

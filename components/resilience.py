@@ -1,0 +1,706 @@
+"""`Resilience`: the backups and failure experiments that make the recovery design real,
+and `compliant_bucket`, the one way the platform makes an S3 bucket.
+
+- **AWS Backup.** A vault in the primary region (and, with a DR region, a second vault
+  there), each encrypted with its own KMS key and, in prod, under vault lock. One daily
+  plan per tier keeps recovery points for the tier's retention (tier-1 35 days, tier-2
+  14, tier-3 7) and copies each to the DR vault. A plan's selection takes every RDS
+  instance and EBS volume of the region tagged `ballast.io/backup=true` whose `tier` tag
+  names the plan's tier: a resource opts in with one tag and gets the schedule its tier
+  needs.
+- **AWS FIS.** Two experiment templates: an RDS reboot with forced failover (Multi-AZ
+  databases only) and the termination of a share of the nodes in one zone (EC2
+  instances carrying `ballast.io/fault-injection=allowed`). Each stops when a
+  CloudWatch alarm fires, runs as a role that can do only its own actions and only to
+  those targets, and logs every step to an encrypted CloudWatch log group.
+- **Buckets.** `compliant_bucket` makes a bucket versioned, KMS-encrypted, with public
+  access blocked, ACLs disabled, TLS-only and server access logging; every component
+  that needs a bucket calls it (the audit trail's two buckets are made by it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.identity import RoleFactory, Trust
+
+#: The opt-in tag of AWS Backup's selections (with the `tier` tag choosing the plan).
+BACKUP_TAG_KEY, BACKUP_TAG_VALUE = "ballast.io/backup", "true"
+#: The tag an EC2 instance must carry before the node experiment may terminate it.
+FIS_TARGET_TAG_KEY, FIS_TARGET_TAG_VALUE = "ballast.io/fault-injection", "allowed"
+#: AWS managed policies of the AWS Backup service role (backups and restores of every
+#: resource type AWS Backup supports; the selections decide what it touches).
+BACKUP_MANAGED_POLICIES = (
+    "service-role/AWSBackupServiceRolePolicyForBackup",
+    "service-role/AWSBackupServiceRolePolicyForRestores",
+)
+#: Minutes a backup job may wait to start, and to complete, before AWS Backup cancels it.
+BACKUP_START_WINDOW_MINUTES, BACKUP_COMPLETION_WINDOW_MINUTES = 60, 360
+#: Version of the FIS experiment log schema the templates request.
+FIS_LOG_SCHEMA_VERSION = 2
+#: What each experiment's role may do, by experiment (the test reads this).
+FIS_RDS_ACTIONS = ("rds:DescribeDBInstances", "rds:RebootDBInstance")
+FIS_NODE_ACTIONS = ("ec2:DescribeInstances", "ec2:TerminateInstances")
+FIS_LOG_ACTIONS = (
+    "logs:CreateLogDelivery",
+    "logs:DescribeLogGroups",
+    "logs:DescribeResourcePolicies",
+)
+S3_BUCKET_NAME_MAX = 63
+NONCURRENT_VERSION_DAYS = 90
+
+
+# --- buckets ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """Default retention of a bucket created with object lock."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int
+
+
+@dataclass(frozen=True)
+class CompliantBucket:
+    """What `compliant_bucket` made: the bucket and its policy (depend on the policy when
+    a service checks its access at creation, as CloudTrail does)."""
+
+    bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
+
+
+def tls_only_statement(bucket: aws.s3.Bucket) -> dict[str, Any]:
+    """Deny every request to the bucket that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket.arn, pulumi.Output.format("{0}/*", bucket.arn)],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def compliant_bucket(
+    resource: str,
+    *,
+    parent: pulumi.Resource,
+    bucket_name: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    tags: Mapping[str, str],
+    access_log_bucket: pulumi.Input[str] | None,
+    receives_access_logs: bool = False,
+    lifecycle_rules: Sequence[Mapping[str, Any]] | None = None,
+    policy_statements: Callable[[aws.s3.Bucket], Sequence[Mapping[str, Any]]] | None = None,
+    object_lock: ObjectLock | None = None,
+    protect: bool = False,
+    provider: pulumi.ProviderResource | None = None,
+) -> CompliantBucket:
+    """A bucket the policy pack accepts, made the one way the platform makes buckets.
+
+    Versioned; SSE-KMS with `kms_key_arn` (bucket keys on); public access blocked on all
+    four flags; ACLs disabled (`BucketOwnerEnforced`); a bucket policy denying non-TLS
+    requests, plus `policy_statements(bucket)`; server access logging into
+    `access_log_bucket` under `<bucket>/`; a lifecycle (`lifecycle_rules`, or by default
+    noncurrent versions expire after 90 days and incomplete uploads after 7). `bucket_name`
+    should start with the environment's prefix (`ballast-<env>-`), the only buckets the
+    CI apply role may manage. Child names are all `resource`, parented to `parent`.
+
+    A bucket that is itself the access-log target passes `access_log_bucket=None` and
+    `receives_access_logs=True` (it cannot log into itself); any other bucket must log.
+    `protect` protects the bucket (do so in prod); `object_lock` can only be chosen when
+    the bucket is created.
+    """
+    if access_log_bucket is None and not receives_access_logs:
+        raise ValueError(
+            f"{resource}: every bucket logs its access; pass access_log_bucket, or "
+            "receives_access_logs=True for the access-log bucket itself"
+        )
+    base: dict[str, Any] = {"parent": parent}
+    if provider is not None:
+        base["provider"] = provider
+    child = pulumi.ResourceOptions(**base)
+    bucket = aws.s3.Bucket(
+        resource,
+        bucket=bucket_name,
+        object_lock_enabled=object_lock is not None,
+        force_destroy=False,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(**base, protect=protect),
+    )
+    aws.s3.BucketOwnershipControls(
+        resource, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+    )
+    aws.s3.BucketPublicAccessBlock(
+        resource,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketVersioning(
+        resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        resource,
+        bucket=bucket.id,
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": kms_key_arn,
+                },
+                "bucket_key_enabled": True,
+            }
+        ],
+        opts=child,
+    )
+    rules = lifecycle_rules or [
+        {
+            "id": "expire-old-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_VERSION_DAYS},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+    ]
+    aws.s3.BucketLifecycleConfiguration(resource, bucket=bucket.id, rules=list(rules), opts=child)
+    if object_lock is not None:
+        aws.s3.BucketObjectLockConfiguration(
+            resource,
+            bucket=bucket.id,
+            rule={"default_retention": {"mode": object_lock.mode, "days": object_lock.days}},
+            opts=child,
+        )
+    if access_log_bucket is not None:
+        aws.s3.BucketLogging(
+            resource,
+            bucket=bucket.id,
+            target_bucket=access_log_bucket,
+            target_prefix=pulumi.Output.format("{0}/", bucket.id),
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=child,
+        )
+    statements = [
+        tls_only_statement(bucket),
+        *(policy_statements(bucket) if policy_statements else ()),
+    ]
+    policy = aws.s3.BucketPolicy(
+        resource,
+        bucket=bucket.id,
+        policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        opts=child,
+    )
+    return CompliantBucket(bucket=bucket, policy=policy)
+
+
+# --- the component ---------------------------------------------------------------------
+
+
+@dataclass(kw_only=True)
+class ResilienceArgs:
+    """Inputs of `Resilience`. Defaults are the production-safe choice where one exists."""
+
+    environment: str
+    """Environment name (required): names the vaults and plans."""
+
+    region: str
+    """Primary region (required): the vault, the plans and the experiments live there."""
+
+    roles: RoleFactory
+    """The platform's role factory (required): the AWS Backup and FIS roles carry the
+    permission boundary."""
+
+    tier_retention_days: Mapping[str, int]
+    """Recovery-point retention per tier (required; from the tier objectives). One plan
+    is created per tier listed."""
+
+    schedule: str = "cron(0 5 * * ? *)"
+    """When the daily plans run, as an AWS cron expression in UTC (default 05:00). Keep it
+    an hour clear of the databases' automated backup window, or AWS Backup skips them."""
+
+    dr_region: str | None = None
+    """DR region (default None: backups stay in the primary region, and a region
+    failure takes them along)."""
+
+    dr_provider: pulumi.ProviderResource | None = None
+    """AWS provider of the DR region (required with `dr_region`)."""
+
+    copy_to_dr_region: bool = True
+    """Copy every recovery point to the DR vault (default true; ignored without
+    `dr_region`). Copies cost storage in the second region and cross-region transfer."""
+
+    vault_lock: Literal["governance", "compliance"] | None = None
+    """Vault lock on both vaults (default None; Platform sets it in prod). 'governance'
+    enforces the retention window but a privileged principal can lift the lock;
+    'compliance' becomes permanent after `compliance_grace_days`: nobody, root included,
+    can then delete a recovery point early or the vault while it holds any."""
+
+    compliance_grace_days: int = 3
+    """Days a compliance lock can still be removed (default 3, the AWS minimum)."""
+
+    database_arn: pulumi.Input[str] | None = None
+    """ARN of the primary database (default None: no RDS experiment)."""
+
+    database_multi_az: bool = False
+    """Whether that database is Multi-AZ (default false). The forced-failover experiment
+    exists only for a Multi-AZ database: a single-AZ one has nothing to fail over to."""
+
+    database_alarm_arns: Sequence[pulumi.Input[str]] = ()
+    """Alarms that mean the database is unhealthy or its replica behind its RPO (default
+    none): stop conditions of both experiments."""
+
+    workload_alarm_arns: Sequence[pulumi.Input[str]] = ()
+    """Alarms on the workloads' steady state, e.g. an SLO burn rate (default none): stop
+    conditions of the node experiment. Without any alarm at all, the node experiment is
+    not created: an experiment that cannot stop itself is not run."""
+
+    node_target_zone: str
+    """Zone whose nodes the node experiment terminates (required)."""
+
+    node_termination_percent: int = 33
+    """Share of the tagged instances in that zone the node experiment terminates (default
+    33; 100 simulates losing the zone's capacity)."""
+
+    log_retention_days: int = 90
+    """Retention of the experiment log group (default 90 days)."""
+
+    protect: bool = False
+    """`protect=True` on the vaults and keys (default off; Platform turns it on in prod).
+    A deleted vault key makes every recovery point in the vault unreadable."""
+
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags on every resource (default none; provider default tags apply on top)."""
+
+
+class Resilience(pulumi.ComponentResource):
+    """AWS Backup vaults and per-tier plans, and the FIS experiments; see the module
+    docstring.
+
+    Outputs: `vault_name`, `vault_arn`, `dr_vault_name`, `dr_vault_arn` (None without a
+    DR copy), `plan_ids` (tier -> plan ID), `backup_role_arn`, `fis_role_arn`,
+    `fis_log_group_name`, `experiment_template_ids` (experiment -> template ID).
+    """
+
+    def __init__(
+        self, name: str, args: ResilienceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ballast:components:Resilience", name, None, opts)
+        if args.dr_region and args.dr_provider is None:
+            raise ValueError(f"{name}: dr_region {args.dr_region} needs dr_provider")
+        if not args.tier_retention_days:
+            raise ValueError(f"{name}: tier_retention_days must name at least one tier")
+        self._name = name
+        self._args = args
+        invoke = pulumi.InvokeOptions(parent=self)
+        self._account = aws.get_caller_identity_output(opts=invoke).account_id
+        self._partition = aws.get_partition_output(opts=invoke).partition
+
+        vault = self._vault(name, args.region, None)
+        self.vault_name: pulumi.Output[str] = vault.name
+        self.vault_arn: pulumi.Output[str] = vault.arn
+        self.dr_vault_name: pulumi.Output[str] | None = None
+        self.dr_vault_arn: pulumi.Output[str] | None = None
+        if args.dr_region and args.copy_to_dr_region:
+            dr_vault = self._vault(f"{name}-{args.dr_region}", args.dr_region, args.dr_provider)
+            self.dr_vault_name, self.dr_vault_arn = dr_vault.name, dr_vault.arn
+
+        backup_role = args.roles.role(
+            f"{name}-backup",
+            parent=self,
+            description=f"Lets AWS Backup back up and restore {args.environment}'s tagged data",
+            trust=[Trust.service("backup.amazonaws.com", source_account=self._account)],
+            managed_policy_arns=[
+                pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", self._partition, policy)
+                for policy in BACKUP_MANAGED_POLICIES
+            ],
+            tags=args.tags,
+        )
+        self.backup_role_arn: pulumi.Output[str] = backup_role.arn
+        self.plan_ids = {
+            tier: self._plan(tier, days, vault, backup_role)
+            for tier, days in sorted(args.tier_retention_days.items())
+        }
+
+        self.fis_log_group_name, log_group_arn = self._experiment_logs()
+        self.fis_role_arn, self.experiment_template_ids = self._experiments(log_group_arn)
+
+        self.register_outputs(
+            {
+                "vaultName": self.vault_name,
+                "vaultArn": self.vault_arn,
+                "drVaultName": self.dr_vault_name,
+                "drVaultArn": self.dr_vault_arn,
+                "planIds": self.plan_ids,
+                "backupRoleArn": self.backup_role_arn,
+                "fisRoleArn": self.fis_role_arn,
+                "fisLogGroupName": self.fis_log_group_name,
+                "experimentTemplateIds": self.experiment_template_ids,
+            }
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    def _tags(self, name: str) -> dict[str, str]:
+        return {**self._args.tags, "Name": name}
+
+    def _opts(
+        self, provider: pulumi.ProviderResource | None = None, *, stateful: bool = False
+    ) -> pulumi.ResourceOptions:
+        extra: dict[str, Any] = {"provider": provider} if provider is not None else {}
+        if stateful:
+            extra["protect"] = self._args.protect
+        return pulumi.ResourceOptions(parent=self, **extra)
+
+    def _arn(self, service: str, resource: str, region: str | None = None) -> pulumi.Output[str]:
+        return pulumi.Output.format(
+            "arn:{0}:{1}:{2}:{3}:{4}",
+            self._partition,
+            service,
+            region or self._args.region,
+            self._account,
+            resource,
+        )
+
+    def _root(self) -> pulumi.Output[str]:
+        return pulumi.Output.format("arn:{0}:iam::{1}:root", self._partition, self._account)
+
+    def _key(
+        self,
+        resource: str,
+        description: str,
+        provider: pulumi.ProviderResource | None,
+        extra_statements: Sequence[Mapping[str, Any]] = (),
+    ) -> aws.kms.Key:
+        key = aws.kms.Key(
+            resource,
+            description=description,
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "AccountAdministersThroughIam",
+                            "Effect": "Allow",
+                            "Principal": {"AWS": self._root()},
+                            "Action": "kms:*",
+                            "Resource": "*",
+                        },
+                        *extra_statements,
+                    ],
+                }
+            ),
+            tags=self._tags(resource),
+            opts=self._opts(provider, stateful=True),
+        )
+        aws.kms.Alias(
+            resource, name=f"alias/{resource}", target_key_id=key.key_id, opts=self._opts(provider)
+        )
+        return key
+
+    # --- AWS Backup ----------------------------------------------------------------------
+
+    def _vault(
+        self, resource: str, region: str, provider: pulumi.ProviderResource | None
+    ) -> aws.backup.Vault:
+        args = self._args
+        key = self._key(
+            f"{resource}-vault", f"Encrypts the recovery points of {resource}", provider
+        )
+        vault = aws.backup.Vault(
+            resource,
+            name=resource,
+            kms_key_arn=key.arn,
+            force_destroy=False,
+            tags=self._tags(resource),
+            opts=self._opts(provider, stateful=True),
+        )
+        if args.vault_lock is not None:
+            retention = args.tier_retention_days.values()
+            aws.backup.VaultLockConfiguration(
+                resource,
+                backup_vault_name=vault.name,
+                min_retention_days=min(retention),
+                max_retention_days=max(retention),
+                changeable_for_days=(
+                    args.compliance_grace_days if args.vault_lock == "compliance" else None
+                ),
+                opts=self._opts(provider),
+            )
+        return vault
+
+    def _plan(
+        self, tier: str, days: int, vault: aws.backup.Vault, role: aws.iam.Role
+    ) -> pulumi.Output[str]:
+        args, name = self._args, f"{self._name}-{tier}"
+        rule: dict[str, Any] = {
+            "rule_name": f"daily-{tier}",
+            "target_vault_name": vault.name,
+            "schedule": args.schedule,
+            "start_window": BACKUP_START_WINDOW_MINUTES,
+            "completion_window": BACKUP_COMPLETION_WINDOW_MINUTES,
+            "lifecycle": {"delete_after": days},
+            "recovery_point_tags": {**args.tags, "tier": tier},
+        }
+        if self.dr_vault_arn is not None:
+            rule["copy_actions"] = [
+                {"destination_vault_arn": self.dr_vault_arn, "lifecycle": {"delete_after": days}}
+            ]
+        plan = aws.backup.Plan(
+            name, name=name, rules=[rule], tags=self._tags(name), opts=self._opts()
+        )
+        aws.backup.Selection(
+            name,
+            name=name,
+            plan_id=plan.id,
+            iam_role_arn=role.arn,
+            # Only RDS instances and EBS volumes of this region, and only those that opted
+            # in and name this tier.
+            resources=[self._arn("rds", "db:*"), self._arn("ec2", "volume/*")],
+            conditions=[
+                {
+                    "string_equals": [
+                        {"key": f"aws:ResourceTag/{BACKUP_TAG_KEY}", "value": BACKUP_TAG_VALUE},
+                        {"key": "aws:ResourceTag/tier", "value": tier},
+                    ]
+                }
+            ],
+            opts=self._opts(),
+        )
+        return plan.id
+
+    # --- AWS FIS -------------------------------------------------------------------------
+
+    def _experiment_logs(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        """The encrypted log group every experiment logs to, and the resource policy that
+        lets CloudWatch Logs' delivery service write into it for FIS."""
+        name, region = self._name, self._args.region
+        group_name = f"/ballast/{name}/fis-experiments"
+        group_arn = self._arn("logs", f"log-group:{group_name}")
+        key = self._key(
+            f"{name}-fis-logs",
+            f"Encrypts the AWS FIS experiment logs of {name}",
+            None,
+            [
+                {
+                    "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
+                    "Effect": "Allow",
+                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                    "Action": [
+                        "kms:Decrypt",
+                        "kms:DescribeKey",
+                        "kms:Encrypt",
+                        "kms:GenerateDataKey*",
+                        "kms:ReEncrypt*",
+                    ],
+                    "Resource": "*",
+                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
+                }
+            ],
+        )
+        group = aws.cloudwatch.LogGroup(
+            f"{name}-fis-experiments",
+            name=group_name,
+            retention_in_days=self._args.log_retention_days,
+            kms_key_id=key.arn,
+            tags=self._tags(group_name),
+            opts=self._opts(stateful=True),
+        )
+        aws.cloudwatch.LogResourcePolicy(
+            f"{name}-fis-log-delivery",
+            policy_name=f"{name}-fis-log-delivery",
+            policy_document=pulumi.Output.json_dumps(
+                {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "LogDeliveryWritesTheExperimentLogs",
+                            "Effect": "Allow",
+                            "Principal": {"Service": "delivery.logs.amazonaws.com"},
+                            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+                            "Resource": pulumi.Output.format("{0}:log-stream:*", group.arn),
+                            "Condition": {
+                                "StringEquals": {"aws:SourceAccount": self._account},
+                                "ArnLike": {"aws:SourceArn": self._arn("logs", "*")},
+                            },
+                        }
+                    ],
+                }
+            ),
+            opts=self._opts(),
+        )
+        return group.name, group.arn
+
+    def _stop_conditions(self, alarms: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
+        return [{"source": "aws:cloudwatch:alarm", "value": alarm} for alarm in alarms]
+
+    def _experiments(
+        self, log_group_arn: pulumi.Output[str]
+    ) -> tuple[pulumi.Output[str] | None, dict[str, pulumi.Output[str]]]:
+        args, name = self._args, self._name
+        failover = args.database_arn is not None and args.database_multi_az
+        node_alarms = [*args.workload_alarm_arns, *args.database_alarm_arns]
+        if failover and not args.database_alarm_arns:
+            raise ValueError(f"{name}: the RDS experiment needs database_alarm_arns to stop on")
+        if not failover and not node_alarms:
+            return None, {}
+
+        statements: list[dict[str, Any]] = []
+        if failover:
+            statements.append(
+                {
+                    "Sid": "RebootThePrimaryWithFailover",
+                    "Effect": "Allow",
+                    "Action": list(FIS_RDS_ACTIONS),
+                    "Resource": args.database_arn,
+                }
+            )
+        if node_alarms:
+            statements += [
+                {
+                    "Sid": "FindInstances",
+                    "Effect": "Allow",
+                    "Action": FIS_NODE_ACTIONS[0],
+                    "Resource": "*",
+                },
+                {
+                    "Sid": "TerminateOnlyInstancesTaggedForExperiments",
+                    "Effect": "Allow",
+                    "Action": FIS_NODE_ACTIONS[1],
+                    "Resource": self._arn("ec2", "instance/*"),
+                    "Condition": {
+                        "StringEquals": {
+                            f"aws:ResourceTag/{FIS_TARGET_TAG_KEY}": FIS_TARGET_TAG_VALUE,
+                            "aws:ResourceTag/environment": args.environment,
+                        }
+                    },
+                },
+            ]
+        statements += [
+            {
+                # Vended-log delivery has no resource-level permission.
+                "Sid": "SetUpExperimentLogDelivery",
+                "Effect": "Allow",
+                "Action": FIS_LOG_ACTIONS[0],
+                "Resource": "*",
+            },
+            {
+                "Sid": "CheckTheExperimentLogGroup",
+                "Effect": "Allow",
+                "Action": list(FIS_LOG_ACTIONS[1:]),
+                "Resource": self._arn("logs", "*"),
+            },
+        ]
+        role = args.roles.role(
+            f"{name}-fis",
+            parent=self,
+            description=f"Lets AWS FIS run {args.environment}'s failure experiments, nothing else",
+            trust=[
+                Trust.service(
+                    "fis.amazonaws.com",
+                    source_account=self._account,
+                    source_arn_like=self._arn("fis", "experiment/*"),
+                )
+            ],
+            inline_policies={
+                "run-experiments": pulumi.Output.json_dumps(
+                    {"Version": "2012-10-17", "Statement": statements}
+                )
+            },
+            tags=args.tags,
+        )
+        logging = {
+            "log_schema_version": FIS_LOG_SCHEMA_VERSION,
+            "cloudwatch_logs_configuration": {
+                "log_group_arn": pulumi.Output.format("{0}:*", log_group_arn)
+            },
+        }
+        templates: dict[str, pulumi.Output[str]] = {}
+        if failover:
+            resource = f"{name}-rds-failover"
+            template = aws.fis.ExperimentTemplate(
+                resource,
+                description="Reboot the primary database with a forced Multi-AZ failover",
+                role_arn=role.arn,
+                stop_conditions=self._stop_conditions(args.database_alarm_arns),
+                targets=[
+                    {
+                        "name": "primary-database",
+                        "resource_type": "aws:rds:db",
+                        "selection_mode": "ALL",
+                        "resource_arns": [args.database_arn],
+                    }
+                ],
+                actions=[
+                    {
+                        "name": "reboot-with-failover",
+                        "action_id": "aws:rds:reboot-db-instances",
+                        "parameters": [{"key": "forceFailover", "value": "true"}],
+                        "target": {"key": "DBInstances", "value": "primary-database"},
+                    }
+                ],
+                experiment_options={
+                    "account_targeting": "single-account",
+                    "empty_target_resolution_mode": "fail",
+                },
+                log_configuration=logging,
+                tags=self._tags(resource),
+                opts=self._opts(),
+            )
+            templates["rdsFailover"] = template.id
+        if node_alarms:
+            resource = f"{name}-zone-nodes"
+            template = aws.fis.ExperimentTemplate(
+                resource,
+                description=(
+                    f"Terminate {args.node_termination_percent}% of the instances tagged "
+                    f"{FIS_TARGET_TAG_KEY}={FIS_TARGET_TAG_VALUE} in {args.node_target_zone}"
+                ),
+                role_arn=role.arn,
+                stop_conditions=self._stop_conditions(node_alarms),
+                targets=[
+                    {
+                        "name": "nodes-in-zone",
+                        "resource_type": "aws:ec2:instance",
+                        "selection_mode": f"PERCENT({args.node_termination_percent})",
+                        # The role adds the environment tag to the condition, so even a
+                        # mis-tagged instance of another environment cannot be hit.
+                        "resource_tags": [
+                            {"key": FIS_TARGET_TAG_KEY, "value": FIS_TARGET_TAG_VALUE}
+                        ],
+                        "filters": [
+                            {
+                                "path": "Placement.AvailabilityZone",
+                                "values": [args.node_target_zone],
+                            },
+                            {"path": "State.Name", "values": ["running"]},
+                        ],
+                    }
+                ],
+                actions=[
+                    {
+                        "name": "terminate-nodes",
+                        "action_id": "aws:ec2:terminate-instances",
+                        "target": {"key": "Instances", "value": "nodes-in-zone"},
+                    }
+                ],
+                experiment_options={
+                    "account_targeting": "single-account",
+                    "empty_target_resolution_mode": "fail",
+                },
+                log_configuration=logging,
+                tags=self._tags(resource),
+                opts=self._opts(),
+            )
+            templates["zoneNodes"] = template.id
+        return role.arn, templates

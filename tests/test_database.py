@@ -1,0 +1,522 @@
+"""The database of every shipped stack, asserted on the recorded resource graph: where it
+runs, how it is protected, its cross-region replica, the failover DNS and the promotion
+runbook's time budget."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+import pytest
+import yaml
+
+from ballast.offline import ProgramError, ProgramRun, run_component
+from ballast.offline.stack_config import load_project, load_stack_config
+from components.config import TIER_OBJECTIVES, ConfigError, parse_platform_config
+from components.database import (
+    HEALTH_ALARM_MINUTES,
+    MONITORING_LOG_GROUP,
+    POSTGRES_PORT,
+    Database,
+    DatabaseArgs,
+    ReplicaArgs,
+)
+from components.identity import RoleFactory
+from components.network import plan_subnets
+from components.resilience import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
+from tests.conftest import ROOT, stack_run
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+
+INSTANCE = "aws:rds/instance:Instance"
+KEY = "aws:kms/key:Key"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+RECORD = "aws:route53/record:Record"
+HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
+RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+ACCOUNT = "123456789012"
+RUNBOOK = ROOT / "runbooks" / "database-promotion.md"
+#: stack: (tier, Multi-AZ, replica, instance class, backup retention)
+EXPECTED = {
+    "dev": ("tier-3", False, False, "db.t4g.medium", 7),
+    "staging": ("tier-2", True, False, "db.r6g.large", 14),
+    "prod": ("tier-1", True, True, "db.r6g.large", 35),
+}
+
+
+def of_database(run: ProgramRun, type_: str) -> list:
+    return [r for r in run.of_type(type_) if "ballast:components:Database$" in r.urn]
+
+
+def region_of(run: ProgramRun, record) -> str:
+    return run.by_urn()[record.provider].inputs["region"]
+
+
+def primary(run: ProgramRun):
+    (record,) = [r for r in of_database(run, INSTANCE) if "replicateSourceDb" not in r.inputs]
+    return record
+
+
+def replicas(run: ProgramRun) -> list:
+    return [r for r in of_database(run, INSTANCE) if "replicateSourceDb" in r.inputs]
+
+
+def network_records(run: ProgramRun, component: str, type_: str) -> list:
+    (network,) = [r for r in run.of_type("ballast:components:Network") if r.name == component]
+    return [r for r in run.of_type(type_) if r.parent == network.urn]
+
+
+# --- the primary -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_shape_follows_the_stack_and_its_tier(stack):
+    run = stack_run(stack)
+    tier, multi_az, has_replica, instance_class, retention = EXPECTED[stack]
+    db = primary(run)
+    assert db.inputs["multiAz"] is multi_az
+    assert db.inputs["instanceClass"] == instance_class
+    assert (
+        db.inputs["backupRetentionPeriod"]
+        == retention
+        == TIER_OBJECTIVES[tier].backup_retention_days
+    )
+    assert len(replicas(run)) == int(has_replica)
+    # AWS Backup's plan of the database's tier selects it by these two tags.
+    assert db.inputs["tags"]["tier"] == tier
+    assert db.inputs["tags"][BACKUP_TAG_KEY] == BACKUP_TAG_VALUE
+    assert db.inputs["engine"] == "postgres"
+    assert db.inputs["engineVersion"] == POSTGRES_ENGINE_VERSION
+    assert db.inputs["autoMinorVersionUpgrade"] is False
+
+
+def test_prod_is_multi_az_deletion_protected_snapshotted_and_protected():
+    run = stack_run("prod")
+    db = primary(run)
+    assert db.inputs["multiAz"] is True
+    assert db.inputs["deletionProtection"] is True
+    assert db.inputs["skipFinalSnapshot"] is False
+    assert db.inputs["finalSnapshotIdentifier"] == "ballast-prod-db-final"
+    assert db.inputs["deleteAutomatedBackups"] is False
+    assert db.protect is True
+    (replica,) = replicas(run)
+    assert replica.inputs["deletionProtection"] is True and replica.protect is True
+    keys = of_database(run, KEY)
+    assert len(keys) == 2 and all(k.protect and k.inputs["enableKeyRotation"] for k in keys)
+
+
+def test_dev_stays_cheap():
+    run = stack_run("dev")
+    db = primary(run)
+    assert db.inputs["multiAz"] is False
+    assert replicas(run) == []
+    assert [r.name for r in run.of_type("ballast:components:Network")] == ["ballast-dev-net"]
+    assert db.inputs["deletionProtection"] is False and db.inputs["skipFinalSnapshot"] is True
+    assert db.protect is False
+    assert db.inputs["allocatedStorage"] == 20
+    assert of_database(run, HEALTH_CHECK) == []
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_primary_runs_in_the_isolated_subnets_and_is_never_public(stack):
+    run = stack_run(stack)
+    db = primary(run)
+    (group,) = [g for g in of_database(run, "aws:rds/subnetGroup:SubnetGroup") if g.name == db.name]
+    isolated = network_records(run, f"ballast-{stack}-net", "aws:ec2/subnet:Subnet")
+    isolated_ids = sorted(
+        s.id for s in isolated if s.inputs["tags"]["ballast.io/subnet-tier"] == "isolated"
+    )
+    assert sorted(group.inputs["subnetIds"]) == isolated_ids
+    assert db.inputs["dbSubnetGroupName"] == group.outputs["name"]
+    assert db.inputs["publiclyAccessible"] is False
+    assert region_of(run, db) == "us-east-1"
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_storage_insights_and_secret_use_the_databases_own_key(stack):
+    run = stack_run(stack)
+    db = primary(run)
+    (key,) = [k for k in of_database(run, KEY) if k.name == db.name]
+    for field in ("kmsKeyId", "performanceInsightsKmsKeyId", "masterUserSecretKmsKeyId"):
+        assert db.inputs[field] == key.outputs["arn"], field
+    assert db.inputs["storageEncrypted"] is True
+    assert db.inputs["performanceInsightsEnabled"] is True
+    assert db.inputs["iamDatabaseAuthenticationEnabled"] is True
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_the_master_password_is_managed_by_rds_never_config(stack):
+    run = stack_run(stack)
+    db = primary(run)
+    assert db.inputs["manageMasterUserPassword"] is True
+    assert "password" not in db.inputs and "passwordWo" not in db.inputs
+    secret = run.outputs["databaseSecretArn"]
+    assert secret == db.outputs["masterUserSecrets"][0]["secretArn"]
+    assert secret.startswith(f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-")
+    stack_file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
+    assert not re.search(r"password", json.dumps(stack_file["config"]), re.IGNORECASE)
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_the_parameter_group_refuses_unencrypted_connections(stack):
+    run = stack_run(stack)
+    groups = of_database(run, "aws:rds/parameterGroup:ParameterGroup")
+    assert len(groups) == len(of_database(run, INSTANCE))
+    for group in groups:
+        parameters = {p["name"]: p["value"] for p in group.inputs["parameters"]}
+        assert parameters["rds.force_ssl"] == "1"
+        assert parameters["ssl_min_protocol_version"] == "TLSv1.2"
+        assert group.inputs["family"] == postgres_family(POSTGRES_ENGINE_VERSION)
+    by_name = {g.outputs["name"] for g in groups}
+    assert {i.inputs["parameterGroupName"] for i in of_database(run, INSTANCE)} == by_name
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_postgres_is_reachable_only_from_the_workload_subnets(stack):
+    run = stack_run(stack)
+    db = primary(run)
+    (group,) = [
+        g for g in of_database(run, "aws:ec2/securityGroup:SecurityGroup") if g.name == db.name
+    ]
+    assert db.inputs["vpcSecurityGroupIds"] == [group.id]
+    assert "egress" not in group.inputs or group.inputs["egress"] == []
+    rules = [r for r in of_database(run, RULE) if r.inputs["securityGroupId"] == group.id]
+    network = stack_file_network(stack)
+    expected = [
+        p.cidr for p in plan_subnets(network["cidr"], network["azCount"]) if p.tier == "private"
+    ]
+    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(expected)
+    for rule in rules:
+        assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (POSTGRES_PORT, POSTGRES_PORT)
+        assert rule.inputs["ipProtocol"] == "tcp"
+
+
+def stack_file_network(stack: str) -> dict:
+    config = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())["config"]
+    return config["ballast:network"]
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
+    run = stack_run(stack)
+    db = primary(run)
+    (role,) = [r for r in of_database(run, "aws:iam/role:Role")]
+    assert db.inputs["monitoringRoleArn"] == role.outputs["arn"]
+    assert db.inputs["monitoringInterval"] == 60
+    (boundary,) = run.of_type("aws:iam/policy:Policy")
+    assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
+    assert trust_allows(
+        role.inputs["assumeRolePolicy"],
+        principal=("Service", "monitoring.rds.amazonaws.com"),
+        context={
+            "aws:SourceAccount": ACCOUNT,
+            "aws:SourceArn": f"arn:aws:rds:us-east-1:{ACCOUNT}:db:{db.name}",
+        },
+    )
+    assert not trust_allows(
+        role.inputs["assumeRolePolicy"],
+        principal=("Service", "monitoring.rds.amazonaws.com"),
+        context={"aws:SourceAccount": "999999999999", "aws:SourceArn": "arn:aws:rds:x"},
+    )
+    (policy,) = [p for p in of_database(run, "aws:iam/rolePolicy:RolePolicy")]
+    document = policy.inputs["policy"]
+    stream = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{MONITORING_LOG_GROUP}:log-stream:i-1"
+    assert evaluate(document, "logs:PutLogEvents", stream) == ALLOW
+    other = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:RDSAnythingElse:log-stream:i-1"
+    assert evaluate(document, "logs:PutLogEvents", other) == IMPLICIT_DENY
+    assert evaluate(document, "logs:DeleteLogGroup", stream.rsplit(":log-stream", 1)[0]) == (
+        IMPLICIT_DENY
+    )
+    statements = json.loads(document)["Statement"]
+    assert all(s["Resource"] != "*" for s in statements)
+    if stack == "prod":  # the replica publishes in the DR region
+        dr_stream = stream.replace("us-east-1", "us-west-2")
+        assert evaluate(document, "logs:PutLogEvents", dr_stream) == ALLOW
+
+
+# --- the replica -------------------------------------------------------------------------
+
+
+def test_prod_replica_is_in_the_dr_region_encrypted_with_a_key_of_that_region():
+    run = stack_run("prod")
+    db = primary(run)
+    (replica,) = replicas(run)
+    assert region_of(run, db) == "us-east-1"
+    assert region_of(run, replica) == "us-west-2"
+    assert replica.inputs["replicateSourceDb"] == db.outputs["arn"]
+    assert db.outputs["arn"].startswith("arn:aws:rds:us-east-1:")
+    # The trap: the replica's key must be a key of the replica's region.
+    keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
+    key = keys[replica.inputs["kmsKeyId"]]
+    assert region_of(run, key) == "us-west-2"
+    assert ":us-west-2:" in key.outputs["arn"]
+    assert replica.inputs["storageEncrypted"] is True
+    assert replica.inputs["performanceInsightsKmsKeyId"] == key.outputs["arn"]
+    assert replica.inputs["kmsKeyId"] != db.inputs["kmsKeyId"]
+
+
+def test_the_replica_lives_in_the_dr_network():
+    run = stack_run("prod")
+    (replica,) = replicas(run)
+    (group,) = [
+        g for g in of_database(run, "aws:rds/subnetGroup:SubnetGroup") if g.name == replica.name
+    ]
+    assert region_of(run, group) == "us-west-2"
+    dr_subnets = network_records(run, "ballast-prod-dr-net", "aws:ec2/subnet:Subnet")
+    isolated = sorted(
+        s.id for s in dr_subnets if s.inputs["tags"]["ballast.io/subnet-tier"] == "isolated"
+    )
+    assert sorted(group.inputs["subnetIds"]) == isolated
+    assert replica.inputs["dbSubnetGroupName"] == group.outputs["name"]
+    (sg,) = [
+        g for g in of_database(run, "aws:ec2/securityGroup:SecurityGroup") if g.name == replica.name
+    ]
+    (vpc,) = network_records(run, "ballast-prod-dr-net", "aws:ec2/vpc:Vpc")
+    assert sg.inputs["vpcId"] == vpc.id and region_of(run, sg) == "us-west-2"
+    dr_private = [p.cidr for p in plan_subnets("10.31.0.0/20", 2) if p.tier == "private"]
+    rules = [r for r in of_database(run, RULE) if r.inputs["securityGroupId"] == sg.id]
+    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(dr_private)
+    assert replica.inputs["backupRetentionPeriod"] == 35
+    assert replica.inputs["iamDatabaseAuthenticationEnabled"] is True
+    assert replica.inputs["publiclyAccessible"] is False
+    assert BACKUP_TAG_KEY not in replica.inputs["tags"]
+
+
+def test_the_dr_network_is_smaller_and_in_the_dr_region():
+    run = stack_run("prod")
+    (vpc,) = network_records(run, "ballast-prod-dr-net", "aws:ec2/vpc:Vpc")
+    assert vpc.inputs["cidrBlock"] == "10.31.0.0/20"
+    assert region_of(run, vpc) == "us-west-2"
+    subnets = network_records(run, "ballast-prod-dr-net", "aws:ec2/subnet:Subnet")
+    assert {s.inputs["availabilityZone"] for s in subnets} == {"us-west-2a", "us-west-2b"}
+    assert len(network_records(run, "ballast-prod-dr-net", "aws:ec2/natGateway:NatGateway")) == 1
+    assert len(network_records(run, "ballast-prod-dr-net", "aws:ec2/flowLog:FlowLog")) == 1
+
+
+def test_replica_lag_alarm_fires_above_the_tier_rpo():
+    run = stack_run("prod")
+    (replica,) = replicas(run)
+    (alarm,) = [a for a in of_database(run, ALARM) if a.name.endswith("-lag")]
+    assert region_of(run, alarm) == "us-west-2"
+    assert alarm.inputs["metricName"] == "ReplicaLag"
+    assert alarm.inputs["dimensions"] == {"DBInstanceIdentifier": replica.outputs["identifier"]}
+    assert alarm.inputs["threshold"] == TIER_OBJECTIVES["tier-1"].rpo_minutes * 60
+    assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
+    assert alarm.inputs["treatMissingData"] == "breaching"
+
+
+# --- failover DNS --------------------------------------------------------------------------
+
+
+def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check():
+    run = stack_run("prod")
+    db, (replica,) = primary(run), replicas(run)
+    records = of_database(run, RECORD)
+    assert len(records) == 2
+    by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
+    assert set(by_role) == {"PRIMARY", "SECONDARY"}
+    first, second = by_role["PRIMARY"], by_role["SECONDARY"]
+    assert first.inputs["name"] == second.inputs["name"] == "app.db.prod.ballast.internal"
+    assert first.inputs["type"] == second.inputs["type"] == "CNAME"
+    assert first.inputs["zoneId"] == second.inputs["zoneId"]
+    assert all(r.inputs["ttl"] <= 60 for r in records)
+    assert first.inputs["records"] == [db.outputs["address"]]
+    assert second.inputs["records"] == [replica.outputs["address"]]
+    assert {first.inputs["setIdentifier"], second.inputs["setIdentifier"]} == {
+        "primary",
+        "secondary",
+    }
+    # The primary's health follows the CloudWatch alarm on its heartbeat.
+    (check,) = of_database(run, HEALTH_CHECK)
+    assert first.inputs["healthCheckId"] == check.id
+    assert "healthCheckId" not in second.inputs
+    assert check.inputs["type"] == "CLOUDWATCH_METRIC"
+    (health,) = [a for a in of_database(run, ALARM) if a.name.endswith("-primary-heartbeat")]
+    assert check.inputs["cloudwatchAlarmName"] == health.outputs["name"]
+    assert check.inputs["cloudwatchAlarmRegion"] == region_of(run, health) == "us-east-1"
+    assert check.inputs["insufficientDataHealthStatus"] == "Unhealthy"
+    assert health.inputs["dimensions"] == {"DBInstanceIdentifier": db.outputs["identifier"]}
+    assert health.inputs["evaluationPeriods"] * health.inputs["period"] == HEALTH_ALARM_MINUTES * 60
+    assert health.inputs["treatMissingData"] == "breaching"
+    # Both VPCs resolve the private zone.
+    (zone,) = of_database(run, "aws:route53/zone:Zone")
+    assert first.inputs["zoneId"] == zone.outputs["zoneId"]
+    assert sorted(v["vpcRegion"] for v in zone.inputs["vpcs"]) == ["us-east-1", "us-west-2"]
+    assert run.outputs["databaseDnsName"] == "app.db.prod.ballast.internal"
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging"])
+def test_without_a_replica_the_record_is_plain(stack):
+    run = stack_run(stack)
+    (record,) = of_database(run, RECORD)
+    assert "failoverRoutingPolicies" not in record.inputs
+    assert record.inputs["records"] == [primary(run).outputs["address"]]
+    assert record.inputs["ttl"] <= 60
+    assert of_database(run, HEALTH_CHECK) == []
+    assert run.outputs["databaseDnsName"] == f"app.db.{stack}.ballast.internal"
+
+
+def test_exports_give_operators_what_a_failover_needs():
+    outputs = stack_run("prod").outputs
+    assert outputs["databaseEndpoint"].endswith(f".us-east-1.rds.amazonaws.com:{POSTGRES_PORT}")
+    assert outputs["databaseReplicaIdentifier"] == "ballast-prod-db-replica"
+    assert ".us-west-2.rds.amazonaws.com" in outputs["databaseReplicaAddress"]
+    assert outputs["databaseHealthCheckAlarm"].endswith(":alarm:ballast-prod-db-primary-heartbeat")
+
+
+# --- config: tiers ----------------------------------------------------------------------
+
+
+def prod_config_with(**database) -> dict[str, str]:
+    stack = load_stack_config(load_project(ROOT), "prod")
+    raw = dict(stack.config)
+    current = json.loads(raw["ballast:database"])
+    raw["ballast:database"] = json.dumps({**current, **database})
+    return raw
+
+
+def test_the_shipped_prod_database_meets_tier_1():
+    config = parse_platform_config(prod_config_with())
+    assert config.database is not None and config.database.tier == "tier-1"
+    assert config.database.replica and config.database.multi_az
+
+
+def test_a_tier_1_database_without_a_replica_is_rejected_with_a_clear_error():
+    with pytest.raises(ConfigError) as error:
+        parse_platform_config(prod_config_with(replica=False), source="stacks/Pulumi.prod.yaml")
+    assert error.value.problems == [
+        "stacks/Pulumi.prod.yaml: ballast:database.replica must be true for a tier-1 database: "
+        "only promoting a cross-region replica recovers a region failure within its RTO of "
+        "15 min and RPO of 5 min; restoring a backup copy takes hours and loses up to a day "
+        "(got false)"
+    ]
+
+
+def test_tier_objectives():
+    assert {t: (o.rto_minutes, o.rpo_minutes) for t, o in TIER_OBJECTIVES.items()} == {
+        "tier-1": (15, 5),
+        "tier-2": (240, 60),
+        "tier-3": (1440, 1440),
+    }
+    retention = [TIER_OBJECTIVES[t].backup_retention_days for t in ("tier-1", "tier-2", "tier-3")]
+    assert retention == sorted(retention, reverse=True) and all(7 <= d <= 35 for d in retention)
+
+
+# --- the component on its own --------------------------------------------------------------
+
+BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
+
+
+def database_args(**changes) -> DatabaseArgs:
+    values = {
+        "environment": "test",
+        "region": "eu-west-1",
+        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        "db_name": "orders",
+        "tier": "tier-2",
+        "rpo_minutes": 60,
+        "vpc_id": "vpc-0123456789abcdef0",
+        "subnet_ids": ["subnet-a", "subnet-b"],
+        "client_cidrs": ["10.0.0.0/19"],
+        "dns_zone_name": "test.example.internal",
+        **changes,
+    }
+    return DatabaseArgs(**values)
+
+
+def test_an_existing_zone_and_client_security_groups():
+    def program():
+        provider = aws.Provider("p", region="eu-west-1")
+        Database(
+            "orders",
+            database_args(
+                dns_zone_id="Z0123456789ABCDEFGHIJ",
+                client_cidrs=[],
+                client_security_group_ids=["sg-0aaaabbbbccccdddd"],
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    run = run_component(program)
+    assert run.of_type("aws:route53/zone:Zone") == []
+    (record,) = run.of_type(RECORD)
+    assert record.inputs["zoneId"] == "Z0123456789ABCDEFGHIJ"
+    assert record.inputs["name"] == "orders.db.test.example.internal"
+    (rule,) = run.of_type(RULE)
+    assert rule.inputs["referencedSecurityGroupId"] == "sg-0aaaabbbbccccdddd"
+    assert "cidrIpv4" not in rule.inputs
+    (db,) = run.of_type(INSTANCE)
+    assert db.inputs["dbName"] == "orders"
+    assert db.inputs["tags"]["tier"] == "tier-2"
+
+
+def test_a_replica_in_the_primary_region_is_refused():
+    def program():
+        provider = aws.Provider("p", region="eu-west-1")
+        Database(
+            "orders",
+            database_args(
+                replica=ReplicaArgs(
+                    region="eu-west-1",
+                    provider=provider,
+                    vpc_id="vpc-1",
+                    subnet_ids=["subnet-c", "subnet-d"],
+                    client_cidrs=["10.1.0.0/22"],
+                )
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    with pytest.raises(ProgramError, match="the replica must be in another region than eu-west-1"):
+        run_component(program)
+
+
+def test_a_ttl_above_a_minute_is_refused():
+    def program():
+        provider = aws.Provider("p", region="eu-west-1")
+        Database(
+            "orders",
+            database_args(dns_ttl_seconds=300),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
+
+    with pytest.raises(ProgramError, match="dns_ttl_seconds must be 1-60"):
+        run_component(program)
+
+
+# --- the promotion runbook --------------------------------------------------------------
+
+
+def runbook_budget(path: Path) -> dict[str, int]:
+    """Step -> minutes, from the runbook's time-budget table (`| step | minutes | ...`)."""
+    budget: dict[str, int] = {}
+    in_table = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if line.startswith("| Step") or line.startswith("| step"):
+            in_table = True
+            continue
+        if in_table and line.startswith("|") and not set(line) <= set("|-: "):
+            if cells[0].lower().startswith("total"):
+                break
+            budget[cells[0]] = int(cells[1])
+        elif in_table and not line.startswith("|"):
+            break
+    return budget
+
+
+def test_the_promotion_runbook_fits_the_tier_1_rto():
+    budget = runbook_budget(RUNBOOK)
+    steps = [step.split(".", 1)[-1].strip().lower() for step in budget]
+    assert steps == ["detection", "decision", "promotion", "dns", "verification"]
+    assert sum(budget.values()) == TIER_OBJECTIVES["tier-1"].rto_minutes
+    # Detection cannot be faster than the heartbeat alarm that drives it.
+    assert next(iter(budget.values())) >= HEALTH_ALARM_MINUTES
+    text = RUNBOOK.read_text(encoding="utf-8")
+    for heading in ("Detection", "Promotion", "DNS", "Verification", "Failback"):
+        assert re.search(rf"^##+ .*{heading}", text, re.MULTILINE), heading
+    assert "aws rds promote-read-replica" in text
+    assert "change-resource-record-sets" in text  # the DNS step pins the name
