@@ -186,8 +186,8 @@ class DatabaseArgs:
     prod)."""
 
     tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags on every resource (default none; the component adds `tier` and the AWS
-    Backup opt-in tag; provider default tags apply on top)."""
+    """Tags on every resource (default none; the component adds `tier`, and the AWS
+    Backup opt-in tag on the primary; provider default tags apply on top)."""
 
 
 class Database(pulumi.ComponentResource):
@@ -216,11 +216,7 @@ class Database(pulumi.ComponentResource):
         self.identifier = name
         self.port = POSTGRES_PORT
         self.multi_az = args.multi_az
-        self._tags_common = {
-            **args.tags,
-            "tier": args.tier,
-            BACKUP_TAG_KEY: BACKUP_TAG_VALUE,
-        }
+        self._tags_common = {**args.tags, "tier": args.tier}
 
         monitoring = self._monitoring_role()
         key = self._key(name, args.region, None)
@@ -272,7 +268,8 @@ class Database(pulumi.ComponentResource):
             auto_minor_version_upgrade=False,
             allow_major_version_upgrade=False,
             apply_immediately=args.apply_immediately,
-            tags=self._tags(name),
+            # The `tier` tag and this opt-in put it in AWS Backup's plan of its tier.
+            tags={**self._tags(name), BACKUP_TAG_KEY: BACKUP_TAG_VALUE},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.arn: pulumi.Output[str] = primary.arn
@@ -500,7 +497,7 @@ class Database(pulumi.ComponentResource):
                     }
                 )
             },
-            tags={**args.tags, "tier": args.tier},
+            tags=self._tags_common,
         )
 
     # --- health and lag ------------------------------------------------------------------
@@ -581,9 +578,9 @@ class Database(pulumi.ComponentResource):
             skip_final_snapshot=True,
             auto_minor_version_upgrade=False,
             apply_immediately=args.apply_immediately,
-            # Not selected by the primary region's backup plans (they cover their own
-            # region); after a promotion the DR region's backups are the runbook's job.
-            tags={k: v for k, v in self._tags(resource).items() if k != BACKUP_TAG_KEY},
+            # No AWS Backup opt-in: the plans cover the primary region; a promoted replica
+            # keeps its own automated backups (35 days for tier-1).
+            tags=self._tags(resource),
             opts=self._opts(dr, stateful=True),
         )
         self.replica_identifier = resource

@@ -88,6 +88,12 @@ def test_shape_follows_the_stack_and_its_tier(stack):
     # AWS Backup's plan of the database's tier selects it by these two tags.
     assert db.inputs["tags"]["tier"] == tier
     assert db.inputs["tags"][BACKUP_TAG_KEY] == BACKUP_TAG_VALUE
+    opted_in = [
+        r.urn
+        for r in run.resources
+        if "ballast:components:Database$" in r.urn and BACKUP_TAG_KEY in r.inputs.get("tags", {})
+    ]
+    assert opted_in == [db.urn]  # the replica and the supporting resources stay out
     assert db.inputs["engine"] == "postgres"
     assert db.inputs["engineVersion"] == POSTGRES_ENGINE_VERSION
     assert db.inputs["autoMinorVersionUpgrade"] is False
