@@ -1605,6 +1605,23 @@ class PlatformConfig(_Section):
                 )
         return value
 
+    @field_validator("database")
+    @classmethod
+    def _database_serves_its_services(cls, value: DatabaseConfig | None, info: ValidationInfo):
+        """In prod, a service cannot recover faster than its data: the database's tier must
+        be at least as strict as the strictest service's."""
+        services = info.data.get("services") or ()
+        if value is None or not services or _context(info, "environment") != "prod":
+            return value
+        strictest = min(services, key=lambda s: TIERS.index(s.tier))
+        if TIERS.index(value.tier) > TIERS.index(strictest.tier):
+            raise ValueError(
+                f"tier must be at least {strictest.tier} in prod, the tier of service "
+                f"{strictest.name}: a service cannot recover faster than its data "
+                f"(got {value.tier})"
+            )
+        return value
+
     @field_validator("dr_network")
     @classmethod
     def _dr_network(cls, value: DrNetworkConfig | None, info: ValidationInfo):

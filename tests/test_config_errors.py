@@ -652,6 +652,17 @@ CASES = [
         id="fis-zone-of-other-region",
     ),
     pytest.param(
+        {
+            **with_database(tier="tier-3"),
+            "ballast:services": [
+                {"name": "reports", "tier": "tier-3"},
+                {"name": "checkout", "tier": "tier-1"},
+            ],
+        },
+        "ballast:database tier must be at least tier-1 in prod, the tier of service checkout: a service cannot recover faster than its data (got tier-3)",
+        id="db-below-its-services-tier",
+    ),
+    pytest.param(
         {**ORG, "ballast:database": {"name": "app", "tier": "tier-3"}},
         "ballast:database is not used by an organization stack, which manages only the service control policies; remove it",
         id="org-stack-with-database",
