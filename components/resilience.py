@@ -557,14 +557,21 @@ class Resilience(pulumi.ComponentResource):
 
         statements: list[dict[str, Any]] = []
         if failover:
-            statements.append(
+            statements += [
+                {
+                    # Target resolution lists instances; read-only, this region's only.
+                    "Sid": "FindTheDatabase",
+                    "Effect": "Allow",
+                    "Action": FIS_RDS_ACTIONS[0],
+                    "Resource": self._arn("rds", "db:*"),
+                },
                 {
                     "Sid": "RebootThePrimaryWithFailover",
                     "Effect": "Allow",
-                    "Action": list(FIS_RDS_ACTIONS),
+                    "Action": FIS_RDS_ACTIONS[1],
                     "Resource": args.database_arn,
-                }
-            )
+                },
+            ]
         if node_alarms:
             statements += [
                 {

@@ -221,6 +221,9 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
     assert evaluate(document, "rds:RebootDBInstance", replica.outputs["arn"]) == IMPLICIT_DENY
     for action in ("rds:DeleteDBInstance", "rds:ModifyDBInstance", "rds:PromoteReadReplica"):
         assert evaluate(document, action, db) == IMPLICIT_DENY
+    assert evaluate(document, "rds:DescribeDBInstances", other_db) == ALLOW  # read-only
+    dr_db = replica.outputs["arn"]
+    assert evaluate(document, "rds:DescribeDBInstances", dr_db) == IMPLICIT_DENY  # other region
 
     instance = f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"
     tagged = {
