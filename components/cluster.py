@@ -59,6 +59,7 @@ from components.config import (
 )
 from components.identity import RoleFactory, Trust
 from components.workloads import (
+    HOST_KEY,
     NODE_GROUP_LABEL,
     PRIORITY_CLASSES,
     SYSTEM_NODE_GROUP,
@@ -105,6 +106,8 @@ TAINT_EFFECTS = {
     "NoExecute": "NO_EXECUTE",
 }
 DEFAULT_STORAGE_CLASS = "gp3"
+#: Tag on the volumes the default StorageClass provisions: the cluster's name.
+CLUSTER_TAG = "ballast.io/cluster"
 
 #: The platform add-ons' namespaces (the in-cluster components of DESIGN.md get theirs
 #: from here). Only the ingress may own load balancers.
@@ -790,7 +793,22 @@ class Cluster(pulumi.ComponentResource):
         return {
             "replicaCount": replicas,
             "tolerations": [SYSTEM_NODES_TOLERATION.manifest()],
-            "affinity": system_node_affinity(),
+            # Replaces the add-on's default affinity, so its hostname anti-affinity is
+            # restated here: two replicas never share a node when another one fits.
+            "affinity": {
+                **system_node_affinity(),
+                "podAntiAffinity": {
+                    "preferredDuringSchedulingIgnoredDuringExecution": [
+                        {
+                            "weight": 100,
+                            "podAffinityTerm": {
+                                "labelSelector": {"matchLabels": selector},
+                                "topologyKey": HOST_KEY,
+                            },
+                        }
+                    ]
+                },
+            },
             "topologySpreadConstraints": [
                 {
                     "maxSkew": 1,
@@ -888,7 +906,18 @@ class Cluster(pulumi.ComponentResource):
                 "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
             },
             provisioner="ebs.csi.aws.com",
-            parameters={"type": "gp3", "encrypted": "true", "fsType": "ext4"},
+            parameters={
+                "type": "gp3",
+                "encrypted": "true",
+                "csi.storage.k8s.io/fstype": "ext4",
+                # Volumes carry the cluster's and environment's names, so what a
+                # destroy leaves behind is easy to find (runbooks/cluster-destroy.md);
+                # provider default tags do not reach volumes the driver creates.
+                **{
+                    f"tagSpecification_{index}": f"{key}={value}"
+                    for index, (key, value) in enumerate(self._volume_tags().items(), start=1)
+                },
+            },
             reclaim_policy="Delete",
             volume_binding_mode="WaitForFirstConsumer",
             allow_volume_expansion=True,
@@ -896,12 +925,24 @@ class Cluster(pulumi.ComponentResource):
             opts=self._in_cluster([ebs_csi]),
         )
 
+    def _volume_tags(self) -> dict[str, str]:
+        return {
+            CLUSTER_TAG: self._name,
+            "environment": self._args.environment,
+            **{k: v for k, v in self._args.tags.items() if k != "Name"},
+        }
+
     def _namespaces(self) -> dict[str, k8s.core.v1.Namespace]:
         namespaces: dict[str, k8s.core.v1.Namespace] = {}
         for spec in [*self._args.platform_namespaces, *self._args.service_namespaces]:
             label = f"{self._name}-ns-{spec.name}"
             namespace = k8s.core.v1.Namespace(
-                label, metadata=spec.namespace_metadata(), opts=self._in_cluster()
+                label,
+                metadata=spec.namespace_metadata(),
+                # Deleting a namespace deletes what others put in it (Services with load
+                # balancers, PVCs with volumes); the controllers that clean those up run
+                # on the nodes, so namespaces go before the nodes and add-ons do.
+                opts=self._in_cluster(self.ready),
             )
             inside = self._in_cluster([namespace])
             k8s.core.v1.LimitRange(

@@ -496,6 +496,10 @@ def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(shipped):
         if q["metadata"]["name"] == "no-platform-priority"
     }
     assert guarded == set(services)
+    # Removed before the nodes and controllers that clean up what others put inside.
+    groups = {g.urn for g in shipped.of_type(NODE_GROUP)}
+    for namespace in shipped.of_type("kubernetes:core/v1:Namespace"):
+        assert groups <= set(namespace.depends_on), namespace.name
 
 
 def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
@@ -504,6 +508,13 @@ def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
     assert storage.inputs["parameters"]["type"] == "gp3"
     assert storage.inputs["parameters"]["encrypted"] == "true"
     assert storage.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+    tags = sorted(v for k, v in storage.inputs["parameters"].items() if k.startswith("tagSpec"))
+    assert tags == [
+        f"ballast.io/cluster=ballast-{shipped.stack}-eks",
+        f"environment={shipped.stack}",
+        "service=kubernetes",
+        "tier=tier-1",
+    ]
     (ebs,) = [
         a for a in of_cluster(shipped, ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"
     ]
@@ -749,3 +760,14 @@ def test_only_eks_and_ec2_are_trusted_without_source_conditions():
 
 def _unconditioned(service: str) -> dict:
     return {"Effect": "Allow", "Principal": {"Service": service}, "Action": "sts:AssumeRole"}
+
+
+def test_stack_outputs_name_the_cluster(shipped):
+    cluster = the_cluster(shipped)
+    (provider,) = of_cluster(shipped, OIDC)
+    assert (
+        shipped.outputs["clusterName"] == cluster.inputs["name"] == f"ballast-{shipped.stack}-eks"
+    )
+    assert shipped.outputs["clusterEndpoint"] == cluster.outputs["endpoint"]
+    assert shipped.outputs["clusterOidcProviderArn"] == provider.outputs["arn"]
+    assert shipped.outputs["clusterNodeRoleArn"] == role_named(shipped, "-eks-node").outputs["arn"]

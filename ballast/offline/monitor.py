@@ -46,7 +46,9 @@ def _explicit_dependencies(request) -> tuple[str, ...]:
     """`depends_on` as written: the engine receives it merged with the dependencies
     implied by inputs, which `propertyDependencies` lists per input."""
     implied = {urn for deps in request.propertyDependencies.values() for urn in deps.urns}
-    return tuple(urn for urn in request.dependencies if urn not in implied)
+    # Sorted: the SDK gathers dependencies in a set, whose order follows the order in
+    # which outputs resolved, and records must be identical run to run.
+    return tuple(sorted(urn for urn in request.dependencies if urn not in implied))
 
 
 class RecordingMonitor(MockMonitor):
