@@ -12,6 +12,9 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 SUBNET = "aws:ec2/subnet:Subnet"
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+#: The node-group tag that makes per-zone groups (components/cluster.py `perAz`) one set
+#: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
+NODE_GROUP_SET_TAG = "ballast.io/node-group-set"
 
 
 def _vpc_config(props):
@@ -62,22 +65,78 @@ def _access_entries(args, report, settings) -> None:
         )
 
 
+def _zones_of(group, subnets: Targets) -> tuple[set[str], int]:
+    """The zones a node group's subnets are in (as far as this stack's subnets say), and
+    how many of its subnets are not subnets of this stack."""
+    ids = as_list(get(group.props, "subnetIds"))
+    known = subnets.of(group, "subnetIds")
+    zones = {get(s.props, "availabilityZone") or get(s.props, "availabilityZoneId") for s in known}
+    zones.discard(None)
+    return {str(z) for z in zones}, max(len(ids) - len(known), 0)
+
+
+def _set_name(group) -> str | None:
+    """The per-zone set a node group belongs to: its own `tags` entry
+    `ballast.io/node-group-set` (never the provider's default tags, which would put every
+    group in one set). Only that key is read, so an unknown tag elsewhere does not matter."""
+    value = get(group.props, "tags", NODE_GROUP_SET_TAG)
+    if not isinstance(value, str) or not value.strip():
+        return None
+    return value.strip()
+
+
+def _cluster_of(group) -> str | None:
+    """What a node group's cluster is known by: the resource its `clusterName` came from,
+    else the name itself. A set belongs to one cluster: the same set name on another
+    cluster's groups is another set."""
+    dependencies = list(group.property_dependencies.get("clusterName", ()))
+    if dependencies:
+        return dependencies[0].urn
+    name = get(group.props, "clusterName")
+    return name if isinstance(name, str) else None
+
+
+def _outside(count: int) -> str:
+    return f"; {count} subnet(s) are outside this stack" if count else ""
+
+
 def _node_group_zones(args, report, settings) -> None:
+    """A node group spans `minAzs` zones; or it is one member of a per-zone set (same
+    `ballast.io/node-group-set` tag, same cluster): then it spans exactly one zone and the
+    set's members together span `minAzs` zones."""
     subnets = Targets(of_type(args.resources, SUBNET))
     minimum = int(settings["minAzs"])
+    sets: dict[tuple[str | None, str], list] = {}
     for group in of_type(args.resources, NODE_GROUP):
-        ids = [str(s) for s in as_list(get(group.props, "subnetIds"))]
-        known = subnets.of(group, "subnetIds")
-        zones = {
-            get(s.props, "availabilityZone") or get(s.props, "availabilityZoneId") for s in known
-        }
-        zones.discard(None)
-        outside = max(len(ids) - len(known), 0)
-        if len(zones) < minimum:
-            note = f"; {outside} subnet(s) are outside this stack" if outside else ""
+        zones, outside = _zones_of(group, subnets)
+        name = _set_name(group)
+        if name is not None:
+            sets.setdefault((_cluster_of(group), name), []).append((group, zones))
+            # Exactly one zone, verifiably: a subnet from outside the stack could be in
+            # any zone.
+            if len(zones) != 1 or outside:
+                report(
+                    f"node group {group.name} is in the per-zone set {name} "
+                    f"({NODE_GROUP_SET_TAG}) but spans {len(zones)} known zone(s); each "
+                    f"group of a set spans exactly one{_outside(outside)}",
+                    group.urn,
+                )
+        elif len(zones) < minimum:
             report(
                 f"node group {group.name} spans {len(zones)} zone(s); at least {minimum} "
-                f"required{note}",
+                f"required{_outside(outside)}",
+                group.urn,
+            )
+    for (_, name), members in sets.items():
+        covered = set().union(*(zones for _, zones in members))
+        if len(covered) >= minimum:
+            continue
+        listed = ", ".join(sorted(covered)) or "none"
+        for group, _ in members:
+            report(
+                f"node group {group.name} is in the per-zone set {name} ({NODE_GROUP_SET_TAG}), "
+                f"whose {len(members)} group(s) span {len(covered)} zone(s) ({listed}); at "
+                f"least {minimum} required: add a group in each missing zone",
                 group.urn,
             )
 
@@ -154,9 +213,13 @@ POLICIES = [
             name="eks-nodegroup-multi-az",
             concern="eks",
             description="Node groups span at least the configured number of zones "
-            "(2 by default, 3 in prod).",
+            "(2 by default, 3 in prod); a per-zone set (tag ballast.io/node-group-set) "
+            "counts as one.",
             severity=HIGH,
-            remediation="Pass a private subnet in each zone (network.private_subnet_ids).",
+            remediation="Pass a private subnet in each zone (network.private_subnet_ids); "
+            "for one group per zone (perAz), tag every group of the set "
+            "ballast.io/node-group-set=<set name>, give each one zone's subnet, and create "
+            "one in each zone.",
             config={"minAzs": {"type": "integer", "minimum": 1, "default": 2}},
         ),
         _node_group_zones,

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi_aws as aws
 
-from tests.policy.casebook import ACCOUNT, Case, suite, tags
+from tests.policy.casebook import ACCOUNT, ZONES, Case, suite, tags
 
 CLUSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-cluster"
 NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-nodes"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+#: What components/cluster.py puts on each group of a `perAz` set (value: the set's name).
+SET_TAG = "ballast.io/node-group-set"
 
 
 def cluster(vpc=None, **overrides):
@@ -33,18 +37,36 @@ def cluster(vpc=None, **overrides):
     return build
 
 
-def node_group(zones: int = 3, **overrides):
+def node_group(zones: int = 3, *, subnets: Sequence[int] | None = None, **overrides):
+    """A node group in the first `zones` subnets, or in the subnets at `subnets`."""
+
     def build(env, name):
+        chosen = [env.subnets[i] for i in subnets] if subnets is not None else env.subnets[:zones]
         args = {
             "cluster_name": "ballast-test",
             "node_role_arn": NODE_ROLE,
-            "subnet_ids": [s.id for s in env.subnets[:zones]],
+            "subnet_ids": [s.id for s in chosen],
             "instance_types": ["m6i.large"],
             "scaling_config": {"min_size": 3, "max_size": 6, "desired_size": 3},
             "tags": tags(),
             **overrides,
         }
         aws.eks.NodeGroup(name, **args, opts=env.opts())
+
+    return build
+
+
+def per_zone_set(*members: Sequence[int], tagged: bool = True, cluster_names: Sequence[str] = ()):
+    """One node group per entry of `members` (the indexes of its subnets, i.e. its
+    zones), named `<case>-<zones>` like cluster.py's perAz groups and, when `tagged`,
+    marked as one set named after the case. `cluster_names` gives each member's cluster."""
+
+    def build(env, name):
+        marker = {SET_TAG: name} if tagged else {}
+        for index, subnets in enumerate(members):
+            cluster = {"cluster_name": cluster_names[index]} if cluster_names else {}
+            suffix = "-".join(ZONES[i][-1] for i in subnets)
+            node_group(subnets=subnets, tags=tags(**marker), **cluster)(env, f"{name}-{suffix}")
 
     return build
 
@@ -107,6 +129,37 @@ CASES = [
     Case("nodes-two-zones", node_group(2), fails="eks-nodegroup-multi-az"),
     Case(
         "nodes-two-zones-staging", node_group(2), fails="eks-nodegroup-multi-az", config="staging"
+    ),
+    Case(
+        # components/cluster.py perAz: one group per zone, together in every zone.
+        "nodes-per-az-set",
+        per_zone_set([0], [1], [2]),
+        passes=("eks-nodegroup-multi-az",),
+    ),
+    Case("nodes-per-az-incomplete", per_zone_set([0], [1]), fails="eks-nodegroup-multi-az"),
+    Case(
+        "nodes-per-az-incomplete-staging",
+        per_zone_set([0], [1]),
+        fails="eks-nodegroup-multi-az",
+        config="staging",
+    ),
+    Case(
+        # Single-zone groups without the marker are judged one by one (no name guessing).
+        "nodes-per-az-untagged",
+        per_zone_set([0], [1], [2], tagged=False),
+        fails="eks-nodegroup-multi-az",
+    ),
+    Case(
+        # Every zone is covered, but a member spans two: a set's groups are zonal.
+        "nodes-per-az-wide-member",
+        per_zone_set([0], [1, 2]),
+        fails="eks-nodegroup-multi-az",
+    ),
+    Case(
+        # The same set name on two clusters is two sets, each incomplete.
+        "nodes-per-az-two-clusters",
+        per_zone_set([0], [1], [2], cluster_names=("ballast-test", "ballast-test", "other")),
+        fails="eks-nodegroup-multi-az",
     ),
     Case(
         "nodes-ssh",
