@@ -39,6 +39,7 @@ from components.identity import (
     Trust,
     security_read_document,
 )
+from components.kms import log_group_statement, rotating_key
 from components.resilience import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
 
 #: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
@@ -59,24 +60,6 @@ DEFAULT_GUARDDUTY_FEATURES = (
 #: least `ARCHIVE_MIN_RETENTION_DAYS` (Glacier IR bills 90 days minimum).
 ARCHIVE_AFTER_DAYS, ARCHIVE_MIN_RETENTION_DAYS = 90, 180
 NONCURRENT_VERSION_DAYS = 30
-#: The key administration actions, without any that encrypt or decrypt data.
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:Create*",
-    "kms:Delete*",
-    "kms:Describe*",
-    "kms:Disable*",
-    "kms:Enable*",
-    "kms:Get*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Revoke*",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:Update*",
-)
 
 
 #: API calls that stop, blind or mute the audit trail and threat detection, as
@@ -315,70 +298,55 @@ class AuditTrail(pulumi.ComponentResource):
         trail_context = pulumi.Output.format(
             "arn:{0}:cloudtrail:*:{1}:trail/*", self._partition, self._account
         )
-        policy = {
-            "Version": "2012-10-17",
-            "Statement": [
-                {
-                    # Administration through IAM, but no Encrypt/Decrypt: reading the
-                    # trail is not an administrator's right, only the security role's.
-                    "Sid": "AccountAdministersKeyWithoutUsingIt",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": self._root()},
-                    "Action": list(KEY_ADMIN_ACTIONS),
-                    "Resource": "*",
+        statements = [
+            {
+                "Sid": "CloudTrailEncryptsThisTrailsLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {"aws:SourceArn": trail_arn},
+                    "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
                 },
-                {
-                    "Sid": "CloudTrailEncryptsThisTrailsLogs",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {
-                        "StringEquals": {"aws:SourceArn": trail_arn},
-                        "StringLike": {"kms:EncryptionContext:aws:cloudtrail:arn": trail_context},
-                    },
-                },
-                {
-                    "Sid": "CloudTrailDescribesKey",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "cloudtrail.amazonaws.com"},
-                    "Action": "kms:DescribeKey",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
-                },
-                {
-                    "Sid": "S3AccessLogDeliveryEncrypts",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
-                },
-                {
-                    "Sid": "OnlyTheSecurityRoleDecrypts",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": self._args.security_role_arn},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
-            ],
-        }  # fmt: skip
-        key = aws.kms.Key(
+            },
+            {
+                "Sid": "CloudTrailDescribesKey",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudtrail.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
+            },
+            {
+                "Sid": "S3AccessLogDeliveryEncrypts",
+                "Effect": "Allow",
+                "Principal": {"Service": "logging.s3.amazonaws.com"},
+                "Action": "kms:GenerateDataKey*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
+            },
+            {
+                "Sid": "OnlyTheSecurityRoleDecrypts",
+                "Effect": "Allow",
+                "Principal": {"AWS": self._args.security_role_arn},
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+            },
+        ]
+        return rotating_key(
             f"{name}-trail",
+            parent=self,
             description=f"Encrypts {name}'s CloudTrail logs; only the security role decrypts",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(policy),
+            partition=self._partition,
+            account_id=self._account,
+            statements=statements,
+            # Administration through IAM, but no Encrypt/Decrypt: reading the trail is
+            # not an administrator's right, only the security role's.
+            account_may_use_key=False,
             tags=self._tags(f"{name}-trail", evidence=True),
-            opts=self._stateful(),
+            protect=self._args.protect,
         )
-        aws.kms.Alias(
-            f"{name}-trail",
-            name=f"alias/{name}-trail",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        return key
 
     # --- buckets -------------------------------------------------------------------------
 
@@ -485,49 +453,15 @@ class AuditTrail(pulumi.ComponentResource):
         name, region = self._name, self._args.region
         group_name = f"/ballast/{name}/cloudtrail"
         group_arn = self._arn("logs", region, f"log-group:{group_name}")
-        key = aws.kms.Key(
+        key = rotating_key(
             f"{name}-trail-logs",
+            parent=self,
             description=f"Encrypts the CloudWatch Logs copy of {name}'s CloudTrail",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": self._root()},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
-                            "Effect": "Allow",
-                            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                            "Action": [
-                                "kms:Decrypt",
-                                "kms:DescribeKey",
-                                "kms:Encrypt",
-                                "kms:GenerateDataKey*",
-                                "kms:ReEncrypt*",
-                            ],
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
-                            },
-                        },
-                    ],
-                }
-            ),
+            partition=self._partition,
+            account_id=self._account,
+            statements=[log_group_statement(region=region, log_group_arn=group_arn)],
             tags=self._tags(f"{name}-trail-logs", evidence=True),
-            opts=self._stateful(),
-        )
-        aws.kms.Alias(
-            f"{name}-trail-logs",
-            name=f"alias/{name}-trail-logs",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
+            protect=self._args.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
@@ -621,46 +555,27 @@ class AuditTrail(pulumi.ComponentResource):
         rules = self._rules()
         rule_arns = [self._arn("events", args.region, f"rule/{name}-{s}") for s in rules]
 
-        key = aws.kms.Key(
+        key = rotating_key(
             f"{name}-findings",
+            parent=self,
             description=f"Encrypts {name}'s security findings topic",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
+            partition=self._partition,
+            account_id=self._account,
+            statements=[
                 {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": self._root()},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "EventBridgePublishesToTheFindingsTopic",
-                            "Effect": "Allow",
-                            "Principal": {"Service": "events.amazonaws.com"},
-                            "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnLike": {"aws:SourceArn": rule_arns},
-                                "StringEquals": {
-                                    "kms:EncryptionContext:aws:sns:topicArn": topic_arn
-                                },
-                            },
-                        },
-                    ],
+                    "Sid": "EventBridgePublishesToTheFindingsTopic",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "events.amazonaws.com"},
+                    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                    "Resource": "*",
+                    "Condition": {
+                        "ArnLike": {"aws:SourceArn": rule_arns},
+                        "StringEquals": {"kms:EncryptionContext:aws:sns:topicArn": topic_arn},
+                    },
                 }
-            ),
+            ],
             tags=self._tags(f"{name}-findings"),
-            opts=self._stateful(),
-        )
-        aws.kms.Alias(
-            f"{name}-findings",
-            name=f"alias/{name}-findings",
-            target_key_id=key.key_id,
-            opts=child,
+            protect=args.protect,
         )
         topic = aws.sns.Topic(
             f"{name}-findings",

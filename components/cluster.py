@@ -58,6 +58,7 @@ from components.config import (
     instance_architecture,
 )
 from components.identity import RoleFactory, Trust
+from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
 from components.workloads import (
     HOST_KEY,
     NODE_GROUP_LABEL,
@@ -543,55 +544,24 @@ class Cluster(pulumi.ComponentResource):
             self._account,
             group_name,
         )
-        key = aws.kms.Key(
+        # The account administers the key through IAM (the AWS default); EKS uses it
+        # through a grant its creator makes.
+        key = rotating_key(
             f"{name}-secrets",
+            parent=self,
             description=f"Envelope-encrypts {name}'s Kubernetes Secrets and control-plane logs",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            # The AWS default: the account administers the key through
-                            # IAM (EKS uses it through a grant its creator makes).
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {
-                                "AWS": pulumi.Output.format(
-                                    "arn:{0}:iam::{1}:root", self._partition, self._account
-                                )
-                            },
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "CloudWatchLogsUsesKeyForTheControlPlaneLogsOnly",
-                            "Effect": "Allow",
-                            "Principal": {"Service": f"logs.{args.region}.amazonaws.com"},
-                            "Action": [
-                                "kms:Encrypt",
-                                "kms:Decrypt",
-                                "kms:ReEncrypt*",
-                                "kms:GenerateDataKey*",
-                                "kms:DescribeKey",
-                            ],
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
-                            },
-                        },
-                    ],
-                }
-            ),
+            partition=self._partition,
+            account_id=self._account,
+            statements=[
+                log_group_statement(
+                    region=args.region,
+                    log_group_arn=group_arn,
+                    sid="CloudWatchLogsUsesKeyForTheControlPlaneLogsOnly",
+                    actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
+                )
+            ],
             tags=self._tags(f"{name}-secrets"),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-secrets",
-            name=f"alias/{name}-secrets",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=self),
+            protect=args.protect,
         )
         log_group = aws.cloudwatch.LogGroup(
             f"{name}-control-plane",

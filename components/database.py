@@ -40,6 +40,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.identity import RoleFactory, Trust
+from components.kms import rotating_key
 from components.resilience import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, RDS_CA_CERTIFICATE, postgres_family
 
@@ -339,41 +340,21 @@ class Database(pulumi.ComponentResource):
     ) -> aws.kms.Key:
         """A customer managed key of `region` (RDS encrypts only with a key of the
         instance's own region)."""
-        key = aws.kms.Key(
+        # The account administers and grants use of the key through IAM (the AWS
+        # default); RDS uses it through grants.
+        return rotating_key(
             resource,
+            parent=self,
             description=(
                 f"Encrypts the storage, Performance Insights and master secret of {resource} "
                 f"({region})"
             ),
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            # The AWS default: the account administers and grants use of
-                            # the key through IAM; RDS uses it through grants.
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {
-                                "AWS": pulumi.Output.format(
-                                    "arn:{0}:iam::{1}:root", self._partition, self._account
-                                )
-                            },
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        }
-                    ],
-                }
-            ),
+            partition=self._partition,
+            account_id=self._account,
             tags=self._tags(resource),
-            opts=self._opts(provider, stateful=True),
+            protect=self._args.protect,
+            provider=provider,
         )
-        aws.kms.Alias(
-            resource, name=f"alias/{resource}", target_key_id=key.key_id, opts=self._opts(provider)
-        )
-        return key
 
     def _subnet_group(
         self,

@@ -27,6 +27,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.identity import RoleFactory, Trust
+from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
 
 SubnetTier = Literal["public", "private", "isolated"]
 
@@ -391,54 +392,21 @@ class Network(pulumi.ComponentResource):
         group_arn = pulumi.Output.format(
             "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, group_name
         )
-        key = aws.kms.Key(
+        key = rotating_key(
             f"{name}-flow-logs",
+            parent=self,
             description=f"Encrypts the VPC flow logs of {name}",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            # The AWS default: the account administers the key through IAM.
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {
-                                "AWS": pulumi.Output.format(
-                                    "arn:{0}:iam::{1}:root", partition, account_id
-                                )
-                            },
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        {
-                            "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
-                            "Effect": "Allow",
-                            "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                            "Action": [
-                                "kms:Encrypt",
-                                "kms:Decrypt",
-                                "kms:ReEncrypt*",
-                                "kms:GenerateDataKey*",
-                                "kms:DescribeKey",
-                            ],
-                            "Resource": "*",
-                            "Condition": {
-                                "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}
-                            },
-                        },
-                    ],
-                }
-            ),
+            partition=partition,
+            account_id=account_id,
+            statements=[
+                log_group_statement(
+                    region=region,
+                    log_group_arn=group_arn,
+                    actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
+                )
+            ],
             tags=self._tags(f"{name}-flow-logs"),
-            opts=stateful,
-        )
-        aws.kms.Alias(
-            f"{name}-flow-logs",
-            name=f"alias/{name}-flow-logs",
-            target_key_id=key.key_id,
-            opts=child,
+            protect=self._args.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",

@@ -28,6 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.identity import RoleFactory, Trust
+from components.kms import log_group_statement, rotating_key
 
 #: The opt-in tag of AWS Backup's selections (with the `tier` tag choosing the plan).
 BACKUP_TAG_KEY, BACKUP_TAG_VALUE = "ballast.io/backup", "true"
@@ -370,52 +371,21 @@ class Resilience(pulumi.ComponentResource):
             resource,
         )
 
-    def _root(self) -> pulumi.Output[str]:
-        return pulumi.Output.format("arn:{0}:iam::{1}:root", self._partition, self._account)
-
-    def _key(
-        self,
-        resource: str,
-        description: str,
-        provider: pulumi.ProviderResource | None,
-        extra_statements: Sequence[Mapping[str, Any]] = (),
-    ) -> aws.kms.Key:
-        key = aws.kms.Key(
-            resource,
-            description=description,
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            policy=pulumi.Output.json_dumps(
-                {
-                    "Version": "2012-10-17",
-                    "Statement": [
-                        {
-                            "Sid": "AccountAdministersThroughIam",
-                            "Effect": "Allow",
-                            "Principal": {"AWS": self._root()},
-                            "Action": "kms:*",
-                            "Resource": "*",
-                        },
-                        *extra_statements,
-                    ],
-                }
-            ),
-            tags=self._tags(resource),
-            opts=self._opts(provider, stateful=True),
-        )
-        aws.kms.Alias(
-            resource, name=f"alias/{resource}", target_key_id=key.key_id, opts=self._opts(provider)
-        )
-        return key
-
     # --- AWS Backup ----------------------------------------------------------------------
 
     def _vault(
         self, resource: str, region: str, provider: pulumi.ProviderResource | None
     ) -> aws.backup.Vault:
         args = self._args
-        key = self._key(
-            f"{resource}-vault", f"Encrypts the recovery points of {resource}", provider
+        key = rotating_key(
+            f"{resource}-vault",
+            parent=self,
+            description=f"Encrypts the recovery points of {resource}",
+            partition=self._partition,
+            account_id=self._account,
+            tags=self._tags(f"{resource}-vault"),
+            protect=args.protect,
+            provider=provider,
         )
         vault = aws.backup.Vault(
             resource,
@@ -487,26 +457,15 @@ class Resilience(pulumi.ComponentResource):
         name, region = self._name, self._args.region
         group_name = f"/ballast/{name}/fis-experiments"
         group_arn = self._arn("logs", f"log-group:{group_name}")
-        key = self._key(
+        key = rotating_key(
             f"{name}-fis-logs",
-            f"Encrypts the AWS FIS experiment logs of {name}",
-            None,
-            [
-                {
-                    "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
-                    "Effect": "Allow",
-                    "Principal": {"Service": f"logs.{region}.amazonaws.com"},
-                    "Action": [
-                        "kms:Decrypt",
-                        "kms:DescribeKey",
-                        "kms:Encrypt",
-                        "kms:GenerateDataKey*",
-                        "kms:ReEncrypt*",
-                    ],
-                    "Resource": "*",
-                    "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": group_arn}},
-                }
-            ],
+            parent=self,
+            description=f"Encrypts the AWS FIS experiment logs of {name}",
+            partition=self._partition,
+            account_id=self._account,
+            statements=[log_group_statement(region=region, log_group_arn=group_arn)],
+            tags=self._tags(f"{name}-fis-logs"),
+            protect=self._args.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-fis-experiments",

@@ -1,0 +1,170 @@
+"""The key helper every component makes its KMS keys with: rotation on, a 30-day deletion
+window, the account-root statement first, the caller's statements after it, an alias."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+import pulumi
+import pulumi_aws as aws
+
+from ballast.offline import ProgramRun, run_component
+from components.kms import (
+    KEY_ADMIN_ACTIONS,
+    LOG_GROUP_KEY_ACTIONS,
+    log_group_statement,
+    rotating_key,
+)
+from tests.conftest import ROOT
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
+
+KEY = "aws:kms/key:Key"
+ALIAS = "aws:kms/alias:Alias"
+ACCOUNT = "123456789012"
+ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
+GROUP_ARN = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ballast/test/app"
+TOPIC_STATEMENT = {
+    "Sid": "SnsUsesTheKey",
+    "Effect": "Allow",
+    "Principal": {"Service": "sns.amazonaws.com"},
+    "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+    "Resource": "*",
+}
+
+
+def run_key(made_in_program: Callable[[], dict] | None = None, **overrides) -> ProgramRun:
+    """`rotating_key("test-key", ...)` under a component with an explicit provider (default
+    providers are disabled); `made_in_program()` returns more arguments, made in the
+    program (providers, outputs)."""
+
+    def program():
+        provider = aws.Provider("p", region="eu-west-1")
+        owner = pulumi.ComponentResource(
+            "test:index:Owner", "owner", opts=pulumi.ResourceOptions(provider=provider)
+        )
+        rotating_key(
+            "test-key",
+            parent=owner,
+            description="Encrypts the test",
+            partition="aws",
+            account_id=ACCOUNT,
+            tags={"Name": "test-key"},
+            **(made_in_program() if made_in_program else {}),
+            **overrides,
+        )
+
+    return run_component(program)
+
+
+def policy_of(run: ProgramRun) -> dict:
+    (key,) = run.of_type(KEY)
+    return json.loads(key.inputs["policy"])
+
+
+def test_the_key_rotates_and_waits_30_days_before_deletion():
+    run = run_key()
+    (key,) = run.of_type(KEY)
+    assert key.inputs["enableKeyRotation"] is True
+    assert key.inputs["deletionWindowInDays"] == 30
+    assert key.inputs["description"] == "Encrypts the test"
+    assert key.inputs["tags"] == {"Name": "test-key"}
+    assert key.parent.endswith("test:index:Owner::owner")
+    assert key.protect is False
+
+
+def test_the_account_root_statement_comes_first_and_caller_statements_follow_in_order():
+    second = {**TOPIC_STATEMENT, "Sid": "Second"}
+    statements = policy_of(run_key(statements=[TOPIC_STATEMENT, second]))["Statement"]
+    assert statements == [
+        {
+            "Sid": "AccountAdministersThroughIam",
+            "Effect": "Allow",
+            "Principal": {"AWS": ROOT_ARN},
+            "Action": "kms:*",
+            "Resource": "*",
+        },
+        TOPIC_STATEMENT,
+        second,
+    ]
+
+
+def test_an_administer_only_key_lets_the_account_administer_but_not_use_it():
+    policy = policy_of(run_key(account_may_use_key=False))
+    (admin,) = policy["Statement"]
+    assert admin["Sid"] == "AccountAdministersKeyWithoutUsingIt"
+    assert admin["Principal"] == {"AWS": ROOT_ARN}
+    assert admin["Action"] == list(KEY_ADMIN_ACTIONS)
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"):
+        assert evaluate({"Statement": [admin]}, action) == IMPLICIT_DENY
+    assert evaluate({"Statement": [admin]}, "kms:PutKeyPolicy") == ALLOW
+
+
+def test_the_alias_names_the_key_and_shares_its_parent():
+    run = run_key()
+    (key,), (alias,) = run.of_type(KEY), run.of_type(ALIAS)
+    assert alias.name == "test-key"
+    assert alias.inputs["name"] == "alias/test-key"
+    assert alias.inputs["targetKeyId"] == key.outputs["keyId"]
+    assert alias.parent == key.parent
+    assert alias.provider == key.provider
+
+
+def test_no_alias_when_asked():
+    assert run_key(alias=False).of_type(ALIAS) == []
+
+
+def test_protect_applies_to_the_key_only():
+    run = run_key(protect=True)
+    (key,), (alias,) = run.of_type(KEY), run.of_type(ALIAS)
+    assert key.protect is True
+    assert alias.protect is False
+
+
+def test_an_explicit_provider_places_key_and_alias_in_its_region():
+    run = run_key(lambda: {"provider": aws.Provider("dr", region="eu-central-1")})
+    (key,), (alias,) = run.of_type(KEY), run.of_type(ALIAS)
+    assert key.provider == alias.provider
+    assert run.by_urn()[key.provider].inputs["region"] == "eu-central-1"
+    # Without one, the key uses its parent's provider.
+    inherited = run_key().of_type(KEY)[0]
+    assert inherited.provider is not None and inherited.provider.endswith("::p")
+
+
+def test_the_log_group_statement_lets_cloudwatch_logs_use_the_key_for_that_group_only():
+    statement = log_group_statement(region="eu-west-1", log_group_arn=GROUP_ARN)
+    assert statement == {
+        "Sid": "CloudWatchLogsUsesKeyForThisLogGroupOnly",
+        "Effect": "Allow",
+        "Principal": {"Service": "logs.eu-west-1.amazonaws.com"},
+        "Action": list(LOG_GROUP_KEY_ACTIONS),
+        "Resource": "*",
+        "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": GROUP_ARN}},
+    }
+    document = {"Statement": [statement]}
+    own = {"kms:EncryptionContext:aws:logs:arn": GROUP_ARN}
+    other = {"kms:EncryptionContext:aws:logs:arn": f"{GROUP_ARN}-other"}
+    assert evaluate(document, "kms:GenerateDataKey", "*", own) == ALLOW
+    assert evaluate(document, "kms:GenerateDataKey", "*", other) == IMPLICIT_DENY
+
+
+def test_the_log_group_statement_in_a_key_policy_resolves_outputs():
+    def statements() -> dict:
+        arn = pulumi.Output.from_input(GROUP_ARN)
+        return {"statements": [log_group_statement(region="eu-west-1", log_group_arn=arn)]}
+
+    _, logs = policy_of(run_key(statements))["Statement"]
+    assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": GROUP_ARN}}
+
+
+def test_components_make_keys_only_through_the_helper():
+    """A source check: `aws.kms.Key(` appears in kms.py only."""
+    offenders = [
+        path.name
+        for path in sorted((ROOT / "components").glob("*.py"))
+        if path.name != "kms.py"
+        and re.search(r"\bkms\.Key\(", Path(path).read_text(encoding="utf-8"))
+    ]
+    assert offenders == []
