@@ -83,6 +83,9 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 #: hop away and are unaffected. The price: a pod that wants its region or instance ID
 #: from IMDS must be told instead (the autoscaler gets `awsRegion`).
 IMDS_HOP_LIMIT = 1
+#: AWS tag on each node group of a `perAz` set, naming the set: the members span one
+#: zone each and are checked together for zone coverage.
+NODE_GROUP_SET_TAG = "ballast.io/node-group-set"
 ROOT_DEVICE = "/dev/xvda"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 #: AmazonEKS_CNI_Policy is not here: vpc-cni gets it through IRSA, so no pod can use it
@@ -717,7 +720,12 @@ class Cluster(pulumi.ComponentResource):
             ],
             # EKS replaces nodes whose kubelet or networking stays unhealthy.
             node_repair_config=aws.eks.NodeGroupNodeRepairConfigArgs(enabled=True),
-            tags=self._tags(resource_name),
+            # A per-zone group is one member of a set that covers every zone together;
+            # the tag says so to the guardrails (eks-nodegroup-multi-az).
+            tags={
+                **self._tags(resource_name),
+                **({NODE_GROUP_SET_TAG: f"{self._name}-{spec.name}"} if zone else {}),
+            },
             opts=pulumi.ResourceOptions(
                 parent=self,
                 # The autoscaler owns the node count; Pulumi setting it back on every

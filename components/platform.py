@@ -28,7 +28,12 @@ from components.database import Database, DatabaseArgs, ReplicaArgs
 from components.identity import GitHubCiArgs, Identity, IdentityArgs, RoleFactory
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
-from components.resilience import Resilience, ResilienceArgs
+from components.resilience import (
+    FIS_TARGET_TAG_KEY,
+    FIS_TARGET_TAG_VALUE,
+    Resilience,
+    ResilienceArgs,
+)
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -201,7 +206,12 @@ class Platform(pulumi.ComponentResource):
                     services=config.services,
                     deployer_principal_arn=self.identity.ci_apply_role_arn,
                     tags=cluster_tags,
-                    instance_tags={**tags, **cluster_tags},
+                    # Nodes are cattle: the FIS node experiment may terminate them.
+                    instance_tags={
+                        **tags,
+                        **cluster_tags,
+                        FIS_TARGET_TAG_KEY: FIS_TARGET_TAG_VALUE,
+                    },
                     protect=prod,
                 ),
                 opts=in_primary,

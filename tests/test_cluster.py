@@ -671,7 +671,10 @@ def test_per_az_groups_one_per_zone_for_zonal_volumes():
             "ballast.io/node-group": "stateful",
         }
         assert group.ignore_changes == ("scalingConfig.desiredSize",)
+        # Marked as one set, so the guardrails check the set's zones, not each group's.
+        assert group.inputs["tags"]["ballast.io/node-group-set"] == "c-stateful"
     assert groups["c-system"].inputs["subnetIds"] == SUBNETS
+    assert "ballast.io/node-group-set" not in groups["c-system"].inputs["tags"]
     # Without CI, the configured admins are the way in; view-only users get no Secrets.
     entries = {e.name: e.inputs["principalArn"] for e in run.of_type(ACCESS_ENTRY)}
     assert entries == {"c-admin-platform-admins": "arn:aws:iam::123456789012:role/platform-admins"}
@@ -771,3 +774,10 @@ def test_stack_outputs_name_the_cluster(shipped):
     assert shipped.outputs["clusterEndpoint"] == cluster.outputs["endpoint"]
     assert shipped.outputs["clusterOidcProviderArn"] == provider.outputs["arn"]
     assert shipped.outputs["clusterNodeRoleArn"] == role_named(shipped, "-eks-node").outputs["arn"]
+
+
+def test_nodes_are_fault_injection_targets(shipped):
+    """The FIS node experiment only terminates instances tagged as allowed targets."""
+    (template,) = shipped.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+    launched = {spec["resourceType"]: spec["tags"] for spec in template.inputs["tagSpecifications"]}
+    assert launched["instance"]["ballast.io/fault-injection"] == "allowed"
