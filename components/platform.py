@@ -293,7 +293,13 @@ class Platform(pulumi.ComponentResource):
                     rpo_minutes=db.objective.rpo_minutes,
                     vpc_id=self.network.vpc_id,
                     subnet_ids=self.network.isolated_subnet_ids,
-                    client_cidrs=workload_cidrs(network),
+                    # With a cluster, only its nodes and pods (the cluster security
+                    # group) reach the database; without one, the workload subnets.
+                    **(
+                        {"client_security_group_ids": [self.cluster.cluster_security_group_id]}
+                        if self.cluster is not None
+                        else {"client_cidrs": workload_cidrs(network)}
+                    ),
                     instance_class=db.instance_class,
                     allocated_storage_gb=db.allocated_storage_gb,
                     max_allocated_storage_gb=db.max_allocated_storage_gb,

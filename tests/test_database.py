@@ -181,7 +181,9 @@ def test_the_parameter_group_refuses_unencrypted_connections(stack):
 
 
 @pytest.mark.parametrize("stack", EXPECTED)
-def test_postgres_is_reachable_only_from_the_workload_subnets(stack):
+def test_postgres_is_reachable_only_from_the_cluster(stack):
+    """Every shipped stack has a cluster: only its nodes and pods (the cluster security
+    group) reach the primary, not everything else in the workload subnets."""
     run = stack_run(stack)
     db = primary(run)
     (group,) = [
@@ -190,11 +192,10 @@ def test_postgres_is_reachable_only_from_the_workload_subnets(stack):
     assert db.inputs["vpcSecurityGroupIds"] == [group.id]
     assert "egress" not in group.inputs or group.inputs["egress"] == []
     rules = [r for r in of_database(run, RULE) if r.inputs["securityGroupId"] == group.id]
-    network = stack_file_network(stack)
-    expected = [
-        p.cidr for p in plan_subnets(network["cidr"], network["azCount"]) if p.tier == "private"
-    ]
-    assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(expected)
+    (cluster,) = run.of_type("aws:eks/cluster:Cluster")
+    cluster_group = cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    assert [r.inputs.get("referencedSecurityGroupId") for r in rules] == [cluster_group]
+    assert not [r for r in rules if "cidrIpv4" in r.inputs]
     for rule in rules:
         assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (POSTGRES_PORT, POSTGRES_PORT)
         assert rule.inputs["ipProtocol"] == "tcp"
