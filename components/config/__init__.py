@@ -1,0 +1,150 @@
+"""Typed, validated stack configuration.
+
+Every `ballast:*` key of a stack file is parsed into one immutable `PlatformConfig` before
+any resource is registered. Problems are collected, never raised one at a time: a stack
+with three mistakes reports three lines, each naming the stack file, the key path and
+what is accepted, e.g.::
+
+    stacks/Pulumi.prod.yaml: ballast:network.azCount must be at least 3 in prod (got 2)
+
+Components never read `pulumi.Config`; `Platform` hands them typed args built from this.
+
+Keys are camelCase in the stack file (Pulumi's convention) and snake_case in Python.
+Keys outside the `ballast:` namespace (`aws:*`, `pulumi:*`) are left to their owners.
+"""
+
+from components.config.base import (
+    ENVIRONMENTS,
+    LOG_RETENTION_DAYS,
+    NAMESPACE,
+    RESERVED_TAG_KEYS,
+    SECRET_KEYS,
+    TIERS,
+    ConfigError,
+)
+from components.config.cluster import (
+    BURSTABLE_FAMILIES,
+    CLUSTER_KUBERNETES_VERSIONS,
+    KUBERNETES_NAMESPACES,
+    MAX_NODE_VOLUME_GIB,
+    MIN_NODE_VOLUME_GIB,
+    MIN_PROD_CONTROL_PLANE_LOG_DAYS,
+    MIN_PROD_SYSTEM_NODES,
+    PLATFORM_NAMESPACES,
+    RESERVED_LABEL_PREFIXES,
+    RESERVED_NODE_LABEL_KEYS,
+    SYSTEM_TAINT_KEY,
+    ClusterConfig,
+    NodeGroupConfig,
+    SystemNodeGroupConfig,
+    TaintConfig,
+    instance_architecture,
+)
+from components.config.data import (
+    DAILY_COPY_RPO_MINUTES,
+    DATABASE_BACKUP_WINDOW_UTC,
+    MAX_BACKUP_RETENTION_DAYS,
+    MIN_BACKUP_RETENTION_DAYS,
+    MONITORING_INTERVALS,
+    PERFORMANCE_INSIGHTS_RETENTION_DAYS,
+    TIER_OBJECTIVES,
+    BackupConfig,
+    DatabaseConfig,
+    FaultInjectionConfig,
+    TierObjective,
+    tier_objective,
+)
+from components.config.network import (
+    MAX_AZ_COUNT,
+    MAX_VPC_PREFIX,
+    MIN_AZ_COUNT,
+    MIN_PROD_AZ_COUNT,
+    MIN_VPC_PREFIX,
+    DrNetworkConfig,
+    NetworkConfig,
+)
+from components.config.platform import (
+    PLATFORM_ONLY_KEYS,
+    PlatformConfig,
+    load_from_pulumi_runtime,
+    parse_platform_config,
+    stack_file_label,
+)
+from components.config.security import (
+    DEFAULT_GUARDDUTY_FEATURES,
+    GUARDDUTY_FEATURES,
+    MAX_AUDIT_RETENTION_DAYS,
+    MIN_AUDIT_RETENTION_DAYS,
+    MIN_PROD_AUDIT_RETENTION_DAYS,
+    AuditConfig,
+    BoundaryConfig,
+    CiConfig,
+    GuardDutyFeature,
+    OrgGuardrailsConfig,
+)
+from components.config.services import (
+    ServiceConfig,
+    SloConfig,
+)
+
+__all__ = [
+    "BURSTABLE_FAMILIES",
+    "CLUSTER_KUBERNETES_VERSIONS",
+    "DAILY_COPY_RPO_MINUTES",
+    "DATABASE_BACKUP_WINDOW_UTC",
+    "DEFAULT_GUARDDUTY_FEATURES",
+    "ENVIRONMENTS",
+    "GUARDDUTY_FEATURES",
+    "KUBERNETES_NAMESPACES",
+    "LOG_RETENTION_DAYS",
+    "MAX_AUDIT_RETENTION_DAYS",
+    "MAX_AZ_COUNT",
+    "MAX_BACKUP_RETENTION_DAYS",
+    "MAX_NODE_VOLUME_GIB",
+    "MAX_VPC_PREFIX",
+    "MIN_AUDIT_RETENTION_DAYS",
+    "MIN_AZ_COUNT",
+    "MIN_BACKUP_RETENTION_DAYS",
+    "MIN_NODE_VOLUME_GIB",
+    "MIN_PROD_AUDIT_RETENTION_DAYS",
+    "MIN_PROD_AZ_COUNT",
+    "MIN_PROD_CONTROL_PLANE_LOG_DAYS",
+    "MIN_PROD_SYSTEM_NODES",
+    "MIN_VPC_PREFIX",
+    "MONITORING_INTERVALS",
+    "NAMESPACE",
+    "PERFORMANCE_INSIGHTS_RETENTION_DAYS",
+    "PLATFORM_NAMESPACES",
+    "PLATFORM_ONLY_KEYS",
+    "RESERVED_LABEL_PREFIXES",
+    "RESERVED_NODE_LABEL_KEYS",
+    "RESERVED_TAG_KEYS",
+    "SECRET_KEYS",
+    "SYSTEM_TAINT_KEY",
+    "TIERS",
+    "TIER_OBJECTIVES",
+    "AuditConfig",
+    "BackupConfig",
+    "BoundaryConfig",
+    "CiConfig",
+    "ClusterConfig",
+    "ConfigError",
+    "DatabaseConfig",
+    "DrNetworkConfig",
+    "FaultInjectionConfig",
+    "GuardDutyFeature",
+    "NetworkConfig",
+    "NodeGroupConfig",
+    "OrgGuardrailsConfig",
+    "PlatformConfig",
+    "ServiceConfig",
+    "SloConfig",
+    "SystemNodeGroupConfig",
+    "TaintConfig",
+    "TierObjective",
+    "instance_architecture",
+    "load_from_pulumi_runtime",
+    "parse_platform_config",
+    "stack_file_label",
+    "tier_objective",
+]

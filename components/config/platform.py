@@ -1,0 +1,377 @@
+"""`PlatformConfig`, the whole of one stack file's `ballast:*` keys, and parsing it: from
+the flat, string-valued config the Pulumi CLI hands a program to a validated config or a
+`ConfigError` listing every problem at once."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, ValidationInfo, field_validator
+
+from components.config.base import (
+    _REGION,
+    ENVIRONMENTS,
+    NAMESPACE,
+    RESERVED_TAG_KEYS,
+    SECRET_KEYS,
+    TIERS,
+    ConfigError,
+    _context,
+    _Section,
+)
+from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES, ClusterConfig
+from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
+from components.config.errors import _describe
+from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
+from components.config.services import ServiceConfig
+
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
+
+
+class PlatformConfig(_Section):
+    """Everything one environment's stack file says, typed and validated."""
+
+    environment: Literal["dev", "staging", "prod"] = Field(
+        description="Which environment this stack is; prod turns on the strict rules."
+    )
+    stack_kind: Literal["platform", "organization"] = Field(
+        default="platform",
+        description="'platform' (default): one environment's platform. 'organization': the "
+        "management account's own stack, which manages only the service control policies "
+        "of ballast:orgGuardrails.",
+    )
+    owner: str = Field(description="Owning team, written to the `owner` tag everywhere.")
+    account_id: str | None = Field(
+        default=None,
+        description="12-digit AWS account this stack may deploy to (default: any). Set it: "
+        "the providers then refuse credentials for any other account.",
+    )
+    primary_region: str = Field(description="AWS region of the platform, e.g. eu-west-1.")
+    dr_region: str | None = Field(
+        default=None,
+        description="Disaster-recovery region (required in prod): database replica and "
+        "backup copies live there. Must differ from primaryRegion.",
+    )
+    tags: dict[str, str] = Field(
+        default_factory=dict,
+        description="Extra tags for every resource (default none); cannot override "
+        "environment, project, owner or managed-by.",
+    )
+    network: NetworkConfig | None = Field(default=None, description="The VPC; see NetworkConfig.")
+    dr_network: DrNetworkConfig | None = Field(
+        default=None,
+        description="The smaller VPC in drRegion for the database replica; see "
+        "DrNetworkConfig (default none; required with database.replica).",
+    )
+    services: tuple[ServiceConfig, ...] = Field(
+        default=(), description="Workloads the platform hosts, with tiers and SLOs."
+    )
+    database: DatabaseConfig | None = Field(
+        default=None,
+        description="The PostgreSQL database, its tier and its DR shape; see DatabaseConfig "
+        "(default: none).",
+    )
+    backup: BackupConfig = Field(
+        default_factory=BackupConfig,
+        description="AWS Backup vaults, daily plans per tier and DR copies; see BackupConfig "
+        "(default: BackupConfig's defaults).",
+    )
+    fault_injection: FaultInjectionConfig = Field(
+        default_factory=FaultInjectionConfig,
+        description="AWS FIS experiment templates; see FaultInjectionConfig (default: "
+        "FaultInjectionConfig's defaults).",
+    )
+    alert_webhook_url: str | None = Field(
+        default=None,
+        description="Optional chat/pager webhook for alerts. Must be a Pulumi secret "
+        "(`pulumi config set --secret alertWebhookUrl ...`).",
+    )
+    ci: CiConfig | None = Field(
+        default=None,
+        description="Keyless CI from GitHub Actions; see CiConfig (default: no CI roles, "
+        "so pipelines would need other credentials).",
+    )
+    audit: AuditConfig = Field(
+        default_factory=AuditConfig,
+        description="CloudTrail, GuardDuty and findings routing; see AuditConfig (default: "
+        "AuditConfig's defaults).",
+    )
+    boundary: BoundaryConfig = Field(
+        default_factory=BoundaryConfig,
+        description="The permission boundary of every platform role; see BoundaryConfig.",
+    )
+    org_guardrails: OrgGuardrailsConfig | None = Field(
+        default=None,
+        description="Service control policies; only in a stack with stackKind "
+        "'organization', run from the management account (default: none).",
+    )
+    cluster: ClusterConfig | None = Field(
+        default=None,
+        description="The EKS cluster; see ClusterConfig (default: no cluster).",
+    )
+
+    @field_validator("owner")
+    @classmethod
+    def _owner(cls, value: str) -> str:
+        if not value or len(value) > 256 or not _TAG_TEXT.fullmatch(value):
+            raise ValueError(
+                "must be a team name of 1-256 letters, digits, spaces or . : / = + - @ _ "
+                f"(got {value!r})"
+            )
+        return value
+
+    @field_validator("primary_region", "dr_region")
+    @classmethod
+    def _region(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return value
+        if not _REGION.fullmatch(value):
+            raise ValueError(
+                f"must be an AWS region name such as us-east-1 or eu-central-1 (got {value!r})"
+            )
+        if info.field_name == "dr_region" and value == info.data.get("primary_region"):
+            raise ValueError(
+                f"must differ from primaryRegion: a DR copy in the same region shares its "
+                f"failures (got {value})"
+            )
+        return value
+
+    @field_validator("tags")
+    @classmethod
+    def _tags(cls, value: dict[str, str]) -> dict[str, str]:
+        for key, text in value.items():
+            if key in RESERVED_TAG_KEYS:
+                raise ValueError(
+                    f"must not set {key!r}: Ballast sets {', '.join(RESERVED_TAG_KEYS)} itself"
+                )
+            if key.lower().startswith("aws:") or not 1 <= len(key) <= 128:
+                raise ValueError(
+                    f"has an invalid tag key {key!r}: 1-128 characters, not starting with 'aws:'"
+                )
+            if len(text) > 256 or not _TAG_TEXT.fullmatch(text):
+                raise ValueError(
+                    f"has an invalid value for {key!r}: at most 256 letters, digits, spaces "
+                    "or . : / = + - @ _"
+                )
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _database_serves_its_services(cls, value: DatabaseConfig | None, info: ValidationInfo):
+        """In prod, a service cannot recover faster than its data: the database's tier must
+        be at least as strict as the strictest service's."""
+        services = info.data.get("services") or ()
+        if value is None or not services or _context(info, "environment") != "prod":
+            return value
+        strictest = min(services, key=lambda s: TIERS.index(s.tier))
+        if TIERS.index(value.tier) > TIERS.index(strictest.tier):
+            raise ValueError(
+                f"tier must be at least {strictest.tier} in prod, the tier of service "
+                f"{strictest.name}: a service cannot recover faster than its data "
+                f"(got {value.tier})"
+            )
+        return value
+
+    @field_validator("dr_network")
+    @classmethod
+    def _dr_network(cls, value: DrNetworkConfig | None, info: ValidationInfo):
+        if value is None:
+            return value
+        if not _context(info, "dr_region"):
+            raise ValueError(
+                "needs ballast:drRegion: this VPC is created in the disaster-recovery region"
+            )
+        primary = info.data.get("network")
+        if primary is not None:
+            mine, theirs = ipaddress.ip_network(value.cidr), ipaddress.ip_network(primary.cidr)
+            if mine.overlaps(theirs):
+                raise ValueError(
+                    f"must not overlap ballast:network.cidr {primary.cidr}: the two VPCs "
+                    f"are peered or routed to each other after a failover (got {value.cidr})"
+                )
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _unique_services(cls, value: tuple[ServiceConfig, ...]):
+        names = [s.name for s in value]
+        dupes = sorted({n for n in names if names.count(n) > 1})
+        if dupes:
+            raise ValueError(f"must name each service once (repeated: {', '.join(dupes)})")
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _service_namespaces(cls, value: tuple[ServiceConfig, ...]):
+        reserved = (*KUBERNETES_NAMESPACES, *PLATFORM_NAMESPACES)
+        for service in value:
+            namespace = service.namespace or service.name
+            if namespace in reserved:
+                raise ValueError(
+                    f"must not put service {service.name!r} in namespace {namespace!r}: "
+                    f"{', '.join(reserved)} belong to Kubernetes and the platform add-ons"
+                )
+        return value
+
+    @field_validator("cluster")
+    @classmethod
+    def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
+        if value is not None and not value.admin_principal_arns and info.data.get("ci") is None:
+            raise ValueError(
+                "needs adminPrincipalArns when ballast:ci is not set: access entries are "
+                "the only way in (the cluster's creator gets no implicit admin), so "
+                "nothing could deploy the in-cluster objects"
+            )
+        return value
+
+    @field_validator("account_id")
+    @classmethod
+    def _account(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"\d{12}", value):
+            raise ValueError(f"must be a 12-digit AWS account ID (got {value!r})")
+        return value
+
+
+# --- parsing -------------------------------------------------------------------------
+
+
+def _decode(value: Any) -> Any:
+    """Config values arrive as strings; objects and lists are JSON-encoded (as the CLI does)."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+#: Keys only a platform stack uses; an organization stack manages nothing but SCPs.
+PLATFORM_ONLY_KEYS = (
+    "network",
+    "services",
+    "ci",
+    "audit",
+    "boundary",
+    "drRegion",
+    "cluster",
+    "drNetwork",
+    "database",
+    "backup",
+    "faultInjection",
+)
+
+
+def _stack_kind_problems(data: Mapping[str, Any], environment: str | None) -> list[str]:
+    """Which keys a stack needs or must not have depends on its kind."""
+    kind = data.get("stackKind", "platform")
+    problems: list[str] = []
+    if kind == "organization":
+        if "orgGuardrails" not in data:
+            problems.append(
+                f"{NAMESPACE}:orgGuardrails is required in an organization stack: the OUs "
+                "(targetIds) the service control policies attach to and the allowedRegions"
+            )
+        problems.extend(
+            f"{NAMESPACE}:{key} is not used by an organization stack, which manages only "
+            "the service control policies; remove it"
+            for key in PLATFORM_ONLY_KEYS
+            if key in data
+        )
+        return problems
+    if kind != "platform":
+        return problems  # the literal check has reported it
+    if "network" not in data:
+        field = PlatformConfig.model_fields["network"]
+        problems.append(f"{NAMESPACE}:network is required: {field.description}")
+    if "orgGuardrails" in data:
+        problems.append(
+            f"{NAMESPACE}:orgGuardrails is only used by an organization stack "
+            f"({NAMESPACE}:stackKind: organization), which runs from the management "
+            "account; remove it here"
+        )
+    if environment == "prod" and data.get("drRegion") is None:
+        problems.append(
+            f"{NAMESPACE}:drRegion is required in prod: the database replica and backup "
+            "copies need a second region"
+        )
+    return problems
+
+
+def parse_platform_config(
+    raw: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = (),
+    source: str = "stack config",
+) -> PlatformConfig:
+    """Build a `PlatformConfig` from flat stack config or raise `ConfigError`.
+
+    `raw` maps qualified keys (`ballast:network`, `aws:region`, ...) to values as the
+    Pulumi CLI hands them to a program: strings, with maps and lists JSON-encoded.
+    `secret_keys` lists the qualified keys that hold Pulumi secrets. `source` prefixes
+    every message (the stack file, e.g. `stacks/Pulumi.prod.yaml`).
+    """
+    secret = set(secret_keys)
+    problems: list[str] = []
+    data: dict[str, Any] = {}
+    for qualified, value in raw.items():
+        namespace, _, key = qualified.partition(":")
+        if namespace != NAMESPACE:
+            continue
+        if key in SECRET_KEYS and qualified not in secret:
+            problems.append(
+                f"{qualified} must be a Pulumi secret: set it with "
+                f"`pulumi config set --secret {key} <value>` so it is never stored in "
+                "clear text"
+            )
+            continue
+        data[key] = _decode(value)
+
+    environment = data.get("environment")
+    context = {
+        "environment": environment if environment in ENVIRONMENTS else None,
+        "primary_region": data.get("primaryRegion")
+        if isinstance(data.get("primaryRegion"), str)
+        else None,
+        "dr_region": data.get("drRegion") if isinstance(data.get("drRegion"), str) else None,
+        "has_dr_network": data.get("drNetwork") is not None,
+    }
+    config: PlatformConfig | None = None
+    try:
+        config = PlatformConfig.model_validate(data, context=context)
+    except ValidationError as exc:
+        problems.extend(_describe(PlatformConfig, e) for e in exc.errors(include_url=False))
+
+    problems.extend(_stack_kind_problems(data, context["environment"]))
+    if problems or config is None:
+        # Sorted by key path, so related problems sit together and the order is stable.
+        raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
+    return config
+
+
+def stack_file_label(stack: str) -> str:
+    """How messages name a stack's file (the project sets `stackConfigDir: stacks`)."""
+    return f"stacks/Pulumi.{stack}.yaml"
+
+
+def load_from_pulumi_runtime() -> PlatformConfig:
+    """Read this program's config from the Pulumi runtime (real CLI or mock engine).
+
+    The CLI hands config to the language host as `PULUMI_CONFIG` (and secret key names
+    as `PULUMI_CONFIG_SECRET_KEYS`); the mock engine and the Automation API call
+    `set_all_config`. Both are read so every key, known or not, is validated.
+    """
+    import pulumi
+    from pulumi.runtime import config as runtime_config
+
+    raw: dict[str, Any] = dict(runtime_config.get_config_env())
+    raw.update(runtime_config.CONFIG.get())
+    secret_keys = set(runtime_config.get_config_secret_keys_env())
+    secret_keys.update(runtime_config._SECRET_KEYS.get())  # private: the SDK has no getter
+    return parse_platform_config(
+        raw, secret_keys=secret_keys, source=stack_file_label(pulumi.get_stack())
+    )
