@@ -46,6 +46,11 @@ def sdk_imports_used(stack: str) -> list[str]:
         package, _, rest = record.type.partition(":")
         if record.is_provider:
             names.add(f"pulumi_{record.package}.Provider")
+        elif package == "kubernetes":
+            # kubernetes:storage.k8s.io/v1:StorageClass -> pulumi_kubernetes.storage.v1
+            group, _, version_cls = rest.partition("/")
+            version, _, cls = version_cls.partition(":")
+            names.add(f"pulumi_kubernetes.{group.split('.')[0]}.{version}.{cls}")
         elif package not in ("pulumi", "ballast") and "/" in rest:
             module, _, cls = rest.partition("/")
             names.add(f"pulumi_{package}.{module}.{cls.split(':')[-1]}")
