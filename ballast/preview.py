@@ -216,6 +216,10 @@ def policy_summary(result: PreviewResult) -> str:
     )
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")
+
+
 def render(console: Console, result: PreviewResult) -> None:
     run = result.run
     console.print(resource_tree(run))
@@ -223,9 +227,9 @@ def render(console: Console, result: PreviewResult) -> None:
     console.print(outputs_table(run))
     summary = run.summary()
     console.print(
-        f"[bold]{summary['resources']}[/] resources to create in "
-        f"[bold]{summary['components']}[/] components with "
-        f"[bold]{summary['providers']}[/] explicit providers; "
+        f"[bold]{_count(summary['resources'], 'resource')}[/] to create in "
+        f"[bold]{_count(summary['components'], 'component')}[/] with "
+        f"[bold]{_count(summary['providers'], 'explicit provider')}[/]; "
         f"{summary['protected']} protected."
     )
     table = violations_table(result)
