@@ -247,19 +247,7 @@ class Database(pulumi.ComponentResource):
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameter_group.name,
-            publicly_accessible=False,
-            port=POSTGRES_PORT,
-            ca_cert_identifier=RDS_CA_CERTIFICATE,
-            iam_database_authentication_enabled=True,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=key.arn,
-            performance_insights_retention_period=args.performance_insights_retention_days,
-            monitoring_interval=args.monitoring_interval_seconds,
-            monitoring_role_arn=monitoring.arn,
-            backup_retention_period=args.backup_retention_days,
-            backup_window=args.backup_window,
-            maintenance_window=args.maintenance_window,
-            copy_tags_to_snapshot=True,
+            **self._hardening(key, monitoring),
             # Automated backups outlive a deleted instance in prod (point-in-time restore
             # of the last days stays possible after a mistaken delete).
             delete_automated_backups=not args.final_snapshot,
@@ -512,6 +500,28 @@ class Database(pulumi.ComponentResource):
             opts=self._opts(None),
         )
 
+    def _hardening(self, key: aws.kms.Key, monitoring: aws.iam.Role) -> dict[str, Any]:
+        """Settings the primary and its replica share, so a promoted replica is as
+        locked down and as observable as the primary it replaces: private, TLS with the
+        pinned CA, IAM auth, Performance Insights and enhanced monitoring, and the
+        tier's backups."""
+        args = self._args
+        return {
+            "publicly_accessible": False,
+            "port": POSTGRES_PORT,
+            "ca_cert_identifier": RDS_CA_CERTIFICATE,
+            "iam_database_authentication_enabled": True,
+            "performance_insights_enabled": True,
+            "performance_insights_kms_key_id": key.arn,
+            "performance_insights_retention_period": args.performance_insights_retention_days,
+            "monitoring_interval": args.monitoring_interval_seconds,
+            "monitoring_role_arn": monitoring.arn,
+            "backup_retention_period": args.backup_retention_days,
+            "backup_window": args.backup_window,
+            "maintenance_window": args.maintenance_window,
+            "copy_tags_to_snapshot": True,
+        }
+
     def _replica(
         self,
         replica: ReplicaArgs,
@@ -539,21 +549,9 @@ class Database(pulumi.ComponentResource):
                 self._security_group(resource, replica.vpc_id, replica.client_cidrs, (), dr).id
             ],
             parameter_group_name=self._parameter_group(resource, family, dr).name,
-            publicly_accessible=False,
-            port=POSTGRES_PORT,
-            ca_cert_identifier=RDS_CA_CERTIFICATE,
-            iam_database_authentication_enabled=True,
-            performance_insights_enabled=True,
-            performance_insights_kms_key_id=key.arn,
-            performance_insights_retention_period=args.performance_insights_retention_days,
-            monitoring_interval=args.monitoring_interval_seconds,
-            monitoring_role_arn=monitoring.arn,
-            # Backups on the replica: once promoted, it has point-in-time recovery from
-            # the first minute.
-            backup_retention_period=args.backup_retention_days,
-            backup_window=args.backup_window,
-            maintenance_window=args.maintenance_window,
-            copy_tags_to_snapshot=True,
+            # Including backups: once promoted, the replica has point-in-time recovery
+            # from the first minute.
+            **self._hardening(key, monitoring),
             deletion_protection=args.deletion_protection,
             # A replica's data is the primary's; nothing to keep at its deletion.
             skip_final_snapshot=True,
