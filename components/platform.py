@@ -176,18 +176,7 @@ class Platform(pulumi.ComponentResource):
         net = config.network
         self.network = Network(
             f"{name}-net",
-            NetworkArgs(
-                region=config.primary_region,
-                roles=roles,
-                cidr=net.cidr,
-                az_count=net.az_count,
-                availability_zones=net.availability_zones,
-                nat_mode=net.nat_mode,
-                interface_endpoints=net.interface_endpoints,
-                flow_log_retention_days=net.flow_log_retention_days,
-                tags={"service": "network", "tier": "tier-1"},
-                protect=prod,
-            ),
+            network_args(net, region=config.primary_region, roles=roles, protect=prod),
             opts=in_primary,
         )
 
@@ -253,18 +242,7 @@ class Platform(pulumi.ComponentResource):
         if dr_net is not None and dr_region and dr_provider is not None:
             self.dr_network = Network(
                 f"{name}-dr-net",
-                NetworkArgs(
-                    region=dr_region,
-                    roles=roles,
-                    cidr=dr_net.cidr,
-                    az_count=dr_net.az_count,
-                    availability_zones=dr_net.availability_zones,
-                    nat_mode=dr_net.nat_mode,
-                    interface_endpoints=dr_net.interface_endpoints,
-                    flow_log_retention_days=dr_net.flow_log_retention_days,
-                    tags={"service": "network", "tier": "tier-1"},
-                    protect=prod,
-                ),
+                network_args(dr_net, region=dr_region, roles=roles, protect=prod),
                 opts=pulumi.ResourceOptions(parent=self, provider=dr_provider),
             )
 
@@ -350,6 +328,24 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=in_primary,
         )
+
+
+def network_args(
+    network: NetworkConfig, *, region: str, roles: RoleFactory, protect: bool
+) -> NetworkArgs:
+    """`NetworkArgs` from a network section (primary or DR: the DR one is a subclass)."""
+    return NetworkArgs(
+        region=region,
+        roles=roles,
+        cidr=network.cidr,
+        az_count=network.az_count,
+        availability_zones=network.availability_zones,
+        nat_mode=network.nat_mode,
+        interface_endpoints=network.interface_endpoints,
+        flow_log_retention_days=network.flow_log_retention_days,
+        tags={"service": "network", "tier": "tier-1"},
+        protect=protect,
+    )
 
 
 def workload_cidrs(network: NetworkConfig) -> list[str]:
