@@ -6,11 +6,12 @@ pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf
 stack again each. That SDK work, not the policies, dominates the pack's time.
 
 `install()` memoises the decoding calls (and the SDK's unknown-checking proxy over their
-result) for the duration of one `Analyze`,
-`AnalyzeStack` or `Remediate` call: the first policy decodes, the others reuse the
-result. Policies receive the very same values they would have inside the SDK's
-unknown-checking proxy); policies must not mutate their inputs, which none of Ballast's
-do (they are validators).
+result) for the duration of one `Analyze`, `AnalyzeStack` or `Remediate` call: the first
+policy decodes, the others reuse the result. Policies receive the very same values they
+would have (inside the SDK's unknown-checking proxy); policies must not mutate their
+inputs, which none of Ballast's do (they are validators). It also routes each `Analyze`
+request to the resource policies that apply to its type (`_PoliciesForType`): the others
+would have returned at once.
 
 The memo is keyed by the protobuf message object and lives only during one call, so no
 state crosses requests. On any pulumi-policy version other than the one this was written
@@ -86,6 +87,51 @@ def _memoised_method(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+class _PoliciesForType(list):
+    """The servicer's policy list; inside `Analyze` it yields only the resource policies
+    that apply to the request's resource type (each policy's `applies_to_type`, set by
+    `spec.resource_policy`), plus every policy that does not say. Skipped policies would
+    have returned at once for that type; the SDK's per-policy work for them is saved.
+    Everywhere else (Configure, AnalyzeStack, GetAnalyzerInfo, ...) it is the full list."""
+
+    def __init__(self, policies: list[Any]):
+        super().__init__(policies)
+        self._by_type: dict[str, tuple[Any, ...]] = {}
+
+    def __iter__(self):  # type: ignore[override]
+        resource_type = getattr(_memo, "resource_type", None)
+        if resource_type is None:
+            return super().__iter__()
+        chosen = self._by_type.get(resource_type)
+        if chosen is None:
+            chosen = tuple(
+                policy
+                for policy in super().__iter__()
+                if getattr(policy, "applies_to_type", None) is None
+                or policy.applies_to_type(resource_type)
+            )
+            self._by_type[resource_type] = chosen
+        return iter(chosen)
+
+
+def _routed_by_type(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`Analyze` sees only the policies for the request's resource type."""
+
+    @functools.wraps(method)
+    def call(self: Any, request: Any, context: Any) -> Any:
+        attribute = "_PolicyAnalyzerServicer__policies"
+        policies = getattr(self, attribute)
+        if not isinstance(policies, _PoliciesForType):
+            setattr(self, attribute, _PoliciesForType(policies))
+        _memo.resource_type = request.type
+        try:
+            return method(self, request, context)
+        finally:
+            _memo.resource_type = None
+
+    return call
+
+
 def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
     @functools.wraps(method)
     def call(self: Any, request: Any, context: Any) -> Any:
@@ -116,6 +162,7 @@ def install() -> bool:
     # The resource's options and provider, likewise rebuilt per policy by the SDK.
     for name in ("_get_resource_options", "_get_provider_resource"):
         setattr(servicer, name, _memoised_method(getattr(servicer, name)))
+    servicer.Analyze = _routed_by_type(servicer.Analyze)
     for name in ("Analyze", "AnalyzeStack", "Remediate"):
         if hasattr(servicer, name):
             setattr(servicer, name, _scoped(getattr(servicer, name)))

@@ -107,7 +107,11 @@ def resource_policy(
             if args.urn not in settings.get("exemptions", {}):
                 check(args, report, settings)
 
-    return _described(ResourceValidationPolicy, meta, validate)
+    policy = _described(ResourceValidationPolicy, meta, validate)
+    # Lets the pack's SDK shim skip this policy for other types without calling it
+    # (decode_once.install); the check above stays, so the policy is correct without it.
+    policy.applies_to_type = applies  # type: ignore[attr-defined]
+    return policy
 
 
 def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:

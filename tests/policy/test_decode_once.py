@@ -69,3 +69,42 @@ def test_install_only_patches_the_sdk_version_it_was_written_for(monkeypatch):
 
     monkeypatch.setattr(version, "VERSION", "9.9.9")
     assert decode_once.install() is False
+
+
+class Policy:
+    def __init__(self, name, types=None):
+        self.name = name
+        if types is not None:
+            self.applies_to_type = frozenset(types).__contains__
+
+
+def test_analyze_sees_only_the_policies_for_its_type():
+    vpc = Policy("vpc-only", ["aws:ec2/vpc:Vpc"])
+    bucket = Policy("bucket-only", ["aws:s3/bucket:Bucket"])
+    anything = Policy("undeclared")  # says nothing: always included
+    servicer = type("Servicer", (), {})()
+    servicer._PolicyAnalyzerServicer__policies = [vpc, bucket, anything]
+    seen = []
+
+    def analyze(self, request, context):
+        seen.append([p.name for p in self._PolicyAnalyzerServicer__policies])
+
+    routed = decode_once._routed_by_type(analyze)
+    routed(servicer, type("Request", (), {"type": "aws:ec2/vpc:Vpc"})(), None)
+    routed(servicer, type("Request", (), {"type": "aws:iam/role:Role"})(), None)
+    assert seen == [["vpc-only", "undeclared"], ["undeclared"]]
+    # Outside Analyze (Configure, AnalyzeStack, GetAnalyzerInfo) the list is whole.
+    assert [p.name for p in servicer._PolicyAnalyzerServicer__policies] == [
+        "vpc-only",
+        "bucket-only",
+        "undeclared",
+    ]
+
+
+def test_every_resource_policy_of_the_pack_declares_its_types():
+    from ballast_guardrails import POLICIES
+    from pulumi_policy import ResourceValidationPolicy
+
+    resource_policies = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
+    assert resource_policies
+    assert all(callable(getattr(p, "applies_to_type", None)) for p in resource_policies)
