@@ -388,7 +388,7 @@ def main() -> int:
         "note": (
             "pulumi-policy 1.21 decodes each request once per enabled policy and calls every "
             "policy for every resource; the pack's shim (policy-pack/ballast_guardrails/"
-            "decode_once.py) decodes once per request and routes Analyze to the policies "
+            "analyzer_speedups.py) decodes once per request and routes Analyze to the policies "
             "of the resource's type (423 -> ~1,500 resources/s). What remains is mostly "
             "AnalyzeStack: the SDK rebuilds the whole resource list for each of the 11 "
             "stack policies. Reaching the target needs that loop hoisted upstream."

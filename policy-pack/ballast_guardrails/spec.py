@@ -109,7 +109,7 @@ def resource_policy(
 
     policy = _described(ResourceValidationPolicy, meta, validate)
     # Lets the pack's SDK shim skip this policy for other types without calling it
-    # (decode_once.install); the check above stays, so the policy is correct without it.
+    # (analyzer_speedups.install); the check above stays, so the policy is correct without it.
     policy.applies_to_type = applies  # type: ignore[attr-defined]
     return policy
 

@@ -1,4 +1,5 @@
-"""Decode each analyzer request once, not once per policy.
+"""Make pulumi-policy's analyzer decode each request once and skip policies that
+cannot apply to it.
 
 pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf Struct
 -> dict -> Python values) and its provider's inside the loop over policies: a pack of

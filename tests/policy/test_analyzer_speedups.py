@@ -8,7 +8,7 @@ from tests.conftest import ROOT
 
 sys.path.insert(0, str(ROOT / "policy-pack"))
 
-from ballast_guardrails import decode_once
+from ballast_guardrails import analyzer_speedups
 
 
 class Servicer:
@@ -27,10 +27,10 @@ def test_each_object_is_decoded_once_per_call_and_never_across_calls():
         calls.append(value)
         return [value, args]
 
-    once = decode_once._memoised(decode)
+    once = analyzer_speedups._memoised(decode)
     first, second = object(), object()
 
-    @decode_once._scoped
+    @analyzer_speedups._scoped
     def analyze(self, request, context):
         results = [once(first), once(first), once(second), once(first, True)]
         assert results[0] is results[1]
@@ -44,7 +44,7 @@ def test_each_object_is_decoded_once_per_call_and_never_across_calls():
 
 def test_outside_an_analyzer_call_nothing_is_memoised():
     calls = []
-    once = decode_once._memoised(lambda value: calls.append(value) or value)
+    once = analyzer_speedups._memoised(lambda value: calls.append(value) or value)
     value = object()
     once(value)
     once(value)
@@ -53,9 +53,9 @@ def test_outside_an_analyzer_call_nothing_is_memoised():
 
 def test_methods_are_memoised_per_request_and_name():
     servicer = Servicer()
-    memo_decode = decode_once._memoised_method(Servicer.decode)
+    memo_decode = analyzer_speedups._memoised_method(Servicer.decode)
 
-    @decode_once._scoped
+    @analyzer_speedups._scoped
     def analyze(self, request, context):
         return memo_decode(servicer, request), memo_decode(servicer, request)
 
@@ -68,7 +68,7 @@ def test_install_only_patches_the_sdk_version_it_was_written_for(monkeypatch):
     from pulumi_policy import version
 
     monkeypatch.setattr(version, "VERSION", "9.9.9")
-    assert decode_once.install() is False
+    assert analyzer_speedups.install() is False
 
 
 class Policy:
@@ -89,7 +89,7 @@ def test_analyze_sees_only_the_policies_for_its_type():
     def analyze(self, request, context):
         seen.append([p.name for p in self._PolicyAnalyzerServicer__policies])
 
-    routed = decode_once._routed_by_type(analyze)
+    routed = analyzer_speedups._routed_by_type(analyze)
     routed(servicer, type("Request", (), {"type": "aws:ec2/vpc:Vpc"})(), None)
     routed(servicer, type("Request", (), {"type": "aws:iam/role:Role"})(), None)
     assert seen == [["vpc-only", "undeclared"], ["undeclared"]]
