@@ -33,14 +33,10 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.identity import (
-    AUDIT_EVIDENCE_TAG,
-    RoleFactory,
-    Trust,
-    security_read_document,
-)
+from components.buckets import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
+from components.iam import RoleFactory, Trust, security_read_document
 from components.kms import log_group_statement, rotating_key
-from components.resilience import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
+from components.tags import AUDIT_EVIDENCE_TAG
 
 #: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
 SEVERITY_FLOOR = {"low": 1.0, "medium": 4.0, "high": 7.0, "critical": 9.0}

@@ -57,16 +57,21 @@ from components.config import (
     SystemNodeGroupConfig,
     instance_architecture,
 )
-from components.identity import RoleFactory, Trust
+from components.iam import RoleFactory, Trust
 from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
+from components.tags import (
+    AUTOSCALER_CLUSTER_TAG,
+    CLUSTER_TAG,
+    NODE_GROUP_LABEL,
+    NODE_GROUP_SET_TAG,
+    SYSTEM_TAINT_KEY,
+    SYSTEM_TAINT_VALUE,
+)
 from components.workloads import (
     HOST_KEY,
-    NODE_GROUP_LABEL,
     PRIORITY_CLASSES,
     SYSTEM_NODE_GROUP,
     SYSTEM_NODES_TOLERATION,
-    SYSTEM_TAINT_KEY,
-    SYSTEM_TAINT_VALUE,
     ZONE_KEY,
     NamespaceSpec,
     service_namespaces,
@@ -83,9 +88,6 @@ CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager",
 #: hop away and are unaffected. The price: a pod that wants its region or instance ID
 #: from IMDS must be told instead (the autoscaler gets `awsRegion`).
 IMDS_HOP_LIMIT = 1
-#: AWS tag on each node group of a `perAz` set, naming the set: the members span one
-#: zone each and are checked together for zone coverage.
-NODE_GROUP_SET_TAG = "ballast.io/node-group-set"
 ROOT_DEVICE = "/dev/xvda"
 CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
 #: AmazonEKS_CNI_Policy is not here: vpc-cni gets it through IRSA, so no pod can use it
@@ -99,9 +101,6 @@ ADMIN_ACCESS_POLICY = "AmazonEKSClusterAdminPolicy"
 READ_ONLY_ACCESS_POLICY = "AmazonEKSViewPolicy"
 AUTOSCALER_NAMESPACE = "cluster-autoscaler"
 AUTOSCALER_SERVICE_ACCOUNT = "cluster-autoscaler"
-#: The tag EKS puts on every managed node group's Auto Scaling group; the autoscaler's
-#: policy only acts on groups carrying it for this cluster.
-AUTOSCALER_CLUSTER_TAG = "k8s.io/cluster-autoscaler/{cluster}"
 EBS_CSI_SERVICE_ACCOUNT = "ebs-csi-controller-sa"
 VPC_CNI_SERVICE_ACCOUNT = "aws-node"
 TAINT_EFFECTS = {
@@ -110,8 +109,6 @@ TAINT_EFFECTS = {
     "NoExecute": "NO_EXECUTE",
 }
 DEFAULT_STORAGE_CLASS = "gp3"
-#: Tag on the volumes the default StorageClass provisions: the cluster's name.
-CLUSTER_TAG = "ballast.io/cluster"
 
 #: The platform add-ons' namespaces (the in-cluster components of DESIGN.md get theirs
 #: from here). Only the ingress may own load balancers.

@@ -39,9 +39,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.identity import RoleFactory, Trust
+from components.iam import RoleFactory, Trust
 from components.kms import rotating_key
-from components.resilience import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, RDS_CA_CERTIFICATE, postgres_family
 
 POSTGRES_PORT = 5432
@@ -258,7 +258,7 @@ class Database(pulumi.ComponentResource):
             allow_major_version_upgrade=False,
             apply_immediately=args.apply_immediately,
             # The `tier` tag and this opt-in put it in AWS Backup's plan of its tier.
-            tags={**self._tags(name), BACKUP_TAG_KEY: BACKUP_TAG_VALUE},
+            tags={**self._tags(name), BACKUP_TAG: BACKUP_TAG_VALUE},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         self.arn: pulumi.Output[str] = primary.arn

@@ -26,20 +26,15 @@ from typing import Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.identity import RoleFactory, Trust
+from components.iam import RoleFactory, Trust
 from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
+from components.tags import INTERNAL_ELB_TAG, PUBLIC_ELB_TAG, SUBNET_TIER_TAG
 
 SubnetTier = Literal["public", "private", "isolated"]
 
 #: Interface endpoints created when `interface_endpoints=True`: image pulls (ecr.api,
 #: ecr.dkr), IRSA/Pod Identity token exchange (sts) and log shipping (logs).
 INTERFACE_ENDPOINT_SERVICES = ("ecr.api", "ecr.dkr", "sts", "logs")
-
-#: Subnet tags the AWS Load Balancer Controller reads to place load balancers.
-PUBLIC_ELB_TAG = "kubernetes.io/role/elb"
-INTERNAL_ELB_TAG = "kubernetes.io/role/internal-elb"
-#: Our own tag, so later components (and auditors) can find subnets by tier.
-SUBNET_TIER_TAG = "ballast.io/subnet-tier"
 
 MAX_ZONES = 6
 

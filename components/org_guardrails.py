@@ -30,7 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.identity import AUDIT_DISABLING_ACTIONS, GLOBAL_SERVICE_ACTIONS, compact_length
+from components.iam import AUDIT_DISABLING_ACTIONS, GLOBAL_SERVICE_ACTIONS, compact_length
 
 #: AWS's limit for one SCP document (whitespace not counted).
 SCP_MAX_CHARS = 5120

@@ -28,12 +28,8 @@ from components.database import Database, DatabaseArgs, ReplicaArgs
 from components.identity import GitHubCiArgs, Identity, IdentityArgs, RoleFactory
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
-from components.resilience import (
-    FIS_TARGET_TAG_KEY,
-    FIS_TARGET_TAG_VALUE,
-    Resilience,
-    ResilienceArgs,
-)
+from components.resilience import Resilience, ResilienceArgs
+from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -199,7 +195,7 @@ class Platform(pulumi.ComponentResource):
                     instance_tags={
                         **tags,
                         **cluster_tags,
-                        FIS_TARGET_TAG_KEY: FIS_TARGET_TAG_VALUE,
+                        FAULT_INJECTION_TAG: FAULT_INJECTION_TAG_VALUE,
                     },
                     protect=prod,
                 ),

@@ -16,48 +16,48 @@ from typing import Final
 
 # --- Provider default tags: on every AWS resource of an environment -------------------
 
-ENVIRONMENT: Final = "environment"
-PROJECT: Final = "project"
-OWNER: Final = "owner"
-MANAGED_BY: Final = "managed-by"
+ENVIRONMENT_TAG: Final = "environment"
+PROJECT_TAG: Final = "project"
+OWNER_TAG: Final = "owner"
+MANAGED_BY_TAG: Final = "managed-by"
 #: Set by the providers on every resource; a stack's `ballast:tags` may not override them.
-RESERVED_TAG_KEYS: Final = (ENVIRONMENT, PROJECT, OWNER, MANAGED_BY)
+RESERVED_TAG_KEYS: Final = (ENVIRONMENT_TAG, PROJECT_TAG, OWNER_TAG, MANAGED_BY_TAG)
 #: The value of `managed-by` on everything Ballast creates.
-MANAGED_BY_PULUMI: Final = "pulumi"
+MANAGED_BY_VALUE: Final = "pulumi"
 
 # --- Per-resource tags: set by each component ------------------------------------------
 
-SERVICE: Final = "service"
+SERVICE_TAG: Final = "service"
 #: The recovery tier (`tier-1`..`tier-3`); AWS Backup picks the plan by it.
-TIER: Final = "tier"
+TIER_TAG: Final = "tier"
 #: Tags every resource must carry, own or inherited from the provider (policy `required-tags`).
-REQUIRED_TAG_KEYS: Final = (ENVIRONMENT, OWNER, SERVICE, TIER)
+REQUIRED_TAG_KEYS: Final = (ENVIRONMENT_TAG, OWNER_TAG, SERVICE_TAG, TIER_TAG)
 
 # --- Tags other code selects on --------------------------------------------------------
 
 #: Audit evidence (trail keys, log groups, buckets): the boundary denies deleting,
 #: disabling or untagging what carries it.
-AUDIT_EVIDENCE: Final = "ballast.io/audit-evidence"
-#: Opt-in to AWS Backup: the backup selections pick resources carrying `BACKUP=BACKUP_ON`.
-BACKUP: Final = "ballast.io/backup"
-BACKUP_ON: Final = "true"
+AUDIT_EVIDENCE_TAG: Final = "ballast.io/audit-evidence"
+#: Opt-in to AWS Backup: the backup selections pick resources carrying `BACKUP_TAG=BACKUP_TAG_VALUE`.
+BACKUP_TAG: Final = "ballast.io/backup"
+BACKUP_TAG_VALUE: Final = "true"
 #: Opt-in to fault injection: FIS experiments only target resources carrying
-#: `FAULT_INJECTION=FAULT_INJECTION_ALLOWED`.
-FAULT_INJECTION: Final = "ballast.io/fault-injection"
-FAULT_INJECTION_ALLOWED: Final = "allowed"
+#: `FAULT_INJECTION_TAG=FAULT_INJECTION_TAG_VALUE`.
+FAULT_INJECTION_TAG: Final = "ballast.io/fault-injection"
+FAULT_INJECTION_TAG_VALUE: Final = "allowed"
 #: On each node group of a `perAz` set, naming the set: the policy `eks-nodegroup-multi-az`
 #: checks the members' zone coverage together.
-NODE_GROUP_SET: Final = "ballast.io/node-group-set"
+NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
 #: On volumes the default StorageClass provisions: the cluster's name.
-CLUSTER: Final = "ballast.io/cluster"
+CLUSTER_TAG: Final = "ballast.io/cluster"
 #: On subnets: `public`, `private` or `isolated`.
-SUBNET_TIER: Final = "ballast.io/subnet-tier"
+SUBNET_TIER_TAG: Final = "ballast.io/subnet-tier"
 #: Subnet discovery of the AWS Load Balancer Controller (internet-facing / internal).
-PUBLIC_ELB: Final = "kubernetes.io/role/elb"
-INTERNAL_ELB: Final = "kubernetes.io/role/internal-elb"
+PUBLIC_ELB_TAG: Final = "kubernetes.io/role/elb"
+INTERNAL_ELB_TAG: Final = "kubernetes.io/role/internal-elb"
 #: EKS puts this on every managed node group's Auto Scaling group; the autoscaler's IAM
 #: policy only acts on groups carrying it for its own cluster.
-AUTOSCALER_CLUSTER: Final = "k8s.io/cluster-autoscaler/{cluster}"
+AUTOSCALER_CLUSTER_TAG: Final = "k8s.io/cluster-autoscaler/{cluster}"
 
 # --- Kubernetes node labels and taints -------------------------------------------------
 

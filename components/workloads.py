@@ -30,19 +30,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY, TIER_LABEL
+
 WorkloadTier = Literal["platform", "tier-1", "tier-2", "tier-3"]
 TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
 
 ZONE_KEY = "topology.kubernetes.io/zone"
 HOST_KEY = "kubernetes.io/hostname"
-#: Label every Ballast node carries: the name of its node group.
-NODE_GROUP_LABEL = "ballast.io/node-group"
 SYSTEM_NODE_GROUP = "system"
-#: The system node group's taint: only platform add-ons (which tolerate it) land there.
-SYSTEM_TAINT_KEY = "CriticalAddonsOnly"
-SYSTEM_TAINT_VALUE = "true"
-#: Namespace label naming the namespace's tier.
-TIER_LABEL = "ballast.io/tier"
 
 
 @dataclass(frozen=True)

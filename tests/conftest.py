@@ -4,6 +4,7 @@ session: a run is deterministic), and the external-tool gate."""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -39,3 +40,19 @@ def require_tool(name: str) -> str:
     if os.environ.get("BALLAST_REQUIRE_TOOLS") == "1":
         pytest.fail(f"{name} is required (BALLAST_REQUIRE_TOOLS=1) but is not on PATH")
     pytest.skip(f"{name} is not installed")
+
+
+def source_offenders(pattern: str, *, allowed: str) -> list[str]:
+    """Modules under `components/` (every subpackage, walked recursively) whose source
+    matches `pattern`, except the one module `allowed` (a path relative to components/).
+
+    The guards that keep one way of making a resource (roles through the role factory,
+    keys through the KMS helper, buckets through the bucket helper) use this, so a module
+    moved into a subpackage stays covered."""
+    base = ROOT / "components"
+    regex = re.compile(pattern)
+    return [
+        str(path.relative_to(base))
+        for path in sorted(base.rglob("*.py"))
+        if str(path.relative_to(base)) != allowed and regex.search(path.read_text(encoding="utf-8"))
+    ]

@@ -22,7 +22,8 @@ from components.audit_trail import (
     findings_pattern,
     tamper_pattern,
 )
-from components.identity import AUDIT_EVIDENCE_TAG, RoleFactory
+from components.iam import RoleFactory
+from components.tags import AUDIT_EVIDENCE_TAG
 from tests.conftest import stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 

@@ -23,7 +23,7 @@ from components.cluster import (
     autoscaler_policy_document,
 )
 from components.config import CLUSTER_KUBERNETES_VERSIONS, PLATFORM_NAMESPACES
-from components.identity import RoleFactory
+from components.iam import RoleFactory
 from components.workloads import PRIORITY_CLASSES, NamespaceSpec
 from tests.conftest import SHIPPED_STACKS, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
@@ -746,7 +746,7 @@ def test_unsafe_arguments_are_refused(changes, message):
 def test_only_eks_and_ec2_are_trusted_without_source_conditions():
     """EKS and EC2 send no aws:SourceAccount, so their trust cannot carry one; every other
     service trust still must (components/identity.py, PASSED_ROLE_SERVICES)."""
-    from components.identity import PASSED_ROLE_SERVICES, Trust, _check_statement
+    from components.iam.trusts import PASSED_ROLE_SERVICES, Trust, _check_statement
 
     assert PASSED_ROLE_SERVICES == ("ec2.amazonaws.com", "eks.amazonaws.com")
     with pytest.raises(ValueError, match="sends aws:SourceAccount"):

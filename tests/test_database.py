@@ -24,9 +24,9 @@ from components.database import (
     DatabaseArgs,
     ReplicaArgs,
 )
-from components.identity import RoleFactory
+from components.iam import RoleFactory
 from components.network import plan_subnets
-from components.resilience import BACKUP_TAG_KEY, BACKUP_TAG_VALUE
+from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
 from tests.conftest import ROOT, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
@@ -87,11 +87,11 @@ def test_shape_follows_the_stack_and_its_tier(stack):
     assert len(replicas(run)) == int(has_replica)
     # AWS Backup's plan of the database's tier selects it by these two tags.
     assert db.inputs["tags"]["tier"] == tier
-    assert db.inputs["tags"][BACKUP_TAG_KEY] == BACKUP_TAG_VALUE
+    assert db.inputs["tags"][BACKUP_TAG] == BACKUP_TAG_VALUE
     opted_in = [
         r.urn
         for r in run.resources
-        if "ballast:components:Database$" in r.urn and BACKUP_TAG_KEY in r.inputs.get("tags", {})
+        if "ballast:components:Database$" in r.urn and BACKUP_TAG in r.inputs.get("tags", {})
     ]
     assert opted_in == [db.urn]  # the replica and the supporting resources stay out
     assert db.inputs["engine"] == "postgres"
@@ -289,7 +289,7 @@ def test_the_replica_lives_in_the_dr_network():
     assert replica.inputs["backupRetentionPeriod"] == 35
     assert replica.inputs["iamDatabaseAuthenticationEnabled"] is True
     assert replica.inputs["publiclyAccessible"] is False
-    assert BACKUP_TAG_KEY not in replica.inputs["tags"]
+    assert BACKUP_TAG not in replica.inputs["tags"]
 
 
 def test_the_dr_network_is_smaller_and_in_the_dr_region():

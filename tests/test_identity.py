@@ -4,8 +4,6 @@ recorded resource graph and evaluated with a small IAM evaluator (tests/iam_eval
 from __future__ import annotations
 
 import json
-import re
-from pathlib import Path
 
 import pulumi
 import pulumi_aws as aws
@@ -14,23 +12,21 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ballast.offline import ProgramError, run_component
-from components.identity import (
-    AUDIT_EVIDENCE_TAG,
+from components.iam import (
     BOUNDARY_SERVICES,
     GITHUB_OIDC_HOST,
     MANAGED_POLICY_MAX_CHARS,
     PASSED_ROLE_SERVICES,
-    GitHubCiArgs,
-    Identity,
-    IdentityArgs,
     RoleFactory,
     Trust,
     compact_length,
     irsa_subject,
     physical_role_name,
 )
+from components.identity import GitHubCiArgs, Identity, IdentityArgs
 from components.platform import BoundaryGuard
-from tests.conftest import ROOT, stack_run
+from components.tags import AUDIT_EVIDENCE_TAG
+from tests.conftest import source_offenders, stack_run
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
 
 ROLE = "aws:iam/role:Role"
@@ -645,11 +641,6 @@ def test_the_guard_refuses_a_role_before_the_boundary_exists():
 
 
 def test_components_create_roles_only_through_the_factory():
-    """A source check: `aws.iam.Role(` appears in identity.py only."""
-    offenders = [
-        path.name
-        for path in sorted((ROOT / "components").glob("*.py"))
-        if path.name != "identity.py"
-        and re.search(r"\biam\.Role\(", Path(path).read_text(encoding="utf-8"))
-    ]
+    """A source check: `aws.iam.Role(` appears in components/iam/roles.py only, in any subpackage."""
+    offenders = source_offenders(r"\biam\.Role\(", allowed="iam/roles.py")
     assert offenders == []

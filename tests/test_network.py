@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ballast.offline import ProgramError, ProgramRun, run_component
-from components.identity import RoleFactory
+from components.iam import RoleFactory
 from components.network import (
     INTERFACE_ENDPOINT_SERVICES,
     Network,

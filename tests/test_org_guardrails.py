@@ -11,7 +11,7 @@ import pytest
 
 from ballast.offline import ProgramError, list_stacks, load_stack_config, run_component, run_stack
 from ballast.offline.stack_config import load_project
-from components.identity import AUDIT_DISABLING_ACTIONS, compact_length
+from components.iam import AUDIT_DISABLING_ACTIONS, compact_length
 from components.org_guardrails import (
     SCP_MAX_CHARS,
     SCPS_PER_TARGET,

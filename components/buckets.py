@@ -1,0 +1,163 @@
+"""`compliant_bucket`: the one way the platform makes an S3 bucket.
+
+Versioned, KMS-encrypted (bucket keys on), public access blocked, ACLs disabled, TLS-only,
+server access logging and a lifecycle; every component that needs a bucket calls it (the
+audit trail's buckets, for instance), so the policy pack's S3 rules hold by construction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+S3_BUCKET_NAME_MAX = 63
+#: Days a noncurrent object version is kept, unless the caller passes its own lifecycle.
+NONCURRENT_VERSION_DAYS = 90
+
+
+@dataclass(frozen=True)
+class ObjectLock:
+    """Default retention of a bucket created with object lock."""
+
+    mode: Literal["GOVERNANCE", "COMPLIANCE"]
+    days: int
+
+
+@dataclass(frozen=True)
+class CompliantBucket:
+    """What `compliant_bucket` made: the bucket and its policy (depend on the policy when
+    a service checks its access at creation, as CloudTrail does)."""
+
+    bucket: aws.s3.Bucket
+    policy: aws.s3.BucketPolicy
+
+
+def tls_only_statement(bucket: aws.s3.Bucket) -> dict[str, Any]:
+    """Deny every request to the bucket that does not use TLS."""
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": "s3:*",
+        "Resource": [bucket.arn, pulumi.Output.format("{0}/*", bucket.arn)],
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def compliant_bucket(
+    resource: str,
+    *,
+    parent: pulumi.Resource,
+    bucket_name: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str],
+    tags: Mapping[str, str],
+    access_log_bucket: pulumi.Input[str] | None,
+    receives_access_logs: bool = False,
+    lifecycle_rules: Sequence[Mapping[str, Any]] | None = None,
+    policy_statements: Callable[[aws.s3.Bucket], Sequence[Mapping[str, Any]]] | None = None,
+    object_lock: ObjectLock | None = None,
+    protect: bool = False,
+    provider: pulumi.ProviderResource | None = None,
+) -> CompliantBucket:
+    """A bucket the policy pack accepts, made the one way the platform makes buckets.
+
+    Versioned; SSE-KMS with `kms_key_arn` (bucket keys on); public access blocked on all
+    four flags; ACLs disabled (`BucketOwnerEnforced`); a bucket policy denying non-TLS
+    requests, plus `policy_statements(bucket)`; server access logging into
+    `access_log_bucket` under `<bucket>/`; a lifecycle (`lifecycle_rules`, or by default
+    noncurrent versions expire after 90 days and incomplete uploads after 7). `bucket_name`
+    should start with the environment's prefix (`ballast-<env>-`), the only buckets the
+    CI apply role may manage. Child names are all `resource`, parented to `parent`.
+
+    A bucket that is itself the access-log target passes `access_log_bucket=None` and
+    `receives_access_logs=True` (it cannot log into itself); any other bucket must log.
+    `protect` protects the bucket (do so in prod); `object_lock` can only be chosen when
+    the bucket is created.
+    """
+    if access_log_bucket is None and not receives_access_logs:
+        raise ValueError(
+            f"{resource}: every bucket logs its access; pass access_log_bucket, or "
+            "receives_access_logs=True for the access-log bucket itself"
+        )
+    base: dict[str, Any] = {"parent": parent}
+    if provider is not None:
+        base["provider"] = provider
+    child = pulumi.ResourceOptions(**base)
+    bucket = aws.s3.Bucket(
+        resource,
+        bucket=bucket_name,
+        object_lock_enabled=object_lock is not None,
+        force_destroy=False,
+        tags=dict(tags),
+        opts=pulumi.ResourceOptions(**base, protect=protect),
+    )
+    aws.s3.BucketOwnershipControls(
+        resource, bucket=bucket.id, rule={"object_ownership": "BucketOwnerEnforced"}, opts=child
+    )
+    aws.s3.BucketPublicAccessBlock(
+        resource,
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=child,
+    )
+    aws.s3.BucketVersioning(
+        resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
+    )
+    aws.s3.BucketServerSideEncryptionConfiguration(
+        resource,
+        bucket=bucket.id,
+        rules=[
+            {
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": kms_key_arn,
+                },
+                "bucket_key_enabled": True,
+            }
+        ],
+        opts=child,
+    )
+    rules = lifecycle_rules or [
+        {
+            "id": "expire-old-versions",
+            "status": "Enabled",
+            "filter": {"prefix": ""},
+            "noncurrent_version_expiration": {"noncurrent_days": NONCURRENT_VERSION_DAYS},
+            "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+        }
+    ]
+    aws.s3.BucketLifecycleConfiguration(resource, bucket=bucket.id, rules=list(rules), opts=child)
+    if object_lock is not None:
+        aws.s3.BucketObjectLockConfiguration(
+            resource,
+            bucket=bucket.id,
+            rule={"default_retention": {"mode": object_lock.mode, "days": object_lock.days}},
+            opts=child,
+        )
+    if access_log_bucket is not None:
+        aws.s3.BucketLogging(
+            resource,
+            bucket=bucket.id,
+            target_bucket=access_log_bucket,
+            target_prefix=pulumi.Output.format("{0}/", bucket.id),
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=child,
+        )
+    statements = [
+        tls_only_statement(bucket),
+        *(policy_statements(bucket) if policy_statements else ()),
+    ]
+    policy = aws.s3.BucketPolicy(
+        resource,
+        bucket=bucket.id,
+        policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+        opts=child,
+    )
+    return CompliantBucket(bucket=bucket, policy=policy)

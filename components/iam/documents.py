@@ -1,0 +1,413 @@
+"""IAM policy documents as pure functions of plain values (so tests read and evaluate
+them): the permission boundary, the CI plan and apply policies, the security-audit
+role's read access, and IAM's size limits."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from components.iam.actions import (
+    AUDIT_DISABLING_ACTIONS,
+    GLOBAL_SERVICE_ACTIONS,
+    IAM_MANAGEMENT_ACTIONS,
+    IAM_USER_ACTIONS,
+    NAME_SCOPED_SERVICES,
+    OIDC_PROVIDER_ACTIONS,
+    S3_BUCKET_MANAGEMENT_ACTIONS,
+    SERVICE_LINKED_ROLE_SERVICES,
+)
+from components.iam.names import role_name_prefix
+from components.tags import AUDIT_EVIDENCE_TAG, ENVIRONMENT_TAG
+
+#: IAM's limit for a managed policy document, counted without whitespace.
+MANAGED_POLICY_MAX_CHARS = 6144
+#: IAM's limit for all inline policies of one role together, without whitespace.
+INLINE_POLICY_MAX_CHARS = 10240
+
+
+def compact_length(document: Mapping[str, Any]) -> int:
+    """Characters IAM counts against a policy's size limit (whitespace is not counted)."""
+    return len(re.sub(r"\s", "", json.dumps(document, separators=(",", ":"))))
+
+
+def check_fits(document: Mapping[str, Any], limit: int, label: str) -> None:
+    size = compact_length(document)
+    if size > limit:
+        raise ValueError(
+            f"{label}: the policy is {size} characters, over IAM's limit of {limit}; "
+            "shorten it before deploying"
+        )
+
+
+@dataclass(frozen=True)
+class BoundaryInputs:
+    environment: str
+    partition: str
+    account_id: str
+    regions: tuple[str, ...]
+    services: tuple[str, ...]
+    boundary_arn: str
+    apply_role_arn: str | None
+    security_role_arn: str
+    audit_bucket_prefix: str
+
+
+def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
+    """The permission boundary: one Allow for the platform's services, then the Denies."""
+    iam = f"arn:{b.partition}:iam::{b.account_id}"
+    platform_roles = f"{iam}:role/{role_name_prefix(b.environment)}*"
+    editing: dict[str, Any] = {
+        "Sid": "DenyEditingTheBoundaryOutsideThePipeline",
+        "Effect": "Deny",
+        "Action": [
+            "iam:CreatePolicyVersion",
+            "iam:DeletePolicy",
+            "iam:DeletePolicyVersion",
+            "iam:SetDefaultPolicyVersion",
+        ],
+        "Resource": b.boundary_arn,
+    }
+    if b.apply_role_arn:
+        editing["Condition"] = {"ArnNotEquals": {"aws:PrincipalArn": b.apply_role_arn}}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowOnlyThePlatformServices",
+                "Effect": "Allow",
+                "Action": [f"{s}:*" for s in b.services],
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyIamUsersAndAccessKeys",
+                "Effect": "Deny",
+                "Action": list(IAM_USER_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyDisablingAuditAndThreatDetection",
+                "Effect": "Deny",
+                "Action": list(AUDIT_DISABLING_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyDestroyingAuditEvidence",
+                "Effect": "Deny",
+                "Action": [
+                    "kms:DisableKey",
+                    "kms:ScheduleKeyDeletion",
+                    "logs:DeleteLogGroup",
+                    "logs:DeleteLogStream",
+                    "logs:DeleteRetentionPolicy",
+                ],
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}},
+            },
+            {
+                "Sid": "DenyUntaggingAuditEvidence",
+                "Effect": "Deny",
+                "Action": ["kms:UntagResource", "logs:UntagLogGroup", "logs:UntagResource"],
+                "Resource": "*",
+                "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": [AUDIT_EVIDENCE_TAG]}},
+            },
+            {
+                "Sid": "DenyDeletingAuditLogs",
+                "Effect": "Deny",
+                "Action": [
+                    "s3:BypassGovernanceRetention",
+                    "s3:DeleteBucket",
+                    "s3:DeleteBucketPolicy",
+                    "s3:DeleteObject",
+                    "s3:DeleteObjectVersion",
+                ],
+                "Resource": [
+                    f"arn:{b.partition}:s3:::{b.audit_bucket_prefix}*",
+                    f"arn:{b.partition}:s3:::{b.audit_bucket_prefix}*/*",
+                ],
+            },
+            {
+                "Sid": "DenyBypassingObjectLock",
+                "Effect": "Deny",
+                "Action": "s3:BypassGovernanceRetention",
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyLeavingTheOrganization",
+                "Effect": "Deny",
+                "Action": "organizations:LeaveOrganization",
+                "Resource": "*",
+            },
+            {
+                # Where the resource carries an environment tag, it must be this one.
+                # Untagged resources, and actions AWS gives no resource tags for, are left
+                # to the tag policy (every Ballast resource carries the tag).
+                "Sid": "DenyOtherEnvironmentsResources",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": b.environment},
+                    "Null": {f"aws:ResourceTag/{ENVIRONMENT_TAG}": "false"},
+                },
+            },
+            {
+                "Sid": "DenyTaggingIntoOtherEnvironments",
+                "Effect": "Deny",
+                "Action": "*",
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {f"aws:RequestTag/{ENVIRONMENT_TAG}": b.environment},
+                    "Null": {f"aws:RequestTag/{ENVIRONMENT_TAG}": "false"},
+                },
+            },
+            {
+                "Sid": "DenyRolesWithoutThisBoundary",
+                "Effect": "Deny",
+                "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+                "Resource": "*",
+                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": b.boundary_arn}},
+            },
+            {
+                "Sid": "DenyRemovingTheBoundary",
+                "Effect": "Deny",
+                "Action": "iam:DeleteRolePermissionsBoundary",
+                "Resource": "*",
+            },
+            editing,
+            {
+                "Sid": "DenyPassingRolesOutsideThePlatform",
+                "Effect": "Deny",
+                "Action": "iam:PassRole",
+                "NotResource": platform_roles,
+            },
+            {
+                # The security-audit role is exempt: it must see what happens in every
+                # region (an intruder's instances in an unused region, for one).
+                "Sid": "DenyRegionsOutsideThePlatform",
+                "Effect": "Deny",
+                "NotAction": list(GLOBAL_SERVICE_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {"aws:RequestedRegion": list(b.regions)},
+                    "ArnNotEquals": {"aws:PrincipalArn": b.security_role_arn},
+                },
+            },
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class StateAccess:
+    """Where one stack's Pulumi DIY state lives (s3://<bucket>, `.pulumi/` layout)."""
+
+    partition: str
+    bucket: str
+    project: str
+    stack: str
+
+    @property
+    def bucket_arn(self) -> str:
+        return f"arn:{self.partition}:s3:::{self.bucket}"
+
+    def objects(self) -> list[str]:
+        """This stack's checkpoint (and .bak), history, backups and locks: the DIY backend
+        keeps them under `.pulumi/<kind>/[organization/]<project>/<stack>`."""
+        base = f"{self.bucket_arn}/.pulumi/*/{self.project}/{self.stack}"
+        return [f"{base}.json*", f"{base}/*"]
+
+    def locks(self) -> list[str]:
+        return [f"{self.bucket_arn}/.pulumi/locks/*/{self.project}/{self.stack}/*"]
+
+    def list_statement(self) -> dict[str, Any]:
+        return {
+            "Sid": "ListStateBucket",
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:ListBucket"],
+            "Resource": self.bucket_arn,
+            "Condition": {"StringLike": {"s3:prefix": [".pulumi/*", ""]}},
+        }
+
+
+def plan_policy_document(
+    *, partition: str, state: StateAccess | None, secrets_key_arn: str | None
+) -> dict[str, Any]:
+    """Inline policy of the plan role, on top of AWS's ReadOnlyAccess: this stack's state
+    and lock, the secrets key, and no reading of data (object contents, secret values)."""
+    statements: list[dict[str, Any]] = []
+    readable = [f"arn:{partition}:ssm:*::parameter/aws/service/*"]
+    if state:
+        statements += [
+            state.list_statement(),
+            {
+                "Sid": "ReadThisStacksState",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [f"{state.bucket_arn}/.pulumi/meta.yaml", *state.objects()],
+            },
+            {
+                "Sid": "TakeThisStacksLock",
+                "Effect": "Allow",
+                "Action": ["s3:PutObject", "s3:DeleteObject"],
+                "Resource": state.locks(),
+            },
+        ]
+    if secrets_key_arn:
+        statements.append(
+            {
+                "Sid": "DecryptStackSecrets",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": secrets_key_arn,
+            }
+        )
+    state_objects = [f"{state.bucket_arn}/.pulumi/meta.yaml", *state.objects()] if state else []
+    no_data: dict[str, Any] = {
+        "Sid": "DenyReadingObjectContents",
+        "Effect": "Deny",
+        "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+    }
+    if state_objects:
+        no_data["NotResource"] = state_objects
+    else:
+        no_data["Resource"] = "*"
+    statements += [
+        no_data,
+        {
+            "Sid": "DenyReadingSecretValues",
+            "Effect": "Deny",
+            "Action": ["secretsmanager:GetSecretValue"],
+            "Resource": "*",
+        },
+        {
+            # Public parameters (EKS AMI IDs, for instance) stay readable for previews.
+            "Sid": "DenyReadingParameters",
+            "Effect": "Deny",
+            "Action": ["ssm:GetParameter", "ssm:GetParameterHistory", "ssm:GetParameters",
+                       "ssm:GetParametersByPath"],
+            "NotResource": readable,
+        },
+    ]  # fmt: skip
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def apply_policy_document(
+    *,
+    environment: str,
+    partition: str,
+    account_id: str,
+    services: Sequence[str],
+    state: StateAccess | None,
+    secrets_key_arn: str | None,
+) -> dict[str, Any]:
+    """Inline policy of the apply role: the deploy-time services (`DEPLOY_SERVICES` plus
+    the stack's extra services) service-wide, and IAM and S3 only for this environment's
+    names. The boundary caps it further."""
+    iam = f"arn:{partition}:iam::{account_id}"
+    prefix = role_name_prefix(environment)
+    statements: list[dict[str, Any]] = [
+        {
+            # Service-wide: the platform manages hundreds of resource types whose ARNs
+            # are not known before they exist. The boundary's Denies and region fence
+            # apply on top; the reviewed pipeline is the only caller.
+            "Sid": "DeployThePlatformServices",
+            "Effect": "Allow",
+            "Action": [f"{s}:*" for s in services if s not in NAME_SCOPED_SERVICES],
+            "Resource": "*",
+        },
+        {
+            # Platform buckets are named ballast-<env>-...; the apply role manages their
+            # configuration only (no object reads or writes), and no other bucket:
+            # another stack's state included.
+            "Sid": "ManageThisEnvironmentsBuckets",
+            "Effect": "Allow",
+            "Action": list(S3_BUCKET_MANAGEMENT_ACTIONS),
+            "Resource": f"arn:{partition}:s3:::{prefix}*",
+        },
+        {
+            "Sid": "ReadAccountWideS3Settings",
+            "Effect": "Allow",
+            "Action": ["s3:GetAccountPublicAccessBlock", "s3:ListAllMyBuckets"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "ManageThisEnvironmentsRolesAndPolicies",
+            "Effect": "Allow",
+            "Action": list(IAM_MANAGEMENT_ACTIONS),
+            "Resource": [
+                f"{iam}:role/{prefix}*",
+                f"{iam}:policy/{prefix}*",
+                f"{iam}:instance-profile/{prefix}*",
+            ],
+        },
+        {
+            "Sid": "ReadAwsManagedPolicies",
+            "Effect": "Allow",
+            "Action": ["iam:GetPolicy", "iam:GetPolicyVersion"],
+            "Resource": f"arn:{partition}:iam::aws:policy/*",
+        },
+        {
+            "Sid": "ManageOidcProviders",
+            "Effect": "Allow",
+            "Action": list(OIDC_PROVIDER_ACTIONS),
+            "Resource": f"{iam}:oidc-provider/*",
+        },
+        {
+            "Sid": "CreateServiceLinkedRoles",
+            "Effect": "Allow",
+            "Action": "iam:CreateServiceLinkedRole",
+            "Resource": f"{iam}:role/aws-service-role/*",
+            "Condition": {"StringEquals": {"iam:AWSServiceName": list(SERVICE_LINKED_ROLE_SERVICES)}},
+        },
+    ]  # fmt: skip
+    if state:
+        statements += [
+            state.list_statement(),
+            {
+                "Sid": "ReadBackendMetadata",
+                "Effect": "Allow",
+                "Action": "s3:GetObject",
+                "Resource": f"{state.bucket_arn}/.pulumi/meta.yaml",
+            },
+            {
+                "Sid": "WriteThisStacksState",
+                "Effect": "Allow",
+                "Action": ["s3:DeleteObject", "s3:GetObject", "s3:GetObjectVersion",
+                           "s3:PutObject"],
+                "Resource": state.objects(),
+            },
+        ]  # fmt: skip
+    if secrets_key_arn:
+        statements.append(
+            {
+                "Sid": "UseStackSecretsKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:DescribeKey", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": secrets_key_arn,
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def security_read_document(partition: str, bucket_names: Sequence[str]) -> dict[str, Any]:
+    arns = [f"arn:{partition}:s3:::{b}" for b in bucket_names]
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "ListAuditBuckets",
+                "Effect": "Allow",
+                "Action": ["s3:GetBucketLocation", "s3:ListBucket", "s3:ListBucketVersions"],
+                "Resource": arns,
+            },
+            {
+                "Sid": "ReadAuditLogs",
+                "Effect": "Allow",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": [f"{a}/*" for a in arns],
+            },
+        ],
+    }
