@@ -12,20 +12,21 @@ every private and isolated route table, optional interface endpoints, the defaul
 security group stripped of all rules, and the subnet tags the AWS Load Balancer
 Controller uses for discovery.
 
-The same component serves the DR region: instantiate it a second time with the DR
-region's provider and a smaller `az_count`.
+The same component serves the DR region: instantiate it a second time with a context for
+the DR region and the `ballast:drNetwork` settings.
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
 
+from components.config import NetworkConfig
+from components.context import AwsContext
 from components.iam import RoleFactory, Trust
 from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
 from components.tags import INTERNAL_ELB_TAG, PUBLIC_ELB_TAG, SUBNET_TIER_TAG
@@ -73,50 +74,21 @@ def plan_subnets(cidr: str, az_count: int) -> list[SubnetPlan]:
 
 @dataclass(kw_only=True)
 class NetworkArgs:
-    """Inputs of `Network`. Defaults are the production-safe choice."""
+    """Inputs of `Network`."""
 
-    region: str
-    """Region of the provider this network is created with (required): names the
-    endpoint services and scopes the flow-log key and role to that region."""
+    context: AwsContext
+    """Region, account, tags and protection (required): the flow-log key and role are
+    scoped to the context's region, and `protect` covers the flow-log key and log group
+    (a deleted key makes every log it encrypted unreadable after its deletion window)."""
 
     roles: RoleFactory
     """The platform's role factory (required): the flow-log delivery role is created
     through it, so it carries the environment's permission boundary."""
 
-    cidr: str
-    """VPC IPv4 block, /16 to /22 (required). No default: environments that may ever be
-    peered or connected through a transit gateway must not overlap."""
-
-    az_count: int = 3
-    """Zones to span (default 3). Two zones survive one zone outage only at half
-    capacity; three keep a majority for quorum-based workloads."""
-
-    availability_zones: Sequence[str] | None = None
-    """Zone names to use (default: the first `az_count` zones the region reports as
-    available without opt-in). Pin them when an existing deployment or zone capacity
-    matters; the count must equal `az_count`."""
-
-    nat_mode: Literal["per-az", "single"] = "per-az"
-    """One NAT gateway per zone (default), or one in total. A single NAT saves ~$33/month
-    plus data processing per extra zone, but a zone outage then cuts egress for all
-    zones; fine for dev, refused in prod by config validation."""
-
-    interface_endpoints: bool = False
-    """Create interface endpoints for ecr.api, ecr.dkr, sts and logs (default off).
-    They cost ~$7/month each per zone; they keep image pulls and token exchange
-    working when NAT is degraded and cut NAT data-processing charges."""
-
-    flow_log_retention_days: int = 90
-    """CloudWatch retention of the VPC flow logs (default 90 days)."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags added to every resource of the network (default none); the provider's default
-    tags (environment, project, owner, managed-by) apply on top."""
-
-    protect: bool = False
-    """Protect the stateful pieces (the flow-log KMS key and log group) from deletion
-    (default off; `Platform` turns it on in prod). A deleted key makes every log it
-    encrypted unreadable, after the 30-day deletion window."""
+    settings: NetworkConfig
+    """The validated `ballast:network` (or `ballast:drNetwork`) section: CIDR, zones, NAT
+    mode, endpoints, flow-log retention. Defaults, limits and trade-offs are documented
+    there (docs/configuration.md)."""
 
 
 class Network(pulumi.ComponentResource):
@@ -134,21 +106,20 @@ class Network(pulumi.ComponentResource):
         super().__init__("ballast:components:Network", name, None, opts)
         self._name = name
         self._args = args
-        child = pulumi.ResourceOptions(parent=self)
-        plan = plan_subnets(args.cidr, args.az_count)
-        zones = self._zones(args)
+        self._ctx = ctx = args.context
+        settings = args.settings
+        child = ctx.child(self)
+        plan = plan_subnets(settings.cidr, settings.az_count)
+        zones = self._zones(settings)
         self.availability_zones: list[str] = zones
-        self.vpc_cidr = args.cidr
-
-        identity = aws.get_caller_identity_output(opts=pulumi.InvokeOptions(parent=self))
-        partition = aws.get_partition_output(opts=pulumi.InvokeOptions(parent=self))
+        self.vpc_cidr = settings.cidr
 
         vpc = aws.ec2.Vpc(
             name,
-            cidr_block=args.cidr,
+            cidr_block=settings.cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags=self._tags(name),
+            tags=self._ctx.tags_for(name),
             opts=child,
         )
         self.vpc_id = vpc.id
@@ -159,11 +130,11 @@ class Network(pulumi.ComponentResource):
             vpc_id=vpc.id,
             ingress=[],
             egress=[],
-            tags=self._tags(f"{name}-default-deny"),
+            tags=self._ctx.tags_for(f"{name}-default-deny"),
             opts=child,
         )
         igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=vpc.id, tags=self._tags(f"{name}-igw"), opts=child
+            f"{name}-igw", vpc_id=vpc.id, tags=self._ctx.tags_for(f"{name}-igw"), opts=child
         )
 
         subnets: dict[SubnetTier, list[aws.ec2.Subnet]] = {
@@ -174,7 +145,7 @@ class Network(pulumi.ComponentResource):
         for entry in plan:
             zone = zones[entry.zone_index]
             subnet_name = f"{name}-{entry.tier}-{zone}"
-            tags = {**self._tags(subnet_name), SUBNET_TIER_TAG: entry.tier}
+            tags = {**self._ctx.tags_for(subnet_name), SUBNET_TIER_TAG: entry.tier}
             if entry.tier == "public":
                 tags[PUBLIC_ELB_TAG] = "1"
             elif entry.tier == "private":
@@ -194,7 +165,7 @@ class Network(pulumi.ComponentResource):
             )
 
         public_rt = aws.ec2.RouteTable(
-            f"{name}-public", vpc_id=vpc.id, tags=self._tags(f"{name}-public"), opts=child
+            f"{name}-public", vpc_id=vpc.id, tags=self._ctx.tags_for(f"{name}-public"), opts=child
         )
         aws.ec2.Route(
             f"{name}-public-internet",
@@ -211,13 +182,13 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        nat_zones = zones if args.nat_mode == "per-az" else zones[:1]
+        nat_zones = zones if settings.nat_mode == "per-az" else zones[:1]
         nats: list[aws.ec2.NatGateway] = []
         for zone, subnet in zip(nat_zones, subnets["public"], strict=False):
             eip = aws.ec2.Eip(
                 f"{name}-nat-{zone}",
                 domain="vpc",
-                tags=self._tags(f"{name}-nat-{zone}"),
+                tags=self._ctx.tags_for(f"{name}-nat-{zone}"),
                 opts=child,
             )
             nats.append(
@@ -226,7 +197,7 @@ class Network(pulumi.ComponentResource):
                     allocation_id=eip.allocation_id,
                     subnet_id=subnet.id,
                     connectivity_type="public",
-                    tags=self._tags(f"{name}-nat-{zone}"),
+                    tags=self._ctx.tags_for(f"{name}-nat-{zone}"),
                     # A NAT gateway needs the internet gateway attached first.
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
                 )
@@ -237,10 +208,10 @@ class Network(pulumi.ComponentResource):
             table = aws.ec2.RouteTable(
                 f"{name}-private-{zone}",
                 vpc_id=vpc.id,
-                tags=self._tags(f"{name}-private-{zone}"),
+                tags=self._ctx.tags_for(f"{name}-private-{zone}"),
                 opts=child,
             )
-            nat = nats[index] if args.nat_mode == "per-az" else nats[0]
+            nat = nats[index] if settings.nat_mode == "per-az" else nats[0]
             aws.ec2.Route(
                 f"{name}-private-{zone}-egress",
                 route_table_id=table.id,
@@ -256,7 +227,10 @@ class Network(pulumi.ComponentResource):
         # Isolated subnets share one route table with only the local route: no internet
         # path exists, so there is no zone dependency to avoid.
         isolated_rt = aws.ec2.RouteTable(
-            f"{name}-isolated", vpc_id=vpc.id, tags=self._tags(f"{name}-isolated"), opts=child
+            f"{name}-isolated",
+            vpc_id=vpc.id,
+            tags=self._ctx.tags_for(f"{name}-isolated"),
+            opts=child,
         )
         for zone, subnet in zip(zones, subnets["isolated"], strict=True):
             aws.ec2.RouteTableAssociation(
@@ -266,24 +240,24 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
 
-        service_prefix = partition.reverse_dns_prefix.apply(lambda p: f"{p}.{args.region}")
+        service_prefix = ctx.reverse_dns_prefix.apply(lambda p: f"{p}.{ctx.region}")
         aws.ec2.VpcEndpoint(
             f"{name}-s3",
             vpc_id=vpc.id,
             service_name=service_prefix.apply(lambda p: f"{p}.s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[t.id for t in private_rts] + [isolated_rt.id],
-            tags=self._tags(f"{name}-s3"),
+            tags=self._ctx.tags_for(f"{name}-s3"),
             opts=child,
         )
 
         self.endpoint_security_group_id: pulumi.Output[str] | None = None
-        if args.interface_endpoints:
+        if settings.interface_endpoints:
             self.endpoint_security_group_id = self._interface_endpoints(
                 vpc, service_prefix, [s.id for s in subnets["private"]]
             )
 
-        self.flow_log_group_name = self._flow_logs(vpc, identity.account_id, partition.partition)
+        self.flow_log_group_name = self._flow_logs(vpc)
 
         self.public_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["public"]])
         self.private_subnet_ids = pulumi.Output.all(*[s.id for s in subnets["private"]])
@@ -307,16 +281,13 @@ class Network(pulumi.ComponentResource):
 
     # --- pieces ---------------------------------------------------------------------
 
-    def _tags(self, name: str) -> dict[str, str]:
-        return {**self._args.tags, "Name": name}
-
-    def _zones(self, args: NetworkArgs) -> list[str]:
-        if args.availability_zones is not None:
-            zones = list(args.availability_zones)
-            if len(zones) != args.az_count:
+    def _zones(self, settings: NetworkConfig) -> list[str]:
+        if settings.availability_zones is not None:
+            zones = list(settings.availability_zones)
+            if len(zones) != settings.az_count:
                 raise ValueError(
                     f"{self._name}: availability_zones lists {len(zones)} zones but "
-                    f"az_count is {args.az_count}"
+                    f"az_count is {settings.az_count}"
                 )
             return zones
         # Synchronous invoke: zone names must be plain strings, because they name
@@ -327,12 +298,12 @@ class Network(pulumi.ComponentResource):
             opts=pulumi.InvokeOptions(parent=self),
         )
         names = sorted(found.names)
-        if len(names) < args.az_count:
+        if len(names) < settings.az_count:
             raise pulumi.RunError(
-                f"{self._name}: {args.region} offers {len(names)} available zones "
-                f"({', '.join(names)}) but az_count is {args.az_count}"
+                f"{self._name}: {self._ctx.region} offers {len(names)} available zones "
+                f"({', '.join(names)}) but az_count is {settings.az_count}"
             )
-        return names[: args.az_count]
+        return names[: settings.az_count]
 
     def _interface_endpoints(
         self,
@@ -341,23 +312,23 @@ class Network(pulumi.ComponentResource):
         subnet_ids: list[pulumi.Output[str]],
     ) -> pulumi.Output[str]:
         name = self._name
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._ctx.child(self)
         group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             vpc_id=vpc.id,
             description="HTTPS from inside the VPC to its interface endpoints",
-            tags=self._tags(f"{name}-endpoints"),
+            tags=self._ctx.tags_for(f"{name}-endpoints"),
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
             f"{name}-endpoints-https",
             security_group_id=group.id,
             description="HTTPS from the VPC",
-            cidr_ipv4=self._args.cidr,
+            cidr_ipv4=self._args.settings.cidr,
             ip_protocol="tcp",
             from_port=443,
             to_port=443,
-            tags=self._tags(f"{name}-endpoints-https"),
+            tags=self._ctx.tags_for(f"{name}-endpoints-https"),
             opts=child,
         )
         for service in INTERFACE_ENDPOINT_SERVICES:
@@ -369,24 +340,17 @@ class Network(pulumi.ComponentResource):
                 private_dns_enabled=True,
                 subnet_ids=subnet_ids,
                 security_group_ids=[group.id],
-                tags=self._tags(f"{name}-{service}"),
+                tags=self._ctx.tags_for(f"{name}-{service}"),
                 opts=child,
             )
         return group.id
 
-    def _flow_logs(
-        self,
-        vpc: aws.ec2.Vpc,
-        account_id: pulumi.Output[str],
-        partition: pulumi.Output[str],
-    ) -> pulumi.Output[str]:
-        name, region = self._name, self._args.region
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=self._args.protect)
+    def _flow_logs(self, vpc: aws.ec2.Vpc) -> pulumi.Output[str]:
+        name, ctx = self._name, self._ctx
+        region, account_id, partition = ctx.region, ctx.account_id, ctx.partition
+        child = ctx.child(self)
         group_name = f"/ballast/{name}/vpc-flow-logs"
-        group_arn = pulumi.Output.format(
-            "arn:{0}:logs:{1}:{2}:log-group:{3}", partition, region, account_id, group_name
-        )
+        group_arn = ctx.arn(service="logs", resource=f"log-group:{group_name}")
         key = rotating_key(
             f"{name}-flow-logs",
             parent=self,
@@ -400,16 +364,16 @@ class Network(pulumi.ComponentResource):
                     actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
                 )
             ],
-            tags=self._tags(f"{name}-flow-logs"),
-            protect=self._args.protect,
+            tags=self._ctx.tags_for(f"{name}-flow-logs"),
+            protect=ctx.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-flow-logs",
             name=group_name,
-            retention_in_days=self._args.flow_log_retention_days,
+            retention_in_days=self._args.settings.flow_log_retention_days,
             kms_key_id=key.arn,
-            tags=self._tags(group_name),
-            opts=stateful,
+            tags=self._ctx.tags_for(group_name),
+            opts=ctx.stateful(self),
         )
         role = self._args.roles.role(
             f"{name}-flow-logs",
@@ -420,9 +384,7 @@ class Network(pulumi.ComponentResource):
                 Trust.service(
                     "vpc-flow-logs.amazonaws.com",
                     source_account=account_id,
-                    source_arn_like=pulumi.Output.format(
-                        "arn:{0}:ec2:{1}:{2}:vpc-flow-log/*", partition, region, account_id
-                    ),
+                    source_arn_like=ctx.arn(service="ec2", resource="vpc-flow-log/*"),
                 )
             ],
             inline_policies={
@@ -444,18 +406,13 @@ class Network(pulumi.ComponentResource):
                                 "Sid": "FindTheLogGroup",
                                 "Effect": "Allow",
                                 "Action": "logs:DescribeLogGroups",
-                                "Resource": pulumi.Output.format(
-                                    "arn:{0}:logs:{1}:{2}:log-group:*",
-                                    partition,
-                                    region,
-                                    account_id,
-                                ),
+                                "Resource": ctx.arn(service="logs", resource="log-group:*"),
                             },
                         ],
                     }
                 )
             },
-            tags=self._args.tags,
+            tags=ctx.tags_for(),
         )
         aws.ec2.FlowLog(
             f"{name}-flow-logs",
@@ -465,7 +422,7 @@ class Network(pulumi.ComponentResource):
             log_destination=group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
-            tags=self._tags(f"{name}-flow-logs"),
+            tags=self._ctx.tags_for(f"{name}-flow-logs"),
             opts=child,
         )
         return group.name

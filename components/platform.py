@@ -24,6 +24,7 @@ from components.config import (
     NetworkConfig,
     PlatformConfig,
 )
+from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
 from components.identity import GitHubCiArgs, Identity, IdentityArgs, RoleFactory
 from components.network import Network, NetworkArgs, plan_subnets
@@ -34,6 +35,7 @@ from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
 SECURITY_TAGS = {"service": "security", "tier": "tier-1"}
+NETWORK_TAGS = {"service": "network", "tier": "tier-1"}
 ROLE_TYPE = "aws:iam/role:Role"
 
 
@@ -112,6 +114,19 @@ class Platform(pulumi.ComponentResource):
             else None
         )
         in_primary = pulumi.ResourceOptions(parent=self, provider=self.primary_provider)
+        #: One account and partition lookup for the whole environment.
+        self.context = AwsContext.lookup(
+            environment=config.environment,
+            region=config.primary_region,
+            provider=self.primary_provider,
+            parent=self,
+            protect=config.environment == "prod",
+        )
+        self.dr_context = (
+            self.context.in_region(config.dr_region, self.dr_provider)
+            if config.dr_region and self.dr_provider is not None
+            else None
+        )
         regions = [config.primary_region] + ([config.dr_region] if config.dr_region else [])
         prod = config.environment == "prod"
 
@@ -169,10 +184,11 @@ class Platform(pulumi.ComponentResource):
             opts=in_primary,
         )
 
-        net = config.network
         self.network = Network(
             f"{name}-net",
-            network_args(net, region=config.primary_region, roles=roles, protect=prod),
+            NetworkArgs(
+                context=self.context.with_tags(NETWORK_TAGS), roles=roles, settings=config.network
+            ),
             opts=in_primary,
         )
 
@@ -235,10 +251,12 @@ class Platform(pulumi.ComponentResource):
         if network is None:
             raise ValueError("a platform stack needs ballast:network")
         self.dr_network: Network | None = None
-        if dr_net is not None and dr_region and dr_provider is not None:
+        if dr_net is not None and self.dr_context is not None:
             self.dr_network = Network(
                 f"{name}-dr-net",
-                network_args(dr_net, region=dr_region, roles=roles, protect=prod),
+                NetworkArgs(
+                    context=self.dr_context.with_tags(NETWORK_TAGS), roles=roles, settings=dr_net
+                ),
                 opts=pulumi.ResourceOptions(parent=self, provider=dr_provider),
             )
 
@@ -324,24 +342,6 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=in_primary,
         )
-
-
-def network_args(
-    network: NetworkConfig, *, region: str, roles: RoleFactory, protect: bool
-) -> NetworkArgs:
-    """`NetworkArgs` from a network section (primary or DR: the DR one is a subclass)."""
-    return NetworkArgs(
-        region=region,
-        roles=roles,
-        cidr=network.cidr,
-        az_count=network.az_count,
-        availability_zones=network.availability_zones,
-        nat_mode=network.nat_mode,
-        interface_endpoints=network.interface_endpoints,
-        flow_log_retention_days=network.flow_log_retention_days,
-        tags={"service": "network", "tier": "tier-1"},
-        protect=protect,
-    )
 
 
 def workload_cidrs(network: NetworkConfig) -> list[str]:

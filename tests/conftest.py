@@ -7,11 +7,14 @@ import os
 import re
 import shutil
 from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
+from components.context import AwsContext
 
 ROOT = Path(__file__).resolve().parent.parent
 SHIPPED_STACKS = ("dev", "staging", "prod")
@@ -56,3 +59,11 @@ def source_offenders(pattern: str, *, allowed: str) -> list[str]:
         for path in sorted(base.rglob("*.py"))
         if str(path.relative_to(base)) != allowed and regex.search(path.read_text(encoding="utf-8"))
     ]
+
+
+def aws_context(
+    provider: pulumi.ProviderResource, region: str, *, environment: str = "test", **kw: Any
+) -> AwsContext:
+    """The context a stand-alone component test hands its component (inside a program:
+    it looks the account up through `provider`, as the composition root does)."""
+    return AwsContext.lookup(environment=environment, region=region, provider=provider, **kw)

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ballast.offline import ProgramError, ProgramRun, run_component
+from components.config import NetworkConfig
 from components.iam import RoleFactory
 from components.network import (
     INTERFACE_ENDPOINT_SERVICES,
@@ -19,7 +20,7 @@ from components.network import (
     NetworkArgs,
     plan_subnets,
 )
-from tests.conftest import stack_run
+from tests.conftest import aws_context, stack_run
 
 SUBNET = "aws:ec2/subnet:Subnet"
 NAT = "aws:ec2/natGateway:NatGateway"
@@ -297,11 +298,9 @@ def test_the_same_network_serves_the_dr_region():
         Network(
             "dr-net",
             NetworkArgs(
-                region="us-west-2",
+                context=aws_context(dr, "us-west-2"),
                 roles=factory(),
-                cidr="10.31.0.0/20",
-                az_count=2,
-                nat_mode="single",
+                settings=NetworkConfig(cidr="10.31.0.0/20", az_count=2, nat_mode="single"),
             ),
             opts=pulumi.ResourceOptions(provider=dr),
         )
@@ -325,11 +324,11 @@ def test_pinned_zones_are_used_as_given():
         Network(
             "pinned",
             NetworkArgs(
-                region="eu-west-1",
+                context=aws_context(provider, "eu-west-1"),
                 roles=factory(),
-                cidr="10.5.0.0/16",
-                az_count=2,
-                availability_zones=["eu-west-1c", "eu-west-1a"],
+                settings=NetworkConfig(
+                    cidr="10.5.0.0/16", az_count=2, availability_zones=("eu-west-1c", "eu-west-1a")
+                ),
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
