@@ -32,16 +32,18 @@ Failover DNS (Route 53, private zone):
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.config import DATABASE_BACKUP_WINDOW_UTC, DatabaseConfig
+from components.context import AwsContext
 from components.iam import RoleFactory, Trust
 from components.kms import rotating_key
-from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
+from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE, TIER_TAG
 from components.versions import POSTGRES_ENGINE_VERSION, RDS_CA_CERTIFICATE, postgres_family
 
 POSTGRES_PORT = 5432
@@ -54,18 +56,18 @@ HEALTH_ALARM_MINUTES = 5
 TLS_PARAMETERS = {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2"}
 #: Enhanced monitoring writes here in each region (a name RDS fixes).
 MONITORING_LOG_GROUP = "RDSOSMetrics"
-RECORD_TTL_MAX = 60
+#: Weekly maintenance window, UTC: clear of the automated backup window and AWS Backup's
+#: daily job.
+MAINTENANCE_WINDOW_UTC = "sun:07:00-sun:08:00"
 
 
 @dataclass(kw_only=True)
 class ReplicaArgs:
-    """Where and how the cross-region read replica runs."""
+    """Where the cross-region read replica runs (its size comes from the settings)."""
 
-    region: str
-    """DR region (required); must differ from the primary's."""
-
-    provider: pulumi.ProviderResource
-    """AWS provider of the DR region (required): every replica resource uses it."""
+    context: AwsContext
+    """The DR region's context (required): every replica resource uses its provider, and
+    its region must differ from the primary's."""
 
     vpc_id: pulumi.Input[str]
     """VPC of the DR network (required)."""
@@ -77,37 +79,25 @@ class ReplicaArgs:
     """CIDRs that may connect once the replica is promoted (required; the DR network's
     private subnets)."""
 
-    instance_class: str | None = None
-    """Instance class (default: the primary's). A smaller replica saves money until the
-    day it has to carry the whole load."""
-
-    multi_az: bool = False
-    """Multi-AZ replica (default false: half the DR cost; convert after a promotion)."""
-
 
 @dataclass(kw_only=True)
 class DatabaseArgs:
-    """Inputs of `Database`. Defaults are the production-safe choice unless noted."""
+    """Inputs of `Database`: the validated settings, and where the database is wired in."""
 
-    environment: str
-    """Environment name (required): names the database's resources and tags."""
-
-    region: str
-    """Primary region (required): where the primary and its alarms live."""
+    context: AwsContext
+    """Primary region, account, tags and protection (required). A protected context also
+    turns on RDS deletion protection and a final snapshot, keeps automated backups after
+    a delete, and defers modifications to the maintenance window (an unprotected one
+    applies them at once: a restart mid-day costs nothing in dev)."""
 
     roles: RoleFactory
     """The platform's role factory (required): the enhanced-monitoring role carries the
     permission boundary."""
 
-    db_name: str
-    """Name of the application database RDS creates (required)."""
-
-    tier: str
-    """Recovery tier (required): tags the database so AWS Backup's plan of that tier
-    selects it."""
-
-    rpo_minutes: int
-    """The tier's RPO (required): the replica-lag alarm fires above it."""
+    settings: DatabaseConfig
+    """The validated `ballast:database` section: name, tier (and from it the RPO and the
+    backup retention), size, engine version, Multi-AZ, replica size, DNS. Defaults,
+    limits and trade-offs are documented there (docs/configuration.md)."""
 
     vpc_id: pulumi.Input[str]
     """VPC of the primary (required)."""
@@ -116,79 +106,18 @@ class DatabaseArgs:
     """Isolated subnets of the primary's network (required; two zones at least)."""
 
     client_cidrs: Sequence[str] = ()
-    """CIDRs that may connect on 5432 (default none; Platform passes the private, i.e.
-    workload, subnets). Never a public range."""
+    """CIDRs that may connect on 5432 (default none). Never a public range."""
 
     client_security_group_ids: Sequence[pulumi.Input[str]] = ()
-    """Security groups whose members may connect (default none), e.g. the cluster's node
+    """Security groups whose members may connect (default none), e.g. the cluster's
     security group: tighter than subnet CIDRs."""
-
-    instance_class: str = "db.r6g.large"
-    """Instance class (default db.r6g.large, the prod floor)."""
-
-    allocated_storage_gb: int = 50
-    """Initial gp3 storage (default 50 GiB)."""
-
-    max_allocated_storage_gb: int = 200
-    """Storage autoscaling ceiling (default 200 GiB)."""
-
-    engine_version: str = POSTGRES_ENGINE_VERSION
-    """PostgreSQL major.minor (default: the pin in components/versions.py)."""
-
-    multi_az: bool = True
-    """Synchronous standby in a second zone (default true; about doubles the cost)."""
-
-    backup_retention_days: int = 7
-    """Automated backups and point-in-time recovery window (default 7 days)."""
-
-    backup_window: str = "03:00-03:30"
-    """Daily automated backup window, UTC (default 03:00-03:30; AWS Backup's daily job
-    must start at least an hour away from it)."""
-
-    maintenance_window: str = "sun:07:00-sun:08:00"
-    """Weekly maintenance window, UTC (default Sunday 07:00-08:00, clear of both backup
-    jobs)."""
-
-    performance_insights_retention_days: int = 7
-    """Performance Insights retention (default 7 days, the free tier)."""
-
-    monitoring_interval_seconds: int = 60
-    """Enhanced monitoring interval (default 60 s)."""
 
     replica: ReplicaArgs | None = None
     """The cross-region read replica (default None: no replica, no failover pair)."""
 
-    dns_zone_name: str
-    """Private zone of the database record (required), e.g. prod.ballast.internal."""
-
-    dns_zone_id: pulumi.Input[str] | None = None
-    """An existing private zone to use (default None: create one for both VPCs)."""
-
-    dns_ttl_seconds: int = 30
-    """TTL of the record, at most 60 s (default 30)."""
-
     alarm_actions: Sequence[pulumi.Input[str]] = ()
     """SNS topics the health and lag alarms notify (default none: the alarms still stop
     experiments and drive DNS, but page nobody until observability wires a topic)."""
-
-    deletion_protection: bool = False
-    """RDS deletion protection (default off; Platform turns it on in prod)."""
-
-    final_snapshot: bool = False
-    """Take `<identifier>-final` when the primary is deleted (default off: dev and
-    staging are disposable; Platform turns it on in prod)."""
-
-    apply_immediately: bool = False
-    """Apply modifications at once instead of in the maintenance window (default off;
-    Platform turns it on outside prod, where a restart mid-day costs nothing)."""
-
-    protect: bool = False
-    """`protect=True` on the instances and keys (default off; Platform turns it on in
-    prod)."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags on every resource (default none; the component adds `tier`, and the AWS
-    Backup opt-in tag on the primary; provider default tags apply on top)."""
 
 
 class Database(pulumi.ComponentResource):
@@ -205,24 +134,23 @@ class Database(pulumi.ComponentResource):
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ballast:components:Database", name, None, opts)
-        if not 1 <= args.dns_ttl_seconds <= RECORD_TTL_MAX:
-            raise ValueError(f"{name}: dns_ttl_seconds must be 1-{RECORD_TTL_MAX}")
-        if args.replica is not None and args.replica.region == args.region:
-            raise ValueError(f"{name}: the replica must be in another region than {args.region}")
         self._name = name
         self._args = args
-        invoke = pulumi.InvokeOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._ctx = ctx = args.context
+        self._settings = settings = args.settings
+        if args.replica is not None and args.replica.context.region == ctx.region:
+            raise ValueError(f"{name}: the replica must be in another region than {ctx.region}")
+        self._engine_version = settings.engine_version or POSTGRES_ENGINE_VERSION
+        self._zone_name = settings.dns_zone_name or f"{ctx.environment}.ballast.internal"
         self.identifier = name
         self.port = POSTGRES_PORT
-        self.multi_az = args.multi_az
-        self._tags_common = {**args.tags, "tier": args.tier}
+        self.multi_az = self._settings.multi_az
+        self._ctx = ctx = ctx.with_tags({TIER_TAG: settings.tier})
 
         monitoring = self._monitoring_role()
-        key = self._key(name, args.region, None)
+        key = self._key(name, self._ctx.region, None)
         self.kms_key_arn: pulumi.Output[str] = key.arn
-        family = postgres_family(args.engine_version)
+        family = postgres_family(self._engine_version)
         subnet_group = self._subnet_group(name, args.subnet_ids, None)
         security_group = self._security_group(
             name, args.vpc_id, args.client_cidrs, args.client_security_group_ids, None
@@ -232,34 +160,34 @@ class Database(pulumi.ComponentResource):
             name,
             identifier=name,
             engine="postgres",
-            engine_version=args.engine_version,
-            instance_class=args.instance_class,
-            db_name=args.db_name,
+            engine_version=self._engine_version,
+            instance_class=self._settings.instance_class,
+            db_name=self._settings.name,
             username=MASTER_USERNAME,
             manage_master_user_password=True,
             master_user_secret_kms_key_id=key.arn,
-            allocated_storage=args.allocated_storage_gb,
-            max_allocated_storage=args.max_allocated_storage_gb,
+            allocated_storage=self._settings.allocated_storage_gb,
+            max_allocated_storage=self._settings.max_allocated_storage_gb,
             storage_type="gp3",
             storage_encrypted=True,
             kms_key_id=key.arn,
-            multi_az=args.multi_az,
+            multi_az=self._settings.multi_az,
             db_subnet_group_name=subnet_group.name,
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameter_group.name,
             **self._hardening(key, monitoring),
             # Automated backups outlive a deleted instance in prod (point-in-time restore
             # of the last days stays possible after a mistaken delete).
-            delete_automated_backups=not args.final_snapshot,
-            deletion_protection=args.deletion_protection,
-            skip_final_snapshot=not args.final_snapshot,
-            final_snapshot_identifier=f"{name}-final" if args.final_snapshot else None,
+            delete_automated_backups=not self._ctx.protect,
+            deletion_protection=self._ctx.protect,
+            skip_final_snapshot=not self._ctx.protect,
+            final_snapshot_identifier=f"{name}-final" if self._ctx.protect else None,
             auto_minor_version_upgrade=False,
             allow_major_version_upgrade=False,
-            apply_immediately=args.apply_immediately,
+            apply_immediately=(not self._ctx.protect),
             # The `tier` tag and this opt-in put it in AWS Backup's plan of its tier.
-            tags={**self._tags(name), BACKUP_TAG: BACKUP_TAG_VALUE},
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            tags={**self._ctx.tags_for(name), BACKUP_TAG: BACKUP_TAG_VALUE},
+            opts=pulumi.ResourceOptions(parent=self, protect=self._ctx.protect),
         )
         self.arn: pulumi.Output[str] = primary.arn
         self.address: pulumi.Output[str] = primary.address
@@ -307,21 +235,13 @@ class Database(pulumi.ComponentResource):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _tags(self, name: str) -> dict[str, str]:
-        return {**self._tags_common, "Name": name}
-
     def _opts(
         self, provider: pulumi.ProviderResource | None, *, stateful: bool = False
     ) -> pulumi.ResourceOptions:
         extra: dict[str, Any] = {"provider": provider} if provider is not None else {}
         if stateful:
-            extra["protect"] = self._args.protect
+            extra["protect"] = self._ctx.protect
         return pulumi.ResourceOptions(parent=self, **extra)
-
-    def _arn(self, service: str, region: str, resource: str) -> pulumi.Output[str]:
-        return pulumi.Output.format(
-            "arn:{0}:{1}:{2}:{3}:{4}", self._partition, service, region, self._account, resource
-        )
 
     def _key(
         self, resource: str, region: str, provider: pulumi.ProviderResource | None
@@ -337,10 +257,10 @@ class Database(pulumi.ComponentResource):
                 f"Encrypts the storage, Performance Insights and master secret of {resource} "
                 f"({region})"
             ),
-            partition=self._partition,
-            account_id=self._account,
-            tags=self._tags(resource),
-            protect=self._args.protect,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
+            tags=self._ctx.tags_for(resource),
+            protect=self._ctx.protect,
             provider=provider,
         )
 
@@ -355,7 +275,7 @@ class Database(pulumi.ComponentResource):
             name=resource,
             description=f"Isolated subnets of {resource}",
             subnet_ids=subnet_ids,
-            tags=self._tags(resource),
+            tags=self._ctx.tags_for(resource),
             opts=self._opts(provider),
         )
 
@@ -371,7 +291,7 @@ class Database(pulumi.ComponentResource):
                 {"name": key, "value": value, "apply_method": "immediate"}
                 for key, value in sorted(TLS_PARAMETERS.items())
             ],
-            tags=self._tags(resource),
+            tags=self._ctx.tags_for(resource),
             opts=self._opts(provider),
         )
 
@@ -388,7 +308,7 @@ class Database(pulumi.ComponentResource):
             name=resource,
             vpc_id=vpc_id,
             description=f"PostgreSQL clients of {resource}",
-            tags=self._tags(resource),
+            tags=self._ctx.tags_for(resource),
             opts=self._opts(provider),
         )
         for index, cidr in enumerate(cidrs):
@@ -401,7 +321,7 @@ class Database(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=POSTGRES_PORT,
                 to_port=POSTGRES_PORT,
-                tags=self._tags(rule),
+                tags=self._ctx.tags_for(rule),
                 opts=self._opts(provider),
             )
         for index, source in enumerate(groups):
@@ -414,7 +334,7 @@ class Database(pulumi.ComponentResource):
                 ip_protocol="tcp",
                 from_port=POSTGRES_PORT,
                 to_port=POSTGRES_PORT,
-                tags=self._tags(rule),
+                tags=self._ctx.tags_for(rule),
                 opts=self._opts(provider),
             )
         return group
@@ -424,9 +344,12 @@ class Database(pulumi.ComponentResource):
         group of the database's regions, nothing else (the AWS managed policy allows any
         `RDS*` group of any region)."""
         args, name = self._args, self._name
-        regions = [args.region] + ([args.replica.region] if args.replica else [])
+        regions = [self._ctx.region] + ([args.replica.context.region] if args.replica else [])
         groups = [
-            self._arn("logs", region, f"log-group:{MONITORING_LOG_GROUP}") for region in regions
+            self._ctx.arn(
+                service="logs", region=region, resource=f"log-group:{MONITORING_LOG_GROUP}"
+            )
+            for region in regions
         ]
         streams = [pulumi.Output.format("{0}:log-stream:*", group) for group in groups]
         return args.roles.role(
@@ -436,8 +359,10 @@ class Database(pulumi.ComponentResource):
             trust=[
                 Trust.service(
                     "monitoring.rds.amazonaws.com",
-                    source_account=self._account,
-                    source_arn_like=self._arn("rds", "*", f"db:{name}*"),
+                    source_account=self._ctx.account_id,
+                    source_arn_like=self._ctx.arn(
+                        service="rds", region="*", resource=f"db:{name}*"
+                    ),
                 )
             ],
             inline_policies={
@@ -466,7 +391,7 @@ class Database(pulumi.ComponentResource):
                     }
                 )
             },
-            tags=self._tags_common,
+            tags=self._ctx.tags_for(),
         )
 
     # --- health and lag ------------------------------------------------------------------
@@ -496,7 +421,7 @@ class Database(pulumi.ComponentResource):
             treat_missing_data="breaching",
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.alarm_actions),
-            tags=self._tags(alarm),
+            tags=self._ctx.tags_for(alarm),
             opts=self._opts(None),
         )
 
@@ -505,7 +430,6 @@ class Database(pulumi.ComponentResource):
         locked down and as observable as the primary it replaces: private, TLS with the
         pinned CA, IAM auth, Performance Insights and enhanced monitoring, and the
         tier's backups."""
-        args = self._args
         return {
             "publicly_accessible": False,
             "port": POSTGRES_PORT,
@@ -513,12 +437,12 @@ class Database(pulumi.ComponentResource):
             "iam_database_authentication_enabled": True,
             "performance_insights_enabled": True,
             "performance_insights_kms_key_id": key.arn,
-            "performance_insights_retention_period": args.performance_insights_retention_days,
-            "monitoring_interval": args.monitoring_interval_seconds,
+            "performance_insights_retention_period": self._settings.performance_insights_retention_days,
+            "monitoring_interval": self._settings.monitoring_interval_seconds,
             "monitoring_role_arn": monitoring.arn,
-            "backup_retention_period": args.backup_retention_days,
-            "backup_window": args.backup_window,
-            "maintenance_window": args.maintenance_window,
+            "backup_retention_period": self._settings.retention_days,
+            "backup_window": DATABASE_BACKUP_WINDOW_UTC,
+            "maintenance_window": MAINTENANCE_WINDOW_UTC,
             "copy_tags_to_snapshot": True,
         }
 
@@ -531,19 +455,19 @@ class Database(pulumi.ComponentResource):
     ) -> aws.rds.Instance:
         args = self._args
         resource = f"{self._name}-replica"
-        dr = replica.provider
+        dr = replica.context.provider
         # The trap: an encrypted cross-region replica needs a key of *its* region.
-        key = self._key(resource, replica.region, dr)
+        key = self._key(resource, replica.context.region, dr)
         instance = aws.rds.Instance(
             resource,
             identifier=resource,
             replicate_source_db=primary.arn,
-            instance_class=replica.instance_class or args.instance_class,
+            instance_class=self._settings.replica_instance_class or self._settings.instance_class,
             storage_type="gp3",
-            max_allocated_storage=args.max_allocated_storage_gb,
+            max_allocated_storage=self._settings.max_allocated_storage_gb,
             storage_encrypted=True,
             kms_key_id=key.arn,
-            multi_az=replica.multi_az,
+            multi_az=self._settings.replica_multi_az,
             db_subnet_group_name=self._subnet_group(resource, replica.subnet_ids, dr).name,
             vpc_security_group_ids=[
                 self._security_group(resource, replica.vpc_id, replica.client_cidrs, (), dr).id
@@ -552,14 +476,14 @@ class Database(pulumi.ComponentResource):
             # Including backups: once promoted, the replica has point-in-time recovery
             # from the first minute.
             **self._hardening(key, monitoring),
-            deletion_protection=args.deletion_protection,
+            deletion_protection=self._ctx.protect,
             # A replica's data is the primary's; nothing to keep at its deletion.
             skip_final_snapshot=True,
             auto_minor_version_upgrade=False,
-            apply_immediately=args.apply_immediately,
+            apply_immediately=(not self._ctx.protect),
             # No AWS Backup opt-in: the plans cover the primary region; a promoted replica
             # keeps its own automated backups (35 days for tier-1).
-            tags=self._tags(resource),
+            tags=self._ctx.tags_for(resource),
             opts=self._opts(dr, stateful=True),
         )
         self.replica_identifier = resource
@@ -572,8 +496,8 @@ class Database(pulumi.ComponentResource):
             alarm,
             name=alarm,
             alarm_description=(
-                f"{resource} is more than {args.rpo_minutes} minutes behind the primary "
-                f"(the {args.tier} RPO), or reports no lag at all: a failover now would "
+                f"{resource} is more than {self._settings.objective.rpo_minutes} minutes behind the primary "
+                f"(the {self._settings.tier} RPO), or reports no lag at all: a failover now would "
                 "lose more data than the tier allows. Runbook: runbooks/database-promotion.md"
             ),
             namespace="AWS/RDS",
@@ -582,12 +506,12 @@ class Database(pulumi.ComponentResource):
             statistic="Maximum",
             period=60,
             evaluation_periods=1,
-            threshold=args.rpo_minutes * 60,
+            threshold=self._settings.objective.rpo_minutes * 60,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="breaching",
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.alarm_actions),
-            tags=self._tags(alarm),
+            tags=self._ctx.tags_for(alarm),
             opts=self._opts(dr),
         )
         self.replica_lag_alarm_arn = lag.arn
@@ -602,20 +526,22 @@ class Database(pulumi.ComponentResource):
         health: aws.cloudwatch.MetricAlarm,
     ) -> tuple[pulumi.Output[str], str]:
         args, name = self._args, self._name
-        fqdn = f"{args.db_name.replace('_', '-')}.db.{args.dns_zone_name}"
-        if args.dns_zone_id is not None:
-            zone_id: pulumi.Output[str] = pulumi.Output.from_input(args.dns_zone_id)
+        fqdn = f"{self._settings.name.replace('_', '-')}.db.{self._zone_name}"
+        if self._settings.dns_zone_id is not None:
+            zone_id: pulumi.Output[str] = pulumi.Output.from_input(self._settings.dns_zone_id)
         else:
-            vpcs: list[dict[str, Any]] = [{"vpc_id": args.vpc_id, "vpc_region": args.region}]
+            vpcs: list[dict[str, Any]] = [{"vpc_id": args.vpc_id, "vpc_region": self._ctx.region}]
             if args.replica is not None:
-                vpcs.append({"vpc_id": args.replica.vpc_id, "vpc_region": args.replica.region})
+                vpcs.append(
+                    {"vpc_id": args.replica.vpc_id, "vpc_region": args.replica.context.region}
+                )
             zone = aws.route53.Zone(
                 name,
-                name=args.dns_zone_name,
-                comment=f"Private names of {args.environment}'s databases",
+                name=self._zone_name,
+                comment=f"Private names of {self._ctx.environment}'s databases",
                 vpcs=vpcs,
                 force_destroy=False,
-                tags=self._tags(args.dns_zone_name),
+                tags=self._ctx.tags_for(self._zone_name),
                 opts=self._opts(None),
             )
             zone_id = zone.zone_id
@@ -623,7 +549,7 @@ class Database(pulumi.ComponentResource):
             "zone_id": zone_id,
             "name": fqdn,
             "type": "CNAME",
-            "ttl": args.dns_ttl_seconds,
+            "ttl": self._settings.dns_ttl_seconds,
         }
         if replica is None:
             aws.route53.Record(name, records=[primary.address], **common, opts=self._opts(None))
@@ -632,11 +558,11 @@ class Database(pulumi.ComponentResource):
             f"{name}-primary",
             type="CLOUDWATCH_METRIC",
             cloudwatch_alarm_name=health.name,
-            cloudwatch_alarm_region=args.region,
+            cloudwatch_alarm_region=self._ctx.region,
             # No alarm state at all (the primary region's CloudWatch unreachable) counts
             # as down: that is what a region failure looks like from Route 53.
             insufficient_data_health_status="Unhealthy",
-            tags=self._tags(f"{name}-primary"),
+            tags=self._ctx.tags_for(f"{name}-primary"),
             opts=self._opts(None),
         )
         aws.route53.Record(

@@ -19,7 +19,6 @@ import pulumi_aws as aws
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, cluster_args_from_config
 from components.config import (
-    DATABASE_BACKUP_WINDOW_UTC,
     TIER_OBJECTIVES,
     NetworkConfig,
     PlatformConfig,
@@ -264,25 +263,19 @@ class Platform(pulumi.ComponentResource):
         db = config.database
         if db is not None:
             replica = None
-            if db.replica and self.dr_network is not None and dr_net and dr_region and dr_provider:
+            if db.replica and self.dr_network is not None and dr_net and self.dr_context:
                 replica = ReplicaArgs(
-                    region=dr_region,
-                    provider=dr_provider,
+                    context=self.dr_context,
                     vpc_id=self.dr_network.vpc_id,
                     subnet_ids=self.dr_network.isolated_subnet_ids,
                     client_cidrs=workload_cidrs(dr_net),
-                    instance_class=db.replica_instance_class,
-                    multi_az=db.replica_multi_az,
                 )
             self.database = Database(
                 f"{name}-db",
                 DatabaseArgs(
-                    environment=config.environment,
-                    region=config.primary_region,
+                    context=self.context.with_tags({"service": "database", "tier": db.tier}),
                     roles=roles,
-                    db_name=db.name,
-                    tier=db.tier,
-                    rpo_minutes=db.objective.rpo_minutes,
+                    settings=db,
                     vpc_id=self.network.vpc_id,
                     subnet_ids=self.network.isolated_subnet_ids,
                     # With a cluster, only its nodes and pods (the cluster security
@@ -292,24 +285,7 @@ class Platform(pulumi.ComponentResource):
                         if self.cluster is not None
                         else {"client_cidrs": workload_cidrs(network)}
                     ),
-                    instance_class=db.instance_class,
-                    allocated_storage_gb=db.allocated_storage_gb,
-                    max_allocated_storage_gb=db.max_allocated_storage_gb,
-                    **({"engine_version": db.engine_version} if db.engine_version else {}),
-                    multi_az=db.multi_az,
-                    backup_retention_days=db.retention_days,
-                    backup_window=DATABASE_BACKUP_WINDOW_UTC,
-                    performance_insights_retention_days=db.performance_insights_retention_days,
-                    monitoring_interval_seconds=db.monitoring_interval_seconds,
                     replica=replica,
-                    dns_zone_name=db.dns_zone_name or f"{config.environment}.ballast.internal",
-                    dns_zone_id=db.dns_zone_id,
-                    dns_ttl_seconds=db.dns_ttl_seconds,
-                    deletion_protection=prod,
-                    final_snapshot=prod,
-                    apply_immediately=not prod,
-                    protect=prod,
-                    tags={"service": "database", "tier": db.tier},
                 ),
                 opts=in_primary,
             )

@@ -15,7 +15,7 @@ import yaml
 
 from ballast.offline import ProgramError, ProgramRun, run_component
 from ballast.offline.stack_config import load_project, load_stack_config
-from components.config import TIER_OBJECTIVES, ConfigError, parse_platform_config
+from components.config import TIER_OBJECTIVES, ConfigError, DatabaseConfig, parse_platform_config
 from components.database import (
     HEALTH_ALARM_MINUTES,
     MONITORING_LOG_GROUP,
@@ -28,7 +28,7 @@ from components.iam import RoleFactory
 from components.network import plan_subnets
 from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
-from tests.conftest import ROOT, stack_run
+from tests.conftest import ROOT, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 
 INSTANCE = "aws:rds/instance:Instance"
@@ -417,21 +417,25 @@ def test_tier_objectives():
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
 
 
-def database_args(**changes) -> DatabaseArgs:
-    values = {
-        "environment": "test",
-        "region": "eu-west-1",
-        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
-        "db_name": "orders",
-        "tier": "tier-2",
-        "rpo_minutes": 60,
-        "vpc_id": "vpc-0123456789abcdef0",
-        "subnet_ids": ["subnet-a", "subnet-b"],
-        "client_cidrs": ["10.0.0.0/19"],
-        "dns_zone_name": "test.example.internal",
-        **changes,
+def database_args(provider, *, replica=None, **changes) -> DatabaseArgs:
+    """A stand-alone database's args; `changes` go to its settings or its wiring."""
+    wiring = {
+        key: changes.pop(key)
+        for key in ("client_cidrs", "client_security_group_ids")
+        if key in changes
     }
-    return DatabaseArgs(**values)
+    return DatabaseArgs(
+        context=aws_context(provider, "eu-west-1"),
+        roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        settings=DatabaseConfig(
+            name="orders", tier="tier-2", dns_zone_name="test.example.internal", **changes
+        ),
+        vpc_id="vpc-0123456789abcdef0",
+        subnet_ids=["subnet-a", "subnet-b"],
+        client_cidrs=wiring.get("client_cidrs", ["10.0.0.0/19"]),
+        client_security_group_ids=wiring.get("client_security_group_ids", ()),
+        replica=replica,
+    )
 
 
 def test_an_existing_zone_and_client_security_groups():
@@ -440,6 +444,7 @@ def test_an_existing_zone_and_client_security_groups():
         Database(
             "orders",
             database_args(
+                provider,
                 dns_zone_id="Z0123456789ABCDEFGHIJ",
                 client_cidrs=[],
                 client_security_group_ids=["sg-0aaaabbbbccccdddd"],
@@ -466,31 +471,18 @@ def test_a_replica_in_the_primary_region_is_refused():
         Database(
             "orders",
             database_args(
+                provider,
                 replica=ReplicaArgs(
-                    region="eu-west-1",
-                    provider=provider,
+                    context=aws_context(provider, "eu-west-1"),
                     vpc_id="vpc-1",
                     subnet_ids=["subnet-c", "subnet-d"],
                     client_cidrs=["10.1.0.0/22"],
-                )
+                ),
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
 
     with pytest.raises(ProgramError, match="the replica must be in another region than eu-west-1"):
-        run_component(program)
-
-
-def test_a_ttl_above_a_minute_is_refused():
-    def program():
-        provider = aws.Provider("p", region="eu-west-1")
-        Database(
-            "orders",
-            database_args(dns_ttl_seconds=300),
-            opts=pulumi.ResourceOptions(provider=provider),
-        )
-
-    with pytest.raises(ProgramError, match="dns_ttl_seconds must be 1-60"):
         run_component(program)
 
 
