@@ -17,7 +17,6 @@ from components.config.base import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
     NAMESPACE,
-    RESERVED_TAG_KEYS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -33,7 +32,6 @@ from components.config.cluster import (
     PLATFORM_NAMESPACES,
     RESERVED_LABEL_PREFIXES,
     RESERVED_NODE_LABEL_KEYS,
-    SYSTEM_TAINT_KEY,
     ClusterConfig,
     NodeGroupConfig,
     SystemNodeGroupConfig,
@@ -86,6 +84,10 @@ from components.config.services import (
     ServiceConfig,
     SloConfig,
 )
+
+# The tag, label and taint contract lives in components/tags.py; these names stay
+# importable from here for the modules that already do.
+from components.tags import RESERVED_TAG_KEYS, SYSTEM_TAINT_KEY
 
 __all__ = [
     "BURSTABLE_FAMILIES",

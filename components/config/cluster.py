@@ -16,13 +16,17 @@ from components.config.base import (
     _log_retention,
     _Section,
 )
+from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY
+from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
-#: config parsing imports nothing heavy. A test keeps the two in step.
-CLUSTER_KUBERNETES_VERSIONS = ("1.35",)
-#: Node labels and taint keys Ballast sets itself, and prefixes EKS refuses on node groups.
-RESERVED_NODE_LABEL_KEYS = ("ballast.io/node-group",)
+#: The Kubernetes versions `kubernetesVersion` accepts: those components/versions.py pins
+#: managed add-ons for. versions.py is plain constants, so config parsing still imports
+#: nothing heavy (tests/config/test_reference.py keeps it so).
+CLUSTER_KUBERNETES_VERSIONS = SUPPORTED_KUBERNETES_VERSIONS
+#: Node labels Ballast sets itself (the tag contract, components/tags.py), and prefixes
+#: EKS refuses on node groups.
+RESERVED_NODE_LABEL_KEYS = (NODE_GROUP_LABEL,)
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
-SYSTEM_TAINT_KEY = "CriticalAddonsOnly"
 #: Instance families that run on CPU credits: refused in prod, where a sustained load
 #: would drain the credits and throttle every pod on the node.
 BURSTABLE_FAMILIES = ("t2", "t3", "t3a", "t4g")
@@ -269,9 +273,10 @@ class ClusterConfig(_Section):
     """`ballast:cluster`: the EKS cluster (see docs/cluster.md)."""
 
     kubernetes_version: str = Field(
-        default=CLUSTER_KUBERNETES_VERSIONS[-1],
-        description="Kubernetes minor version (default: the newest one Ballast pins add-on "
-        "versions for, components/versions.py). Upgrades go one minor at a time.",
+        default=KUBERNETES_VERSION,
+        description="Kubernetes minor version; the default is the pin in "
+        "components/versions.py, and only versions it pins add-ons for are accepted. "
+        "Upgrades go one minor at a time.",
     )
     endpoint_public_access: bool = Field(
         default=False,

@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.config.base import _context, _is_zone_of, _Section
+from components.versions import POSTGRES_ENGINE_VERSION
 
 
 @dataclass(frozen=True)
@@ -97,10 +98,10 @@ class DatabaseConfig(_Section):
         "(default 200); RDS grows the volume up to it instead of running out of space.",
     )
     engine_version: str | None = Field(
-        default=None,
-        description="PostgreSQL version as major.minor, e.g. 16.6 (default: the version "
-        "pinned in components/versions.py). Set it only to hold a stack back or try the "
-        "next version; minor upgrades are not automatic.",
+        default=POSTGRES_ENGINE_VERSION,
+        description="PostgreSQL version as major.minor, e.g. 16.6; the default is the pin "
+        "in components/versions.py. Set it only to hold a stack back or try the next "
+        "version; minor upgrades are not automatic.",
     )
     multi_az: bool = Field(
         default=True,

@@ -16,7 +16,6 @@ from components.config.base import (
     _REGION,
     ENVIRONMENTS,
     NAMESPACE,
-    RESERVED_TAG_KEYS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -29,6 +28,7 @@ from components.config.errors import _describe
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
+from components.tags import RESERVED_TAG_KEYS
 
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 
