@@ -64,8 +64,6 @@ def _label_key_problem(key: str) -> str | None:
 
 
 def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-    if not value:
-        raise ValueError("must list at least one instance type, such as m7i.large")
     for instance_type in value:
         if not _INSTANCE_TYPE.fullmatch(instance_type):
             raise ValueError(
@@ -90,11 +88,6 @@ def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, 
 
 
 def _sizes(model: Any) -> Any:
-    if model.min_size < 0 or model.max_size < 1:
-        raise ValueError(
-            f"minSize must be at least 0 and maxSize at least 1 (got minSize "
-            f"{model.min_size}, maxSize {model.max_size})"
-        )
     desired = model.desired_size if model.desired_size is not None else model.min_size
     if not model.min_size <= desired <= model.max_size:
         raise ValueError(
@@ -109,19 +102,23 @@ class SystemNodeGroupConfig(_Section):
 
     instance_types: tuple[str, ...] = Field(
         default=("m7i.large", "m6i.large"),
-        description="Instance types, on-demand (default m7i.large, m6i.large: 2 vCPU, 8 GiB; "
-        "a second type keeps the group scalable when one is short in a zone).",
+        min_length=1,
+        description="Instance types, on-demand, all of one architecture (the defaults have "
+        "2 vCPU and 8 GiB; a second type keeps the group scalable when one is short in a "
+        "zone). Burstable families are refused in prod.",
     )
     min_size: int = Field(
         default=2,
-        description="Fewest nodes (default 2; prod needs at least 2 so one node's loss "
-        "does not take every platform add-on with it).",
+        ge=0,
+        description=f"Fewest nodes; at least {MIN_PROD_SYSTEM_NODES} in prod, so one node's "
+        "loss does not take every platform add-on with it.",
     )
-    max_size: int = Field(default=4, description="Most nodes (default 4).")
+    max_size: int = Field(default=4, ge=1, description="Most nodes; at least minSize.")
     desired_size: int | None = Field(
         default=None,
-        description="Nodes at creation (default minSize). Only read when the group is "
-        "created: afterwards the Cluster Autoscaler owns it (ignoreChanges).",
+        description="Nodes at creation (unset: minSize), between minSize and maxSize. Only "
+        "read when the group is created: afterwards the Cluster Autoscaler owns it "
+        "(ignoreChanges).",
     )
 
     @field_validator("instance_types")
@@ -183,20 +180,23 @@ class NodeGroupConfig(_Section):
         "the label ballast.io/node-group."
     )
     instance_types: tuple[str, ...] = Field(
+        min_length=1,
         description="Instance types, all of one architecture (Graviton or x86_64). Spot "
-        "needs at least two, so one exhausted spot pool does not stop scaling."
+        "needs at least two, so one exhausted spot pool does not stop scaling. Burstable "
+        "families are refused in prod.",
     )
     capacity_type: Literal["on-demand", "spot"] = Field(
         default="on-demand",
-        description="'on-demand' (default) or 'spot' (~60-70% cheaper, but a node can be "
-        "reclaimed at two minutes' notice: for interruptible, replicated workloads).",
+        description="'spot' is ~60-70% cheaper, but a node can be reclaimed at two "
+        "minutes' notice: for interruptible, replicated workloads.",
     )
-    min_size: int = Field(default=1, description="Fewest nodes (default 1; 0 allowed).")
-    max_size: int = Field(description="Most nodes the autoscaler may add.")
+    min_size: int = Field(default=1, ge=0, description="Fewest nodes.")
+    max_size: int = Field(ge=1, description="Most nodes the autoscaler may add; at least minSize.")
     desired_size: int | None = Field(
         default=None,
-        description="Nodes at creation (default minSize). Only read when the group is "
-        "created: afterwards the Cluster Autoscaler owns it (ignoreChanges).",
+        description="Nodes at creation (unset: minSize), between minSize and maxSize. Only "
+        "read when the group is created: afterwards the Cluster Autoscaler owns it "
+        "(ignoreChanges).",
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
@@ -308,9 +308,11 @@ class ClusterConfig(_Section):
     )
     node_volume_size_gib: int = Field(
         default=50,
+        ge=MIN_NODE_VOLUME_GIB,
+        le=MAX_NODE_VOLUME_GIB,
         alias="nodeVolumeSizeGiB",
-        description="Root volume of every node, encrypted gp3, 20-16384 GiB (default 50: "
-        "images and ephemeral storage live there).",
+        description="Root volume of every node in GiB, encrypted gp3: images and ephemeral "
+        "storage live there.",
     )
     system_node_group: SystemNodeGroupConfig = Field(
         default_factory=SystemNodeGroupConfig,
@@ -318,8 +320,9 @@ class ClusterConfig(_Section):
         "platform add-ons; see SystemNodeGroupConfig.",
     )
     node_groups: tuple[NodeGroupConfig, ...] = Field(
+        min_length=1,
         description="Workload node groups (at least one: the system group takes platform "
-        "add-ons only); see NodeGroupConfig."
+        "add-ons only); see NodeGroupConfig.",
     )
 
     @field_validator("kubernetes_version")
@@ -394,23 +397,9 @@ class ClusterConfig(_Section):
             )
         return value
 
-    @field_validator("node_volume_size_gib")
-    @classmethod
-    def _volume(cls, value: int) -> int:
-        if not MIN_NODE_VOLUME_GIB <= value <= MAX_NODE_VOLUME_GIB:
-            raise ValueError(
-                f"must be between {MIN_NODE_VOLUME_GIB} and {MAX_NODE_VOLUME_GIB} GiB (got {value})"
-            )
-        return value
-
     @field_validator("node_groups")
     @classmethod
     def _groups(cls, value: tuple[NodeGroupConfig, ...]) -> tuple[NodeGroupConfig, ...]:
-        if not value:
-            raise ValueError(
-                "must list at least one workload node group: the system group is tainted "
-                "for platform add-ons only"
-            )
         names = [g.name for g in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

@@ -35,6 +35,8 @@ TIER_OBJECTIVES: dict[str, TierObjective] = {
 }
 #: Automated-backup retention Ballast accepts: at least a week, at most the RDS maximum.
 MIN_BACKUP_RETENTION_DAYS, MAX_BACKUP_RETENTION_DAYS = 7, 35
+#: gp3 storage RDS for PostgreSQL accepts, in GiB.
+MIN_STORAGE_GB, MAX_STORAGE_GB = 20, 65536
 #: What a recovery in the DR region from AWS Backup's daily copies can lose.
 DAILY_COPY_RPO_MINUTES = 1440
 #: The database's automated backup window (UTC); AWS Backup must not start near it.
@@ -90,12 +92,16 @@ class DatabaseConfig(_Section):
     )
     allocated_storage_gb: int = Field(
         default=50,
-        description="Initial gp3 storage in GiB, 20-65536 (default 50).",
+        ge=MIN_STORAGE_GB,
+        le=MAX_STORAGE_GB,
+        description="Initial gp3 storage in GiB.",
     )
     max_allocated_storage_gb: int = Field(
         default=200,
-        description="Storage autoscaling ceiling in GiB, at least allocatedStorageGb "
-        "(default 200); RDS grows the volume up to it instead of running out of space.",
+        ge=MIN_STORAGE_GB,
+        le=MAX_STORAGE_GB,
+        description="Storage autoscaling ceiling in GiB, at least allocatedStorageGb; RDS "
+        "grows the volume up to it instead of running out of space.",
     )
     engine_version: str | None = Field(
         default=POSTGRES_ENGINE_VERSION,
@@ -110,8 +116,12 @@ class DatabaseConfig(_Section):
     )
     backup_retention_days: int | None = Field(
         default=None,
-        description="Days of automated backups and point-in-time recovery, 7-35 (default: "
-        "the tier's, 35 for tier-1, 14 for tier-2, 7 for tier-3; never less).",
+        ge=MIN_BACKUP_RETENTION_DAYS,
+        le=MAX_BACKUP_RETENTION_DAYS,
+        description="Days of automated backups and point-in-time recovery; unset: the "
+        "tier's, "
+        + ", ".join(f"{o.backup_retention_days} for {t}" for t, o in TIER_OBJECTIVES.items())
+        + ". Never less than the tier's.",
     )
     replica: bool = Field(
         default=False,
@@ -153,8 +163,10 @@ class DatabaseConfig(_Section):
     )
     dns_ttl_seconds: int = Field(
         default=30,
-        description="TTL of the failover record, 1-60 seconds (default 30): clients follow a "
-        "failover within one TTL.",
+        ge=1,
+        le=60,
+        description="TTL of the failover record in seconds: clients keep resolving to a "
+        "failed primary for up to one TTL.",
     )
 
     @field_validator("name")
@@ -192,21 +204,12 @@ class DatabaseConfig(_Section):
             )
         return value
 
-    @field_validator("allocated_storage_gb")
-    @classmethod
-    def _storage(cls, value: int) -> int:
-        if not 20 <= value <= 65536:
-            raise ValueError(f"must be between 20 and 65536 GiB (got {value})")
-        return value
-
     @field_validator("max_allocated_storage_gb")
     @classmethod
     def _max_storage(cls, value: int, info: ValidationInfo) -> int:
         allocated = info.data.get("allocated_storage_gb")
-        if allocated is not None and not allocated <= value <= 65536:
-            raise ValueError(
-                f"must be between allocatedStorageGb={allocated} and 65536 GiB (got {value})"
-            )
+        if allocated is not None and value < allocated:
+            raise ValueError(f"must be at least allocatedStorageGb={allocated} (got {value})")
         return value
 
     @field_validator("engine_version")
@@ -240,11 +243,6 @@ class DatabaseConfig(_Section):
     def _retention(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None:
             return value
-        if not MIN_BACKUP_RETENTION_DAYS <= value <= MAX_BACKUP_RETENTION_DAYS:
-            raise ValueError(
-                f"must be between {MIN_BACKUP_RETENTION_DAYS} and "
-                f"{MAX_BACKUP_RETENTION_DAYS} days (got {value})"
-            )
         tier = info.data.get("tier")
         if tier and value < TIER_OBJECTIVES[tier].backup_retention_days:
             floor = TIER_OBJECTIVES[tier].backup_retention_days
@@ -321,16 +319,6 @@ class DatabaseConfig(_Section):
             )
         return value
 
-    @field_validator("dns_ttl_seconds")
-    @classmethod
-    def _ttl(cls, value: int) -> int:
-        if not 1 <= value <= 60:
-            raise ValueError(
-                "must be between 1 and 60 seconds: clients keep resolving to a failed "
-                f"primary for up to one TTL (got {value})"
-            )
-        return value
-
     @property
     def objective(self) -> TierObjective:
         return TIER_OBJECTIVES[self.tier]
@@ -368,8 +356,10 @@ class BackupConfig(_Section):
     )
     compliance_grace_days: int = Field(
         default=3,
-        description="Days a compliance-mode lock can still be removed after it is applied, "
-        "3-365 (default 3, the AWS minimum).",
+        ge=3,
+        le=365,
+        description="Days a compliance-mode lock can still be removed after it is applied "
+        "(AWS accepts 3 to 365).",
     )
 
     @field_validator("daily_at_utc")
@@ -397,13 +387,6 @@ class BackupConfig(_Section):
             )
         return value
 
-    @field_validator("compliance_grace_days")
-    @classmethod
-    def _grace(cls, value: int) -> int:
-        if not 3 <= value <= 365:
-            raise ValueError(f"must be between 3 and 365 days (got {value})")
-        return value
-
     @property
     def schedule(self) -> str:
         """The plan's schedule as an AWS cron expression."""
@@ -416,21 +399,16 @@ class FaultInjectionConfig(_Section):
 
     node_termination_percent: int = Field(
         default=33,
-        description="Share of the tagged nodes in the target zone the node experiment "
-        "terminates, 1-100 (default 33; 100 simulates losing the zone's capacity).",
+        ge=1,
+        le=100,
+        description="Percentage of the tagged nodes in the target zone the node experiment "
+        "terminates; 100 simulates losing the zone's capacity.",
     )
     target_zone: str | None = Field(
         default=None,
         description="Zone whose nodes the node experiment terminates (default: the "
         "network's first zone).",
     )
-
-    @field_validator("node_termination_percent")
-    @classmethod
-    def _percent(cls, value: int) -> int:
-        if not 1 <= value <= 100:
-            raise ValueError(f"must be between 1 and 100 percent (got {value})")
-        return value
 
     @field_validator("target_zone")
     @classmethod

@@ -40,8 +40,10 @@ class NetworkConfig(_Section):
     )
     az_count: int = Field(
         default=3,
-        description="Availability zones to span, 2-6 (default 3; prod needs at least 3 so "
-        "losing one zone leaves a majority for quorum-based workloads).",
+        ge=MIN_AZ_COUNT,
+        le=MAX_AZ_COUNT,
+        description=f"Availability zones to span; at least {MIN_PROD_AZ_COUNT} in prod, so "
+        "losing one zone leaves a majority for quorum-based workloads.",
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,
@@ -102,8 +104,6 @@ class NetworkConfig(_Section):
     @field_validator("az_count")
     @classmethod
     def _az_count(cls, value: int, info: ValidationInfo) -> int:
-        if not MIN_AZ_COUNT <= value <= MAX_AZ_COUNT:
-            raise ValueError(f"must be between {MIN_AZ_COUNT} and {MAX_AZ_COUNT} (got {value})")
         if value < MIN_PROD_AZ_COUNT and cls._in_prod(info):
             raise ValueError(f"must be at least {MIN_PROD_AZ_COUNT} in prod (got {value})")
         return value
@@ -161,9 +161,11 @@ class DrNetworkConfig(NetworkConfig):
     )
     az_count: int = Field(
         default=2,
-        description="Availability zones of the DR VPC, 2-6 (default 2: the RDS subnet group "
-        "needs two zones; a third adds NAT and endpoint cost to a region that is idle "
-        "until a failover).",
+        ge=MIN_AZ_COUNT,
+        le=MAX_AZ_COUNT,
+        description="Availability zones of the DR VPC: the RDS subnet group needs two; a "
+        "third adds NAT and endpoint cost to a region that is idle until a failover. No "
+        "prod minimum here.",
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,

@@ -24,7 +24,7 @@ from components.config.base import (
 )
 from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES, ClusterConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
-from components.config.errors import _describe
+from components.config.errors import describe_errors
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
@@ -344,7 +344,7 @@ def parse_platform_config(
     try:
         config = PlatformConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        problems.extend(_describe(PlatformConfig, e) for e in exc.errors(include_url=False))
+        problems.extend(describe_errors(PlatformConfig, exc.errors(include_url=False)))
 
     problems.extend(_stack_kind_problems(data, context["environment"]))
     if problems or config is None:

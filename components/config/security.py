@@ -158,8 +158,10 @@ class AuditConfig(_Section):
 
     log_retention_days: int = Field(
         default=365,
+        ge=MIN_AUDIT_RETENTION_DAYS,
+        le=MAX_AUDIT_RETENTION_DAYS,
         description="Days CloudTrail log files (and the bucket's access logs) are kept in "
-        "S3 before they expire, 90-3653 (default 365; prod needs at least 365). Files "
+        f"S3 before they expire; at least {MIN_PROD_AUDIT_RETENTION_DAYS} in prod. Files "
         "older than 90 days move to Glacier Instant Retrieval when they are kept longer "
         "than 180 days.",
     )
@@ -178,9 +180,11 @@ class AuditConfig(_Section):
     )
     object_lock_days: int = Field(
         default=365,
-        description="prod only: days each trail log file is locked against deletion, 1 to "
-        "logRetentionDays (default 365). dev and staging have no object lock so that "
-        "they can be torn down.",
+        ge=1,
+        le=MAX_AUDIT_RETENTION_DAYS,
+        description="prod only: days each trail log file is locked against deletion, at "
+        "most logRetentionDays. dev and staging have no object lock so that they can be "
+        "torn down.",
     )
     findings_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         default="medium",
@@ -205,11 +209,6 @@ class AuditConfig(_Section):
     @field_validator("log_retention_days")
     @classmethod
     def _log_retention(cls, value: int, info: ValidationInfo) -> int:
-        if not MIN_AUDIT_RETENTION_DAYS <= value <= MAX_AUDIT_RETENTION_DAYS:
-            raise ValueError(
-                f"must be between {MIN_AUDIT_RETENTION_DAYS} and {MAX_AUDIT_RETENTION_DAYS} "
-                f"days (got {value})"
-            )
         if _context(info, "environment") == "prod" and value < MIN_PROD_AUDIT_RETENTION_DAYS:
             raise ValueError(
                 f"must be at least {MIN_PROD_AUDIT_RETENTION_DAYS} days in prod: the audit "
@@ -226,11 +225,10 @@ class AuditConfig(_Section):
     @classmethod
     def _object_lock_days(cls, value: int, info: ValidationInfo) -> int:
         retention = info.data.get("log_retention_days")
-        upper = retention if isinstance(retention, int) else MAX_AUDIT_RETENTION_DAYS
-        if not 1 <= value <= upper:
+        if retention is not None and value > retention:
             raise ValueError(
-                f"must be between 1 and logRetentionDays={upper}: a file cannot stay "
-                f"locked after it expires (got {value})"
+                f"must be at most logRetentionDays={retention}: a file cannot stay locked "
+                f"after it expires (got {value})"
             )
         return value
 
@@ -289,12 +287,14 @@ class OrgGuardrailsConfig(_Section):
     """`ballast:orgGuardrails`: service control policies, set by the organization stack."""
 
     target_ids: tuple[str, ...] = Field(
+        min_length=1,
         description="Organizational units (ou-...) or the organization root (r-...) the "
-        "SCPs are attached to (at least one)."
+        "SCPs are attached to.",
     )
     allowed_regions: tuple[str, ...] = Field(
-        description="Regions member accounts may use (at least one); global services such "
-        "as IAM, STS, Organizations, Route 53 and CloudFront stay usable."
+        min_length=1,
+        description="Regions member accounts may use; global services such as IAM, STS, "
+        "Organizations, Route 53 and CloudFront stay usable.",
     )
     exempt_principal_arns: tuple[str, ...] = Field(
         default=(),
@@ -306,8 +306,6 @@ class OrgGuardrailsConfig(_Section):
     @field_validator("target_ids")
     @classmethod
     def _targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must name at least one OU or root")
         for target in value:
             if not _ORG_TARGET.fullmatch(target):
                 raise ValueError(
@@ -321,8 +319,6 @@ class OrgGuardrailsConfig(_Section):
     @field_validator("allowed_regions")
     @classmethod
     def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must name at least one region")
         for region in value:
             if not _REGION.fullmatch(region):
                 raise ValueError(f"must list AWS region names such as us-east-1 (got {region!r})")
