@@ -761,7 +761,7 @@ def test_the_same_rules_apply_in_process():
     with pytest.raises(ConfigError) as error:
         parse_platform_config(raw, source="stacks/Pulumi.x.yaml")
     assert error.value.problems == [
-        "stacks/Pulumi.x.yaml: ballast:network is required: The VPC; see NetworkConfig."
+        "stacks/Pulumi.x.yaml: ballast:network is required: The VPC every other component sits on; a platform stack must set it."
     ]
 
 

@@ -62,6 +62,7 @@ from components.config.network import (
     NetworkConfig,
 )
 from components.config.platform import (
+    ORGANIZATION_ONLY_KEYS,
     PLATFORM_ONLY_KEYS,
     PlatformConfig,
     load_from_pulumi_runtime,
@@ -115,6 +116,7 @@ __all__ = [
     "MIN_VPC_PREFIX",
     "MONITORING_INTERVALS",
     "NAMESPACE",
+    "ORGANIZATION_ONLY_KEYS",
     "PERFORMANCE_INSIGHTS_RETENTION_DAYS",
     "PLATFORM_NAMESPACES",
     "PLATFORM_ONLY_KEYS",

@@ -16,7 +16,7 @@ from components.config.base import (
     _log_retention,
     _Section,
 )
-from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY
+from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY, SYSTEM_TAINT_VALUE
 from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
 #: The Kubernetes versions `kubernetesVersion` accepts: those components/versions.py pins
@@ -143,7 +143,7 @@ class TaintConfig(_Section):
     """One taint of a workload node group."""
 
     key: str = Field(description="Taint key, a Kubernetes label key.")
-    value: str | None = Field(default=None, description="Taint value (default none).")
+    value: str | None = Field(default=None, description="Taint value.")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
         default="NoSchedule", description="What the taint does to pods that do not tolerate it."
     )
@@ -200,17 +200,17 @@ class NodeGroupConfig(_Section):
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
-        description="Kubernetes labels of the nodes (default none; ballast.io/node-group is "
-        "always set, and kubernetes.io/, k8s.io/ and eks.amazonaws.com/ keys are refused).",
+        description=f"Kubernetes labels of the nodes ({NODE_GROUP_LABEL} is always set, "
+        "and kubernetes.io/, k8s.io/ and eks.amazonaws.com/ keys are refused).",
     )
     taints: tuple[TaintConfig, ...] = Field(
         default=(),
-        description="Taints of the nodes (default none), so only tolerating pods land there.",
+        description="Taints of the nodes, so only tolerating pods land there.",
     )
     per_az: bool = Field(
         default=False,
         description="One group per zone instead of one spanning every private subnet "
-        "(default false). Use it for stateful workloads with zonal EBS volumes: the "
+        "Use it for stateful workloads with zonal EBS volumes: the "
         "autoscaler can then add a node in the zone where a pending pod's volume lives. "
         "minSize, maxSize and desiredSize then apply to each zone.",
     )
@@ -280,9 +280,9 @@ class ClusterConfig(_Section):
     )
     endpoint_public_access: bool = Field(
         default=False,
-        description="Also expose the Kubernetes API endpoint publicly (default false: "
-        "private only, reachable from the VPC, so deploys run from inside it or over a "
-        "VPN). Needs publicAccessCidrs.",
+        description="Also expose the Kubernetes API endpoint publicly. Off, it is private "
+        "only, reachable from the VPC, so deploys run from inside it or over a VPN. Needs "
+        "publicAccessCidrs.",
     )
     public_access_cidrs: tuple[str, ...] = Field(
         default=(),
@@ -292,19 +292,20 @@ class ClusterConfig(_Section):
     admin_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users given cluster admin through EKS access entries "
-        "(default none). The CI apply role is added automatically when ballast:ci is set; "
+        "The CI apply role is added automatically when ballast:ci is set; "
         "nobody else is admin implicitly (not even the cluster's creator).",
     )
     read_only_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users given read-only access (AmazonEKSViewPolicy: no "
-        "Secrets) through access entries (default none).",
+        "Secrets) through access entries.",
     )
     log_retention_days: int = Field(
         default=90,
         description="Retention of the control-plane logs (api, audit, authenticator, "
-        "controllerManager, scheduler) in CloudWatch, one of the periods CloudWatch "
-        "accepts (default 90; prod needs at least 90: the audit log is evidence).",
+        "controllerManager, scheduler) in CloudWatch, in days: one of the periods "
+        f"CloudWatch accepts, at least {MIN_PROD_CONTROL_PLANE_LOG_DAYS} in prod (the audit "
+        "log is evidence).",
     )
     node_volume_size_gib: int = Field(
         default=50,
@@ -316,8 +317,8 @@ class ClusterConfig(_Section):
     )
     system_node_group: SystemNodeGroupConfig = Field(
         default_factory=SystemNodeGroupConfig,
-        description="The system node group, tainted CriticalAddonsOnly=true:NoSchedule for "
-        "platform add-ons; see SystemNodeGroupConfig.",
+        description=f"The system node group, tainted {SYSTEM_TAINT_KEY}={SYSTEM_TAINT_VALUE}:"
+        "NoSchedule for platform add-ons; see SystemNodeGroupConfig.",
     )
     node_groups: tuple[NodeGroupConfig, ...] = Field(
         min_length=1,

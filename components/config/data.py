@@ -85,8 +85,8 @@ class DatabaseConfig(_Section):
     )
     instance_class: str = Field(
         default="db.r6g.large",
-        description="Instance class of the primary (default db.r6g.large: memory-optimised "
-        "Graviton, the prod floor). Burstable db.t* classes are refused in prod (their CPU "
+        description="Instance class of the primary; the default is memory-optimised "
+        "Graviton, the prod floor. Burstable db.t* classes are refused in prod (their CPU "
         "credits run out under sustained load); micro and small ones everywhere, as "
         "Performance Insights does not run on them.",
     )
@@ -111,8 +111,8 @@ class DatabaseConfig(_Section):
     )
     multi_az: bool = Field(
         default=True,
-        description="A synchronous standby in a second zone (default true; about doubles "
-        "the instance cost). Required for tier-1 and in prod; dev turns it off.",
+        description="A synchronous standby in a second zone (about doubles the instance "
+        "cost). Required for tier-1 and in prod; dev turns it off.",
     )
     backup_retention_days: int | None = Field(
         default=None,
@@ -127,37 +127,38 @@ class DatabaseConfig(_Section):
         default=False,
         validate_default=True,
         description="A cross-region read replica in ballast:drRegion, promoted in a region "
-        "failure (default false: dev stays cheap). Required for tier-1, and for tier-2 in a "
+        "failure; off, dev stays cheap. Required for tier-1, and for tier-2 in a "
         "stack with a DR region; needs ballast:drRegion and ballast:drNetwork.",
     )
     replica_instance_class: str | None = Field(
         default=None,
-        description="Instance class of the replica (default: instanceClass). A smaller "
+        description="Instance class of the replica (unset: instanceClass). A smaller "
         "replica is cheaper but, once promoted, serves the whole load.",
     )
     replica_multi_az: bool = Field(
         default=False,
-        description="Multi-AZ replica (default false: half the DR cost; after a promotion, "
-        "convert it to Multi-AZ, which the runbook lists as a follow-up).",
+        description="Multi-AZ replica. Off halves the DR cost; after a promotion, convert "
+        "it to Multi-AZ, which the runbook lists as a follow-up.",
     )
     performance_insights_retention_days: int = Field(
         default=7,
-        description="Performance Insights retention: 7 (default, free), a multiple of 31 "
-        "up to 713, or 731 days.",
+        description="Performance Insights retention: 7 (free), a multiple of 31 up to "
+        "713, or 731 days.",
     )
     monitoring_interval_seconds: int = Field(
         default=60,
-        description="Enhanced monitoring interval, one of 1, 5, 10, 15, 30, 60 seconds "
-        "(default 60; shorter costs more CloudWatch Logs ingestion).",
+        description="Enhanced monitoring interval in seconds, one of "
+        + ", ".join(str(i) for i in MONITORING_INTERVALS)
+        + "; shorter costs more CloudWatch Logs ingestion.",
     )
     dns_zone_name: str | None = Field(
         default=None,
-        description="Private hosted zone of the database's failover record (default "
+        description="Private hosted zone of the database's failover record (unset: "
         "<environment>.ballast.internal); the record is <name>.db.<zone>.",
     )
     dns_zone_id: str | None = Field(
         default=None,
-        description="ID of an existing private hosted zone for the record (default: "
+        description="ID of an existing private hosted zone for the record (unset: "
         "Ballast creates the zone and associates both VPCs). The zone must already be "
         "associated with the platform's VPCs.",
     )
@@ -338,18 +339,18 @@ class BackupConfig(_Section):
 
     daily_at_utc: str = Field(
         default="05:00",
-        description="Time of the daily backup, HH:MM UTC (default 05:00). Not between 02:00 "
+        description="Time of the daily backup, HH:MM UTC. Not between 02:00 "
         "and 04:29: AWS Backup skips RDS jobs that start within an hour of the database's "
         f"automated backup window ({DATABASE_BACKUP_WINDOW_UTC}).",
     )
     copy_to_dr_region: bool = Field(
         default=True,
-        description="Copy every recovery point to a vault in ballast:drRegion (default "
-        "true, required in prod: a region failure must not take the backups with it).",
+        description="Copy every recovery point to a vault in ballast:drRegion; required in "
+        "prod: a region failure must not take the backups with it.",
     )
     vault_lock_mode: Literal["governance", "compliance"] = Field(
         default="governance",
-        description="prod only: vault lock of the backup vaults. 'governance' (default): "
+        description="prod only: vault lock of the backup vaults. 'governance': "
         "retention is enforced, but a principal allowed backup:DeleteBackupVaultLockConfiguration "
         "can lift the lock. 'compliance': after complianceGraceDays nobody, root included, "
         "can delete a recovery point early or remove the lock, ever.",
@@ -406,7 +407,7 @@ class FaultInjectionConfig(_Section):
     )
     target_zone: str | None = Field(
         default=None,
-        description="Zone whose nodes the node experiment terminates (default: the "
+        description="Zone whose nodes the node experiment terminates (unset: the "
         "network's first zone).",
     )
 

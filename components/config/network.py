@@ -47,26 +47,26 @@ class NetworkConfig(_Section):
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,
-        description="Explicit zone names (default: the first azCount zones the region "
+        description="Explicit zone names (unset: the first azCount zones the region "
         "reports as available). Pin them when zone capacity or an existing "
         "deployment matters; their count must equal azCount.",
     )
     nat_mode: Literal["per-az", "single"] = Field(
         default="per-az",
-        description="'per-az' (default): one NAT gateway per zone, so a zone outage cuts "
+        description="'per-az': one NAT gateway per zone, so a zone outage cuts "
         "only that zone's egress. 'single' saves ~$33/month plus data processing per "
         "extra zone, but every zone then depends on one; refused in prod.",
     )
     interface_endpoints: bool = Field(
         default=False,
-        description="Interface endpoints for ecr.api, ecr.dkr, sts and logs (default off: "
-        "~$7/month per endpoint per zone; turn on to keep image pulls and STS calls "
-        "off the NAT gateways).",
+        description="Interface endpoints for ecr.api, ecr.dkr, sts and logs (~$7/month per "
+        "endpoint per zone); turn on to keep image pulls and STS calls off the NAT "
+        "gateways.",
     )
     flow_log_retention_days: int = Field(
         default=90,
-        description="VPC flow log retention in CloudWatch Logs, one of the periods "
-        "CloudWatch accepts (default 90).",
+        description="VPC flow log retention in CloudWatch Logs, in days: one of the "
+        "periods CloudWatch accepts.",
     )
 
     @classmethod
@@ -169,16 +169,16 @@ class DrNetworkConfig(NetworkConfig):
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,
-        description="Explicit zone names of the DR region (default: the first azCount "
+        description="Explicit zone names of the DR region (unset: the first azCount "
         "zones it reports as available); their count must equal azCount.",
     )
     nat_mode: Literal["per-az", "single"] = Field(
         default="single",
-        description="'single' (default): one NAT gateway for the idle DR VPC, ~$33/month "
+        description="'single': one NAT gateway for the idle DR VPC, ~$33/month "
         "less per extra zone; switch to 'per-az' before running production traffic there.",
     )
     flow_log_retention_days: int = Field(
         default=90,
-        description="VPC flow log retention of the DR VPC, one of the periods CloudWatch "
-        "accepts (default 90).",
+        description="VPC flow log retention of the DR VPC, in days: one of the periods "
+        "CloudWatch accepts.",
     )

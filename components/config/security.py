@@ -41,34 +41,34 @@ class CiConfig(_Section):
     )
     environment: str | None = Field(
         default=None,
-        description="GitHub environment whose jobs may assume the apply role (default: the "
+        description="GitHub environment whose jobs may assume the apply role (unset: the "
         "stack's environment name). Protect it with required reviewers in prod: that "
         "approval is the deploy gate.",
     )
     plan_environment: str | None = Field(
         default=None,
         description="GitHub environment whose jobs may assume the read-only plan role "
-        "(default: the same as environment). A separate, unprotected environment (e.g. "
+        "(unset: the same as environment). A separate, unprotected environment (e.g. "
         "prod-preview) lets pull-request previews run without waiting for the apply "
         "approval; the plan role cannot change anything.",
     )
     oidc_provider_arn: str | None = Field(
         default=None,
         description="ARN of an existing GitHub Actions OIDC provider in this account "
-        "(default: the stack creates one). An account holds one provider per issuer: when "
+        "(unset: the stack creates one). An account holds one provider per issuer: when "
         "two stacks share an account, the second sets this to the first one's "
         "githubOidcProviderArn output.",
     )
     state_bucket: str | None = Field(
         default=None,
         description="S3 bucket of a Pulumi DIY state backend (pulumi login s3://<bucket>) "
-        "(default: none, e.g. Pulumi Cloud, which needs no AWS access). The plan role may "
+        "(unset: another backend, e.g. Pulumi Cloud, which needs no AWS access). The plan role may "
         "read this stack's state and take its lock; the apply role may also write its "
         "state, history and backups. Nothing outside this stack's paths.",
     )
     secrets_key_arn: str | None = Field(
         default=None,
-        description="KMS key ARN of an awskms:// secrets provider (default: none). The plan "
+        description="KMS key ARN of an awskms:// secrets provider. The plan "
         "role may decrypt with it, the apply role encrypt and decrypt.",
     )
 
@@ -168,14 +168,14 @@ class AuditConfig(_Section):
     cloud_watch_retention_days: int = Field(
         default=90,
         description="Retention of the trail's CloudWatch Logs copy, which alarms and quick "
-        "queries use; one of the periods CloudWatch accepts (default 90). S3 keeps the "
+        "queries use, in days: one of the periods CloudWatch accepts. S3 keeps the "
         "record of truth.",
     )
     object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         default="GOVERNANCE",
-        description="prod only: object lock mode of the trail bucket (default GOVERNANCE: "
-        "only a principal allowed s3:BypassGovernanceRetention, which the permission "
-        "boundary denies, can delete early). COMPLIANCE lets nobody, root included, "
+        description="prod only: object lock mode of the trail bucket. GOVERNANCE: only a "
+        "principal allowed s3:BypassGovernanceRetention, which the permission boundary "
+        "denies, can delete early. COMPLIANCE lets nobody, root included, "
         "delete a log file before its lock expires.",
     )
     object_lock_days: int = Field(
@@ -188,20 +188,19 @@ class AuditConfig(_Section):
     )
     findings_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         default="medium",
-        description="Lowest GuardDuty severity sent to the findings topic (default medium, "
-        "i.e. severity 4.0 and up; low would page on routine port scans).",
+        description="Lowest GuardDuty severity sent to the findings topic: medium is "
+        "severity 4.0 and up; low would page on routine port scans.",
     )
     guard_duty_features: tuple[GuardDutyFeature, ...] = Field(
         default=DEFAULT_GUARDDUTY_FEATURES,
-        description="GuardDuty protection plans enabled in every platform region (default "
-        "S3_DATA_EVENTS, EKS_AUDIT_LOGS, RUNTIME_MONITORING, RDS_LOGIN_EVENTS). Drop one "
+        description="GuardDuty protection plans enabled in every platform region. Drop one "
         "where a region does not offer it; EBS_MALWARE_PROTECTION and LAMBDA_NETWORK_LOGS "
-        "are opt-in.",
+        "are opt-in (extra cost, and the platform runs no Lambda).",
     )
     security_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users (e.g. the security team's SSO role) that may assume "
-        "the security-audit role, the only role that can decrypt the trail (default: any "
+        "the security-audit role, the only role that can decrypt the trail (empty: any "
         "principal of this account signed in with MFA; SSO sessions carry no MFA flag, so "
         "list their role here).",
     )
@@ -259,7 +258,7 @@ class BoundaryConfig(_Section):
     extra_services: tuple[str, ...] = Field(
         default=(),
         description="AWS service prefixes (as in IAM actions, e.g. elasticfilesystem) that "
-        "platform roles may use on top of the built-in list (default none). This key is "
+        "platform roles may use on top of the built-in list. This key is "
         "how the boundary is widened: a reviewed change to the stack file, applied by "
         "the pipeline.",
     )
@@ -299,7 +298,7 @@ class OrgGuardrailsConfig(_Section):
     exempt_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="Break-glass roles the SCPs do not apply to, as ARN patterns such as "
-        "arn:aws:iam::*:role/BreakGlass (default none: every principal of the targeted "
+        "arn:aws:iam::*:role/BreakGlass (empty: every principal of the targeted "
         "accounts is bound).",
     )
 

@@ -33,8 +33,8 @@ class ServiceConfig(_Section):
     tier: Literal["tier-1", "tier-2", "tier-3"] = Field(
         description="Criticality: tier-1 is user-facing and mission-critical, tier-3 batch."
     )
-    namespace: str | None = Field(default=None, description="Namespace (default: name).")
-    slo: SloConfig | None = Field(default=None, description="Objectives (default: none).")
+    namespace: str | None = Field(default=None, description="Namespace (unset: name).")
+    slo: SloConfig | None = Field(default=None, description="Objectives.")
 
     @field_validator("name", "namespace")
     @classmethod
