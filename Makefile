@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK ?= dev
 
-.PHONY: preview test lint bench clean
+.PHONY: preview test lint docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,6 +27,12 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+
+# The generated documents: the policy table of policy-pack/README.md and
+# docs/configuration.md (tests fail while either is stale).
+docs: $(STAMP)
+	$(PY) -m ballast.policy.docs
+	$(PY) -m ballast.config_docs
 
 bench: $(STAMP)
 	$(PY) bench/preview.py

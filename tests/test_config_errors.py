@@ -227,6 +227,26 @@ CASES = [
         id="service-tier",
     ),
     pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1", "slo": {"availability": 100, "latencyP95Ms": 300}}
+            ],
+        },
+        "ballast:services[0].slo.availability must be between 90 and 99.999 (got 100)",
+        id="slo-availability-range",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1", "slo": {"availability": 99.9, "latencyP95Ms": 0}}
+            ],
+        },
+        "ballast:services[0].slo.latencyP95Ms must be between 1 and 60000 (got 0)",
+        id="slo-latency-range",
+    ),
+    pytest.param(
         {**BASE, "ballast:accountId": "1234"},
         "ballast:accountId must be a 12-digit AWS account ID (got '1234')",
         id="account-id",
@@ -278,7 +298,7 @@ CASES = [
     ),
     pytest.param(
         with_section("audit", logRetentionDays=30),
-        "ballast:audit.logRetentionDays must be between 90 and 3653 days (got 30)",
+        "ballast:audit.logRetentionDays must be between 90 and 3653 (got 30)",
         id="audit-retention-range",
     ),
     pytest.param(
@@ -288,7 +308,7 @@ CASES = [
     ),
     pytest.param(
         with_section("audit", logRetentionDays=365, objectLockDays=400),
-        "ballast:audit.objectLockDays must be between 1 and logRetentionDays=365: a file cannot stay locked after it expires (got 400)",
+        "ballast:audit.objectLockDays must be at most logRetentionDays=365: a file cannot stay locked after it expires (got 400)",
         id="audit-lock-outlives-retention",
     ),
     pytest.param(
@@ -348,8 +368,13 @@ CASES = [
     ),
     pytest.param(
         with_guardrails(allowedRegions=[]),
-        "ballast:orgGuardrails.allowedRegions must name at least one region",
+        "ballast:orgGuardrails.allowedRegions must list at least 1 entry (got 0)",
         id="org-no-regions",
+    ),
+    pytest.param(
+        with_guardrails(targetIds=[]),
+        "ballast:orgGuardrails.targetIds must list at least 1 entry (got 0)",
+        id="org-no-targets",
     ),
     pytest.param(
         with_guardrails(exemptPrincipalArns=["*"]),
@@ -359,7 +384,7 @@ CASES = [
     # --- the EKS cluster ------------------------------------------------------------------
     pytest.param(
         with_cluster(nodeGroups=[]),
-        "ballast:cluster.nodeGroups must list at least one workload node group: the system group is tainted for platform add-ons only",
+        "ballast:cluster.nodeGroups must list at least 1 entry (got 0)",
         id="cluster-no-node-groups",
     ),
     pytest.param(
@@ -419,7 +444,7 @@ CASES = [
     ),
     pytest.param(
         with_cluster(nodeVolumeSizeGiB=10),
-        "ballast:cluster.nodeVolumeSizeGiB must be between 20 and 16384 GiB (got 10)",
+        "ballast:cluster.nodeVolumeSizeGiB must be between 20 and 16384 (got 10)",
         id="cluster-volume-size",
     ),
     pytest.param(
@@ -451,6 +476,16 @@ CASES = [
         with_node_group(capacityType="reserved"),
         "ballast:cluster.nodeGroups[0].capacityType must be one of 'on-demand', 'spot' (got 'reserved')",
         id="node-group-capacity-type",
+    ),
+    pytest.param(
+        with_node_group(minSize=-1),
+        "ballast:cluster.nodeGroups[0].minSize must be at least 0 (got -1)",
+        id="node-group-negative-min-size",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=[]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list at least 1 entry (got 0)",
+        id="node-group-no-instance-types",
     ),
     pytest.param(
         with_node_group(minSize=3, maxSize=2),
@@ -535,7 +570,7 @@ CASES = [
     ),
     pytest.param(
         with_database(tier="tier-3", backupRetentionDays=40),
-        "ballast:database.backupRetentionDays must be between 7 and 35 days (got 40)",
+        "ballast:database.backupRetentionDays must be between 7 and 35 (got 40)",
         id="db-retention-range",
     ),
     pytest.param(
@@ -570,12 +605,12 @@ CASES = [
     ),
     pytest.param(
         with_database(tier="tier-3", dnsTtlSeconds=300),
-        "ballast:database.dnsTtlSeconds must be between 1 and 60 seconds: clients keep resolving to a failed primary for up to one TTL (got 300)",
+        "ballast:database.dnsTtlSeconds must be between 1 and 60 (got 300)",
         id="db-ttl",
     ),
     pytest.param(
         with_database(tier="tier-3", allocatedStorageGb=100, maxAllocatedStorageGb=50),
-        "ballast:database.maxAllocatedStorageGb must be between allocatedStorageGb=100 and 65536 GiB (got 50)",
+        "ballast:database.maxAllocatedStorageGb must be at least allocatedStorageGb=100 (got 50)",
         id="db-storage-ceiling",
     ),
     pytest.param(
@@ -638,12 +673,12 @@ CASES = [
     ),
     pytest.param(
         with_section("backup", complianceGraceDays=1),
-        "ballast:backup.complianceGraceDays must be between 3 and 365 days (got 1)",
+        "ballast:backup.complianceGraceDays must be between 3 and 365 (got 1)",
         id="backup-grace-days",
     ),
     pytest.param(
         with_section("faultInjection", nodeTerminationPercent=0),
-        "ballast:faultInjection.nodeTerminationPercent must be between 1 and 100 percent (got 0)",
+        "ballast:faultInjection.nodeTerminationPercent must be between 1 and 100 (got 0)",
         id="fis-percent",
     ),
     pytest.param(
@@ -726,7 +761,7 @@ def test_the_same_rules_apply_in_process():
     with pytest.raises(ConfigError) as error:
         parse_platform_config(raw, source="stacks/Pulumi.x.yaml")
     assert error.value.problems == [
-        "stacks/Pulumi.x.yaml: ballast:network is required: The VPC; see NetworkConfig."
+        "stacks/Pulumi.x.yaml: ballast:network is required: The VPC every other component sits on; a platform stack must set it."
     ]
 
 

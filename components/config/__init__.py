@@ -17,7 +17,6 @@ from components.config.base import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
     NAMESPACE,
-    RESERVED_TAG_KEYS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -33,7 +32,6 @@ from components.config.cluster import (
     PLATFORM_NAMESPACES,
     RESERVED_LABEL_PREFIXES,
     RESERVED_NODE_LABEL_KEYS,
-    SYSTEM_TAINT_KEY,
     ClusterConfig,
     NodeGroupConfig,
     SystemNodeGroupConfig,
@@ -64,6 +62,7 @@ from components.config.network import (
     NetworkConfig,
 )
 from components.config.platform import (
+    ORGANIZATION_ONLY_KEYS,
     PLATFORM_ONLY_KEYS,
     PlatformConfig,
     load_from_pulumi_runtime,
@@ -86,6 +85,10 @@ from components.config.services import (
     ServiceConfig,
     SloConfig,
 )
+
+# The tag, label and taint contract lives in components/tags.py; these names stay
+# importable from here for the modules that already do.
+from components.tags import RESERVED_TAG_KEYS, SYSTEM_TAINT_KEY
 
 __all__ = [
     "BURSTABLE_FAMILIES",
@@ -113,6 +116,7 @@ __all__ = [
     "MIN_VPC_PREFIX",
     "MONITORING_INTERVALS",
     "NAMESPACE",
+    "ORGANIZATION_ONLY_KEYS",
     "PERFORMANCE_INSIGHTS_RETENTION_DAYS",
     "PLATFORM_NAMESPACES",
     "PLATFORM_ONLY_KEYS",

@@ -15,10 +15,6 @@ NAMESPACE = "ballast"
 ENVIRONMENTS = ("dev", "staging", "prod")
 TIERS = ("tier-1", "tier-2", "tier-3")
 
-#: Tags Ballast sets itself on every resource (provider default tags); a stack's
-#: `ballast:tags` may add others but never override these.
-RESERVED_TAG_KEYS = ("environment", "project", "owner", "managed-by")
-
 #: Retention periods CloudWatch Logs accepts (PutRetentionPolicy), in days.
 LOG_RETENTION_DAYS = (
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731,

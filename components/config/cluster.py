@@ -16,13 +16,17 @@ from components.config.base import (
     _log_retention,
     _Section,
 )
+from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY, SYSTEM_TAINT_VALUE
+from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
-#: config parsing imports nothing heavy. A test keeps the two in step.
-CLUSTER_KUBERNETES_VERSIONS = ("1.35",)
-#: Node labels and taint keys Ballast sets itself, and prefixes EKS refuses on node groups.
-RESERVED_NODE_LABEL_KEYS = ("ballast.io/node-group",)
+#: The Kubernetes versions `kubernetesVersion` accepts: those components/versions.py pins
+#: managed add-ons for. versions.py is plain constants, so config parsing still imports
+#: nothing heavy (tests/config/test_reference.py keeps it so).
+CLUSTER_KUBERNETES_VERSIONS = SUPPORTED_KUBERNETES_VERSIONS
+#: Node labels Ballast sets itself (the tag contract, components/tags.py), and prefixes
+#: EKS refuses on node groups.
+RESERVED_NODE_LABEL_KEYS = (NODE_GROUP_LABEL,)
 RESERVED_LABEL_PREFIXES = ("kubernetes.io/", "k8s.io/", "eks.amazonaws.com/")
-SYSTEM_TAINT_KEY = "CriticalAddonsOnly"
 #: Instance families that run on CPU credits: refused in prod, where a sustained load
 #: would drain the credits and throttle every pod on the node.
 BURSTABLE_FAMILIES = ("t2", "t3", "t3a", "t4g")
@@ -60,8 +64,6 @@ def _label_key_problem(key: str) -> str | None:
 
 
 def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
-    if not value:
-        raise ValueError("must list at least one instance type, such as m7i.large")
     for instance_type in value:
         if not _INSTANCE_TYPE.fullmatch(instance_type):
             raise ValueError(
@@ -86,11 +88,6 @@ def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, 
 
 
 def _sizes(model: Any) -> Any:
-    if model.min_size < 0 or model.max_size < 1:
-        raise ValueError(
-            f"minSize must be at least 0 and maxSize at least 1 (got minSize "
-            f"{model.min_size}, maxSize {model.max_size})"
-        )
     desired = model.desired_size if model.desired_size is not None else model.min_size
     if not model.min_size <= desired <= model.max_size:
         raise ValueError(
@@ -105,19 +102,23 @@ class SystemNodeGroupConfig(_Section):
 
     instance_types: tuple[str, ...] = Field(
         default=("m7i.large", "m6i.large"),
-        description="Instance types, on-demand (default m7i.large, m6i.large: 2 vCPU, 8 GiB; "
-        "a second type keeps the group scalable when one is short in a zone).",
+        min_length=1,
+        description="Instance types, on-demand, all of one architecture (the defaults have "
+        "2 vCPU and 8 GiB; a second type keeps the group scalable when one is short in a "
+        "zone). Burstable families are refused in prod.",
     )
     min_size: int = Field(
         default=2,
-        description="Fewest nodes (default 2; prod needs at least 2 so one node's loss "
-        "does not take every platform add-on with it).",
+        ge=0,
+        description=f"Fewest nodes; at least {MIN_PROD_SYSTEM_NODES} in prod, so one node's "
+        "loss does not take every platform add-on with it.",
     )
-    max_size: int = Field(default=4, description="Most nodes (default 4).")
+    max_size: int = Field(default=4, ge=1, description="Most nodes; at least minSize.")
     desired_size: int | None = Field(
         default=None,
-        description="Nodes at creation (default minSize). Only read when the group is "
-        "created: afterwards the Cluster Autoscaler owns it (ignoreChanges).",
+        description="Nodes at creation (unset: minSize), between minSize and maxSize. Only "
+        "read when the group is created: afterwards the Cluster Autoscaler owns it "
+        "(ignoreChanges).",
     )
 
     @field_validator("instance_types")
@@ -142,7 +143,7 @@ class TaintConfig(_Section):
     """One taint of a workload node group."""
 
     key: str = Field(description="Taint key, a Kubernetes label key.")
-    value: str | None = Field(default=None, description="Taint value (default none).")
+    value: str | None = Field(default=None, description="Taint value.")
     effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] = Field(
         default="NoSchedule", description="What the taint does to pods that do not tolerate it."
     )
@@ -179,34 +180,37 @@ class NodeGroupConfig(_Section):
         "the label ballast.io/node-group."
     )
     instance_types: tuple[str, ...] = Field(
+        min_length=1,
         description="Instance types, all of one architecture (Graviton or x86_64). Spot "
-        "needs at least two, so one exhausted spot pool does not stop scaling."
+        "needs at least two, so one exhausted spot pool does not stop scaling. Burstable "
+        "families are refused in prod.",
     )
     capacity_type: Literal["on-demand", "spot"] = Field(
         default="on-demand",
-        description="'on-demand' (default) or 'spot' (~60-70% cheaper, but a node can be "
-        "reclaimed at two minutes' notice: for interruptible, replicated workloads).",
+        description="'spot' is ~60-70% cheaper, but a node can be reclaimed at two "
+        "minutes' notice: for interruptible, replicated workloads.",
     )
-    min_size: int = Field(default=1, description="Fewest nodes (default 1; 0 allowed).")
-    max_size: int = Field(description="Most nodes the autoscaler may add.")
+    min_size: int = Field(default=1, ge=0, description="Fewest nodes.")
+    max_size: int = Field(ge=1, description="Most nodes the autoscaler may add; at least minSize.")
     desired_size: int | None = Field(
         default=None,
-        description="Nodes at creation (default minSize). Only read when the group is "
-        "created: afterwards the Cluster Autoscaler owns it (ignoreChanges).",
+        description="Nodes at creation (unset: minSize), between minSize and maxSize. Only "
+        "read when the group is created: afterwards the Cluster Autoscaler owns it "
+        "(ignoreChanges).",
     )
     labels: dict[str, str] = Field(
         default_factory=dict,
-        description="Kubernetes labels of the nodes (default none; ballast.io/node-group is "
-        "always set, and kubernetes.io/, k8s.io/ and eks.amazonaws.com/ keys are refused).",
+        description=f"Kubernetes labels of the nodes ({NODE_GROUP_LABEL} is always set, "
+        "and kubernetes.io/, k8s.io/ and eks.amazonaws.com/ keys are refused).",
     )
     taints: tuple[TaintConfig, ...] = Field(
         default=(),
-        description="Taints of the nodes (default none), so only tolerating pods land there.",
+        description="Taints of the nodes, so only tolerating pods land there.",
     )
     per_az: bool = Field(
         default=False,
         description="One group per zone instead of one spanning every private subnet "
-        "(default false). Use it for stateful workloads with zonal EBS volumes: the "
+        "Use it for stateful workloads with zonal EBS volumes: the "
         "autoscaler can then add a node in the zone where a pending pod's volume lives. "
         "minSize, maxSize and desiredSize then apply to each zone.",
     )
@@ -269,15 +273,16 @@ class ClusterConfig(_Section):
     """`ballast:cluster`: the EKS cluster (see docs/cluster.md)."""
 
     kubernetes_version: str = Field(
-        default=CLUSTER_KUBERNETES_VERSIONS[-1],
-        description="Kubernetes minor version (default: the newest one Ballast pins add-on "
-        "versions for, components/versions.py). Upgrades go one minor at a time.",
+        default=KUBERNETES_VERSION,
+        description="Kubernetes minor version; the default is the pin in "
+        "components/versions.py, and only versions it pins add-ons for are accepted. "
+        "Upgrades go one minor at a time.",
     )
     endpoint_public_access: bool = Field(
         default=False,
-        description="Also expose the Kubernetes API endpoint publicly (default false: "
-        "private only, reachable from the VPC, so deploys run from inside it or over a "
-        "VPN). Needs publicAccessCidrs.",
+        description="Also expose the Kubernetes API endpoint publicly. Off, it is private "
+        "only, reachable from the VPC, so deploys run from inside it or over a VPN. Needs "
+        "publicAccessCidrs.",
     )
     public_access_cidrs: tuple[str, ...] = Field(
         default=(),
@@ -287,34 +292,38 @@ class ClusterConfig(_Section):
     admin_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users given cluster admin through EKS access entries "
-        "(default none). The CI apply role is added automatically when ballast:ci is set; "
+        "The CI apply role is added automatically when ballast:ci is set; "
         "nobody else is admin implicitly (not even the cluster's creator).",
     )
     read_only_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users given read-only access (AmazonEKSViewPolicy: no "
-        "Secrets) through access entries (default none).",
+        "Secrets) through access entries.",
     )
     log_retention_days: int = Field(
         default=90,
         description="Retention of the control-plane logs (api, audit, authenticator, "
-        "controllerManager, scheduler) in CloudWatch, one of the periods CloudWatch "
-        "accepts (default 90; prod needs at least 90: the audit log is evidence).",
+        "controllerManager, scheduler) in CloudWatch, in days: one of the periods "
+        f"CloudWatch accepts, at least {MIN_PROD_CONTROL_PLANE_LOG_DAYS} in prod (the audit "
+        "log is evidence).",
     )
     node_volume_size_gib: int = Field(
         default=50,
+        ge=MIN_NODE_VOLUME_GIB,
+        le=MAX_NODE_VOLUME_GIB,
         alias="nodeVolumeSizeGiB",
-        description="Root volume of every node, encrypted gp3, 20-16384 GiB (default 50: "
-        "images and ephemeral storage live there).",
+        description="Root volume of every node in GiB, encrypted gp3: images and ephemeral "
+        "storage live there.",
     )
     system_node_group: SystemNodeGroupConfig = Field(
         default_factory=SystemNodeGroupConfig,
-        description="The system node group, tainted CriticalAddonsOnly=true:NoSchedule for "
-        "platform add-ons; see SystemNodeGroupConfig.",
+        description=f"The system node group, tainted {SYSTEM_TAINT_KEY}={SYSTEM_TAINT_VALUE}:"
+        "NoSchedule for platform add-ons; see SystemNodeGroupConfig.",
     )
     node_groups: tuple[NodeGroupConfig, ...] = Field(
+        min_length=1,
         description="Workload node groups (at least one: the system group takes platform "
-        "add-ons only); see NodeGroupConfig."
+        "add-ons only); see NodeGroupConfig.",
     )
 
     @field_validator("kubernetes_version")
@@ -389,23 +398,9 @@ class ClusterConfig(_Section):
             )
         return value
 
-    @field_validator("node_volume_size_gib")
-    @classmethod
-    def _volume(cls, value: int) -> int:
-        if not MIN_NODE_VOLUME_GIB <= value <= MAX_NODE_VOLUME_GIB:
-            raise ValueError(
-                f"must be between {MIN_NODE_VOLUME_GIB} and {MAX_NODE_VOLUME_GIB} GiB (got {value})"
-            )
-        return value
-
     @field_validator("node_groups")
     @classmethod
     def _groups(cls, value: tuple[NodeGroupConfig, ...]) -> tuple[NodeGroupConfig, ...]:
-        if not value:
-            raise ValueError(
-                "must list at least one workload node group: the system group is tainted "
-                "for platform add-ons only"
-            )
         names = [g.name for g in value]
         dupes = sorted({n for n in names if names.count(n) > 1})
         if dupes:

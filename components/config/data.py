@@ -11,6 +11,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.config.base import _context, _is_zone_of, _Section
+from components.versions import POSTGRES_ENGINE_VERSION
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,8 @@ TIER_OBJECTIVES: dict[str, TierObjective] = {
 }
 #: Automated-backup retention Ballast accepts: at least a week, at most the RDS maximum.
 MIN_BACKUP_RETENTION_DAYS, MAX_BACKUP_RETENTION_DAYS = 7, 35
+#: gp3 storage RDS for PostgreSQL accepts, in GiB.
+MIN_STORAGE_GB, MAX_STORAGE_GB = 20, 65536
 #: What a recovery in the DR region from AWS Backup's daily copies can lose.
 DAILY_COPY_RPO_MINUTES = 1440
 #: The database's automated backup window (UTC); AWS Backup must not start near it.
@@ -82,78 +85,89 @@ class DatabaseConfig(_Section):
     )
     instance_class: str = Field(
         default="db.r6g.large",
-        description="Instance class of the primary (default db.r6g.large: memory-optimised "
-        "Graviton, the prod floor). Burstable db.t* classes are refused in prod (their CPU "
+        description="Instance class of the primary; the default is memory-optimised "
+        "Graviton, the prod floor. Burstable db.t* classes are refused in prod (their CPU "
         "credits run out under sustained load); micro and small ones everywhere, as "
         "Performance Insights does not run on them.",
     )
     allocated_storage_gb: int = Field(
         default=50,
-        description="Initial gp3 storage in GiB, 20-65536 (default 50).",
+        ge=MIN_STORAGE_GB,
+        le=MAX_STORAGE_GB,
+        description="Initial gp3 storage in GiB.",
     )
     max_allocated_storage_gb: int = Field(
         default=200,
-        description="Storage autoscaling ceiling in GiB, at least allocatedStorageGb "
-        "(default 200); RDS grows the volume up to it instead of running out of space.",
+        ge=MIN_STORAGE_GB,
+        le=MAX_STORAGE_GB,
+        description="Storage autoscaling ceiling in GiB, at least allocatedStorageGb; RDS "
+        "grows the volume up to it instead of running out of space.",
     )
     engine_version: str | None = Field(
-        default=None,
-        description="PostgreSQL version as major.minor, e.g. 16.6 (default: the version "
-        "pinned in components/versions.py). Set it only to hold a stack back or try the "
-        "next version; minor upgrades are not automatic.",
+        default=POSTGRES_ENGINE_VERSION,
+        description="PostgreSQL version as major.minor, e.g. 16.6; the default is the pin "
+        "in components/versions.py. Set it only to hold a stack back or try the next "
+        "version; minor upgrades are not automatic.",
     )
     multi_az: bool = Field(
         default=True,
-        description="A synchronous standby in a second zone (default true; about doubles "
-        "the instance cost). Required for tier-1 and in prod; dev turns it off.",
+        description="A synchronous standby in a second zone (about doubles the instance "
+        "cost). Required for tier-1 and in prod; dev turns it off.",
     )
     backup_retention_days: int | None = Field(
         default=None,
-        description="Days of automated backups and point-in-time recovery, 7-35 (default: "
-        "the tier's, 35 for tier-1, 14 for tier-2, 7 for tier-3; never less).",
+        ge=MIN_BACKUP_RETENTION_DAYS,
+        le=MAX_BACKUP_RETENTION_DAYS,
+        description="Days of automated backups and point-in-time recovery; unset: the "
+        "tier's, "
+        + ", ".join(f"{o.backup_retention_days} for {t}" for t, o in TIER_OBJECTIVES.items())
+        + ". Never less than the tier's.",
     )
     replica: bool = Field(
         default=False,
         validate_default=True,
         description="A cross-region read replica in ballast:drRegion, promoted in a region "
-        "failure (default false: dev stays cheap). Required for tier-1, and for tier-2 in a "
+        "failure; off, dev stays cheap. Required for tier-1, and for tier-2 in a "
         "stack with a DR region; needs ballast:drRegion and ballast:drNetwork.",
     )
     replica_instance_class: str | None = Field(
         default=None,
-        description="Instance class of the replica (default: instanceClass). A smaller "
+        description="Instance class of the replica (unset: instanceClass). A smaller "
         "replica is cheaper but, once promoted, serves the whole load.",
     )
     replica_multi_az: bool = Field(
         default=False,
-        description="Multi-AZ replica (default false: half the DR cost; after a promotion, "
-        "convert it to Multi-AZ, which the runbook lists as a follow-up).",
+        description="Multi-AZ replica. Off halves the DR cost; after a promotion, convert "
+        "it to Multi-AZ, which the runbook lists as a follow-up.",
     )
     performance_insights_retention_days: int = Field(
         default=7,
-        description="Performance Insights retention: 7 (default, free), a multiple of 31 "
-        "up to 713, or 731 days.",
+        description="Performance Insights retention: 7 (free), a multiple of 31 up to "
+        "713, or 731 days.",
     )
     monitoring_interval_seconds: int = Field(
         default=60,
-        description="Enhanced monitoring interval, one of 1, 5, 10, 15, 30, 60 seconds "
-        "(default 60; shorter costs more CloudWatch Logs ingestion).",
+        description="Enhanced monitoring interval in seconds, one of "
+        + ", ".join(str(i) for i in MONITORING_INTERVALS)
+        + "; shorter costs more CloudWatch Logs ingestion.",
     )
     dns_zone_name: str | None = Field(
         default=None,
-        description="Private hosted zone of the database's failover record (default "
+        description="Private hosted zone of the database's failover record (unset: "
         "<environment>.ballast.internal); the record is <name>.db.<zone>.",
     )
     dns_zone_id: str | None = Field(
         default=None,
-        description="ID of an existing private hosted zone for the record (default: "
+        description="ID of an existing private hosted zone for the record (unset: "
         "Ballast creates the zone and associates both VPCs). The zone must already be "
         "associated with the platform's VPCs.",
     )
     dns_ttl_seconds: int = Field(
         default=30,
-        description="TTL of the failover record, 1-60 seconds (default 30): clients follow a "
-        "failover within one TTL.",
+        ge=1,
+        le=60,
+        description="TTL of the failover record in seconds: clients keep resolving to a "
+        "failed primary for up to one TTL.",
     )
 
     @field_validator("name")
@@ -191,21 +205,12 @@ class DatabaseConfig(_Section):
             )
         return value
 
-    @field_validator("allocated_storage_gb")
-    @classmethod
-    def _storage(cls, value: int) -> int:
-        if not 20 <= value <= 65536:
-            raise ValueError(f"must be between 20 and 65536 GiB (got {value})")
-        return value
-
     @field_validator("max_allocated_storage_gb")
     @classmethod
     def _max_storage(cls, value: int, info: ValidationInfo) -> int:
         allocated = info.data.get("allocated_storage_gb")
-        if allocated is not None and not allocated <= value <= 65536:
-            raise ValueError(
-                f"must be between allocatedStorageGb={allocated} and 65536 GiB (got {value})"
-            )
+        if allocated is not None and value < allocated:
+            raise ValueError(f"must be at least allocatedStorageGb={allocated} (got {value})")
         return value
 
     @field_validator("engine_version")
@@ -239,11 +244,6 @@ class DatabaseConfig(_Section):
     def _retention(cls, value: int | None, info: ValidationInfo) -> int | None:
         if value is None:
             return value
-        if not MIN_BACKUP_RETENTION_DAYS <= value <= MAX_BACKUP_RETENTION_DAYS:
-            raise ValueError(
-                f"must be between {MIN_BACKUP_RETENTION_DAYS} and "
-                f"{MAX_BACKUP_RETENTION_DAYS} days (got {value})"
-            )
         tier = info.data.get("tier")
         if tier and value < TIER_OBJECTIVES[tier].backup_retention_days:
             floor = TIER_OBJECTIVES[tier].backup_retention_days
@@ -320,16 +320,6 @@ class DatabaseConfig(_Section):
             )
         return value
 
-    @field_validator("dns_ttl_seconds")
-    @classmethod
-    def _ttl(cls, value: int) -> int:
-        if not 1 <= value <= 60:
-            raise ValueError(
-                "must be between 1 and 60 seconds: clients keep resolving to a failed "
-                f"primary for up to one TTL (got {value})"
-            )
-        return value
-
     @property
     def objective(self) -> TierObjective:
         return TIER_OBJECTIVES[self.tier]
@@ -349,26 +339,28 @@ class BackupConfig(_Section):
 
     daily_at_utc: str = Field(
         default="05:00",
-        description="Time of the daily backup, HH:MM UTC (default 05:00). Not between 02:00 "
+        description="Time of the daily backup, HH:MM UTC. Not between 02:00 "
         "and 04:29: AWS Backup skips RDS jobs that start within an hour of the database's "
         f"automated backup window ({DATABASE_BACKUP_WINDOW_UTC}).",
     )
     copy_to_dr_region: bool = Field(
         default=True,
-        description="Copy every recovery point to a vault in ballast:drRegion (default "
-        "true, required in prod: a region failure must not take the backups with it).",
+        description="Copy every recovery point to a vault in ballast:drRegion; required in "
+        "prod: a region failure must not take the backups with it.",
     )
     vault_lock_mode: Literal["governance", "compliance"] = Field(
         default="governance",
-        description="prod only: vault lock of the backup vaults. 'governance' (default): "
+        description="prod only: vault lock of the backup vaults. 'governance': "
         "retention is enforced, but a principal allowed backup:DeleteBackupVaultLockConfiguration "
         "can lift the lock. 'compliance': after complianceGraceDays nobody, root included, "
         "can delete a recovery point early or remove the lock, ever.",
     )
     compliance_grace_days: int = Field(
         default=3,
-        description="Days a compliance-mode lock can still be removed after it is applied, "
-        "3-365 (default 3, the AWS minimum).",
+        ge=3,
+        le=365,
+        description="Days a compliance-mode lock can still be removed after it is applied "
+        "(AWS accepts 3 to 365).",
     )
 
     @field_validator("daily_at_utc")
@@ -396,13 +388,6 @@ class BackupConfig(_Section):
             )
         return value
 
-    @field_validator("compliance_grace_days")
-    @classmethod
-    def _grace(cls, value: int) -> int:
-        if not 3 <= value <= 365:
-            raise ValueError(f"must be between 3 and 365 days (got {value})")
-        return value
-
     @property
     def schedule(self) -> str:
         """The plan's schedule as an AWS cron expression."""
@@ -415,21 +400,16 @@ class FaultInjectionConfig(_Section):
 
     node_termination_percent: int = Field(
         default=33,
-        description="Share of the tagged nodes in the target zone the node experiment "
-        "terminates, 1-100 (default 33; 100 simulates losing the zone's capacity).",
+        ge=1,
+        le=100,
+        description="Percentage of the tagged nodes in the target zone the node experiment "
+        "terminates; 100 simulates losing the zone's capacity.",
     )
     target_zone: str | None = Field(
         default=None,
-        description="Zone whose nodes the node experiment terminates (default: the "
+        description="Zone whose nodes the node experiment terminates (unset: the "
         "network's first zone).",
     )
-
-    @field_validator("node_termination_percent")
-    @classmethod
-    def _percent(cls, value: int) -> int:
-        if not 1 <= value <= 100:
-            raise ValueError(f"must be between 1 and 100 percent (got {value})")
-        return value
 
     @field_validator("target_zone")
     @classmethod

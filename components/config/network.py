@@ -40,31 +40,33 @@ class NetworkConfig(_Section):
     )
     az_count: int = Field(
         default=3,
-        description="Availability zones to span, 2-6 (default 3; prod needs at least 3 so "
-        "losing one zone leaves a majority for quorum-based workloads).",
+        ge=MIN_AZ_COUNT,
+        le=MAX_AZ_COUNT,
+        description=f"Availability zones to span; at least {MIN_PROD_AZ_COUNT} in prod, so "
+        "losing one zone leaves a majority for quorum-based workloads.",
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,
-        description="Explicit zone names (default: the first azCount zones the region "
+        description="Explicit zone names (unset: the first azCount zones the region "
         "reports as available). Pin them when zone capacity or an existing "
         "deployment matters; their count must equal azCount.",
     )
     nat_mode: Literal["per-az", "single"] = Field(
         default="per-az",
-        description="'per-az' (default): one NAT gateway per zone, so a zone outage cuts "
+        description="'per-az': one NAT gateway per zone, so a zone outage cuts "
         "only that zone's egress. 'single' saves ~$33/month plus data processing per "
         "extra zone, but every zone then depends on one; refused in prod.",
     )
     interface_endpoints: bool = Field(
         default=False,
-        description="Interface endpoints for ecr.api, ecr.dkr, sts and logs (default off: "
-        "~$7/month per endpoint per zone; turn on to keep image pulls and STS calls "
-        "off the NAT gateways).",
+        description="Interface endpoints for ecr.api, ecr.dkr, sts and logs (~$7/month per "
+        "endpoint per zone); turn on to keep image pulls and STS calls off the NAT "
+        "gateways.",
     )
     flow_log_retention_days: int = Field(
         default=90,
-        description="VPC flow log retention in CloudWatch Logs, one of the periods "
-        "CloudWatch accepts (default 90).",
+        description="VPC flow log retention in CloudWatch Logs, in days: one of the "
+        "periods CloudWatch accepts.",
     )
 
     @classmethod
@@ -102,8 +104,6 @@ class NetworkConfig(_Section):
     @field_validator("az_count")
     @classmethod
     def _az_count(cls, value: int, info: ValidationInfo) -> int:
-        if not MIN_AZ_COUNT <= value <= MAX_AZ_COUNT:
-            raise ValueError(f"must be between {MIN_AZ_COUNT} and {MAX_AZ_COUNT} (got {value})")
         if value < MIN_PROD_AZ_COUNT and cls._in_prod(info):
             raise ValueError(f"must be at least {MIN_PROD_AZ_COUNT} in prod (got {value})")
         return value
@@ -161,22 +161,24 @@ class DrNetworkConfig(NetworkConfig):
     )
     az_count: int = Field(
         default=2,
-        description="Availability zones of the DR VPC, 2-6 (default 2: the RDS subnet group "
-        "needs two zones; a third adds NAT and endpoint cost to a region that is idle "
-        "until a failover).",
+        ge=MIN_AZ_COUNT,
+        le=MAX_AZ_COUNT,
+        description="Availability zones of the DR VPC: the RDS subnet group needs two; a "
+        "third adds NAT and endpoint cost to a region that is idle until a failover. No "
+        "prod minimum here.",
     )
     availability_zones: tuple[str, ...] | None = Field(
         default=None,
-        description="Explicit zone names of the DR region (default: the first azCount "
+        description="Explicit zone names of the DR region (unset: the first azCount "
         "zones it reports as available); their count must equal azCount.",
     )
     nat_mode: Literal["per-az", "single"] = Field(
         default="single",
-        description="'single' (default): one NAT gateway for the idle DR VPC, ~$33/month "
+        description="'single': one NAT gateway for the idle DR VPC, ~$33/month "
         "less per extra zone; switch to 'per-az' before running production traffic there.",
     )
     flow_log_retention_days: int = Field(
         default=90,
-        description="VPC flow log retention of the DR VPC, one of the periods CloudWatch "
-        "accepts (default 90).",
+        description="VPC flow log retention of the DR VPC, in days: one of the periods "
+        "CloudWatch accepts.",
     )

@@ -16,7 +16,6 @@ from components.config.base import (
     _REGION,
     ENVIRONMENTS,
     NAMESPACE,
-    RESERVED_TAG_KEYS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -25,10 +24,11 @@ from components.config.base import (
 )
 from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES, ClusterConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
-from components.config.errors import _describe
+from components.config.errors import describe_errors
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
+from components.tags import RESERVED_TAG_KEYS
 
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 
@@ -41,14 +41,14 @@ class PlatformConfig(_Section):
     )
     stack_kind: Literal["platform", "organization"] = Field(
         default="platform",
-        description="'platform' (default): one environment's platform. 'organization': the "
+        description="'platform': one environment's platform. 'organization': the "
         "management account's own stack, which manages only the service control policies "
         "of ballast:orgGuardrails.",
     )
     owner: str = Field(description="Owning team, written to the `owner` tag everywhere.")
     account_id: str | None = Field(
         default=None,
-        description="12-digit AWS account this stack may deploy to (default: any). Set it: "
+        description="12-digit AWS account this stack may deploy to (unset: any). Set it: "
         "the providers then refuse credentials for any other account.",
     )
     primary_region: str = Field(description="AWS region of the platform, e.g. eu-west-1.")
@@ -59,32 +59,35 @@ class PlatformConfig(_Section):
     )
     tags: dict[str, str] = Field(
         default_factory=dict,
-        description="Extra tags for every resource (default none); cannot override "
-        "environment, project, owner or managed-by.",
+        description="Extra tags for every resource; cannot override "
+        + ", ".join(RESERVED_TAG_KEYS)
+        + ".",
     )
-    network: NetworkConfig | None = Field(default=None, description="The VPC; see NetworkConfig.")
+    network: NetworkConfig | None = Field(
+        default=None,
+        description="The VPC every other component sits on; a platform stack must set it.",
+    )
     dr_network: DrNetworkConfig | None = Field(
         default=None,
-        description="The smaller VPC in drRegion for the database replica; see "
-        "DrNetworkConfig (default none; required with database.replica).",
+        description="The smaller VPC in drRegion for the database replica; required with "
+        "database.replica, and needs drRegion.",
     )
     services: tuple[ServiceConfig, ...] = Field(
         default=(), description="Workloads the platform hosts, with tiers and SLOs."
     )
     database: DatabaseConfig | None = Field(
         default=None,
-        description="The PostgreSQL database, its tier and its DR shape; see DatabaseConfig "
-        "(default: none).",
+        description="The PostgreSQL database, its tier and its DR shape. In prod its tier "
+        "must be at least as strict as the strictest service's: a service cannot recover "
+        "faster than its data.",
     )
     backup: BackupConfig = Field(
         default_factory=BackupConfig,
-        description="AWS Backup vaults, daily plans per tier and DR copies; see BackupConfig "
-        "(default: BackupConfig's defaults).",
+        description="AWS Backup vaults, daily plans per tier and DR copies.",
     )
     fault_injection: FaultInjectionConfig = Field(
         default_factory=FaultInjectionConfig,
-        description="AWS FIS experiment templates; see FaultInjectionConfig (default: "
-        "FaultInjectionConfig's defaults).",
+        description="AWS FIS experiment templates.",
     )
     alert_webhook_url: str | None = Field(
         default=None,
@@ -93,26 +96,25 @@ class PlatformConfig(_Section):
     )
     ci: CiConfig | None = Field(
         default=None,
-        description="Keyless CI from GitHub Actions; see CiConfig (default: no CI roles, "
-        "so pipelines would need other credentials).",
+        description="Keyless CI from GitHub Actions. Unset: no CI roles, so pipelines "
+        "would need other credentials.",
     )
     audit: AuditConfig = Field(
         default_factory=AuditConfig,
-        description="CloudTrail, GuardDuty and findings routing; see AuditConfig (default: "
-        "AuditConfig's defaults).",
+        description="CloudTrail, GuardDuty and findings routing.",
     )
     boundary: BoundaryConfig = Field(
         default_factory=BoundaryConfig,
-        description="The permission boundary of every platform role; see BoundaryConfig.",
+        description="The permission boundary of every platform role.",
     )
     org_guardrails: OrgGuardrailsConfig | None = Field(
         default=None,
         description="Service control policies; only in a stack with stackKind "
-        "'organization', run from the management account (default: none).",
+        "'organization', run from the management account, which must set it.",
     )
     cluster: ClusterConfig | None = Field(
         default=None,
-        description="The EKS cluster; see ClusterConfig (default: no cluster).",
+        description="The EKS cluster. Unset: no cluster.",
     )
 
     @field_validator("owner")
@@ -264,6 +266,8 @@ PLATFORM_ONLY_KEYS = (
     "backup",
     "faultInjection",
 )
+#: Keys only an organization stack uses (and needs).
+ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
 
 
 def _stack_kind_problems(data: Mapping[str, Any], environment: str | None) -> list[str]:
@@ -288,12 +292,13 @@ def _stack_kind_problems(data: Mapping[str, Any], environment: str | None) -> li
     if "network" not in data:
         field = PlatformConfig.model_fields["network"]
         problems.append(f"{NAMESPACE}:network is required: {field.description}")
-    if "orgGuardrails" in data:
-        problems.append(
-            f"{NAMESPACE}:orgGuardrails is only used by an organization stack "
-            f"({NAMESPACE}:stackKind: organization), which runs from the management "
-            "account; remove it here"
-        )
+    problems.extend(
+        f"{NAMESPACE}:{key} is only used by an organization stack "
+        f"({NAMESPACE}:stackKind: organization), which runs from the management "
+        "account; remove it here"
+        for key in ORGANIZATION_ONLY_KEYS
+        if key in data
+    )
     if environment == "prod" and data.get("drRegion") is None:
         problems.append(
             f"{NAMESPACE}:drRegion is required in prod: the database replica and backup "
@@ -344,7 +349,7 @@ def parse_platform_config(
     try:
         config = PlatformConfig.model_validate(data, context=context)
     except ValidationError as exc:
-        problems.extend(_describe(PlatformConfig, e) for e in exc.errors(include_url=False))
+        problems.extend(describe_errors(PlatformConfig, exc.errors(include_url=False)))
 
     problems.extend(_stack_kind_problems(data, context["environment"]))
     if problems or config is None:

@@ -41,34 +41,34 @@ class CiConfig(_Section):
     )
     environment: str | None = Field(
         default=None,
-        description="GitHub environment whose jobs may assume the apply role (default: the "
+        description="GitHub environment whose jobs may assume the apply role (unset: the "
         "stack's environment name). Protect it with required reviewers in prod: that "
         "approval is the deploy gate.",
     )
     plan_environment: str | None = Field(
         default=None,
         description="GitHub environment whose jobs may assume the read-only plan role "
-        "(default: the same as environment). A separate, unprotected environment (e.g. "
+        "(unset: the same as environment). A separate, unprotected environment (e.g. "
         "prod-preview) lets pull-request previews run without waiting for the apply "
         "approval; the plan role cannot change anything.",
     )
     oidc_provider_arn: str | None = Field(
         default=None,
         description="ARN of an existing GitHub Actions OIDC provider in this account "
-        "(default: the stack creates one). An account holds one provider per issuer: when "
+        "(unset: the stack creates one). An account holds one provider per issuer: when "
         "two stacks share an account, the second sets this to the first one's "
         "githubOidcProviderArn output.",
     )
     state_bucket: str | None = Field(
         default=None,
         description="S3 bucket of a Pulumi DIY state backend (pulumi login s3://<bucket>) "
-        "(default: none, e.g. Pulumi Cloud, which needs no AWS access). The plan role may "
+        "(unset: another backend, e.g. Pulumi Cloud, which needs no AWS access). The plan role may "
         "read this stack's state and take its lock; the apply role may also write its "
         "state, history and backups. Nothing outside this stack's paths.",
     )
     secrets_key_arn: str | None = Field(
         default=None,
-        description="KMS key ARN of an awskms:// secrets provider (default: none). The plan "
+        description="KMS key ARN of an awskms:// secrets provider. The plan "
         "role may decrypt with it, the apply role encrypt and decrypt.",
     )
 
@@ -158,46 +158,49 @@ class AuditConfig(_Section):
 
     log_retention_days: int = Field(
         default=365,
+        ge=MIN_AUDIT_RETENTION_DAYS,
+        le=MAX_AUDIT_RETENTION_DAYS,
         description="Days CloudTrail log files (and the bucket's access logs) are kept in "
-        "S3 before they expire, 90-3653 (default 365; prod needs at least 365). Files "
+        f"S3 before they expire; at least {MIN_PROD_AUDIT_RETENTION_DAYS} in prod. Files "
         "older than 90 days move to Glacier Instant Retrieval when they are kept longer "
         "than 180 days.",
     )
     cloud_watch_retention_days: int = Field(
         default=90,
         description="Retention of the trail's CloudWatch Logs copy, which alarms and quick "
-        "queries use; one of the periods CloudWatch accepts (default 90). S3 keeps the "
+        "queries use, in days: one of the periods CloudWatch accepts. S3 keeps the "
         "record of truth.",
     )
     object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = Field(
         default="GOVERNANCE",
-        description="prod only: object lock mode of the trail bucket (default GOVERNANCE: "
-        "only a principal allowed s3:BypassGovernanceRetention, which the permission "
-        "boundary denies, can delete early). COMPLIANCE lets nobody, root included, "
+        description="prod only: object lock mode of the trail bucket. GOVERNANCE: only a "
+        "principal allowed s3:BypassGovernanceRetention, which the permission boundary "
+        "denies, can delete early. COMPLIANCE lets nobody, root included, "
         "delete a log file before its lock expires.",
     )
     object_lock_days: int = Field(
         default=365,
-        description="prod only: days each trail log file is locked against deletion, 1 to "
-        "logRetentionDays (default 365). dev and staging have no object lock so that "
-        "they can be torn down.",
+        ge=1,
+        le=MAX_AUDIT_RETENTION_DAYS,
+        description="prod only: days each trail log file is locked against deletion, at "
+        "most logRetentionDays. dev and staging have no object lock so that they can be "
+        "torn down.",
     )
     findings_min_severity: Literal["low", "medium", "high", "critical"] = Field(
         default="medium",
-        description="Lowest GuardDuty severity sent to the findings topic (default medium, "
-        "i.e. severity 4.0 and up; low would page on routine port scans).",
+        description="Lowest GuardDuty severity sent to the findings topic: medium is "
+        "severity 4.0 and up; low would page on routine port scans.",
     )
     guard_duty_features: tuple[GuardDutyFeature, ...] = Field(
         default=DEFAULT_GUARDDUTY_FEATURES,
-        description="GuardDuty protection plans enabled in every platform region (default "
-        "S3_DATA_EVENTS, EKS_AUDIT_LOGS, RUNTIME_MONITORING, RDS_LOGIN_EVENTS). Drop one "
+        description="GuardDuty protection plans enabled in every platform region. Drop one "
         "where a region does not offer it; EBS_MALWARE_PROTECTION and LAMBDA_NETWORK_LOGS "
-        "are opt-in.",
+        "are opt-in (extra cost, and the platform runs no Lambda).",
     )
     security_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users (e.g. the security team's SSO role) that may assume "
-        "the security-audit role, the only role that can decrypt the trail (default: any "
+        "the security-audit role, the only role that can decrypt the trail (empty: any "
         "principal of this account signed in with MFA; SSO sessions carry no MFA flag, so "
         "list their role here).",
     )
@@ -205,11 +208,6 @@ class AuditConfig(_Section):
     @field_validator("log_retention_days")
     @classmethod
     def _log_retention(cls, value: int, info: ValidationInfo) -> int:
-        if not MIN_AUDIT_RETENTION_DAYS <= value <= MAX_AUDIT_RETENTION_DAYS:
-            raise ValueError(
-                f"must be between {MIN_AUDIT_RETENTION_DAYS} and {MAX_AUDIT_RETENTION_DAYS} "
-                f"days (got {value})"
-            )
         if _context(info, "environment") == "prod" and value < MIN_PROD_AUDIT_RETENTION_DAYS:
             raise ValueError(
                 f"must be at least {MIN_PROD_AUDIT_RETENTION_DAYS} days in prod: the audit "
@@ -226,11 +224,10 @@ class AuditConfig(_Section):
     @classmethod
     def _object_lock_days(cls, value: int, info: ValidationInfo) -> int:
         retention = info.data.get("log_retention_days")
-        upper = retention if isinstance(retention, int) else MAX_AUDIT_RETENTION_DAYS
-        if not 1 <= value <= upper:
+        if retention is not None and value > retention:
             raise ValueError(
-                f"must be between 1 and logRetentionDays={upper}: a file cannot stay "
-                f"locked after it expires (got {value})"
+                f"must be at most logRetentionDays={retention}: a file cannot stay locked "
+                f"after it expires (got {value})"
             )
         return value
 
@@ -261,7 +258,7 @@ class BoundaryConfig(_Section):
     extra_services: tuple[str, ...] = Field(
         default=(),
         description="AWS service prefixes (as in IAM actions, e.g. elasticfilesystem) that "
-        "platform roles may use on top of the built-in list (default none). This key is "
+        "platform roles may use on top of the built-in list. This key is "
         "how the boundary is widened: a reviewed change to the stack file, applied by "
         "the pipeline.",
     )
@@ -289,25 +286,25 @@ class OrgGuardrailsConfig(_Section):
     """`ballast:orgGuardrails`: service control policies, set by the organization stack."""
 
     target_ids: tuple[str, ...] = Field(
+        min_length=1,
         description="Organizational units (ou-...) or the organization root (r-...) the "
-        "SCPs are attached to (at least one)."
+        "SCPs are attached to.",
     )
     allowed_regions: tuple[str, ...] = Field(
-        description="Regions member accounts may use (at least one); global services such "
-        "as IAM, STS, Organizations, Route 53 and CloudFront stay usable."
+        min_length=1,
+        description="Regions member accounts may use; global services such as IAM, STS, "
+        "Organizations, Route 53 and CloudFront stay usable.",
     )
     exempt_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="Break-glass roles the SCPs do not apply to, as ARN patterns such as "
-        "arn:aws:iam::*:role/BreakGlass (default none: every principal of the targeted "
+        "arn:aws:iam::*:role/BreakGlass (empty: every principal of the targeted "
         "accounts is bound).",
     )
 
     @field_validator("target_ids")
     @classmethod
     def _targets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must name at least one OU or root")
         for target in value:
             if not _ORG_TARGET.fullmatch(target):
                 raise ValueError(
@@ -321,8 +318,6 @@ class OrgGuardrailsConfig(_Section):
     @field_validator("allowed_regions")
     @classmethod
     def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        if not value:
-            raise ValueError("must name at least one region")
         for region in value:
             if not _REGION.fullmatch(region):
                 raise ValueError(f"must list AWS region names such as us-east-1 (got {region!r})")

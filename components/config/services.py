@@ -16,26 +16,14 @@ class SloConfig(_Section):
     """`slo` of one service: the objectives its alerts and error budget derive from."""
 
     availability: float = Field(
-        description="Availability objective in percent over 30 days, 90-99.999 "
-        "(99.9 allows 43 minutes of errors a month)."
+        ge=90,
+        le=99.999,
+        description="Availability objective in percent over 30 days (99.9 allows 43 "
+        "minutes of errors a month).",
     )
     latency_p95_ms: int = Field(
-        description="95th-percentile latency objective in milliseconds, 1-60000."
+        ge=1, le=60_000, description="95th-percentile latency objective in milliseconds."
     )
-
-    @field_validator("availability")
-    @classmethod
-    def _availability(cls, value: float) -> float:
-        if not 90.0 <= value <= 99.999:
-            raise ValueError(f"must be a percentage between 90 and 99.999 (got {value})")
-        return value
-
-    @field_validator("latency_p95_ms")
-    @classmethod
-    def _latency(cls, value: int) -> int:
-        if not 1 <= value <= 60_000:
-            raise ValueError(f"must be between 1 and 60000 milliseconds (got {value})")
-        return value
 
 
 class ServiceConfig(_Section):
@@ -45,8 +33,8 @@ class ServiceConfig(_Section):
     tier: Literal["tier-1", "tier-2", "tier-3"] = Field(
         description="Criticality: tier-1 is user-facing and mission-critical, tier-3 batch."
     )
-    namespace: str | None = Field(default=None, description="Namespace (default: name).")
-    slo: SloConfig | None = Field(default=None, description="Objectives (default: none).")
+    namespace: str | None = Field(default=None, description="Namespace (unset: name).")
+    slo: SloConfig | None = Field(default=None, description="Objectives.")
 
     @field_validator("name", "namespace")
     @classmethod
