@@ -1,8 +1,11 @@
-"""The policy table of `policy-pack/README.md`, rendered from the pack itself.
+"""The generated parts of the policy pack: the levels in `config/<env>.json` and the
+policy table of `policy-pack/README.md`, both from the pack itself.
 
-The table (ID, scanner mapping, level per stack, what it checks) is generated from what
-the pack reports over the analyzer protocol and from each stack's policy config, so the
-README cannot drift from the code; a test compares it. Regenerate with::
+The levels come from each policy's profile (`ballast.policy.levels`). The table (ID,
+scanner mapping, level per stack, what it checks) is generated from what the pack
+reports over the analyzer protocol and from each stack's policy config, so the README
+cannot drift from the code; tests compare both. Regenerate both (levels first, the table
+reads them) with::
 
     .venv/bin/python -m ballast.policy.docs
 """
@@ -16,6 +19,7 @@ from pathlib import Path
 from ballast.policy.config import load_policy_config
 from ballast.policy.evaluate import config_file_of
 from ballast.policy.harness import PolicyPackProcess
+from ballast.policy.levels import write_configs
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
 README = PACK_DIR / "README.md"
@@ -62,5 +66,7 @@ def write(path: Path = README) -> None:
 
 
 if __name__ == "__main__":
+    for config in write_configs(PACK_DIR):
+        print(f"levels written to {config}")
     write()
     print(f"policy table written to {README}")

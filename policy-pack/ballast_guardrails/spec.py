@@ -39,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -201,34 +201,32 @@ def _settings(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
+class Declared(TypedDict):
+    """What a policy declares besides its check (see `Meta` for each field)."""
+
+    name: str
+    description: str
+    severity: Severity
+    profile: Profile
+    remediation: str
+    refs: NotRequired[tuple[str, ...]]
+    config: NotRequired[Mapping[str, Mapping[str, Any]]]
+    exemptable: NotRequired[bool]
+
+
+def _meta(check: Callable[..., Any], declared: Declared) -> Meta:
+    return Meta(concern=_concern_of(check), **declared)
+
+
 def resource_policy(
-    *,
-    name: str,
-    types: Iterable[str] | Callable[[str], bool],
-    description: str,
-    severity: Severity,
-    profile: Profile,
-    remediation: str,
-    refs: tuple[str, ...] = (),
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-    exemptable: bool = True,
+    *, types: Iterable[str] | Callable[[str], bool], **declared: Unpack[Declared]
 ) -> Callable[[R], R]:
     """Declare the decorated function as the check of a policy that runs on resources
     of the given type tokens only (or, for a callable, on the types it accepts)."""
     applies = types if callable(types) else frozenset(types).__contains__
 
     def declare(check: R) -> R:
-        meta = Meta(
-            name=name,
-            concern=_concern_of(check),
-            description=description,
-            severity=severity,
-            remediation=remediation,
-            profile=profile,
-            refs=refs,
-            config=config or {},
-            exemptable=exemptable,
-        )
+        meta = _meta(check, declared)
 
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if applies(args.resource_type):
@@ -247,33 +245,13 @@ def resource_policy(
     return declare
 
 
-def stack_policy(
-    *,
-    name: str,
-    description: str,
-    severity: Severity,
-    profile: Profile,
-    remediation: str,
-    refs: tuple[str, ...] = (),
-    config: Mapping[str, Mapping[str, Any]] | None = None,
-    exemptable: bool = True,
-) -> Callable[[S], S]:
+def stack_policy(**declared: Unpack[Declared]) -> Callable[[S], S]:
     """Declare the decorated function as the check of a policy that sees every resource
     of the stack at once (outputs, parents, dependencies, providers): for rules that
     span resources."""
 
     def declare(check: S) -> S:
-        meta = Meta(
-            name=name,
-            concern=_concern_of(check),
-            description=description,
-            severity=severity,
-            remediation=remediation,
-            profile=profile,
-            refs=refs,
-            config=config or {},
-            exemptable=exemptable,
-        )
+        meta = _meta(check, declared)
 
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = _settings(meta, args.get_config())
