@@ -1,5 +1,5 @@
 """The pack's copies of the names other Ballast code also spells: tag keys, their fixed
-vocabularies, and the environments.
+vocabularies, the environments, and how the permission boundary is named.
 
 The pack cannot import `components` (the CLI runs it from `policy-pack/` with only
 pulumi-policy installed), so it keeps these copies in this one module, and
@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Final
 
-#: The environments a stack can be; each has a generated `config/<env>.json`.
-#: (components/config/base.py ENVIRONMENTS)
+#: The environments a stack can be, from least to most strict; each has a generated
+#: `config/<env>.json`. (components/config/base.py ENVIRONMENTS)
 ENVIRONMENTS: Final = ("dev", "staging", "prod")
 #: Recovery tiers, the vocabulary of the `tier` tag. (components/config/base.py TIERS)
 TIERS: Final = ("tier-1", "tier-2", "tier-3")
@@ -30,6 +30,13 @@ ALLOWED_TAG_VALUES: Final = {ENVIRONMENT_TAG: ENVIRONMENTS, TIER_TAG: TIERS}
 #: The node-group tag that makes per-zone groups (components/cluster.py `perAz`) one set
 #: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
 NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
+
+# --- Resource names -------------------------------------------------------------------
+
+#: How the platform names each environment's permission boundary policy,
+#: `<prefix><env><suffix>` (components/identity.py `boundary_policy_name`).
+BOUNDARY_PREFIX: Final = "ballast-"
+BOUNDARY_SUFFIX: Final = "-permission-boundary"
 
 # --- Pack-only names (no Ballast component sets them) -----------------------------------
 

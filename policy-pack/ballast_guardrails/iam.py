@@ -29,6 +29,7 @@ from collections.abc import Iterator
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from ballast_guardrails import iam_document as doc
+from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX
 from ballast_guardrails.spec import (
     CRITICAL,
     HIGH,
@@ -154,8 +155,6 @@ PRINCIPAL_RESTRICTING_KEYS = frozenset(
 )
 
 
-#: How the platform names its permission boundary policies (components/identity.py).
-BOUNDARY_PREFIX, BOUNDARY_SUFFIX = "ballast-", "-permission-boundary"
 ATTACHMENT_TYPES = frozenset(
     {
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -625,8 +624,8 @@ def _boundary_ok(value: str, settings) -> bool:
     remediation="Set permissionsBoundary to the ARN of the platform boundary "
     "policy (components/identity.py).",
     config={
-        "namePrefix": {"type": "string", "default": "ballast-"},
-        "nameSuffix": {"type": "string", "default": "-permission-boundary"},
+        "namePrefix": {"type": "string", "default": BOUNDARY_PREFIX},
+        "nameSuffix": {"type": "string", "default": BOUNDARY_SUFFIX},
         "boundaryArns": {
             "type": "array",
             "items": {"type": "string"},

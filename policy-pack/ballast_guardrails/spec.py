@@ -107,14 +107,16 @@ class Profile:
     """Environment -> level; what the generator writes into `config/<env>.json`."""
 
 
+DEV, STAGING, PROD = ENVIRONMENTS  # from least to most strict
+
 #: Security-critical: mandatory everywhere.
 SECURITY = Profile("security", MANDATORY, dict.fromkeys(ENVIRONMENTS, MANDATORY))
 #: Hygiene: advisory in dev (so experiments are not blocked), mandatory from staging on.
-HYGIENE = Profile("hygiene", MANDATORY, {"dev": ADVISORY, "staging": MANDATORY, "prod": MANDATORY})
+HYGIENE = Profile("hygiene", MANDATORY, {DEV: ADVISORY, STAGING: MANDATORY, PROD: MANDATORY})
 #: Production-only: off in dev, advisory in staging (a release shows what prod would
 #: block before it gets there), mandatory in prod.
 PRODUCTION_ONLY = Profile(
-    "production-only", ADVISORY, {"dev": DISABLED, "staging": ADVISORY, "prod": MANDATORY}
+    "production-only", ADVISORY, {DEV: DISABLED, STAGING: ADVISORY, PROD: MANDATORY}
 )
 PROFILES = (SECURITY, HYGIENE, PRODUCTION_ONLY)
 
