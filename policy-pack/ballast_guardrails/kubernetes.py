@@ -161,7 +161,7 @@ def _limits(args: ResourceValidationArgs, report: ReportViolation, settings: Set
             report(f"{label}: no {' or '.join(missing)} limit")
 
 
-def _missing_probe(args, report, kind: str) -> None:
+def _missing_probe(args: ResourceValidationArgs, report: ReportViolation, kind: str) -> None:
     """Report every long-running container without the probe `kind`."""
     if args.resource_type not in LONG_RUNNING:
         return
