@@ -25,7 +25,6 @@ PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
 README = PACK_DIR / "README.md"
 BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
 STACKS = ("dev", "staging", "prod")
-CONCERNS = ("iam", "data", "network", "eks", "kubernetes", "delivery", "tagging")
 
 
 def render_table(pack_dir: Path = PACK_DIR) -> str:
@@ -39,7 +38,9 @@ def render_table(pack_dir: Path = PACK_DIR) -> str:
         "| policy | concern | severity | maps to | default | dev | staging | prod | what it checks |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    ordered = sorted(policies.values(), key=lambda p: (CONCERNS.index(p.tags[0]), p.name))
+    # Concerns in the order the pack serves them (its registry lists them by concern).
+    concerns = list(dict.fromkeys(p.tags[0] for p in policies.values()))
+    ordered = sorted(policies.values(), key=lambda p: (concerns.index(p.tags[0]), p.name))
     for p in ordered:
         refs = ", ".join(p.tags[1:]) or "—"
         kind = " (stack)" if p.kind == "stack" else ""
