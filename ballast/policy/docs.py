@@ -1,8 +1,11 @@
-"""The policy table of `policy-pack/README.md`, rendered from the pack itself.
+"""The generated parts of the policy pack: the levels in `config/<env>.json` and the
+policy table of `policy-pack/README.md`, both from the pack itself.
 
-The table (ID, scanner mapping, level per stack, what it checks) is generated from what
-the pack reports over the analyzer protocol and from each stack's policy config, so the
-README cannot drift from the code; a test compares it. Regenerate with::
+The levels come from each policy's profile (`ballast.policy.levels`). The table (ID,
+scanner mapping, level per stack, what it checks) is generated from what the pack
+reports over the analyzer protocol and from each stack's policy config, so the README
+cannot drift from the code; tests compare both. Regenerate both (levels first, the table
+reads them) with::
 
     .venv/bin/python -m ballast.policy.docs
 """
@@ -16,12 +19,12 @@ from pathlib import Path
 from ballast.policy.config import load_policy_config
 from ballast.policy.evaluate import config_file_of
 from ballast.policy.harness import PolicyPackProcess
+from ballast.policy.levels import write_configs
 
 PACK_DIR = Path(__file__).resolve().parents[2] / "policy-pack"
 README = PACK_DIR / "README.md"
 BEGIN, END = "<!-- policy-table:begin -->", "<!-- policy-table:end -->"
 STACKS = ("dev", "staging", "prod")
-CONCERNS = ("iam", "data", "network", "eks", "kubernetes", "delivery", "tagging")
 
 
 def render_table(pack_dir: Path = PACK_DIR) -> str:
@@ -35,7 +38,9 @@ def render_table(pack_dir: Path = PACK_DIR) -> str:
         "| policy | concern | severity | maps to | default | dev | staging | prod | what it checks |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    ordered = sorted(policies.values(), key=lambda p: (CONCERNS.index(p.tags[0]), p.name))
+    # Concerns in the order the pack serves them (its registry lists them by concern).
+    concerns = list(dict.fromkeys(p.tags[0] for p in policies.values()))
+    ordered = sorted(policies.values(), key=lambda p: (concerns.index(p.tags[0]), p.name))
     for p in ordered:
         refs = ", ".join(p.tags[1:]) or "—"
         kind = " (stack)" if p.kind == "stack" else ""
@@ -62,5 +67,7 @@ def write(path: Path = README) -> None:
 
 
 if __name__ == "__main__":
+    for config in write_configs(PACK_DIR):
+        print(f"levels written to {config}")
     write()
     print(f"policy table written to {README}")

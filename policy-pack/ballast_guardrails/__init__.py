@@ -1,27 +1,16 @@
-"""Ballast guardrails: the policies of the CrossGuard pack, grouped by concern.
+"""Ballast guardrails: the policies of the CrossGuard pack, one module per concern.
 
 Importable without starting a server (`__main__.py` alone builds the `PolicyPack`), and
 self-contained: it needs pulumi-policy only, never the Ballast toolkit or pulumi-aws.
+Importing a concern module declares its policies (`spec.resource_policy` and
+`spec.stack_policy` register them); `POLICIES` is every one of them.
 """
 
-from ballast_guardrails import data, delivery, eks, iam, kubernetes, network, tagging
+# Imported for their declarations.
+from ballast_guardrails import data, delivery, eks, iam, kubernetes, network, tagging  # noqa: F401
+from ballast_guardrails.spec import CONCERNS, registered
 
 PACK_NAME = "ballast-guardrails"
-CONCERNS = {
-    "iam": iam.POLICIES,
-    "data": data.POLICIES,
-    "network": network.POLICIES,
-    "eks": eks.POLICIES,
-    "kubernetes": kubernetes.POLICIES,
-    "delivery": delivery.POLICIES,
-    "tagging": tagging.POLICIES,
-}
-POLICIES = [policy for group in CONCERNS.values() for policy in group]
-
-_names = [p.name for p in POLICIES]
-if len(_names) != len(set(_names)):
-    raise RuntimeError(
-        f"duplicate policy names: {sorted(n for n in _names if _names.count(n) > 1)}"
-    )
+POLICIES = registered()
 
 __all__ = ["CONCERNS", "PACK_NAME", "POLICIES"]

@@ -10,16 +10,24 @@ policy, `s3-public-bucket-exception`, whose setting is off in prod.
 
 from __future__ import annotations
 
-from pulumi_policy import PolicyResource
+from pulumi_policy import (
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
 
 from ballast_guardrails import iam_document as doc
+from ballast_guardrails.contract import PUBLIC_ACCESS_TAG, PUBLIC_ACCESS_TESTING
 from ballast_guardrails.graph import References, identities, of_type
 from ballast_guardrails.spec import (
-    ADVISORY,
     CRITICAL,
     HIGH,
+    HYGIENE,
     MEDIUM,
-    Meta,
+    PRODUCTION_ONLY,
+    SECURITY,
+    Settings,
     resource_policy,
     stack_policy,
 )
@@ -47,7 +55,6 @@ PUBLIC_ACCESS_FLAGS = (
 )
 PUBLIC_CANNED_ACLS = frozenset({"public-read", "public-read-write", "authenticated-read"})
 PUBLIC_GRANTEES = ("/groups/global/AllUsers", "/groups/global/AuthenticatedUsers")
-TESTING_TAG, TESTING_VALUE = "public-access", "testing"
 KMS_ALGORITHMS = frozenset({"aws:kms", "aws:kms:dsse"})
 
 RDS_INSTANCE = "aws:rds/instance:Instance"
@@ -62,14 +69,34 @@ IAM_AUTH_ENGINES = ("mysql", "mariadb", "postgres", "aurora")
 
 def is_testing_bucket(bucket: PolicyResource) -> bool:
     tags = effective_tags(bucket.props, bucket.provider)
-    return tags.get(TESTING_TAG) == TESTING_VALUE
+    return tags.get(PUBLIC_ACCESS_TAG) == PUBLIC_ACCESS_TESTING
 
 
 def _bucket_label(bucket: PolicyResource) -> str:
     return f"bucket {bucket.name}"
 
 
-def _public_access_block(args, report, settings) -> None:
+@stack_policy(
+    name="s3-public-access-block",
+    description="Every bucket needs a public access block with all four flags true.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=(
+        "CKV_AWS_53",
+        "CKV_AWS_54",
+        "CKV_AWS_55",
+        "CKV_AWS_56",
+        "AVD-AWS-0086",
+        "AVD-AWS-0087",
+        "AVD-AWS-0091",
+        "AVD-AWS-0093",
+    ),
+    remediation="Add an aws.s3.BucketPublicAccessBlock for the bucket with "
+    "blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true.",
+)
+def _public_access_block(
+    args: StackValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     blocks = References(of_type(args.resources, PUBLIC_ACCESS_BLOCK), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -94,7 +121,16 @@ def _public_grants(grants) -> list[str]:
     return found
 
 
-def _no_public_acl(args, report, settings) -> None:
+@stack_policy(
+    name="s3-no-public-acl",
+    description="No bucket may have a public ACL (canned or grant).",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_20", "CKV_AWS_57", "AVD-AWS-0092"),
+    remediation="Use the private ACL, or better, BucketOwnerEnforced object "
+    "ownership, and grant access through IAM or the bucket policy.",
+)
+def _no_public_acl(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     acls = References(of_type(args.resources, *BUCKET_ACLS), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -117,7 +153,18 @@ def _open_statements(text) -> list[str]:
     return [s.label for s in document.allow_statements if s.any_principal and not s.conditions]
 
 
-def _no_public_policy(args, report, settings) -> None:
+@stack_policy(
+    name="s3-no-public-policy",
+    description='No bucket policy may allow Principal "*" without a condition.',
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_70",),
+    remediation="Name the principals, or condition the statement (aws:SourceVpce, "
+    "aws:PrincipalOrgID, aws:SourceArn).",
+)
+def _no_public_policy(
+    args: StackValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     policies = References(of_type(args.resources, BUCKET_POLICY), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -135,11 +182,30 @@ def _no_public_policy(args, report, settings) -> None:
                 )
 
 
-def _testing_exception(args, report, settings) -> None:
+@resource_policy(
+    name="s3-public-bucket-exception",
+    types=BUCKETS,
+    description=f"A bucket tagged {PUBLIC_ACCESS_TAG}={PUBLIC_ACCESS_TESTING} (the only public bucket "
+    "allowed) is refused where the stack allows no testing buckets (prod).",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation=f"Remove the {PUBLIC_ACCESS_TAG} tag and make the bucket private; serve "
+    "public content through CloudFront with origin access control.",
+    config={
+        "allowTestingBuckets": {
+            "type": "boolean",
+            "default": False,
+            "description": f"May buckets tagged {PUBLIC_ACCESS_TAG}={PUBLIC_ACCESS_TESTING} be public?",
+        }
+    },
+)
+def _testing_exception(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     tags = effective_tags(args.props, args.provider)
-    if tags.get(TESTING_TAG) == TESTING_VALUE and not settings["allowTestingBuckets"]:
+    if tags.get(PUBLIC_ACCESS_TAG) == PUBLIC_ACCESS_TESTING and not settings["allowTestingBuckets"]:
         report(
-            f"is tagged {TESTING_TAG}={TESTING_VALUE}, but public testing buckets are not "
+            f"is tagged {PUBLIC_ACCESS_TAG}={PUBLIC_ACCESS_TESTING}, but public testing buckets are not "
             "allowed in this stack"
         )
 
@@ -153,7 +219,15 @@ def _versioning_enabled(bucket: PolicyResource, versionings: References) -> bool
     )
 
 
-def _versioning(args, report, settings) -> None:
+@stack_policy(
+    name="s3-versioning",
+    description="Every bucket has versioning enabled (inline or BucketVersioning).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_21", "AVD-AWS-0090"),
+    remediation='Add an aws.s3.BucketVersioning with status "Enabled".',
+)
+def _versioning(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     versionings = References(of_type(args.resources, *BUCKET_VERSIONING), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if not _versioning_enabled(bucket, versionings):
@@ -168,7 +242,16 @@ def _sse_algorithms(config) -> list[str]:
     ]
 
 
-def _kms_encryption(args, report, settings) -> None:
+@stack_policy(
+    name="s3-kms-encryption",
+    description="Every bucket is encrypted with KMS (aws:kms or aws:kms:dsse).",
+    severity=HIGH,
+    profile=HYGIENE,
+    refs=("CKV_AWS_145", "AVD-AWS-0132"),
+    remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with "
+    'sseAlgorithm "aws:kms" and a customer managed key.',
+)
+def _kms_encryption(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     configs = References(of_type(args.resources, *BUCKET_ENCRYPTION), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         algorithms = _sse_algorithms(get(bucket.props, "serverSideEncryptionConfiguration"))
@@ -187,7 +270,15 @@ def _inline_log_target(bucket: PolicyResource) -> str | None:
     return target if isinstance(target, str) and target else None
 
 
-def _access_logging(args, report, settings) -> None:
+@stack_policy(
+    name="s3-access-logging",
+    description="Every bucket (except the access-log bucket) has server access logging.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_18", "AVD-AWS-0089"),
+    remediation="Add an aws.s3.BucketLogging that targets the account's access-log bucket.",
+)
+def _access_logging(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     loggings = of_type(args.resources, *BUCKET_LOGGING)
     logged, targets = References(loggings, "bucket"), References(loggings, "targetBucket")
     buckets = of_type(args.resources, *BUCKETS)
@@ -207,7 +298,19 @@ def is_replica(props) -> bool:
     return bool(get(props, "replicateSourceDb") or get(props, "replicationSourceIdentifier"))
 
 
-def _rds_encrypted(args, report, settings) -> None:
+@resource_policy(
+    name="rds-storage-encrypted",
+    types={RDS_INSTANCE, RDS_CLUSTER},
+    description="RDS instances and clusters encrypt their storage.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_16", "AVD-AWS-0080", "AVD-AWS-0079"),
+    remediation="Set storageEncrypted=True with a customer managed kmsKeyId "
+    "(a new instance: encryption cannot be switched on in place).",
+)
+def _rds_encrypted(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     props = args.props
     if truthy(get(props, "storageEncrypted")):
         return
@@ -216,12 +319,33 @@ def _rds_encrypted(args, report, settings) -> None:
     report("storage is not encrypted (storageEncrypted is not true)")
 
 
-def _rds_not_public(args, report, settings) -> None:
+@resource_policy(
+    name="rds-not-public",
+    types={RDS_INSTANCE, RDS_CLUSTER_INSTANCE},
+    description="RDS instances are not publicly accessible.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_17",),
+    remediation="Set publiclyAccessible=False and reach the database through the VPC.",
+)
+def _rds_not_public(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if truthy(get(args.props, "publiclyAccessible")):
         report("is publicly accessible")
 
 
-def _rds_backups(args, report, settings) -> None:
+@resource_policy(
+    name="rds-backup-retention",
+    types={RDS_INSTANCE, RDS_CLUSTER},
+    description="RDS keeps automated backups for at least the configured days (default 7).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_133", "AVD-AWS-0077"),
+    remediation="Set backupRetentionPeriod to at least the configured minimum.",
+    config={"minDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7}},
+)
+def _rds_backups(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     days = number(get(args.props, "backupRetentionPeriod"))
     minimum = settings["minDays"]
     if days is None:
@@ -230,7 +354,18 @@ def _rds_backups(args, report, settings) -> None:
         report(f"keeps backups {days:g} days; at least {minimum} required")
 
 
-def _rds_iam_auth(args, report, settings) -> None:
+@resource_policy(
+    name="rds-iam-auth",
+    types={RDS_INSTANCE, RDS_CLUSTER},
+    description="MySQL and PostgreSQL databases enable IAM database authentication.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_161", "CKV_AWS_162"),
+    remediation="Set iamDatabaseAuthenticationEnabled=True and connect with IAM tokens.",
+)
+def _rds_iam_auth(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     engine = str(get(args.props, "engine", default="")).lower()
     if engine and not engine.startswith(IAM_AUTH_ENGINES):
         return  # SQL Server, Oracle and Db2 have no IAM database authentication
@@ -238,17 +373,49 @@ def _rds_iam_auth(args, report, settings) -> None:
         report("IAM database authentication is off (iamDatabaseAuthenticationEnabled)")
 
 
-def _rds_multi_az(args, report, settings) -> None:
+@resource_policy(
+    name="rds-multi-az",
+    types={RDS_INSTANCE},
+    description="Production RDS instances (not replicas) are Multi-AZ.",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    refs=("CKV_AWS_157",),
+    remediation="Set multiAz=True.",
+)
+def _rds_multi_az(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if not is_replica(args.props) and not truthy(get(args.props, "multiAz")):
         report("is not Multi-AZ (multiAz)")
 
 
-def _rds_deletion_protection(args, report, settings) -> None:
+@resource_policy(
+    name="rds-deletion-protection",
+    types={RDS_INSTANCE, RDS_CLUSTER},
+    description="Production RDS instances and clusters have deletion protection.",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    refs=("CKV_AWS_293", "CKV_AWS_139"),
+    remediation="Set deletionProtection=True.",
+)
+def _rds_deletion_protection(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if not truthy(get(args.props, "deletionProtection")):
         report("deletion protection is off (deletionProtection)")
 
 
-def _rds_final_snapshot(args, report, settings) -> None:
+@resource_policy(
+    name="rds-final-snapshot",
+    types={RDS_INSTANCE, RDS_CLUSTER},
+    description="Production RDS databases take a final snapshot when deleted.",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    remediation="Set skipFinalSnapshot=False and a finalSnapshotIdentifier.",
+)
+def _rds_final_snapshot(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     props = args.props
     if args.resource_type == RDS_INSTANCE and is_replica(props):
         return  # a read replica takes no final snapshot
@@ -258,7 +425,17 @@ def _rds_final_snapshot(args, report, settings) -> None:
         report("finalSnapshotIdentifier is not set: a delete would fail or lose the data")
 
 
-def _cross_region_replica(args, report, settings) -> None:
+@stack_policy(
+    name="rds-cross-region-replica",
+    description="In production every database has a replica in another region.",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    remediation="Add a cross-region read replica (replicateSourceDb = the primary's "
+    "ARN, with a KMS key in the replica region) or an Aurora global cluster member.",
+)
+def _cross_region_replica(
+    args: StackValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     instances = of_type(args.resources, RDS_INSTANCE)
     clusters = of_type(args.resources, RDS_CLUSTER)
     instance_replicas = References(instances, "replicateSourceDb")
@@ -287,12 +464,35 @@ def _cross_region_replica(args, report, settings) -> None:
 # --- EBS and KMS --------------------------------------------------------------------
 
 
-def _ebs_encrypted(args, report, settings) -> None:
+@resource_policy(
+    name="ebs-volume-encrypted",
+    types={"aws:ebs/volume:Volume"},
+    description="EBS volumes are encrypted.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_3", "AVD-AWS-0026"),
+    remediation="Set encrypted=True (and a kmsKeyId); better, enable EBS encryption by default.",
+)
+def _ebs_encrypted(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if not truthy(get(args.props, "encrypted")):
         report("the volume is not encrypted")
 
 
-def _instance_volumes(args, report, settings) -> None:
+@resource_policy(
+    name="ec2-volumes-encrypted",
+    types={"aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"},
+    description="Instance and launch-template block devices are encrypted.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_8", "AVD-AWS-0131"),
+    remediation='Set ebs.encrypted="true" on every block device mapping '
+    "(rootBlockDevice.encrypted=True on instances).",
+)
+def _instance_volumes(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     props = args.props
     if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
         for index, mapping in enumerate(as_list(get(props, "blockDeviceMappings"))):
@@ -310,249 +510,20 @@ def _instance_volumes(args, report, settings) -> None:
             report(f"EBS volume {name} is not encrypted")
 
 
-def _key_rotation(args, report, settings) -> None:
+@resource_policy(
+    name="kms-key-rotation",
+    types={"aws:kms/key:Key"},
+    description="Symmetric KMS keys rotate automatically.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_7", "AVD-AWS-0065"),
+    remediation="Set enableKeyRotation=True.",
+)
+def _key_rotation(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     spec = get(args.props, "customerMasterKeySpec") or get(args.props, "keySpec")
     if spec and spec != "SYMMETRIC_DEFAULT":
         return  # AWS rotates only symmetric encryption keys
     if not truthy(get(args.props, "enableKeyRotation")):
         report("automatic key rotation is off (enableKeyRotation)")
-
-
-POLICIES = [
-    stack_policy(
-        Meta(
-            name="s3-public-access-block",
-            concern="data",
-            description="Every bucket needs a public access block with all four flags true.",
-            severity=CRITICAL,
-            refs=(
-                "CKV_AWS_53",
-                "CKV_AWS_54",
-                "CKV_AWS_55",
-                "CKV_AWS_56",
-                "AVD-AWS-0086",
-                "AVD-AWS-0087",
-                "AVD-AWS-0091",
-                "AVD-AWS-0093",
-            ),
-            remediation="Add an aws.s3.BucketPublicAccessBlock for the bucket with "
-            "blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true.",
-        ),
-        _public_access_block,
-    ),
-    stack_policy(
-        Meta(
-            name="s3-no-public-acl",
-            concern="data",
-            description="No bucket may have a public ACL (canned or grant).",
-            severity=CRITICAL,
-            refs=("CKV_AWS_20", "CKV_AWS_57", "AVD-AWS-0092"),
-            remediation="Use the private ACL, or better, BucketOwnerEnforced object "
-            "ownership, and grant access through IAM or the bucket policy.",
-        ),
-        _no_public_acl,
-    ),
-    stack_policy(
-        Meta(
-            name="s3-no-public-policy",
-            concern="data",
-            description='No bucket policy may allow Principal "*" without a condition.',
-            severity=CRITICAL,
-            refs=("CKV_AWS_70",),
-            remediation="Name the principals, or condition the statement (aws:SourceVpce, "
-            "aws:PrincipalOrgID, aws:SourceArn).",
-        ),
-        _no_public_policy,
-    ),
-    resource_policy(
-        Meta(
-            name="s3-public-bucket-exception",
-            concern="data",
-            description="A bucket tagged public-access=testing (the only public bucket "
-            "allowed) is refused where the stack allows no testing buckets (prod).",
-            severity=HIGH,
-            remediation="Remove the public-access tag and make the bucket private; serve "
-            "public content through CloudFront with origin access control.",
-            config={
-                "allowTestingBuckets": {
-                    "type": "boolean",
-                    "default": False,
-                    "description": "May buckets tagged public-access=testing be public?",
-                }
-            },
-        ),
-        BUCKETS,
-        _testing_exception,
-    ),
-    stack_policy(
-        Meta(
-            name="s3-versioning",
-            concern="data",
-            description="Every bucket has versioning enabled (inline or BucketVersioning).",
-            severity=MEDIUM,
-            refs=("CKV_AWS_21", "AVD-AWS-0090"),
-            remediation='Add an aws.s3.BucketVersioning with status "Enabled".',
-        ),
-        _versioning,
-    ),
-    stack_policy(
-        Meta(
-            name="s3-kms-encryption",
-            concern="data",
-            description="Every bucket is encrypted with KMS (aws:kms or aws:kms:dsse).",
-            severity=HIGH,
-            refs=("CKV_AWS_145", "AVD-AWS-0132"),
-            remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with "
-            'sseAlgorithm "aws:kms" and a customer managed key.',
-        ),
-        _kms_encryption,
-    ),
-    stack_policy(
-        Meta(
-            name="s3-access-logging",
-            concern="data",
-            description="Every bucket (except the access-log bucket) has server access logging.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_18", "AVD-AWS-0089"),
-            remediation="Add an aws.s3.BucketLogging that targets the account's access-log bucket.",
-        ),
-        _access_logging,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-storage-encrypted",
-            concern="data",
-            description="RDS instances and clusters encrypt their storage.",
-            severity=HIGH,
-            refs=("CKV_AWS_16", "AVD-AWS-0080", "AVD-AWS-0079"),
-            remediation="Set storageEncrypted=True with a customer managed kmsKeyId "
-            "(a new instance: encryption cannot be switched on in place).",
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER},
-        _rds_encrypted,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-not-public",
-            concern="data",
-            description="RDS instances are not publicly accessible.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_17",),
-            remediation="Set publiclyAccessible=False and reach the database through the VPC.",
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER_INSTANCE},
-        _rds_not_public,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-backup-retention",
-            concern="data",
-            description="RDS keeps automated backups for at least the configured days (default 7).",
-            severity=MEDIUM,
-            refs=("CKV_AWS_133", "AVD-AWS-0077"),
-            remediation="Set backupRetentionPeriod to at least the configured minimum.",
-            config={"minDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7}},
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER},
-        _rds_backups,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-iam-auth",
-            concern="data",
-            description="MySQL and PostgreSQL databases enable IAM database authentication.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_161", "CKV_AWS_162"),
-            remediation="Set iamDatabaseAuthenticationEnabled=True and connect with IAM tokens.",
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER},
-        _rds_iam_auth,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-multi-az",
-            concern="data",
-            description="Production RDS instances (not replicas) are Multi-AZ.",
-            severity=HIGH,
-            refs=("CKV_AWS_157",),
-            remediation="Set multiAz=True.",
-            level=ADVISORY,
-        ),
-        {RDS_INSTANCE},
-        _rds_multi_az,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-deletion-protection",
-            concern="data",
-            description="Production RDS instances and clusters have deletion protection.",
-            severity=HIGH,
-            refs=("CKV_AWS_293", "CKV_AWS_139"),
-            remediation="Set deletionProtection=True.",
-            level=ADVISORY,
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER},
-        _rds_deletion_protection,
-    ),
-    resource_policy(
-        Meta(
-            name="rds-final-snapshot",
-            concern="data",
-            description="Production RDS databases take a final snapshot when deleted.",
-            severity=HIGH,
-            remediation="Set skipFinalSnapshot=False and a finalSnapshotIdentifier.",
-            level=ADVISORY,
-        ),
-        {RDS_INSTANCE, RDS_CLUSTER},
-        _rds_final_snapshot,
-    ),
-    stack_policy(
-        Meta(
-            name="rds-cross-region-replica",
-            concern="data",
-            description="In production every database has a replica in another region.",
-            severity=HIGH,
-            remediation="Add a cross-region read replica (replicateSourceDb = the primary's "
-            "ARN, with a KMS key in the replica region) or an Aurora global cluster member.",
-            level=ADVISORY,
-        ),
-        _cross_region_replica,
-    ),
-    resource_policy(
-        Meta(
-            name="ebs-volume-encrypted",
-            concern="data",
-            description="EBS volumes are encrypted.",
-            severity=HIGH,
-            refs=("CKV_AWS_3", "AVD-AWS-0026"),
-            remediation="Set encrypted=True (and a kmsKeyId); better, enable EBS encryption by default.",
-        ),
-        {"aws:ebs/volume:Volume"},
-        _ebs_encrypted,
-    ),
-    resource_policy(
-        Meta(
-            name="ec2-volumes-encrypted",
-            concern="data",
-            description="Instance and launch-template block devices are encrypted.",
-            severity=HIGH,
-            refs=("CKV_AWS_8", "AVD-AWS-0131"),
-            remediation='Set ebs.encrypted="true" on every block device mapping '
-            "(rootBlockDevice.encrypted=True on instances).",
-        ),
-        {"aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance"},
-        _instance_volumes,
-    ),
-    resource_policy(
-        Meta(
-            name="kms-key-rotation",
-            concern="data",
-            description="Symmetric KMS keys rotate automatically.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_7", "AVD-AWS-0065"),
-            remediation="Set enableKeyRotation=True.",
-        ),
-        {"aws:kms/key:Key"},
-        _key_rotation,
-    ),
-]

@@ -12,7 +12,16 @@ from __future__ import annotations
 
 import re
 
-from ballast_guardrails.spec import ADVISORY, HIGH, MEDIUM, Meta, resource_policy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from ballast_guardrails.spec import (
+    HIGH,
+    MEDIUM,
+    PRODUCTION_ONLY,
+    SECURITY,
+    Settings,
+    resource_policy,
+)
 from ballast_guardrails.values import as_list, get
 
 #: type -> (service key in the floor settings, property, is-a-list)
@@ -64,7 +73,37 @@ def parse_type(value: str) -> tuple[str, str] | None:
     return parts[0], parts[1]
 
 
-def _floor(args, report, settings) -> None:
+@resource_policy(
+    name="prod-instance-floor",
+    types=SIZED,
+    description="Instance types and classes stay at or above the floors in the "
+    "policy config (how a prod downsize is blocked).",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    remediation="Keep the size; to shrink, lower the floor in the stack's policy "
+    "config in a reviewed change first.",
+    config={
+        "minimumSize": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "default": {"ec2": "large", "eks": "large", "rds": "large"},
+            "description": "Smallest size per service (ec2, eks, rds).",
+        },
+        "disallowedFamilies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["t2", "t3", "t3a", "t4g"],
+            "description": "Burstable families: CPU credits run out under sustained load.",
+        },
+        "resources": {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+            "default": {},
+            "description": "URN -> smallest size for that resource (today's prod size).",
+        },
+    },
+)
+def _floor(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     service, prop, is_list = SIZED[args.resource_type]
     values = as_list(get(args.props, prop)) if is_list else [get(args.props, prop)]
     own = settings["resources"].get(args.urn)
@@ -83,7 +122,16 @@ def _floor(args, report, settings) -> None:
             report(f"{value} is below {where} ({minimum})")
 
 
-def _protected(args, report, settings) -> None:
+@resource_policy(
+    name="prod-stateful-protected",
+    types=STATEFUL,
+    description="Production databases, keys, buckets, volumes and tables are "
+    "protected from deletion (protect=True).",
+    severity=HIGH,
+    profile=PRODUCTION_ONLY,
+    remediation="Pass opts=ResourceOptions(protect=True) for this resource in prod.",
+)
+def _protected(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     if not args.opts.protect:
         report("is not protected (protect=True): a stray delete or replace would destroy its data")
 
@@ -92,69 +140,17 @@ def _is_cloud_resource(resource_type: str) -> bool:
     return resource_type.startswith(("aws:", "kubernetes:"))
 
 
-def _explicit_provider(args, report, settings) -> None:
+@resource_policy(
+    name="explicit-provider-required",
+    types=_is_cloud_resource,
+    description="AWS and Kubernetes resources use an explicit provider, never a default one.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    remediation="Pass provider= (or a parent that has one); stacks disable default providers.",
+)
+def _explicit_provider(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     provider = args.provider
     if provider is None or str(provider.name).startswith("default"):
         report("uses a default provider; pass the stack's explicit provider")
-
-
-POLICIES = [
-    resource_policy(
-        Meta(
-            name="prod-instance-floor",
-            concern="delivery",
-            description="Instance types and classes stay at or above the floors in the "
-            "policy config (how a prod downsize is blocked).",
-            severity=HIGH,
-            remediation="Keep the size; to shrink, lower the floor in the stack's policy "
-            "config in a reviewed change first.",
-            level=ADVISORY,
-            config={
-                "minimumSize": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string"},
-                    "default": {"ec2": "large", "eks": "large", "rds": "large"},
-                    "description": "Smallest size per service (ec2, eks, rds).",
-                },
-                "disallowedFamilies": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": ["t2", "t3", "t3a", "t4g"],
-                    "description": "Burstable families: CPU credits run out under sustained load.",
-                },
-                "resources": {
-                    "type": "object",
-                    "additionalProperties": {"type": "string"},
-                    "default": {},
-                    "description": "URN -> smallest size for that resource (today's prod size).",
-                },
-            },
-        ),
-        SIZED,
-        _floor,
-    ),
-    resource_policy(
-        Meta(
-            name="prod-stateful-protected",
-            concern="delivery",
-            description="Production databases, keys, buckets, volumes and tables are "
-            "protected from deletion (protect=True).",
-            severity=HIGH,
-            remediation="Pass opts=ResourceOptions(protect=True) for this resource in prod.",
-            level=ADVISORY,
-        ),
-        STATEFUL,
-        _protected,
-    ),
-    resource_policy(
-        Meta(
-            name="explicit-provider-required",
-            concern="delivery",
-            description="AWS and Kubernetes resources use an explicit provider, never a default one.",
-            severity=MEDIUM,
-            remediation="Pass provider= (or a parent that has one); stacks disable default providers.",
-        ),
-        _is_cloud_resource,
-        _explicit_provider,
-    ),
-]

@@ -3,8 +3,19 @@ and node groups that survive the loss of a zone."""
 
 from __future__ import annotations
 
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
+from ballast_guardrails.contract import NODE_GROUP_SET_TAG
 from ballast_guardrails.graph import Targets, of_type
-from ballast_guardrails.spec import HIGH, MEDIUM, Meta, resource_policy, stack_policy
+from ballast_guardrails.spec import (
+    HIGH,
+    HYGIENE,
+    MEDIUM,
+    SECURITY,
+    Settings,
+    resource_policy,
+    stack_policy,
+)
 from ballast_guardrails.values import as_list, get, objects, truthy
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -12,9 +23,6 @@ NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 SUBNET = "aws:ec2/subnet:Subnet"
 CONTROL_PLANE_LOGS = ("api", "audit", "authenticator", "controllerManager", "scheduler")
 OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
-#: The node-group tag that makes per-zone groups (components/cluster.py `perAz`) one set
-#: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
-NODE_GROUP_SET_TAG = "ballast.io/node-group-set"
 
 
 def _vpc_config(props):
@@ -22,12 +30,34 @@ def _vpc_config(props):
     return blocks[0] if blocks else None
 
 
-def _private_endpoint(args, report, settings) -> None:
+@resource_policy(
+    name="eks-private-endpoint",
+    types={CLUSTER},
+    description="EKS clusters enable the private API endpoint.",
+    severity=HIGH,
+    profile=HYGIENE,
+    remediation="Set vpcConfig.endpointPrivateAccess=True.",
+)
+def _private_endpoint(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if not truthy(get(_vpc_config(args.props), "endpointPrivateAccess")):
         report("the private API endpoint is off (vpcConfig.endpointPrivateAccess)")
 
 
-def _public_endpoint(args, report, settings) -> None:
+@resource_policy(
+    name="eks-public-endpoint-restricted",
+    types={CLUSTER},
+    description="A public EKS endpoint is allowed only for listed CIDRs, never 0.0.0.0/0.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_38", "CKV_AWS_39", "AVD-AWS-0040", "AVD-AWS-0041"),
+    remediation="Set vpcConfig.endpointPublicAccess=False, or publicAccessCidrs "
+    "to the admin networks.",
+)
+def _public_endpoint(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     config = _vpc_config(args.props)
     public = get(config, "endpointPublicAccess")
     if public is not None and not truthy(public):
@@ -42,21 +72,55 @@ def _public_endpoint(args, report, settings) -> None:
         )
 
 
-def _secrets_encryption(args, report, settings) -> None:
+@resource_policy(
+    name="eks-secrets-encryption",
+    types={CLUSTER},
+    description="EKS envelope-encrypts Kubernetes secrets with a KMS key.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_58", "AVD-AWS-0039"),
+    remediation='Set encryptionConfig={resources: ["secrets"], provider: {keyArn: <key>}}.',
+)
+def _secrets_encryption(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for config in objects(get(args.props, "encryptionConfig")):
         if "secrets" in as_list(get(config, "resources")) and get(config, "provider", "keyArn"):
             return
     report("Kubernetes secrets are not envelope-encrypted with a KMS key (encryptionConfig)")
 
 
-def _control_plane_logs(args, report, settings) -> None:
+@resource_policy(
+    name="eks-control-plane-logging",
+    types={CLUSTER},
+    description="EKS sends all five control-plane log types to CloudWatch.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_37", "AVD-AWS-0038"),
+    remediation="Set enabledClusterLogTypes to api, audit, authenticator, "
+    "controllerManager and scheduler.",
+)
+def _control_plane_logs(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     enabled = {str(t) for t in as_list(get(args.props, "enabledClusterLogTypes"))}
     missing = [t for t in CONTROL_PLANE_LOGS if t not in enabled]
     if missing:
         report(f"control-plane log types not enabled: {', '.join(missing)}")
 
 
-def _access_entries(args, report, settings) -> None:
+@resource_policy(
+    name="eks-access-entries",
+    types={CLUSTER},
+    description="EKS authenticates through access entries (authenticationMode API).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    remediation='Set accessConfig.authenticationMode="API" and grant access with '
+    "aws.eks.AccessEntry.",
+)
+def _access_entries(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     mode = get(args.props, "accessConfig", "authenticationMode")
     if str(mode).upper() != "API":
         report(
@@ -100,7 +164,22 @@ def _outside(count: int) -> str:
     return f"; {count} subnet(s) are outside this stack" if count else ""
 
 
-def _node_group_zones(args, report, settings) -> None:
+@stack_policy(
+    name="eks-nodegroup-multi-az",
+    description="Node groups span at least the configured number of zones "
+    f"(2 by default, 3 in prod); a per-zone set (tag {NODE_GROUP_SET_TAG}) "
+    "counts as one.",
+    severity=HIGH,
+    profile=HYGIENE,
+    remediation="Pass a private subnet in each zone (network.private_subnet_ids); "
+    "for one group per zone (perAz), tag every group of the set "
+    f"{NODE_GROUP_SET_TAG}=<set name>, give each one zone's subnet, and create "
+    "one in each zone.",
+    config={"minAzs": {"type": "integer", "minimum": 1, "default": 2}},
+)
+def _node_group_zones(
+    args: StackValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     """A node group spans `minAzs` zones; or it is one member of a per-zone set (same
     `ballast.io/node-group-set` tag, same cluster): then it spans exactly one zone and the
     set's members together span `minAzs` zones."""
@@ -141,99 +220,17 @@ def _node_group_zones(args, report, settings) -> None:
             )
 
 
-def _no_remote_access(args, report, settings) -> None:
+@resource_policy(
+    name="eks-nodegroup-no-remote-access",
+    types={NODE_GROUP},
+    description="Node groups do not open SSH (remoteAccess).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_100",),
+    remediation="Remove remoteAccess; use SSM Session Manager on the nodes.",
+)
+def _no_remote_access(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if get(args.props, "remoteAccess"):
         report("remoteAccess opens SSH to the nodes; use SSM Session Manager")
-
-
-POLICIES = [
-    resource_policy(
-        Meta(
-            name="eks-private-endpoint",
-            concern="eks",
-            description="EKS clusters enable the private API endpoint.",
-            severity=HIGH,
-            remediation="Set vpcConfig.endpointPrivateAccess=True.",
-        ),
-        {CLUSTER},
-        _private_endpoint,
-    ),
-    resource_policy(
-        Meta(
-            name="eks-public-endpoint-restricted",
-            concern="eks",
-            description="A public EKS endpoint is allowed only for listed CIDRs, never 0.0.0.0/0.",
-            severity=HIGH,
-            refs=("CKV_AWS_38", "CKV_AWS_39", "AVD-AWS-0040", "AVD-AWS-0041"),
-            remediation="Set vpcConfig.endpointPublicAccess=False, or publicAccessCidrs "
-            "to the admin networks.",
-        ),
-        {CLUSTER},
-        _public_endpoint,
-    ),
-    resource_policy(
-        Meta(
-            name="eks-secrets-encryption",
-            concern="eks",
-            description="EKS envelope-encrypts Kubernetes secrets with a KMS key.",
-            severity=HIGH,
-            refs=("CKV_AWS_58", "AVD-AWS-0039"),
-            remediation='Set encryptionConfig={resources: ["secrets"], provider: {keyArn: <key>}}.',
-        ),
-        {CLUSTER},
-        _secrets_encryption,
-    ),
-    resource_policy(
-        Meta(
-            name="eks-control-plane-logging",
-            concern="eks",
-            description="EKS sends all five control-plane log types to CloudWatch.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_37", "AVD-AWS-0038"),
-            remediation="Set enabledClusterLogTypes to api, audit, authenticator, "
-            "controllerManager and scheduler.",
-        ),
-        {CLUSTER},
-        _control_plane_logs,
-    ),
-    resource_policy(
-        Meta(
-            name="eks-access-entries",
-            concern="eks",
-            description="EKS authenticates through access entries (authenticationMode API).",
-            severity=MEDIUM,
-            remediation='Set accessConfig.authenticationMode="API" and grant access with '
-            "aws.eks.AccessEntry.",
-        ),
-        {CLUSTER},
-        _access_entries,
-    ),
-    stack_policy(
-        Meta(
-            name="eks-nodegroup-multi-az",
-            concern="eks",
-            description="Node groups span at least the configured number of zones "
-            "(2 by default, 3 in prod); a per-zone set (tag ballast.io/node-group-set) "
-            "counts as one.",
-            severity=HIGH,
-            remediation="Pass a private subnet in each zone (network.private_subnet_ids); "
-            "for one group per zone (perAz), tag every group of the set "
-            "ballast.io/node-group-set=<set name>, give each one zone's subnet, and create "
-            "one in each zone.",
-            config={"minAzs": {"type": "integer", "minimum": 1, "default": 2}},
-        ),
-        _node_group_zones,
-    ),
-    resource_policy(
-        Meta(
-            name="eks-nodegroup-no-remote-access",
-            concern="eks",
-            description="Node groups do not open SSH (remoteAccess).",
-            severity=MEDIUM,
-            refs=("CKV_AWS_100",),
-            remediation="Remove remoteAccess; use SSM Session Manager on the nodes.",
-        ),
-        {NODE_GROUP},
-        _no_remote_access,
-    ),
-]

@@ -29,7 +29,16 @@ from collections.abc import Iterator
 from pulumi_policy import ReportViolation, ResourceValidationArgs
 
 from ballast_guardrails import iam_document as doc
-from ballast_guardrails.spec import CRITICAL, HIGH, MEDIUM, Meta, resource_policy
+from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX
+from ballast_guardrails.spec import (
+    CRITICAL,
+    HIGH,
+    HYGIENE,
+    MEDIUM,
+    SECURITY,
+    Settings,
+    resource_policy,
+)
 from ballast_guardrails.values import allowed_accounts, as_list, get
 
 ROLE = "aws:iam/role:Role"
@@ -146,8 +155,6 @@ PRINCIPAL_RESTRICTING_KEYS = frozenset(
 )
 
 
-#: How the platform names its permission boundary policies (components/identity.py).
-BOUNDARY_PREFIX, BOUNDARY_SUFFIX = "ballast-", "-permission-boundary"
 ATTACHMENT_TYPES = frozenset(
     {
         "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
@@ -249,7 +256,16 @@ def restricts_principal(statement: doc.Statement) -> bool:
 # --- checks -------------------------------------------------------------------------
 
 
-def _valid(args, report: ReportViolation, settings) -> None:
+@resource_policy(
+    name="iam-policy-document-valid",
+    types=GRANTING_TYPES,
+    description="IAM policy documents must be well-formed JSON in a shape AWS accepts.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    remediation="Fix the reported element; build documents with "
+    "pulumi.Output.json_dumps or aws.iam.get_policy_document.",
+)
+def _valid(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     found = list(granting_documents(args))
     if is_boundary_policy(args) and get(args.props, "policy") is not None:
         found.append(("boundary policy", doc.parse(get(args.props, "policy"))))
@@ -263,14 +279,38 @@ def _valid(args, report: ReportViolation, settings) -> None:
             report(f"{label}: {shown}{more}")
 
 
-def _no_admin_wildcard(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-admin-wildcard",
+    types=GRANTING_TYPES,
+    description='No policy may allow Action "*" on Resource "*".',
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_62", "CKV_AWS_1", "AVD-AWS-0057"),
+    remediation="Replace the statement with the specific actions and resource "
+    "ARNs the workload uses.",
+)
+def _no_admin_wildcard(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in granting_documents(args):
         for statement in document.star_on_star():
             if not is_key_admin_delegation(args, statement):
                 report(f"{label}: {statement.label} allows every action on every resource")
 
 
-def _no_wildcard_actions(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-wildcard-actions",
+    types=GRANTING_TYPES,
+    description='No policy may allow "*" or a whole service ("s3:*").',
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_63", "AVD-AWS-0057"),
+    remediation="List the actions the workload calls (CloudTrail or IAM Access "
+    "Analyzer policy generation shows them).",
+)
+def _no_wildcard_actions(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if is_key_admin_delegation(args, statement):
@@ -283,7 +323,27 @@ def _no_wildcard_actions(args, report, settings) -> None:
                 )
 
 
-def _scoped_resources(args, report, settings) -> None:
+@resource_policy(
+    name="iam-scoped-resources",
+    types=IDENTITY_TYPES,
+    description='Actions that support resource ARNs must not be granted on Resource "*".',
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_355", "CKV_AWS_111"),
+    remediation='Name the resource ARNs (or an ARN prefix); keep "*" only for '
+    "actions without resource-level permissions.",
+    config={
+        "extraUnscopableActions": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Further actions that cannot be scoped to a resource.",
+        }
+    },
+)
+def _scoped_resources(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     unscopable = (*UNSCOPABLE_ACTIONS, *settings.get("extraUnscopableActions", ()))
     for label, document in identity_documents(args):
         for statement in document.allow_statements:
@@ -303,7 +363,17 @@ def _scoped_resources(args, report, settings) -> None:
                 )
 
 
-def _no_not_action(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-allow-not-action",
+    types=GRANTING_TYPES,
+    description="No Allow statement may use NotAction.",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Allow the listed actions instead; NotAction grants every action AWS ever adds.",
+)
+def _no_not_action(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_action:
@@ -313,7 +383,18 @@ def _no_not_action(args, report, settings) -> None:
                 )
 
 
-def _no_not_resource(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-allow-not-resource",
+    types=GRANTING_TYPES,
+    description="No Allow statement may use NotResource.",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Allow on the listed resource ARNs instead; NotResource covers "
+    "every resource ever created.",
+)
+def _no_not_resource(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_resource:
@@ -328,20 +409,55 @@ def _managed_policy_name(arn: object) -> str | None:
     return match.group(1) if match else None
 
 
-def _no_admin_managed(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-admin-managed-policies",
+    types=ATTACHMENT_TYPES,
+    description="AdministratorAccess, IAMFullAccess and PowerUserAccess must not be attached.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_274",),
+    remediation="Attach a customer managed policy with the actions the principal needs.",
+)
+def _no_admin_managed(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for arn in attached_arns(args.props):
         name = _managed_policy_name(arn)
         if name and name.lower() in ADMIN_MANAGED_POLICIES:
             report(f"attaches the AWS managed policy {name} ({arn})")
 
 
-def _boundary_not_attached(args, report, settings) -> None:
+@resource_policy(
+    name="iam-boundary-not-attached",
+    types=ATTACHMENT_TYPES,
+    description="A permission boundary policy is never attached as a permission policy.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    remediation="Reference the boundary in permissionsBoundary only; attach a "
+    "least-privilege policy for the permissions.",
+)
+def _boundary_not_attached(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for arn in attached_arns(args.props):
         if isinstance(arn, str) and is_boundary_name(arn.rsplit("/", 1)[-1]):
             report(f"attaches the permission boundary {arn} as a permission policy")
 
 
-def _no_escalation(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-privilege-escalation",
+    types=IDENTITY_TYPES,
+    description="Policies must not grant privilege-escalation actions "
+    "(CreatePolicyVersion, Attach*Policy, Put*Policy, PassRole with RunInstances "
+    "or CreateFunction).",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_110", "CKV_AWS_286"),
+    remediation="Remove the IAM write actions; manage IAM through Pulumi, not from workloads.",
+)
+def _no_escalation(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in identity_documents(args):
         risky = [a for a in ESCALATION_ACTIONS if document.granting(a)]
         if risky:
@@ -357,7 +473,29 @@ def _no_escalation(args, report, settings) -> None:
                 )
 
 
-def _pass_role_approval(args, report, settings) -> None:
+@resource_policy(
+    name="iam-passrole-requires-approval",
+    types=IDENTITY_TYPES,
+    description="A policy granting iam:PassRole needs its URN approved in the "
+    'stack\'s policy config; PassRole on Resource "*" is never approved.',
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then "
+    "add the URN to approvedUrns in a reviewed change to the policy config.",
+    config={
+        "approvedUrns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "URNs of policies whose PassRole grant was reviewed.",
+        }
+    },
+    # Its approval list is the exemption, and "*" must stay unapprovable.
+    exemptable=False,
+)
+def _pass_role_approval(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     approved = set(settings.get("approvedUrns", ()))
     for label, document in identity_documents(args):
         statements = document.granting(PASS_ROLE)
@@ -378,7 +516,19 @@ def _pass_role_approval(args, report, settings) -> None:
             )
 
 
-def _trust_not_open(args, report, settings) -> None:
+@resource_policy(
+    name="iam-trust-no-open-principal",
+    types={ROLE},
+    description="A role's trust policy must not let any principal assume it.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_60",),
+    remediation="Name the trusted principals, or pin aws:PrincipalOrgID or "
+    "aws:PrincipalAccount in a condition.",
+)
+def _trust_not_open(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     trust = trust_document(args)
     if trust is None:
         return
@@ -392,7 +542,19 @@ def _trust_not_open(args, report, settings) -> None:
             )
 
 
-def _oidc_conditions(args, report, settings) -> None:
+@resource_policy(
+    name="iam-oidc-trust-conditions",
+    types={ROLE},
+    description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_358",),
+    remediation='Add StringEquals on "<issuer>:sub" (the service account or '
+    'repository) and "<issuer>:aud" (sts.amazonaws.com).',
+)
+def _oidc_conditions(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     trust = trust_document(args)
     if trust is None:
         return
@@ -418,7 +580,24 @@ def _oidc_conditions(args, report, settings) -> None:
             report(f"trust policy: {statement.label} accepts any subject ('sub': '*')")
 
 
-def _no_user_policies(args, report, settings) -> None:
+@resource_policy(
+    name="iam-no-user-policies",
+    types={
+        "aws:iam/userPolicy:UserPolicy",
+        "aws:iam/userPolicyAttachment:UserPolicyAttachment",
+        "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
+        "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
+        "aws:iam/policyAttachment:PolicyAttachment",
+    },
+    description="Policies must not be attached to IAM users.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    refs=("CKV_AWS_40", "AVD-AWS-0143"),
+    remediation="Attach the policy to a group or a role the user assumes.",
+)
+def _no_user_policies(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     kind = args.resource_type
     if kind == "aws:iam/policyAttachment:PolicyAttachment":
         users = as_list(get(args.props, "users"))
@@ -436,7 +615,28 @@ def _boundary_ok(value: str, settings) -> bool:
     return name.startswith(settings["namePrefix"]) and name.endswith(settings["nameSuffix"])
 
 
-def _permission_boundary(args, report, settings) -> None:
+@resource_policy(
+    name="iam-role-permission-boundary",
+    types={ROLE},
+    description="Every IAM role must carry the platform permissions boundary.",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Set permissionsBoundary to the ARN of the platform boundary "
+    "policy (components/identity.py).",
+    config={
+        "namePrefix": {"type": "string", "default": BOUNDARY_PREFIX},
+        "nameSuffix": {"type": "string", "default": BOUNDARY_SUFFIX},
+        "boundaryArns": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Boundary policy ARNs accepted whatever their name.",
+        },
+    },
+)
+def _permission_boundary(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     value = get(args.props, "permissionsBoundary")
     if not value:
         report(
@@ -447,7 +647,25 @@ def _permission_boundary(args, report, settings) -> None:
         report(f"its permissions boundary {value} is not the platform boundary")
 
 
-def _key_policy_principal(args, report, settings) -> None:
+@resource_policy(
+    name="resource-policy-no-public-principal",
+    types=KEY_POLICY_TYPES
+    | {
+        "aws:sqs/queuePolicy:QueuePolicy",
+        "aws:sns/topicPolicy:TopicPolicy",
+        "aws:ecr/repositoryPolicy:RepositoryPolicy",
+        "aws:secretsmanager/secretPolicy:SecretPolicy",
+    },
+    description="Key, queue, topic, repository and secret policies must not allow "
+    "any principal without an account or organisation condition.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_33",),
+    remediation="Name the principals, or add kms:CallerAccount / aws:PrincipalOrgID conditions.",
+)
+def _key_policy_principal(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, document in resource_documents(args):
         for statement in document.allow_statements:
             if statement.any_principal and not restricts_principal(statement):
@@ -455,238 +673,3 @@ def _key_policy_principal(args, report, settings) -> None:
                     f"{label}: {statement.label} allows any principal; add a kms:CallerAccount "
                     "or aws:PrincipalOrgID condition, or name the principals"
                 )
-
-
-POLICIES = [
-    resource_policy(
-        Meta(
-            name="iam-policy-document-valid",
-            concern="iam",
-            description="IAM policy documents must be well-formed JSON in a shape AWS accepts.",
-            severity=MEDIUM,
-            remediation="Fix the reported element; build documents with "
-            "pulumi.Output.json_dumps or aws.iam.get_policy_document.",
-        ),
-        GRANTING_TYPES,
-        _valid,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-admin-wildcard",
-            concern="iam",
-            description='No policy may allow Action "*" on Resource "*".',
-            severity=CRITICAL,
-            refs=("CKV_AWS_62", "CKV_AWS_1", "AVD-AWS-0057"),
-            remediation="Replace the statement with the specific actions and resource "
-            "ARNs the workload uses.",
-        ),
-        GRANTING_TYPES,
-        _no_admin_wildcard,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-wildcard-actions",
-            concern="iam",
-            description='No policy may allow "*" or a whole service ("s3:*").',
-            severity=HIGH,
-            refs=("CKV_AWS_63", "AVD-AWS-0057"),
-            remediation="List the actions the workload calls (CloudTrail or IAM Access "
-            "Analyzer policy generation shows them).",
-        ),
-        GRANTING_TYPES,
-        _no_wildcard_actions,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-scoped-resources",
-            concern="iam",
-            description='Actions that support resource ARNs must not be granted on Resource "*".',
-            severity=MEDIUM,
-            refs=("CKV_AWS_355", "CKV_AWS_111"),
-            remediation='Name the resource ARNs (or an ARN prefix); keep "*" only for '
-            "actions without resource-level permissions.",
-            config={
-                "extraUnscopableActions": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": [],
-                    "description": "Further actions that cannot be scoped to a resource.",
-                }
-            },
-        ),
-        IDENTITY_TYPES,
-        _scoped_resources,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-allow-not-action",
-            concern="iam",
-            description="No Allow statement may use NotAction.",
-            severity=HIGH,
-            remediation="Allow the listed actions instead; NotAction grants every action "
-            "AWS ever adds.",
-        ),
-        GRANTING_TYPES,
-        _no_not_action,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-allow-not-resource",
-            concern="iam",
-            description="No Allow statement may use NotResource.",
-            severity=HIGH,
-            remediation="Allow on the listed resource ARNs instead; NotResource covers "
-            "every resource ever created.",
-        ),
-        GRANTING_TYPES,
-        _no_not_resource,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-admin-managed-policies",
-            concern="iam",
-            description="AdministratorAccess, IAMFullAccess and PowerUserAccess must not be attached.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_274",),
-            remediation="Attach a customer managed policy with the actions the principal needs.",
-        ),
-        ATTACHMENT_TYPES,
-        _no_admin_managed,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-boundary-not-attached",
-            concern="iam",
-            description="A permission boundary policy is never attached as a permission policy.",
-            severity=CRITICAL,
-            remediation="Reference the boundary in permissionsBoundary only; attach a "
-            "least-privilege policy for the permissions.",
-        ),
-        ATTACHMENT_TYPES,
-        _boundary_not_attached,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-privilege-escalation",
-            concern="iam",
-            description="Policies must not grant privilege-escalation actions "
-            "(CreatePolicyVersion, Attach*Policy, Put*Policy, PassRole with RunInstances "
-            "or CreateFunction).",
-            severity=HIGH,
-            refs=("CKV_AWS_110", "CKV_AWS_286"),
-            remediation="Remove the IAM write actions; manage IAM through Pulumi, not "
-            "from workloads.",
-        ),
-        IDENTITY_TYPES,
-        _no_escalation,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-passrole-requires-approval",
-            concern="iam",
-            description="A policy granting iam:PassRole needs its URN approved in the "
-            'stack\'s policy config; PassRole on Resource "*" is never approved.',
-            severity=HIGH,
-            remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then "
-            "add the URN to approvedUrns in a reviewed change to the policy config.",
-            # Its approval list is the exemption, and "*" must stay unapprovable.
-            exemptable=False,
-            config={
-                "approvedUrns": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": [],
-                    "description": "URNs of policies whose PassRole grant was reviewed.",
-                }
-            },
-        ),
-        IDENTITY_TYPES,
-        _pass_role_approval,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-trust-no-open-principal",
-            concern="iam",
-            description="A role's trust policy must not let any principal assume it.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_60",),
-            remediation="Name the trusted principals, or pin aws:PrincipalOrgID or "
-            "aws:PrincipalAccount in a condition.",
-        ),
-        {ROLE},
-        _trust_not_open,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-oidc-trust-conditions",
-            concern="iam",
-            description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims.",
-            severity=HIGH,
-            refs=("CKV_AWS_358",),
-            remediation='Add StringEquals on "<issuer>:sub" (the service account or '
-            'repository) and "<issuer>:aud" (sts.amazonaws.com).',
-        ),
-        {ROLE},
-        _oidc_conditions,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-no-user-policies",
-            concern="iam",
-            description="Policies must not be attached to IAM users.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_40", "AVD-AWS-0143"),
-            remediation="Attach the policy to a group or a role the user assumes.",
-        ),
-        {
-            "aws:iam/userPolicy:UserPolicy",
-            "aws:iam/userPolicyAttachment:UserPolicyAttachment",
-            "aws:iam/userPolicyAttachmentsExclusive:UserPolicyAttachmentsExclusive",
-            "aws:iam/userPoliciesExclusive:UserPoliciesExclusive",
-            "aws:iam/policyAttachment:PolicyAttachment",
-        },
-        _no_user_policies,
-    ),
-    resource_policy(
-        Meta(
-            name="iam-role-permission-boundary",
-            concern="iam",
-            description="Every IAM role must carry the platform permissions boundary.",
-            severity=HIGH,
-            remediation="Set permissionsBoundary to the ARN of the platform boundary "
-            "policy (components/identity.py).",
-            config={
-                "namePrefix": {"type": "string", "default": "ballast-"},
-                "nameSuffix": {"type": "string", "default": "-permission-boundary"},
-                "boundaryArns": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": [],
-                    "description": "Boundary policy ARNs accepted whatever their name.",
-                },
-            },
-        ),
-        {ROLE},
-        _permission_boundary,
-    ),
-    resource_policy(
-        Meta(
-            name="resource-policy-no-public-principal",
-            concern="iam",
-            description="Key, queue, topic, repository and secret policies must not allow "
-            "any principal without an account or organisation condition.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_33",),
-            remediation="Name the principals, or add kms:CallerAccount / "
-            "aws:PrincipalOrgID conditions.",
-        ),
-        KEY_POLICY_TYPES
-        | {
-            "aws:sqs/queuePolicy:QueuePolicy",
-            "aws:sns/topicPolicy:TopicPolicy",
-            "aws:ecr/repositoryPolicy:RepositoryPolicy",
-            "aws:secretsmanager/secretPolicy:SecretPolicy",
-        },
-        _key_policy_principal,
-    ),
-]

@@ -12,8 +12,20 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
 from ballast_guardrails.graph import of_type
-from ballast_guardrails.spec import ADVISORY, HIGH, LOW, MEDIUM, Meta, resource_policy, stack_policy
+from ballast_guardrails.spec import (
+    HIGH,
+    HYGIENE,
+    LOW,
+    MEDIUM,
+    PRODUCTION_ONLY,
+    SECURITY,
+    Settings,
+    resource_policy,
+    stack_policy,
+)
 from ballast_guardrails.values import as_list, get, number, truthy
 
 _TEMPLATE = ("spec", "template", "spec")
@@ -64,7 +76,18 @@ def split_image(image: str) -> tuple[str, str | None, str | None]:
     return name, None, digest or None
 
 
-def _image_pinned(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-image-tag-pinned",
+    types=WORKLOADS,
+    description="Container images name a tag other than latest (or a digest).",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_K8S_14", "kyverno:disallow-latest-tag"),
+    remediation="Pin the image to a released version tag or a digest.",
+)
+def _image_pinned(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, container in containers(pod_spec(args)):
         image = str(get(container, "image", default=""))
         _, tag, digest = split_image(image)
@@ -76,7 +99,18 @@ def _image_pinned(args, report, settings) -> None:
             report(f"{label}: image {image} uses the latest tag")
 
 
-def _image_immutable(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-image-immutable",
+    types=WORKLOADS,
+    description="Production images are pinned by digest or by a git-SHA tag.",
+    severity=MEDIUM,
+    profile=PRODUCTION_ONLY,
+    refs=("CKV_K8S_43",),
+    remediation="Reference image@sha256:<digest>, or the tag CI builds from the commit SHA.",
+)
+def _image_immutable(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, container in containers(pod_spec(args)):
         image = str(get(container, "image", default=""))
         _, tag, digest = split_image(image)
@@ -85,7 +119,16 @@ def _image_immutable(args, report, settings) -> None:
         report(f"{label}: image {image} is pinned neither by digest nor by a git-SHA tag")
 
 
-def _requests(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-resource-requests",
+    types=WORKLOADS,
+    description="Every container requests CPU and memory.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_K8S_10", "CKV_K8S_12", "kyverno:require-requests-limits"),
+    remediation="Set resources.requests.cpu and resources.requests.memory.",
+)
+def _requests(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         requests = get(container, "resources", "requests") or {}
         missing = [r for r in ("cpu", "memory") if get(requests, r) is None]
@@ -93,7 +136,24 @@ def _requests(args, report, settings) -> None:
             report(f"{label}: no {' or '.join(missing)} request")
 
 
-def _limits(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-resource-limits",
+    types=WORKLOADS,
+    description="Every container sets the configured limits (CPU and memory by default).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_K8S_11", "CKV_K8S_13", "kyverno:require-requests-limits"),
+    remediation="Set resources.limits for each configured resource.",
+    config={
+        "resources": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["cpu", "memory"],
+            "description": "Limits every container must set.",
+        }
+    },
+)
+def _limits(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         limits = get(container, "resources", "limits") or {}
         missing = [r for r in settings["resources"] if get(limits, r) is None]
@@ -101,18 +161,58 @@ def _limits(args, report, settings) -> None:
             report(f"{label}: no {' or '.join(missing)} limit")
 
 
-def _probe(kind: str):
-    def check(args, report, settings) -> None:
-        if args.resource_type not in LONG_RUNNING:
-            return
-        for label, container in containers(pod_spec(args), init=False):
-            if get(container, kind) is None:
-                report(f"{label}: no {kind}")
-
-    return check
+def _missing_probe(args: ResourceValidationArgs, report: ReportViolation, kind: str) -> None:
+    """Report every long-running container without the probe `kind`."""
+    if args.resource_type not in LONG_RUNNING:
+        return
+    for label, container in containers(pod_spec(args), init=False):
+        if get(container, kind) is None:
+            report(f"{label}: no {kind}")
 
 
-def _run_as_non_root(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-liveness-probe",
+    types=WORKLOADS,
+    description="Long-running containers have a liveness probe.",
+    severity=LOW,
+    profile=HYGIENE,
+    refs=("CKV_K8S_8", "kyverno:require-pod-probes"),
+    remediation="Add a livenessProbe (an HTTP or TCP check of the process).",
+)
+def _liveness_probe(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
+    _missing_probe(args, report, "livenessProbe")
+
+
+@resource_policy(
+    name="k8s-readiness-probe",
+    types=WORKLOADS,
+    description="Long-running containers have a readiness probe.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_K8S_9", "kyverno:require-pod-probes"),
+    remediation="Add a readinessProbe so traffic waits until the pod can serve it.",
+)
+def _readiness_probe(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
+    _missing_probe(args, report, "readinessProbe")
+
+
+@resource_policy(
+    name="k8s-run-as-non-root",
+    types=WORKLOADS,
+    description="Containers run as non-root (runAsNonRoot).",
+    severity=HIGH,
+    profile=HYGIENE,
+    refs=("CKV_K8S_23", "kyverno:require-run-as-nonroot"),
+    remediation="Set securityContext.runAsNonRoot=True (pod or container) and a "
+    "non-zero runAsUser.",
+)
+def _run_as_non_root(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     spec = pod_spec(args)
     pod_level = get(spec, "securityContext", "runAsNonRoot")
     for label, container in containers(spec):
@@ -121,14 +221,36 @@ def _run_as_non_root(args, report, settings) -> None:
             report(f"{label}: runAsNonRoot is not true (pod or container securityContext)")
 
 
-def _no_privilege_escalation(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-no-privilege-escalation",
+    types=WORKLOADS,
+    description="Containers set allowPrivilegeEscalation to false.",
+    severity=HIGH,
+    profile=HYGIENE,
+    refs=("CKV_K8S_20", "kyverno:disallow-privilege-escalation"),
+    remediation="Set securityContext.allowPrivilegeEscalation=False on every container.",
+)
+def _no_privilege_escalation(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, container in containers(pod_spec(args)):
         value = get(container, "securityContext", "allowPrivilegeEscalation")
         if value is None or truthy(value):
             report(f"{label}: securityContext.allowPrivilegeEscalation is not false")
 
 
-def _not_privileged(args, report, settings) -> None:
+@resource_policy(
+    name="k8s-no-privileged",
+    types=WORKLOADS,
+    description="Containers do not run privileged.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_K8S_16", "kyverno:disallow-privileged-containers"),
+    remediation="Remove securityContext.privileged; grant specific capabilities if needed.",
+)
+def _not_privileged(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for label, container in containers(pod_spec(args)):
         if truthy(get(container, "securityContext", "privileged")):
             report(f"{label}: runs privileged")
@@ -161,7 +283,17 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
     return True
 
 
-def _pdb_coverage(args, report, settings) -> None:
+@stack_policy(
+    name="k8s-pdb-for-replicated",
+    description="Every Deployment or StatefulSet with more than one replica has a "
+    "PodDisruptionBudget selecting its pods.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("kyverno:require-pdb",),
+    remediation="Add a policy/v1 PodDisruptionBudget in the same namespace whose "
+    "selector matches the pod template labels.",
+)
+def _pdb_coverage(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     budgets = of_type(args.resources, *PDB_TYPES)
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))
@@ -180,139 +312,3 @@ def _pdb_coverage(args, report, settings) -> None:
                 "selecting its pods",
                 workload.urn,
             )
-
-
-POLICIES = [
-    resource_policy(
-        Meta(
-            name="k8s-image-tag-pinned",
-            concern="kubernetes",
-            description="Container images name a tag other than latest (or a digest).",
-            severity=HIGH,
-            refs=("CKV_K8S_14", "kyverno:disallow-latest-tag"),
-            remediation="Pin the image to a released version tag or a digest.",
-        ),
-        WORKLOADS,
-        _image_pinned,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-image-immutable",
-            concern="kubernetes",
-            description="Production images are pinned by digest or by a git-SHA tag.",
-            severity=MEDIUM,
-            refs=("CKV_K8S_43",),
-            remediation="Reference image@sha256:<digest>, or the tag CI builds from the "
-            "commit SHA.",
-            level=ADVISORY,
-        ),
-        WORKLOADS,
-        _image_immutable,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-resource-requests",
-            concern="kubernetes",
-            description="Every container requests CPU and memory.",
-            severity=MEDIUM,
-            refs=("CKV_K8S_10", "CKV_K8S_12", "kyverno:require-requests-limits"),
-            remediation="Set resources.requests.cpu and resources.requests.memory.",
-        ),
-        WORKLOADS,
-        _requests,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-resource-limits",
-            concern="kubernetes",
-            description="Every container sets the configured limits (CPU and memory by default).",
-            severity=MEDIUM,
-            refs=("CKV_K8S_11", "CKV_K8S_13", "kyverno:require-requests-limits"),
-            remediation="Set resources.limits for each configured resource.",
-            config={
-                "resources": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": ["cpu", "memory"],
-                    "description": "Limits every container must set.",
-                }
-            },
-        ),
-        WORKLOADS,
-        _limits,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-liveness-probe",
-            concern="kubernetes",
-            description="Long-running containers have a liveness probe.",
-            severity=LOW,
-            refs=("CKV_K8S_8", "kyverno:require-pod-probes"),
-            remediation="Add a livenessProbe (an HTTP or TCP check of the process).",
-        ),
-        WORKLOADS,
-        _probe("livenessProbe"),
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-readiness-probe",
-            concern="kubernetes",
-            description="Long-running containers have a readiness probe.",
-            severity=MEDIUM,
-            refs=("CKV_K8S_9", "kyverno:require-pod-probes"),
-            remediation="Add a readinessProbe so traffic waits until the pod can serve it.",
-        ),
-        WORKLOADS,
-        _probe("readinessProbe"),
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-run-as-non-root",
-            concern="kubernetes",
-            description="Containers run as non-root (runAsNonRoot).",
-            severity=HIGH,
-            refs=("CKV_K8S_23", "kyverno:require-run-as-nonroot"),
-            remediation="Set securityContext.runAsNonRoot=True (pod or container) and a "
-            "non-zero runAsUser.",
-        ),
-        WORKLOADS,
-        _run_as_non_root,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-no-privilege-escalation",
-            concern="kubernetes",
-            description="Containers set allowPrivilegeEscalation to false.",
-            severity=HIGH,
-            refs=("CKV_K8S_20", "kyverno:disallow-privilege-escalation"),
-            remediation="Set securityContext.allowPrivilegeEscalation=False on every container.",
-        ),
-        WORKLOADS,
-        _no_privilege_escalation,
-    ),
-    resource_policy(
-        Meta(
-            name="k8s-no-privileged",
-            concern="kubernetes",
-            description="Containers do not run privileged.",
-            severity=HIGH,
-            refs=("CKV_K8S_16", "kyverno:disallow-privileged-containers"),
-            remediation="Remove securityContext.privileged; grant specific capabilities if needed.",
-        ),
-        WORKLOADS,
-        _not_privileged,
-    ),
-    stack_policy(
-        Meta(
-            name="k8s-pdb-for-replicated",
-            concern="kubernetes",
-            description="Every Deployment or StatefulSet with more than one replica has a "
-            "PodDisruptionBudget selecting its pods.",
-            severity=MEDIUM,
-            refs=("kyverno:require-pdb",),
-            remediation="Add a policy/v1 PodDisruptionBudget in the same namespace whose "
-            "selector matches the pod template labels.",
-        ),
-        _pdb_coverage,
-    ),
-]

@@ -14,14 +14,18 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+
 from ballast_guardrails.graph import References, Targets, of_type
 from ballast_guardrails.spec import (
-    ADVISORY,
     CRITICAL,
     HIGH,
+    HYGIENE,
     LOW,
     MEDIUM,
-    Meta,
+    PRODUCTION_ONLY,
+    SECURITY,
+    Settings,
     resource_policy,
     stack_policy,
 )
@@ -128,7 +132,16 @@ def open_ingress(resource_type: str, props) -> list[Ingress]:
     return found
 
 
-def _public_ingress(args, report, settings) -> None:
+@stack_policy(
+    name="sg-no-public-ingress",
+    description="No 0.0.0.0/0 or ::/0 ingress, except 80/443 on a load balancer's security group.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_260", "AVD-AWS-0107"),
+    remediation="Put the service behind a load balancer, or allow the known CIDRs "
+    "or security groups only.",
+)
+def _public_ingress(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     groups = Targets(of_type(args.resources, SECURITY_GROUP))
     balancers = of_type(args.resources, *LOAD_BALANCERS)
     lb_groups = {g.urn for lb in balancers for g in groups.of(lb, "securityGroups")}
@@ -151,7 +164,24 @@ def _public_ingress(args, report, settings) -> None:
                 report(f"{ingress.describe()}: internet ingress beyond 80/443", resource.urn)
 
 
-def _admin_ports(args, report, settings) -> None:
+@resource_policy(
+    name="sg-no-public-admin-ports",
+    types=INGRESS_TYPES,
+    description="SSH (22) and RDP (3389) are never open to the internet.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_24", "CKV_AWS_25"),
+    remediation="Remove the rule; reach instances with SSM Session Manager.",
+    config={
+        "ports": {
+            "type": "array",
+            "items": {"type": "integer"},
+            "default": [22, 3389],
+            "description": "Ports that must never be open to the internet.",
+        }
+    },
+)
+def _admin_ports(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     ports = [int(p) for p in settings["ports"]]
     for ingress in open_ingress(args.resource_type, args.props):
         exposed = [p for p in ports if ingress.covers(p)]
@@ -162,25 +192,64 @@ def _admin_ports(args, report, settings) -> None:
             )
 
 
-def _default_sg_closed(args, report, settings) -> None:
+@resource_policy(
+    name="vpc-default-sg-closed",
+    types={"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"},
+    description="The default security group of a VPC has no rules.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV2_AWS_12",),
+    remediation="Manage it with aws.ec2.DefaultSecurityGroup and empty ingress and egress.",
+)
+def _default_sg_closed(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     for direction in ("ingress", "egress"):
         if as_list(get(args.props, direction)):
             report(f"the default security group has {direction} rules")
 
 
-def _subnet_public_ip(args, report, settings) -> None:
+@resource_policy(
+    name="subnet-no-auto-public-ip",
+    types={"aws:ec2/subnet:Subnet"},
+    description="Subnets do not assign public IPs on launch.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_130", "AVD-AWS-0164"),
+    remediation="Set mapPublicIpOnLaunch=False; expose services through load balancers.",
+)
+def _subnet_public_ip(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if truthy(get(args.props, "mapPublicIpOnLaunch")):
         report("mapPublicIpOnLaunch is true: instances launched here get public addresses")
 
 
-def _flow_logs(args, report, settings) -> None:
+@stack_policy(
+    name="vpc-flow-logs",
+    description="Every VPC has flow logs.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV2_AWS_11", "AVD-AWS-0178"),
+    remediation="Add an aws.ec2.FlowLog for the VPC (the Network component does).",
+)
+def _flow_logs(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
     logs = References(of_type(args.resources, "aws:ec2/flowLog:FlowLog"), "vpcId")
     for vpc in of_type(args.resources, "aws:ec2/vpc:Vpc"):
         if not logs.to(vpc):
             report(f"VPC {vpc.name} has no flow log", vpc.urn)
 
 
-def _imdsv2(args, report, settings) -> None:
+@resource_policy(
+    name="ec2-imdsv2-required",
+    types={INSTANCE, LAUNCH_TEMPLATE},
+    description="Instances and launch templates require IMDSv2 (session tokens).",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_79", "AVD-AWS-0028"),
+    remediation='Set metadataOptions.httpTokens="required" (and a hop limit of 2 for containers).',
+)
+def _imdsv2(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     options = get(args.props, "metadataOptions")
     if str(get(options, "httpEndpoint", default="enabled")).lower() == "disabled":
         return  # no metadata service at all
@@ -189,7 +258,17 @@ def _imdsv2(args, report, settings) -> None:
         report(f'metadataOptions.httpTokens is {tokens or "unset (optional)"}, not "required"')
 
 
-def _lb_subnets(args, report, settings) -> None:
+@resource_policy(
+    name="lb-min-subnets",
+    types=LOAD_BALANCERS,
+    description="Load balancers span at least the configured number of subnets "
+    "(2 by default, 3 in prod).",
+    severity=HIGH,
+    profile=HYGIENE,
+    remediation="Pass one subnet per availability zone (network.public_subnet_ids).",
+    config={"minSubnets": {"type": "integer", "minimum": 1, "default": 2}},
+)
+def _lb_subnets(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     subnets = {str(s) for s in as_list(get(args.props, "subnets"))}
     subnets |= {
         str(get(m, "subnetId"))
@@ -205,12 +284,34 @@ def _is_application(props) -> bool:
     return str(get(props, "loadBalancerType", default="application")).lower() == "application"
 
 
-def _drop_invalid_headers(args, report, settings) -> None:
+@resource_policy(
+    name="lb-drop-invalid-headers",
+    types=LOAD_BALANCERS,
+    description="Application load balancers drop invalid HTTP header fields.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_131", "AVD-AWS-0052"),
+    remediation="Set dropInvalidHeaderFields=True.",
+)
+def _drop_invalid_headers(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if _is_application(args.props) and not truthy(get(args.props, "dropInvalidHeaderFields")):
         report("dropInvalidHeaderFields is not true")
 
 
-def _http_redirects(args, report, settings) -> None:
+@resource_policy(
+    name="lb-http-redirects-to-https",
+    types=LISTENERS,
+    description="Plain HTTP listeners only redirect to HTTPS.",
+    severity=HIGH,
+    profile=HYGIENE,
+    refs=("CKV2_AWS_20", "CKV_AWS_2"),
+    remediation='Make the default action a redirect with protocol "HTTPS" and status "HTTP_301".',
+)
+def _http_redirects(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     # An ALB listener without a protocol is HTTP.
     protocol = str(get(args.props, "protocol", default="HTTP")).upper()
     if protocol != "HTTP":
@@ -226,7 +327,25 @@ def _http_redirects(args, report, settings) -> None:
         report("an HTTP listener must only redirect to HTTPS")
 
 
-def _tls_policy(args, report, settings) -> None:
+@resource_policy(
+    name="lb-tls-policy",
+    types=LISTENERS,
+    description="HTTPS and TLS listeners use a TLS 1.2+ security policy.",
+    severity=HIGH,
+    profile=HYGIENE,
+    refs=("CKV_AWS_103", "AVD-AWS-0047"),
+    remediation="Set sslPolicy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or another "
+    "TLS 1.2+ policy).",
+    config={
+        "extraAllowedPolicies": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": [],
+            "description": "Further security policies accepted as TLS 1.2+.",
+        }
+    },
+)
+def _tls_policy(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     protocol = str(get(args.props, "protocol", default="")).upper()
     if protocol not in ("HTTPS", "TLS"):
         return
@@ -238,180 +357,34 @@ def _tls_policy(args, report, settings) -> None:
         report(f"sslPolicy {policy} allows TLS versions below 1.2")
 
 
-def _lb_deletion_protection(args, report, settings) -> None:
+@resource_policy(
+    name="lb-deletion-protection",
+    types=LOAD_BALANCERS,
+    description="Production load balancers have deletion protection.",
+    severity=LOW,
+    profile=PRODUCTION_ONLY,
+    refs=("CKV_AWS_150",),
+    remediation="Set enableDeletionProtection=True.",
+)
+def _lb_deletion_protection(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     if not truthy(get(args.props, "enableDeletionProtection")):
         report("enableDeletionProtection is not true")
 
 
-def _lb_access_logs(args, report, settings) -> None:
+@resource_policy(
+    name="lb-access-logs",
+    types=LOAD_BALANCERS,
+    description="Production load balancers write access logs.",
+    severity=MEDIUM,
+    profile=PRODUCTION_ONLY,
+    refs=("CKV_AWS_91",),
+    remediation="Set accessLogs={enabled: True, bucket: <the access-log bucket>}.",
+)
+def _lb_access_logs(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     logs = get(args.props, "accessLogs")
     if not truthy(get(logs, "enabled")) or not get(logs, "bucket"):
         report("access logs are not enabled (accessLogs.enabled and accessLogs.bucket)")
-
-
-POLICIES = [
-    stack_policy(
-        Meta(
-            name="sg-no-public-ingress",
-            concern="network",
-            description="No 0.0.0.0/0 or ::/0 ingress, except 80/443 on a load balancer's security group.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_260", "AVD-AWS-0107"),
-            remediation="Put the service behind a load balancer, or allow the known CIDRs "
-            "or security groups only.",
-        ),
-        _public_ingress,
-    ),
-    resource_policy(
-        Meta(
-            name="sg-no-public-admin-ports",
-            concern="network",
-            description="SSH (22) and RDP (3389) are never open to the internet.",
-            severity=CRITICAL,
-            refs=("CKV_AWS_24", "CKV_AWS_25"),
-            remediation="Remove the rule; reach instances with SSM Session Manager.",
-            config={
-                "ports": {
-                    "type": "array",
-                    "items": {"type": "integer"},
-                    "default": [22, 3389],
-                    "description": "Ports that must never be open to the internet.",
-                }
-            },
-        ),
-        INGRESS_TYPES,
-        _admin_ports,
-    ),
-    resource_policy(
-        Meta(
-            name="vpc-default-sg-closed",
-            concern="network",
-            description="The default security group of a VPC has no rules.",
-            severity=MEDIUM,
-            refs=("CKV2_AWS_12",),
-            remediation="Manage it with aws.ec2.DefaultSecurityGroup and empty ingress and egress.",
-        ),
-        {"aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"},
-        _default_sg_closed,
-    ),
-    resource_policy(
-        Meta(
-            name="subnet-no-auto-public-ip",
-            concern="network",
-            description="Subnets do not assign public IPs on launch.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_130", "AVD-AWS-0164"),
-            remediation="Set mapPublicIpOnLaunch=False; expose services through load balancers.",
-        ),
-        {"aws:ec2/subnet:Subnet"},
-        _subnet_public_ip,
-    ),
-    stack_policy(
-        Meta(
-            name="vpc-flow-logs",
-            concern="network",
-            description="Every VPC has flow logs.",
-            severity=MEDIUM,
-            refs=("CKV2_AWS_11", "AVD-AWS-0178"),
-            remediation="Add an aws.ec2.FlowLog for the VPC (the Network component does).",
-        ),
-        _flow_logs,
-    ),
-    resource_policy(
-        Meta(
-            name="ec2-imdsv2-required",
-            concern="network",
-            description="Instances and launch templates require IMDSv2 (session tokens).",
-            severity=HIGH,
-            refs=("CKV_AWS_79", "AVD-AWS-0028"),
-            remediation='Set metadataOptions.httpTokens="required" (and a hop limit of 2 for containers).',
-        ),
-        {INSTANCE, LAUNCH_TEMPLATE},
-        _imdsv2,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-min-subnets",
-            concern="network",
-            description="Load balancers span at least the configured number of subnets "
-            "(2 by default, 3 in prod).",
-            severity=HIGH,
-            remediation="Pass one subnet per availability zone (network.public_subnet_ids).",
-            config={"minSubnets": {"type": "integer", "minimum": 1, "default": 2}},
-        ),
-        LOAD_BALANCERS,
-        _lb_subnets,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-http-redirects-to-https",
-            concern="network",
-            description="Plain HTTP listeners only redirect to HTTPS.",
-            severity=HIGH,
-            refs=("CKV2_AWS_20", "CKV_AWS_2"),
-            remediation='Make the default action a redirect with protocol "HTTPS" and '
-            'status "HTTP_301".',
-        ),
-        LISTENERS,
-        _http_redirects,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-tls-policy",
-            concern="network",
-            description="HTTPS and TLS listeners use a TLS 1.2+ security policy.",
-            severity=HIGH,
-            refs=("CKV_AWS_103", "AVD-AWS-0047"),
-            remediation="Set sslPolicy to ELBSecurityPolicy-TLS13-1-2-2021-06 (or another "
-            "TLS 1.2+ policy).",
-            config={
-                "extraAllowedPolicies": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": [],
-                    "description": "Further security policies accepted as TLS 1.2+.",
-                }
-            },
-        ),
-        LISTENERS,
-        _tls_policy,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-drop-invalid-headers",
-            concern="network",
-            description="Application load balancers drop invalid HTTP header fields.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_131", "AVD-AWS-0052"),
-            remediation="Set dropInvalidHeaderFields=True.",
-        ),
-        LOAD_BALANCERS,
-        _drop_invalid_headers,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-deletion-protection",
-            concern="network",
-            description="Production load balancers have deletion protection.",
-            severity=LOW,
-            refs=("CKV_AWS_150",),
-            remediation="Set enableDeletionProtection=True.",
-            level=ADVISORY,
-        ),
-        LOAD_BALANCERS,
-        _lb_deletion_protection,
-    ),
-    resource_policy(
-        Meta(
-            name="lb-access-logs",
-            concern="network",
-            description="Production load balancers write access logs.",
-            severity=MEDIUM,
-            refs=("CKV_AWS_91",),
-            remediation="Set accessLogs={enabled: True, bucket: <the access-log bucket>}.",
-            level=ADVISORY,
-        ),
-        LOAD_BALANCERS,
-        _lb_access_logs,
-    ),
-]

@@ -1,12 +1,31 @@
-"""Policy metadata and the two builders every concern module uses.
+"""Declaring a policy: one check function with its metadata in the decorator above it.
 
-A policy is declared once, as a `Meta` (name, one-line description, severity, the
-Checkov/Trivy/Kyverno IDs it corresponds to, a remediation sentence, the default
-enforcement level and its config schema), plus a check function. The builders wrap the
-check so that:
+    @resource_policy(
+        name="eks-private-endpoint",
+        types={CLUSTER},
+        description="EKS clusters enable the private API endpoint.",
+        severity=HIGH,
+        profile=HYGIENE,
+        remediation="Set vpcConfig.endpointPrivateAccess=True.",
+    )
+    def _private_endpoint(
+        args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+    ) -> None: ...
+
+The concern is the name of the module the function lives in (`ballast_guardrails.eks`
+-> `eks`), one of `CONCERNS`. The decorator builds the SDK policy, adds it to the
+registry (`registered()`, which the pack serves) and returns the function unchanged.
+
+The profile says how strict the policy is in each environment (`PROFILES`): there are
+exactly three, and `python -m ballast.policy.docs` writes each policy's level per
+environment into `config/<env>.json` from them (the settings and exemptions there stay
+hand-edited). The profile's `default` is the level when a stack has no config file.
+
+The wrapper around every check:
 
 * a resource policy only looks at the resource types it names (the SDK calls every
-  policy for every resource; the type test keeps that cheap);
+  policy for every resource; the type test keeps that cheap), and tells the pack's SDK
+  shim those types (`applies_to_type`, see `analyzer_speedups`);
 * the check receives its settings already merged: the schema defaults, overlaid with
   what the CLI (or the Ballast harness) sent in `Configure`. The CLI fills schema
   defaults in itself; merging here too keeps a policy correct when a caller sends a
@@ -20,7 +39,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, Unpack
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -33,13 +52,40 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
+from ballast_guardrails.contract import ENVIRONMENTS
+
 ADVISORY = EnforcementLevel.ADVISORY
 MANDATORY = EnforcementLevel.MANDATORY
 DISABLED = EnforcementLevel.DISABLED
 
 LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL
 
+#: The concerns, in the order the pack lists them; each is a module of this package.
+CONCERNS = ("iam", "data", "network", "eks", "kubernetes", "delivery", "tagging")
+
 Settings = Mapping[str, Any]
+"""A policy's config: its schema defaults overlaid with what `Configure` sent."""
+
+
+class ResourceCheck(Protocol):
+    """The check of a resource policy: reports what is wrong with one resource."""
+
+    def __call__(
+        self, args: ResourceValidationArgs, report: ReportViolation, settings: Settings, /
+    ) -> None: ...
+
+
+class StackCheck(Protocol):
+    """The check of a stack policy: sees every resource; names the URN it reports on."""
+
+    def __call__(
+        self, args: StackValidationArgs, report: ReportViolation, settings: Settings, /
+    ) -> None: ...
+
+
+R = TypeVar("R", bound=ResourceCheck)
+S = TypeVar("S", bound=StackCheck)
+Policy = ResourceValidationPolicy | StackValidationPolicy
 
 #: The config property every exemptable policy has: URN -> the reason it is excused.
 EXEMPTIONS: Mapping[str, Any] = {
@@ -48,8 +94,31 @@ EXEMPTIONS: Mapping[str, Any] = {
     "default": {},
     "description": "URN -> reason (and ticket) for excusing that one resource.",
 }
-ResourceCheck = Callable[[ResourceValidationArgs, ReportViolation, Settings], None]
-StackCheck = Callable[[StackValidationArgs, ReportViolation, Settings], None]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How strict a policy is in each environment."""
+
+    name: str
+    default: EnforcementLevel
+    """The level when a stack has no policy config file."""
+    levels: Mapping[str, EnforcementLevel]
+    """Environment -> level; what the generator writes into `config/<env>.json`."""
+
+
+DEV, STAGING, PROD = ENVIRONMENTS  # from least to most strict
+
+#: Security-critical: mandatory everywhere.
+SECURITY = Profile("security", MANDATORY, dict.fromkeys(ENVIRONMENTS, MANDATORY))
+#: Hygiene: advisory in dev (so experiments are not blocked), mandatory from staging on.
+HYGIENE = Profile("hygiene", MANDATORY, {DEV: ADVISORY, STAGING: MANDATORY, PROD: MANDATORY})
+#: Production-only: off in dev, advisory in staging (a release shows what prod would
+#: block before it gets there), mandatory in prod.
+PRODUCTION_ONLY = Profile(
+    "production-only", ADVISORY, {DEV: DISABLED, STAGING: ADVISORY, PROD: MANDATORY}
+)
+PROFILES = (SECURITY, HYGIENE, PRODUCTION_ONLY)
 
 
 @dataclass(frozen=True)
@@ -59,20 +128,25 @@ class Meta:
     name: str
     """kebab-case ID, unique in the pack; what config files and exceptions refer to."""
     concern: str
-    """iam, data, network, eks, kubernetes, delivery or tagging."""
+    """One of `CONCERNS`: the module the check is declared in."""
     description: str
     """One line: what is required (the SDK prefixes every violation message with it)."""
     severity: Severity
     remediation: str
     """One sentence: how to fix a violation."""
-    level: EnforcementLevel = MANDATORY
-    """Default enforcement level, used when a stack has no policy config file."""
+    profile: Profile
+    """The level per environment (and the default level)."""
     refs: tuple[str, ...] = ()
     """Equivalent scanner rules: Checkov (CKV_*), Trivy (AVD-*), Kyverno (kyverno:<policy>)."""
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON-schema properties of this policy's config; each has a "default"."""
     exemptable: bool = True
     """Whether single resources may be exempted by URN (see `EXEMPTIONS`)."""
+
+    @property
+    def level(self) -> EnforcementLevel:
+        """Default enforcement level, used when a stack has no policy config file."""
+        return self.profile.default
 
     def properties(self) -> dict[str, Mapping[str, Any]]:
         return {**self.config, **({"exemptions": EXEMPTIONS} if self.exemptable else {})}
@@ -87,6 +161,41 @@ class Meta:
         return [self.concern, *self.refs]
 
 
+_REGISTRY: dict[str, Policy] = {}
+
+
+def registered() -> list[Policy]:
+    """Every declared policy, by concern (`CONCERNS` order), then in declaration order."""
+    policies = list(_REGISTRY.values())
+    return sorted(policies, key=lambda p: CONCERNS.index(meta_of(p).concern))
+
+
+def meta_of(policy: Policy) -> Meta:
+    return policy.meta  # type: ignore[union-attr]
+
+
+def levels(environment: str) -> dict[str, str]:
+    """Policy name -> its level in `environment` ("mandatory", ...), from the profiles."""
+    return {meta_of(p).name: meta_of(p).profile.levels[environment].value for p in registered()}
+
+
+def _concern_of(check: Callable[..., Any]) -> str:
+    concern = check.__module__.rpartition(".")[2]
+    if concern not in CONCERNS:
+        raise ValueError(
+            f"{check.__module__}.{check.__name__}: policies are declared in a concern "
+            f"module ({', '.join(CONCERNS)})"
+        )
+    return concern
+
+
+def _register(policy: Policy) -> None:
+    name = meta_of(policy).name
+    if name in _REGISTRY:
+        raise ValueError(f"duplicate policy name: {name}")
+    _REGISTRY[name] = policy
+
+
 def _settings(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
     merged = meta.defaults()
     if given:
@@ -94,41 +203,72 @@ def _settings(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
     return merged
 
 
+class Declared(TypedDict):
+    """What a policy declares besides its check (see `Meta` for each field)."""
+
+    name: str
+    description: str
+    severity: Severity
+    profile: Profile
+    remediation: str
+    refs: NotRequired[tuple[str, ...]]
+    config: NotRequired[Mapping[str, Mapping[str, Any]]]
+    exemptable: NotRequired[bool]
+
+
+def _meta(check: Callable[..., Any], declared: Declared) -> Meta:
+    return Meta(concern=_concern_of(check), **declared)
+
+
 def resource_policy(
-    meta: Meta, types: Iterable[str] | Callable[[str], bool], check: ResourceCheck
-) -> ResourceValidationPolicy:
-    """A policy that runs `check` on resources of the given type tokens only (or, for
-    a callable, on the types it accepts)."""
+    *, types: Iterable[str] | Callable[[str], bool], **declared: Unpack[Declared]
+) -> Callable[[R], R]:
+    """Declare the decorated function as the check of a policy that runs on resources
+    of the given type tokens only (or, for a callable, on the types it accepts)."""
     applies = types if callable(types) else frozenset(types).__contains__
 
-    def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
-        if applies(args.resource_type):
+    def declare(check: R) -> R:
+        meta = _meta(check, declared)
+
+        def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
+            if applies(args.resource_type):
+                settings = _settings(meta, args.get_config())
+                if args.urn not in settings.get("exemptions", {}):
+                    check(args, report, settings)
+
+        policy = _described(ResourceValidationPolicy, meta, validate)
+        # Lets the pack's SDK shim skip this policy for other types without calling it
+        # (analyzer_speedups.install); the check above stays, so the policy is correct
+        # without it.
+        policy.applies_to_type = applies  # type: ignore[attr-defined]
+        _register(policy)
+        return check
+
+    return declare
+
+
+def stack_policy(**declared: Unpack[Declared]) -> Callable[[S], S]:
+    """Declare the decorated function as the check of a policy that sees every resource
+    of the stack at once (outputs, parents, dependencies, providers): for rules that
+    span resources."""
+
+    def declare(check: S) -> S:
+        meta = _meta(check, declared)
+
+        def validate(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = _settings(meta, args.get_config())
-            if args.urn not in settings.get("exemptions", {}):
-                check(args, report, settings)
+            exempt = settings.get("exemptions", {})
 
-    policy = _described(ResourceValidationPolicy, meta, validate)
-    # Lets the pack's SDK shim skip this policy for other types without calling it
-    # (analyzer_speedups.install); the check above stays, so the policy is correct without it.
-    policy.applies_to_type = applies  # type: ignore[attr-defined]
-    return policy
+            def unless_exempt(message: str, urn: str | None = None) -> None:
+                if urn not in exempt:
+                    report(message, urn)
 
+            check(args, unless_exempt, settings)
 
-def stack_policy(meta: Meta, check: StackCheck) -> StackValidationPolicy:
-    """A policy that sees every resource of the stack at once (outputs, parents,
-    dependencies, providers): for rules that span resources."""
+        _register(_described(StackValidationPolicy, meta, validate))
+        return check
 
-    def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-        settings = _settings(meta, args.get_config())
-        exempt = settings.get("exemptions", {})
-
-        def unless_exempt(message: str, urn: str | None = None) -> None:
-            if urn not in exempt:
-                report(message, urn)
-
-        check(args, unless_exempt, settings)
-
-    return _described(StackValidationPolicy, meta, validate)
+    return declare
 
 
 def _described(cls, meta: Meta, validate):
@@ -142,6 +282,6 @@ def _described(cls, meta: Meta, validate):
         tags=meta.tags(),
         remediation_steps=meta.remediation,
     )
-    # Kept on the object so the README and tests can list scanner IDs and concerns.
+    # Kept on the object so the README, the config generator and tests can read it.
     policy.meta = meta
     return policy

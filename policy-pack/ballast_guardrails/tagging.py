@@ -5,7 +5,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-from ballast_guardrails.spec import MEDIUM, Meta, resource_policy
+from pulumi_policy import ReportViolation, ResourceValidationArgs
+
+from ballast_guardrails.contract import ALLOWED_TAG_VALUES, REQUIRED_TAG_KEYS
+from ballast_guardrails.spec import MEDIUM, SECURITY, Settings, resource_policy
 from ballast_guardrails.values import effective_tags
 
 
@@ -20,60 +23,49 @@ def _load_taggable() -> frozenset[str]:
 TAGGABLE = _load_taggable()
 
 
-def _required(args, report, settings) -> None:
+@resource_policy(
+    name="required-tags",
+    types=TAGGABLE,
+    description="Taggable AWS resources carry environment, owner, service and tier "
+    "(own tags or the provider's default tags).",
+    severity=MEDIUM,
+    profile=SECURITY,
+    remediation="Add the missing keys to the resource's tags (service, tier) or to "
+    "the provider's defaultTags (environment, owner).",
+    config={
+        "requiredTags": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(REQUIRED_TAG_KEYS),
+        }
+    },
+)
+def _required(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
     tags = effective_tags(args.props, args.provider)
     missing = [key for key in settings["requiredTags"] if not tags.get(key)]
     if missing:
         report(f"missing tags: {', '.join(missing)}")
 
 
-def _allowed_values(args, report, settings) -> None:
+@resource_policy(
+    name="tag-values-allowed",
+    types=TAGGABLE,
+    description="Tags with a fixed vocabulary (environment, tier) use one of its values.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    remediation="Use one of the listed values, or extend allowedValues in the policy config.",
+    config={
+        "allowedValues": {
+            "type": "object",
+            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+            "default": {key: list(values) for key, values in ALLOWED_TAG_VALUES.items()},
+        }
+    },
+)
+def _allowed_values(
+    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+) -> None:
     tags = effective_tags(args.props, args.provider)
     for key, allowed in settings["allowedValues"].items():
         if key in tags and tags[key] not in allowed:
             report(f"tag {key}={tags[key]} is not one of {', '.join(allowed)}")
-
-
-POLICIES = [
-    resource_policy(
-        Meta(
-            name="required-tags",
-            concern="tagging",
-            description="Taggable AWS resources carry environment, owner, service and tier "
-            "(own tags or the provider's default tags).",
-            severity=MEDIUM,
-            remediation="Add the missing keys to the resource's tags (service, tier) or to "
-            "the provider's defaultTags (environment, owner).",
-            config={
-                "requiredTags": {
-                    "type": "array",
-                    "items": {"type": "string"},
-                    "default": ["environment", "owner", "service", "tier"],
-                }
-            },
-        ),
-        TAGGABLE,
-        _required,
-    ),
-    resource_policy(
-        Meta(
-            name="tag-values-allowed",
-            concern="tagging",
-            description="Tags with a fixed vocabulary (environment, tier) use one of its values.",
-            severity=MEDIUM,
-            remediation="Use one of the listed values, or extend allowedValues in the policy config.",
-            config={
-                "allowedValues": {
-                    "type": "object",
-                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
-                    "default": {
-                        "environment": ["dev", "staging", "prod"],
-                        "tier": ["tier-1", "tier-2", "tier-3"],
-                    },
-                }
-            },
-        ),
-        TAGGABLE,
-        _allowed_values,
-    ),
-]

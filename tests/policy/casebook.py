@@ -1,9 +1,9 @@
 """Pass/fail cases for the policies, built as real Pulumi programs.
 
-Every case builds its resources with the real SDK classes (so property names are what
-pulumi-aws and pulumi-kubernetes send) inside one offline program per concern; the whole
-program then goes through the pack once (`Analyze` per resource, `AnalyzeStack` once)
-with a stack's policy config. A case owns the resources whose name is its name or starts
+The cases live in `cases/<concern>.py`. Every case builds its resources with the real
+SDK classes (so property names are what pulumi-aws and pulumi-kubernetes send) inside one
+offline program per concern and policy config; the whole program then goes through the
+pack once (`Analyze` per resource, `AnalyzeStack` once) with that config. A case owns the resources whose name is its name or starts
 with `<name>-`:
 
 * a failing case must trip exactly `fails` plus the policies listed in `also`;
@@ -281,32 +281,3 @@ def check_case(case: Case, outcome: Outcome) -> None:
     expected = {case.fails, *case.also}
     assert tripped == expected, f"case {case.name}: expected {sorted(expected)}, got:\n{shown}"
     assert all(d.level == "mandatory" for d in mine if d.policy == case.fails), shown
-
-
-def groups(cases: Sequence[Case]) -> dict[str, list[Case]]:
-    found: dict[str, list[Case]] = {}
-    for case in cases:
-        found.setdefault(case.config, []).append(case)
-    return found
-
-
-def suite(cases: Sequence[Case]):
-    """The fixture and tests every concern module exposes for its cases."""
-    import pytest
-
-    @pytest.fixture(scope="module")
-    def outcomes(pack) -> dict[str, Outcome]:
-        return {name: evaluate_cases(pack, group, name) for name, group in groups(cases).items()}
-
-    @pytest.mark.parametrize("case", cases, ids=lambda c: c.id)
-    def test_case(case: Case, outcomes) -> None:
-        check_case(case, outcomes[case.config])
-
-    def test_environment_is_compliant(outcomes) -> None:
-        for name, outcome in outcomes.items():
-            stray = outcome.by_case.get("env", []) + outcome.by_case.get(None, [])
-            assert not stray, f"{name}: " + "; ".join(
-                f"{d.policy} on {d.urn}: {d.message}" for d in stray
-            )
-
-    return outcomes, test_case, test_environment_is_compliant

@@ -1,12 +1,11 @@
-"""Delivery guardrails (size floors, protection, explicit providers) and tagging,
-through the analyzer protocol."""
+"""Cases for the delivery guardrails: size floors, protection, explicit providers."""
 
 from __future__ import annotations
 
 import pulumi
 import pulumi_aws as aws
 
-from tests.policy.casebook import EXTRA_CONFIGS, Case, suite, tags
+from tests.policy.casebook import EXTRA_CONFIGS, Case, tags
 
 FLOORED = "urn:pulumi:test::ballast::aws:ec2/instance:Instance::instance-under-recorded-floor"
 EXTRA_CONFIGS["recorded-floor"] = (
@@ -63,15 +62,6 @@ def default_provider_group(env, name):
     aws.ec2.SecurityGroup(name, description="on a default provider", tags=tags())
 
 
-def group(group_tags):
-    def build(env, name):
-        aws.ec2.SecurityGroup(
-            name, vpc_id=env.vpc.id, description="app", tags=group_tags, opts=env.opts()
-        )
-
-    return build
-
-
 def explicit_k8s_namespace(env, name):
     import pulumi_kubernetes as k8s
 
@@ -101,9 +91,4 @@ CASES = [
         # Without the provider, its default tags (environment, owner) are missing too.
         also=("required-tags",),
     ),
-    Case("tagged", group(tags()), passes=("required-tags", "tag-values-allowed")),
-    Case("group-untagged", group({"Name": "untagged"}), fails="required-tags"),
-    Case("tier-gold", group(tags(tier="gold")), fails="tag-values-allowed"),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

@@ -15,7 +15,6 @@ from tests.policy.casebook import (
     document,
     root_kms_statement,
     service_trust,
-    suite,
     tags,
 )
 
@@ -383,5 +382,3 @@ CASES = [
         fails="resource-policy-no-public-principal",
     ),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

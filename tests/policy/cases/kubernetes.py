@@ -6,7 +6,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from tests.policy.casebook import Case, suite
+from tests.policy.casebook import Case
 
 GOOD_IMAGE = "ghcr.io/acme/api:sha-4f2c9e1a7b"
 DIGEST = "sha256:" + "ab" * 32
@@ -150,5 +150,3 @@ CASES = [
     Case("no-pdb", deployment(replicas=3, pdb=None), fails="k8s-pdb-for-replicated"),
     Case("pdb-elsewhere", deployment(replicas=3, pdb="other"), fails="k8s-pdb-for-replicated"),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

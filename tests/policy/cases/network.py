@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pulumi_aws as aws
 
-from tests.policy.casebook import ACCOUNT, Case, suite, tags
+from tests.policy.casebook import ACCOUNT, Case, tags
 
 LB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/app/edge/50dc6c495c0c9188"
 TG_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/app/73e2d6bc24d8a067"
@@ -239,5 +239,3 @@ CASES = [
     Case("lb-deletable", lb(enable_deletion_protection=False), fails="lb-deletion-protection"),
     Case("lb-unlogged", lb(access_logs=None), fails="lb-access-logs"),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

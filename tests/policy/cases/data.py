@@ -6,7 +6,7 @@ import json
 
 import pulumi_aws as aws
 
-from tests.policy.casebook import ACCOUNT, Case, document, suite, tags
+from tests.policy.casebook import ACCOUNT, Case, document, tags
 
 
 def bucket(**overrides):
@@ -220,5 +220,3 @@ CASES = [
     Case("kms-ok", key(True), passes=("kms-key-rotation",)),
     Case("kms-no-rotation", key(False), fails="kms-key-rotation"),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

@@ -6,13 +6,14 @@ from collections.abc import Sequence
 
 import pulumi_aws as aws
 
-from tests.policy.casebook import ACCOUNT, ZONES, Case, suite, tags
+from components.tags import NODE_GROUP_SET
+from tests.policy.casebook import ACCOUNT, ZONES, Case, tags
 
 CLUSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-cluster"
 NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-nodes"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 #: What components/cluster.py puts on each group of a `perAz` set (value: the set's name).
-SET_TAG = "ballast.io/node-group-set"
+SET_TAG = NODE_GROUP_SET
 
 
 def cluster(vpc=None, **overrides):
@@ -167,5 +168,3 @@ CASES = [
         fails="eks-nodegroup-no-remote-access",
     ),
 ]
-
-outcomes, test_case, test_environment_is_compliant = suite(CASES)

@@ -1,0 +1,46 @@
+"""The pack's copies of the names other Ballast code also spells: tag keys, their fixed
+vocabularies, the environments, and how the permission boundary is named.
+
+The pack cannot import `components` (the CLI runs it from `policy-pack/` with only
+pulumi-policy installed), so it keeps these copies in this one module, and
+`tests/policy/test_tag_contract.py` ties each one to `components/tags.py` or
+`components/config/`. Policies spell none of these strings themselves.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: The environments a stack can be, from least to most strict; each has a generated
+#: `config/<env>.json`. (components/config/base.py ENVIRONMENTS)
+ENVIRONMENTS: Final = ("dev", "staging", "prod")
+#: Recovery tiers, the vocabulary of the `tier` tag. (components/config/base.py TIERS)
+TIERS: Final = ("tier-1", "tier-2", "tier-3")
+
+# --- Tag keys (components/tags.py) ------------------------------------------------------
+
+ENVIRONMENT_TAG: Final = "environment"
+OWNER_TAG: Final = "owner"
+SERVICE_TAG: Final = "service"
+TIER_TAG: Final = "tier"
+#: What `required-tags` asks of every taggable resource by default.
+REQUIRED_TAG_KEYS: Final = (ENVIRONMENT_TAG, OWNER_TAG, SERVICE_TAG, TIER_TAG)
+#: Tags with a fixed vocabulary: what `tag-values-allowed` accepts by default.
+ALLOWED_TAG_VALUES: Final = {ENVIRONMENT_TAG: ENVIRONMENTS, TIER_TAG: TIERS}
+#: The node-group tag that makes per-zone groups (components/cluster.py `perAz`) one set
+#: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
+NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
+
+# --- Resource names -------------------------------------------------------------------
+
+#: How the platform names each environment's permission boundary policy,
+#: `<prefix><env><suffix>` (components/identity.py `boundary_policy_name`).
+BOUNDARY_PREFIX: Final = "ballast-"
+BOUNDARY_SUFFIX: Final = "-permission-boundary"
+
+# --- Pack-only names (no Ballast component sets them) -----------------------------------
+
+#: The one public bucket allowed: tagged `public-access=testing`, and only where the stack's
+#: config allows testing buckets (`s3-public-bucket-exception`).
+PUBLIC_ACCESS_TAG: Final = "public-access"
+PUBLIC_ACCESS_TESTING: Final = "testing"

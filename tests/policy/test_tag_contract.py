@@ -1,0 +1,110 @@
+"""The pack's copies of the tag contract (`ballast_guardrails/contract.py`) are the names
+the components use (`components/tags.py`, `components/config/base.py`,
+`components/identity.py`). The pack cannot import `components`; this test is what keeps
+the two spellings one."""
+
+from __future__ import annotations
+
+import ast
+
+import pytest
+
+from components import tags
+from components.config import base
+from components.identity import boundary_policy_name
+from tests.policy.conftest import PACK_DIR
+
+from ballast_guardrails import contract  # isort: skip  (the pack dir, see conftest)
+
+#: Every public name of the pack's contract module -> the component-side value it copies.
+TIED = {
+    "ENVIRONMENTS": base.ENVIRONMENTS,
+    "TIERS": base.TIERS,
+    "ENVIRONMENT_TAG": tags.ENVIRONMENT,
+    "OWNER_TAG": tags.OWNER,
+    "SERVICE_TAG": tags.SERVICE,
+    "TIER_TAG": tags.TIER,
+    "REQUIRED_TAG_KEYS": tags.REQUIRED_TAG_KEYS,
+    "ALLOWED_TAG_VALUES": {tags.ENVIRONMENT: base.ENVIRONMENTS, tags.TIER: base.TIERS},
+    "NODE_GROUP_SET_TAG": tags.NODE_GROUP_SET,
+}
+#: Names only the pack uses: no component sets them (if one starts to, tie it above).
+PACK_ONLY = {"PUBLIC_ACCESS_TAG", "PUBLIC_ACCESS_TESTING", "BOUNDARY_PREFIX", "BOUNDARY_SUFFIX"}
+
+
+def _public_names() -> set[str]:
+    return {name for name in vars(contract) if name.isupper() and not name.startswith("_")}
+
+
+def test_every_contract_name_is_tied_or_pack_only():
+    assert _public_names() == set(TIED) | PACK_ONLY
+
+
+@pytest.mark.parametrize("name", sorted(TIED))
+def test_pack_copy_matches_components(name):
+    assert getattr(contract, name) == TIED[name]
+
+
+def test_pack_only_tags_are_not_component_tags():
+    component_values = {v for k, v in vars(tags).items() if k.isupper() and isinstance(v, str)}
+    assert contract.PUBLIC_ACCESS_TAG not in component_values
+
+
+@pytest.mark.parametrize("environment", base.ENVIRONMENTS)
+def test_boundary_name_matches_identity(environment):
+    expected = f"{contract.BOUNDARY_PREFIX}{environment}{contract.BOUNDARY_SUFFIX}"
+    assert boundary_policy_name(environment) == expected
+
+
+def test_the_pack_serves_the_contract_as_defaults(pack):
+    """The policy config defaults the CLI fills in are the contract's values."""
+    schema = {name: policy.config_schema for name, policy in pack.info.policies.items()}
+    assert schema["required-tags"]["requiredTags"]["default"] == list(tags.REQUIRED_TAG_KEYS)
+    assert schema["tag-values-allowed"]["allowedValues"]["default"] == {
+        tags.ENVIRONMENT: list(base.ENVIRONMENTS),
+        tags.TIER: list(base.TIERS),
+    }
+    boundary = schema["iam-role-permission-boundary"]
+    assert boundary_policy_name("prod") == (
+        boundary["namePrefix"]["default"] + "prod" + boundary["nameSuffix"]["default"]
+    )
+
+
+def _code_strings(path) -> list[str]:
+    """String constants of a module that are not docstrings."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    docstrings = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                docstrings.add(id(body[0].value))
+    return [
+        node.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Constant) and isinstance(node.value, str)
+        if id(node) not in docstrings
+    ]
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in (PACK_DIR / "ballast_guardrails").glob("*.py") if p.name != "contract.py"),
+    ids=lambda p: p.name,
+)
+def test_policies_spell_no_contract_name_themselves(path):
+    """Outside contract.py, no pack code spells a contract tag name or value: it imports
+    it (so this test covers every use)."""
+    names = {
+        tags.ENVIRONMENT,
+        tags.OWNER,
+        tags.SERVICE,
+        tags.TIER,
+        tags.NODE_GROUP_SET,
+        contract.PUBLIC_ACCESS_TAG,
+        contract.BOUNDARY_SUFFIX,
+        *base.ENVIRONMENTS,
+        *base.TIERS,
+    }
+    spelt = [s for s in _code_strings(path) if s in names or "ballast.io/" in s]
+    assert not spelt, f"{path.name} spells {spelt}; import them from ballast_guardrails.contract"
