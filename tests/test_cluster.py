@@ -745,7 +745,7 @@ def test_unsafe_arguments_are_refused(changes, message):
 
 def test_only_eks_and_ec2_are_trusted_without_source_conditions():
     """EKS and EC2 send no aws:SourceAccount, so their trust cannot carry one; every other
-    service trust still must (components/identity.py, PASSED_ROLE_SERVICES)."""
+    service trust still must (components/iam/trusts.py, PASSED_ROLE_SERVICES)."""
     from components.iam.trusts import PASSED_ROLE_SERVICES, Trust, _check_statement
 
     assert PASSED_ROLE_SERVICES == ("ec2.amazonaws.com", "eks.amazonaws.com")

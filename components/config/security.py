@@ -266,7 +266,7 @@ class BoundaryConfig(_Section):
     @field_validator("extra_services")
     @classmethod
     def _services(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        from components.identity import BOUNDARY_SERVICES
+        from components.iam.actions import BOUNDARY_SERVICES
 
         for service in value:
             if not _SERVICE_PREFIX.fullmatch(service):

@@ -34,7 +34,7 @@ NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
 # --- Resource names -------------------------------------------------------------------
 
 #: How the platform names each environment's permission boundary policy,
-#: `<prefix><env><suffix>` (components/identity.py `boundary_policy_name`).
+#: `<prefix><env><suffix>` (components/iam/names.py `boundary_policy_name`).
 BOUNDARY_PREFIX: Final = "ballast-"
 BOUNDARY_SUFFIX: Final = "-permission-boundary"
 

@@ -622,7 +622,7 @@ def _boundary_ok(value: str, settings) -> bool:
     severity=HIGH,
     profile=SECURITY,
     remediation="Set permissionsBoundary to the ARN of the platform boundary "
-    "policy (components/identity.py).",
+    "policy (components/identity.py creates it).",
     config={
         "namePrefix": {"type": "string", "default": BOUNDARY_PREFIX},
         "nameSuffix": {"type": "string", "default": BOUNDARY_SUFFIX},

@@ -1,6 +1,6 @@
 """The pack's copies of the tag contract (`ballast_guardrails/contract.py`) are the names
 the components use (`components/tags.py`, `components/config/base.py`,
-`components/identity.py`). The pack cannot import `components`; this test is what keeps
+`components/iam/names.py`). The pack cannot import `components`; this test is what keeps
 the two spellings one."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 
 from components import tags
 from components.config import base
-from components.identity import boundary_policy_name
+from components.iam import boundary_policy_name
 from tests.policy.conftest import PACK_DIR
 
 from ballast_guardrails import contract  # isort: skip  (the pack dir, see conftest)
@@ -20,13 +20,13 @@ from ballast_guardrails import contract  # isort: skip  (the pack dir, see conft
 TIED = {
     "ENVIRONMENTS": base.ENVIRONMENTS,
     "TIERS": base.TIERS,
-    "ENVIRONMENT_TAG": tags.ENVIRONMENT,
-    "OWNER_TAG": tags.OWNER,
-    "SERVICE_TAG": tags.SERVICE,
-    "TIER_TAG": tags.TIER,
+    "ENVIRONMENT_TAG": tags.ENVIRONMENT_TAG,
+    "OWNER_TAG": tags.OWNER_TAG,
+    "SERVICE_TAG": tags.SERVICE_TAG,
+    "TIER_TAG": tags.TIER_TAG,
     "REQUIRED_TAG_KEYS": tags.REQUIRED_TAG_KEYS,
-    "ALLOWED_TAG_VALUES": {tags.ENVIRONMENT: base.ENVIRONMENTS, tags.TIER: base.TIERS},
-    "NODE_GROUP_SET_TAG": tags.NODE_GROUP_SET,
+    "ALLOWED_TAG_VALUES": {tags.ENVIRONMENT_TAG: base.ENVIRONMENTS, tags.TIER_TAG: base.TIERS},
+    "NODE_GROUP_SET_TAG": tags.NODE_GROUP_SET_TAG,
 }
 #: Names only the pack uses: no component sets them (if one starts to, tie it above).
 PACK_ONLY = {"PUBLIC_ACCESS_TAG", "PUBLIC_ACCESS_TESTING", "BOUNDARY_PREFIX", "BOUNDARY_SUFFIX"}
@@ -61,8 +61,8 @@ def test_the_pack_serves_the_contract_as_defaults(pack):
     schema = {name: policy.config_schema for name, policy in pack.info.policies.items()}
     assert schema["required-tags"]["requiredTags"]["default"] == list(tags.REQUIRED_TAG_KEYS)
     assert schema["tag-values-allowed"]["allowedValues"]["default"] == {
-        tags.ENVIRONMENT: list(base.ENVIRONMENTS),
-        tags.TIER: list(base.TIERS),
+        tags.ENVIRONMENT_TAG: list(base.ENVIRONMENTS),
+        tags.TIER_TAG: list(base.TIERS),
     }
     boundary = schema["iam-role-permission-boundary"]
     assert boundary_policy_name("prod") == (
@@ -96,11 +96,11 @@ def test_policies_spell_no_contract_name_themselves(path):
     """Outside contract.py, no pack code spells a contract tag name or value: it imports
     it (so this test covers every use)."""
     names = {
-        tags.ENVIRONMENT,
-        tags.OWNER,
-        tags.SERVICE,
-        tags.TIER,
-        tags.NODE_GROUP_SET,
+        tags.ENVIRONMENT_TAG,
+        tags.OWNER_TAG,
+        tags.SERVICE_TAG,
+        tags.TIER_TAG,
+        tags.NODE_GROUP_SET_TAG,
         contract.PUBLIC_ACCESS_TAG,
         contract.BOUNDARY_SUFFIX,
         *base.ENVIRONMENTS,

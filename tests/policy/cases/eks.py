@@ -6,14 +6,14 @@ from collections.abc import Sequence
 
 import pulumi_aws as aws
 
-from components.tags import NODE_GROUP_SET
+from components.tags import NODE_GROUP_SET_TAG
 from tests.policy.casebook import ACCOUNT, ZONES, Case, tags
 
 CLUSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-cluster"
 NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-nodes"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
 #: What components/cluster.py puts on each group of a `perAz` set (value: the set's name).
-SET_TAG = NODE_GROUP_SET
+SET_TAG = NODE_GROUP_SET_TAG
 
 
 def cluster(vpc=None, **overrides):
