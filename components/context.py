@@ -110,27 +110,19 @@ class AwsContext:
         """The ARN of an AWS managed policy (`service-role/AmazonEBSCSIDriverPolicy`)."""
         return pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", self.partition, policy)
 
-    def child(
+    def opts(
         self,
         parent: pulumi.Resource,
         *,
+        stateful: bool = False,
+        provider: pulumi.ProviderResource | None = None,
         depends_on: Sequence[pulumi.Resource] | None = None,
-        **options: object,
     ) -> pulumi.ResourceOptions:
-        """Options of an ordinary child of `parent` (provider inherited from it)."""
-        return pulumi.ResourceOptions(parent=parent, depends_on=depends_on, **options)  # type: ignore[arg-type]
-
-    def stateful(
-        self,
-        parent: pulumi.Resource,
-        *,
-        depends_on: Sequence[pulumi.Resource] | None = None,
-        **options: object,
-    ) -> pulumi.ResourceOptions:
-        """Options of a stateful child: protected when the context protects."""
+        """Options of a child of `parent`: protected when `stateful` and the context
+        protects; `provider` for a child in another region (default: the parent's)."""
         return pulumi.ResourceOptions(
             parent=parent,
-            protect=self.protect,
+            provider=provider,
+            protect=self.protect if stateful else None,
             depends_on=depends_on,
-            **options,  # type: ignore[arg-type]
         )

@@ -235,14 +235,6 @@ class Database(pulumi.ComponentResource):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _opts(
-        self, provider: pulumi.ProviderResource | None, *, stateful: bool = False
-    ) -> pulumi.ResourceOptions:
-        extra: dict[str, Any] = {"provider": provider} if provider is not None else {}
-        if stateful:
-            extra["protect"] = self._ctx.protect
-        return pulumi.ResourceOptions(parent=self, **extra)
-
     def _key(
         self, resource: str, region: str, provider: pulumi.ProviderResource | None
     ) -> aws.kms.Key:
@@ -276,7 +268,7 @@ class Database(pulumi.ComponentResource):
             description=f"Isolated subnets of {resource}",
             subnet_ids=subnet_ids,
             tags=self._ctx.tags_for(resource),
-            opts=self._opts(provider),
+            opts=self._ctx.opts(self, provider=provider),
         )
 
     def _parameter_group(
@@ -292,7 +284,7 @@ class Database(pulumi.ComponentResource):
                 for key, value in sorted(TLS_PARAMETERS.items())
             ],
             tags=self._ctx.tags_for(resource),
-            opts=self._opts(provider),
+            opts=self._ctx.opts(self, provider=provider),
         )
 
     def _security_group(
@@ -309,7 +301,7 @@ class Database(pulumi.ComponentResource):
             vpc_id=vpc_id,
             description=f"PostgreSQL clients of {resource}",
             tags=self._ctx.tags_for(resource),
-            opts=self._opts(provider),
+            opts=self._ctx.opts(self, provider=provider),
         )
         for index, cidr in enumerate(cidrs):
             rule = f"{resource}-postgres-cidr-{index}"
@@ -322,7 +314,7 @@ class Database(pulumi.ComponentResource):
                 from_port=POSTGRES_PORT,
                 to_port=POSTGRES_PORT,
                 tags=self._ctx.tags_for(rule),
-                opts=self._opts(provider),
+                opts=self._ctx.opts(self, provider=provider),
             )
         for index, source in enumerate(groups):
             rule = f"{resource}-postgres-sg-{index}"
@@ -335,7 +327,7 @@ class Database(pulumi.ComponentResource):
                 from_port=POSTGRES_PORT,
                 to_port=POSTGRES_PORT,
                 tags=self._ctx.tags_for(rule),
-                opts=self._opts(provider),
+                opts=self._ctx.opts(self, provider=provider),
             )
         return group
 
@@ -422,7 +414,7 @@ class Database(pulumi.ComponentResource):
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.alarm_actions),
             tags=self._ctx.tags_for(alarm),
-            opts=self._opts(None),
+            opts=self._ctx.opts(self),
         )
 
     def _hardening(self, key: aws.kms.Key, monitoring: aws.iam.Role) -> dict[str, Any]:
@@ -484,7 +476,7 @@ class Database(pulumi.ComponentResource):
             # No AWS Backup opt-in: the plans cover the primary region; a promoted replica
             # keeps its own automated backups (35 days for tier-1).
             tags=self._ctx.tags_for(resource),
-            opts=self._opts(dr, stateful=True),
+            opts=self._ctx.opts(self, provider=dr, stateful=True),
         )
         self.replica_identifier = resource
         self.replica_arn = instance.arn
@@ -512,7 +504,7 @@ class Database(pulumi.ComponentResource):
             alarm_actions=list(args.alarm_actions),
             ok_actions=list(args.alarm_actions),
             tags=self._ctx.tags_for(alarm),
-            opts=self._opts(dr),
+            opts=self._ctx.opts(self, provider=dr),
         )
         self.replica_lag_alarm_arn = lag.arn
         return instance
@@ -542,7 +534,7 @@ class Database(pulumi.ComponentResource):
                 vpcs=vpcs,
                 force_destroy=False,
                 tags=self._ctx.tags_for(self._zone_name),
-                opts=self._opts(None),
+                opts=self._ctx.opts(self),
             )
             zone_id = zone.zone_id
         common: dict[str, Any] = {
@@ -552,7 +544,7 @@ class Database(pulumi.ComponentResource):
             "ttl": self._settings.dns_ttl_seconds,
         }
         if replica is None:
-            aws.route53.Record(name, records=[primary.address], **common, opts=self._opts(None))
+            aws.route53.Record(name, records=[primary.address], **common, opts=self._ctx.opts(self))
             return zone_id, fqdn
         check = aws.route53.HealthCheck(
             f"{name}-primary",
@@ -563,7 +555,7 @@ class Database(pulumi.ComponentResource):
             # as down: that is what a region failure looks like from Route 53.
             insufficient_data_health_status="Unhealthy",
             tags=self._ctx.tags_for(f"{name}-primary"),
-            opts=self._opts(None),
+            opts=self._ctx.opts(self),
         )
         aws.route53.Record(
             f"{name}-primary",
@@ -572,7 +564,7 @@ class Database(pulumi.ComponentResource):
             failover_routing_policies=[{"type": "PRIMARY"}],
             health_check_id=check.id,
             **common,
-            opts=self._opts(None),
+            opts=self._ctx.opts(self),
         )
         aws.route53.Record(
             f"{name}-secondary",
@@ -580,6 +572,6 @@ class Database(pulumi.ComponentResource):
             set_identifier="secondary",
             failover_routing_policies=[{"type": "SECONDARY"}],
             **common,
-            opts=self._opts(None),
+            opts=self._ctx.opts(self),
         )
         return zone_id, fqdn

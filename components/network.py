@@ -108,7 +108,7 @@ class Network(pulumi.ComponentResource):
         self._args = args
         self._ctx = ctx = args.context
         settings = args.settings
-        child = ctx.child(self)
+        child = ctx.opts(self)
         plan = plan_subnets(settings.cidr, settings.az_count)
         zones = self._zones(settings)
         self.availability_zones: list[str] = zones
@@ -312,7 +312,7 @@ class Network(pulumi.ComponentResource):
         subnet_ids: list[pulumi.Output[str]],
     ) -> pulumi.Output[str]:
         name = self._name
-        child = self._ctx.child(self)
+        child = self._ctx.opts(self)
         group = aws.ec2.SecurityGroup(
             f"{name}-endpoints",
             vpc_id=vpc.id,
@@ -348,7 +348,7 @@ class Network(pulumi.ComponentResource):
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> pulumi.Output[str]:
         name, ctx = self._name, self._ctx
         region, account_id, partition = ctx.region, ctx.account_id, ctx.partition
-        child = ctx.child(self)
+        child = ctx.opts(self)
         group_name = f"/ballast/{name}/vpc-flow-logs"
         group_arn = ctx.arn(service="logs", resource=f"log-group:{group_name}")
         key = rotating_key(
@@ -373,7 +373,7 @@ class Network(pulumi.ComponentResource):
             retention_in_days=self._args.settings.flow_log_retention_days,
             kms_key_id=key.arn,
             tags=self._ctx.tags_for(group_name),
-            opts=ctx.stateful(self),
+            opts=ctx.opts(self, stateful=True),
         )
         role = self._args.roles.role(
             f"{name}-flow-logs",

@@ -246,7 +246,7 @@ class Platform(pulumi.ComponentResource):
         Backup and the FIS experiments (docs/data-and-dr.md)."""
         in_primary = pulumi.ResourceOptions(parent=self, provider=self.primary_provider)
         network, dr_net = config.network, config.dr_network
-        dr_region, dr_provider = config.dr_region, self.dr_provider
+        dr_provider = self.dr_provider
         if network is None:
             raise ValueError("a platform stack needs ballast:network")
         self.dr_network: Network | None = None
@@ -290,31 +290,22 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
-        backup = config.backup
-        faults = config.fault_injection
         self.resilience = Resilience(
             f"{name}-resilience",
             ResilienceArgs(
-                environment=config.environment,
-                region=config.primary_region,
+                context=self.context.with_tags({"service": "resilience", "tier": "tier-1"}),
                 roles=roles,
+                backup=config.backup,
+                fault_injection=config.fault_injection,
                 tier_retention_days={
                     tier: objective.backup_retention_days
                     for tier, objective in TIER_OBJECTIVES.items()
                 },
-                schedule=backup.schedule,
-                dr_region=dr_region,
-                dr_provider=dr_provider,
-                copy_to_dr_region=backup.copy_to_dr_region,
-                vault_lock=backup.vault_lock_mode if prod else None,
-                compliance_grace_days=backup.compliance_grace_days,
+                availability_zones=self.network.availability_zones,
+                dr_context=self.dr_context,
                 database_arn=self.database.arn if self.database else None,
                 database_multi_az=bool(self.database and self.database.multi_az),
                 database_alarm_arns=self.database.alarm_arns if self.database else (),
-                node_target_zone=faults.target_zone or self.network.availability_zones[0],
-                node_termination_percent=faults.node_termination_percent,
-                protect=prod,
-                tags={"service": "resilience", "tier": "tier-1"},
             ),
             opts=in_primary,
         )

@@ -17,19 +17,23 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.config import BackupConfig, FaultInjectionConfig
+from components.context import AwsContext
 from components.iam import RoleFactory, Trust
 from components.kms import log_group_statement, rotating_key
 from components.tags import (
     BACKUP_TAG,
     BACKUP_TAG_VALUE,
+    ENVIRONMENT_TAG,
     FAULT_INJECTION_TAG,
     FAULT_INJECTION_TAG_VALUE,
+    TIER_TAG,
 )
 
 #: AWS managed policies of the AWS Backup service role (backups and restores of every
@@ -42,6 +46,8 @@ BACKUP_MANAGED_POLICIES = (
 BACKUP_START_WINDOW_MINUTES, BACKUP_COMPLETION_WINDOW_MINUTES = 60, 360
 #: Version of the FIS experiment log schema the templates request.
 FIS_LOG_SCHEMA_VERSION = 2
+#: Retention of the experiment log group: long enough to compare a quarter's drills.
+FIS_LOG_RETENTION_DAYS = 90
 #: What each experiment's role may do, by experiment (the test reads this).
 FIS_RDS_ACTIONS = ("rds:DescribeDBInstances", "rds:RebootDBInstance")
 FIS_NODE_ACTIONS = ("ec2:DescribeInstances", "ec2:TerminateInstances")
@@ -57,45 +63,38 @@ FIS_LOG_ACTIONS = (
 
 @dataclass(kw_only=True)
 class ResilienceArgs:
-    """Inputs of `Resilience`. Defaults are the production-safe choice where one exists."""
+    """Inputs of `Resilience`: the validated backup and fault-injection settings, and what
+    the experiments target."""
 
-    environment: str
-    """Environment name (required): names the vaults and plans."""
-
-    region: str
-    """Primary region (required): the vault, the plans and the experiments live there."""
+    context: AwsContext
+    """Primary region, account, tags and protection (required): the vault, the plans and
+    the experiments live there. A protected context protects the vaults and keys (a
+    deleted vault key makes every recovery point in the vault unreadable) and puts both
+    vaults under the configured vault lock."""
 
     roles: RoleFactory
     """The platform's role factory (required): the AWS Backup and FIS roles carry the
     permission boundary."""
 
+    backup: BackupConfig
+    """The validated `ballast:backup` section: schedule, DR copies, vault lock mode and
+    grace. Defaults and trade-offs are documented there (docs/configuration.md)."""
+
+    fault_injection: FaultInjectionConfig
+    """The validated `ballast:faultInjection` section: the node experiment's zone and
+    share of nodes."""
+
     tier_retention_days: Mapping[str, int]
     """Recovery-point retention per tier (required; from the tier objectives). One plan
     is created per tier listed."""
 
-    schedule: str = "cron(0 5 * * ? *)"
-    """When the daily plans run, as an AWS cron expression in UTC (default 05:00). Keep it
-    an hour clear of the databases' automated backup window, or AWS Backup skips them."""
+    availability_zones: Sequence[str]
+    """The primary network's zones (required): the node experiment targets the configured
+    zone, or the first of these."""
 
-    dr_region: str | None = None
-    """DR region (default None: backups stay in the primary region, and a region
-    failure takes them along)."""
-
-    dr_provider: pulumi.ProviderResource | None = None
-    """AWS provider of the DR region (required with `dr_region`)."""
-
-    copy_to_dr_region: bool = True
-    """Copy every recovery point to the DR vault (default true; ignored without
-    `dr_region`). Copies cost storage in the second region and cross-region transfer."""
-
-    vault_lock: Literal["governance", "compliance"] | None = None
-    """Vault lock on both vaults (default None; Platform sets it in prod). 'governance'
-    enforces the retention window but a privileged principal can lift the lock;
-    'compliance' becomes permanent after `compliance_grace_days`: nobody, root included,
-    can then delete a recovery point early or the vault while it holds any."""
-
-    compliance_grace_days: int = 3
-    """Days a compliance lock can still be removed (default 3, the AWS minimum)."""
+    dr_context: AwsContext | None = None
+    """The DR region's context (default None: backups stay in the primary region, and a
+    region failure takes them along)."""
 
     database_arn: pulumi.Input[str] | None = None
     """ARN of the primary database (default None: no RDS experiment)."""
@@ -113,23 +112,6 @@ class ResilienceArgs:
     conditions of the node experiment. Without any alarm at all, the node experiment is
     not created: an experiment that cannot stop itself is not run."""
 
-    node_target_zone: str
-    """Zone whose nodes the node experiment terminates (required)."""
-
-    node_termination_percent: int = 33
-    """Share of the tagged instances in that zone the node experiment terminates (default
-    33; 100 simulates losing the zone's capacity)."""
-
-    log_retention_days: int = 90
-    """Retention of the experiment log group (default 90 days)."""
-
-    protect: bool = False
-    """`protect=True` on the vaults and keys (default off; Platform turns it on in prod).
-    A deleted vault key makes every recovery point in the vault unreadable."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags on every resource (default none; provider default tags apply on top)."""
-
 
 class Resilience(pulumi.ComponentResource):
     """AWS Backup vaults and per-tier plans, and the FIS experiments; see the module
@@ -144,35 +126,34 @@ class Resilience(pulumi.ComponentResource):
         self, name: str, args: ResilienceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ballast:components:Resilience", name, None, opts)
-        if args.dr_region and args.dr_provider is None:
-            raise ValueError(f"{name}: dr_region {args.dr_region} needs dr_provider")
         if not args.tier_retention_days:
             raise ValueError(f"{name}: tier_retention_days must name at least one tier")
         self._name = name
         self._args = args
-        invoke = pulumi.InvokeOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._ctx = args.context
+        self._dr = args.dr_context
+        self._vault_lock = args.backup.vault_lock_mode if self._ctx.protect else None
+        self._target_zone = args.fault_injection.target_zone or args.availability_zones[0]
 
-        vault = self._vault(name, args.region, None)
+        vault = self._vault(name, self._ctx.region, None)
         self.vault_name: pulumi.Output[str] = vault.name
         self.vault_arn: pulumi.Output[str] = vault.arn
         self.dr_vault_name: pulumi.Output[str] | None = None
         self.dr_vault_arn: pulumi.Output[str] | None = None
-        if args.dr_region and args.copy_to_dr_region:
-            dr_vault = self._vault(f"{name}-{args.dr_region}", args.dr_region, args.dr_provider)
+        if self._dr is not None and args.backup.copy_to_dr_region:
+            dr = self._dr
+            dr_vault = self._vault(f"{name}-{dr.region}", dr.region, dr.provider)
             self.dr_vault_name, self.dr_vault_arn = dr_vault.name, dr_vault.arn
 
         backup_role = args.roles.role(
             f"{name}-backup",
             parent=self,
-            description=f"Lets AWS Backup back up and restore {args.environment}'s tagged data",
-            trust=[Trust.service("backup.amazonaws.com", source_account=self._account)],
+            description=f"Lets AWS Backup back up and restore {self._ctx.environment}'s tagged data",
+            trust=[Trust.service("backup.amazonaws.com", source_account=self._ctx.account_id)],
             managed_policy_arns=[
-                pulumi.Output.format("arn:{0}:iam::aws:policy/{1}", self._partition, policy)
-                for policy in BACKUP_MANAGED_POLICIES
+                self._ctx.managed_policy_arn(policy) for policy in BACKUP_MANAGED_POLICIES
             ],
-            tags=args.tags,
+            tags=self._ctx.tags,
         )
         self.backup_role_arn: pulumi.Output[str] = backup_role.arn
         self.plan_ids = {
@@ -199,27 +180,6 @@ class Resilience(pulumi.ComponentResource):
 
     # --- helpers -------------------------------------------------------------------------
 
-    def _tags(self, name: str) -> dict[str, str]:
-        return {**self._args.tags, "Name": name}
-
-    def _opts(
-        self, provider: pulumi.ProviderResource | None = None, *, stateful: bool = False
-    ) -> pulumi.ResourceOptions:
-        extra: dict[str, Any] = {"provider": provider} if provider is not None else {}
-        if stateful:
-            extra["protect"] = self._args.protect
-        return pulumi.ResourceOptions(parent=self, **extra)
-
-    def _arn(self, service: str, resource: str, region: str | None = None) -> pulumi.Output[str]:
-        return pulumi.Output.format(
-            "arn:{0}:{1}:{2}:{3}:{4}",
-            self._partition,
-            service,
-            region or self._args.region,
-            self._account,
-            resource,
-        )
-
     # --- AWS Backup ----------------------------------------------------------------------
 
     def _vault(
@@ -230,10 +190,10 @@ class Resilience(pulumi.ComponentResource):
             f"{resource}-vault",
             parent=self,
             description=f"Encrypts the recovery points of {resource}",
-            partition=self._partition,
-            account_id=self._account,
-            tags=self._tags(f"{resource}-vault"),
-            protect=args.protect,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
+            tags=self._ctx.tags_for(f"{resource}-vault"),
+            protect=self._ctx.protect,
             provider=provider,
         )
         vault = aws.backup.Vault(
@@ -241,10 +201,10 @@ class Resilience(pulumi.ComponentResource):
             name=resource,
             kms_key_arn=key.arn,
             force_destroy=False,
-            tags=self._tags(resource),
-            opts=self._opts(provider, stateful=True),
+            tags=self._ctx.tags_for(resource),
+            opts=self._ctx.opts(self, provider=provider, stateful=True),
         )
-        if args.vault_lock is not None:
+        if self._vault_lock is not None:
             retention = args.tier_retention_days.values()
             aws.backup.VaultLockConfiguration(
                 resource,
@@ -252,31 +212,33 @@ class Resilience(pulumi.ComponentResource):
                 min_retention_days=min(retention),
                 max_retention_days=max(retention),
                 changeable_for_days=(
-                    args.compliance_grace_days if args.vault_lock == "compliance" else None
+                    self._args.backup.compliance_grace_days
+                    if self._vault_lock == "compliance"
+                    else None
                 ),
-                opts=self._opts(provider),
+                opts=self._ctx.opts(self, provider=provider),
             )
         return vault
 
     def _plan(
         self, tier: str, days: int, vault: aws.backup.Vault, role: aws.iam.Role
     ) -> pulumi.Output[str]:
-        args, name = self._args, f"{self._name}-{tier}"
+        name = f"{self._name}-{tier}"
         rule: dict[str, Any] = {
             "rule_name": f"daily-{tier}",
             "target_vault_name": vault.name,
-            "schedule": args.schedule,
+            "schedule": self._args.backup.schedule,
             "start_window": BACKUP_START_WINDOW_MINUTES,
             "completion_window": BACKUP_COMPLETION_WINDOW_MINUTES,
             "lifecycle": {"delete_after": days},
-            "recovery_point_tags": {**args.tags, "tier": tier},
+            "recovery_point_tags": {**self._ctx.tags, TIER_TAG: tier},
         }
         if self.dr_vault_arn is not None:
             rule["copy_actions"] = [
                 {"destination_vault_arn": self.dr_vault_arn, "lifecycle": {"delete_after": days}}
             ]
         plan = aws.backup.Plan(
-            name, name=name, rules=[rule], tags=self._tags(name), opts=self._opts()
+            name, name=name, rules=[rule], tags=self._ctx.tags_for(name), opts=self._ctx.opts(self)
         )
         aws.backup.Selection(
             name,
@@ -285,16 +247,19 @@ class Resilience(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             # Only RDS instances and EBS volumes of this region, and only those that opted
             # in and name this tier.
-            resources=[self._arn("rds", "db:*"), self._arn("ec2", "volume/*")],
+            resources=[
+                self._ctx.arn(service="rds", resource="db:*"),
+                self._ctx.arn(service="ec2", resource="volume/*"),
+            ],
             conditions=[
                 {
                     "string_equals": [
                         {"key": f"aws:ResourceTag/{BACKUP_TAG}", "value": BACKUP_TAG_VALUE},
-                        {"key": "aws:ResourceTag/tier", "value": tier},
+                        {"key": f"aws:ResourceTag/{TIER_TAG}", "value": tier},
                     ]
                 }
             ],
-            opts=self._opts(),
+            opts=self._ctx.opts(self),
         )
         return plan.id
 
@@ -303,26 +268,26 @@ class Resilience(pulumi.ComponentResource):
     def _experiment_logs(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """The encrypted log group every experiment logs to, and the resource policy that
         lets CloudWatch Logs' delivery service write into it for FIS."""
-        name, region = self._name, self._args.region
+        name, region = self._name, self._ctx.region
         group_name = f"/ballast/{name}/fis-experiments"
-        group_arn = self._arn("logs", f"log-group:{group_name}")
+        group_arn = self._ctx.arn(service="logs", resource=f"log-group:{group_name}")
         key = rotating_key(
             f"{name}-fis-logs",
             parent=self,
             description=f"Encrypts the AWS FIS experiment logs of {name}",
-            partition=self._partition,
-            account_id=self._account,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
             statements=[log_group_statement(region=region, log_group_arn=group_arn)],
-            tags=self._tags(f"{name}-fis-logs"),
-            protect=self._args.protect,
+            tags=self._ctx.tags_for(f"{name}-fis-logs"),
+            protect=self._ctx.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-fis-experiments",
             name=group_name,
-            retention_in_days=self._args.log_retention_days,
+            retention_in_days=FIS_LOG_RETENTION_DAYS,
             kms_key_id=key.arn,
-            tags=self._tags(group_name),
-            opts=self._opts(stateful=True),
+            tags=self._ctx.tags_for(group_name),
+            opts=self._ctx.opts(self, stateful=True),
         )
         aws.cloudwatch.LogResourcePolicy(
             f"{name}-fis-log-delivery",
@@ -338,14 +303,16 @@ class Resilience(pulumi.ComponentResource):
                             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
                             "Resource": pulumi.Output.format("{0}:log-stream:*", group.arn),
                             "Condition": {
-                                "StringEquals": {"aws:SourceAccount": self._account},
-                                "ArnLike": {"aws:SourceArn": self._arn("logs", "*")},
+                                "StringEquals": {"aws:SourceAccount": self._ctx.account_id},
+                                "ArnLike": {
+                                    "aws:SourceArn": self._ctx.arn(service="logs", resource="*")
+                                },
                             },
                         }
                     ],
                 }
             ),
-            opts=self._opts(),
+            opts=self._ctx.opts(self),
         )
         return group.name, group.arn
 
@@ -371,7 +338,7 @@ class Resilience(pulumi.ComponentResource):
                     "Sid": "FindTheDatabase",
                     "Effect": "Allow",
                     "Action": FIS_RDS_ACTIONS[0],
-                    "Resource": self._arn("rds", "db:*"),
+                    "Resource": self._ctx.arn(service="rds", resource="db:*"),
                 },
                 {
                     "Sid": "RebootThePrimaryWithFailover",
@@ -392,11 +359,11 @@ class Resilience(pulumi.ComponentResource):
                     "Sid": "TerminateOnlyInstancesTaggedForExperiments",
                     "Effect": "Allow",
                     "Action": FIS_NODE_ACTIONS[1],
-                    "Resource": self._arn("ec2", "instance/*"),
+                    "Resource": self._ctx.arn(service="ec2", resource="instance/*"),
                     "Condition": {
                         "StringEquals": {
                             f"aws:ResourceTag/{FAULT_INJECTION_TAG}": FAULT_INJECTION_TAG_VALUE,
-                            "aws:ResourceTag/environment": args.environment,
+                            f"aws:ResourceTag/{ENVIRONMENT_TAG}": self._ctx.environment,
                         }
                     },
                 },
@@ -413,18 +380,18 @@ class Resilience(pulumi.ComponentResource):
                 "Sid": "CheckTheExperimentLogGroup",
                 "Effect": "Allow",
                 "Action": list(FIS_LOG_ACTIONS[1:]),
-                "Resource": self._arn("logs", "*"),
+                "Resource": self._ctx.arn(service="logs", resource="*"),
             },
         ]
         role = args.roles.role(
             f"{name}-fis",
             parent=self,
-            description=f"Lets AWS FIS run {args.environment}'s failure experiments, nothing else",
+            description=f"Lets AWS FIS run {self._ctx.environment}'s failure experiments, nothing else",
             trust=[
                 Trust.service(
                     "fis.amazonaws.com",
-                    source_account=self._account,
-                    source_arn_like=self._arn("fis", "experiment/*"),
+                    source_account=self._ctx.account_id,
+                    source_arn_like=self._ctx.arn(service="fis", resource="experiment/*"),
                 )
             ],
             inline_policies={
@@ -432,7 +399,7 @@ class Resilience(pulumi.ComponentResource):
                     {"Version": "2012-10-17", "Statement": statements}
                 )
             },
-            tags=args.tags,
+            tags=self._ctx.tags,
         )
         logging = {
             "log_schema_version": FIS_LOG_SCHEMA_VERSION,
@@ -469,8 +436,8 @@ class Resilience(pulumi.ComponentResource):
                     "empty_target_resolution_mode": "fail",
                 },
                 log_configuration=logging,
-                tags=self._tags(resource),
-                opts=self._opts(),
+                tags=self._ctx.tags_for(resource),
+                opts=self._ctx.opts(self),
             )
             templates["rdsFailover"] = template.id
         if node_alarms:
@@ -478,8 +445,8 @@ class Resilience(pulumi.ComponentResource):
             template = aws.fis.ExperimentTemplate(
                 resource,
                 description=(
-                    f"Terminate {args.node_termination_percent}% of the instances tagged "
-                    f"{FAULT_INJECTION_TAG}={FAULT_INJECTION_TAG_VALUE} in {args.node_target_zone}"
+                    f"Terminate {self._args.fault_injection.node_termination_percent}% of the instances tagged "
+                    f"{FAULT_INJECTION_TAG}={FAULT_INJECTION_TAG_VALUE} in {self._target_zone}"
                 ),
                 role_arn=role.arn,
                 stop_conditions=self._stop_conditions(node_alarms),
@@ -487,7 +454,7 @@ class Resilience(pulumi.ComponentResource):
                     {
                         "name": "nodes-in-zone",
                         "resource_type": "aws:ec2:instance",
-                        "selection_mode": f"PERCENT({args.node_termination_percent})",
+                        "selection_mode": f"PERCENT({self._args.fault_injection.node_termination_percent})",
                         # The role adds the environment tag to the condition, so even a
                         # mis-tagged instance of another environment cannot be hit.
                         "resource_tags": [
@@ -496,7 +463,7 @@ class Resilience(pulumi.ComponentResource):
                         "filters": [
                             {
                                 "path": "Placement.AvailabilityZone",
-                                "values": [args.node_target_zone],
+                                "values": [self._target_zone],
                             },
                             {"path": "State.Name", "values": ["running"]},
                         ],
@@ -514,8 +481,8 @@ class Resilience(pulumi.ComponentResource):
                     "empty_target_resolution_mode": "fail",
                 },
                 log_configuration=logging,
-                tags=self._tags(resource),
-                opts=self._opts(),
+                tags=self._ctx.tags_for(resource),
+                opts=self._ctx.opts(self),
             )
             templates["zoneNodes"] = template.id
         return role.arn, templates

@@ -11,7 +11,7 @@ import pytest
 
 from ballast.offline import ProgramError, ProgramRun, run_component
 from components.buckets import compliant_bucket
-from components.config import TIER_OBJECTIVES
+from components.config import TIER_OBJECTIVES, BackupConfig, FaultInjectionConfig
 from components.iam import RoleFactory
 from components.resilience import (
     FIS_LOG_ACTIONS,
@@ -26,7 +26,7 @@ from components.tags import (
     FAULT_INJECTION_TAG,
     FAULT_INJECTION_TAG_VALUE,
 )
-from tests.conftest import source_offenders, stack_run
+from tests.conftest import aws_context, source_offenders, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 
 VAULT = "aws:backup/vault:Vault"
@@ -326,13 +326,16 @@ def _actions(statement: dict) -> list[str]:
 BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
 
 
-def resilience_args(**changes) -> ResilienceArgs:
+def resilience_args(provider, *, node_termination_percent: int = 33, **changes) -> ResilienceArgs:
     values = {
-        "environment": "test",
-        "region": "eu-west-1",
+        "context": aws_context(provider, "eu-west-1"),
         "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        "backup": BackupConfig(),
+        "fault_injection": FaultInjectionConfig(
+            target_zone="eu-west-1b", node_termination_percent=node_termination_percent
+        ),
         "tier_retention_days": {"tier-2": 14},
-        "node_target_zone": "eu-west-1b",
+        "availability_zones": ["eu-west-1a", "eu-west-1b"],
         **changes,
     }
     return ResilienceArgs(**values)
@@ -341,7 +344,7 @@ def resilience_args(**changes) -> ResilienceArgs:
 def test_without_a_database_or_alarms_no_experiment_is_created():
     def program():
         provider = aws.Provider("p", region="eu-west-1")
-        Resilience("res", resilience_args(), opts=pulumi.ResourceOptions(provider=provider))
+        Resilience("res", resilience_args(provider), opts=pulumi.ResourceOptions(provider=provider))
 
     run = run_component(program)
     assert run.of_type(TEMPLATE) == []
@@ -357,7 +360,7 @@ def test_workload_alarms_stop_the_node_experiment():
         provider = aws.Provider("p", region="eu-west-1")
         Resilience(
             "res",
-            resilience_args(workload_alarm_arns=[alarm], node_termination_percent=100),
+            resilience_args(provider, workload_alarm_arns=[alarm], node_termination_percent=100),
             opts=pulumi.ResourceOptions(provider=provider),
         )
 
@@ -373,29 +376,17 @@ def test_a_compliance_lock_keeps_its_grace_period():
         Resilience(
             "res",
             resilience_args(
-                dr_region="eu-central-1",
-                dr_provider=dr,
-                vault_lock="compliance",
-                compliance_grace_days=7,
+                primary,
+                # A compliance lock is set only where the context protects (prod).
+                context=aws_context(primary, "eu-west-1", protect=True),
+                dr_context=aws_context(dr, "eu-central-1", protect=True),
+                backup=BackupConfig(vault_lock_mode="compliance", compliance_grace_days=7),
             ),
             opts=pulumi.ResourceOptions(provider=primary),
         )
 
     locks = run_component(program).of_type(LOCK)
     assert len(locks) == 2 and all(lock.inputs["changeableForDays"] == 7 for lock in locks)
-
-
-def test_a_dr_region_needs_its_provider():
-    def program():
-        provider = aws.Provider("p", region="eu-west-1")
-        Resilience(
-            "res",
-            resilience_args(dr_region="eu-central-1"),
-            opts=pulumi.ResourceOptions(provider=provider),
-        )
-
-    with pytest.raises(ProgramError, match="dr_region eu-central-1 needs dr_provider"):
-        run_component(program)
 
 
 # --- buckets -----------------------------------------------------------------------------
