@@ -26,16 +26,18 @@ permission boundary protects from deletion by any platform role.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
 from components.buckets import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
+from components.config import AuditConfig
+from components.context import AwsContext
 from components.iam import RoleFactory, Trust, security_read_document
-from components.kms import log_group_statement, rotating_key
+from components.kms import account_root_arn, log_group_statement, rotating_key
 from components.tags import AUDIT_EVIDENCE_TAG
 
 #: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
@@ -46,12 +48,6 @@ FEATURE_ADDITIONAL_CONFIGURATION = {
     "RUNTIME_MONITORING": ("EKS_ADDON_MANAGEMENT",),
     "EKS_RUNTIME_MONITORING": ("EKS_ADDON_MANAGEMENT",),
 }
-DEFAULT_GUARDDUTY_FEATURES = (
-    "S3_DATA_EVENTS",
-    "EKS_AUDIT_LOGS",
-    "RUNTIME_MONITORING",
-    "RDS_LOGIN_EVENTS",
-)
 #: Log files older than this move to Glacier Instant Retrieval, if they are kept at
 #: least `ARCHIVE_MIN_RETENTION_DAYS` (Glacier IR bills 90 days minimum).
 ARCHIVE_AFTER_DAYS, ARCHIVE_MIN_RETENTION_DAYS = 90, 180
@@ -115,17 +111,23 @@ def findings_pattern(min_severity: float) -> dict[str, Any]:
 
 @dataclass(kw_only=True)
 class AuditTrailArgs:
-    """Inputs of `AuditTrail`. Defaults are the production-safe choice."""
+    """Inputs of `AuditTrail`: the validated `ballast:audit` section, and who may read."""
 
-    environment: str
-    """Environment name (required)."""
-
-    region: str
-    """Primary region (required): home of the trail, its buckets and the findings topic."""
+    context: AwsContext
+    """Primary region, account, tags and protection (required): home of the trail, its
+    buckets and the findings topic. A protected context protects the keys, buckets, log
+    group, trail and detectors, and creates the trail bucket with object lock (which can
+    only be chosen when the bucket is created, and means the bucket cannot be torn
+    down before its files' retention ends)."""
 
     roles: RoleFactory
     """The role factory from `Identity` (required): the trail's CloudWatch delivery role
     and the findings forwarder carry the permission boundary."""
+
+    settings: AuditConfig
+    """The validated `ballast:audit` section: retention in S3 and CloudWatch, object lock
+    mode and days, GuardDuty protection plans, the findings severity floor. Defaults,
+    limits and trade-offs are documented there (docs/configuration.md)."""
 
     security_role_arn: pulumi.Input[str]
     """The security-audit role (required): the only principal the audit key lets decrypt."""
@@ -137,45 +139,9 @@ class AuditTrailArgs:
     """Name prefix of the audit buckets (required; `Identity.audit_bucket_prefix`, which
     the boundary protects)."""
 
-    dr_region: str | None = None
-    """DR region (default None). With it, GuardDuty runs there too and its findings are
-    forwarded to the primary region's topic."""
-
-    dr_provider: pulumi.ProviderResource | None = None
-    """AWS provider of the DR region (required with `dr_region`)."""
-
-    log_retention_days: int = 365
-    """Days log files stay in S3 (default 365). Longer costs little in Glacier IR."""
-
-    cloud_watch_retention_days: int = 90
-    """Retention of the CloudWatch Logs copy (default 90); S3 holds the record of truth."""
-
-    object_lock: bool = False
-    """Object lock on the trail bucket (default off; Platform turns it on in prod). A
-    locked file cannot be deleted before its retention ends, which also means the bucket
-    cannot be torn down; it can only be chosen when the bucket is created."""
-
-    object_lock_mode: Literal["GOVERNANCE", "COMPLIANCE"] = "GOVERNANCE"
-    """GOVERNANCE (default): deletable early only with s3:BypassGovernanceRetention, which
-    the boundary denies to every platform role. COMPLIANCE: not even the root user can."""
-
-    object_lock_days: int = 365
-    """Default retention of each locked file (default 365)."""
-
-    guardduty_features: Sequence[str] = DEFAULT_GUARDDUTY_FEATURES
-    """Protection plans enabled in every region (default: S3 data events, EKS audit logs,
-    runtime monitoring, RDS logins). Each adds per-volume cost; a region that does not
-    offer one fails the deployment, so drop it there."""
-
-    findings_min_severity: Literal["low", "medium", "high", "critical"] = "medium"
-    """Lowest severity sent to the topic (default medium, 4.0 and up)."""
-
-    protect: bool = False
-    """`protect=True` on the keys, buckets, log group, trail and detectors (default off;
-    Platform turns it on in prod)."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags on every resource (default none; provider default tags apply on top)."""
+    dr_context: AwsContext | None = None
+    """The DR region's context (default None). With it, GuardDuty runs there too and its
+    findings are forwarded to the primary region's topic."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -190,15 +156,14 @@ class AuditTrail(pulumi.ComponentResource):
         self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ballast:components:AuditTrail", name, None, opts)
-        if args.dr_region and args.dr_provider is None:
-            raise ValueError(f"{name}: dr_region {args.dr_region} needs dr_provider")
         self._name = name
         self._args = args
-        invoke = pulumi.InvokeOptions(parent=self)
-        self._account = aws.get_caller_identity_output(opts=invoke).account_id
-        self._partition = aws.get_partition_output(opts=invoke).partition
+        self._ctx = args.context
+        self._settings = args.settings
         self.trail_name = f"{name}-trail"
-        trail_arn = self._arn("cloudtrail", args.region, f"trail/{self.trail_name}")
+        trail_arn = self._ctx.arn(
+            service="cloudtrail", region=self._ctx.region, resource=f"trail/{self.trail_name}"
+        )
 
         key = self._audit_key(trail_arn)
         self.audit_key_arn: pulumi.Output[str] = key.arn
@@ -219,7 +184,7 @@ class AuditTrail(pulumi.ComponentResource):
             cloud_watch_logs_role_arn=delivery_role.arn,
             tags=self._tags(self.trail_name),
             # CloudTrail checks at creation that it may write to the bucket and the group.
-            opts=self._stateful(depends_on=[bucket_policy, delivery_policy]),
+            opts=self._ctx.opts(self, stateful=True, depends_on=[bucket_policy, delivery_policy]),
         )
         self.trail_arn: pulumi.Output[str] = trail.arn
         self.trail_bucket_name: pulumi.Output[str] = bucket.id
@@ -230,17 +195,18 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-security-read",
             name=f"{name}-read-audit-logs",
             role=args.security_role_name,
-            policy=pulumi.Output.all(self._partition, bucket.id, access_logs.id).apply(
+            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.id).apply(
                 lambda v: json.dumps(security_read_document(v[0], v[1:]))
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
         self.detector_ids: dict[str, pulumi.Output[str]] = {
-            args.region: self._guardduty(args.region, None)
+            self._ctx.region: self._guardduty(self._ctx.region, None)
         }
-        if args.dr_region:
-            self.detector_ids[args.dr_region] = self._guardduty(args.dr_region, args.dr_provider)
+        if args.dr_context is not None:
+            dr = args.dr_context
+            self.detector_ids[dr.region] = self._guardduty(dr.region, dr.provider)
         self.findings_topic_arn = self._findings()
 
         self.register_outputs(
@@ -259,40 +225,26 @@ class AuditTrail(pulumi.ComponentResource):
     # --- helpers -------------------------------------------------------------------------
 
     def _tags(self, name: str, evidence: bool = False) -> dict[str, str]:
-        tags = {**self._args.tags, "Name": name}
-        if evidence:
-            tags[AUDIT_EVIDENCE_TAG] = "true"
-        return tags
-
-    def _stateful(self, **extra: Any) -> pulumi.ResourceOptions:
-        return pulumi.ResourceOptions(parent=self, protect=self._args.protect, **extra)
-
-    def _arn(self, service: str, region: str, resource: str) -> pulumi.Output[str]:
-        return pulumi.Output.format(
-            "arn:{0}:{1}:{2}:{3}:{4}", self._partition, service, region, self._account, resource
-        )
-
-    def _root(self) -> pulumi.Output[str]:
-        return pulumi.Output.format("arn:{0}:iam::{1}:root", self._partition, self._account)
+        return self._ctx.tags_for(name, **({AUDIT_EVIDENCE_TAG: "true"} if evidence else {}))
 
     def _bucket_name(self, kind: str) -> pulumi.Output[str]:
         """`<prefix><kind>-<account>-<region>`: unique across AWS, stable, protected by the
         boundary through its prefix."""
 
         def build(account: str) -> str:
-            bucket = f"{self._args.bucket_prefix}{kind}-{account}-{self._args.region}"
+            bucket = f"{self._args.bucket_prefix}{kind}-{account}-{self._ctx.region}"
             if len(bucket) > S3_BUCKET_NAME_MAX:
                 raise ValueError(f"{self._name}: bucket name {bucket} is over 63 characters")
             return bucket
 
-        return self._account.apply(build)
+        return self._ctx.account_id.apply(build)
 
     # --- keys ----------------------------------------------------------------------------
 
     def _audit_key(self, trail_arn: pulumi.Output[str]) -> aws.kms.Key:
         name = self._name
         trail_context = pulumi.Output.format(
-            "arn:{0}:cloudtrail:*:{1}:trail/*", self._partition, self._account
+            "arn:{0}:cloudtrail:*:{1}:trail/*", self._ctx.partition, self._ctx.account_id
         )
         statements = [
             {
@@ -320,7 +272,7 @@ class AuditTrail(pulumi.ComponentResource):
                 "Principal": {"Service": "logging.s3.amazonaws.com"},
                 "Action": "kms:GenerateDataKey*",
                 "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": self._account}},
+                "Condition": {"StringEquals": {"aws:SourceAccount": self._ctx.account_id}},
             },
             {
                 "Sid": "OnlyTheSecurityRoleDecrypts",
@@ -334,14 +286,14 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-trail",
             parent=self,
             description=f"Encrypts {name}'s CloudTrail logs; only the security role decrypts",
-            partition=self._partition,
-            account_id=self._account,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
             statements=statements,
             # Administration through IAM, but no Encrypt/Decrypt: reading the trail is
             # not an administrator's right, only the security role's.
             account_may_use_key=False,
             tags=self._tags(f"{name}-trail", evidence=True),
-            protect=self._args.protect,
+            protect=self._ctx.protect,
         )
 
     # --- buckets -------------------------------------------------------------------------
@@ -349,7 +301,7 @@ class AuditTrail(pulumi.ComponentResource):
     def _lifecycle(self) -> list[dict[str, Any]]:
         """Log files expire after `log_retention_days`; kept long enough, they move to
         Glacier Instant Retrieval first."""
-        retention = self._args.log_retention_days
+        retention = self._settings.log_retention_days
         rule: dict[str, Any] = {
             "id": "expire-audit-logs",
             "status": "Enabled",
@@ -366,7 +318,7 @@ class AuditTrail(pulumi.ComponentResource):
         resource = f"{self._name}-access-logs"
         # Only the trail bucket logs here (its name is known before it exists).
         source = pulumi.Output.format(
-            "arn:{0}:s3:::{1}", self._partition, self._bucket_name("trail")
+            "arn:{0}:s3:::{1}", self._ctx.partition, self._bucket_name("trail")
         )
         made = compliant_bucket(
             resource,
@@ -386,18 +338,17 @@ class AuditTrail(pulumi.ComponentResource):
                     "Resource": pulumi.Output.format("{0}/*", bucket.arn),
                     "Condition": {
                         "ArnLike": {"aws:SourceArn": source},
-                        "StringEquals": {"aws:SourceAccount": self._account},
+                        "StringEquals": {"aws:SourceAccount": self._ctx.account_id},
                     },
                 }
             ],
-            protect=self._args.protect,
+            protect=self._ctx.protect,
         )
         return made.bucket
 
     def _trail_bucket(
         self, key: aws.kms.Key, access_logs: aws.s3.Bucket, trail_arn: pulumi.Output[str]
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
-        args = self._args
         resource = f"{self._name}-trail"
         made = compliant_bucket(
             resource,
@@ -408,8 +359,10 @@ class AuditTrail(pulumi.ComponentResource):
             access_log_bucket=access_logs.id,
             lifecycle_rules=self._lifecycle(),
             object_lock=(
-                ObjectLock(mode=args.object_lock_mode, days=args.object_lock_days)
-                if args.object_lock
+                ObjectLock(
+                    mode=self._settings.object_lock_mode, days=self._settings.object_lock_days
+                )
+                if self._ctx.protect
                 else None
             ),
             policy_statements=lambda bucket: [
@@ -427,7 +380,7 @@ class AuditTrail(pulumi.ComponentResource):
                     "Principal": {"Service": "cloudtrail.amazonaws.com"},
                     "Action": "s3:PutObject",
                     "Resource": pulumi.Output.format(
-                        "{0}/AWSLogs/{1}/*", bucket.arn, self._account
+                        "{0}/AWSLogs/{1}/*", bucket.arn, self._ctx.account_id
                     ),
                     "Condition": {
                         "StringEquals": {
@@ -437,7 +390,7 @@ class AuditTrail(pulumi.ComponentResource):
                     },
                 },
             ],
-            protect=args.protect,
+            protect=self._ctx.protect,
         )
         return made.bucket, made.policy
 
@@ -446,26 +399,26 @@ class AuditTrail(pulumi.ComponentResource):
     def _cloud_watch_copy(
         self, trail_arn: pulumi.Output[str]
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
-        name, region = self._name, self._args.region
+        name, region = self._name, self._ctx.region
         group_name = f"/ballast/{name}/cloudtrail"
-        group_arn = self._arn("logs", region, f"log-group:{group_name}")
+        group_arn = self._ctx.arn(service="logs", region=region, resource=f"log-group:{group_name}")
         key = rotating_key(
             f"{name}-trail-logs",
             parent=self,
             description=f"Encrypts the CloudWatch Logs copy of {name}'s CloudTrail",
-            partition=self._partition,
-            account_id=self._account,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
             statements=[log_group_statement(region=region, log_group_arn=group_arn)],
             tags=self._tags(f"{name}-trail-logs", evidence=True),
-            protect=self._args.protect,
+            protect=self._ctx.protect,
         )
         group = aws.cloudwatch.LogGroup(
             f"{name}-trail-logs",
             name=group_name,
-            retention_in_days=self._args.cloud_watch_retention_days,
+            retention_in_days=self._settings.cloud_watch_retention_days,
             kms_key_id=key.arn,
             tags=self._tags(group_name, evidence=True),
-            opts=self._stateful(),
+            opts=self._ctx.opts(self, stateful=True),
         )
         role = self._args.roles.role(
             f"{name}-trail-logs",
@@ -473,10 +426,12 @@ class AuditTrail(pulumi.ComponentResource):
             description=f"Lets CloudTrail deliver {self.trail_name} to CloudWatch Logs",
             trust=[
                 Trust.service(
-                    "cloudtrail.amazonaws.com", source_account=self._account, source_arn=trail_arn
+                    "cloudtrail.amazonaws.com",
+                    source_account=self._ctx.account_id,
+                    source_arn=trail_arn,
                 )
             ],
-            tags=self._args.tags,
+            tags=self._ctx.tags_for(),
         )
         policy = aws.iam.RolePolicy(
             f"{name}-trail-logs",
@@ -513,9 +468,9 @@ class AuditTrail(pulumi.ComponentResource):
             # findings reach EventBridge.
             finding_publishing_frequency="FIFTEEN_MINUTES",
             tags=self._tags(prefix),
-            opts=self._stateful(**base),
+            opts=self._ctx.opts(self, stateful=True, **base),
         )
-        for feature in self._args.guardduty_features:
+        for feature in self._settings.guard_duty_features:
             extra = FEATURE_ADDITIONAL_CONFIGURATION.get(feature, ())
             aws.guardduty.DetectorFeature(
                 f"{prefix}-{feature.lower().replace('_', '-')}",
@@ -531,11 +486,10 @@ class AuditTrail(pulumi.ComponentResource):
 
     def _rules(self) -> dict[str, tuple[str, str]]:
         """suffix -> (description, event pattern) of the rules that feed the topic."""
-        args = self._args
         return {
             "findings": (
-                f"GuardDuty findings of severity {args.findings_min_severity} and up",
-                json.dumps(findings_pattern(SEVERITY_FLOOR[args.findings_min_severity])),
+                f"GuardDuty findings of severity {self._settings.findings_min_severity} and up",
+                json.dumps(findings_pattern(SEVERITY_FLOOR[self._settings.findings_min_severity])),
             ),
             "tamper": (
                 "API calls that stop, blind or mute CloudTrail, GuardDuty or Config",
@@ -544,19 +498,22 @@ class AuditTrail(pulumi.ComponentResource):
         }
 
     def _findings(self) -> pulumi.Output[str]:
-        args, name = self._args, self._name
+        name = self._name
         child = pulumi.ResourceOptions(parent=self)
         topic_name = f"{name}-findings"
-        topic_arn = self._arn("sns", args.region, topic_name)
+        topic_arn = self._ctx.arn(service="sns", region=self._ctx.region, resource=topic_name)
         rules = self._rules()
-        rule_arns = [self._arn("events", args.region, f"rule/{name}-{s}") for s in rules]
+        rule_arns = [
+            self._ctx.arn(service="events", region=self._ctx.region, resource=f"rule/{name}-{s}")
+            for s in rules
+        ]
 
         key = rotating_key(
             f"{name}-findings",
             parent=self,
             description=f"Encrypts {name}'s security findings topic",
-            partition=self._partition,
-            account_id=self._account,
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
             statements=[
                 {
                     "Sid": "EventBridgePublishesToTheFindingsTopic",
@@ -571,12 +528,12 @@ class AuditTrail(pulumi.ComponentResource):
                 }
             ],
             tags=self._tags(f"{name}-findings"),
-            protect=args.protect,
+            protect=self._ctx.protect,
         )
         topic = aws.sns.Topic(
             f"{name}-findings",
             name=topic_name,
-            display_name=f"Security findings ({args.environment})",
+            display_name=f"Security findings ({self._ctx.environment})",
             kms_master_key_id=key.arn,
             tags=self._tags(topic_name),
             opts=child,
@@ -603,7 +560,9 @@ class AuditTrail(pulumi.ComponentResource):
                         {
                             "Sid": "AccountManagesSubscriptions",
                             "Effect": "Allow",
-                            "Principal": {"AWS": self._root()},
+                            "Principal": {
+                                "AWS": account_root_arn(self._ctx.partition, self._ctx.account_id)
+                            },
                             "Action": [
                                 "sns:GetTopicAttributes",
                                 "sns:ListSubscriptionsByTopic",
@@ -634,23 +593,25 @@ class AuditTrail(pulumi.ComponentResource):
                 arn=topic.arn,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
             )
-        if args.dr_region and args.dr_provider:
-            self._forward_to_primary(rules)
+        if self._args.dr_context is not None:
+            self._forward_to_primary(rules, self._args.dr_context)
         return topic.arn
 
-    def _forward_to_primary(self, rules: Mapping[str, tuple[str, str]]) -> None:
+    def _forward_to_primary(
+        self, rules: Mapping[str, tuple[str, str]], dr_context: AwsContext
+    ) -> None:
         """The DR region's matching events go to the primary region's default event bus,
         where the same rules pick them up (their `region` field still names the DR
         region)."""
         args, name = self._args, self._name
-        dr_region = args.dr_region or ""
-        dr = pulumi.ResourceOptions(parent=self, provider=args.dr_provider)
+        dr_region = dr_context.region
+        dr = self._ctx.opts(self, provider=dr_context.provider)
         forwards = {
             suffix: aws.cloudwatch.EventRule(
                 f"{name}-{suffix}-{dr_region}",
                 name=f"{name}-{suffix}-{dr_region}",
                 description=f"Forwards {dr_region} {description[0].lower()}{description[1:]} "
-                f"to {args.region}",
+                f"to {self._ctx.region}",
                 event_pattern=pattern,
                 state="ENABLED",
                 tags=self._tags(f"{name}-{suffix}-{dr_region}"),
@@ -658,15 +619,17 @@ class AuditTrail(pulumi.ComponentResource):
             )
             for suffix, (description, pattern) in rules.items()
         }
-        primary_bus = self._arn("events", args.region, "event-bus/default")
+        primary_bus = self._ctx.arn(
+            service="events", region=self._ctx.region, resource="event-bus/default"
+        )
         role = args.roles.role(
             f"{name}-findings-forward",
             parent=self,
-            description=f"Lets EventBridge in {dr_region} put findings on {args.region}'s bus",
+            description=f"Lets EventBridge in {dr_region} put findings on {self._ctx.region}'s bus",
             trust=[
                 Trust.service(
                     "events.amazonaws.com",
-                    source_account=self._account,
+                    source_account=self._ctx.account_id,
                     source_arn=[r.arn for r in forwards.values()],
                 )
             ],
@@ -685,7 +648,7 @@ class AuditTrail(pulumi.ComponentResource):
                     }
                 )
             },
-            tags=args.tags,
+            tags=self._ctx.tags_for(),
         )
         for suffix, rule in forwards.items():
             aws.cloudwatch.EventTarget(

@@ -158,27 +158,16 @@ class Platform(pulumi.ComponentResource):
         guard.boundary_arn = self.identity.boundary_arn
         roles = self.identity.roles
 
-        audit = config.audit
         self.audit_trail = AuditTrail(
             f"{name}-audit",
             AuditTrailArgs(
-                environment=config.environment,
-                region=config.primary_region,
+                context=self.context.with_tags(SECURITY_TAGS),
+                dr_context=self.dr_context,
                 roles=roles,
+                settings=config.audit,
                 security_role_arn=self.identity.security_role_arn,
                 security_role_name=self.identity.security_role_name,
                 bucket_prefix=self.identity.audit_bucket_prefix,
-                dr_region=config.dr_region,
-                dr_provider=self.dr_provider,
-                log_retention_days=audit.log_retention_days,
-                cloud_watch_retention_days=audit.cloud_watch_retention_days,
-                object_lock=prod,
-                object_lock_mode=audit.object_lock_mode,
-                object_lock_days=audit.object_lock_days,
-                guardduty_features=audit.guard_duty_features,
-                findings_min_severity=audit.findings_min_severity,
-                protect=prod,
-                tags=SECURITY_TAGS,
             ),
             opts=in_primary,
         )

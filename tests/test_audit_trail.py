@@ -6,23 +6,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pulumi
-import pulumi_aws as aws
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from ballast.offline import ProgramError, run_component
 from components import config as config_module
 from components.audit_trail import (
-    DEFAULT_GUARDDUTY_FEATURES,
     SEVERITY_FLOOR,
-    AuditTrail,
-    AuditTrailArgs,
     findings_pattern,
     tamper_pattern,
 )
-from components.iam import RoleFactory
 from components.tags import AUDIT_EVIDENCE_TAG
 from tests.conftest import stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
@@ -299,7 +292,7 @@ def test_guardduty_runs_in_every_platform_region(stack):
             for f in run.of_type(FEATURE)
             if f.inputs["detectorId"] == detector.id
         }
-        assert sorted(features) == sorted(DEFAULT_GUARDDUTY_FEATURES)
+        assert sorted(features) == sorted(config_module.DEFAULT_GUARDDUTY_FEATURES)
         assert {f.inputs["status"] for f in features.values()} == {"ENABLED"}
         assert {region_of(run, f) for f in features.values()} == {region_of(run, detector)}
         assert features["RUNTIME_MONITORING"].inputs["additionalConfigurations"] == [
@@ -307,9 +300,9 @@ def test_guardduty_runs_in_every_platform_region(stack):
         ]
 
 
-def test_default_guardduty_features_agree_with_the_config_defaults():
-    assert config_module.DEFAULT_GUARDDUTY_FEATURES == DEFAULT_GUARDDUTY_FEATURES
-    assert set(DEFAULT_GUARDDUTY_FEATURES) <= set(config_module.GUARDDUTY_FEATURES)
+def test_default_and_extra_configured_guardduty_features_are_ones_the_config_accepts():
+    assert set(config_module.DEFAULT_GUARDDUTY_FEATURES) <= set(config_module.GUARDDUTY_FEATURES)
+    assert set(FEATURE_ADDITIONAL_CONFIGURATION) <= set(config_module.GUARDDUTY_FEATURES)
 
 
 # --- findings ----------------------------------------------------------------------------
@@ -487,27 +480,3 @@ def test_without_a_dr_region_nothing_is_forwarded():
 def test_the_pattern_passes_exactly_the_configured_severities(threshold, severity):
     pattern = findings_pattern(SEVERITY_FLOOR[threshold])
     assert matches(pattern, finding(severity)) is (severity >= SEVERITY_FLOOR[threshold])
-
-
-def test_a_dr_region_needs_its_provider():
-    def program():
-        provider = aws.Provider("p", region="us-east-1")
-        AuditTrail(
-            "audit",
-            AuditTrailArgs(
-                environment="test",
-                region="us-east-1",
-                roles=RoleFactory(
-                    environment="test",
-                    boundary_arn=f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary",
-                ),
-                security_role_arn=f"arn:aws:iam::{ACCOUNT}:role/ballast-test-security-audit",
-                security_role_name="ballast-test-security-audit",
-                bucket_prefix="ballast-test-audit-",
-                dr_region="us-west-2",
-            ),
-            opts=pulumi.ResourceOptions(provider=provider),
-        )
-
-    with pytest.raises(ProgramError, match="dr_region us-west-2 needs dr_provider"):
-        run_component(program)
