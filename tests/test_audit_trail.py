@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from components import config as config_module
 from components.audit_trail import (
+    FEATURE_ADDITIONAL_CONFIGURATION,
     SEVERITY_FLOOR,
     findings_pattern,
     tamper_pattern,
