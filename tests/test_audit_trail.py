@@ -301,9 +301,11 @@ def test_guardduty_runs_in_every_platform_region(stack):
         ]
 
 
-def test_default_and_extra_configured_guardduty_features_are_ones_the_config_accepts():
-    assert set(config_module.DEFAULT_GUARDDUTY_FEATURES) <= set(config_module.GUARDDUTY_FEATURES)
-    assert set(FEATURE_ADDITIONAL_CONFIGURATION) <= set(config_module.GUARDDUTY_FEATURES)
+def test_guardduty_defaults_are_accepted_and_runtime_monitoring_manages_its_agent():
+    accepted = set(config_module.GUARDDUTY_FEATURES)
+    assert set(config_module.DEFAULT_GUARDDUTY_FEATURES) <= accepted
+    runtime = {feature for feature in accepted if feature.endswith("RUNTIME_MONITORING")}
+    assert runtime and runtime <= set(FEATURE_ADDITIONAL_CONFIGURATION)
 
 
 # --- findings ----------------------------------------------------------------------------
