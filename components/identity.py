@@ -26,13 +26,15 @@ lock) and `ci-apply` (the platform's services, IAM only under this environment's
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.config import BoundaryConfig, CiConfig
+from components.context import NO_REGION, AwsContext
 from components.iam.actions import (
     BOUNDARY_SERVICES,
     DEPLOY_SERVICES,
@@ -56,65 +58,35 @@ from components.iam.trusts import Trust, github_subject
 
 
 @dataclass(kw_only=True)
-class GitHubCiArgs:
-    """Keyless CI from one GitHub repository."""
-
-    repository: str
-    """'org/repo' whose workflows may deploy (required)."""
-
-    environment: str
-    """GitHub environment trusted by the apply role (required); protect it with
-    required reviewers where deploys need approval."""
-
-    plan_environment: str
-    """GitHub environment trusted by the plan role (required; often the same as
-    `environment`, or an ungated `<env>-preview` so pull-request previews need no
-    approval: the plan role cannot change anything)."""
-
-    oidc_provider_arn: str | None = None
-    """An existing GitHub OIDC provider (default None: create one). One account holds
-    one provider per issuer, so stacks sharing an account share it."""
-
-    state_bucket: str | None = None
-    """S3 bucket of the DIY state backend (default None: e.g. Pulumi Cloud, no AWS access
-    needed). The roles reach only this stack's state paths."""
-
-    state_project: str = "ballast"
-    """Pulumi project name in the state paths (default 'ballast')."""
-
-    state_stack: str = ""
-    """Stack name in the state paths (default: the environment)."""
-
-    secrets_key_arn: str | None = None
-    """KMS key of an awskms:// secrets provider (default None)."""
-
-
-@dataclass(kw_only=True)
 class IdentityArgs:
     """Inputs of `Identity`."""
 
-    environment: str
-    """Environment name (required): prefixes every role and names the boundary."""
+    context: AwsContext
+    """Environment, account, partition and tags (required): the environment prefixes
+    every role and names the boundary."""
 
     regions: Sequence[str]
     """The platform's regions (required): the boundary denies regional actions elsewhere.
     A region added later must be added here first, or its deployment is refused."""
 
-    extra_services: Sequence[str] = ()
-    """Service prefixes allowed on top of `BOUNDARY_SERVICES` (default none). Each one
-    widens what every platform role could ever do; it is a reviewed change."""
+    boundary: BoundaryConfig
+    """The validated `ballast:boundary` section: services allowed on top of
+    `BOUNDARY_SERVICES`. Each one widens what every platform role could ever do."""
 
-    github: GitHubCiArgs | None = None
-    """Keyless CI (default None: no OIDC provider and no CI roles; pipelines would then
-    need other credentials, which the boundary's user/key deny makes awkward on purpose)."""
+    ci: CiConfig | None
+    """The validated `ballast:ci` section (None: no OIDC provider and no CI roles;
+    pipelines would then need other credentials, which the boundary's user/key deny makes
+    awkward on purpose)."""
+
+    state_project: str
+    """Pulumi project name in the DIY state paths the CI roles may reach (required)."""
+
+    state_stack: str
+    """Stack name in those paths (required): the CI roles reach this stack's state only."""
 
     security_principal_arns: Sequence[str] = ()
     """Who may assume the security-audit role, the only role that can decrypt the audit
     trail (default: principals of this account signed in with MFA)."""
-
-    tags: Mapping[str, str] = field(default_factory=dict)
-    """Tags on every resource of the component (default none; the provider's default tags
-    apply on top)."""
 
 
 class Identity(pulumi.ComponentResource):
@@ -122,7 +94,7 @@ class Identity(pulumi.ComponentResource):
 
     Outputs: `boundary_arn`, `boundary_name`, `roles` (the `RoleFactory` every later
     component takes), `security_role_arn`, `security_role_name`, `github_oidc_provider_arn`,
-    `ci_plan_role_arn`, `ci_apply_role_arn` (None without `github`), `audit_bucket_prefix`,
+    `ci_plan_role_arn`, `ci_apply_role_arn` (None without `ci`), `audit_bucket_prefix`,
     `account_id`, `partition`.
     """
 
@@ -131,27 +103,24 @@ class Identity(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ballast:components:Identity", name, None, opts)
         self._name = name
-        env = args.environment
-        tags = dict(args.tags)
-        invoke = pulumi.InvokeOptions(parent=self)
-        caller = aws.get_caller_identity_output(opts=invoke)
-        part = aws.get_partition_output(opts=invoke)
-        self.account_id: pulumi.Output[str] = caller.account_id
-        self.partition: pulumi.Output[str] = part.partition
+        ctx = args.context
+        env = ctx.environment
+        tags = ctx.tags_for()
+        self.account_id: pulumi.Output[str] = ctx.account_id
+        self.partition: pulumi.Output[str] = ctx.partition
         self.audit_bucket_prefix = audit_bucket_prefix(env)
         self.boundary_name = boundary_policy_name(env)
 
         apply_name = f"{name}-ci-apply"
         security_name = f"{name}-security-audit"
-        services = tuple(sorted({*BOUNDARY_SERVICES, *args.extra_services}))
+        extra_services = args.boundary.extra_services
+        services = tuple(sorted({*BOUNDARY_SERVICES, *extra_services}))
 
         def arn_of(path: str) -> pulumi.Output[str]:
-            return pulumi.Output.format(
-                "arn:{0}:iam::{1}:{2}", self.partition, self.account_id, path
-            )
+            return ctx.arn(service="iam", region=NO_REGION, resource=path)
 
         boundary_arn = arn_of(f"policy/{self.boundary_name}")
-        apply_arn = arn_of(f"role/{physical_role_name(env, apply_name)}") if args.github else None
+        apply_arn = arn_of(f"role/{physical_role_name(env, apply_name)}") if args.ci else None
         security_arn = arn_of(f"role/{physical_role_name(env, security_name)}")
 
         def render_boundary(values: list[Any]) -> str:
@@ -199,7 +168,7 @@ class Identity(pulumi.ComponentResource):
             ],
             description=f"Ballast {env}: security team's read-only audit role; decrypts the trail",
             managed_policy_arns=[
-                pulumi.Output.format("arn:{0}:iam::aws:policy/SecurityAudit", self.partition)
+                ctx.managed_policy_arn("SecurityAudit")
             ],
         )  # fmt: skip
         self.security_role_arn: pulumi.Output[str] = security.arn
@@ -208,9 +177,9 @@ class Identity(pulumi.ComponentResource):
         self.github_oidc_provider_arn: pulumi.Output[str] | None = None
         self.ci_plan_role_arn: pulumi.Output[str] | None = None
         self.ci_apply_role_arn: pulumi.Output[str] | None = None
-        if args.github:
-            deploy = tuple(sorted({*DEPLOY_SERVICES, *NAME_SCOPED_SERVICES, *args.extra_services}))
-            self._ci(args, args.github, deploy, apply_name)
+        if args.ci:
+            deploy = tuple(sorted({*DEPLOY_SERVICES, *NAME_SCOPED_SERVICES, *extra_services}))
+            self._ci(args, args.ci, deploy, apply_name)
 
         self.register_outputs(
             {
@@ -225,11 +194,13 @@ class Identity(pulumi.ComponentResource):
     def _ci(
         self,
         args: IdentityArgs,
-        github: GitHubCiArgs,
+        github: CiConfig,
         services: Sequence[str],
         apply_name: str,
     ) -> None:
-        name, env = self._name, args.environment
+        name, env = self._name, args.context.environment
+        environment = github.environment or env
+        plan_environment = github.plan_environment or environment
         if github.oidc_provider_arn:
             provider_arn: pulumi.Output[str] = pulumi.Output.from_input(github.oidc_provider_arn)
         else:
@@ -238,7 +209,7 @@ class Identity(pulumi.ComponentResource):
                 url=GITHUB_OIDC_URL,
                 # AWS trusts GitHub's certificate through its own CA store: no thumbprint.
                 client_id_lists=[STS_AUDIENCE],
-                tags={**args.tags, "Name": f"{name}-github"},
+                tags=args.context.tags_for(f"{name}-github"),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             provider_arn = provider.arn
@@ -247,9 +218,7 @@ class Identity(pulumi.ComponentResource):
         def state_of(partition: str) -> StateAccess | None:
             if not github.state_bucket:
                 return None
-            return StateAccess(
-                partition, github.state_bucket, github.state_project, github.state_stack or env
-            )
+            return StateAccess(partition, github.state_bucket, args.state_project, args.state_stack)
 
         def render(build: Callable[[str, str], dict[str, Any]], label: str):
             def run(values: list[Any]) -> str:
@@ -266,13 +235,11 @@ class Identity(pulumi.ComponentResource):
                 Trust.web_identity(
                     provider_arn=provider_arn,
                     issuer=GITHUB_OIDC_URL,
-                    subject=github_subject(github.repository, github.plan_environment),
+                    subject=github_subject(github.repository, plan_environment),
                 )
             ],
             description=f"Ballast {env}: pulumi preview and drift checks from GitHub Actions",
-            managed_policy_arns=[
-                pulumi.Output.format("arn:{0}:iam::aws:policy/ReadOnlyAccess", self.partition)
-            ],
+            managed_policy_arns=[args.context.managed_policy_arn("ReadOnlyAccess")],
             inline_policies={
                 "state-and-no-data": render(
                     lambda p, _a: plan_policy_document(
@@ -289,7 +256,7 @@ class Identity(pulumi.ComponentResource):
                 Trust.web_identity(
                     provider_arn=provider_arn,
                     issuer=GITHUB_OIDC_URL,
-                    subject=github_subject(github.repository, github.environment),
+                    subject=github_subject(github.repository, environment),
                 )
             ],
             description=f"Ballast {env}: pulumi up from GitHub Actions (the reviewed pipeline)",

@@ -25,7 +25,8 @@ from components.config import (
 )
 from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
-from components.identity import GitHubCiArgs, Identity, IdentityArgs, RoleFactory
+from components.iam import RoleFactory
+from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.resilience import Resilience, ResilienceArgs
@@ -129,29 +130,16 @@ class Platform(pulumi.ComponentResource):
         regions = [config.primary_region] + ([config.dr_region] if config.dr_region else [])
         prod = config.environment == "prod"
 
-        ci = config.ci
-        github = None
-        if ci is not None:
-            environment = ci.environment or config.environment
-            github = GitHubCiArgs(
-                repository=ci.repository,
-                environment=environment,
-                plan_environment=ci.plan_environment or environment,
-                oidc_provider_arn=ci.oidc_provider_arn,
-                state_bucket=ci.state_bucket,
-                state_project=pulumi.get_project(),
-                state_stack=pulumi.get_stack(),
-                secrets_key_arn=ci.secrets_key_arn,
-            )
         self.identity = Identity(
             f"{name}-iam",
             IdentityArgs(
-                environment=config.environment,
+                context=self.context.with_tags(SECURITY_TAGS),
                 regions=regions,
-                extra_services=config.boundary.extra_services,
-                github=github,
+                boundary=config.boundary,
+                ci=config.ci,
+                state_project=pulumi.get_project(),
+                state_stack=pulumi.get_stack(),
                 security_principal_arns=config.audit.security_principal_arns,
-                tags=SECURITY_TAGS,
             ),
             opts=in_primary,
         )

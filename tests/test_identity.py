@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from ballast.offline import ProgramError, run_component
+from components.config import BoundaryConfig, CiConfig
 from components.iam import (
     BOUNDARY_SERVICES,
     GITHUB_OIDC_HOST,
@@ -23,10 +24,10 @@ from components.iam import (
     irsa_subject,
     physical_role_name,
 )
-from components.identity import GitHubCiArgs, Identity, IdentityArgs
+from components.identity import Identity, IdentityArgs
 from components.platform import BoundaryGuard
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import source_offenders, stack_run
+from tests.conftest import aws_context, source_offenders, stack_run
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
 
 ROLE = "aws:iam/role:Role"
@@ -326,29 +327,28 @@ def test_the_plan_role_is_read_only_and_reads_no_data(shipped):
     assert role_named(shipped, "-ci-apply").inputs["maxSessionDuration"] == 7200
 
 
-def _identity_program(**github_changes):
-    github = GitHubCiArgs(
+def _identity_program(**ci_changes):
+    ci = CiConfig(
         repository="acme/platform",
         environment="dev",
         plan_environment="dev",
         state_bucket="acme-pulumi-state",
-        state_project="ballast",
-        state_stack="dev",
         secrets_key_arn=f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab",
-    )
-    for key, value in github_changes.items():
-        setattr(github, key, value)
+    ).model_copy(update=ci_changes)
 
     def program():
         provider = aws.Provider("p", region="us-east-1")
         Identity(
             "ballast-dev-iam",
             IdentityArgs(
-                environment="dev",
+                context=aws_context(provider, "us-east-1", environment="dev").with_tags(
+                    {"service": "security", "tier": "tier-1"}
+                ),
                 regions=["us-east-1"],
-                extra_services=["elasticfilesystem"],
-                github=github,
-                tags={"service": "security", "tier": "tier-1"},
+                boundary=BoundaryConfig(extra_services=("elasticfilesystem",)),
+                ci=ci,
+                state_project="ballast",
+                state_stack="dev",
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
