@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
-from components.cluster import Cluster, cluster_args_from_config
+from components.cluster import Cluster, ClusterArgs
 from components.config import (
     TIER_OBJECTIVES,
     NetworkConfig,
@@ -173,23 +173,20 @@ class Platform(pulumi.ComponentResource):
             cluster_tags = {"service": "kubernetes", "tier": "tier-1"}
             self.cluster = Cluster(
                 f"{name}-eks",
-                cluster_args_from_config(
-                    config.cluster,
-                    environment=config.environment,
-                    region=config.primary_region,
+                ClusterArgs(
+                    context=self.context.with_tags(cluster_tags),
                     roles=roles,
+                    settings=config.cluster,
                     private_subnet_ids=self.network.private_subnet_ids,
                     availability_zones=self.network.availability_zones,
                     services=config.services,
                     deployer_principal_arn=self.identity.ci_apply_role_arn,
-                    tags=cluster_tags,
                     # Nodes are cattle: the FIS node experiment may terminate them.
                     instance_tags={
                         **tags,
                         **cluster_tags,
                         FAULT_INJECTION_TAG: FAULT_INJECTION_TAG_VALUE,
                     },
-                    protect=prod,
                 ),
                 opts=in_primary,
             )

@@ -12,20 +12,21 @@ import pytest
 
 from ballast.offline import run_component
 from components import versions
-from components.cluster import (
-    AUTOSCALER_NAMESPACE,
-    CONTROL_PLANE_LOG_TYPES,
-    IMDS_HOP_LIMIT,
-    Cluster,
-    ClusterArgs,
-    NodeGroupSpec,
-    Taint,
-    autoscaler_policy_document,
+from components.cluster import Cluster, ClusterArgs
+from components.cluster.addons.autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
+from components.cluster.addons.autoscaler import policy_document as autoscaler_policy_document
+from components.cluster.control_plane import CONTROL_PLANE_LOG_TYPES
+from components.cluster.nodes import IMDS_HOP_LIMIT
+from components.config import (
+    PLATFORM_NAMESPACES,
+    ClusterConfig,
+    NodeGroupConfig,
+    ServiceConfig,
+    TaintConfig,
 )
-from components.config import CLUSTER_KUBERNETES_VERSIONS, PLATFORM_NAMESPACES
 from components.iam import RoleFactory
-from components.workloads import PRIORITY_CLASSES, NamespaceSpec
-from tests.conftest import SHIPPED_STACKS, stack_run
+from components.workloads import PRIORITY_CLASSES
+from tests.conftest import SHIPPED_STACKS, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -599,7 +600,6 @@ def test_autoscaler_scales_only_this_clusters_groups(shipped):
 
 
 def test_versions_are_pinned_consistently():
-    assert CLUSTER_KUBERNETES_VERSIONS == versions.SUPPORTED_KUBERNETES_VERSIONS
     assert versions.KUBERNETES_VERSION in versions.SUPPORTED_KUBERNETES_VERSIONS
     for kubernetes, addons in versions.ADDON_VERSIONS.items():
         for addon, version in addons.items():
@@ -617,39 +617,52 @@ SUBNETS = ["subnet-aaa", "subnet-bbb", "subnet-ccc"]
 AZS = ["eu-west-1a", "eu-west-1b", "eu-west-1c"]
 
 
-def component(**changes):
-    args = {
-        "environment": "test",
-        "region": "eu-west-1",
-        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
-        "private_subnet_ids": SUBNETS,
-        "availability_zones": AZS,
-        "admin_principal_arns": ["arn:aws:iam::123456789012:role/platform-admins"],
-        "node_groups": [
-            NodeGroupSpec(name="general", instance_types=["m7i.large"], min_size=1, max_size=3)
-        ],
-        **changes,
-    }
+GENERAL = NodeGroupConfig(name="general", instance_types=("m7i.large",), min_size=1, max_size=3)
+
+
+def component(
+    *,
+    node_groups=(GENERAL,),
+    read_only_principal_arns=(),
+    availability_zones=AZS,
+    services=(),
+):
+    settings = ClusterConfig(
+        admin_principal_arns=("arn:aws:iam::123456789012:role/platform-admins",),
+        read_only_principal_arns=read_only_principal_arns,
+        node_groups=node_groups,
+    )
 
     def program():
         provider = aws.Provider("eu", region="eu-west-1")
-        Cluster("c", ClusterArgs(**args), opts=pulumi.ResourceOptions(provider=provider))
+        Cluster(
+            "c",
+            ClusterArgs(
+                context=aws_context(provider, "eu-west-1"),
+                roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+                settings=settings,
+                private_subnet_ids=SUBNETS,
+                availability_zones=availability_zones,
+                services=services,
+            ),
+            opts=pulumi.ResourceOptions(provider=provider),
+        )
 
     return program
 
 
 def test_per_az_groups_one_per_zone_for_zonal_volumes():
-    stateful = NodeGroupSpec(
+    stateful = NodeGroupConfig(
         name="stateful",
-        instance_types=["r7g.large", "r6g.large"],
+        instance_types=("r7g.large", "r6g.large"),
         capacity_type="spot",
         min_size=1,
         max_size=2,
         labels={"workload": "stateful"},
-        taints=[Taint("workload", "stateful", "NoExecute")],
+        taints=(TaintConfig(key="workload", value="stateful", effect="NoExecute"),),
         per_az=True,
     )
-    run = run_component(component(node_groups=[stateful]))
+    run = run_component(component(node_groups=(stateful,)))
     groups = {g.name: g for g in run.of_type(NODE_GROUP)}
     assert sorted(groups) == [
         "c-stateful-eu-west-1a",
@@ -682,13 +695,13 @@ def test_per_az_groups_one_per_zone_for_zonal_volumes():
 
 def test_read_only_principals_get_the_view_policy():
     viewer = "arn:aws:iam::123456789012:role/support/Auditors"
-    run = run_component(component(read_only_principal_arns=[viewer]))
+    run = run_component(component(read_only_principal_arns=(viewer,)))
     policies = {a.inputs["principalArn"]: a.inputs["policyArn"] for a in run.of_type(ACCESS_POLICY)}
     assert policies[viewer] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 
 
 def test_service_namespaces_take_their_tier():
-    run = run_component(component(service_namespaces=[NamespaceSpec("payments", "tier-1")]))
+    run = run_component(component(services=(ServiceConfig(name="payments", tier="tier-1"),)))
     (payments,) = [
         n
         for n in run.of_type("kubernetes:core/v1:Namespace")
@@ -700,39 +713,12 @@ def test_service_namespaces_take_their_tier():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"endpoint_public_access": True}, "a public endpoint needs public_access_cidrs"),
+        # What the config cannot know: the network it is handed, and the namespaces of
+        # services next to the platform's (the config refuses the rest earlier).
+        ({"availability_zones": ["eu-west-1a"]}, "c: EKS needs subnets in at least two zones"),
         (
-            {"endpoint_public_access": True, "public_access_cidrs": ["0.0.0.0/0"]},
-            "must not be open to 0.0.0.0/0",
-        ),
-        ({"node_groups": []}, "at least one workload node group"),
-        ({"availability_zones": ["eu-west-1a"]}, "at least two zones"),
-        (
-            {
-                "node_groups": [
-                    NodeGroupSpec(
-                        name="system", instance_types=["m7i.large"], min_size=1, max_size=2
-                    )
-                ]
-            },
-            "must be unique and not 'system'",
-        ),
-        (
-            {
-                "node_groups": [
-                    NodeGroupSpec(
-                        name="mixed",
-                        instance_types=["m7i.large", "m7g.large"],
-                        min_size=1,
-                        max_size=2,
-                    )
-                ]
-            },
-            "needs types of one architecture",
-        ),
-        (
-            {"service_namespaces": [NamespaceSpec("vault", "tier-1")]},
-            "namespaces are declared twice: vault",
+            {"services": (ServiceConfig(name="vault", tier="tier-1"),)},
+            "c: namespaces are declared twice: vault",
         ),
     ],
 )

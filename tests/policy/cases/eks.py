@@ -12,7 +12,7 @@ from tests.policy.casebook import ACCOUNT, ZONES, Case, tags
 CLUSTER_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-cluster"
 NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/ballast-test-nodes"
 ALL_LOGS = ["api", "audit", "authenticator", "controllerManager", "scheduler"]
-#: What components/cluster.py puts on each group of a `perAz` set (value: the set's name).
+#: What components/cluster/nodes.py puts on each group of a `perAz` set (value: the set's name).
 SET_TAG = NODE_GROUP_SET_TAG
 
 
@@ -132,7 +132,7 @@ CASES = [
         "nodes-two-zones-staging", node_group(2), fails="eks-nodegroup-multi-az", config="staging"
     ),
     Case(
-        # components/cluster.py perAz: one group per zone, together in every zone.
+        # components/cluster/nodes.py perAz: one group per zone, together in every zone.
         "nodes-per-az-set",
         per_zone_set([0], [1], [2]),
         passes=("eks-nodegroup-multi-az",),

@@ -1,0 +1,134 @@
+"""The in-cluster baseline every workload relies on: the PriorityClasses, the default
+StorageClass (encrypted gp3), and a namespace per platform add-on and per service, each
+with its tier's LimitRange and ResourceQuota (components/workloads.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from components.cluster.scope import InClusterScope
+from components.config import PLATFORM_NAMESPACES, ServiceConfig
+from components.tags import CLUSTER_TAG, ENVIRONMENT_TAG
+from components.workloads import PRIORITY_CLASSES, NamespaceSpec, service_namespaces
+
+DEFAULT_STORAGE_CLASS = "gp3"
+#: The platform add-ons' namespaces (each in-cluster add-on gets its own from here).
+#: Only the ingress may own load balancers.
+PLATFORM_NAMESPACE_SPECS: tuple[NamespaceSpec, ...] = tuple(
+    NamespaceSpec(n, "platform", load_balancers=2 if n == "ingress" else 0)
+    for n in PLATFORM_NAMESPACES
+)
+
+
+def namespace_specs(services: Sequence[ServiceConfig]) -> list[NamespaceSpec]:
+    """The platform namespaces, then one per distinct service namespace (refused when a
+    name is declared twice)."""
+    specs = [
+        *PLATFORM_NAMESPACE_SPECS,
+        *service_namespaces([(s.namespace or s.name, s.tier) for s in services]),
+    ]
+    names = [spec.name for spec in specs]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ValueError(f"namespaces are declared twice: {', '.join(dupes)}")
+    return specs
+
+
+def priority_classes(scope: InClusterScope) -> list[k8s.scheduling.v1.PriorityClass]:
+    return [
+        k8s.scheduling.v1.PriorityClass(
+            f"{scope.name}-priority-{spec.name}",
+            metadata={"name": spec.name},
+            value=spec.value,
+            global_default=False,
+            preemption_policy="PreemptLowerPriority",
+            description=spec.description,
+            opts=scope.opts(),
+        )
+        for spec in PRIORITY_CLASSES
+    ]
+
+
+def storage_class(
+    scope: InClusterScope, ebs_csi: pulumi.Resource, volume_tags: Mapping[str, str]
+) -> k8s.storage.v1.StorageClass:
+    """The default StorageClass: encrypted gp3, provisioned in the zone of the pod that
+    first uses it (WaitForFirstConsumer), so a volume never lands in a zone its pod cannot
+    run in. `volume_tags` go on every volume it provisions."""
+    return k8s.storage.v1.StorageClass(
+        f"{scope.name}-storage-{DEFAULT_STORAGE_CLASS}",
+        metadata={
+            "name": DEFAULT_STORAGE_CLASS,
+            "annotations": {"storageclass.kubernetes.io/is-default-class": "true"},
+        },
+        provisioner="ebs.csi.aws.com",
+        parameters={
+            "type": "gp3",
+            "encrypted": "true",
+            "csi.storage.k8s.io/fstype": "ext4",
+            **{
+                f"tagSpecification_{index}": f"{key}={value}"
+                for index, (key, value) in enumerate(volume_tags.items(), start=1)
+            },
+        },
+        reclaim_policy="Delete",
+        volume_binding_mode="WaitForFirstConsumer",
+        allow_volume_expansion=True,
+        # The driver must outlive the class (and the volumes provisioned through it).
+        opts=scope.opts([ebs_csi]),
+    )
+
+
+def volume_tags(cluster_name: str, environment: str, tags: Mapping[str, str]) -> dict[str, str]:
+    """Tags of the volumes the driver creates: the cluster's and environment's names, so
+    what a destroy leaves behind is easy to find (runbooks/cluster-destroy.md); provider
+    default tags do not reach them."""
+    return {
+        CLUSTER_TAG: cluster_name,
+        ENVIRONMENT_TAG: environment,
+        **{k: v for k, v in tags.items() if k != "Name"},
+    }
+
+
+def namespaces(
+    scope: InClusterScope, specs: Sequence[NamespaceSpec]
+) -> dict[str, k8s.core.v1.Namespace]:
+    """Each namespace with its LimitRange and ResourceQuota (and, outside the platform
+    tier, a quota that keeps the platform's priority classes out)."""
+    created: dict[str, k8s.core.v1.Namespace] = {}
+    for spec in specs:
+        label = f"{scope.name}-ns-{spec.name}"
+        namespace = k8s.core.v1.Namespace(
+            label,
+            metadata=spec.namespace_metadata(),
+            # Deleting a namespace deletes what others put in it (Services with load
+            # balancers, PVCs with volumes); the controllers that clean those up run on
+            # the nodes, so namespaces go before the nodes and add-ons do.
+            opts=scope.opts(scope.ready),
+        )
+        inside = scope.opts([namespace])
+        k8s.core.v1.LimitRange(
+            f"{label}-defaults",
+            metadata={"name": "defaults", "namespace": spec.name},
+            spec=spec.limit_range_spec(),
+            opts=inside,
+        )
+        k8s.core.v1.ResourceQuota(
+            f"{label}-budget",
+            metadata={"name": "budget", "namespace": spec.name},
+            spec=spec.resource_quota_spec(),
+            opts=inside,
+        )
+        platform_priority = spec.platform_priority_quota_spec()
+        if platform_priority is not None:
+            k8s.core.v1.ResourceQuota(
+                f"{label}-no-platform-priority",
+                metadata={"name": "no-platform-priority", "namespace": spec.name},
+                spec=platform_priority,
+                opts=inside,
+            )
+        created[spec.name] = namespace
+    return created

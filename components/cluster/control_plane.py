@@ -1,0 +1,192 @@
+"""The control plane: its KMS key and log group, its role, the EKS cluster itself, the
+IRSA OIDC provider, and the kubeconfig the Kubernetes provider uses."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+
+from components.cluster.roles import OidcProvider, attach_managed_policies
+from components.cluster.scope import ClusterScope
+from components.iam import Trust
+from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
+
+#: Every control-plane log type EKS can send to CloudWatch.
+CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
+CLUSTER_POLICIES = ("AmazonEKSClusterPolicy",)
+#: EKS upgrade policy. STANDARD: when standard support of the version ends, EKS upgrades
+#: the control plane itself; EXTENDED keeps the version for 12 more months at six times
+#: the control-plane price.
+SUPPORT_TYPE: Literal["STANDARD", "EXTENDED"] = "STANDARD"
+
+
+def encryption_and_logs(scope: ClusterScope) -> tuple[aws.kms.Key, aws.cloudwatch.LogGroup]:
+    """The key that envelope-encrypts Secrets and the control-plane logs, and the log
+    group `/aws/eks/<name>/cluster`, created before the cluster so EKS never creates one
+    without retention."""
+    name, ctx = scope.name, scope.context
+    group_name = f"/aws/eks/{name}/cluster"
+    group_arn = ctx.arn(service="logs", resource=f"log-group:{group_name}")
+    # The account administers the key through IAM (the AWS default); EKS uses it
+    # through a grant its creator makes.
+    key = rotating_key(
+        f"{name}-secrets",
+        parent=scope.parent,
+        description=f"Envelope-encrypts {name}'s Kubernetes Secrets and control-plane logs",
+        partition=ctx.partition,
+        account_id=ctx.account_id,
+        statements=[
+            log_group_statement(
+                region=ctx.region,
+                log_group_arn=group_arn,
+                sid="CloudWatchLogsUsesKeyForTheControlPlaneLogsOnly",
+                actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
+            )
+        ],
+        tags=scope.tags(f"{name}-secrets"),
+        protect=ctx.protect,
+    )
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-control-plane",
+        name=group_name,
+        retention_in_days=scope.settings.log_retention_days,
+        kms_key_id=key.arn,
+        tags=scope.tags(group_name),
+        opts=scope.opts(stateful=True),
+    )
+    return key, log_group
+
+
+def eks_cluster(
+    scope: ClusterScope,
+    private_subnet_ids: pulumi.Input[Any],
+    key: aws.kms.Key,
+    log_group: aws.cloudwatch.LogGroup,
+) -> aws.eks.Cluster:
+    """The cluster role (only the policy EKS documents) and the cluster: private endpoint
+    (public only for the configured CIDRs), all control-plane logs, access entries only,
+    EKS's own networking add-ons not bootstrapped, zonal shift on, deletion protection
+    when the context protects."""
+    name, settings, protect = scope.name, scope.settings, scope.context.protect
+    role = scope.roles.role(
+        f"{name}-cluster",
+        parent=scope.parent,
+        trust=[Trust.passed_role("eks.amazonaws.com")],
+        description=f"EKS control plane of {name}",
+        tags=scope.tags(),
+    )
+    policies = attach_managed_policies(scope, f"{name}-cluster", role, CLUSTER_POLICIES)
+    vpc_config: dict[str, Any] = {
+        "subnet_ids": private_subnet_ids,
+        "endpoint_private_access": True,
+        "endpoint_public_access": settings.endpoint_public_access,
+    }
+    if settings.endpoint_public_access:
+        vpc_config["public_access_cidrs"] = list(settings.public_access_cidrs)
+    return aws.eks.Cluster(
+        name,
+        name=name,
+        role_arn=role.arn,
+        version=settings.kubernetes_version,
+        vpc_config=aws.eks.ClusterVpcConfigArgs(**vpc_config),
+        encryption_config=aws.eks.ClusterEncryptionConfigArgs(
+            resources=["secrets"],
+            provider=aws.eks.ClusterEncryptionConfigProviderArgs(key_arn=key.arn),
+        ),
+        enabled_cluster_log_types=list(CONTROL_PLANE_LOG_TYPES),
+        access_config=aws.eks.ClusterAccessConfigArgs(
+            authentication_mode="API",
+            bootstrap_cluster_creator_admin_permissions=False,
+        ),
+        # The managed add-ons install vpc-cni, kube-proxy and coredns; EKS's unmanaged
+        # copies would conflict with them on the first add-on update.
+        bootstrap_self_managed_addons=False,
+        kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(ip_family="ipv4"),
+        upgrade_policy=aws.eks.ClusterUpgradePolicyArgs(support_type=SUPPORT_TYPE),
+        # Lets an operator (or ARC autoshift) move traffic away from an impaired zone.
+        zonal_shift_config=aws.eks.ClusterZonalShiftConfigArgs(enabled=True),
+        deletion_protection=protect,
+        tags=scope.tags(name),
+        opts=scope.opts(
+            stateful=True,
+            # The log group must exist first (else EKS creates one that never expires);
+            # the policy must outlive the cluster on destroy, or EKS cannot clean up its
+            # network interfaces.
+            depends_on=[log_group, *policies],
+        ),
+    )
+
+
+def oidc_provider(scope: ClusterScope, cluster: aws.eks.Cluster) -> OidcProvider:
+    """The IAM OIDC provider of the cluster's issuer, for IRSA."""
+    issuer_url: pulumi.Output[str] = cluster.identities.apply(
+        lambda identities: identities[0].oidcs[0].issuer
+    )
+    provider = aws.iam.OpenIdConnectProvider(
+        f"{scope.name}-oidc",
+        url=issuer_url,
+        client_id_lists=["sts.amazonaws.com"],
+        tags=scope.tags(f"{scope.name}-oidc"),
+        opts=scope.opts(),
+    )
+    return OidcProvider(arn=provider.arn, issuer_url=issuer_url)
+
+
+def kubeconfig(scope: ClusterScope, cluster: aws.eks.Cluster) -> pulumi.Output[str]:
+    """A kubeconfig that authenticates with `aws eks get-token` (exec): no static token
+    ever lands in state."""
+    region = scope.context.region
+
+    def render(values: list[Any]) -> str:
+        cluster_name, endpoint, authority = values
+        return json.dumps(
+            {
+                "apiVersion": "v1",
+                "kind": "Config",
+                "clusters": [
+                    {
+                        "name": cluster_name,
+                        "cluster": {
+                            "server": endpoint,
+                            "certificate-authority-data": authority,
+                        },
+                    }
+                ],
+                "contexts": [
+                    {
+                        "name": cluster_name,
+                        "context": {"cluster": cluster_name, "user": cluster_name},
+                    }
+                ],
+                "current-context": cluster_name,
+                "users": [
+                    {
+                        "name": cluster_name,
+                        "user": {
+                            "exec": {
+                                "apiVersion": "client.authentication.k8s.io/v1beta1",
+                                "command": "aws",
+                                "args": [
+                                    "eks",
+                                    "get-token",
+                                    "--cluster-name",
+                                    cluster_name,
+                                    "--region",
+                                    region,
+                                    "--output",
+                                    "json",
+                                ],
+                                "interactiveMode": "Never",
+                            }
+                        },
+                    }
+                ],
+            }
+        )
+
+    return pulumi.Output.all(
+        cluster.name, cluster.endpoint, cluster.certificate_authority.data
+    ).apply(render)
