@@ -10,7 +10,7 @@ limits, the right priority, tolerations where asked" from a checklist into one c
     values = defaults.helm_values()                 # the same, as common chart values
 
 Also the cluster's tiers: the PriorityClasses, and the LimitRange and ResourceQuota every
-namespace gets. Nothing here creates resources (components/cluster.py does); everything
+namespace gets. Nothing here creates resources (components/cluster/ does); everything
 is a function of plain values, so tests validate it against the Kubernetes schemas.
 
 Tiers: `platform` for platform add-ons, then the service tiers of `ballast:services`.

@@ -27,7 +27,7 @@ TIER_TAG: Final = "tier"
 REQUIRED_TAG_KEYS: Final = (ENVIRONMENT_TAG, OWNER_TAG, SERVICE_TAG, TIER_TAG)
 #: Tags with a fixed vocabulary: what `tag-values-allowed` accepts by default.
 ALLOWED_TAG_VALUES: Final = {ENVIRONMENT_TAG: ENVIRONMENTS, TIER_TAG: TIERS}
-#: The node-group tag that makes per-zone groups (components/cluster.py `perAz`) one set
+#: The node-group tag that makes per-zone groups (components/cluster/nodes.py `perAz`) one set
 #: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
 NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
 

@@ -59,7 +59,7 @@ def node_group(zones: int = 3, *, subnets: Sequence[int] | None = None, **overri
 
 def per_zone_set(*members: Sequence[int], tagged: bool = True, cluster_names: Sequence[str] = ()):
     """One node group per entry of `members` (the indexes of its subnets, i.e. its
-    zones), named `<case>-<zones>` like cluster.py's perAz groups and, when `tagged`,
+    zones), named `<case>-<zones>` like components/cluster/nodes.py's perAz groups and, when `tagged`,
     marked as one set named after the case. `cluster_names` gives each member's cluster."""
 
     def build(env, name):
