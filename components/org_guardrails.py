@@ -30,6 +30,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.config import OrgGuardrailsConfig
 from components.iam import AUDIT_DISABLING_ACTIONS, GLOBAL_SERVICE_ACTIONS, compact_length
 
 #: AWS's limit for one SCP document (whitespace not counted).
@@ -123,17 +124,10 @@ def region_scp(allowed_regions: Sequence[str], exempt: Sequence[str] = ()) -> di
 class OrgGuardrailsArgs:
     """Inputs of `OrgGuardrails`."""
 
-    target_ids: Sequence[str]
-    """OU IDs (ou-...) or the root ID (r-...) to attach both SCPs to (required). Attaching
-    to the root binds every member account at once; start with a test OU."""
-
-    allowed_regions: Sequence[str]
-    """Regions member accounts may use (required). Include every platform stack's primary
-    and DR region, or their deployments are refused."""
-
-    exempt_principal_arns: Sequence[str] = ()
-    """Roles the SCPs do not bind, as ARN patterns (default none). A break-glass role
-    here can undo every guardrail: keep it to one role, with MFA and alerting on use."""
+    settings: OrgGuardrailsConfig
+    """The validated `ballast:orgGuardrails` section: the OUs or root to attach to, the
+    allowed regions, the exempt principals. Their trade-offs are documented there
+    (docs/configuration.md)."""
 
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags on the policies (default none; provider default tags apply on top)."""
@@ -149,11 +143,8 @@ class OrgGuardrails(pulumi.ComponentResource):
         self, name: str, args: OrgGuardrailsArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ballast:components:OrgGuardrails", name, None, opts)
-        if not args.target_ids:
-            raise ValueError(f"{name}: name at least one OU or root to attach the SCPs to")
-        if not args.allowed_regions:
-            raise ValueError(f"{name}: allowed_regions must name at least one region")
-        exempt = list(args.exempt_principal_arns)
+        settings = args.settings
+        exempt = list(settings.exempt_principal_arns)
         documents = {
             "baseline": (
                 "Deny leaving the organization, disabling CloudTrail/GuardDuty/Config, "
@@ -161,8 +152,8 @@ class OrgGuardrails(pulumi.ComponentResource):
                 baseline_scp(exempt),
             ),
             "regions": (
-                f"Deny regional actions outside {', '.join(args.allowed_regions)}",
-                region_scp(args.allowed_regions, exempt),
+                f"Deny regional actions outside {', '.join(settings.allowed_regions)}",
+                region_scp(settings.allowed_regions, exempt),
             ),
         }
         self.policy_ids: dict[str, pulumi.Output[str]] = {}
@@ -183,12 +174,12 @@ class OrgGuardrails(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self),
             )
             self.policy_ids[suffix] = policy.id
-            for target in args.target_ids:
+            for target in settings.target_ids:
                 aws.organizations.PolicyAttachment(
                     f"{name}-{suffix}-{target}",
                     policy_id=policy.id,
                     target_id=target,
                     opts=pulumi.ResourceOptions(parent=self),
                 )
-        self.target_ids = list(args.target_ids)
+        self.target_ids = list(settings.target_ids)
         self.register_outputs({"policyIds": self.policy_ids, "targetIds": self.target_ids})

@@ -315,10 +315,7 @@ class Organization(pulumi.ComponentResource):
         self.guardrails = OrgGuardrails(
             f"{name}-scp",
             OrgGuardrailsArgs(
-                target_ids=guardrails.target_ids,
-                allowed_regions=guardrails.allowed_regions,
-                exempt_principal_arns=guardrails.exempt_principal_arns,
-                tags={"service": "org-guardrails", "tier": "tier-1"},
+                settings=guardrails, tags={"service": "org-guardrails", "tier": "tier-1"}
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
