@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -151,6 +151,15 @@ class AuditTrail(pulumi.ComponentResource):
     `audit_key_arn`, `trail_log_group_name`, `findings_topic_arn`, `detector_ids`
     (region -> detector ID).
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "trailName": "trail_name",
+        "trailBucketName": "trail_bucket_name",
+        "trailLogGroupName": "trail_log_group_name",
+        "findingsTopicArn": "findings_topic_arn",
+        "guardDutyDetectorIds": "detector_ids",
+    }
 
     def __init__(
         self, name: str, args: AuditTrailArgs, opts: pulumi.ResourceOptions | None = None

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -129,6 +129,16 @@ class Database(pulumi.ComponentResource):
     replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
     `replica_address`, `replica_kms_key_arn`, `replica_lag_alarm_arn` (None otherwise).
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "databaseEndpoint": "endpoint",
+        "databaseDnsName": "dns_name",
+        "databaseSecretArn": "master_user_secret_arn",
+        "databaseReplicaAddress": "replica_address",
+        "databaseReplicaIdentifier": "replica_identifier",
+        "databaseHealthCheckAlarm": "health_alarm_arn",
+    }
 
     def __init__(
         self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None

@@ -28,7 +28,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -97,6 +97,15 @@ class Identity(pulumi.ComponentResource):
     `ci_plan_role_arn`, `ci_apply_role_arn` (None without `ci`), `audit_bucket_prefix`,
     `account_id`, `partition`.
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "permissionBoundaryArn": "boundary_arn",
+        "securityAuditRoleArn": "security_role_arn",
+        "githubOidcProviderArn": "github_oidc_provider_arn",
+        "ciPlanRoleArn": "ci_plan_role_arn",
+        "ciApplyRoleArn": "ci_apply_role_arn",
+    }
 
     def __init__(
         self, name: str, args: IdentityArgs, opts: pulumi.ResourceOptions | None = None

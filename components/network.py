@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
-from typing import Literal
+from typing import ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -99,6 +99,18 @@ class Network(pulumi.ComponentResource):
     `private_route_table_ids`, `isolated_route_table_id`, `nat_gateway_ids`,
     `flow_log_group_name`, `endpoint_security_group_id` (None without interface endpoints).
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "vpcId": "vpc_id",
+        "vpcCidr": "vpc_cidr",
+        "availabilityZones": "availability_zones",
+        "publicSubnetIds": "public_subnet_ids",
+        "privateSubnetIds": "private_subnet_ids",
+        "isolatedSubnetIds": "isolated_subnet_ids",
+        "natGatewayIds": "nat_gateway_ids",
+        "flowLogGroupName": "flow_log_group_name",
+    }
 
     def __init__(
         self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None

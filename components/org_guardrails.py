@@ -25,7 +25,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -138,6 +138,12 @@ class OrgGuardrails(pulumi.ComponentResource):
 
     Outputs: `policy_ids` (name -> SCP ID), `target_ids`.
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "scpIds": "policy_ids",
+        "scpTargetIds": "target_ids",
+    }
 
     def __init__(
         self, name: str, args: OrgGuardrailsArgs, opts: pulumi.ResourceOptions | None = None

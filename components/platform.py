@@ -29,6 +29,7 @@ from components.iam import RoleFactory
 from components.identity import Identity, IdentityArgs
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
+from components.outputs import stack_outputs
 from components.resilience import Resilience, ResilienceArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 
@@ -202,6 +203,22 @@ class Platform(pulumi.ComponentResource):
             }
         )
 
+    def stack_outputs(self) -> dict[str, Any]:
+        """Every stack output of the environment: where it is, then each component's
+        (`STACK_OUTPUTS`), absent ones as null."""
+        config = self.config
+        return {
+            "environment": config.environment,
+            "primaryRegion": config.primary_region,
+            "drRegion": config.dr_region,
+            **stack_outputs(self.network, Network),
+            **stack_outputs(self.identity, Identity),
+            **stack_outputs(self.audit_trail, AuditTrail),
+            **stack_outputs(self.cluster, Cluster),
+            **stack_outputs(self.database, Database),
+            **stack_outputs(self.resilience, Resilience),
+        }
+
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(
             name,
@@ -320,3 +337,7 @@ class Organization(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
         )
         self.register_outputs({"policyIds": self.guardrails.policy_ids})
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The organization stack's outputs: the SCPs and where they are attached."""
+        return stack_outputs(self.guardrails, OrgGuardrails)

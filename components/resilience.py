@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import pulumi
 import pulumi_aws as aws
@@ -121,6 +121,13 @@ class Resilience(pulumi.ComponentResource):
     DR copy), `plan_ids` (tier -> plan ID), `backup_role_arn`, `fis_role_arn`,
     `fis_log_group_name`, `experiment_template_ids` (experiment -> template ID).
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "backupVaultName": "vault_name",
+        "drBackupVaultName": "dr_vault_name",
+        "faultInjectionTemplateIds": "experiment_template_ids",
+    }
 
     def __init__(
         self, name: str, args: ResilienceArgs, opts: pulumi.ResourceOptions | None = None

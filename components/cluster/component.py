@@ -42,6 +42,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import ClassVar
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -103,6 +104,16 @@ class Cluster(pulumi.ComponentResource):
     resources depend on it, so they are removed before the nodes and controllers they
     need).
     """
+
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+        "clusterName": "cluster_name",
+        "clusterEndpoint": "endpoint",
+        "clusterOidcProviderArn": "oidc_provider_arn",
+        "clusterOidcIssuerUrl": "oidc_issuer_url",
+        "clusterNodeRoleArn": "node_role_arn",
+        "clusterSecurityGroupId": "cluster_security_group_id",
+    }
 
     def __init__(
         self, name: str, args: ClusterArgs, opts: pulumi.ResourceOptions | None = None
