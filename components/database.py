@@ -44,7 +44,7 @@ from components.context import AwsContext
 from components.iam import RoleFactory, Trust
 from components.kms import rotating_key
 from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE, TIER_TAG
-from components.versions import POSTGRES_ENGINE_VERSION, RDS_CA_CERTIFICATE, postgres_family
+from components.versions import RDS_CA_CERTIFICATE, postgres_family
 
 POSTGRES_PORT = 5432
 MASTER_USERNAME = "dbadmin"
@@ -150,7 +150,6 @@ class Database(pulumi.ComponentResource):
         self._settings = settings = args.settings
         if args.replica is not None and args.replica.context.region == ctx.region:
             raise ValueError(f"{name}: the replica must be in another region than {ctx.region}")
-        self._engine_version = settings.engine_version or POSTGRES_ENGINE_VERSION
         self._zone_name = settings.dns_zone_name or f"{ctx.environment}.ballast.internal"
         self.identifier = name
         self.port = POSTGRES_PORT
@@ -160,7 +159,7 @@ class Database(pulumi.ComponentResource):
         monitoring = self._monitoring_role()
         key = self._key(name, self._ctx.region, None)
         self.kms_key_arn: pulumi.Output[str] = key.arn
-        family = postgres_family(self._engine_version)
+        family = postgres_family(self._settings.engine_version)
         subnet_group = self._subnet_group(name, args.subnet_ids, None)
         security_group = self._security_group(
             name, args.vpc_id, args.client_cidrs, args.client_security_group_ids, None
@@ -170,7 +169,7 @@ class Database(pulumi.ComponentResource):
             name,
             identifier=name,
             engine="postgres",
-            engine_version=self._engine_version,
+            engine_version=self._settings.engine_version,
             instance_class=self._settings.instance_class,
             db_name=self._settings.name,
             username=MASTER_USERNAME,

@@ -24,8 +24,8 @@ class TierObjective:
     backup_retention_days: int
 
 
-#: Recovery objectives per tier (blueprint step 1.5). Every service and every database
-#: names its tier, and validation rejects a design that cannot meet it. Changing an
+#: Recovery objectives per tier (the blueprint's Step 1, item 5: incident and disaster
+#: recovery readiness). Every service and every database names its tier, and validation rejects a design that cannot meet it. Changing an
 #: objective is a platform-wide decision: a reviewed change here, keeping the promotion
 #: runbook's time budget (runbooks/database-promotion.md) equal to the tier-1 RTO.
 TIER_OBJECTIVES: dict[str, TierObjective] = {
@@ -103,7 +103,7 @@ class DatabaseConfig(_Section):
         description="Storage autoscaling ceiling in GiB, at least allocatedStorageGb; RDS "
         "grows the volume up to it instead of running out of space.",
     )
-    engine_version: str | None = Field(
+    engine_version: str = Field(
         default=POSTGRES_ENGINE_VERSION,
         description="PostgreSQL version as major.minor, e.g. 16.6; the default is the pin "
         "in components/versions.py. Set it only to hold a stack back or try the next "
@@ -215,8 +215,8 @@ class DatabaseConfig(_Section):
 
     @field_validator("engine_version")
     @classmethod
-    def _engine_version(cls, value: str | None) -> str | None:
-        if value is not None and not _ENGINE_VERSION.fullmatch(value):
+    def _engine_version(cls, value: str) -> str:
+        if not _ENGINE_VERSION.fullmatch(value):
             raise ValueError(
                 f"must be a PostgreSQL major.minor version such as 16.6 (got {value!r})"
             )
