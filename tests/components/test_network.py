@@ -21,14 +21,15 @@ from components.network import (
     plan_subnets,
 )
 from tests.conftest import aws_context, stack_run
-
-SUBNET = "aws:ec2/subnet:Subnet"
-NAT = "aws:ec2/natGateway:NatGateway"
-ROUTE = "aws:ec2/route:Route"
-ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
-ASSOCIATION = "aws:ec2/routeTableAssociation:RouteTableAssociation"
-ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-AWS_PROVIDER = "pulumi:providers:aws"
+from tests.tokens import (
+    AWS_PROVIDER,
+    NAT,
+    ROUTE,
+    ROUTE_TABLE,
+    ROUTE_TABLE_ASSOCIATION,
+    SUBNET,
+    VPC_ENDPOINT,
+)
 
 EXPECTED = {
     # stack: (zones, NAT gateways, interface endpoints, flow-log retention)
@@ -49,7 +50,7 @@ def tier_of(record) -> str:
 def primary_network(run: ProgramRun) -> ProgramRun:
     """The run seen through the primary region's Network only: the security baseline and
     the database have keys, roles and security groups of their own, and prod has a second
-    (DR) network (tests/test_database.py covers it)."""
+    (DR) network (tests/components/test_database.py covers it)."""
     (network,) = [
         r for r in run.of_type("ballast:components:Network") if r.name == f"ballast-{run.stack}-net"
     ]
@@ -125,7 +126,7 @@ def test_each_zone_has_its_own_private_route_table(stack):
     }
     tables = {t.id: t for t in run.of_type(ROUTE_TABLE)}
     private_tables = set()
-    for assoc in run.of_type(ASSOCIATION):
+    for assoc in run.of_type(ROUTE_TABLE_ASSOCIATION):
         subnet = subnets[assoc.inputs["subnetId"]]
         if tier_of(subnet) != "private":
             continue
@@ -145,7 +146,7 @@ def test_isolated_subnets_have_no_route_out(stack):
     subnets = {s.id: s for s in run.of_type(SUBNET)}
     isolated_tables = {
         a.inputs["routeTableId"]
-        for a in run.of_type(ASSOCIATION)
+        for a in run.of_type(ROUTE_TABLE_ASSOCIATION)
         if tier_of(subnets[a.inputs["subnetId"]]) == "isolated"
     }
     assert len(isolated_tables) == 1
@@ -194,7 +195,7 @@ def test_flow_log_role_writes_only_its_log_group(stack):
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
     run = primary_network(stack_run(stack))
-    gateways = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
+    gateways = [e for e in run.of_type(VPC_ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
     assert [g.inputs["serviceName"] for g in gateways] == ["com.amazonaws.us-east-1.s3"]
     public = {t.id for t in run.of_type(ROUTE_TABLE) if t.name.endswith("-public")}
     others = {t.id for t in run.of_type(ROUTE_TABLE)} - public
@@ -204,7 +205,9 @@ def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_interface_endpoints_behind_one_flag(stack):
     run = primary_network(stack_run(stack))
-    interfaces = [e for e in run.of_type(ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"]
+    interfaces = [
+        e for e in run.of_type(VPC_ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"
+    ]
     if not EXPECTED[stack][2]:
         assert interfaces == []
         assert run.of_type("aws:ec2/securityGroup:SecurityGroup") == []
@@ -311,7 +314,7 @@ def test_the_same_network_serves_the_dr_region():
     assert len(run.of_type(NAT)) == 1
     (group,) = run.of_type("aws:cloudwatch/logGroup:LogGroup")
     assert group.outputs["arn"].startswith("arn:aws:logs:us-west-2:")
-    (gateway,) = [e for e in run.of_type(ENDPOINT)]
+    (gateway,) = [e for e in run.of_type(VPC_ENDPOINT)]
     assert gateway.inputs["serviceName"] == "com.amazonaws.us-west-2.s3"
     (role,) = run.of_type("aws:iam/role:Role")
     assert role.inputs["permissionsBoundary"] == TEST_BOUNDARY

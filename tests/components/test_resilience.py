@@ -28,17 +28,19 @@ from components.tags import (
 )
 from tests.conftest import aws_context, source_offenders, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.tokens import (
+    ALARM,
+    ATTACHMENT,
+    BACKUP_PLAN,
+    BACKUP_SELECTION,
+    BACKUP_VAULT,
+    FIS_TEMPLATE,
+    KEY,
+    ROLE,
+    ROLE_POLICY,
+    VAULT_LOCK,
+)
 
-VAULT = "aws:backup/vault:Vault"
-PLAN = "aws:backup/plan:Plan"
-SELECTION = "aws:backup/selection:Selection"
-LOCK = "aws:backup/vaultLockConfiguration:VaultLockConfiguration"
-TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-KEY = "aws:kms/key:Key"
 ACCOUNT = "123456789012"
 RETENTION = {tier: o.backup_retention_days for tier, o in TIER_OBJECTIVES.items()}
 
@@ -67,7 +69,7 @@ def primary_database(run: ProgramRun):
 
 
 def test_vaults_are_encrypted_with_their_own_regional_keys(shipped):
-    vaults = of_resilience(shipped, VAULT)
+    vaults = of_resilience(shipped, BACKUP_VAULT)
     keys = {k.outputs["arn"]: k for k in of_resilience(shipped, KEY)}
     assert len(vaults) == (2 if shipped.stack == "prod" else 1)
     for vault in vaults:
@@ -80,11 +82,11 @@ def test_vaults_are_encrypted_with_their_own_regional_keys(shipped):
 
 
 def test_vault_lock_only_in_prod_on_both_vaults(shipped):
-    locks = of_resilience(shipped, LOCK)
+    locks = of_resilience(shipped, VAULT_LOCK)
     if shipped.stack != "prod":
         assert locks == []
         return
-    vaults = {v.outputs["name"]: v for v in of_resilience(shipped, VAULT)}
+    vaults = {v.outputs["name"]: v for v in of_resilience(shipped, BACKUP_VAULT)}
     assert sorted(lock.inputs["backupVaultName"] for lock in locks) == sorted(vaults)
     for lock in locks:
         assert lock.inputs["minRetentionDays"] == min(RETENTION.values())
@@ -97,10 +99,13 @@ def test_vault_lock_only_in_prod_on_both_vaults(shipped):
 
 def test_a_daily_plan_per_tier_keeps_the_tiers_retention(shipped):
     plans = {
-        p.inputs["rules"][0]["recoveryPointTags"]["tier"]: p for p in of_resilience(shipped, PLAN)
+        p.inputs["rules"][0]["recoveryPointTags"]["tier"]: p
+        for p in of_resilience(shipped, BACKUP_PLAN)
     }
     assert sorted(plans) == sorted(TIER_OBJECTIVES)
-    (vault,) = [v for v in of_resilience(shipped, VAULT) if region_of(shipped, v) == "us-east-1"]
+    (vault,) = [
+        v for v in of_resilience(shipped, BACKUP_VAULT) if region_of(shipped, v) == "us-east-1"
+    ]
     for tier, plan in plans.items():
         (rule,) = plan.inputs["rules"]
         assert rule["schedule"] == "cron(0 5 * * ? *)"  # daily, 05:00 UTC
@@ -111,9 +116,9 @@ def test_a_daily_plan_per_tier_keeps_the_tiers_retention(shipped):
 
 def test_prod_backups_are_copied_to_the_dr_region():
     run = stack_run("prod")
-    (dr_vault,) = [v for v in of_resilience(run, VAULT) if region_of(run, v) == "us-west-2"]
+    (dr_vault,) = [v for v in of_resilience(run, BACKUP_VAULT) if region_of(run, v) == "us-west-2"]
     assert ":us-west-2:" in dr_vault.outputs["arn"]
-    plans = of_resilience(run, PLAN)
+    plans = of_resilience(run, BACKUP_PLAN)
     assert len(plans) == 3
     for plan in plans:
         (rule,) = plan.inputs["rules"]
@@ -126,15 +131,15 @@ def test_prod_backups_are_copied_to_the_dr_region():
 @pytest.mark.parametrize("stack", ["dev", "staging"])
 def test_without_a_dr_region_nothing_is_copied(stack):
     run = stack_run(stack)
-    for plan in of_resilience(run, PLAN):
+    for plan in of_resilience(run, BACKUP_PLAN):
         assert "copyActions" not in plan.inputs["rules"][0]
     assert run.outputs.get("drBackupVaultName") is None
 
 
 def test_selections_take_tagged_rds_and_ebs_of_their_tier(shipped):
     role = role_named(shipped, "-backup")
-    plans = {p.id: p for p in of_resilience(shipped, PLAN)}
-    selections = of_resilience(shipped, SELECTION)
+    plans = {p.id: p for p in of_resilience(shipped, BACKUP_PLAN)}
+    selections = of_resilience(shipped, BACKUP_SELECTION)
     assert len(selections) == len(plans) == 3
     for selection in selections:
         plan = plans[selection.inputs["planId"]]
@@ -255,7 +260,7 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
 
 def test_the_failover_experiment_reboots_the_primary_with_a_forced_failover():
     run = stack_run("prod")
-    (template,) = [t for t in of_resilience(run, TEMPLATE) if t.name.endswith("-rds-failover")]
+    (template,) = [t for t in of_resilience(run, FIS_TEMPLATE) if t.name.endswith("-rds-failover")]
     (action,) = template.inputs["actions"]
     assert action["actionId"] == "aws:rds:reboot-db-instances"
     assert action["parameters"] == [{"key": "forceFailover", "value": "true"}]
@@ -267,7 +272,9 @@ def test_the_failover_experiment_reboots_the_primary_with_a_forced_failover():
 
 
 def test_the_node_experiment_terminates_a_share_of_tagged_nodes_in_one_zone(shipped):
-    (template,) = [t for t in of_resilience(shipped, TEMPLATE) if t.name.endswith("-zone-nodes")]
+    (template,) = [
+        t for t in of_resilience(shipped, FIS_TEMPLATE) if t.name.endswith("-zone-nodes")
+    ]
     (target,) = template.inputs["targets"]
     assert target["resourceType"] == "aws:ec2:instance"
     assert target["selectionMode"] == "PERCENT(33)"
@@ -282,7 +289,7 @@ def test_the_node_experiment_terminates_a_share_of_tagged_nodes_in_one_zone(ship
 
 
 def test_every_experiment_stops_on_alarms_and_logs_to_cloudwatch(shipped):
-    templates = of_resilience(shipped, TEMPLATE)
+    templates = of_resilience(shipped, FIS_TEMPLATE)
     alarm_arns = {a.outputs["arn"] for a in shipped.of_type(ALARM)}
     (group,) = of_resilience(shipped, "aws:cloudwatch/logGroup:LogGroup")
     for template in templates:
@@ -306,7 +313,7 @@ def test_every_experiment_stops_on_alarms_and_logs_to_cloudwatch(shipped):
 
 def test_a_single_az_database_gets_no_failover_experiment():
     run = stack_run("dev")
-    names = sorted(t.name for t in of_resilience(run, TEMPLATE))
+    names = sorted(t.name for t in of_resilience(run, FIS_TEMPLATE))
     assert names == ["ballast-dev-resilience-zone-nodes"]
     assert set(stack_run("prod").outputs["faultInjectionTemplateIds"]) == {
         "rdsFailover",
@@ -347,9 +354,9 @@ def test_without_a_database_or_alarms_no_experiment_is_created():
         Resilience("res", resilience_args(provider), opts=pulumi.ResourceOptions(provider=provider))
 
     run = run_component(program)
-    assert run.of_type(TEMPLATE) == []
+    assert run.of_type(FIS_TEMPLATE) == []
     assert [r.name for r in run.of_type(ROLE)] == ["res-backup"]
-    (plan,) = run.of_type(PLAN)
+    (plan,) = run.of_type(BACKUP_PLAN)
     assert plan.inputs["rules"][0]["lifecycle"]["deleteAfter"] == 14
 
 
@@ -364,7 +371,7 @@ def test_workload_alarms_stop_the_node_experiment():
             opts=pulumi.ResourceOptions(provider=provider),
         )
 
-    (template,) = run_component(program).of_type(TEMPLATE)
+    (template,) = run_component(program).of_type(FIS_TEMPLATE)
     assert template.inputs["stopConditions"] == [{"source": "aws:cloudwatch:alarm", "value": alarm}]
     assert template.inputs["targets"][0]["selectionMode"] == "PERCENT(100)"
 
@@ -385,7 +392,7 @@ def test_a_compliance_lock_keeps_its_grace_period():
             opts=pulumi.ResourceOptions(provider=primary),
         )
 
-    locks = run_component(program).of_type(LOCK)
+    locks = run_component(program).of_type(VAULT_LOCK)
     assert len(locks) == 2 and all(lock.inputs["changeableForDays"] == 7 for lock in locks)
 
 

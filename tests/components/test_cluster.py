@@ -28,23 +28,25 @@ from components.iam import RoleFactory
 from components.workloads import PRIORITY_CLASSES
 from tests.conftest import SHIPPED_STACKS, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
+from tests.tokens import (
+    ACCESS_ENTRY,
+    ACCESS_POLICY,
+    ATTACHMENT,
+    EKS_ADDON,
+    EKS_CLUSTER,
+    HELM_RELEASE,
+    LAUNCH_TEMPLATE,
+    NODE_GROUP,
+    OIDC,
+    ROLE,
+    ROLE_POLICY,
+    SUBNET,
+)
 
-CLUSTER = "aws:eks/cluster:Cluster"
-NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
-ADDON = "aws:eks/addon:Addon"
-ACCESS_ENTRY = "aws:eks/accessEntry:AccessEntry"
-ACCESS_POLICY = "aws:eks/accessPolicyAssociation:AccessPolicyAssociation"
-SUBNET = "aws:ec2/subnet:Subnet"
-ROLE = "aws:iam/role:Role"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
-LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
-RELEASE = "kubernetes:helm.sh/v3:Release"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 ACCOUNT = "123456789012"
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
-#: The zones each shipped network spans (tests/test_network.py checks the network).
+#: The zones each shipped network spans (tests/components/test_network.py checks the network).
 ZONES = {
     "dev": ["us-east-1a", "us-east-1b"],
     "staging": ["us-east-1a", "us-east-1b", "us-east-1c"],
@@ -63,7 +65,7 @@ def of_cluster(run, type_: str) -> list:
 
 
 def the_cluster(run):
-    (cluster,) = run.of_type(CLUSTER)
+    (cluster,) = run.of_type(EKS_CLUSTER)
     return cluster
 
 
@@ -228,7 +230,7 @@ def test_every_irsa_trust_pins_sub_and_aud(shipped):
 
 
 def test_addons_that_call_aws_use_their_irsa_role(shipped):
-    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, EKS_ADDON)}
     assert (
         addons["vpc-cni"].inputs["serviceAccountRoleArn"]
         == (role_named(shipped, "-eks-vpc-cni").outputs["arn"])
@@ -326,7 +328,7 @@ def test_one_launch_template_enforces_imdsv2_and_encrypted_gp3(shipped):
 
 
 def test_addons_are_pinned_and_overwrite_conflicts(shipped):
-    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, EKS_ADDON)}
     pinned = versions.addon_versions(versions.KUBERNETES_VERSION)
     assert (
         set(addons)
@@ -346,7 +348,7 @@ def test_addons_are_pinned_and_overwrite_conflicts(shipped):
 
 
 def test_networking_addons_come_before_the_nodes_and_the_rest_after(shipped):
-    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, ADDON)}
+    addons = {a.inputs["addonName"]: a for a in of_cluster(shipped, EKS_ADDON)}
     groups = shipped.of_type(NODE_GROUP)
     for group in groups:
         for name in ("vpc-cni", "kube-proxy", "eks-pod-identity-agent"):
@@ -358,7 +360,7 @@ def test_networking_addons_come_before_the_nodes_and_the_rest_after(shipped):
 
 
 def test_coredns_tolerates_the_system_taint_spreads_and_has_a_pdb(shipped):
-    (coredns,) = [a for a in of_cluster(shipped, ADDON) if a.inputs["addonName"] == "coredns"]
+    (coredns,) = [a for a in of_cluster(shipped, EKS_ADDON) if a.inputs["addonName"] == "coredns"]
     values = json.loads(coredns.inputs["configurationValues"])
     assert values["tolerations"] == [
         {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
@@ -398,7 +400,7 @@ def kubernetes_objects(run) -> list:
     return [
         r
         for r in run.resources
-        if r.type.startswith("kubernetes:") and r.custom and r.type != RELEASE
+        if r.type.startswith("kubernetes:") and r.custom and r.type != HELM_RELEASE
     ]
 
 
@@ -517,7 +519,7 @@ def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
         "tier=tier-1",
     ]
     (ebs,) = [
-        a for a in of_cluster(shipped, ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"
+        a for a in of_cluster(shipped, EKS_ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"
     ]
     assert ebs.urn in storage.depends_on
 
@@ -526,7 +528,7 @@ def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
 
 
 def test_cluster_autoscaler_release(shipped):
-    (release,) = shipped.of_type(RELEASE)
+    (release,) = shipped.of_type(HELM_RELEASE)
     cluster = the_cluster(shipped)
     assert release.inputs["chart"] == versions.CLUSTER_AUTOSCALER_CHART
     assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER_CHART_VERSION

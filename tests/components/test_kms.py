@@ -18,9 +18,8 @@ from components.kms import (
 )
 from tests.conftest import source_offenders
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
+from tests.tokens import ALIAS, KEY
 
-KEY = "aws:kms/key:Key"
-ALIAS = "aws:kms/alias:Alias"
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
 GROUP_ARN = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ballast/test/app"

@@ -30,13 +30,8 @@ from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
 from tests.conftest import ROOT, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.tokens import ALARM, DB_INSTANCE, DNS_RECORD, HEALTH_CHECK, INGRESS_RULE, KEY
 
-INSTANCE = "aws:rds/instance:Instance"
-KEY = "aws:kms/key:Key"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-RECORD = "aws:route53/record:Record"
-HEALTH_CHECK = "aws:route53/healthCheck:HealthCheck"
-RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 ACCOUNT = "123456789012"
 RUNBOOK = ROOT / "runbooks" / "database-promotion.md"
 #: stack: (tier, Multi-AZ, replica, instance class, backup retention)
@@ -56,12 +51,12 @@ def region_of(run: ProgramRun, record) -> str:
 
 
 def primary(run: ProgramRun):
-    (record,) = [r for r in of_database(run, INSTANCE) if "replicateSourceDb" not in r.inputs]
+    (record,) = [r for r in of_database(run, DB_INSTANCE) if "replicateSourceDb" not in r.inputs]
     return record
 
 
 def replicas(run: ProgramRun) -> list:
-    return [r for r in of_database(run, INSTANCE) if "replicateSourceDb" in r.inputs]
+    return [r for r in of_database(run, DB_INSTANCE) if "replicateSourceDb" in r.inputs]
 
 
 def network_records(run: ProgramRun, component: str, type_: str) -> list:
@@ -170,14 +165,14 @@ def test_the_master_password_is_managed_by_rds_never_config(stack):
 def test_the_parameter_group_refuses_unencrypted_connections(stack):
     run = stack_run(stack)
     groups = of_database(run, "aws:rds/parameterGroup:ParameterGroup")
-    assert len(groups) == len(of_database(run, INSTANCE))
+    assert len(groups) == len(of_database(run, DB_INSTANCE))
     for group in groups:
         parameters = {p["name"]: p["value"] for p in group.inputs["parameters"]}
         assert parameters["rds.force_ssl"] == "1"
         assert parameters["ssl_min_protocol_version"] == "TLSv1.2"
         assert group.inputs["family"] == postgres_family(POSTGRES_ENGINE_VERSION)
     by_name = {g.outputs["name"] for g in groups}
-    assert {i.inputs["parameterGroupName"] for i in of_database(run, INSTANCE)} == by_name
+    assert {i.inputs["parameterGroupName"] for i in of_database(run, DB_INSTANCE)} == by_name
 
 
 @pytest.mark.parametrize("stack", EXPECTED)
@@ -191,7 +186,7 @@ def test_postgres_is_reachable_only_from_the_cluster(stack):
     ]
     assert db.inputs["vpcSecurityGroupIds"] == [group.id]
     assert "egress" not in group.inputs or group.inputs["egress"] == []
-    rules = [r for r in of_database(run, RULE) if r.inputs["securityGroupId"] == group.id]
+    rules = [r for r in of_database(run, INGRESS_RULE) if r.inputs["securityGroupId"] == group.id]
     (cluster,) = run.of_type("aws:eks/cluster:Cluster")
     cluster_group = cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
     assert [r.inputs.get("referencedSecurityGroupId") for r in rules] == [cluster_group]
@@ -284,7 +279,7 @@ def test_the_replica_lives_in_the_dr_network():
     (vpc,) = network_records(run, "ballast-prod-dr-net", "aws:ec2/vpc:Vpc")
     assert sg.inputs["vpcId"] == vpc.id and region_of(run, sg) == "us-west-2"
     dr_private = [p.cidr for p in plan_subnets("10.31.0.0/20", 2) if p.tier == "private"]
-    rules = [r for r in of_database(run, RULE) if r.inputs["securityGroupId"] == sg.id]
+    rules = [r for r in of_database(run, INGRESS_RULE) if r.inputs["securityGroupId"] == sg.id]
     assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(dr_private)
     assert replica.inputs["backupRetentionPeriod"] == 35
     assert replica.inputs["iamDatabaseAuthenticationEnabled"] is True
@@ -321,7 +316,7 @@ def test_replica_lag_alarm_fires_above_the_tier_rpo():
 def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check():
     run = stack_run("prod")
     db, (replica,) = primary(run), replicas(run)
-    records = of_database(run, RECORD)
+    records = of_database(run, DNS_RECORD)
     assert len(records) == 2
     by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
     assert set(by_role) == {"PRIMARY", "SECONDARY"}
@@ -358,7 +353,7 @@ def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check(
 @pytest.mark.parametrize("stack", ["dev", "staging"])
 def test_without_a_replica_the_record_is_plain(stack):
     run = stack_run(stack)
-    (record,) = of_database(run, RECORD)
+    (record,) = of_database(run, DNS_RECORD)
     assert "failoverRoutingPolicies" not in record.inputs
     assert record.inputs["records"] == [primary(run).outputs["address"]]
     assert record.inputs["ttl"] <= 60
@@ -454,13 +449,13 @@ def test_an_existing_zone_and_client_security_groups():
 
     run = run_component(program)
     assert run.of_type("aws:route53/zone:Zone") == []
-    (record,) = run.of_type(RECORD)
+    (record,) = run.of_type(DNS_RECORD)
     assert record.inputs["zoneId"] == "Z0123456789ABCDEFGHIJ"
     assert record.inputs["name"] == "orders.db.test.example.internal"
-    (rule,) = run.of_type(RULE)
+    (rule,) = run.of_type(INGRESS_RULE)
     assert rule.inputs["referencedSecurityGroupId"] == "sg-0aaaabbbbccccdddd"
     assert "cidrIpv4" not in rule.inputs
-    (db,) = run.of_type(INSTANCE)
+    (db,) = run.of_type(DB_INSTANCE)
     assert db.inputs["dbName"] == "orders"
     assert db.inputs["tags"]["tier"] == "tier-2"
 

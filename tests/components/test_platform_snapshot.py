@@ -1,14 +1,14 @@
 """The restructuring guard: every shipped stack's offline plan (URNs, types, parents,
 providers, resolved inputs, resource options and stack outputs) equals a committed
-snapshot in `tests/snapshots/<stack>.json`.
+snapshot in `tests/components/snapshots/<stack>.json`.
 
 A refactor must leave the snapshots untouched. A change that is meant to alter the plan
 (a new resource, a renamed component with an alias, a bumped pin, a fork's own stack
 values) regenerates them deliberately and commits the diff beside the code:
 
-    BALLAST_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/test_plan_snapshot.py
+    BALLAST_UPDATE_SNAPSHOTS=1 .venv/bin/python -m pytest tests/components/test_platform_snapshot.py
 
-The diff of `tests/snapshots/` is then the reviewable account of what the change does to
+The diff of `tests/components/snapshots/` is then the reviewable account of what the change does to
 each environment's plan.
 """
 

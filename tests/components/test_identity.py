@@ -29,12 +29,8 @@ from components.platform import BoundaryGuard
 from components.tags import AUDIT_EVIDENCE_TAG
 from tests.conftest import aws_context, source_offenders, stack_run
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
+from tests.tokens import ATTACHMENT, IAM_POLICY, OIDC, ROLE, ROLE_POLICY
 
-ROLE = "aws:iam/role:Role"
-POLICY = "aws:iam/policy:Policy"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ATTACHMENT = "aws:iam/rolePolicyAttachment:RolePolicyAttachment"
-OIDC = "aws:iam/openIdConnectProvider:OpenIdConnectProvider"
 ACCOUNT = "123456789012"
 REPOSITORY = "your-org--set-me/ballast"
 #: stack: (GitHub environment of the apply role, of the plan role)
@@ -49,7 +45,7 @@ FAKE_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary
 
 def boundary_of(run):
     (policy,) = [
-        p for p in run.of_type(POLICY) if p.inputs["name"].endswith("-permission-boundary")
+        p for p in run.of_type(IAM_POLICY) if p.inputs["name"].endswith("-permission-boundary")
     ]
     return policy
 

@@ -20,17 +20,19 @@ from components.audit_trail import (
 from components.tags import AUDIT_EVIDENCE_TAG
 from tests.conftest import stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.tokens import (
+    BUCKET,
+    EVENT_RULE,
+    EVENT_TARGET,
+    GUARDDUTY_DETECTOR,
+    GUARDDUTY_FEATURE,
+    KEY,
+    LOG_GROUP,
+    ROLE,
+    TOPIC,
+    TRAIL,
+)
 
-TRAIL = "aws:cloudtrail/trail:Trail"
-BUCKET = "aws:s3/bucket:Bucket"
-KEY = "aws:kms/key:Key"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-DETECTOR = "aws:guardduty/detector:Detector"
-FEATURE = "aws:guardduty/detectorFeature:DetectorFeature"
-RULE = "aws:cloudwatch/eventRule:EventRule"
-TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-TOPIC = "aws:sns/topic:Topic"
-ROLE = "aws:iam/role:Role"
 ACCOUNT = "123456789012"
 #: stack: (S3 retention, CloudWatch retention, GuardDuty regions)
 EXPECTED = {
@@ -207,7 +209,7 @@ def test_object_lock_and_protection_only_in_prod(stack):
     else:
         assert locks == []
     stateful = [*audit(run, BUCKET), *audit(run, KEY), *audit(run, LOG_GROUP)]
-    stateful += [*run.of_type(TRAIL), *run.of_type(DETECTOR)]
+    stateful += [*run.of_type(TRAIL), *run.of_type(GUARDDUTY_DETECTOR)]
     assert stateful and {r.protect for r in stateful} == {prod}
 
 
@@ -283,14 +285,14 @@ def test_security_baseline_resources_name_their_service_and_tier(shipped):
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_guardduty_runs_in_every_platform_region(stack):
     run = stack_run(stack)
-    detectors = run.of_type(DETECTOR)
+    detectors = run.of_type(GUARDDUTY_DETECTOR)
     assert sorted(region_of(run, d) for d in detectors) == EXPECTED[stack][2]
     assert run.outputs["guardDutyDetectorIds"] == {region_of(run, d): d.id for d in detectors}
     for detector in detectors:
         assert detector.inputs["enable"] is True
         features = {
             f.inputs["name"]: f
-            for f in run.of_type(FEATURE)
+            for f in run.of_type(GUARDDUTY_FEATURE)
             if f.inputs["detectorId"] == detector.id
         }
         assert sorted(features) == sorted(config_module.DEFAULT_GUARDDUTY_FEATURES)
@@ -375,25 +377,25 @@ TAMPER_CASES = [
 @pytest.mark.parametrize(("event", "expected"), TAMPER_CASES)
 def test_the_tamper_rule_sees_calls_that_blind_the_audit_trail(event, expected):
     run = stack_run("dev")
-    pattern = json.loads(one(run, RULE, "-tamper").inputs["eventPattern"])
+    pattern = json.loads(one(run, EVENT_RULE, "-tamper").inputs["eventPattern"])
     assert pattern == tamper_pattern()
     assert matches(pattern, event) is expected
 
 
 def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
     (topic,) = shipped.of_type(TOPIC)
-    rule = one(shipped, RULE, "-findings")
+    rule = one(shipped, EVENT_RULE, "-findings")
     assert region_of(shipped, rule) == "us-east-1"
     pattern = json.loads(rule.inputs["eventPattern"])
     assert matches(pattern, finding(4.0)) and matches(pattern, finding(8.5))
     assert not matches(pattern, finding(3.9))
     assert not matches(pattern, finding(8.0, source="aws.securityhub"))
-    (target,) = [t for t in shipped.of_type(TARGET) if t.inputs["rule"] == rule.id]
+    (target,) = [t for t in shipped.of_type(EVENT_TARGET) if t.inputs["rule"] == rule.id]
     assert target.inputs["arn"] == topic.outputs["arn"]
     assert shipped.outputs["findingsTopicArn"] == topic.outputs["arn"]
     # The tamper rule feeds the same topic.
-    tamper = one(shipped, RULE, "-tamper")
-    (tamper_target,) = [t for t in shipped.of_type(TARGET) if t.inputs["rule"] == tamper.id]
+    tamper = one(shipped, EVENT_RULE, "-tamper")
+    (tamper_target,) = [t for t in shipped.of_type(EVENT_TARGET) if t.inputs["rule"] == tamper.id]
     assert tamper_target.inputs["arn"] == topic.outputs["arn"]
     # The topic is encrypted with a key EventBridge may use for this topic and these
     # rules only.
@@ -434,19 +436,19 @@ def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
 
 def test_dr_findings_are_forwarded_to_the_primary_topic():
     run = stack_run("prod")
-    forward = one(run, RULE, "-findings-us-west-2")
+    forward = one(run, EVENT_RULE, "-findings-us-west-2")
     assert region_of(run, forward) == "us-west-2"
     assert json.loads(forward.inputs["eventPattern"]) == findings_pattern(4.0)
-    (target,) = [t for t in run.of_type(TARGET) if t.inputs["rule"] == forward.id]
+    (target,) = [t for t in run.of_type(EVENT_TARGET) if t.inputs["rule"] == forward.id]
     primary_bus = f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
     assert target.inputs["arn"] == primary_bus
     assert region_of(run, target) == "us-west-2"
     (role,) = [r for r in run.of_type(ROLE) if r.outputs["arn"] == target.inputs["roleArn"]]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     events = ("Service", "events.amazonaws.com")
-    tamper = one(run, RULE, "-tamper-us-west-2")
+    tamper = one(run, EVENT_RULE, "-tamper-us-west-2")
     assert json.loads(tamper.inputs["eventPattern"]) == tamper_pattern()
-    (tamper_target,) = [t for t in run.of_type(TARGET) if t.inputs["rule"] == tamper.id]
+    (tamper_target,) = [t for t in run.of_type(EVENT_TARGET) if t.inputs["rule"] == tamper.id]
     assert (tamper_target.inputs["arn"], tamper_target.inputs["roleArn"]) == (
         primary_bus,
         role.outputs["arn"],
@@ -466,13 +468,13 @@ def test_dr_findings_are_forwarded_to_the_primary_topic():
         == IMPLICIT_DENY
     )
     # Forwarded findings keep their region and match the primary rule.
-    primary = json.loads(one(run, RULE, "-findings").inputs["eventPattern"])
+    primary = json.loads(one(run, EVENT_RULE, "-findings").inputs["eventPattern"])
     assert matches(primary, finding(7.0, region="us-west-2"))
 
 
 def test_without_a_dr_region_nothing_is_forwarded():
     run = stack_run("dev")
-    assert [region_of(run, r) for r in run.of_type(RULE)] == ["us-east-1", "us-east-1"]
+    assert [region_of(run, r) for r in run.of_type(EVENT_RULE)] == ["us-east-1", "us-east-1"]
     assert [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-forward")] == []
 
 

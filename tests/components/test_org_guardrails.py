@@ -23,9 +23,8 @@ from components.org_guardrails import (
 )
 from tests.conftest import ROOT
 from tests.iam_eval import DENY, IMPLICIT_DENY, evaluate
+from tests.tokens import SCP, SCP_ATTACHMENT
 
-POLICY = "aws:organizations/policy:Policy"
-ATTACHMENT = "aws:organizations/policyAttachment:PolicyAttachment"
 REGIONS = ["us-east-1", "us-west-2"]
 BREAK_GLASS = "arn:aws:iam::*:role/BreakGlassAdmin"
 ALL_USERS = 'uri="http://acs.amazonaws.com/groups/global/AllUsers"'
@@ -128,12 +127,14 @@ def test_the_component_attaches_both_scps_to_every_target():
         )
 
     run = run_component(program)
-    policies = run.of_type(POLICY)
+    policies = run.of_type(SCP)
     assert sorted(p.inputs["name"] for p in policies) == ["org-scp-baseline", "org-scp-regions"]
     assert {p.inputs["type"] for p in policies} == {"SERVICE_CONTROL_POLICY"}
     # Two of ours plus FullAWSAccess stay under AWS's five SCPs per target.
     assert len(policies) + 1 <= SCPS_PER_TARGET
-    attachments = {(a.inputs["policyId"], a.inputs["targetId"]) for a in run.of_type(ATTACHMENT)}
+    attachments = {
+        (a.inputs["policyId"], a.inputs["targetId"]) for a in run.of_type(SCP_ATTACHMENT)
+    }
     assert attachments == {(p.id, t) for p in policies for t in targets}
     regions = next(p for p in policies if p.inputs["name"].endswith("-regions"))
     (statement,) = json.loads(regions.inputs["content"])["Statement"]
@@ -157,9 +158,9 @@ def organization_run(tmp_path_factory):
 def test_the_organization_stack_manages_only_the_scps(organization_run):
     run = organization_run
     custom = {r.type for r in run.resources if r.custom and not r.is_provider}
-    assert custom == {POLICY, ATTACHMENT}
+    assert custom == {SCP, SCP_ATTACHMENT}
     assert run.outputs["stackKind"] == "organization"
-    policies = run.of_type(POLICY)
+    policies = run.of_type(SCP)
     assert run.outputs["scpIds"] == {p.inputs["name"].rsplit("-", 1)[1]: p.id for p in policies}
     assert run.outputs["scpTargetIds"] == ["ou-ab12-workload1"]
     for policy in policies:
