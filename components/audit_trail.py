@@ -153,7 +153,7 @@ class AuditTrail(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "trailName": "trail_name",
         "trailBucketName": "trail_bucket_name",
         "trailLogGroupName": "trail_log_group_name",
@@ -307,11 +307,11 @@ class AuditTrail(pulumi.ComponentResource):
 
     # --- buckets -------------------------------------------------------------------------
 
-    def _lifecycle(self) -> list[dict[str, Any]]:
+    def _lifecycle(self) -> list[aws.s3.BucketLifecycleConfigurationRuleArgsDict]:
         """Log files expire after `log_retention_days`; kept long enough, they move to
         Glacier Instant Retrieval first."""
         retention = self._settings.log_retention_days
-        rule: dict[str, Any] = {
+        rule: aws.s3.BucketLifecycleConfigurationRuleArgsDict = {
             "id": "expire-audit-logs",
             "status": "Enabled",
             "filter": {"prefix": ""},

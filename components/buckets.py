@@ -57,7 +57,7 @@ def compliant_bucket(
     tags: Mapping[str, str],
     access_log_bucket: pulumi.Input[str] | None,
     receives_access_logs: bool = False,
-    lifecycle_rules: Sequence[Mapping[str, Any]] | None = None,
+    lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgsDict] | None = None,
     policy_statements: Callable[[aws.s3.Bucket], Sequence[Mapping[str, Any]]] | None = None,
     object_lock: ObjectLock | None = None,
     protect: bool = False,
@@ -124,7 +124,7 @@ def compliant_bucket(
         ],
         opts=child,
     )
-    rules = lifecycle_rules or [
+    rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgsDict] = lifecycle_rules or [
         {
             "id": "expire-old-versions",
             "status": "Enabled",

@@ -32,7 +32,7 @@ Failover DNS (Route 53, private zone):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -131,7 +131,7 @@ class Database(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "databaseEndpoint": "endpoint",
         "databaseDnsName": "dns_name",
         "databaseSecretArn": "master_user_secret_arn",
@@ -531,7 +531,9 @@ class Database(pulumi.ComponentResource):
         if self._settings.dns_zone_id is not None:
             zone_id: pulumi.Output[str] = pulumi.Output.from_input(self._settings.dns_zone_id)
         else:
-            vpcs: list[dict[str, Any]] = [{"vpc_id": args.vpc_id, "vpc_region": self._ctx.region}]
+            vpcs: list[aws.route53.ZoneVpcArgsDict] = [
+                {"vpc_id": args.vpc_id, "vpc_region": self._ctx.region}
+            ]
             if args.replica is not None:
                 vpcs.append(
                     {"vpc_id": args.replica.vpc_id, "vpc_region": args.replica.context.region}

@@ -26,7 +26,7 @@ lock) and `ci-apply` (the platform's services, IAM only under this environment's
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -99,7 +99,7 @@ class Identity(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "permissionBoundaryArn": "boundary_arn",
         "securityAuditRoleArn": "security_role_arn",
         "githubOidcProviderArn": "github_oidc_provider_arn",

@@ -78,6 +78,7 @@ def account_root_statement(
     IAM policy can grant encrypting or decrypting; only the key policy's other statements
     can.
     """
+    actions: str | list[str]
     if may_use_key:
         sid, actions = "AccountAdministersThroughIam", "kms:*"
     else:

@@ -19,6 +19,7 @@ the DR region and the `ballast:drNetwork` settings.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import ClassVar, Literal
 
@@ -56,7 +57,7 @@ def plan_subnets(cidr: str, az_count: int) -> list[SubnetPlan]:
     A /16 thus gives /19 private and /22 public and isolated subnets; with 3 zones, the
     private blocks of zones 3-5 and the small blocks 6-7 stay free for later growth.
     """
-    network = ipaddress.ip_network(cidr)
+    network = ipaddress.IPv4Network(cidr)
     if not 1 <= az_count <= MAX_ZONES:
         raise ValueError(f"az_count must be between 1 and {MAX_ZONES} (got {az_count})")
     if network.prefixlen + 6 > 28:
@@ -101,7 +102,7 @@ class Network(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "vpcId": "vpc_id",
         "vpcCidr": "vpc_cidr",
         "availabilityZones": "availability_zones",
@@ -347,7 +348,7 @@ class Network(pulumi.ComponentResource):
             aws.ec2.VpcEndpoint(
                 f"{name}-{service.replace('.', '-')}",
                 vpc_id=vpc.id,
-                service_name=service_prefix.apply(lambda p, s=service: f"{p}.{s}"),
+                service_name=pulumi.Output.concat(service_prefix, f".{service}"),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=subnet_ids,

@@ -140,7 +140,7 @@ class OrgGuardrails(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "scpIds": "policy_ids",
         "scpTargetIds": "target_ids",
     }

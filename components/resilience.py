@@ -123,7 +123,7 @@ class Resilience(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "backupVaultName": "vault_name",
         "drBackupVaultName": "dr_vault_name",
         "faultInjectionTemplateIds": "experiment_template_ids",
@@ -231,7 +231,7 @@ class Resilience(pulumi.ComponentResource):
         self, tier: str, days: int, vault: aws.backup.Vault, role: aws.iam.Role
     ) -> pulumi.Output[str]:
         name = f"{self._name}-{tier}"
-        rule: dict[str, Any] = {
+        rule: aws.backup.PlanRuleArgsDict = {
             "rule_name": f"daily-{tier}",
             "target_vault_name": vault.name,
             "schedule": self._args.backup.schedule,
@@ -323,7 +323,9 @@ class Resilience(pulumi.ComponentResource):
         )
         return group.name, group.arn
 
-    def _stop_conditions(self, alarms: Sequence[pulumi.Input[str]]) -> list[dict[str, Any]]:
+    def _stop_conditions(
+        self, alarms: Sequence[pulumi.Input[str]]
+    ) -> list[aws.fis.ExperimentTemplateStopConditionArgsDict]:
         return [{"source": "aws:cloudwatch:alarm", "value": alarm} for alarm in alarms]
 
     def _experiments(
@@ -408,14 +410,15 @@ class Resilience(pulumi.ComponentResource):
             },
             tags=self._ctx.tags,
         )
-        logging = {
+        logging: aws.fis.ExperimentTemplateLogConfigurationArgsDict = {
             "log_schema_version": FIS_LOG_SCHEMA_VERSION,
             "cloudwatch_logs_configuration": {
                 "log_group_arn": pulumi.Output.format("{0}:*", log_group_arn)
             },
         }
         templates: dict[str, pulumi.Output[str]] = {}
-        if failover:
+        database_arn = args.database_arn
+        if failover and database_arn is not None:
             resource = f"{name}-rds-failover"
             template = aws.fis.ExperimentTemplate(
                 resource,
@@ -427,7 +430,7 @@ class Resilience(pulumi.ComponentResource):
                         "name": "primary-database",
                         "resource_type": "aws:rds:db",
                         "selection_mode": "ALL",
-                        "resource_arns": [args.database_arn],
+                        "resource_arns": [database_arn],
                     }
                 ],
                 actions=[
@@ -449,10 +452,11 @@ class Resilience(pulumi.ComponentResource):
             templates["rdsFailover"] = template.id
         if node_alarms:
             resource = f"{name}-zone-nodes"
+            percent = args.fault_injection.node_termination_percent
             template = aws.fis.ExperimentTemplate(
                 resource,
                 description=(
-                    f"Terminate {self._args.fault_injection.node_termination_percent}% of the instances tagged "
+                    f"Terminate {percent}% of the instances tagged "
                     f"{FAULT_INJECTION_TAG}={FAULT_INJECTION_TAG_VALUE} in {self._target_zone}"
                 ),
                 role_arn=role.arn,
@@ -461,7 +465,7 @@ class Resilience(pulumi.ComponentResource):
                     {
                         "name": "nodes-in-zone",
                         "resource_type": "aws:ec2:instance",
-                        "selection_mode": f"PERCENT({self._args.fault_injection.node_termination_percent})",
+                        "selection_mode": f"PERCENT({percent})",
                         # The role adds the environment tag to the condition, so even a
                         # mis-tagged instance of another environment cannot be hit.
                         "resource_tags": [

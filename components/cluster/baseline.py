@@ -5,6 +5,7 @@ with its tier's LimitRange and ResourceQuota (components/workloads.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -97,13 +98,15 @@ def namespaces(
     scope: InClusterScope, specs: Sequence[NamespaceSpec]
 ) -> dict[str, k8s.core.v1.Namespace]:
     """Each namespace with its LimitRange and ResourceQuota (and, outside the platform
-    tier, a quota that keeps the platform's priority classes out)."""
+    tier, a quota that keeps the platform's priority classes out). The specs are plain
+    manifests (components/workloads.py, validated by kubernetes-validate in the tests),
+    handed to the SDK as its input types."""
     created: dict[str, k8s.core.v1.Namespace] = {}
     for spec in specs:
         label = f"{scope.name}-ns-{spec.name}"
         namespace = k8s.core.v1.Namespace(
             label,
-            metadata=spec.namespace_metadata(),
+            metadata=cast(k8s.meta.v1.ObjectMetaArgsDict, spec.namespace_metadata()),
             # Deleting a namespace deletes what others put in it (Services with load
             # balancers, PVCs with volumes); the controllers that clean those up run on
             # the nodes, so namespaces go before the nodes and add-ons do.
@@ -113,13 +116,13 @@ def namespaces(
         k8s.core.v1.LimitRange(
             f"{label}-defaults",
             metadata={"name": "defaults", "namespace": spec.name},
-            spec=spec.limit_range_spec(),
+            spec=cast(k8s.core.v1.LimitRangeSpecArgsDict, spec.limit_range_spec()),
             opts=inside,
         )
         k8s.core.v1.ResourceQuota(
             f"{label}-budget",
             metadata={"name": "budget", "namespace": spec.name},
-            spec=spec.resource_quota_spec(),
+            spec=cast(k8s.core.v1.ResourceQuotaSpecArgsDict, spec.resource_quota_spec()),
             opts=inside,
         )
         platform_priority = spec.platform_priority_quota_spec()
@@ -127,7 +130,7 @@ def namespaces(
             k8s.core.v1.ResourceQuota(
                 f"{label}-no-platform-priority",
                 metadata={"name": "no-platform-priority", "namespace": spec.name},
-                spec=platform_priority,
+                spec=cast(k8s.core.v1.ResourceQuotaSpecArgsDict, platform_priority),
                 opts=inside,
             )
         created[spec.name] = namespace

@@ -106,7 +106,7 @@ class Cluster(pulumi.ComponentResource):
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
-    STACK_OUTPUTS: ClassVar[dict[str, str]] = {
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "clusterName": "cluster_name",
         "clusterEndpoint": "endpoint",
         "clusterOidcProviderArn": "oidc_provider_arn",

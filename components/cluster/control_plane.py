@@ -4,6 +4,7 @@ IRSA OIDC provider, and the kubeconfig the Kubernetes provider uses."""
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import pulumi
@@ -122,9 +123,7 @@ def eks_cluster(
 
 def oidc_provider(scope: ClusterScope, cluster: aws.eks.Cluster) -> OidcProvider:
     """The IAM OIDC provider of the cluster's issuer, for IRSA."""
-    issuer_url: pulumi.Output[str] = cluster.identities.apply(
-        lambda identities: identities[0].oidcs[0].issuer
-    )
+    issuer_url: pulumi.Output[str] = cluster.identities.apply(_issuer)
     provider = aws.iam.OpenIdConnectProvider(
         f"{scope.name}-oidc",
         url=issuer_url,
@@ -133,6 +132,15 @@ def oidc_provider(scope: ClusterScope, cluster: aws.eks.Cluster) -> OidcProvider
         opts=scope.opts(),
     )
     return OidcProvider(arn=provider.arn, issuer_url=issuer_url)
+
+
+def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
+    """The cluster's OIDC issuer URL (EKS always reports exactly one)."""
+    oidcs = identities[0].oidcs or []
+    issuer = oidcs[0].issuer if oidcs else None
+    if not issuer:
+        raise ValueError("EKS reported no OIDC issuer for the cluster")
+    return issuer
 
 
 def kubeconfig(scope: ClusterScope, cluster: aws.eks.Cluster) -> pulumi.Output[str]:

@@ -5,7 +5,7 @@ after creation: the Cluster Autoscaler owns it."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import pulumi
 import pulumi_aws as aws
@@ -132,10 +132,17 @@ def node_groups(
             groups.append(group(settings))
             continue
         groups.extend(
-            group(settings, zone, subnets.apply(lambda ids, i=index: [ids[i]]))
+            group(settings, zone, subnets.apply(_only_subnet(index)))
             for index, zone in enumerate(availability_zones)
         )
     return groups
+
+
+def _only_subnet(
+    index: int,
+) -> Callable[[Sequence[pulumi.Input[str]]], list[pulumi.Input[str]]]:
+    """The subnet list of a per-zone group: the zone's private subnet alone."""
+    return lambda ids: [ids[index]]
 
 
 def _node_group(
@@ -149,6 +156,7 @@ def _node_group(
     depends_on: Sequence[pulumi.Resource],
     zone: str | None,
 ) -> aws.eks.NodeGroup:
+    taints: list[tuple[str, str | None, str]]
     if isinstance(settings, SystemNodeGroupConfig):
         group_name, spot, labels = SYSTEM_NODE_GROUP, False, {}
         system = True

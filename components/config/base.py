@@ -25,7 +25,7 @@ LOG_RETENTION_DAYS = (
 SECRET_KEYS = ("alertWebhookUrl",)
 
 _PRIVATE_RANGES = tuple(
-    ipaddress.ip_network(n)
+    ipaddress.IPv4Network(n)
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
 _REGION = re.compile(

@@ -352,7 +352,7 @@ class ClusterConfig(_Section):
                     f"must list network addresses: {cidr!r} has host bits set, did you mean "
                     f"{network}?"
                 )
-            if network.version != 4:
+            if not isinstance(network, ipaddress.IPv4Network):
                 raise ValueError(f"must list IPv4 networks such as 203.0.113.0/24 (got {cidr!r})")
             if network.prefixlen == 0:
                 raise ValueError(

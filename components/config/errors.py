@@ -80,7 +80,8 @@ def limits_text(field: FieldInfo) -> str | None:
     """The field's `Field` constraints in words (`between 2 and 6`, `at least 1 entry`), or
     None when it has none. A constraint this cannot word is an error, so that neither a
     message nor the configuration reference ever leaves a limit out."""
-    lower = upper = None
+    lower: Any = None
+    upper: Any = None
     for constraint in field.metadata:
         if isinstance(constraint, annotated_types.Ge):
             lower = constraint.ge

@@ -94,7 +94,9 @@ class NetworkConfig(_Section):
                 f"must be a /{MIN_VPC_PREFIX} to /{MAX_VPC_PREFIX} block so that every "
                 f"subnet of the plan fits (got /{network.prefixlen})"
             )
-        if not any(network.subnet_of(r) for r in _PRIVATE_RANGES):
+        if not isinstance(network, ipaddress.IPv4Network) or not any(
+            network.subnet_of(r) for r in _PRIVATE_RANGES
+        ):
             raise ValueError(
                 "must lie in a private range (10.0.0.0/8, 172.16.0.0/12, "
                 f"192.168.0.0/16 or 100.64.0.0/10) (got {value})"

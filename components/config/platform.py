@@ -337,8 +337,9 @@ def parse_platform_config(
         data[key] = _decode(value)
 
     environment = data.get("environment")
+    known_environment = environment if environment in ENVIRONMENTS else None
     context = {
-        "environment": environment if environment in ENVIRONMENTS else None,
+        "environment": known_environment,
         "primary_region": data.get("primaryRegion")
         if isinstance(data.get("primaryRegion"), str)
         else None,
@@ -351,7 +352,7 @@ def parse_platform_config(
     except ValidationError as exc:
         problems.extend(describe_errors(PlatformConfig, exc.errors(include_url=False)))
 
-    problems.extend(_stack_kind_problems(data, context["environment"]))
+    problems.extend(_stack_kind_problems(data, known_environment))
     if problems or config is None:
         # Sorted by key path, so related problems sit together and the order is stable.
         raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
