@@ -24,9 +24,13 @@ preview: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# ruff, then mypy (pyproject.toml [tool.mypy]). The pack's __main__.py is checked on its
+# own: one mypy run cannot hold two top-level modules named __main__.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy policy-pack/__main__.py
 
 # The generated documents: the policy table of policy-pack/README.md and
 # docs/configuration.md (tests fail while either is stale).
@@ -39,4 +43,4 @@ bench: $(STAMP)
 	$(PY) bench/policy.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
