@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 STACK ?= dev
 
-.PHONY: preview test lint docs bench clean
+.PHONY: preview test lint typecheck docs bench clean
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,17 @@ preview: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest
 
+# Contributors (and CI, .ci/run): ruff, then the type checker.
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	@$(MAKE) --no-print-directory typecheck
+
+# mypy, configured in pyproject.toml [tool.mypy]. The pack's __main__.py is checked on its
+# own: one mypy run cannot hold two top-level modules named __main__.
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+	$(VENV)/bin/mypy policy-pack/__main__.py
 
 # The generated documents: the policy table of policy-pack/README.md and
 # docs/configuration.md (tests fail while either is stale).
@@ -39,4 +47,4 @@ bench: $(STAMP)
 	$(PY) bench/policy.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -1,4 +1,4 @@
-"""Ballast toolkit: preview a stack offline with its guardrails, detect drift, audit an
-account, drill disaster recovery. The CLI lives in `ballast.cli`."""
+"""Ballast toolkit: today `ballast preview`, which runs a stack offline and evaluates its
+guardrails. The CLI lives in `ballast.cli`."""
 
 __version__ = "0.1.0"

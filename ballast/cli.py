@@ -1,6 +1,6 @@
 """The `ballast` command line.
 
-Exit codes: 0 clean, 1 findings (violations, drift), 2 usage or environment error. Errors
+Exit codes: 0 clean, 1 findings (policy violations), 2 usage or environment error. Errors
 are one readable sentence per problem on stderr, never a traceback for a user mistake.
 """
 

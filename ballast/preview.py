@@ -3,7 +3,8 @@ evaluate the policy pack on it.
 
 This is a from-scratch plan (every resource is a create), not a diff against deployed
 state: the offline engine has no state and no cloud to read. Use `pulumi preview` for the
-diff, and `ballast drift` to compare the cloud with the last deployment.
+diff against the last deployment, and `pulumi refresh --preview-only` to compare the
+cloud with it.
 
 The guardrails are the same pack CI runs (`pulumi preview --policy-pack policy-pack
 --policy-pack-config policy-pack/config/<stack>.json`), started and driven over gRPC as

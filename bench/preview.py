@@ -73,6 +73,7 @@ def measure(command: list[str], repeat: int) -> dict:
         )
         _, status, usage = os.wait4(child.pid, 0)
         walls.append(time.perf_counter() - start)
+        assert child.stderr is not None  # stderr=PIPE
         if os.waitstatus_to_exitcode(status) != 0:
             raise SystemExit(f"{' '.join(command)} failed: {child.stderr.read().decode()[-2000:]}")
         child.stderr.close()

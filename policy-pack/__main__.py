@@ -12,7 +12,8 @@ analyzer_speedups.install()
 
 PolicyPack(
     name=PACK_NAME,
-    policies=POLICIES,
+    # A list of the SDK's base class (lists are invariant, so not ours as it is).
+    policies=list(POLICIES),
     # Each policy declares its own default level; this applies to none of them.
     enforcement_level=EnforcementLevel.ADVISORY,
 )

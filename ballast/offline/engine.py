@@ -59,9 +59,15 @@ def _prepare_runtime(
     pulumi.runtime.set_mocks(mocks, project=project, stack=stack, preview=False, monitor=monitor)
     # set_mocks registers a root stack of its own; the program gets a fresh one, as under
     # the language host.
-    settings.set_root_resource(None)
+    _clear_root_stack()
     monitor.clear()
     return monitor
+
+
+def _clear_root_stack() -> None:
+    # The SDK's root is a ContextVar[Resource | None] that it resets to None itself
+    # (settings.reset_options); only its setter's annotation leaves None out.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
 
 
 def _execute(
@@ -75,7 +81,7 @@ def _execute(
         message = str(exc) or type(exc).__name__
         raise ProgramError(f"{type(exc).__name__}: {message}") from exc
     finally:
-        settings.set_root_resource(None)
+        _clear_root_stack()
     return ProgramRun(
         project=project,
         stack=stack,

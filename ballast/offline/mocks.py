@@ -68,8 +68,10 @@ class DeterministicMocks(pulumi.runtime.Mocks):
 
     # --- context from the explicit provider -----------------------------------------
 
-    def _region_account(self, provider_ref: str) -> tuple[str, str]:
-        inputs = self._provider_inputs(provider_ref) or {}
+    def _region_account(self, provider_ref: str | None) -> tuple[str, str]:
+        # No reference: a resource without an explicit provider (the SDK's mocks never
+        # register default providers), which gets the default region and account.
+        inputs = (self._provider_inputs(provider_ref) if provider_ref else None) or {}
         region = inputs.get("region") or DEFAULT_REGION
         allowed = inputs.get("allowedAccountIds")
         if isinstance(allowed, str):  # providers receive list inputs JSON-encoded
@@ -269,10 +271,12 @@ def _kubernetes_object(typ: str, name: str, state: dict) -> tuple[str, dict]:
             },
         )
         return f"{namespace}/{release}", state
-    metadata = state.get("metadata") if isinstance(state.get("metadata"), dict) else {}
+    metadata = state.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = {}
     object_name = str(metadata.get("name") or name)
-    namespace = metadata.get("namespace")
-    return (f"{namespace}/{object_name}" if namespace else object_name), state
+    object_namespace = metadata.get("namespace")
+    return (f"{object_namespace}/{object_name}" if object_namespace else object_name), state
 
 
 def _eks_resource(

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 #: The pulumi-policy release whose servicer internals this relies on.
@@ -31,8 +31,15 @@ SUPPORTED_SDK_VERSION = "1.21.0"
 
 _memo = threading.local()
 
+#: Set on the SDK's policy module once `install()` has patched it.
+_INSTALLED_MARKER = "_ballast_decode_once"
 
-def _active() -> dict[int, tuple[Any, Any]] | None:
+#: key (an object's id, with a label and arguments for `_memoised`) -> (object, value);
+#: the object is kept so its id stays unique while the table lives.
+_Table = dict[Hashable, tuple[Any, Any]]
+
+
+def _active() -> _Table | None:
     return getattr(_memo, "table", None)
 
 
@@ -67,11 +74,11 @@ def _memoised(original: Callable[..., Any], label: str = "") -> Callable[..., An
         if table is None:
             return original(value, *args)
         key = (label, id(value), args)
-        hit = table.get(key)  # type: ignore[call-overload]
+        hit = table.get(key)
         if hit is not None and hit[0] is value:
             return hit[1]
         result = original(value, *args)
-        table[key] = (value, result)  # type: ignore[index]
+        table[key] = (value, result)
         return result
 
     return once
@@ -88,7 +95,7 @@ def _memoised_method(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
-class _PoliciesForType(list):
+class _PoliciesForType(list[Any]):
     """The servicer's policy list; inside `Analyze` it yields only the resource policies
     that apply to the request's resource type (each policy's `applies_to_type`, set by
     `spec.resource_policy`), plus every policy that does not say. Skipped policies would
@@ -99,7 +106,7 @@ class _PoliciesForType(list):
         super().__init__(policies)
         self._by_type: dict[str, tuple[Any, ...]] = {}
 
-    def __iter__(self):  # type: ignore[override]
+    def __iter__(self) -> Iterator[Any]:
         resource_type = getattr(_memo, "resource_type", None)
         if resource_type is None:
             return super().__iter__()
@@ -147,25 +154,31 @@ def _scoped(method: Callable[..., Any]) -> Callable[..., Any]:
     return call
 
 
+def _wrap(owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
+    """Replace the SDK's `owner.name` by `wrapper(owner.name)`: patching its module and
+    class attributes is the point, so they are reached by name, not by their types."""
+    setattr(owner, name, wrapper(getattr(owner, name)))
+
+
 def install() -> bool:
     """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
     from pulumi_policy import policy as sdk
     from pulumi_policy.version import VERSION
 
-    if VERSION != SUPPORTED_SDK_VERSION or getattr(sdk, "_ballast_decode_once", False):
+    if VERSION != SUPPORTED_SDK_VERSION or getattr(sdk, _INSTALLED_MARKER, False):
         return False
-    sdk.json_format = _JsonFormat(sdk.json_format)
-    sdk.deserialize_properties = _memoised(sdk.deserialize_properties)
+    _wrap(sdk, "json_format", _JsonFormat)
+    _wrap(sdk, "deserialize_properties", _memoised)
     # The SDK then wraps the decoded values in a read-only proxy that raises on unknowns,
     # again per policy; the proxy is as reusable as the values it wraps.
-    sdk.unknown_checking_proxy = _memoised(sdk.unknown_checking_proxy)
+    _wrap(sdk, "unknown_checking_proxy", _memoised)
     servicer = sdk._PolicyAnalyzerServicer
     # The resource's options and provider, likewise rebuilt per policy by the SDK.
     for name in ("_get_resource_options", "_get_provider_resource"):
-        setattr(servicer, name, _memoised_method(getattr(servicer, name)))
-    servicer.Analyze = _routed_by_type(servicer.Analyze)
+        _wrap(servicer, name, _memoised_method)
+    _wrap(servicer, "Analyze", _routed_by_type)
     for name in ("Analyze", "AnalyzeStack", "Remediate"):
         if hasattr(servicer, name):
-            setattr(servicer, name, _scoped(getattr(servicer, name)))
-    sdk._ballast_decode_once = True
+            _wrap(servicer, name, _scoped)
+    setattr(sdk, _INSTALLED_MARKER, True)
     return True

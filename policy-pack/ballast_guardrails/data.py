@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from pulumi_policy import (
     PolicyResource,
-    ReportViolation,
     ResourceValidationArgs,
     StackValidationArgs,
 )
@@ -27,6 +26,7 @@ from ballast_guardrails.spec import (
     MEDIUM,
     PRODUCTION_ONLY,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
     stack_policy,
@@ -94,9 +94,7 @@ def _bucket_label(bucket: PolicyResource) -> str:
     remediation="Add an aws.s3.BucketPublicAccessBlock for the bucket with "
     "blockPublicAcls, blockPublicPolicy, ignorePublicAcls and restrictPublicBuckets true.",
 )
-def _public_access_block(
-    args: StackValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _public_access_block(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     blocks = References(of_type(args.resources, PUBLIC_ACCESS_BLOCK), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -130,7 +128,7 @@ def _public_grants(grants) -> list[str]:
     remediation="Use the private ACL, or better, BucketOwnerEnforced object "
     "ownership, and grant access through IAM or the bucket policy.",
 )
-def _no_public_acl(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _no_public_acl(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     acls = References(of_type(args.resources, *BUCKET_ACLS), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -162,9 +160,7 @@ def _open_statements(text) -> list[str]:
     remediation="Name the principals, or condition the statement (aws:SourceVpce, "
     "aws:PrincipalOrgID, aws:SourceArn).",
 )
-def _no_public_policy(
-    args: StackValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_public_policy(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     policies = References(of_type(args.resources, BUCKET_POLICY), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if is_testing_bucket(bucket):
@@ -199,9 +195,7 @@ def _no_public_policy(
         }
     },
 )
-def _testing_exception(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _testing_exception(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     tags = effective_tags(args.props, args.provider)
     if tags.get(PUBLIC_ACCESS_TAG) == PUBLIC_ACCESS_TESTING and not settings["allowTestingBuckets"]:
         report(
@@ -227,7 +221,7 @@ def _versioning_enabled(bucket: PolicyResource, versionings: References) -> bool
     refs=("CKV_AWS_21", "AVD-AWS-0090"),
     remediation='Add an aws.s3.BucketVersioning with status "Enabled".',
 )
-def _versioning(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _versioning(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     versionings = References(of_type(args.resources, *BUCKET_VERSIONING), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         if not _versioning_enabled(bucket, versionings):
@@ -251,7 +245,7 @@ def _sse_algorithms(config) -> list[str]:
     remediation="Add an aws.s3.BucketServerSideEncryptionConfiguration with "
     'sseAlgorithm "aws:kms" and a customer managed key.',
 )
-def _kms_encryption(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _kms_encryption(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     configs = References(of_type(args.resources, *BUCKET_ENCRYPTION), "bucket")
     for bucket in of_type(args.resources, *BUCKETS):
         algorithms = _sse_algorithms(get(bucket.props, "serverSideEncryptionConfiguration"))
@@ -278,7 +272,7 @@ def _inline_log_target(bucket: PolicyResource) -> str | None:
     refs=("CKV_AWS_18", "AVD-AWS-0089"),
     remediation="Add an aws.s3.BucketLogging that targets the account's access-log bucket.",
 )
-def _access_logging(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _access_logging(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     loggings = of_type(args.resources, *BUCKET_LOGGING)
     logged, targets = References(loggings, "bucket"), References(loggings, "targetBucket")
     buckets = of_type(args.resources, *BUCKETS)
@@ -308,9 +302,7 @@ def is_replica(props) -> bool:
     remediation="Set storageEncrypted=True with a customer managed kmsKeyId "
     "(a new instance: encryption cannot be switched on in place).",
 )
-def _rds_encrypted(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _rds_encrypted(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     props = args.props
     if truthy(get(props, "storageEncrypted")):
         return
@@ -328,9 +320,7 @@ def _rds_encrypted(
     refs=("CKV_AWS_17",),
     remediation="Set publiclyAccessible=False and reach the database through the VPC.",
 )
-def _rds_not_public(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _rds_not_public(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if truthy(get(args.props, "publiclyAccessible")):
         report("is publicly accessible")
 
@@ -345,7 +335,7 @@ def _rds_not_public(
     remediation="Set backupRetentionPeriod to at least the configured minimum.",
     config={"minDays": {"type": "number", "minimum": 1, "maximum": 35, "default": 7}},
 )
-def _rds_backups(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _rds_backups(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     days = number(get(args.props, "backupRetentionPeriod"))
     minimum = settings["minDays"]
     if days is None:
@@ -363,9 +353,7 @@ def _rds_backups(args: ResourceValidationArgs, report: ReportViolation, settings
     refs=("CKV_AWS_161", "CKV_AWS_162"),
     remediation="Set iamDatabaseAuthenticationEnabled=True and connect with IAM tokens.",
 )
-def _rds_iam_auth(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _rds_iam_auth(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     engine = str(get(args.props, "engine", default="")).lower()
     if engine and not engine.startswith(IAM_AUTH_ENGINES):
         return  # SQL Server, Oracle and Db2 have no IAM database authentication
@@ -382,9 +370,7 @@ def _rds_iam_auth(
     refs=("CKV_AWS_157",),
     remediation="Set multiAz=True.",
 )
-def _rds_multi_az(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _rds_multi_az(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if not is_replica(args.props) and not truthy(get(args.props, "multiAz")):
         report("is not Multi-AZ (multiAz)")
 
@@ -399,7 +385,7 @@ def _rds_multi_az(
     remediation="Set deletionProtection=True.",
 )
 def _rds_deletion_protection(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+    args: ResourceValidationArgs, report: Report, settings: Settings
 ) -> None:
     if not truthy(get(args.props, "deletionProtection")):
         report("deletion protection is off (deletionProtection)")
@@ -413,9 +399,7 @@ def _rds_deletion_protection(
     profile=PRODUCTION_ONLY,
     remediation="Set skipFinalSnapshot=False and a finalSnapshotIdentifier.",
 )
-def _rds_final_snapshot(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _rds_final_snapshot(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     props = args.props
     if args.resource_type == RDS_INSTANCE and is_replica(props):
         return  # a read replica takes no final snapshot
@@ -433,9 +417,7 @@ def _rds_final_snapshot(
     remediation="Add a cross-region read replica (replicateSourceDb = the primary's "
     "ARN, with a KMS key in the replica region) or an Aurora global cluster member.",
 )
-def _cross_region_replica(
-    args: StackValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _cross_region_replica(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     instances = of_type(args.resources, RDS_INSTANCE)
     clusters = of_type(args.resources, RDS_CLUSTER)
     instance_replicas = References(instances, "replicateSourceDb")
@@ -473,9 +455,7 @@ def _cross_region_replica(
     refs=("CKV_AWS_3", "AVD-AWS-0026"),
     remediation="Set encrypted=True (and a kmsKeyId); better, enable EBS encryption by default.",
 )
-def _ebs_encrypted(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _ebs_encrypted(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if not truthy(get(args.props, "encrypted")):
         report("the volume is not encrypted")
 
@@ -490,9 +470,7 @@ def _ebs_encrypted(
     remediation='Set ebs.encrypted="true" on every block device mapping '
     "(rootBlockDevice.encrypted=True on instances).",
 )
-def _instance_volumes(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _instance_volumes(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     props = args.props
     if args.resource_type == "aws:ec2/launchTemplate:LaunchTemplate":
         for index, mapping in enumerate(as_list(get(props, "blockDeviceMappings"))):
@@ -519,9 +497,7 @@ def _instance_volumes(
     refs=("CKV_AWS_7", "AVD-AWS-0065"),
     remediation="Set enableKeyRotation=True.",
 )
-def _key_rotation(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _key_rotation(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     spec = get(args.props, "customerMasterKeySpec") or get(args.props, "keySpec")
     if spec and spec != "SYMMETRIC_DEFAULT":
         return  # AWS rotates only symmetric encryption keys

@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails.spec import (
     HIGH,
     MEDIUM,
     PRODUCTION_ONLY,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
 )
@@ -103,7 +104,7 @@ def parse_type(value: str) -> tuple[str, str] | None:
         },
     },
 )
-def _floor(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _floor(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     service, prop, is_list = SIZED[args.resource_type]
     values = as_list(get(args.props, prop)) if is_list else [get(args.props, prop)]
     own = settings["resources"].get(args.urn)
@@ -131,7 +132,7 @@ def _floor(args: ResourceValidationArgs, report: ReportViolation, settings: Sett
     profile=PRODUCTION_ONLY,
     remediation="Pass opts=ResourceOptions(protect=True) for this resource in prod.",
 )
-def _protected(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _protected(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if not args.opts.protect:
         report("is not protected (protect=True): a stray delete or replace would destroy its data")
 
@@ -148,9 +149,7 @@ def _is_cloud_resource(resource_type: str) -> bool:
     profile=SECURITY,
     remediation="Pass provider= (or a parent that has one); stacks disable default providers.",
 )
-def _explicit_provider(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _explicit_provider(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     provider = args.provider
     if provider is None or str(provider.name).startswith("default"):
         report("uses a default provider; pass the stack's explicit provider")

@@ -3,7 +3,7 @@ and node groups that survive the loss of a zone."""
 
 from __future__ import annotations
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from ballast_guardrails.contract import NODE_GROUP_SET_TAG
 from ballast_guardrails.graph import Targets, of_type
@@ -12,6 +12,7 @@ from ballast_guardrails.spec import (
     HYGIENE,
     MEDIUM,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
     stack_policy,
@@ -38,9 +39,7 @@ def _vpc_config(props):
     profile=HYGIENE,
     remediation="Set vpcConfig.endpointPrivateAccess=True.",
 )
-def _private_endpoint(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _private_endpoint(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if not truthy(get(_vpc_config(args.props), "endpointPrivateAccess")):
         report("the private API endpoint is off (vpcConfig.endpointPrivateAccess)")
 
@@ -55,9 +54,7 @@ def _private_endpoint(
     remediation="Set vpcConfig.endpointPublicAccess=False, or publicAccessCidrs "
     "to the admin networks.",
 )
-def _public_endpoint(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _public_endpoint(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     config = _vpc_config(args.props)
     public = get(config, "endpointPublicAccess")
     if public is not None and not truthy(public):
@@ -81,9 +78,7 @@ def _public_endpoint(
     refs=("CKV_AWS_58", "AVD-AWS-0039"),
     remediation='Set encryptionConfig={resources: ["secrets"], provider: {keyArn: <key>}}.',
 )
-def _secrets_encryption(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _secrets_encryption(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for config in objects(get(args.props, "encryptionConfig")):
         if "secrets" in as_list(get(config, "resources")) and get(config, "provider", "keyArn"):
             return
@@ -100,9 +95,7 @@ def _secrets_encryption(
     remediation="Set enabledClusterLogTypes to api, audit, authenticator, "
     "controllerManager and scheduler.",
 )
-def _control_plane_logs(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _control_plane_logs(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     enabled = {str(t) for t in as_list(get(args.props, "enabledClusterLogTypes"))}
     missing = [t for t in CONTROL_PLANE_LOGS if t not in enabled]
     if missing:
@@ -118,9 +111,7 @@ def _control_plane_logs(
     remediation='Set accessConfig.authenticationMode="API" and grant access with '
     "aws.eks.AccessEntry.",
 )
-def _access_entries(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _access_entries(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     mode = get(args.props, "accessConfig", "authenticationMode")
     if str(mode).upper() != "API":
         report(
@@ -177,9 +168,7 @@ def _outside(count: int) -> str:
     "one in each zone.",
     config={"minAzs": {"type": "integer", "minimum": 1, "default": 2}},
 )
-def _node_group_zones(
-    args: StackValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _node_group_zones(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     """A node group spans `minAzs` zones; or it is one member of a per-zone set (same
     `ballast.io/node-group-set` tag, same cluster): then it spans exactly one zone and the
     set's members together span `minAzs` zones."""
@@ -229,8 +218,6 @@ def _node_group_zones(
     refs=("CKV_AWS_100",),
     remediation="Remove remoteAccess; use SSM Session Manager on the nodes.",
 )
-def _no_remote_access(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_remote_access(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if get(args.props, "remoteAccess"):
         report("remoteAccess opens SSH to the nodes; use SSM Session Manager")

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX
@@ -36,6 +36,7 @@ from ballast_guardrails.spec import (
     HYGIENE,
     MEDIUM,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
 )
@@ -265,7 +266,7 @@ def restricts_principal(statement: doc.Statement) -> bool:
     remediation="Fix the reported element; build documents with "
     "pulumi.Output.json_dumps or aws.iam.get_policy_document.",
 )
-def _valid(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _valid(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     found = list(granting_documents(args))
     if is_boundary_policy(args) and get(args.props, "policy") is not None:
         found.append(("boundary policy", doc.parse(get(args.props, "policy"))))
@@ -289,9 +290,7 @@ def _valid(args: ResourceValidationArgs, report: ReportViolation, settings: Sett
     remediation="Replace the statement with the specific actions and resource "
     "ARNs the workload uses.",
 )
-def _no_admin_wildcard(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_admin_wildcard(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in granting_documents(args):
         for statement in document.star_on_star():
             if not is_key_admin_delegation(args, statement):
@@ -308,9 +307,7 @@ def _no_admin_wildcard(
     remediation="List the actions the workload calls (CloudTrail or IAM Access "
     "Analyzer policy generation shows them).",
 )
-def _no_wildcard_actions(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_wildcard_actions(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if is_key_admin_delegation(args, statement):
@@ -341,9 +338,7 @@ def _no_wildcard_actions(
         }
     },
 )
-def _scoped_resources(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _scoped_resources(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     unscopable = (*UNSCOPABLE_ACTIONS, *settings.get("extraUnscopableActions", ()))
     for label, document in identity_documents(args):
         for statement in document.allow_statements:
@@ -371,9 +366,7 @@ def _scoped_resources(
     profile=SECURITY,
     remediation="Allow the listed actions instead; NotAction grants every action AWS ever adds.",
 )
-def _no_not_action(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_not_action(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_action:
@@ -392,9 +385,7 @@ def _no_not_action(
     remediation="Allow on the listed resource ARNs instead; NotResource covers "
     "every resource ever created.",
 )
-def _no_not_resource(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_not_resource(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in granting_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_resource:
@@ -418,9 +409,7 @@ def _managed_policy_name(arn: object) -> str | None:
     refs=("CKV_AWS_274",),
     remediation="Attach a customer managed policy with the actions the principal needs.",
 )
-def _no_admin_managed(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_admin_managed(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for arn in attached_arns(args.props):
         name = _managed_policy_name(arn)
         if name and name.lower() in ADMIN_MANAGED_POLICIES:
@@ -437,7 +426,7 @@ def _no_admin_managed(
     "least-privilege policy for the permissions.",
 )
 def _boundary_not_attached(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+    args: ResourceValidationArgs, report: Report, settings: Settings
 ) -> None:
     for arn in attached_arns(args.props):
         if isinstance(arn, str) and is_boundary_name(arn.rsplit("/", 1)[-1]):
@@ -455,9 +444,7 @@ def _boundary_not_attached(
     refs=("CKV_AWS_110", "CKV_AWS_286"),
     remediation="Remove the IAM write actions; manage IAM through Pulumi, not from workloads.",
 )
-def _no_escalation(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_escalation(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in identity_documents(args):
         risky = [a for a in ESCALATION_ACTIONS if document.granting(a)]
         if risky:
@@ -493,9 +480,7 @@ def _no_escalation(
     # Its approval list is the exemption, and "*" must stay unapprovable.
     exemptable=False,
 )
-def _pass_role_approval(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _pass_role_approval(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     approved = set(settings.get("approvedUrns", ()))
     for label, document in identity_documents(args):
         statements = document.granting(PASS_ROLE)
@@ -526,9 +511,7 @@ def _pass_role_approval(
     remediation="Name the trusted principals, or pin aws:PrincipalOrgID or "
     "aws:PrincipalAccount in a condition.",
 )
-def _trust_not_open(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _trust_not_open(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     trust = trust_document(args)
     if trust is None:
         return
@@ -552,9 +535,7 @@ def _trust_not_open(
     remediation='Add StringEquals on "<issuer>:sub" (the service account or '
     'repository) and "<issuer>:aud" (sts.amazonaws.com).',
 )
-def _oidc_conditions(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _oidc_conditions(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     trust = trust_document(args)
     if trust is None:
         return
@@ -595,9 +576,7 @@ def _oidc_conditions(
     refs=("CKV_AWS_40", "AVD-AWS-0143"),
     remediation="Attach the policy to a group or a role the user assumes.",
 )
-def _no_user_policies(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _no_user_policies(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     kind = args.resource_type
     if kind == "aws:iam/policyAttachment:PolicyAttachment":
         users = as_list(get(args.props, "users"))
@@ -634,9 +613,7 @@ def _boundary_ok(value: str, settings) -> bool:
         },
     },
 )
-def _permission_boundary(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _permission_boundary(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     value = get(args.props, "permissionsBoundary")
     if not value:
         report(
@@ -663,9 +640,7 @@ def _permission_boundary(
     refs=("CKV_AWS_33",),
     remediation="Name the principals, or add kms:CallerAccount / aws:PrincipalOrgID conditions.",
 )
-def _key_policy_principal(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _key_policy_principal(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, document in resource_documents(args):
         for statement in document.allow_statements:
             if statement.any_principal and not restricts_principal(statement):

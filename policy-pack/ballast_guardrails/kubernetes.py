@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from ballast_guardrails.graph import of_type
 from ballast_guardrails.spec import (
@@ -22,6 +22,7 @@ from ballast_guardrails.spec import (
     MEDIUM,
     PRODUCTION_ONLY,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
     stack_policy,
@@ -85,9 +86,7 @@ def split_image(image: str) -> tuple[str, str | None, str | None]:
     refs=("CKV_K8S_14", "kyverno:disallow-latest-tag"),
     remediation="Pin the image to a released version tag or a digest.",
 )
-def _image_pinned(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _image_pinned(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         image = str(get(container, "image", default=""))
         _, tag, digest = split_image(image)
@@ -108,9 +107,7 @@ def _image_pinned(
     refs=("CKV_K8S_43",),
     remediation="Reference image@sha256:<digest>, or the tag CI builds from the commit SHA.",
 )
-def _image_immutable(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _image_immutable(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         image = str(get(container, "image", default=""))
         _, tag, digest = split_image(image)
@@ -128,7 +125,7 @@ def _image_immutable(
     refs=("CKV_K8S_10", "CKV_K8S_12", "kyverno:require-requests-limits"),
     remediation="Set resources.requests.cpu and resources.requests.memory.",
 )
-def _requests(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _requests(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         requests = get(container, "resources", "requests") or {}
         missing = [r for r in ("cpu", "memory") if get(requests, r) is None]
@@ -153,7 +150,7 @@ def _requests(args: ResourceValidationArgs, report: ReportViolation, settings: S
         }
     },
 )
-def _limits(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _limits(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         limits = get(container, "resources", "limits") or {}
         missing = [r for r in settings["resources"] if get(limits, r) is None]
@@ -161,7 +158,7 @@ def _limits(args: ResourceValidationArgs, report: ReportViolation, settings: Set
             report(f"{label}: no {' or '.join(missing)} limit")
 
 
-def _missing_probe(args: ResourceValidationArgs, report: ReportViolation, kind: str) -> None:
+def _missing_probe(args: ResourceValidationArgs, report: Report, kind: str) -> None:
     """Report every long-running container without the probe `kind`."""
     if args.resource_type not in LONG_RUNNING:
         return
@@ -179,9 +176,7 @@ def _missing_probe(args: ResourceValidationArgs, report: ReportViolation, kind: 
     refs=("CKV_K8S_8", "kyverno:require-pod-probes"),
     remediation="Add a livenessProbe (an HTTP or TCP check of the process).",
 )
-def _liveness_probe(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _liveness_probe(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     _missing_probe(args, report, "livenessProbe")
 
 
@@ -194,9 +189,7 @@ def _liveness_probe(
     refs=("CKV_K8S_9", "kyverno:require-pod-probes"),
     remediation="Add a readinessProbe so traffic waits until the pod can serve it.",
 )
-def _readiness_probe(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _readiness_probe(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     _missing_probe(args, report, "readinessProbe")
 
 
@@ -210,9 +203,7 @@ def _readiness_probe(
     remediation="Set securityContext.runAsNonRoot=True (pod or container) and a "
     "non-zero runAsUser.",
 )
-def _run_as_non_root(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _run_as_non_root(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     spec = pod_spec(args)
     pod_level = get(spec, "securityContext", "runAsNonRoot")
     for label, container in containers(spec):
@@ -231,7 +222,7 @@ def _run_as_non_root(
     remediation="Set securityContext.allowPrivilegeEscalation=False on every container.",
 )
 def _no_privilege_escalation(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+    args: ResourceValidationArgs, report: Report, settings: Settings
 ) -> None:
     for label, container in containers(pod_spec(args)):
         value = get(container, "securityContext", "allowPrivilegeEscalation")
@@ -248,9 +239,7 @@ def _no_privilege_escalation(
     refs=("CKV_K8S_16", "kyverno:disallow-privileged-containers"),
     remediation="Remove securityContext.privileged; grant specific capabilities if needed.",
 )
-def _not_privileged(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _not_privileged(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for label, container in containers(pod_spec(args)):
         if truthy(get(container, "securityContext", "privileged")):
             report(f"{label}: runs privileged")
@@ -293,7 +282,7 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
     remediation="Add a policy/v1 PodDisruptionBudget in the same namespace whose "
     "selector matches the pod template labels.",
 )
-def _pdb_coverage(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     budgets = of_type(args.resources, *PDB_TYPES)
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))

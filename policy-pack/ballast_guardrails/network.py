@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs, StackValidationArgs
+from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
 from ballast_guardrails.graph import References, Targets, of_type
 from ballast_guardrails.spec import (
@@ -25,6 +25,7 @@ from ballast_guardrails.spec import (
     MEDIUM,
     PRODUCTION_ONLY,
     SECURITY,
+    Report,
     Settings,
     resource_policy,
     stack_policy,
@@ -141,7 +142,7 @@ def open_ingress(resource_type: str, props) -> list[Ingress]:
     remediation="Put the service behind a load balancer, or allow the known CIDRs "
     "or security groups only.",
 )
-def _public_ingress(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _public_ingress(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     groups = Targets(of_type(args.resources, SECURITY_GROUP))
     balancers = of_type(args.resources, *LOAD_BALANCERS)
     lb_groups = {g.urn for lb in balancers for g in groups.of(lb, "securityGroups")}
@@ -181,7 +182,7 @@ def _public_ingress(args: StackValidationArgs, report: ReportViolation, settings
         }
     },
 )
-def _admin_ports(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _admin_ports(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     ports = [int(p) for p in settings["ports"]]
     for ingress in open_ingress(args.resource_type, args.props):
         exposed = [p for p in ports if ingress.covers(p)]
@@ -201,9 +202,7 @@ def _admin_ports(args: ResourceValidationArgs, report: ReportViolation, settings
     refs=("CKV2_AWS_12",),
     remediation="Manage it with aws.ec2.DefaultSecurityGroup and empty ingress and egress.",
 )
-def _default_sg_closed(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _default_sg_closed(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for direction in ("ingress", "egress"):
         if as_list(get(args.props, direction)):
             report(f"the default security group has {direction} rules")
@@ -218,9 +217,7 @@ def _default_sg_closed(
     refs=("CKV_AWS_130", "AVD-AWS-0164"),
     remediation="Set mapPublicIpOnLaunch=False; expose services through load balancers.",
 )
-def _subnet_public_ip(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _subnet_public_ip(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if truthy(get(args.props, "mapPublicIpOnLaunch")):
         report("mapPublicIpOnLaunch is true: instances launched here get public addresses")
 
@@ -233,7 +230,7 @@ def _subnet_public_ip(
     refs=("CKV2_AWS_11", "AVD-AWS-0178"),
     remediation="Add an aws.ec2.FlowLog for the VPC (the Network component does).",
 )
-def _flow_logs(args: StackValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _flow_logs(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     logs = References(of_type(args.resources, "aws:ec2/flowLog:FlowLog"), "vpcId")
     for vpc in of_type(args.resources, "aws:ec2/vpc:Vpc"):
         if not logs.to(vpc):
@@ -249,7 +246,7 @@ def _flow_logs(args: StackValidationArgs, report: ReportViolation, settings: Set
     refs=("CKV_AWS_79", "AVD-AWS-0028"),
     remediation='Set metadataOptions.httpTokens="required" (and a hop limit of 2 for containers).',
 )
-def _imdsv2(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _imdsv2(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     options = get(args.props, "metadataOptions")
     if str(get(options, "httpEndpoint", default="enabled")).lower() == "disabled":
         return  # no metadata service at all
@@ -268,7 +265,7 @@ def _imdsv2(args: ResourceValidationArgs, report: ReportViolation, settings: Set
     remediation="Pass one subnet per availability zone (network.public_subnet_ids).",
     config={"minSubnets": {"type": "integer", "minimum": 1, "default": 2}},
 )
-def _lb_subnets(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _lb_subnets(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     subnets = {str(s) for s in as_list(get(args.props, "subnets"))}
     subnets |= {
         str(get(m, "subnetId"))
@@ -293,9 +290,7 @@ def _is_application(props) -> bool:
     refs=("CKV_AWS_131", "AVD-AWS-0052"),
     remediation="Set dropInvalidHeaderFields=True.",
 )
-def _drop_invalid_headers(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _drop_invalid_headers(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if _is_application(args.props) and not truthy(get(args.props, "dropInvalidHeaderFields")):
         report("dropInvalidHeaderFields is not true")
 
@@ -309,9 +304,7 @@ def _drop_invalid_headers(
     refs=("CKV2_AWS_20", "CKV_AWS_2"),
     remediation='Make the default action a redirect with protocol "HTTPS" and status "HTTP_301".',
 )
-def _http_redirects(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _http_redirects(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     # An ALB listener without a protocol is HTTP.
     protocol = str(get(args.props, "protocol", default="HTTP")).upper()
     if protocol != "HTTP":
@@ -345,7 +338,7 @@ def _http_redirects(
         }
     },
 )
-def _tls_policy(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _tls_policy(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     protocol = str(get(args.props, "protocol", default="")).upper()
     if protocol not in ("HTTPS", "TLS"):
         return
@@ -367,7 +360,7 @@ def _tls_policy(args: ResourceValidationArgs, report: ReportViolation, settings:
     remediation="Set enableDeletionProtection=True.",
 )
 def _lb_deletion_protection(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+    args: ResourceValidationArgs, report: Report, settings: Settings
 ) -> None:
     if not truthy(get(args.props, "enableDeletionProtection")):
         report("enableDeletionProtection is not true")
@@ -382,9 +375,7 @@ def _lb_deletion_protection(
     refs=("CKV_AWS_91",),
     remediation="Set accessLogs={enabled: True, bucket: <the access-log bucket>}.",
 )
-def _lb_access_logs(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _lb_access_logs(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     logs = get(args.props, "accessLogs")
     if not truthy(get(logs, "enabled")) or not get(logs, "bucket"):
         report("access logs are not enabled (accessLogs.enabled and accessLogs.bucket)")

@@ -9,7 +9,7 @@
         remediation="Set vpcConfig.endpointPrivateAccess=True.",
     )
     def _private_endpoint(
-        args: ResourceValidationArgs, report: ReportViolation, settings: Settings
+        args: ResourceValidationArgs, report: Report, settings: Settings
     ) -> None: ...
 
 The concern is the name of the module the function lives in (`ballast_guardrails.eks`
@@ -39,15 +39,17 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, Unpack
+from typing import Any, NotRequired, Protocol, TypedDict, TypeVar, Unpack, cast
 
 from pulumi_policy import (
     EnforcementLevel,
     PolicyConfigSchema,
     ReportViolation,
+    ResourceValidation,
     ResourceValidationArgs,
     ResourceValidationPolicy,
     Severity,
+    StackValidation,
     StackValidationArgs,
     StackValidationPolicy,
 )
@@ -67,11 +69,22 @@ Settings = Mapping[str, Any]
 """A policy's config: its schema defaults overlaid with what `Configure` sent."""
 
 
+class Report(Protocol):
+    """Reports one violation: the message and, from a stack policy, the URN it is about.
+
+    What the SDK passes to `validate`. Its `ReportViolation` alias types `urn` as a
+    required argument, but the SDK documents it as optional and its callback defaults it
+    to None (pulumi-policy 1.21, `_create_report_violation`): resource checks call
+    `report(message)`."""
+
+    def __call__(self, message: str, urn: str | None = None, /) -> None: ...
+
+
 class ResourceCheck(Protocol):
     """The check of a resource policy: reports what is wrong with one resource."""
 
     def __call__(
-        self, args: ResourceValidationArgs, report: ReportViolation, settings: Settings, /
+        self, args: ResourceValidationArgs, report: Report, settings: Settings, /
     ) -> None: ...
 
 
@@ -79,13 +92,12 @@ class StackCheck(Protocol):
     """The check of a stack policy: sees every resource; names the URN it reports on."""
 
     def __call__(
-        self, args: StackValidationArgs, report: ReportViolation, settings: Settings, /
+        self, args: StackValidationArgs, report: Report, settings: Settings, /
     ) -> None: ...
 
 
 R = TypeVar("R", bound=ResourceCheck)
 S = TypeVar("S", bound=StackCheck)
-Policy = ResourceValidationPolicy | StackValidationPolicy
 
 #: The config property every exemptable policy has: URN -> the reason it is excused.
 EXEMPTIONS: Mapping[str, Any] = {
@@ -155,11 +167,59 @@ class Meta:
         return {k: p["default"] for k, p in self.properties().items() if "default" in p}
 
     def schema(self) -> PolicyConfigSchema:
-        return PolicyConfigSchema(properties=self.properties())
+        # Copies: the SDK gets plain dicts, and nothing it does reaches `EXEMPTIONS`.
+        return PolicyConfigSchema(properties={k: dict(p) for k, p in self.properties().items()})
 
     def tags(self) -> list[str]:
         return [self.concern, *self.refs]
 
+
+class _SdkFields(TypedDict):
+    """The SDK policy's constructor arguments that come from a `Meta`."""
+
+    name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    config_schema: PolicyConfigSchema
+    severity: Severity
+    tags: list[str]
+    remediation_steps: str
+
+
+def _sdk_fields(meta: Meta) -> _SdkFields:
+    return _SdkFields(
+        name=meta.name,
+        description=meta.description,
+        enforcement_level=meta.level,
+        config_schema=meta.schema(),
+        severity=meta.severity,
+        tags=meta.tags(),
+        remediation_steps=meta.remediation,
+    )
+
+
+class ResourcePolicy(ResourceValidationPolicy):
+    """The SDK's resource policy, keeping its declaration (`meta`, read by the README,
+    the config generator and tests) and the types it applies to (`applies_to_type`, read
+    by the pack's SDK shim, `analyzer_speedups`)."""
+
+    def __init__(
+        self, meta: Meta, validate: ResourceValidation, applies_to_type: Callable[[str], bool]
+    ) -> None:
+        super().__init__(validate=validate, **_sdk_fields(meta))
+        self.meta = meta
+        self.applies_to_type = applies_to_type
+
+
+class StackPolicy(StackValidationPolicy):
+    """The SDK's stack policy, keeping its declaration (`meta`)."""
+
+    def __init__(self, meta: Meta, validate: StackValidation) -> None:
+        super().__init__(validate=validate, **_sdk_fields(meta))
+        self.meta = meta
+
+
+Policy = ResourcePolicy | StackPolicy
 
 _REGISTRY: dict[str, Policy] = {}
 
@@ -171,7 +231,7 @@ def registered() -> list[Policy]:
 
 
 def meta_of(policy: Policy) -> Meta:
-    return policy.meta  # type: ignore[union-attr]
+    return policy.meta
 
 
 def levels(environment: str) -> dict[str, str]:
@@ -234,14 +294,13 @@ def resource_policy(
             if applies(args.resource_type):
                 settings = _settings(meta, args.get_config())
                 if args.urn not in settings.get("exemptions", {}):
-                    check(args, report, settings)
+                    # The SDK's callback takes `urn` as optional (see `Report`).
+                    check(args, cast(Report, report), settings)
 
-        policy = _described(ResourceValidationPolicy, meta, validate)
-        # Lets the pack's SDK shim skip this policy for other types without calling it
-        # (analyzer_speedups.install); the check above stays, so the policy is correct
-        # without it.
-        policy.applies_to_type = applies  # type: ignore[attr-defined]
-        _register(policy)
+        # `applies` lets the pack's SDK shim skip this policy for other types without
+        # calling it (analyzer_speedups.install); the check above stays, so the policy is
+        # correct without it.
+        _register(ResourcePolicy(meta, validate, applies))
         return check
 
     return declare
@@ -265,23 +324,7 @@ def stack_policy(**declared: Unpack[Declared]) -> Callable[[S], S]:
 
             check(args, unless_exempt, settings)
 
-        _register(_described(StackValidationPolicy, meta, validate))
+        _register(StackPolicy(meta, validate))
         return check
 
     return declare
-
-
-def _described(cls, meta: Meta, validate):
-    policy = cls(
-        name=meta.name,
-        description=meta.description,
-        validate=validate,
-        enforcement_level=meta.level,
-        config_schema=meta.schema(),
-        severity=meta.severity,
-        tags=meta.tags(),
-        remediation_steps=meta.remediation,
-    )
-    # Kept on the object so the README, the config generator and tests can read it.
-    policy.meta = meta
-    return policy

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from importlib import resources
 
-from pulumi_policy import ReportViolation, ResourceValidationArgs
+from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails.contract import ALLOWED_TAG_VALUES, REQUIRED_TAG_KEYS
-from ballast_guardrails.spec import MEDIUM, SECURITY, Settings, resource_policy
+from ballast_guardrails.spec import MEDIUM, SECURITY, Report, Settings, resource_policy
 from ballast_guardrails.values import effective_tags
 
 
@@ -40,7 +40,7 @@ TAGGABLE = _load_taggable()
         }
     },
 )
-def _required(args: ResourceValidationArgs, report: ReportViolation, settings: Settings) -> None:
+def _required(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     tags = effective_tags(args.props, args.provider)
     missing = [key for key in settings["requiredTags"] if not tags.get(key)]
     if missing:
@@ -62,9 +62,7 @@ def _required(args: ResourceValidationArgs, report: ReportViolation, settings: S
         }
     },
 )
-def _allowed_values(
-    args: ResourceValidationArgs, report: ReportViolation, settings: Settings
-) -> None:
+def _allowed_values(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     tags = effective_tags(args.props, args.provider)
     for key, allowed in settings["allowedValues"].items():
         if key in tags and tags[key] not in allowed:
