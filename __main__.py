@@ -1,14 +1,15 @@
-"""Ballast: one environment per stack. Load and validate the stack's config, build the
-platform, export what operators and the toolkit need (each component declares its own
-outputs: `STACK_OUTPUTS`).
+"""Ballast: one stack per environment and layer. Load and validate the stack's config,
+build what its kind composes, export what operators, the other layer and the toolkit
+need (each component declares its own outputs: `STACK_OUTPUTS`).
 
-The management account's organization stack (`ballast:stackKind: organization`) builds
-only the service control policies."""
+Stack kinds (`ballast:stackKind`): `platform` (an environment's AWS resources), `cluster`
+(its in-cluster layer, built on the platform stack's outputs; docs/layers.md), and
+`organization` (the management account's service control policies)."""
 
 import pulumi
 
-from components.config import ConfigError, load_from_pulumi_runtime
-from components.platform import Organization, Platform
+from components.config import ClusterStackConfig, ConfigError, load_from_pulumi_runtime
+from components.platform import ClusterLayer, Organization, Platform
 
 try:
     config = load_from_pulumi_runtime()
@@ -17,10 +18,12 @@ except ConfigError as error:
     raise pulumi.RunError(f"invalid stack configuration:\n{error}") from None
 
 pulumi.export("stackKind", config.stack_kind)
-root = (
-    Organization("ballast-org", config)
-    if config.stack_kind == "organization"
-    else Platform(f"ballast-{config.environment}", config)
-)
+root: Platform | Organization | ClusterLayer
+if isinstance(config, ClusterStackConfig):
+    root = ClusterLayer(f"ballast-{pulumi.get_stack()}", config)
+elif config.stack_kind == "organization":
+    root = Organization("ballast-org", config)
+else:
+    root = Platform(f"ballast-{config.environment}", config)
 for key, value in root.stack_outputs().items():
     pulumi.export(key, value)

@@ -25,6 +25,7 @@ from components.config import (
     NAMESPACE,
     ORGANIZATION_ONLY_KEYS,
     PLATFORM_ONLY_KEYS,
+    ClusterStackConfig,
     PlatformConfig,
 )
 from components.config.errors import limits_text
@@ -164,7 +165,7 @@ def _stack_kinds(key: str) -> str:
         return "Platform stacks only (`stackKind: platform`)."
     if key in ORGANIZATION_ONLY_KEYS:
         return "Organization stacks only (`stackKind: organization`)."
-    return "Platform and organization stacks."
+    return "Platform and organization stacks (a cluster stack sets only the keys under Cluster stacks)."
 
 
 def _sections(path: str, model: type[BaseModel], level: int) -> list[str]:
@@ -179,11 +180,24 @@ def _sections(path: str, model: type[BaseModel], level: int) -> list[str]:
 
 
 def render() -> str:
-    """The whole of docs/configuration.md."""
+    """The whole of docs/configuration.md: the platform and organization stacks' keys,
+    then the cluster stacks' (docs/layers.md)."""
     top, sections = _table(PlatformConfig, "")
     lines = [_INTRO, "## Top-level keys", "", _doc(PlatformConfig), "", *top, ""]
     for path, model in sections:
         lines += _sections(path, model, 2)
+    cluster_keys, _ = _table(ClusterStackConfig, "")
+    lines += [
+        "## Cluster stacks",
+        "",
+        _doc(ClusterStackConfig),
+        "",
+        "Cluster stacks only (`stackKind: cluster`); every other key belongs to the "
+        "platform stack, and a cluster stack refuses it. See [the two layers](layers.md).",
+        "",
+        *cluster_keys,
+        "",
+    ]
     return "\n".join(lines).rstrip("\n") + "\n"
 
 

@@ -5,8 +5,11 @@ Order matters: `Identity` (the permission boundary and the role factory) and
 `AuditTrail` come first, so every later component gets the role factory as an argument
 and everything it does is recorded from the first resource on.
 
-`Organization` is the other kind of stack: the management account's own, which manages
-only the service control policies (`ballast:stackKind: organization`).
+`Organization` is the management account's own stack, which manages only the service
+control policies (`ballast:stackKind: organization`).
+
+`ClusterLayer` composes an environment's cluster stack (`ballast:stackKind: cluster`):
+everything in Kubernetes, built on what its platform stack exports (docs/layers.md).
 """
 
 from __future__ import annotations
@@ -15,13 +18,21 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+from pulumi.runtime.sync_await import _sync_await
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
+from components.cluster.addons import autoscaler
+from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
+from components.cluster.control_plane import kubeconfig
+from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import (
     TIER_OBJECTIVES,
+    ClusterStackConfig,
     NetworkConfig,
     PlatformConfig,
+    ServiceConfig,
 )
 from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
@@ -180,8 +191,8 @@ class Platform(pulumi.ComponentResource):
                     settings=config.cluster,
                     private_subnet_ids=self.network.private_subnet_ids,
                     availability_zones=self.network.availability_zones,
-                    services=config.services,
                     deployer_principal_arn=self.identity.ci_apply_role_arn,
+                    planner_principal_arn=self.identity.ci_plan_role_arn,
                     # Nodes are cattle: the FIS node experiment may terminate them.
                     instance_tags={
                         **tags,
@@ -211,6 +222,12 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
+            # The cluster layer names a namespace per service from this (no setting is
+            # written in both stack files); nothing here is secret.
+            "services": [
+                {"name": s.name, "tier": s.tier, "namespace": s.namespace or s.name}
+                for s in config.services
+            ],
             **stack_outputs(self.network, Network),
             **stack_outputs(self.identity, Identity),
             **stack_outputs(self.audit_trail, AuditTrail),
@@ -341,3 +358,103 @@ class Organization(pulumi.ComponentResource):
     def stack_outputs(self) -> dict[str, Any]:
         """The organization stack's outputs: the SCPs and where they are attached."""
         return stack_outputs(self.guardrails, OrgGuardrails)
+
+
+class ClusterLayer(pulumi.ComponentResource):
+    """One environment's cluster layer: reads its platform stack through a
+    `StackReference`, builds a Kubernetes provider for that cluster, then the in-cluster
+    baseline and the add-ons' releases, all through that provider and nothing else.
+
+    Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
+    `kubernetes_provider`, `baseline`.
+    """
+
+    #: Outputs of the platform stack this layer reads; a test checks that the platform
+    #: stack exports each of them, so renaming one cannot silently break this layer.
+    READS = (
+        "environment",
+        "primaryRegion",
+        "availabilityZones",
+        "services",
+        "clusterName",
+        "clusterEndpoint",
+        "clusterCertificateAuthority",
+        "clusterKubernetesVersion",
+        "clusterAutoscalerRoleArn",
+        "clusterVolumeTags",
+    )
+
+    def __init__(
+        self, name: str, config: ClusterStackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ballast:components:ClusterLayer", name, None, opts)
+        self.config = config
+        platform_stack = config.platform_stack
+        self.platform = pulumi.StackReference(
+            f"{pulumi.get_organization()}/{pulumi.get_project()}/{platform_stack}",
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        def known(output: str) -> Any:
+            return known_output(self.platform, output, stack=platform_stack)
+
+        self.cluster = ClusterFacts(
+            name=known("clusterName"),
+            region=known("primaryRegion"),
+            environment=known("environment"),
+            kubernetes_version=known("clusterKubernetesVersion"),
+            zone_count=len(known("availabilityZones")),
+            endpoint=self.platform.require_output("clusterEndpoint"),
+            certificate_authority=self.platform.require_output("clusterCertificateAuthority"),
+            autoscaler_role_arn=self.platform.require_output("clusterAutoscalerRoleArn"),
+            volume_tags=known("clusterVolumeTags"),
+            services=[ServiceConfig.model_validate(s) for s in known("services")],
+        )
+        cluster = self.cluster
+        self.kubernetes_provider = k8s.Provider(
+            f"{cluster.name}-k8s",
+            kubeconfig=kubeconfig(
+                cluster.name, cluster.endpoint, cluster.certificate_authority, cluster.region
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.baseline = ClusterBaseline(
+            cluster.name,
+            ClusterBaselineArgs(provider=self.kubernetes_provider, cluster=cluster),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        addons = InClusterScope(name=cluster.name, parent=self, provider=self.kubernetes_provider)
+        autoscaler.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[autoscaler.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
+        self.register_outputs({"platformStack": platform_stack})
+
+    def stack_outputs(self) -> dict[str, Any]:
+        """The cluster stack's outputs: which platform it builds on, and its namespaces."""
+        return {
+            "environment": self.cluster.environment,
+            "platformStack": self.config.platform_stack,
+            "clusterName": self.cluster.name,
+            "namespaces": sorted(self.baseline.namespaces),
+        }
+
+
+def known_output(reference: pulumi.StackReference, output: str, *, stack: str) -> Any:
+    """The plain value of another stack's output, for what must be known while the program
+    runs (resource names, pinned versions): the engine reads a referenced stack before the
+    program goes on, in a preview too. Secret outputs stay secret through `require_output`;
+    never read one here. Fails with one sentence when the stack does not export it."""
+    details = _sync_await(reference.get_output_details(output))
+    if details.secret_value is not None:
+        raise pulumi.RunError(
+            f"output {output} of stack {stack} is a secret; it cannot name resources"
+        )
+    if details.value is None:
+        raise pulumi.RunError(
+            f"stack {stack} exports no output {output}: run `pulumi up` on it first, or "
+            "check ballast:platformStack"
+        )
+    return details.value

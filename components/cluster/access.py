@@ -15,15 +15,24 @@ READ_ONLY_ACCESS_POLICY = "AmazonEKSViewPolicy"
 def access_entries(
     scope: ClusterScope,
     cluster: aws.eks.Cluster,
+    *,
     deployer_principal_arn: pulumi.Input[str] | None,
+    planner_principal_arn: pulumi.Input[str] | None,
 ) -> list[pulumi.Resource]:
-    """Cluster admin for the deployer (the CI apply role) and the configured admins,
-    view-only (Secrets excluded) for the read-only principals. Returns the policy
-    associations: an entry without one grants nothing."""
+    """Cluster admin for the deployer (the CI apply role), the bootstrap admin (when
+    configured) and the configured admins; view-only (AmazonEKSViewPolicy: no Secrets)
+    for the planner (the CI plan role, so pull-request previews of the cluster layer can
+    read the cluster) and the read-only principals. Returns the policy associations: an
+    entry without one grants nothing."""
     settings = scope.settings
     grants: list[tuple[str, pulumi.Input[str], str]] = []
     if deployer_principal_arn is not None:
         grants.append(("deployer", deployer_principal_arn, ADMIN_ACCESS_POLICY))
+    if planner_principal_arn is not None:
+        grants.append(("planner", planner_principal_arn, READ_ONLY_ACCESS_POLICY))
+    if settings.bootstrap_admin_arn is not None:
+        # Named apart from the admins so removing it after bootstrap touches nothing else.
+        grants.append(("bootstrap-admin", settings.bootstrap_admin_arn, ADMIN_ACCESS_POLICY))
     for arn in settings.admin_principal_arns:
         grants.append((f"admin-{principal_label(arn)}", arn, ADMIN_ACCESS_POLICY))
     for arn in settings.read_only_principal_arns:

@@ -1,16 +1,18 @@
-"""The in-cluster baseline every workload relies on: the PriorityClasses, the default
-StorageClass (encrypted gp3), and a namespace per platform add-on and per service, each
-with its tier's LimitRange and ResourceQuota (components/workloads.py)."""
+"""`ClusterBaseline`: the in-cluster baseline every workload relies on, created by the
+cluster layer: the PriorityClasses, the default StorageClass (encrypted gp3), and a
+namespace per platform add-on and per service, each with its tier's LimitRange and
+ResourceQuota (components/workloads.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.cluster.scope import InClusterScope
+from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import PLATFORM_NAMESPACES, ServiceConfig
 from components.tags import CLUSTER_TAG, ENVIRONMENT_TAG
 from components.workloads import PRIORITY_CLASSES, NamespaceSpec, service_namespaces
@@ -47,18 +49,21 @@ def priority_classes(scope: InClusterScope) -> list[k8s.scheduling.v1.PriorityCl
             global_default=False,
             preemption_policy="PreemptLowerPriority",
             description=spec.description,
-            opts=scope.opts(),
+            opts=scope.opts(moved=True),
         )
         for spec in PRIORITY_CLASSES
     ]
 
 
 def storage_class(
-    scope: InClusterScope, ebs_csi: pulumi.Resource, volume_tags: Mapping[str, str]
+    scope: InClusterScope, volume_tags: Mapping[str, str]
 ) -> k8s.storage.v1.StorageClass:
     """The default StorageClass: encrypted gp3, provisioned in the zone of the pod that
     first uses it (WaitForFirstConsumer), so a volume never lands in a zone its pod cannot
-    run in. `volume_tags` go on every volume it provisions."""
+    run in. `volume_tags` go on every volume it provisions, numbered in key order (a
+    StorageClass's parameters cannot change in place, so the order must not depend on
+    how the tags were passed). The EBS CSI driver it names
+    is an EKS add-on of the platform layer, which is up before this layer."""
     return k8s.storage.v1.StorageClass(
         f"{scope.name}-storage-{DEFAULT_STORAGE_CLASS}",
         metadata={
@@ -72,14 +77,13 @@ def storage_class(
             "csi.storage.k8s.io/fstype": "ext4",
             **{
                 f"tagSpecification_{index}": f"{key}={value}"
-                for index, (key, value) in enumerate(volume_tags.items(), start=1)
+                for index, (key, value) in enumerate(sorted(volume_tags.items()), start=1)
             },
         },
         reclaim_policy="Delete",
         volume_binding_mode="WaitForFirstConsumer",
         allow_volume_expansion=True,
-        # The driver must outlive the class (and the volumes provisioned through it).
-        opts=scope.opts([ebs_csi]),
+        opts=scope.opts(moved=True),
     )
 
 
@@ -107,23 +111,19 @@ def namespaces(
         namespace = k8s.core.v1.Namespace(
             label,
             metadata=cast(k8s.meta.v1.ObjectMetaArgsDict, spec.namespace_metadata()),
-            # Deleting a namespace deletes what others put in it (Services with load
-            # balancers, PVCs with volumes); the controllers that clean those up run on
-            # the nodes, so namespaces go before the nodes and add-ons do.
-            opts=scope.opts(scope.ready),
+            opts=scope.opts(moved=True),
         )
-        inside = scope.opts([namespace])
         k8s.core.v1.LimitRange(
             f"{label}-defaults",
             metadata={"name": "defaults", "namespace": spec.name},
             spec=cast(k8s.core.v1.LimitRangeSpecArgsDict, spec.limit_range_spec()),
-            opts=inside,
+            opts=scope.opts([namespace], moved=True),
         )
         k8s.core.v1.ResourceQuota(
             f"{label}-budget",
             metadata={"name": "budget", "namespace": spec.name},
             spec=cast(k8s.core.v1.ResourceQuotaSpecArgsDict, spec.resource_quota_spec()),
-            opts=inside,
+            opts=scope.opts([namespace], moved=True),
         )
         platform_priority = spec.platform_priority_quota_spec()
         if platform_priority is not None:
@@ -131,7 +131,44 @@ def namespaces(
                 f"{label}-no-platform-priority",
                 metadata={"name": "no-platform-priority", "namespace": spec.name},
                 spec=cast(k8s.core.v1.ResourceQuotaSpecArgsDict, platform_priority),
-                opts=inside,
+                opts=scope.opts([namespace], moved=True),
             )
         created[spec.name] = namespace
     return created
+
+
+@dataclass(kw_only=True)
+class ClusterBaselineArgs:
+    """Inputs of `ClusterBaseline`."""
+
+    provider: k8s.Provider
+    """The cluster layer's Kubernetes provider (required)."""
+
+    cluster: ClusterFacts
+    """The cluster, its services and its volume tags, as the platform stack exports them
+    (required)."""
+
+
+class ClusterBaseline(pulumi.ComponentResource):
+    """PriorityClasses, the default StorageClass, and the namespaces with their limits.
+
+    Outputs: `namespaces` (name -> Namespace), `priority_classes`.
+
+    Destroy order: this stack goes before the platform stack, so deleting a namespace
+    (which deletes what others put in it: Services with load balancers, PVCs with
+    volumes) happens while the nodes and controllers that clean those up still run.
+    """
+
+    def __init__(
+        self, name: str, args: ClusterBaselineArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("ballast:components:ClusterBaseline", name, None, opts)
+        try:
+            specs = namespace_specs(args.cluster.services)
+        except ValueError as error:
+            raise ValueError(f"{name}: {error}") from None
+        scope = InClusterScope(name=name, parent=self, provider=args.provider)
+        self.priority_classes = priority_classes(scope)
+        storage_class(scope, args.cluster.volume_tags)
+        self.namespaces = namespaces(scope, specs)
+        self.register_outputs({"namespaces": sorted(self.namespaces)})

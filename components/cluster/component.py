@@ -1,4 +1,6 @@
-"""`Cluster`: a multi-AZ EKS cluster whose safe shape is the default.
+"""`Cluster`: a multi-AZ EKS cluster whose safe shape is the default. It talks only to
+AWS APIs (the platform layer); every Kubernetes object lives in the cluster layer
+(`ClusterBaseline` and the add-ons' releases, docs/layers.md).
 
 What it creates, in dependency order (design notes in docs/cluster.md):
 
@@ -12,10 +14,12 @@ What it creates, in dependency order (design notes in docs/cluster.md):
   entries; no aws-auth ConfigMap and no implicit admin for the creator), EKS's own
   networking add-ons not bootstrapped (the managed add-ons below replace them), zonal
   shift on, deletion protection in prod;
-- access entries: cluster admin for the deployer (the CI apply role) and the configured
-  admins, view-only for the read-only principals;
+- access entries: cluster admin for the deployer (the CI apply role), the configured
+  admins and the bootstrap admin, view-only for the CI plan role and the read-only
+  principals;
 - the OIDC provider for IRSA, and an IRSA role (via `RoleFactory.irsa_role`) for every
-  add-on that calls AWS: vpc-cni, aws-ebs-csi-driver, the Cluster Autoscaler;
+  add-on that calls AWS: vpc-cni, aws-ebs-csi-driver, the Cluster Autoscaler (whose
+  release the cluster layer installs);
 - one launch template for every node: IMDSv2 required with a hop limit of 1 (pods cannot
   reach the node role's credentials; they use IRSA), encrypted gp3 root volumes;
 - the `system` managed node group, tainted `CriticalAddonsOnly=true:NoSchedule`, and the
@@ -24,18 +28,12 @@ What it creates, in dependency order (design notes in docs/cluster.md):
   it);
 - managed add-ons pinned in components/versions.py with `OVERWRITE` conflict resolution:
   vpc-cni, kube-proxy and eks-pod-identity-agent before the nodes, coredns (tolerating
-  the system taint, spread over zones, with a PDB) and aws-ebs-csi-driver after them;
-- a `kubernetes.Provider` from the cluster's outputs (exec auth, `aws eks get-token`);
-- baseline objects: PriorityClasses, a default encrypted gp3 StorageClass, and a
-  namespace per platform add-on and per service, each with a LimitRange and a
-  ResourceQuota (components/workloads.py);
-- the Cluster Autoscaler (Helm, IRSA, scaling only this cluster's node groups), the
-  first in-cluster add-on (components/cluster/addons/).
+  the system taint, spread over zones, with a PDB) and aws-ebs-csi-driver after them.
 
-Destroy order: everything in-cluster depends on the node groups and add-ons, which
-depend on the cluster, so Pulumi removes in-cluster objects while nodes and controllers
-still run, and IAM attachments only after what uses them. What Pulumi cannot see (load
-balancers and volumes that controllers created) is in runbooks/cluster-destroy.md.
+Destroy order: the cluster layer goes first (its objects need the nodes and controllers
+this component runs), then this stack; IAM attachments go only after what uses them.
+What Pulumi cannot see (load balancers and volumes that controllers created) is in
+runbooks/cluster-destroy.md.
 """
 
 from __future__ import annotations
@@ -45,12 +43,11 @@ from dataclasses import dataclass, field
 from typing import ClassVar
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from components.cluster import access, baseline, control_plane, managed_addons, nodes
 from components.cluster.addons import autoscaler
-from components.cluster.scope import ClusterScope, InClusterScope
-from components.config import ClusterConfig, ServiceConfig
+from components.cluster.scope import ClusterScope
+from components.config import ClusterConfig
 from components.context import AwsContext
 from components.iam import RoleFactory
 
@@ -78,16 +75,16 @@ class ClusterArgs:
 
     availability_zones: Sequence[str]
     """The zones of `private_subnet_ids`, same order (required, at least two): names
-    per-zone groups, sizes CoreDNS and the autoscaler."""
-
-    services: Sequence[ServiceConfig] = ()
-    """The stack's services (default none): each gets a namespace with its tier's
-    limits and quota."""
+    per-zone groups and sizes CoreDNS."""
 
     deployer_principal_arn: pulumi.Input[str] | None = None
-    """The principal that runs `pulumi up` (the CI apply role), made cluster admin so it
-    can manage the in-cluster objects (default none: then the configured admins must
-    include it). The cluster's creator gets no implicit admin."""
+    """The principal that runs `pulumi up` of the cluster layer (the CI apply role), made
+    cluster admin (default none: then the configured or bootstrap admins must deploy it).
+    The cluster's creator gets no implicit admin."""
+
+    planner_principal_arn: pulumi.Input[str] | None = None
+    """The principal that runs `pulumi preview` of the cluster layer (the CI plan role),
+    given view-only access (default none)."""
 
     instance_tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for the instances, volumes and network interfaces the launch template
@@ -99,20 +96,23 @@ class Cluster(pulumi.ComponentResource):
 
     Outputs: `cluster_name`, `cluster_arn`, `endpoint`, `certificate_authority`,
     `oidc_provider_arn`, `oidc_issuer_url`, `node_role_arn`, `cluster_security_group_id`,
-    `kubernetes_provider` (for every in-cluster component), `namespaces` (name ->
-    Namespace), `node_groups`, `ready` (node groups, add-ons and access: make in-cluster
-    resources depend on it, so they are removed before the nodes and controllers they
-    need).
+    `autoscaler_role_arn`, `kubernetes_version`, `volume_tags` (what the cluster layer's
+    StorageClass puts on the volumes it provisions), `node_groups`.
     """
 
-    #: Stack outputs (export name -> attribute); `__main__.py` exports them.
+    #: Stack outputs (export name -> attribute); `__main__.py` exports them, and the
+    #: cluster layer reads the ones it needs through its StackReference.
     STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "clusterName": "cluster_name",
         "clusterEndpoint": "endpoint",
+        "clusterCertificateAuthority": "certificate_authority",
         "clusterOidcProviderArn": "oidc_provider_arn",
         "clusterOidcIssuerUrl": "oidc_issuer_url",
         "clusterNodeRoleArn": "node_role_arn",
         "clusterSecurityGroupId": "cluster_security_group_id",
+        "clusterKubernetesVersion": "kubernetes_version",
+        "clusterAutoscalerRoleArn": "autoscaler_role_arn",
+        "clusterVolumeTags": "volume_tags",
     }
 
     def __init__(
@@ -121,10 +121,6 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("ballast:components:Cluster", name, None, opts)
         if len(args.availability_zones) < 2:
             raise ValueError(f"{name}: EKS needs subnets in at least two zones")
-        try:
-            namespace_specs = baseline.namespace_specs(args.services)
-        except ValueError as error:
-            raise ValueError(f"{name}: {error}") from None
         scope = ClusterScope(
             name=name,
             parent=self,
@@ -133,6 +129,8 @@ class Cluster(pulumi.ComponentResource):
             roles=args.roles,
         )
         zones = args.availability_zones
+        self.kubernetes_version = args.settings.kubernetes_version
+        self.volume_tags = baseline.volume_tags(name, args.context.environment, args.context.tags)
 
         key, log_group = control_plane.encryption_and_logs(scope)
         cluster = control_plane.eks_cluster(scope, args.private_subnet_ids, key, log_group)
@@ -147,7 +145,12 @@ class Cluster(pulumi.ComponentResource):
         self.oidc_issuer_url: pulumi.Output[str] = oidc.issuer_url
         self.oidc_provider_arn: pulumi.Output[str] = oidc.arn
 
-        access_grants = access.access_entries(scope, cluster, args.deployer_principal_arn)
+        access.access_entries(
+            scope,
+            cluster,
+            deployer_principal_arn=args.deployer_principal_arn,
+            planner_principal_arn=args.planner_principal_arn,
+        )
 
         node_role, node_policies = nodes.node_role(scope)
         self.node_role_arn: pulumi.Output[str] = node_role.arn
@@ -162,43 +165,11 @@ class Cluster(pulumi.ComponentResource):
             availability_zones=zones,
             depends_on=[*networking, *node_policies],
         )
-        coredns, ebs_csi = managed_addons.workload_addons(
+        managed_addons.workload_addons(
             scope, cluster, oidc, node_groups=self.node_groups, availability_zones=zones
         )
-        self.ready: list[pulumi.Resource] = [
-            *self.node_groups,
-            *networking,
-            coredns,
-            ebs_csi,
-            *access_grants,
-        ]
-
-        self.kubernetes_provider = k8s.Provider(
-            f"{name}-k8s",
-            kubeconfig=control_plane.kubeconfig(scope, cluster),
-            # The deployer's access entry must exist before any in-cluster object, and
-            # must outlive them all on destroy.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=access_grants),
-        )
-        in_cluster = InClusterScope(
-            name=name, parent=self, provider=self.kubernetes_provider, ready=self.ready
-        )
-        priority_classes = baseline.priority_classes(in_cluster)
-        baseline.storage_class(
-            in_cluster,
-            ebs_csi,
-            baseline.volume_tags(name, args.context.environment, args.context.tags),
-        )
-        self.namespaces = baseline.namespaces(in_cluster, namespace_specs)
-        autoscaler.install(
-            scope,
-            in_cluster,
-            cluster=cluster,
-            oidc=oidc,
-            availability_zones=zones,
-            namespace=self.namespaces[autoscaler.NAMESPACE],
-            priority_classes=priority_classes,
-        )
+        autoscaler_role, _ = autoscaler.role(scope, oidc, cluster)
+        self.autoscaler_role_arn: pulumi.Output[str] = autoscaler_role.arn
 
         self.register_outputs(
             {
@@ -209,5 +180,6 @@ class Cluster(pulumi.ComponentResource):
                 "oidcIssuerUrl": self.oidc_issuer_url,
                 "nodeRoleArn": self.node_role_arn,
                 "clusterSecurityGroupId": self.cluster_security_group_id,
+                "autoscalerRoleArn": self.autoscaler_role_arn,
             }
         )

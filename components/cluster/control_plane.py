@@ -143,10 +143,15 @@ def _issuer(identities: Sequence[aws.eks.outputs.ClusterIdentity]) -> str:
     return issuer
 
 
-def kubeconfig(scope: ClusterScope, cluster: aws.eks.Cluster) -> pulumi.Output[str]:
-    """A kubeconfig that authenticates with `aws eks get-token` (exec): no static token
-    ever lands in state."""
-    region = scope.context.region
+def kubeconfig(
+    cluster_name: str,
+    endpoint: pulumi.Input[str],
+    certificate_authority: pulumi.Input[str],
+    region: str,
+) -> pulumi.Output[str]:
+    """A kubeconfig for the cluster that authenticates with `aws eks get-token` (exec):
+    no static token ever lands in state, and whoever runs Pulumi (the CI role, or the
+    bootstrap admin) is who the cluster's access entries see."""
 
     def render(values: list[Any]) -> str:
         cluster_name, endpoint, authority = values
@@ -195,6 +200,4 @@ def kubeconfig(scope: ClusterScope, cluster: aws.eks.Cluster) -> pulumi.Output[s
             }
         )
 
-    return pulumi.Output.all(
-        cluster.name, cluster.endpoint, cluster.certificate_authority.data
-    ).apply(render)
+    return pulumi.Output.all(cluster_name, endpoint, certificate_authority).apply(render)

@@ -1,5 +1,6 @@
-"""What the cluster's sections build with: `ClusterScope` for the AWS side, and
-`InClusterScope` for objects created through the cluster's Kubernetes provider.
+"""What the cluster's sections build with: `ClusterScope` for the AWS side (the platform
+layer), `ClusterFacts` and `InClusterScope` for objects created through the cluster
+layer's Kubernetes provider.
 
 Every resource a section creates is a child of the `Cluster` component and is named
 from the cluster's name, so splitting the cluster into modules leaves every URN where it
@@ -8,13 +9,13 @@ was; a section never reaches into another's resources except through what it is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig
+from components.config import ClusterConfig, ServiceConfig
 from components.context import AwsContext
 from components.iam import RoleFactory
 
@@ -42,19 +43,48 @@ class ClusterScope:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ClusterFacts:
+    """What the cluster layer knows about its cluster: the platform stack's outputs, read
+    through a StackReference. Values that name resources or pick pins are plain (read once
+    when the program starts); the rest stay Outputs."""
+
+    name: str
+    """The EKS cluster's name; in-cluster objects are named from it, as they were when the
+    platform stack held them."""
+    region: str
+    environment: str
+    kubernetes_version: str
+    zone_count: int
+    endpoint: pulumi.Output[str]
+    certificate_authority: pulumi.Output[str]
+    autoscaler_role_arn: pulumi.Output[str]
+    volume_tags: Mapping[str, str]
+    services: Sequence[ServiceConfig]
+
+
+@dataclass(frozen=True, kw_only=True)
 class InClusterScope:
-    """The Kubernetes side: objects created through the cluster's provider, each after
-    `ready` (the node groups, managed add-ons and access entries), so a destroy removes
-    them while the nodes and controllers they need still run."""
+    """The Kubernetes side: objects created through the cluster layer's provider, each a
+    child of `parent` and named from `name`."""
 
     name: str
     parent: pulumi.Resource
     provider: k8s.Provider
-    ready: Sequence[pulumi.Resource]
 
-    def opts(self, depends_on: Sequence[pulumi.Resource] = ()) -> pulumi.ResourceOptions:
-        """Options of an in-cluster child that waits for `depends_on` (not `ready`:
-        pass it where the object needs running nodes)."""
+    def opts(
+        self, depends_on: Sequence[pulumi.Resource] = (), *, moved: bool = False
+    ) -> pulumi.ResourceOptions:
+        """Options of an in-cluster child that waits for `depends_on`. `moved`: the object
+        existed when the platform stack held the in-cluster objects (before the two
+        layers); it keeps its name, and an alias to that name at the root of this stack,
+        where `pulumi state move` puts it, lets an existing deployment adopt it instead
+        of recreating it (docs/layers.md)."""
+        aliases: list[pulumi.Input[str | pulumi.Alias]] | None = (
+            [pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)] if moved else None
+        )
         return pulumi.ResourceOptions(
-            parent=self.parent, provider=self.provider, depends_on=list(depends_on)
+            parent=self.parent,
+            provider=self.provider,
+            depends_on=list(depends_on),
+            aliases=aliases,
         )

@@ -38,6 +38,7 @@ from components.config.cluster import (
     TaintConfig,
     instance_architecture,
 )
+from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import (
     DAILY_COPY_RPO_MINUTES,
     DATABASE_BACKUP_WINDOW_UTC,
@@ -62,11 +63,15 @@ from components.config.network import (
     NetworkConfig,
 )
 from components.config.platform import (
+    CLUSTER_STACK_KEYS,
     ORGANIZATION_ONLY_KEYS,
     PLATFORM_ONLY_KEYS,
     PlatformConfig,
+    StackConfig,
     load_from_pulumi_runtime,
+    parse_cluster_stack_config,
     parse_platform_config,
+    parse_stack_config,
     stack_file_label,
 )
 from components.config.security import (
@@ -93,6 +98,7 @@ from components.tags import RESERVED_TAG_KEYS, SYSTEM_TAINT_KEY
 __all__ = [
     "BURSTABLE_FAMILIES",
     "CLUSTER_KUBERNETES_VERSIONS",
+    "CLUSTER_STACK_KEYS",
     "DAILY_COPY_RPO_MINUTES",
     "DATABASE_BACKUP_WINDOW_UTC",
     "DEFAULT_GUARDDUTY_FEATURES",
@@ -132,6 +138,7 @@ __all__ = [
     "BoundaryConfig",
     "CiConfig",
     "ClusterConfig",
+    "ClusterStackConfig",
     "ConfigError",
     "DatabaseConfig",
     "DrNetworkConfig",
@@ -143,12 +150,15 @@ __all__ = [
     "PlatformConfig",
     "ServiceConfig",
     "SloConfig",
+    "StackConfig",
     "SystemNodeGroupConfig",
     "TaintConfig",
     "TierObjective",
     "instance_architecture",
     "load_from_pulumi_runtime",
+    "parse_cluster_stack_config",
     "parse_platform_config",
+    "parse_stack_config",
     "stack_file_label",
     "tier_objective",
 ]

@@ -291,9 +291,17 @@ class ClusterConfig(_Section):
     )
     admin_principal_arns: tuple[str, ...] = Field(
         default=(),
-        description="IAM roles or users given cluster admin through EKS access entries "
-        "The CI apply role is added automatically when ballast:ci is set; "
-        "nobody else is admin implicitly (not even the cluster's creator).",
+        description="IAM roles or users given cluster admin through EKS access entries. "
+        "The CI apply role is added automatically when ballast:ci is set (and the CI plan "
+        "role as view-only); nobody else is admin implicitly (not even the cluster's "
+        "creator).",
+    )
+    bootstrap_admin_arn: str | None = Field(
+        default=None,
+        description="The IAM role that runs the very first `pulumi up` of a fresh account "
+        "(an administrator's own role), made cluster admin so it can bring up the cluster "
+        "layer before the in-VPC runner exists (docs/layers.md). Remove it once CI deploys "
+        "both layers: it is a standing admin otherwise.",
     )
     read_only_principal_arns: tuple[str, ...] = Field(
         default=(),
@@ -365,6 +373,16 @@ class ClusterConfig(_Section):
                 )
         if len(set(value)) != len(value):
             raise ValueError(f"must not repeat a network (got {list(value)})")
+        return value
+
+    @field_validator("bootstrap_admin_arn")
+    @classmethod
+    def _bootstrap_admin(cls, value: str | None) -> str | None:
+        if value is not None and not _IAM_PRINCIPAL_ARN.fullmatch(value):
+            raise ValueError(
+                "must be the ARN of the IAM role or user that runs the first pulumi up, "
+                f"such as arn:aws:iam::123456789012:role/Admin (got {value!r})"
+            )
         return value
 
     @field_validator("admin_principal_arns", "read_only_principal_arns")

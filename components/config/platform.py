@@ -23,6 +23,7 @@ from components.config.base import (
     _Section,
 )
 from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES, ClusterConfig
+from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
 from components.config.network import DrNetworkConfig, NetworkConfig
@@ -39,11 +40,12 @@ class PlatformConfig(_Section):
     environment: Literal["dev", "staging", "prod"] = Field(
         description="Which environment this stack is; prod turns on the strict rules."
     )
-    stack_kind: Literal["platform", "organization"] = Field(
+    stack_kind: Literal["platform", "organization", "cluster"] = Field(
         default="platform",
-        description="'platform': one environment's platform. 'organization': the "
-        "management account's own stack, which manages only the service control policies "
-        "of ballast:orgGuardrails.",
+        description="'platform': one environment's platform (AWS APIs only). "
+        "'organization': the management account's own stack, which manages only the "
+        "service control policies of ballast:orgGuardrails. 'cluster': an environment's "
+        "in-cluster layer, whose keys are listed under Cluster stacks.",
     )
     owner: str = Field(description="Owning team, written to the `owner` tag everywhere.")
     account_id: str | None = Field(
@@ -223,11 +225,16 @@ class PlatformConfig(_Section):
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
-        if value is not None and not value.admin_principal_arns and info.data.get("ci") is None:
+        if (
+            value is not None
+            and not value.admin_principal_arns
+            and value.bootstrap_admin_arn is None
+            and info.data.get("ci") is None
+        ):
             raise ValueError(
-                "needs adminPrincipalArns when ballast:ci is not set: access entries are "
-                "the only way in (the cluster's creator gets no implicit admin), so "
-                "nothing could deploy the in-cluster objects"
+                "needs adminPrincipalArns or bootstrapAdminArn when ballast:ci is not set: "
+                "access entries are the only way in (the cluster's creator gets no implicit "
+                "admin), so nothing could deploy the cluster layer"
             )
         return value
 
@@ -307,21 +314,17 @@ def _stack_kind_problems(data: Mapping[str, Any], environment: str | None) -> li
     return problems
 
 
-def parse_platform_config(
-    raw: Mapping[str, Any],
-    *,
-    secret_keys: Iterable[str] = (),
-    source: str = "stack config",
-) -> PlatformConfig:
-    """Build a `PlatformConfig` from flat stack config or raise `ConfigError`.
+#: What a stack file can describe: an environment's platform (or the organization's
+#: guardrails), or an environment's cluster layer.
+StackConfig = PlatformConfig | ClusterStackConfig
 
-    `raw` maps qualified keys (`ballast:network`, `aws:region`, ...) to values as the
-    Pulumi CLI hands them to a program: strings, with maps and lists JSON-encoded.
-    `secret_keys` lists the qualified keys that hold Pulumi secrets. `source` prefixes
-    every message (the stack file, e.g. `stacks/Pulumi.prod.yaml`).
-    """
+
+def _ballast_keys(
+    raw: Mapping[str, Any], secret_keys: Iterable[str], problems: list[str]
+) -> dict[str, Any]:
+    """The `ballast:` keys of flat stack config, decoded; a secret-only key given in
+    clear text is reported, never kept."""
     secret = set(secret_keys)
-    problems: list[str] = []
     data: dict[str, Any] = {}
     for qualified, value in raw.items():
         namespace, _, key = qualified.partition(":")
@@ -335,6 +338,78 @@ def parse_platform_config(
             )
             continue
         data[key] = _decode(value)
+    return data
+
+
+def parse_stack_config(
+    raw: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = (),
+    source: str = "stack config",
+    stack: str | None = None,
+) -> StackConfig:
+    """Build the config of any stack kind from flat stack config or raise `ConfigError`:
+    a `ClusterStackConfig` when `ballast:stackKind` is `cluster`, else a `PlatformConfig`
+    (see `parse_platform_config` for `raw`, `secret_keys` and `source`). `stack` is this
+    stack's name, when known (a cluster stack must not reference itself)."""
+    if raw.get(f"{NAMESPACE}:stackKind") == "cluster":
+        return parse_cluster_stack_config(raw, secret_keys=secret_keys, source=source, stack=stack)
+    return parse_platform_config(raw, secret_keys=secret_keys, source=source)
+
+
+#: The keys a cluster stack may set; every other key of a platform stack belongs there.
+CLUSTER_STACK_KEYS = tuple(
+    field.alias or name for name, field in ClusterStackConfig.model_fields.items()
+)
+
+
+def parse_cluster_stack_config(
+    raw: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = (),
+    source: str = "stack config",
+    stack: str | None = None,
+) -> ClusterStackConfig:
+    """Build a `ClusterStackConfig` or raise `ConfigError` listing every problem. A key
+    of the platform stack is refused with where it belongs instead: the cluster layer
+    reads the platform's settings from that stack's outputs."""
+    problems: list[str] = []
+    data = _ballast_keys(raw, (*secret_keys, *(f"{NAMESPACE}:{k}" for k in SECRET_KEYS)), problems)
+    platform_keys = {
+        field.alias or name for name, field in PlatformConfig.model_fields.items()
+    } - set(CLUSTER_STACK_KEYS)
+    problems.extend(
+        f"{NAMESPACE}:{key} belongs to the platform stack (the one ballast:platformStack "
+        "names), whose outputs this cluster stack reads; remove it here"
+        for key in sorted(data)
+        if key in platform_keys
+    )
+    own = {k: v for k, v in data.items() if k not in platform_keys}
+    config: ClusterStackConfig | None = None
+    try:
+        config = ClusterStackConfig.model_validate(own, context={"stack": stack})
+    except ValidationError as exc:
+        problems.extend(describe_errors(ClusterStackConfig, exc.errors(include_url=False)))
+    if problems or config is None:
+        raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
+    return config
+
+
+def parse_platform_config(
+    raw: Mapping[str, Any],
+    *,
+    secret_keys: Iterable[str] = (),
+    source: str = "stack config",
+) -> PlatformConfig:
+    """Build a `PlatformConfig` from flat stack config or raise `ConfigError`.
+
+    `raw` maps qualified keys (`ballast:network`, `aws:region`, ...) to values as the
+    Pulumi CLI hands them to a program: strings, with maps and lists JSON-encoded.
+    `secret_keys` lists the qualified keys that hold Pulumi secrets. `source` prefixes
+    every message (the stack file, e.g. `stacks/Pulumi.prod.yaml`).
+    """
+    problems: list[str] = []
+    data = _ballast_keys(raw, secret_keys, problems)
 
     environment = data.get("environment")
     known_environment = environment if environment in ENVIRONMENTS else None
@@ -364,7 +439,7 @@ def stack_file_label(stack: str) -> str:
     return f"stacks/Pulumi.{stack}.yaml"
 
 
-def load_from_pulumi_runtime() -> PlatformConfig:
+def load_from_pulumi_runtime() -> StackConfig:
     """Read this program's config from the Pulumi runtime (real CLI or mock engine).
 
     The CLI hands config to the language host as `PULUMI_CONFIG` (and secret key names
@@ -378,6 +453,7 @@ def load_from_pulumi_runtime() -> PlatformConfig:
     raw.update(runtime_config.CONFIG.get())
     secret_keys = set(runtime_config.get_config_secret_keys_env())
     secret_keys.update(runtime_config._SECRET_KEYS.get())  # private: the SDK has no getter
-    return parse_platform_config(
-        raw, secret_keys=secret_keys, source=stack_file_label(pulumi.get_stack())
+    stack = pulumi.get_stack()
+    return parse_stack_config(
+        raw, secret_keys=secret_keys, source=stack_file_label(stack), stack=stack
     )

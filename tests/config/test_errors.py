@@ -69,6 +69,18 @@ def with_guardrails(**changes) -> dict:
     return {**ORG, "ballast:orgGuardrails": {**ORG["ballast:orgGuardrails"], **changes}}
 
 
+#: An environment's cluster layer: everything else comes from its platform stack.
+CLUSTER_STACK = {
+    "pulumi:disable-default-providers": ["*"],
+    "ballast:stackKind": "cluster",
+    "ballast:platformStack": "prod",
+}
+#: What a cluster stack says when it is given a key of its platform stack.
+BELONGS = (
+    "belongs to the platform stack (the one ballast:platformStack names), whose outputs "
+    "this cluster stack reads; remove it here"
+)
+
 #: A DR-region VPC that does not overlap BASE's network.
 DR_NETWORK = {"cidr": "10.31.0.0/20"}
 
@@ -105,6 +117,62 @@ def with_node_group(**changes) -> dict:
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
+    # --- cluster stacks (ballast:stackKind: cluster) ---
+    pytest.param(
+        {k: v for k, v in CLUSTER_STACK.items() if k != "ballast:platformStack"},
+        "ballast:platformStack is required: The environment's platform stack in this project (its name, e.g. prod), read through a StackReference; its `pulumi up` must have run first.",
+        id="cluster-stack-no-platform",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:platformStack": "prod cluster"},
+        "ballast:platformStack must be a stack name of this project: letters, digits, '-', '_' or '.' (got 'prod cluster')",
+        id="cluster-stack-bad-name",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:platformStack": "bad"},
+        "ballast:platformStack must name the platform stack, not this cluster stack itself (got 'bad')",
+        id="cluster-stack-itself",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:platformStack": ["prod"]},
+        "ballast:platformStack must be a string (got ['prod'])",
+        id="cluster-stack-list",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:environment": "prod"},
+        f"ballast:environment {BELONGS}",
+        id="cluster-stack-environment",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:network": {"cidr": "10.0.0.0/16"}},
+        f"ballast:network {BELONGS}",
+        id="cluster-stack-network",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:cluster": {"nodeGroups": [GENERAL]}},
+        f"ballast:cluster {BELONGS}",
+        id="cluster-stack-cluster",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:services": [{"name": "checkout", "tier": "tier-1"}]},
+        f"ballast:services {BELONGS}",
+        id="cluster-stack-services",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:platfromStack": "prod"},
+        "ballast:platfromStack is not a known key; did you mean platformStack? (accepted: platformStack, stackKind)",
+        id="cluster-stack-typo",
+    ),
+    pytest.param(
+        {**CLUSTER_STACK, "ballast:alertWebhookUrl": "https://hooks.example.com/T000/B000/XXXX"},
+        f"ballast:alertWebhookUrl {BELONGS}",
+        id="cluster-stack-webhook-not-echoed",
+    ),
+    pytest.param(
+        with_cluster(bootstrapAdminArn="arn:aws:iam::123456789012:role/*"),
+        "ballast:cluster.bootstrapAdminArn must be the ARN of the IAM role or user that runs the first pulumi up, such as arn:aws:iam::123456789012:role/Admin (got 'arn:aws:iam::123456789012:role/*')",
+        id="cluster-bootstrap-admin-wildcard",
+    ),
     pytest.param(
         with_network(azCount=2),
         "ballast:network.azCount must be at least 3 in prod (got 2)",
@@ -348,7 +416,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:stackKind": "management"},
-        "ballast:stackKind must be one of 'platform', 'organization' (got 'management')",
+        "ballast:stackKind must be one of 'platform', 'organization', 'cluster' (got 'management')",
         id="stack-kind",
     ),
     pytest.param(
@@ -419,7 +487,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:cluster": {"nodeGroups": [GENERAL]}},
-        "ballast:cluster needs adminPrincipalArns when ballast:ci is not set: access entries are the only way in (the cluster's creator gets no implicit admin), so nothing could deploy the in-cluster objects",
+        "ballast:cluster needs adminPrincipalArns or bootstrapAdminArn when ballast:ci is not set: access entries are the only way in (the cluster's creator gets no implicit admin), so nothing could deploy the cluster layer",
         id="cluster-no-admin-without-ci",
     ),
     pytest.param(

@@ -14,7 +14,7 @@ import pulumi_kubernetes as k8s
 
 from components import versions
 from components.cluster.roles import OidcProvider, irsa_role
-from components.cluster.scope import ClusterScope, InClusterScope
+from components.cluster.scope import ClusterFacts, ClusterScope, InClusterScope
 from components.tags import AUTOSCALER_CLUSTER_TAG
 from components.workloads import workload_defaults
 
@@ -126,19 +126,13 @@ def helm_values(
     }
 
 
-def install(
-    aws_scope: ClusterScope,
-    k8s_scope: InClusterScope,
-    *,
-    cluster: aws.eks.Cluster,
-    oidc: OidcProvider,
-    availability_zones: Sequence[str],
-    namespace: pulumi.Resource,
-    priority_classes: Sequence[pulumi.Resource],
-) -> k8s.helm.v3.Release:
-    """The IRSA role and the Helm release, after its namespace, the priority classes,
-    the role's policies and the cluster's readiness."""
-    ctx = aws_scope.context
+def role(
+    scope: ClusterScope, oidc: OidcProvider, cluster: aws.eks.Cluster
+) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
+    """The platform layer's half: the IRSA role `<cluster>-autoscaler`, which only the
+    chart's service account can assume and which may change only this cluster's
+    groups."""
+    ctx = scope.context
 
     def render_policy(values: list[Any]) -> str:
         partition, account, cluster_name = values
@@ -148,8 +142,8 @@ def install(
             )
         )
 
-    role, attachments = irsa_role(
-        aws_scope,
+    return irsa_role(
+        scope,
         oidc,
         "autoscaler",
         NAMESPACE,
@@ -160,8 +154,19 @@ def install(
             ).apply(render_policy)
         },
     )
+
+
+def release(
+    scope: InClusterScope,
+    *,
+    cluster: ClusterFacts,
+    namespace: pulumi.Resource,
+    priority_classes: Sequence[pulumi.Resource],
+) -> k8s.helm.v3.Release:
+    """The cluster layer's half: the Helm release in its namespace, after the namespace
+    and the priority classes, using the role the platform layer made."""
     return k8s.helm.v3.Release(
-        f"{aws_scope.name}-autoscaler",
+        f"{scope.name}-autoscaler",
         name="cluster-autoscaler",
         chart=versions.CLUSTER_AUTOSCALER_CHART,
         version=versions.CLUSTER_AUTOSCALER_CHART_VERSION,
@@ -170,11 +175,11 @@ def install(
         ),
         namespace=NAMESPACE,
         values=helm_values(
-            region=ctx.region,
+            region=cluster.region,
             cluster_name=cluster.name,
-            kubernetes_version=aws_scope.settings.kubernetes_version,
-            replica_count=replicas(ctx.environment, len(availability_zones)),
-            role_arn=role.arn,
+            kubernetes_version=cluster.kubernetes_version,
+            replica_count=replicas(cluster.environment, cluster.zone_count),
+            role_arn=cluster.autoscaler_role_arn,
         ),
-        opts=k8s_scope.opts([namespace, *priority_classes, *attachments, *k8s_scope.ready]),
+        opts=scope.opts([namespace, *priority_classes], moved=True),
     )
