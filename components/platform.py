@@ -416,7 +416,11 @@ class ClusterLayer(pulumi.ComponentResource):
             kubeconfig=kubeconfig(
                 cluster.name, cluster.endpoint, cluster.certificate_authority, cluster.region
             ),
-            opts=pulumi.ResourceOptions(parent=self),
+            # The same name the platform stack gave it before the two layers, so a state
+            # moved from there is adopted (docs/layers.md).
+            opts=pulumi.ResourceOptions(
+                parent=self, aliases=[pulumi.Alias(parent=pulumi.ROOT_STACK_RESOURCE)]
+            ),
         )
         self.baseline = ClusterBaseline(
             cluster.name,
