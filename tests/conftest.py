@@ -17,15 +17,22 @@ from ballast.offline.stack_config import load_project
 from components.context import AwsContext
 
 ROOT = Path(__file__).resolve().parent.parent
+#: The shipped platform stacks, one per environment.
 SHIPPED_STACKS = ("dev", "staging", "prod")
+#: Their cluster layers (docs/layers.md), each reading its platform stack.
+CLUSTER_STACKS = tuple(f"{stack}-cluster" for stack in SHIPPED_STACKS)
 
 _RUNS: dict[str, ProgramRun] = {}
 
 
 def stack_run(stack: str) -> ProgramRun:
-    """The offline run of a shipped stack, computed once per test session."""
+    """The offline run of a shipped stack, computed once per test session; a cluster
+    stack's platform stack is answered from (and added to) the same cache."""
     if stack not in _RUNS:
-        _RUNS[stack] = run_stack(load_stack_config(load_project(ROOT), stack))
+        run = run_stack(load_stack_config(load_project(ROOT), stack), references=dict(_RUNS))
+        for name, referenced in run.references.items():
+            _RUNS.setdefault(name, referenced)
+        _RUNS[stack] = run
     return _RUNS[stack]
 
 

@@ -18,14 +18,11 @@ from components.cluster.addons.autoscaler import policy_document as autoscaler_p
 from components.cluster.control_plane import CONTROL_PLANE_LOG_TYPES
 from components.cluster.nodes import IMDS_HOP_LIMIT
 from components.config import (
-    PLATFORM_NAMESPACES,
     ClusterConfig,
     NodeGroupConfig,
-    ServiceConfig,
     TaintConfig,
 )
 from components.iam import RoleFactory
-from components.workloads import PRIORITY_CLASSES
 from tests.conftest import SHIPPED_STACKS, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
 from tests.tokens import (
@@ -34,7 +31,6 @@ from tests.tokens import (
     ATTACHMENT,
     EKS_ADDON,
     EKS_CLUSTER,
-    HELM_RELEASE,
     LAUNCH_TEMPLATE,
     NODE_GROUP,
     OIDC,
@@ -148,16 +144,20 @@ def test_access_entries_and_no_aws_auth(shipped):
     }
     config_maps = [r for r in shipped.resources if r.type == "kubernetes:core/v1:ConfigMap"]
     assert not [c for c in config_maps if c.inputs["metadata"]["name"] == "aws-auth"]
-    # The CI apply role (the deployer) is the cluster admin, through an access entry.
-    (entry,) = of_cluster(shipped, ACCESS_ENTRY)
-    (association,) = of_cluster(shipped, ACCESS_POLICY)
-    assert entry.inputs["principalArn"] == shipped.outputs["ciApplyRoleArn"]
-    assert entry.inputs["type"] == "STANDARD"
-    assert association.inputs["principalArn"] == shipped.outputs["ciApplyRoleArn"]
-    assert association.inputs["policyArn"] == (
-        "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
-    )
-    assert association.inputs["accessScope"] == {"type": "cluster"}
+    # The CI apply role deploys the cluster layer (admin); the CI plan role previews it
+    # (view only, no Secrets). Nobody else is in unless configured.
+    entries = {e.inputs["principalArn"]: e for e in of_cluster(shipped, ACCESS_ENTRY)}
+    policies = {
+        a.inputs["principalArn"]: a.inputs["policyArn"] for a in of_cluster(shipped, ACCESS_POLICY)
+    }
+    apply, plan = shipped.outputs["ciApplyRoleArn"], shipped.outputs["ciPlanRoleArn"]
+    assert set(entries) == set(policies) == {apply, plan}
+    assert {e.inputs["type"] for e in entries.values()} == {"STANDARD"}
+    assert policies[apply] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+    assert policies[plan] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
+    assert {a.inputs["accessScope"]["type"] for a in of_cluster(shipped, ACCESS_POLICY)} == {
+        "cluster"
+    }
 
 
 def test_prod_protects_the_cluster_and_its_key():
@@ -393,22 +393,7 @@ def deployment(pod_spec: dict, labels: dict) -> dict:
     }
 
 
-# --- Kubernetes side -----------------------------------------------------------------
-
-
-def kubernetes_objects(run) -> list:
-    return [
-        r
-        for r in run.resources
-        if r.type.startswith("kubernetes:") and r.custom and r.type != HELM_RELEASE
-    ]
-
-
-def test_every_kubernetes_object_passes_strict_validation(shipped):
-    objects = kubernetes_objects(shipped)
-    assert len(objects) >= 20
-    for record in objects:
-        kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
+# --- Kubernetes schemas ----------------------------------------------------------
 
 
 def test_strict_validation_catches_a_misspelt_field():
@@ -428,144 +413,7 @@ def test_kubernetes_validate_has_the_pinned_version():
     assert versions.KUBERNETES_VERSION in {utils.major_minor(v) for v in utils.all_versions()}
 
 
-def test_every_kubernetes_resource_uses_the_clusters_provider(shipped):
-    (provider,) = shipped.of_type(K8S_PROVIDER)
-    in_cluster = [r for r in shipped.resources if r.type.startswith("kubernetes:")]
-    assert in_cluster and {r.provider for r in in_cluster} == {provider.urn}
-    kubeconfig = json.loads(provider.inputs["kubeconfig"])
-    cluster = the_cluster(shipped)
-    (user,) = kubeconfig["users"]
-    assert user["user"]["exec"]["command"] == "aws"
-    assert user["user"]["exec"]["args"] == [
-        "eks",
-        "get-token",
-        "--cluster-name",
-        cluster.inputs["name"],
-        "--region",
-        "us-east-1",
-        "--output",
-        "json",
-    ]
-    (entry,) = kubeconfig["clusters"]
-    assert entry["cluster"]["server"] == cluster.outputs["endpoint"]
-    assert (
-        entry["cluster"]["certificate-authority-data"]
-        == (cluster.outputs["certificateAuthority"]["data"])
-    )
-    # The deployer's access must exist before, and outlive, every in-cluster object.
-    assert set(provider.depends_on) == {a.urn for a in of_cluster(shipped, ACCESS_POLICY)}
-
-
-def test_priority_classes(shipped):
-    classes = {
-        r.inputs["metadata"]["name"]: r.inputs["value"]
-        for r in shipped.of_type("kubernetes:scheduling.k8s.io/v1:PriorityClass")
-    }
-    assert classes == {"platform-critical": 1_000_000, "tier-1": 100_000, "tier-2": 10_000}
-    assert [c.name for c in PRIORITY_CLASSES] == ["platform-critical", "tier-1", "tier-2"]
-
-
-def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(shipped):
-    namespaces = {
-        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
-        for r in shipped.of_type("kubernetes:core/v1:Namespace")
-    }
-    services = {"checkout": "tier-1", "catalog": "tier-2", "reports": "tier-3"}
-    assert set(namespaces) == set(PLATFORM_NAMESPACES) | set(services)
-    for name, tier in services.items():
-        assert namespaces[name]["ballast.io/tier"] == tier
-        assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "restricted"
-    for name in PLATFORM_NAMESPACES:
-        assert namespaces[name]["ballast.io/tier"] == "platform"
-    limit_ranges = {
-        r.inputs["metadata"]["namespace"] for r in shipped.of_type("kubernetes:core/v1:LimitRange")
-    }
-    assert limit_ranges == set(namespaces)
-    quotas = [r.inputs for r in shipped.of_type("kubernetes:core/v1:ResourceQuota")]
-    budgets = {
-        q["metadata"]["namespace"]: q["spec"]["hard"]
-        for q in quotas
-        if q["metadata"]["name"] == "budget"
-    }
-    assert set(budgets) == set(namespaces)
-    for name, hard in budgets.items():
-        assert {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods"} <= set(
-            hard
-        )
-        assert hard["services.loadbalancers"] == ("2" if name == "ingress" else "0"), name
-    guarded = {
-        q["metadata"]["namespace"]
-        for q in quotas
-        if q["metadata"]["name"] == "no-platform-priority"
-    }
-    assert guarded == set(services)
-    # Removed before the nodes and controllers that clean up what others put inside.
-    groups = {g.urn for g in shipped.of_type(NODE_GROUP)}
-    for namespace in shipped.of_type("kubernetes:core/v1:Namespace"):
-        assert groups <= set(namespace.depends_on), namespace.name
-
-
-def test_the_default_storage_class_is_encrypted_gp3_in_the_pods_zone(shipped):
-    (storage,) = shipped.of_type("kubernetes:storage.k8s.io/v1:StorageClass")
-    assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
-    assert storage.inputs["parameters"]["type"] == "gp3"
-    assert storage.inputs["parameters"]["encrypted"] == "true"
-    assert storage.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
-    tags = sorted(v for k, v in storage.inputs["parameters"].items() if k.startswith("tagSpec"))
-    assert tags == [
-        f"ballast.io/cluster=ballast-{shipped.stack}-eks",
-        f"environment={shipped.stack}",
-        "service=kubernetes",
-        "tier=tier-1",
-    ]
-    (ebs,) = [
-        a for a in of_cluster(shipped, EKS_ADDON) if a.inputs["addonName"] == "aws-ebs-csi-driver"
-    ]
-    assert ebs.urn in storage.depends_on
-
-
 # --- autoscaler ----------------------------------------------------------------------
-
-
-def test_cluster_autoscaler_release(shipped):
-    (release,) = shipped.of_type(HELM_RELEASE)
-    cluster = the_cluster(shipped)
-    assert release.inputs["chart"] == versions.CLUSTER_AUTOSCALER_CHART
-    assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER_CHART_VERSION
-    assert release.inputs["repositoryOpts"] == {
-        "repo": versions.CLUSTER_AUTOSCALER_CHART_REPOSITORY
-    }
-    assert release.inputs["namespace"] == AUTOSCALER_NAMESPACE
-    values = release.inputs["values"]
-    assert values["autoDiscovery"] == {"clusterName": cluster.inputs["name"]}
-    assert values["awsRegion"] == "us-east-1"
-    assert values["image"]["tag"].startswith(f"v{versions.KUBERNETES_VERSION}.")
-    account = values["rbac"]["serviceAccount"]
-    assert account["name"] == "cluster-autoscaler"
-    assert account["annotations"] == {
-        "eks.amazonaws.com/role-arn": role_named(shipped, "-eks-autoscaler").outputs["arn"]
-    }
-    assert values["priorityClassName"] == "platform-critical"
-    assert values["tolerations"] == [
-        {"key": "CriticalAddonsOnly", "operator": "Exists", "effect": "NoSchedule"}
-    ]
-    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
-    assert values["extraArgs"]["balance-similar-node-groups"] is True
-    assert values["replicaCount"] == {"dev": 1}.get(shipped.stack, 2)
-    # Removed before the node groups, add-ons and access it relies on.
-    assert {g.urn for g in shipped.of_type(NODE_GROUP)} <= set(release.depends_on)
-    pod_spec = {
-        "containers": [
-            {"name": "autoscaler", "image": "autoscaler:1", "resources": values["resources"]}
-        ],
-        "tolerations": values["tolerations"],
-        "topologySpreadConstraints": values["topologySpreadConstraints"],
-        "affinity": values["affinity"],
-        "priorityClassName": values["priorityClassName"],
-    }
-    kubernetes_validate.validate(
-        deployment(pod_spec, {"app.kubernetes.io/name": "cluster-autoscaler"}), "1.35", strict=True
-    )
 
 
 def test_autoscaler_scales_only_this_clusters_groups(shipped):
@@ -627,11 +475,12 @@ def component(
     node_groups=(GENERAL,),
     read_only_principal_arns=(),
     availability_zones=AZS,
-    services=(),
+    bootstrap_admin_arn=None,
 ):
     settings = ClusterConfig(
         admin_principal_arns=("arn:aws:iam::123456789012:role/platform-admins",),
         read_only_principal_arns=read_only_principal_arns,
+        bootstrap_admin_arn=bootstrap_admin_arn,
         node_groups=node_groups,
     )
 
@@ -645,7 +494,6 @@ def component(
                 settings=settings,
                 private_subnet_ids=SUBNETS,
                 availability_zones=availability_zones,
-                services=services,
             ),
             opts=pulumi.ResourceOptions(provider=provider),
         )
@@ -695,6 +543,17 @@ def test_per_az_groups_one_per_zone_for_zonal_volumes():
     assert entries == {"c-admin-platform-admins": "arn:aws:iam::123456789012:role/platform-admins"}
 
 
+def test_the_bootstrap_admin_is_an_admin_entry_of_its_own_and_only_when_configured():
+    admin = "arn:aws:iam::123456789012:role/Administrator"
+    run = run_component(component(bootstrap_admin_arn=admin))
+    entries = {e.name: e.inputs["principalArn"] for e in run.of_type(ACCESS_ENTRY)}
+    assert entries["c-bootstrap-admin"] == admin
+    policies = {a.inputs["principalArn"]: a.inputs["policyArn"] for a in run.of_type(ACCESS_POLICY)}
+    assert policies[admin].endswith("/AmazonEKSClusterAdminPolicy")
+    without = run_component(component())
+    assert "c-bootstrap-admin" not in {e.name for e in without.of_type(ACCESS_ENTRY)}
+
+
 def test_read_only_principals_get_the_view_policy():
     viewer = "arn:aws:iam::123456789012:role/support/Auditors"
     run = run_component(component(read_only_principal_arns=(viewer,)))
@@ -702,26 +561,12 @@ def test_read_only_principals_get_the_view_policy():
     assert policies[viewer] == "arn:aws:eks::aws:cluster-access-policy/AmazonEKSViewPolicy"
 
 
-def test_service_namespaces_take_their_tier():
-    run = run_component(component(services=(ServiceConfig(name="payments", tier="tier-1"),)))
-    (payments,) = [
-        n
-        for n in run.of_type("kubernetes:core/v1:Namespace")
-        if n.inputs["metadata"]["name"] == "payments"
-    ]
-    assert payments.inputs["metadata"]["labels"]["ballast.io/tier"] == "tier-1"
-
-
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        # What the config cannot know: the network it is handed, and the namespaces of
-        # services next to the platform's (the config refuses the rest earlier).
+        # What the config cannot know: the network it is handed (the config refuses the
+        # rest earlier).
         ({"availability_zones": ["eu-west-1a"]}, "c: EKS needs subnets in at least two zones"),
-        (
-            {"services": (ServiceConfig(name="vault", tier="tier-1"),)},
-            "c: namespaces are declared twice: vault",
-        ),
     ],
 )
 def test_unsafe_arguments_are_refused(changes, message):

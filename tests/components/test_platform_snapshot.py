@@ -1,4 +1,4 @@
-"""The restructuring guard: every shipped stack's offline plan (URNs, types, parents,
+"""The restructuring guard: every shipped stack's offline plan, both layers, (URNs, types, parents,
 providers, resolved inputs, resource options and stack outputs) equals a committed
 snapshot in `tests/components/snapshots/<stack>.json`.
 
@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 
 from ballast.offline import ProgramRun
-from tests.conftest import SHIPPED_STACKS, stack_run
+from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
 
 SNAPSHOT_DIR = Path(__file__).resolve().parent / "snapshots"
 UPDATE_ENV = "BALLAST_UPDATE_SNAPSHOTS"
@@ -57,7 +57,7 @@ def _render(snapshot: dict[str, Any]) -> str:
     return json.dumps(snapshot, indent=1, sort_keys=True, default=str) + "\n"
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", SHIPPED_STACKS + CLUSTER_STACKS)
 def test_plan_matches_snapshot(stack: str) -> None:
     path = SNAPSHOT_DIR / f"{stack}.json"
     rendered = _render(plan_snapshot(stack_run(stack)))

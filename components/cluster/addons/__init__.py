@@ -4,9 +4,10 @@ role factory) and that role's policy document, its Helm values (a pure function,
 check them against the pinned chart's `values.yaml`), and the Helm release itself, whose
 chart, version and repository come from components/versions.py.
 
-An add-on module exposes `install(aws_scope, k8s_scope, ...)`: it creates the role as a
-child of the cluster (`ClusterScope`) and the release through the cluster's Kubernetes
-provider (`InClusterScope`), in its platform namespace (components/cluster/baseline.py),
-after the cluster is `ready`. Adding an add-on is one module here, one call in
-`components/cluster/component.py`, and its tests.
+An add-on has two halves, one per layer (docs/layers.md): `role(scope, oidc, cluster)`,
+called by `Cluster` in the platform stack (AWS APIs only), and `release(scope, cluster=,
+...)`, called by `ClusterLayer` in the cluster stack, which reads the role's ARN from the
+platform stack's outputs. Adding an add-on is one module here, one call on each side
+(`components/cluster/component.py`, `components/platform.py`), the role's ARN in
+`Cluster.STACK_OUTPUTS` and `ClusterLayer.READS`, and its tests.
 """

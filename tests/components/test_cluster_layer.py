@@ -1,0 +1,283 @@
+"""The cluster layer of each shipped environment (`<env>-cluster`): every Kubernetes
+object, built on its platform stack's outputs, and the split between the two layers."""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import json
+
+import kubernetes_validate
+import pulumi
+import pulumi_kubernetes as k8s
+import pytest
+
+from ballast.offline import run_component
+from components import versions
+from components.cluster.addons.autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
+from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
+from components.cluster.scope import ClusterFacts
+from components.config import PLATFORM_NAMESPACES, ServiceConfig
+from components.platform import ClusterLayer
+from components.workloads import PRIORITY_CLASSES
+from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
+from tests.tokens import HELM_RELEASE
+
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+@pytest.fixture(params=CLUSTER_STACKS)
+def layer(request):
+    """(cluster stack run, its platform stack run)."""
+    run = stack_run(request.param)
+    return run, stack_run(run.outputs["platformStack"])
+
+
+def of_type(run, type_: str) -> list:
+    return [r for r in run.resources if r.type == type_]
+
+
+def manifest(record) -> dict:
+    return {k: v for k, v in record.inputs.items() if not k.startswith("__")}
+
+
+# --- the split ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_platform_stacks_hold_nothing_in_kubernetes(stack):
+    run = stack_run(stack)
+    assert [r.urn for r in run.resources if r.type.startswith("kubernetes:")] == []
+    assert not [r for r in run.resources if r.type == K8S_PROVIDER]
+
+
+def test_cluster_stacks_hold_nothing_in_aws(layer):
+    run, _ = layer
+    assert [r.urn for r in run.resources if r.package == "aws"] == []
+    assert {r.type for r in run.resources if r.is_provider} == {K8S_PROVIDER}
+
+
+def test_every_output_the_cluster_layer_reads_is_exported(layer):
+    _, platform = layer
+    assert set(ClusterLayer.READS) <= set(platform.outputs)
+
+
+def test_the_cluster_layer_reads_nothing_it_does_not_declare():
+    """Every output name `ClusterLayer` passes to `known(...)` or `require_output(...)` is
+    in `READS` (which the test above checks against the platform's exports)."""
+    tree = ast.parse(inspect.getsource(ClusterLayer))
+    read = {
+        node.args[0].value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", getattr(node.func, "id", None))
+        in ("known", "require_output", "get_output")
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    }
+    assert read and read <= set(ClusterLayer.READS)
+    assert set(ClusterLayer.READS) <= read, "READS lists an output nothing reads"
+
+
+def test_the_layer_names_its_platform_and_environment(layer):
+    run, platform = layer
+    assert run.outputs["platformStack"] == platform.stack
+    assert run.outputs["environment"] == platform.outputs["environment"]
+    assert run.outputs["clusterName"] == platform.outputs["clusterName"]
+
+
+# --- the Kubernetes provider -------------------------------------------------------------
+
+
+def test_every_object_goes_through_the_clusters_provider(layer):
+    run, platform = layer
+    (provider,) = of_type(run, K8S_PROVIDER)
+    in_cluster = [r for r in run.resources if r.type.startswith("kubernetes:")]
+    assert in_cluster and {r.provider for r in in_cluster} == {provider.urn}
+    kubeconfig = json.loads(provider.inputs["kubeconfig"])
+    (user,) = kubeconfig["users"]
+    assert user["user"]["exec"]["command"] == "aws"
+    assert user["user"]["exec"]["args"] == [
+        "eks",
+        "get-token",
+        "--cluster-name",
+        platform.outputs["clusterName"],
+        "--region",
+        platform.outputs["primaryRegion"],
+        "--output",
+        "json",
+    ]
+    (entry,) = kubeconfig["clusters"]
+    assert entry["cluster"]["server"] == platform.outputs["clusterEndpoint"]
+    assert entry["cluster"]["certificate-authority-data"] == (
+        platform.outputs["clusterCertificateAuthority"]
+    )
+
+
+def test_every_kubernetes_object_passes_strict_validation(layer):
+    run, _ = layer
+    objects = [
+        r for r in run.resources if r.type.startswith("kubernetes:") and r.type != HELM_RELEASE
+    ]
+    assert len(objects) >= 20
+    for record in objects:
+        kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
+
+
+def test_objects_moved_from_the_platform_stack_keep_their_names_and_an_alias(layer):
+    """The objects the platform stack held before the two layers keep their names, and an
+    alias to the root of this stack (where `pulumi state move` puts them), so an existing
+    deployment adopts them instead of recreating its namespaces (docs/layers.md)."""
+    run, platform = layer
+    prefix = platform.outputs["clusterName"]
+    moved = [r for r in run.resources if r.type.startswith("kubernetes:") or r.is_provider]
+    for record in moved:
+        assert record.name.startswith(prefix), record.urn
+        assert record.aliases, f"{record.urn} has no alias for the moved state"
+
+
+# --- the baseline ------------------------------------------------------------------------
+
+
+def test_priority_classes(layer):
+    run, _ = layer
+    classes = {
+        r.inputs["metadata"]["name"]: r.inputs["value"]
+        for r in of_type(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass")
+    }
+    assert classes == {spec.name: spec.value for spec in PRIORITY_CLASSES}
+
+
+def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(layer):
+    run, platform = layer
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.inputs["metadata"]["labels"]
+        for r in of_type(run, "kubernetes:core/v1:Namespace")
+    }
+    services = {s["namespace"]: s["tier"] for s in platform.outputs["services"]}
+    assert services, "the shipped environments host services"
+    assert set(namespaces) == set(PLATFORM_NAMESPACES) | set(services)
+    for name, tier in services.items():
+        assert namespaces[name]["ballast.io/tier"] == tier
+        assert namespaces[name]["pod-security.kubernetes.io/enforce"] == "restricted"
+    for name in PLATFORM_NAMESPACES:
+        assert namespaces[name]["ballast.io/tier"] == "platform"
+    limit_ranges = {
+        r.inputs["metadata"]["namespace"] for r in of_type(run, "kubernetes:core/v1:LimitRange")
+    }
+    assert limit_ranges == set(namespaces)
+    quotas = [r.inputs for r in of_type(run, "kubernetes:core/v1:ResourceQuota")]
+    budgets = {
+        q["metadata"]["namespace"]: q["spec"]["hard"]
+        for q in quotas
+        if q["metadata"]["name"] == "budget"
+    }
+    assert set(budgets) == set(namespaces)
+    for name, hard in budgets.items():
+        assert {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods"} <= set(
+            hard
+        )
+        assert hard["services.loadbalancers"] == ("2" if name == "ingress" else "0"), name
+    guarded = {
+        q["metadata"]["namespace"]
+        for q in quotas
+        if q["metadata"]["name"] == "no-platform-priority"
+    }
+    assert guarded == set(services)
+
+
+def test_the_default_storage_class_tags_volumes_as_the_platform_says(layer):
+    run, platform = layer
+    (storage,) = of_type(run, "kubernetes:storage.k8s.io/v1:StorageClass")
+    assert storage.inputs["provisioner"] == "ebs.csi.aws.com"
+    assert storage.inputs["parameters"]["type"] == "gp3"
+    assert storage.inputs["parameters"]["encrypted"] == "true"
+    assert storage.inputs["volumeBindingMode"] == "WaitForFirstConsumer"
+    tags = sorted(v for k, v in storage.inputs["parameters"].items() if k.startswith("tagSpec"))
+    assert tags == sorted(f"{k}={v}" for k, v in platform.outputs["clusterVolumeTags"].items())
+    assert f"ballast.io/cluster={platform.outputs['clusterName']}" in tags
+    assert f"environment={platform.outputs['environment']}" in tags
+
+
+# --- the autoscaler ----------------------------------------------------------------------
+
+
+def test_the_autoscaler_release_uses_the_platforms_role(layer):
+    run, platform = layer
+    (release,) = of_type(run, HELM_RELEASE)
+    assert release.inputs["chart"] == versions.CLUSTER_AUTOSCALER_CHART
+    assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER_CHART_VERSION
+    assert release.inputs["repositoryOpts"] == {
+        "repo": versions.CLUSTER_AUTOSCALER_CHART_REPOSITORY
+    }
+    assert release.inputs["namespace"] == AUTOSCALER_NAMESPACE
+    values = release.inputs["values"]
+    assert values["autoDiscovery"] == {"clusterName": platform.outputs["clusterName"]}
+    assert values["awsRegion"] == platform.outputs["primaryRegion"]
+    assert values["image"]["tag"].startswith(f"v{platform.outputs['clusterKubernetesVersion']}.")
+    assert values["rbac"]["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": platform.outputs["clusterAutoscalerRoleArn"]
+    }
+    zones = len(platform.outputs["availabilityZones"])
+    prod = platform.outputs["environment"] == "prod"
+    assert values["replicaCount"] == (2 if prod or zones > 2 else 1)
+    # After its namespace and the priority classes it uses.
+    (namespace,) = [
+        r
+        for r in of_type(run, "kubernetes:core/v1:Namespace")
+        if r.inputs["metadata"]["name"] == AUTOSCALER_NAMESPACE
+    ]
+    assert namespace.urn in release.depends_on
+    classes = {r.urn for r in of_type(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass")}
+    assert classes <= set(release.depends_on)
+
+
+# --- the baseline on its own ---------------------------------------------------------------
+
+
+def facts(services=()) -> ClusterFacts:
+    return ClusterFacts(
+        name="c",
+        region="eu-west-1",
+        environment="dev",
+        kubernetes_version=versions.KUBERNETES_VERSION,
+        zone_count=2,
+        endpoint=pulumi.Output.from_input("https://example.eks.amazonaws.com"),
+        certificate_authority=pulumi.Output.from_input("Q0E="),
+        autoscaler_role_arn=pulumi.Output.from_input("arn:aws:iam::1:role/x"),
+        volume_tags={"ballast.io/cluster": "c", "environment": "dev"},
+        services=services,
+    )
+
+
+def baseline_program(services):
+    def program():
+        provider = k8s.Provider("k", kubeconfig="{}")
+        ClusterBaseline(
+            "c", ClusterBaselineArgs(provider=provider, cluster=facts(services)), opts=None
+        )
+
+    return program
+
+
+def test_a_service_namespace_takes_the_services_tier():
+    run = run_component(
+        baseline_program([ServiceConfig(name="payments", tier="tier-1")]),
+        disabled_packages=frozenset(),
+    )
+    (payments,) = [
+        n
+        for n in run.of_type("kubernetes:core/v1:Namespace")
+        if n.inputs["metadata"]["name"] == "payments"
+    ]
+    assert payments.inputs["metadata"]["labels"]["ballast.io/tier"] == "tier-1"
+
+
+def test_a_service_in_a_platform_namespace_is_refused():
+    from ballast.offline import ProgramError
+
+    with pytest.raises(ProgramError, match="c: namespaces are declared twice: vault"):
+        run_component(
+            baseline_program([ServiceConfig(name="vault", tier="tier-1")]),
+            disabled_packages=frozenset(),
+        )
