@@ -175,7 +175,9 @@ class CiRunner(pulumi.ComponentResource):
             description=f"Runs the CI jobs of {name} (CodeBuild); deploys nothing itself",
             # Confused-deputy guard: CodeBuild, for this project of this account only.
             trust=[
-                Trust.service(CODEBUILD_SERVICE, source_account=ctx.account_id, source_arn=project_arn)
+                Trust.service(
+                    CODEBUILD_SERVICE, source_account=ctx.account_id, source_arn=project_arn
+                )
             ],
             inline_policies={
                 "run-jobs": self._job_policy(group.id, log_group.arn, connection_arn, service)

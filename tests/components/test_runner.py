@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from ballast.offline import ProgramError, ProgramRun, run_component
 from ballast.policy.config import load_policy_config
+from ballast.policy.harness import PolicyPackProcess
 from ballast.policy.inputs import analyzer_inputs
 from components.config import RunnerConfig
 from components.iam import (
@@ -28,7 +29,7 @@ from components.runner import CiRunner, CiRunnerArgs, connection_service, runner
 from components.versions import RUNNER_IMAGE
 from tests.conftest import aws_context
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
-from tests.policy.conftest import pack, stack_config_file
+from tests.policy.conftest import PACK_DIR, stack_config_file
 from tests.tokens import (
     CODEBUILD_PROJECT,
     CODEBUILD_WEBHOOK,
@@ -209,8 +210,9 @@ def test_the_job_logs_go_to_a_kms_encrypted_log_group(run):
     assert logs["s3Logs"]["status"] == "DISABLED"
     statement = json.loads(key.inputs["policy"])["Statement"][1]
     assert statement["Principal"] == {"Service": f"logs.{REGION}.amazonaws.com"}
-    assert statement["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == (
-        group.outputs["arn"]
+    assert (
+        statement["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"]
+        == (group.outputs["arn"])
     )
     assert group.protect and key.protect
 
@@ -244,7 +246,9 @@ def test_only_codebuild_for_this_project_of_this_account_can_assume_the_role(run
     codebuild = ("Service", "codebuild.amazonaws.com")
     ours = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": project}
     assert trust_allows(trust, principal=codebuild, context=ours)
-    assert not trust_allows(trust, principal=codebuild, context={**ours, "aws:SourceAccount": "1" * 12})
+    assert not trust_allows(
+        trust, principal=codebuild, context={**ours, "aws:SourceAccount": "1" * 12}
+    )
     assert not trust_allows(
         trust, principal=codebuild, context={**ours, "aws:SourceArn": f"{project}-other"}
     )
@@ -276,7 +280,9 @@ def test_the_role_can_neither_change_iam_nor_assume_a_role(run, action):
 
 def test_the_role_grants_no_iam_or_sts_action_at_all(run):
     for statement in job_policy(run)["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
         assert not [a for a in actions if a.split(":")[0] in ("iam", "sts", "*")], statement["Sid"]
 
 
@@ -284,7 +290,9 @@ def allowed_requests(document: dict) -> list[tuple[str, str]]:
     """Every (action, resource) pair an Allow statement of `document` names literally."""
     pairs = []
     for statement in document["Statement"]:
-        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        actions = (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
         resources = statement["Resource"]
         for action in actions:
             for resource in resources if isinstance(resources, list) else [resources]:
@@ -322,12 +330,14 @@ def test_the_role_creates_interfaces_only_in_the_runner_subnets_for_codebuild(ru
         assert evaluate(document, "ec2:CreateNetworkInterface", f"{EC2}:subnet/{subnet}") == ALLOW
     other = f"{EC2}:subnet/{OTHER_SUBNET}"
     assert evaluate(document, "ec2:CreateNetworkInterface", other) == IMPLICIT_DENY
-    assert evaluate(
-        document, "ec2:CreateNetworkInterface", f"{EC2}:security-group/{group.id}"
-    ) == ALLOW
-    assert evaluate(
-        document, "ec2:CreateNetworkInterface", f"{EC2}:security-group/sg-0other"
-    ) == IMPLICIT_DENY
+    assert (
+        evaluate(document, "ec2:CreateNetworkInterface", f"{EC2}:security-group/{group.id}")
+        == ALLOW
+    )
+    assert (
+        evaluate(document, "ec2:CreateNetworkInterface", f"{EC2}:security-group/sg-0other")
+        == IMPLICIT_DENY
+    )
     codebuild = {"ec2:AuthorizedService": "codebuild.amazonaws.com"}
     in_subnet = {**codebuild, "ec2:Subnet": f"{EC2}:subnet/{SUBNETS[0]}"}
     permission = "ec2:CreateNetworkInterfacePermission"
@@ -363,9 +373,16 @@ def test_the_boundary_still_denies_the_role_iam_escape_hatches():
 # --- the policy pack -------------------------------------------------------------------
 
 
-def test_the_runner_passes_the_prod_policy_pack(pack, run):
-    pack.configure(load_policy_config(stack_config_file("prod")), source="prod")
-    diagnostics = pack.evaluate(analyzer_inputs(run))
+@pytest.fixture(scope="module")
+def policy_pack():
+    """The policy pack, started as the CLI starts it (tests/policy/conftest.py)."""
+    with PolicyPackProcess(PACK_DIR, project="ballast", stack="test") as process:
+        yield process
+
+
+def test_the_runner_passes_the_prod_policy_pack(policy_pack, run):
+    policy_pack.configure(load_policy_config(stack_config_file("prod")), source="prod")
+    diagnostics = policy_pack.evaluate(analyzer_inputs(run))
     assert not [d for d in diagnostics if d.skipped], "a fully resolved run has no unknowns"
     mandatory = [
         f"{d.policy} on {d.urn.rsplit('::', 1)[-1]}: {d.message}"
