@@ -13,11 +13,11 @@ import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
+import components.runner
 from ballast.offline import ProgramError, ProgramRun, run_component
 from ballast.policy.config import load_policy_config
 from ballast.policy.harness import PolicyPackProcess
 from ballast.policy.inputs import analyzer_inputs
-import components.runner
 from components.config import RunnerConfig
 from components.iam import (
     BOUNDARY_SERVICES,
