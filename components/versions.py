@@ -117,6 +117,19 @@ POSTGRES_ENGINE_VERSION: Final = "17.7"
 #: endpoint against the RDS CA bundle; the default CA of new instances can change.
 RDS_CA_CERTIFICATE: Final = "rds-ca-rsa2048-g1"
 
+#: Image of the in-VPC CI runner: a CodeBuild curated image (Amazon Linux 2023, x86_64,
+#: with git, the AWS CLI and the language runtimes of the CodeBuild User Guide's
+#: "Available runtimes" table). AWS patches curated images within a major version and
+#: caches the supported ones on its build hosts, so jobs start without pulling the image;
+#: the pin is the major version and moves only by a reviewed change. 6.0 is the newest
+#: Amazon Linux 2023 x86_64 standard major that table lists (5.0 is the one before).
+#: Check what the region offers before bumping it::
+#:
+#:     aws codebuild list-curated-environment-images \
+#:       --query 'platforms[].languages[].images[].name' --output text \
+#:       | tr '\t' '\n' | grep amazonlinux-x86_64-standard
+RUNNER_IMAGE: Final = "aws/codebuild/amazonlinux-x86_64-standard:6.0"
+
 
 def postgres_family(engine_version: str) -> str:
     """The parameter-group family of a PostgreSQL version: `16.6` -> `postgres16`."""

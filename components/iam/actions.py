@@ -5,7 +5,11 @@ every entry is a reviewed change."""
 from __future__ import annotations
 
 #: Services the platform's deployment creates and manages, granted service-wide to the CI
-#: apply role (their resources have no names known in advance).
+#: apply role (their resources have no names known in advance). The in-VPC runner needs
+#: codebuild (its project and webhook) and codeconnections (its GitHub connection; the
+#: runner's own role reads the connection's token at run time); codestar-connections is
+#: the prefix IAM requires for connections created before July 2024, which a stack may
+#: name in `ballast:runner.connectionArn` (IAM matches the action prefix to the ARN's).
 DEPLOY_SERVICES: tuple[str, ...] = (
     "acm",
     "autoscaling",
@@ -13,6 +17,9 @@ DEPLOY_SERVICES: tuple[str, ...] = (
     "backup-storage",
     "cloudtrail",
     "cloudwatch",
+    "codebuild",
+    "codeconnections",
+    "codestar-connections",
     "ec2",
     "ecr",
     "eks",

@@ -15,7 +15,9 @@ from ballast.offline import ProgramError, run_component
 from components.config import BoundaryConfig, CiConfig
 from components.iam import (
     BOUNDARY_SERVICES,
+    DEPLOY_SERVICES,
     GITHUB_OIDC_HOST,
+    GLOBAL_SERVICE_ACTIONS,
     MANAGED_POLICY_MAX_CHARS,
     PASSED_ROLE_SERVICES,
     RoleFactory,
@@ -208,6 +210,11 @@ BOUNDARY_CASES = [
     ("iam:CreateRole", "*", {"aws:RequestedRegion": "us-east-1", "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
     ("iam:GetRole", "*", {"aws:RequestedRegion": "eu-west-1"}, ALLOW),  # IAM is global
     ("lambda:CreateFunction", "*", IN_REGION, IMPLICIT_DENY),  # not a platform service
+    # The in-VPC runner: its project and webhook, and its connection's token at run time.
+    ("codebuild:CreateWebhook", "*", IN_REGION, ALLOW),
+    ("codeconnections:GetConnectionToken", "*", IN_REGION, ALLOW),
+    ("codestar-connections:GetConnectionToken", "*", IN_REGION, ALLOW),
+    ("codebuild:StartBuild", "*", {"aws:RequestedRegion": "eu-west-1"}, DENY),
     ("iam:CreateUser", "*", IN_REGION, DENY),
     ("iam:CreateAccessKey", "*", IN_REGION, DENY),
     ("iam:CreateLoginProfile", "*", IN_REGION, DENY),
@@ -250,6 +257,21 @@ def test_what_the_prod_boundary_allows_and_denies(action, resource, context, exp
     assert evaluate(document, action, resource, context) == expected
 
 
+@pytest.mark.parametrize("service", DEPLOY_SERVICES)
+def test_every_deploy_service_is_within_the_boundary_and_the_apply_role(service):
+    """What the apply role deploys (the in-VPC runner's CodeBuild project and connection
+    included), the boundary lets every platform role use in the platform's regions."""
+    run = stack_run("prod")
+    ceiling = json.loads(boundary_of(run).inputs["policy"])
+    apply = inline_policy(run, role_named(run, "-ci-apply"))
+    action = f"{service}:SomeAction"
+    assert evaluate(ceiling, action, "*", IN_REGION) == ALLOW
+    assert evaluate(ceiling, action, "*", {"aws:RequestedRegion": "eu-west-1"}) == (
+        ALLOW if f"{service}:*" in GLOBAL_SERVICE_ACTIONS else DENY
+    )
+    assert evaluate(apply, action, "*") == ALLOW
+
+
 def test_dev_roles_cannot_touch_prod_resources():
     document = json.loads(boundary_of(stack_run("dev")).inputs["policy"])
     tagged_prod = {"aws:RequestedRegion": "us-east-1", "aws:ResourceTag/environment": "prod"}
@@ -273,6 +295,8 @@ APPLY_CASES = [
     ("iam:CreateOpenIDConnectProvider", f"arn:aws:iam::{ACCOUNT}:oidc-provider/x", ALLOW),
     ("lambda:CreateFunction", "*", IMPLICIT_DENY),
     ("organizations:LeaveOrganization", "*", IMPLICIT_DENY),
+    ("codebuild:CreateProject", "*", ALLOW),
+    ("codeconnections:CreateConnection", "*", ALLOW),
     # Buckets: this environment's, configuration only.
     ("s3:CreateBucket", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
     ("s3:PutBucketPolicy", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
