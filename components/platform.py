@@ -42,6 +42,7 @@ from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
 from components.resilience import Resilience, ResilienceArgs
+from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 
 MANAGED_BY = "pulumi"
@@ -180,6 +181,21 @@ class Platform(pulumi.ComponentResource):
             opts=in_primary,
         )
 
+        self.runner: CiRunner | None = None
+        if config.runner is not None and config.ci is not None:
+            self.runner = CiRunner(
+                f"{name}-runner",
+                CiRunnerArgs(
+                    context=self.context.with_tags({"service": "ci", "tier": "tier-2"}),
+                    roles=roles,
+                    settings=config.runner,
+                    repository=config.ci.repository,
+                    vpc_id=self.network.vpc_id,
+                    subnet_ids=self.network.private_subnet_ids,
+                ),
+                opts=in_primary,
+            )
+
         self.cluster: Cluster | None = None
         if config.cluster is not None:
             cluster_tags = {"service": "kubernetes", "tier": "tier-1"}
@@ -193,6 +209,10 @@ class Platform(pulumi.ComponentResource):
                     availability_zones=self.network.availability_zones,
                     deployer_principal_arn=self.identity.ci_apply_role_arn,
                     planner_principal_arn=self.identity.ci_plan_role_arn,
+                    # The runner runs the cluster stack, so it reaches the private API.
+                    api_client_security_group_ids=(
+                        [self.runner.security_group_id] if self.runner is not None else []
+                    ),
                     # Nodes are cattle: the FIS node experiment may terminate them.
                     instance_tags={
                         **tags,
@@ -231,6 +251,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.network, Network),
             **stack_outputs(self.identity, Identity),
             **stack_outputs(self.audit_trail, AuditTrail),
+            **stack_outputs(self.runner, CiRunner),
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),

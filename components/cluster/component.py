@@ -90,6 +90,11 @@ class ClusterArgs:
     """Tags for the instances, volumes and network interfaces the launch template
     launches (default none). Provider default tags do not reach them: pass them here."""
 
+    api_client_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Security groups whose members may reach the private API endpoint on 443 (default
+    none: EKS's cluster security group admits only the cluster itself), e.g. the in-VPC
+    CI runner's, which runs the cluster stack."""
+
 
 class Cluster(pulumi.ComponentResource):
     """An EKS cluster; see the module docstring for its shape.
@@ -141,6 +146,7 @@ class Cluster(pulumi.ComponentResource):
         self.cluster_security_group_id: pulumi.Output[str] = (
             cluster.vpc_config.cluster_security_group_id
         )
+        control_plane.api_clients(scope, cluster, args.api_client_security_group_ids)
         oidc = control_plane.oidc_provider(scope, cluster)
         self.oidc_issuer_url: pulumi.Output[str] = oidc.issuer_url
         self.oidc_provider_arn: pulumi.Output[str] = oidc.arn

@@ -121,6 +121,31 @@ def eks_cluster(
     )
 
 
+def api_clients(
+    scope: ClusterScope, cluster: aws.eks.Cluster, security_group_ids: Sequence[pulumi.Input[str]]
+) -> list[aws.vpc.SecurityGroupIngressRule]:
+    """HTTPS to the API endpoint from each of `security_group_ids` (the in-VPC runner):
+    the private endpoint's network interfaces carry the cluster security group, which
+    otherwise admits only the cluster's own members."""
+    rules = []
+    for index, source in enumerate(security_group_ids):
+        name = f"{scope.name}-api-client-{index}"
+        rules.append(
+            aws.vpc.SecurityGroupIngressRule(
+                name,
+                security_group_id=cluster.vpc_config.cluster_security_group_id,
+                description="Kubernetes API (HTTPS) from a client inside the VPC",
+                referenced_security_group_id=source,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                tags=scope.tags(name),
+                opts=scope.opts(),
+            )
+        )
+    return rules
+
+
 def oidc_provider(scope: ClusterScope, cluster: aws.eks.Cluster) -> OidcProvider:
     """The IAM OIDC provider of the cluster's issuer, for IRSA."""
     issuer_url: pulumi.Output[str] = cluster.identities.apply(_issuer)

@@ -27,6 +27,7 @@ from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
 from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
 from components.tags import RESERVED_TAG_KEYS
@@ -117,6 +118,14 @@ class PlatformConfig(_Section):
     cluster: ClusterConfig | None = Field(
         default=None,
         description="The EKS cluster. Unset: no cluster.",
+    )
+    runner: RunnerConfig | None = Field(
+        default=None,
+        description="The in-VPC CI runner (a CodeBuild-hosted GitHub Actions runner in the "
+        "private subnets) for the jobs that need the cluster's private endpoint: the "
+        "cluster stack's preview and up (docs/runner.md). Needs ballast:ci (its "
+        "repository). Unset: no runner, so the cluster stack must run from elsewhere in "
+        "the VPC.",
     )
 
     @field_validator("owner")
@@ -238,6 +247,16 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("runner")
+    @classmethod
+    def _runner_needs_ci(cls, value: RunnerConfig | None, info: ValidationInfo):
+        if value is not None and info.data.get("ci") is None:
+            raise ValueError(
+                "needs ballast:ci: the runner takes the jobs of ci.repository, which then "
+                "assume the CI roles through GitHub OIDC"
+            )
+        return value
+
     @field_validator("account_id")
     @classmethod
     def _account(cls, value: str | None) -> str | None:
@@ -272,6 +291,7 @@ PLATFORM_ONLY_KEYS = (
     "database",
     "backup",
     "faultInjection",
+    "runner",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)

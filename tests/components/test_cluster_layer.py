@@ -109,8 +109,9 @@ def test_every_object_goes_through_the_clusters_provider(layer):
     ]
     (entry,) = kubeconfig["clusters"]
     assert entry["cluster"]["server"] == platform.outputs["clusterEndpoint"]
-    assert entry["cluster"]["certificate-authority-data"] == (
-        platform.outputs["clusterCertificateAuthority"]
+    assert (
+        entry["cluster"]["certificate-authority-data"]
+        == (platform.outputs["clusterCertificateAuthority"])
     )
 
 

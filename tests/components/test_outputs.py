@@ -13,9 +13,10 @@ from components.network import Network
 from components.org_guardrails import OrgGuardrails
 from components.outputs import stack_outputs
 from components.resilience import Resilience
+from components.runner import CiRunner
 
-PLATFORM_COMPONENTS = (Network, Identity, AuditTrail, Cluster, Database, Resilience)
-PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion")
+PLATFORM_COMPONENTS = (Network, Identity, AuditTrail, CiRunner, Cluster, Database, Resilience)
+PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
 
 def test_no_two_components_export_the_same_name():

@@ -5,15 +5,12 @@ policy, the permission boundary and the CI apply role's policy)."""
 from __future__ import annotations
 
 import json
-import sys
-from collections.abc import Iterator
 
 import pulumi
 import pulumi_aws as aws
 import pytest
 from pydantic import ValidationError
 
-import components.runner
 from ballast.offline import ProgramError, ProgramRun, run_component
 from ballast.policy.config import load_policy_config
 from ballast.policy.harness import PolicyPackProcess
@@ -90,20 +87,6 @@ def runner_program(settings: RunnerConfig, *, protect: bool = True):
             pulumi.export(export, getattr(runner, attribute))
 
     return program
-
-
-@pytest.fixture(scope="module", autouse=True)
-def runner_module() -> Iterator[None]:
-    """Keep this checkout's `components.runner` registered while these programs run.
-
-    A whole-stack run from a copied project (tests/components/test_org_guardrails.py)
-    drops this checkout's `components.*` modules from `sys.modules`, and the SDK reads a
-    component's class annotations through `sys.modules[cls.__module__]`; the platform's
-    own components come back with that run's import, this one (not yet in `Platform`)
-    would not."""
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(sys.modules, components.runner.__name__, components.runner)
-        yield
 
 
 @pytest.fixture(scope="module")

@@ -69,6 +69,9 @@ def with_guardrails(**changes) -> dict:
     return {**ORG, "ballast:orgGuardrails": {**ORG["ballast:orgGuardrails"], **changes}}
 
 
+#: Keyless CI from one repository (what the runner serves).
+CI = {"repository": "acme/platform"}
+
 #: An environment's cluster layer: everything else comes from its platform stack.
 CLUSTER_STACK = {
     "pulumi:disable-default-providers": ["*"],
@@ -117,6 +120,45 @@ def with_node_group(**changes) -> dict:
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
+    # --- the in-VPC runner (ballast:runner) ---
+    pytest.param(
+        {**with_section("runner", computeType="BUILD_GENERAL1_2XLARGE"), "ballast:ci": CI},
+        "ballast:runner.computeType must be one of 'BUILD_GENERAL1_SMALL', 'BUILD_GENERAL1_MEDIUM', 'BUILD_GENERAL1_LARGE' (got 'BUILD_GENERAL1_2XLARGE')",
+        id="runner-compute-type",
+    ),
+    pytest.param(
+        {**with_section("runner", buildTimeoutMinutes=4), "ballast:ci": CI},
+        "ballast:runner.buildTimeoutMinutes must be between 5 and 2160 (got 4)",
+        id="runner-timeout-range",
+    ),
+    pytest.param(
+        {**with_section("runner", buildTimeoutMinutes="an hour"), "ballast:ci": CI},
+        "ballast:runner.buildTimeoutMinutes must be a whole number (got 'an hour')",
+        id="runner-timeout-type",
+    ),
+    pytest.param(
+        {**with_section("runner", concurrentBuildLimit=0), "ballast:ci": CI},
+        "ballast:runner.concurrentBuildLimit must be at least 1 (got 0)",
+        id="runner-concurrency",
+    ),
+    pytest.param(
+        {
+            **with_section("runner", connectionArn="arn:aws:iam::111111111111:role/github"),
+            "ballast:ci": CI,
+        },
+        "ballast:runner.connectionArn must be a CodeConnections connection ARN such as arn:aws:codeconnections:us-east-1:111111111111:connection/1234abcd-12ab-34cd-56ef-1234567890ab (got 'arn:aws:iam::111111111111:role/github')",
+        id="runner-connection-arn",
+    ),
+    pytest.param(
+        {**with_section("runner", computeTyp="BUILD_GENERAL1_SMALL"), "ballast:ci": CI},
+        "ballast:runner.computeTyp is not a known key; did you mean computeType? (accepted: buildTimeoutMinutes, computeType, concurrentBuildLimit, connectionArn)",
+        id="runner-typo",
+    ),
+    pytest.param(
+        with_section("runner", computeType="BUILD_GENERAL1_SMALL"),
+        "ballast:runner needs ballast:ci: the runner takes the jobs of ci.repository, which then assume the CI roles through GitHub OIDC",
+        id="runner-without-ci",
+    ),
     # --- cluster stacks (ballast:stackKind: cluster) ---
     pytest.param(
         {k: v for k, v in CLUSTER_STACK.items() if k != "ballast:platformStack"},
@@ -210,7 +252,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -804,7 +846,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
     ]
 
 
