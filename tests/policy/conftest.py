@@ -21,8 +21,9 @@ if str(PACK_DIR) not in sys.path:
     sys.path.insert(0, str(PACK_DIR))
 
 
-def stack_config_file(stack: str):
-    return config_file_of(PACK_DIR, stack)
+def stack_config_file(stack: str, environment: str | None = None):
+    """The policy config a stack is held to (a cluster stack: its environment's)."""
+    return config_file_of(PACK_DIR, stack, environment)
 
 
 @pytest.fixture(scope="session")

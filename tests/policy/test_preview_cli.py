@@ -114,7 +114,7 @@ def test_a_project_without_a_policy_pack_previews_and_warns(tmp_path):
     assert "no policy pack at" in result.stderr and "were not evaluated" in result.stderr
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod", "prod-cluster"])
 def test_shipped_stacks_exit_code_follows_mandatory_violations(stack):
     result = runner.invoke(app, ["preview", stack, "--json", "--project-dir", str(ROOT)])
     document = json.loads(result.stdout)

@@ -1,5 +1,6 @@
-"""Every shipped stack against its own policy config: no mandatory violation. Approved
-exceptions live in the configs themselves (`exemptions`, `approvedUrns`), reviewed there."""
+"""Every shipped stack, both layers, against its policy config (a cluster stack is held to
+its environment's): no mandatory violation. Approved exceptions live in the configs
+themselves (`exemptions`, `approvedUrns`), reviewed there."""
 
 from __future__ import annotations
 
@@ -7,14 +8,16 @@ import pytest
 
 from ballast.policy.config import load_policy_config
 from ballast.policy.inputs import analyzer_inputs
-from tests.conftest import SHIPPED_STACKS, stack_run
+from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
 from tests.policy.conftest import stack_config_file
 
 
-@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize("stack", SHIPPED_STACKS + CLUSTER_STACKS)
 def test_no_mandatory_violations(pack, stack):
     run = stack_run(stack)
-    pack.configure(load_policy_config(stack_config_file(stack)), source=stack)
+    config_file = stack_config_file(stack, run.outputs.get("environment"))
+    assert config_file.is_file(), f"{stack} has no policy config"
+    pack.configure(load_policy_config(config_file), source=stack)
     diagnostics = pack.evaluate(analyzer_inputs(run))
     assert not [d for d in diagnostics if d.skipped], "a fully resolved run has no unknowns"
     unexpected = [
