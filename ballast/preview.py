@@ -115,6 +115,8 @@ def _label(record) -> str:
         return f"[magenta]{record.name}[/] [dim]provider {record.package}[/]"
     if not record.custom:
         return f"[bold]{record.name}[/] [dim]{kind}[/]"
+    if record.read:
+        return f"[cyan]>[/] {record.name} [dim]{kind} (read, nothing to create)[/]"
     flags = " [yellow]protected[/]" if record.protect else ""
     return f"[green]+[/] {record.name} [dim]{kind}[/]{flags}"
 
@@ -143,7 +145,7 @@ def type_table(run: ProgramRun) -> Table:
     table = Table(title="Resources by type", title_justify="left")
     table.add_column("type")
     table.add_column("count", justify="right")
-    counts = Counter(r.type for r in run.resources if r.custom and not r.is_provider)
+    counts = Counter(r.type for r in run.resources if r.custom and not r.is_provider and not r.read)
     for kind, count in sorted(counts.items()):
         table.add_row(kind, str(count))
     return table
