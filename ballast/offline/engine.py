@@ -29,12 +29,12 @@ from types import TracebackType
 from typing import Any
 
 import pulumi
-from pulumi.runtime import rpc, settings
+from pulumi.runtime import settings
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from ballast.offline.errors import ProgramError, StackReferenceError, UnresolvedReference
-from ballast.offline.mocks import DeterministicMocks
+from ballast.offline.mocks import STACK_REFERENCE_TYPE, DeterministicMocks
 from ballast.offline.monitor import RecordingMonitor
 from ballast.offline.records import ProgramRun, ResourceRecord
 from ballast.offline.stack_config import (
@@ -70,12 +70,13 @@ MAX_REFERENCES = 4
 class _Answers:
     """Answers one run's `StackReference` reads from stacks that already ran.
 
-    A read it cannot answer (a stack that has not run yet, a name it cannot accept) gets
-    unknown outputs, so the program runs to its end without failing, and is remembered:
-    after the run, `raise_interrupt` turns it into `UnresolvedReference` (the engine runs
-    those stacks and reruns the program) or the `StackReferenceError`. Raising from the
-    mocks instead would fail every output derived from the reference, and asyncio logs
-    each such future ("exception was never retrieved") long after the run is dropped.
+    The program is stopped where it constructs a reference it cannot answer: `hook`, a
+    stack transformation, runs synchronously inside `pulumi.StackReference(...)` and
+    raises `UnresolvedReference` (or the `StackReferenceError`) there, so nothing is
+    derived from the reference and the run ends cleanly (the SDK still completes the
+    registrations already sent). The mocks' read, which happens later and asynchronously,
+    only answers; raising there would fail every output derived from the reference and
+    leave futures and coroutines that asyncio reports when they are collected.
     """
 
     def __init__(self, project: str, stack: str, runs: Mapping[str, ProgramRun]):
@@ -86,17 +87,34 @@ class _Answers:
         self.unresolved: list[str] = []
         self.failure: StackReferenceError | None = None
 
-    def __call__(self, name: str) -> dict[str, Any]:
+    def _resolve(self, name: str) -> tuple[str, ProgramRun | None]:
+        """The stack `name` points at and its run (None, recorded, if it has not run)."""
         try:
             target = referenced_stack(name, project=self.project, stack=self.stack)
         except StackReferenceError as exc:
             self.failure = self.failure or exc
-            return _unknown_reference(name)
+            raise
         run = self.runs.get(target)
-        if run is None:
-            if target not in self.unresolved:
-                self.unresolved.append(target)
-            return _unknown_reference(name)
+        if run is None and target not in self.unresolved:
+            self.unresolved.append(target)
+        return target, run
+
+    def hook(self, args: pulumi.ResourceTransformationArgs) -> None:
+        """Stack transformation: stop the program at a reference that cannot be answered."""
+        if args.type_ != STACK_REFERENCE_TYPE:
+            return
+        name = args.props.get("name") if isinstance(args.props, Mapping) else None
+        if isinstance(name, str) and self._resolve(name)[1] is None:
+            raise UnresolvedReference(*self.unresolved)
+
+    def __call__(self, name: str) -> dict[str, Any]:
+        """The mocks' answer to the read (`name`, `outputs`, `secretOutputNames`)."""
+        try:
+            target, run = self._resolve(name)
+        except StackReferenceError:
+            run = None
+        if run is None:  # only when the program got past the hook; the run will not count
+            return {"name": name, "outputs": {}, "secretOutputNames": []}
         self.read[target] = run
         return {
             "name": name,
@@ -110,12 +128,6 @@ class _Answers:
             raise self.failure
         if self.unresolved:
             raise UnresolvedReference(*self.unresolved)
-
-
-def _unknown_reference(name: str) -> dict[str, Any]:
-    # The engine's marker for a value computed later: every output read from this
-    # reference is unknown, so applies on it do not run.
-    return {"name": name, "outputs": rpc.UNKNOWN, "secretOutputNames": rpc.UNKNOWN}
 
 
 def referenced_stack(name: str, *, project: str, stack: str) -> str:
@@ -186,10 +198,15 @@ def _execute(
     program: Callable[[], Any],
     answers: _Answers,
 ) -> ProgramRun:
+    def hooked() -> Any:
+        # On the program's root stack, before any of the program's resources.
+        pulumi.runtime.register_stack_transformation(answers.hook)
+        return program()
+
     try:
-        _sync_await(run_in_stack(program))
+        _sync_await(run_in_stack(hooked))
     except pulumi.RunError as exc:
-        answers.raise_interrupt()  # a failure on unknown outputs does not count yet
+        answers.raise_interrupt()  # the reference stopped it, or a failure it caused
         raise ProgramError(str(exc)) from None
     except Exception as exc:  # the program's own failure, reported as the CLI would
         answers.raise_interrupt()
@@ -200,7 +217,7 @@ def _execute(
         raise ProgramError(f"{type(exc).__name__}: {message}") from exc
     finally:
         _clear_root_stack()
-    # A run that read unknown outputs completes, but does not count.
+    # A program that caught the hook's exception completes, but does not count.
     answers.raise_interrupt()
     return ProgramRun(
         project=project,

@@ -23,9 +23,9 @@ class StackReferenceError(ProgramError):
 class UnresolvedReference(Exception):
     """Internal: the program read stacks that have not run yet in this call.
 
-    Raised once the run ends (the mocks answered those reads with unknown outputs); the
-    engine catches it, runs the referenced stacks, and reruns the program. It never
-    leaves `ballast.offline`.
+    Raised inside the program where it constructs the `pulumi.StackReference` (the
+    engine's stack transformation), which stops the run; the engine catches it, runs the
+    referenced stacks, and reruns the program. It never leaves `ballast.offline`.
     """
 
     def __init__(self, *stacks: str):
