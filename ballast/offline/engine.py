@@ -20,9 +20,11 @@ and a cycle is an error.
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import runpy
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from types import TracebackType
@@ -203,6 +205,7 @@ def _execute(
         pulumi.runtime.register_stack_transformation(answers.hook)
         return program()
 
+    missing: StackReferenceError | None = None
     try:
         _sync_await(run_in_stack(hooked))
     except pulumi.RunError as exc:
@@ -211,12 +214,16 @@ def _execute(
     except Exception as exc:  # the program's own failure, reported as the CLI would
         answers.raise_interrupt()
         missing = _missing_output(exc, answers)
-        if missing is not None:
-            raise missing from None
-        message = str(exc) or type(exc).__name__
-        raise ProgramError(f"{type(exc).__name__}: {message}") from exc
+        if missing is None:
+            message = str(exc) or type(exc).__name__
+            raise ProgramError(f"{type(exc).__name__}: {message}") from exc
     finally:
         _clear_root_stack()
+    if missing is not None:
+        # Raised outside the handler: the SDK's KeyError (and the outputs it failed) is
+        # not kept alive as this error's context, so it can be released now.
+        _release_failed_run()
+        raise missing
     # A program that caught the hook's exception completes, but does not count.
     answers.raise_interrupt()
     return ProgramRun(
@@ -228,6 +235,26 @@ def _execute(
         secret_outputs=monitor.secret_outputs,
         references=dict(answers.read),
     )
+
+
+def _release_failed_run() -> None:
+    """Release what a failed run left behind now, quietly, rather than at some later
+    garbage collection: its failed output tasks, and the coroutines the SDK created for
+    outputs that never ran, which warn when collected ("coroutine ... was never awaited";
+    a warning inside a later `compile()` can even crash CPython 3.11's AST builder)."""
+    with settings.SETTINGS.lock:
+        leftovers = list(settings.SETTINGS.outputs)
+        settings.SETTINGS.outputs.clear()
+    for task in leftovers:
+        if not task.done():
+            task.cancel()
+        elif not task.cancelled():
+            task.exception()  # retrieved: asyncio does not log it when collected
+    leftovers.clear()
+    settings.SETTINGS.rpc_manager.clear()  # it holds the first failure and its frames
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", r"coroutine .* was never awaited", RuntimeWarning)
+        gc.collect()
 
 
 def _last_frame(traceback: TracebackType | None) -> TracebackType | None:

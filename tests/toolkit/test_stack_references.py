@@ -276,9 +276,11 @@ def test_a_referenced_stack_without_config_file(tmp_path):
     )
 
 
-def test_a_missing_output(tmp_path):
+@pytest.mark.parametrize("use", [{}, {"export": "endpoint"}], ids=["into-input", "exported"])
+def test_a_missing_output(tmp_path, use):
     root = make_project(
-        tmp_path, {"dev": PRODUCER, "dev-cluster": {"reads": [read("dev", "clusterEndpoint")]}}
+        tmp_path,
+        {"dev": PRODUCER, "dev-cluster": {"reads": [read("dev", "clusterEndpoint", **use)]}},
     )
     assert_error(
         root,
