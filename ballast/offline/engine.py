@@ -9,16 +9,18 @@ Runtime state in the SDK is process-wide; every run resets it, so runs can follo
 other in one process (the test suite does), but never overlap.
 
 `pulumi.StackReference` to another stack of the same project is answered from that stack's
-own offline run. Since two programs cannot run at once, references are discovered: the
-program runs; its first read of a stack that has not run yet aborts the run (the mocks
-raise `UnresolvedReference`); the engine runs that stack (which may itself reference
-others, the same way), then reruns the program, which now gets the answer. Every stack
-runs at most once per call, at most `MAX_REFERENCES` stacks run on behalf of references,
-and a cycle is an error.
+own offline run (the mocks answer the `pulumi:pulumi:StackReference` read with its
+outputs and secret output names). Since two programs cannot run at once, references are
+discovered: the program runs; constructing a reference to a stack that has not run yet
+aborts the run (`UnresolvedReference`, raised there by a stack transformation); the
+engine runs that stack (which may itself reference others, the same way), then reruns
+the program, which now gets the answer. Every stack runs at most once per call, at most
+`MAX_REFERENCES` stacks run on behalf of references, and a cycle is an error.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import os
@@ -33,7 +35,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import settings
 from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
+from pulumi.runtime.sync_await import _ensure_event_loop, _sync_await
 
 from ballast.offline.errors import ProgramError, StackReferenceError, UnresolvedReference
 from ballast.offline.mocks import STACK_REFERENCE_TYPE, DeterministicMocks
@@ -242,15 +244,25 @@ def _release_failed_run() -> None:
     garbage collection: its failed output tasks, and the coroutines the SDK created for
     outputs that never ran, which warn when collected ("coroutine ... was never awaited";
     a warning inside a later `compile()` can even crash CPython 3.11's AST builder)."""
+    loop = _ensure_event_loop()
+    # Let the tasks the failure left behind fail now (each awaits something that failed
+    # or will never resolve; the latter are cancelled).
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    if pending:
+        _sync_await(asyncio.wait(pending, timeout=1.0))
+        stuck = [task for task in pending if not task.done()]
+        for task in stuck:
+            task.cancel()
+        if stuck:
+            _sync_await(asyncio.wait(stuck, timeout=1.0))
     with settings.SETTINGS.lock:
-        leftovers = list(settings.SETTINGS.outputs)
+        leftovers = [*settings.SETTINGS.outputs, *pending]
         settings.SETTINGS.outputs.clear()
     for task in leftovers:
-        if not task.done():
-            task.cancel()
-        elif not task.cancelled():
+        if task.done() and not task.cancelled():
             task.exception()  # retrieved: asyncio does not log it when collected
     leftovers.clear()
+    pending.clear()
     settings.SETTINGS.rpc_manager.clear()  # it holds the first failure and its frames
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", r"coroutine .* was never awaited", RuntimeWarning)

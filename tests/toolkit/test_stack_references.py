@@ -406,6 +406,17 @@ def test_a_failure_two_references_down_names_the_whole_path(tmp_path):
     )
 
 
+def test_a_referenced_stack_whose_file_is_not_yaml(tmp_path):
+    root = make_project(tmp_path, {"dev-cluster": {"reads": [read("dev", "vpcId")]}})
+    (root / "stacks" / "Pulumi.dev.yaml").write_text("config: [unclosed\n")
+    result = preview(root, "dev-cluster", "--json")
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(
+        "error: stack dev-cluster references stack dev, whose config cannot be read: "
+    )
+    assert "stacks/Pulumi.dev.yaml is not valid YAML at line" in result.stderr
+
+
 def test_errors_are_typed_for_library_callers(tmp_path):
     root = make_project(tmp_path, {"dev-cluster": {"reads": [read("qa", "x")]}})
     with pytest.raises(StackReferenceError, match="references stack qa, which has no"):
