@@ -66,12 +66,14 @@ def preview(
     ] = Path("."),
 ) -> None:
     """Run STACK offline under the mock engine, show what `pulumi up` would create, and
-    evaluate the policy pack with policy-pack/config/STACK.json.
+    evaluate the policy pack with policy-pack/config/STACK.json (else ENV.json, for the
+    stack's `environment` output). Stacks that STACK reads through a StackReference run
+    offline first.
 
     A from-scratch plan, not a diff against deployed state. Exits 1 when any mandatory
     policy violation is found.
     """
-    from ballast.offline import ProgramError, StackNotFound
+    from ballast.offline import ProgramError, StackNotFound, StackReferenceError
     from ballast.offline.stack_config import ProjectError
     from ballast.policy.config import PolicyConfigError
     from ballast.policy.harness import PolicyPackError
@@ -84,7 +86,7 @@ def preview(
         else:
             with _stderr().status(f"running stack {stack} offline with its guardrails"):
                 result = preview_stack(project_dir, stack)
-    except (StackNotFound, ProjectError, PolicyConfigError) as exc:
+    except (StackNotFound, ProjectError, PolicyConfigError, StackReferenceError) as exc:
         raise fail(str(exc)) from None
     except ProgramError as exc:
         raise fail(f"stack {stack} failed:\n{exc}") from None

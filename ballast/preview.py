@@ -8,8 +8,13 @@ cloud with it.
 
 The guardrails are the same pack CI runs (`pulumi preview --policy-pack policy-pack
 --policy-pack-config policy-pack/config/<stack>.json`), started and driven over gRPC as
-the CLI does (`ballast.policy`). A stack without a config file is evaluated with the
+the CLI does (`ballast.policy`). A stack without a config file of its own uses its
+environment's (`<environment>.json`, from the stack's `environment` output: a cluster
+stack is held to its platform stack's levels); a stack with neither is evaluated with the
 pack's default levels, and the report says so.
+
+A stack that reads other stacks (`pulumi.StackReference`, e.g. `dev-cluster` reading
+`dev`) gets them run offline first; the plan lists them under `references`.
 """
 
 from __future__ import annotations
@@ -59,12 +64,14 @@ class PreviewResult:
 
 
 def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True) -> PreviewResult:
-    """Run `stack` of the project in `project_dir` offline and, unless `policies` is
-    False, evaluate `<project>/policy-pack` with `policy-pack/config/<stack>.json` (the
-    pack defaults when that file does not exist).
+    """Run `stack` of the project in `project_dir` offline (after the stacks it references)
+    and, unless `policies` is False, evaluate `<project>/policy-pack` with
+    `policy-pack/config/<stack>.json`, else `<environment>.json` for the run's
+    `environment` output, else the pack defaults.
 
     Raises `ProjectError`/`StackNotFound` for a missing project or stack,
-    `ProgramError` when the program (including its config validation) fails,
+    `ProgramError` when the program (including its config validation) fails, its
+    subclass `StackReferenceError` when a referenced stack cannot be run or read,
     `PolicyConfigError` for an unusable policy config and `PolicyPackError` when the
     pack fails. A project without `policy-pack/` is previewed without guardrails
     (`missing_pack` says where the pack was looked for).
@@ -83,6 +90,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         else None
     )
     try:
+        # Reference-aware: stacks this one reads run first, each once.
         run = run_stack(stack_config)
     except BaseException:
         if pack is not None:
@@ -94,7 +102,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         # A project without a pack (a bare fork, a test copy) still previews; the CLI
         # says loudly that no guardrails ran.
         return PreviewResult(run=run, missing_pack=pack_dir)
-    config_file = config_file_of(pack_dir, stack)
+    config_file = config_file_of(pack_dir, stack, run.outputs.get("environment"))
     report = evaluate_run(
         run,
         pack_dir,
@@ -115,6 +123,8 @@ def _label(record) -> str:
         return f"[magenta]{record.name}[/] [dim]provider {record.package}[/]"
     if not record.custom:
         return f"[bold]{record.name}[/] [dim]{kind}[/]"
+    if record.read:
+        return f"[cyan]>[/] {record.name} [dim]{kind} (read, nothing to create)[/]"
     flags = " [yellow]protected[/]" if record.protect else ""
     return f"[green]+[/] {record.name} [dim]{kind}[/]{flags}"
 
@@ -143,7 +153,7 @@ def type_table(run: ProgramRun) -> Table:
     table = Table(title="Resources by type", title_justify="left")
     table.add_column("type")
     table.add_column("count", justify="right")
-    counts = Counter(r.type for r in run.resources if r.custom and not r.is_provider)
+    counts = Counter(r.type for r in run.resources if r.custom and not r.is_provider and not r.read)
     for kind, count in sorted(counts.items()):
         table.add_row(kind, str(count))
     return table
@@ -223,6 +233,8 @@ def _count(number: int, noun: str) -> str:
 
 def render(console: Console, result: PreviewResult) -> None:
     run = result.run
+    for name in sorted(run.references):
+        console.print(f"reads stack [bold]{name}[/] (ran offline first)")
     console.print(resource_tree(run))
     console.print(type_table(run))
     console.print(outputs_table(run))

@@ -13,10 +13,14 @@ from typing import Any
 
 import pulumi
 
+from ballast.offline.errors import StackReferenceError
+
 #: Account the offline engine pretends to run in, unless a provider pins
 #: `allowedAccountIds` (then the first of those).
 DEFAULT_ACCOUNT_ID = "123456789012"
 DEFAULT_REGION = "us-east-1"
+
+STACK_REFERENCE_TYPE = "pulumi:pulumi:StackReference"
 
 # EC2-style IDs: prefix + 17 hex digits, as AWS issues them.
 _EC2_PREFIXES = {
@@ -61,10 +65,19 @@ class DeterministicMocks(pulumi.runtime.Mocks):
 
     `provider_inputs` resolves a provider reference (`urn::id`) to that provider's inputs,
     so a resource or invoke learns its region and account from its explicit provider.
+
+    `stack_reference` answers a `pulumi.StackReference` read: given the name the program
+    passed (`org/project/stack`, `project/stack` or `stack`), the reference's state
+    (`name`, `outputs`, `secretOutputNames`). Without it every reference fails.
     """
 
-    def __init__(self, provider_inputs: Callable[[str], Mapping[str, Any] | None]):
+    def __init__(
+        self,
+        provider_inputs: Callable[[str], Mapping[str, Any] | None],
+        stack_reference: Callable[[str], dict[str, Any]] | None = None,
+    ):
         self._provider_inputs = provider_inputs
+        self._stack_reference = stack_reference
 
     # --- context from the explicit provider -----------------------------------------
 
@@ -88,6 +101,14 @@ class DeterministicMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str | None, dict]:
         typ, name = args.typ, args.name
+        if typ == STACK_REFERENCE_TYPE:
+            # The SDK reads a reference with the referenced stack's name as the ID.
+            target = str(args.resource_id or args.inputs.get("name") or name)
+            if self._stack_reference is None:
+                raise StackReferenceError(
+                    f"stack {target} cannot be read: no stacks to answer from"
+                )
+            return target, self._stack_reference(target)
         state = dict(args.inputs)
         if typ.startswith("pulumi:providers:"):
             return _uuid(typ, name), state

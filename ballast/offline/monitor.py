@@ -37,6 +37,17 @@ def plain(value: Any) -> Any:
     return f"<resource {urn}>" if urn is not None else str(value)
 
 
+def holds_secret(value: Any) -> bool:
+    """Whether a deserialised engine value is, or contains, a secret."""
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(holds_secret(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(holds_secret(v) for v in value)
+    return False
+
+
 def _provider_urn(reference: str) -> str | None:
     """`urn:...::name::id` -> `urn:...::name` (URNs themselves contain '::')."""
     return reference.rpartition("::")[0] or None if reference else None
@@ -65,6 +76,7 @@ class RecordingMonitor(MockMonitor):
         self.records: list[ResourceRecord] = []
         self.invokes: list[InvokeRecord] = []
         self.stack_outputs: dict[str, Any] = {}
+        self.secret_outputs: tuple[str, ...] = ()
         self._provider_inputs: dict[str, dict[str, Any]] = {}
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
@@ -82,6 +94,7 @@ class RecordingMonitor(MockMonitor):
         self.records.clear()
         self.invokes.clear()
         self.stack_outputs = {}
+        self.secret_outputs = ()
 
     def provider_inputs(self, reference: str) -> dict[str, Any] | None:
         urn = _provider_urn(reference)
@@ -132,9 +145,32 @@ class RecordingMonitor(MockMonitor):
         )
         return response
 
+    def ReadResource(self, request):
+        """A read (`pulumi.StackReference`, a `get()` of an existing resource): the
+        mocks answer it; it is recorded like a registration, with its ID."""
+        response = super().ReadResource(request)
+        registered = self.resources.get(response.urn)
+        self.records.append(
+            ResourceRecord(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                custom=True,
+                parent=request.parent or None,
+                provider=_provider_urn(request.provider),
+                id=(registered.id if registered else None) or request.id or None,
+                inputs=plain(rpc.deserialize_properties(request.properties)),
+                outputs=plain(registered.state) if registered else {},
+                read=True,
+            )
+        )
+        return response
+
     def RegisterResourceOutputs(self, request):
         if request.urn.split("::")[2] == STACK_TYPE:
-            self.stack_outputs = plain(rpc.deserialize_properties(request.outputs))
+            outputs = rpc.deserialize_properties(request.outputs)
+            self.stack_outputs = plain(outputs)
+            self.secret_outputs = tuple(sorted(k for k, v in outputs.items() if holds_secret(v)))
         return super().RegisterResourceOutputs(request)
 
     def Invoke(self, request):

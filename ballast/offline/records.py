@@ -34,6 +34,9 @@ class ResourceRecord:
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
+    read: bool = False
+    """A `ReadResource` (the program reads existing state, e.g. a `StackReference`)
+    rather than a registration: nothing to create."""
 
     @property
     def package(self) -> str:
@@ -81,6 +84,13 @@ class ProgramRun:
     resources: list[ResourceRecord] = field(default_factory=list)
     invokes: list[InvokeRecord] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    """Stack outputs; a secret output's value (or the secret part of it) is "[secret]"."""
+    secret_outputs: tuple[str, ...] = ()
+    """Names of the stack outputs that hold a secret (anywhere in their value): what a
+    `StackReference` to this stack answers as `secretOutputNames`."""
+    references: dict[str, ProgramRun] = field(default_factory=dict)
+    """Stacks this run read through `pulumi.StackReference`, by stack name, each the run
+    that answered the read (run offline first, in the same call)."""
 
     def of_type(self, type_: str) -> list[ResourceRecord]:
         return [r for r in self.resources if r.type == type_]
@@ -101,9 +111,10 @@ class ProgramRun:
         return Counter(r.type for r in self.resources)
 
     def summary(self) -> dict[str, Any]:
-        custom = [r for r in self.resources if r.custom and not r.is_provider]
+        custom = [r for r in self.resources if r.custom and not r.is_provider and not r.read]
         return {
             "resources": len(custom),
+            "reads": sum(1 for r in self.resources if r.read),
             "components": sum(
                 1 for r in self.resources if not r.custom and r.type != "pulumi:pulumi:Stack"
             ),
@@ -117,5 +128,7 @@ class ProgramRun:
             "stack": self.stack,
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
+            "secretOutputs": list(self.secret_outputs),
+            "references": sorted(self.references),
             "summary": self.summary(),
         }

@@ -19,9 +19,29 @@ def pack_dir_of(project_dir: str | Path) -> Path:
     return Path(project_dir) / PACK_DIRNAME
 
 
-def config_file_of(pack_dir: str | Path, stack: str) -> Path:
-    """Where a stack's policy config lives: `<pack>/config/<stack>.json`."""
-    return Path(pack_dir) / "config" / f"{stack}.json"
+def config_file_of(pack_dir: str | Path, stack: str, environment: str | None = None) -> Path:
+    """Where a stack's policy config lives: `<pack>/config/<stack>.json`; when that file
+    does not exist and `environment` is given, `<pack>/config/<environment>.json` if it
+    exists (a cluster stack `dev-cluster` of environment `dev` is held to `dev.json`).
+    The result may not exist: the stack then gets the pack's defaults."""
+    config_dir = Path(pack_dir) / "config"
+    own = config_dir / f"{stack}.json"
+    if own.is_file() or not _plain_name(environment):
+        return own
+    shared = config_dir / f"{environment}.json"
+    return shared if shared.is_file() else own
+
+
+def _plain_name(environment: object) -> bool:
+    """Whether a run's `environment` output can name a config file (a plain name, not a
+    path, not a secret)."""
+    return (
+        isinstance(environment, str)
+        and bool(environment)
+        and environment == Path(environment).name
+        and environment not in {".", ".."}
+        and not environment.startswith("[")
+    )
 
 
 def evaluate_run(
