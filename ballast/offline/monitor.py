@@ -53,6 +53,29 @@ def _provider_urn(reference: str) -> str | None:
     return reference.rpartition("::")[0] or None if reference else None
 
 
+def _alias_text(alias) -> str:
+    """An alias as the engine receives it: a URN, or the parts of a spec that differ from
+    the resource (`name=...`, `type=...`, `parent=<urn>` or `noParent`, `stack=...`,
+    `project=...`), e.g. `noParent` for an alias to the root of the stack."""
+    if alias.urn:
+        return str(alias.urn)
+    spec = alias.spec
+    parts = [
+        f"{field}={value}"
+        for field, value in (
+            ("name", spec.name),
+            ("type", spec.type),
+            ("stack", spec.stack),
+            ("project", spec.project),
+            ("parent", spec.parentUrn),
+        )
+        if value
+    ]
+    if spec.noParent:
+        parts.append("noParent")
+    return " ".join(parts) or "current"
+
+
 def _explicit_dependencies(request) -> tuple[str, ...]:
     """`depends_on` as written: the engine receives it merged with the dependencies
     implied by inputs, which `propertyDependencies` lists per input."""
@@ -139,7 +162,7 @@ class RecordingMonitor(MockMonitor):
                 depends_on=_explicit_dependencies(request),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
-                aliases=tuple(a.urn if a.urn else a.spec.name for a in request.aliases),
+                aliases=tuple(_alias_text(a) for a in request.aliases),
                 additional_secret_outputs=tuple(request.additionalSecretOutputs),
             )
         )

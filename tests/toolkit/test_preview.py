@@ -116,9 +116,14 @@ def test_human_view_shows_tree_counts_and_outputs():
 def test_unknown_stack_names_the_stacks_that_exist():
     result = runner.invoke(app, ["preview", "qa", "--project-dir", str(ROOT)])
     assert result.exit_code == 2
+    stacks = sorted(
+        f.name.removeprefix("Pulumi.").removesuffix(".yaml")
+        for f in (ROOT / "stacks").glob("Pulumi.*.yaml")
+    )
+    assert "dev-cluster" in stacks
     assert result.stderr.strip() == (
         "error: unknown stack 'qa': there is no stacks/Pulumi.qa.yaml; "
-        "the stacks are: dev, prod, staging"
+        f"the stacks are: {', '.join(stacks)}"
     )
 
 
