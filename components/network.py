@@ -29,7 +29,8 @@ import pulumi_aws as aws
 from components.config import NetworkConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust
-from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
+from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER
+from components.log_groups import encrypted_log_group
 from components.tags import INTERNAL_ELB_TAG, PUBLIC_ELB_TAG, SUBNET_TIER_TAG
 
 SubnetTier = Literal["public", "private", "isolated"]
@@ -360,33 +361,18 @@ class Network(pulumi.ComponentResource):
 
     def _flow_logs(self, vpc: aws.ec2.Vpc) -> pulumi.Output[str]:
         name, ctx = self._name, self._ctx
-        region, account_id, partition = ctx.region, ctx.account_id, ctx.partition
+        account_id = ctx.account_id
         child = ctx.opts(self)
         group_name = f"/ballast/{name}/vpc-flow-logs"
-        group_arn = ctx.arn(service="logs", resource=f"log-group:{group_name}")
-        key = rotating_key(
-            f"{name}-flow-logs",
-            parent=self,
-            description=f"Encrypts the VPC flow logs of {name}",
-            partition=partition,
-            account_id=account_id,
-            statements=[
-                log_group_statement(
-                    region=region,
-                    log_group_arn=group_arn,
-                    actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
-                )
-            ],
-            tags=self._ctx.tags_for(f"{name}-flow-logs"),
-            protect=ctx.protect,
-        )
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-flow-logs",
-            name=group_name,
-            retention_in_days=self._args.settings.flow_log_retention_days,
-            kms_key_id=key.arn,
-            tags=self._ctx.tags_for(group_name),
-            opts=ctx.opts(self, stateful=True),
+        _, group = encrypted_log_group(
+            ctx,
+            self,
+            key_resource=f"{name}-flow-logs",
+            key_description=f"Encrypts the VPC flow logs of {name}",
+            group_resource=f"{name}-flow-logs",
+            group_name=group_name,
+            retention_days=self._args.settings.flow_log_retention_days,
+            key_actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
         )
         role = self._args.roles.role(
             f"{name}-flow-logs",

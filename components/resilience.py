@@ -26,7 +26,8 @@ import pulumi_aws as aws
 from components.config import BackupConfig, FaultInjectionConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust
-from components.kms import log_group_statement, rotating_key
+from components.kms import rotating_key
+from components.log_groups import encrypted_log_group
 from components.tags import (
     BACKUP_TAG,
     BACKUP_TAG_VALUE,
@@ -275,26 +276,15 @@ class Resilience(pulumi.ComponentResource):
     def _experiment_logs(self) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
         """The encrypted log group every experiment logs to, and the resource policy that
         lets CloudWatch Logs' delivery service write into it for FIS."""
-        name, region = self._name, self._ctx.region
-        group_name = f"/ballast/{name}/fis-experiments"
-        group_arn = self._ctx.arn(service="logs", resource=f"log-group:{group_name}")
-        key = rotating_key(
-            f"{name}-fis-logs",
-            parent=self,
-            description=f"Encrypts the AWS FIS experiment logs of {name}",
-            partition=self._ctx.partition,
-            account_id=self._ctx.account_id,
-            statements=[log_group_statement(region=region, log_group_arn=group_arn)],
-            tags=self._ctx.tags_for(f"{name}-fis-logs"),
-            protect=self._ctx.protect,
-        )
-        group = aws.cloudwatch.LogGroup(
-            f"{name}-fis-experiments",
-            name=group_name,
-            retention_in_days=FIS_LOG_RETENTION_DAYS,
-            kms_key_id=key.arn,
-            tags=self._ctx.tags_for(group_name),
-            opts=self._ctx.opts(self, stateful=True),
+        name = self._name
+        _, group = encrypted_log_group(
+            self._ctx,
+            self,
+            key_resource=f"{name}-fis-logs",
+            key_description=f"Encrypts the AWS FIS experiment logs of {name}",
+            group_resource=f"{name}-fis-experiments",
+            group_name=f"/ballast/{name}/fis-experiments",
+            retention_days=FIS_LOG_RETENTION_DAYS,
         )
         aws.cloudwatch.LogResourcePolicy(
             f"{name}-fis-log-delivery",

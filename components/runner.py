@@ -37,7 +37,7 @@ import pulumi_aws as aws
 from components.config import RunnerConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust
-from components.kms import log_group_statement, rotating_key
+from components.log_groups import encrypted_log_group
 from components.versions import RUNNER_IMAGE
 
 #: CodeBuild's service principal: the only principal the job role trusts.
@@ -257,31 +257,17 @@ class CiRunner(pulumi.ComponentResource):
 
     def _log_group(self) -> aws.cloudwatch.LogGroup:
         """The jobs' log group, encrypted with a key only CloudWatch Logs may use for it."""
-        name, ctx = self._name, self._ctx
-        group_name = f"/ballast/{name}/jobs"
-        key = rotating_key(
-            f"{name}-logs",
-            parent=self,
-            description=f"Encrypts the CI job logs of {name}",
-            partition=ctx.partition,
-            account_id=ctx.account_id,
-            statements=[
-                log_group_statement(
-                    region=ctx.region,
-                    log_group_arn=ctx.arn(service="logs", resource=f"log-group:{group_name}"),
-                )
-            ],
-            tags=ctx.tags_for(f"{name}-logs"),
-            protect=ctx.protect,
+        name = self._name
+        _, group = encrypted_log_group(
+            self._ctx,
+            self,
+            key_resource=f"{name}-logs",
+            key_description=f"Encrypts the CI job logs of {name}",
+            group_resource=f"{name}-logs",
+            group_name=f"/ballast/{name}/jobs",
+            retention_days=LOG_RETENTION_DAYS,
         )
-        return aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=group_name,
-            retention_in_days=LOG_RETENTION_DAYS,
-            kms_key_id=key.arn,
-            tags=ctx.tags_for(group_name),
-            opts=ctx.opts(self, stateful=True),
-        )
+        return group
 
     def _job_policy(
         self,

@@ -13,7 +13,8 @@ import pulumi_aws as aws
 from components.cluster.roles import OidcProvider, attach_managed_policies
 from components.cluster.scope import ClusterScope
 from components.iam import Trust
-from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER, log_group_statement, rotating_key
+from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER
+from components.log_groups import encrypted_log_group
 
 #: Every control-plane log type EKS can send to CloudWatch.
 CONTROL_PLANE_LOG_TYPES = ("api", "audit", "authenticator", "controllerManager", "scheduler")
@@ -28,37 +29,20 @@ def encryption_and_logs(scope: ClusterScope) -> tuple[aws.kms.Key, aws.cloudwatc
     """The key that envelope-encrypts Secrets and the control-plane logs, and the log
     group `/aws/eks/<name>/cluster`, created before the cluster so EKS never creates one
     without retention."""
-    name, ctx = scope.name, scope.context
-    group_name = f"/aws/eks/{name}/cluster"
-    group_arn = ctx.arn(service="logs", resource=f"log-group:{group_name}")
+    name = scope.name
     # The account administers the key through IAM (the AWS default); EKS uses it
     # through a grant its creator makes.
-    key = rotating_key(
-        f"{name}-secrets",
-        parent=scope.parent,
-        description=f"Envelope-encrypts {name}'s Kubernetes Secrets and control-plane logs",
-        partition=ctx.partition,
-        account_id=ctx.account_id,
-        statements=[
-            log_group_statement(
-                region=ctx.region,
-                log_group_arn=group_arn,
-                sid="CloudWatchLogsUsesKeyForTheControlPlaneLogsOnly",
-                actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
-            )
-        ],
-        tags=scope.tags(f"{name}-secrets"),
-        protect=ctx.protect,
+    return encrypted_log_group(
+        scope.context,
+        scope.parent,
+        key_resource=f"{name}-secrets",
+        key_description=f"Envelope-encrypts {name}'s Kubernetes Secrets and control-plane logs",
+        group_resource=f"{name}-control-plane",
+        group_name=f"/aws/eks/{name}/cluster",
+        retention_days=scope.settings.log_retention_days,
+        key_sid="CloudWatchLogsUsesKeyForTheControlPlaneLogsOnly",
+        key_actions=LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER,
     )
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-control-plane",
-        name=group_name,
-        retention_in_days=scope.settings.log_retention_days,
-        kms_key_id=key.arn,
-        tags=scope.tags(group_name),
-        opts=scope.opts(stateful=True),
-    )
-    return key, log_group
 
 
 def eks_cluster(
