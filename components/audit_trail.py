@@ -6,7 +6,8 @@ place a human sees it (an SNS topic).
   security-audit role may decrypt (key administration stays with the account, through
   IAM, but without the right to decrypt).
 - The trail's bucket: versioned, public access blocked, ACLs disabled, SSE-KMS with the
-  audit key, TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
+  audit key and no S3 Bucket Key (with one, CloudTrail would require kms:Decrypt for the
+  trail's creator, i.e. the pipeline), TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
   `log_retention_days`), object lock in prod, and server access logging into a second
   bucket (same protections, no object lock; it cannot log to itself).
 - A CloudWatch Logs copy of the trail (its own key), for alarms and quick queries.
@@ -364,6 +365,14 @@ class AuditTrail(pulumi.ComponentResource):
             parent=self,
             bucket_name=self._bucket_name("trail"),
             kms_key_arn=key.arn,
+            # No S3 Bucket Key: with one, CloudTrail requires kms:Decrypt on the audit key
+            # for whoever creates or updates the trail (CloudTrail User Guide, "Configure
+            # AWS KMS key policies for CloudTrail": "If you are using an existing S3 bucket
+            # with an S3 Bucket Key, kms:Decrypt permissions are required to create or
+            # update a trail with SSE-KMS encryption enabled"), else CreateTrail fails with
+            # InsufficientEncryptionPolicyException. Granting the pipeline Decrypt would
+            # end the separation of duties; trail volume makes the extra KMS calls cheap.
+            bucket_key=False,
             tags=self._tags(resource, evidence=True),
             access_log_bucket=access_logs.id,
             lifecycle_rules=self._lifecycle(),

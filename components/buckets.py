@@ -60,6 +60,7 @@ def compliant_bucket(
     lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgsDict] | None = None,
     policy_statements: Callable[[aws.s3.Bucket], Sequence[Mapping[str, Any]]] | None = None,
     object_lock: ObjectLock | None = None,
+    bucket_key: bool = True,
     protect: bool = False,
     provider: pulumi.ProviderResource | None = None,
 ) -> CompliantBucket:
@@ -77,6 +78,12 @@ def compliant_bucket(
     `receives_access_logs=True` (it cannot log into itself); any other bucket must log.
     `protect` protects the bucket (do so in prod); `object_lock` can only be chosen when
     the bucket is created.
+
+    `bucket_key` (default True) turns S3 Bucket Keys on: far fewer KMS requests (and
+    their cost) for busy buckets. Pass False for a bucket a service writes with a key it
+    may not decrypt with: CloudTrail, for one, requires `kms:Decrypt` on the key to
+    create or update a trail whose bucket uses a Bucket Key (CloudTrail User Guide,
+    "Configure AWS KMS key policies for CloudTrail", required elements for trails).
     """
     if access_log_bucket is None and not receives_access_logs:
         raise ValueError(
@@ -119,7 +126,7 @@ def compliant_bucket(
                     "sse_algorithm": "aws:kms",
                     "kms_master_key_id": kms_key_arn,
                 },
-                "bucket_key_enabled": True,
+                "bucket_key_enabled": bucket_key,
             }
         ],
         opts=child,

@@ -122,6 +122,51 @@ def test_only_the_security_role_may_decrypt_the_trail(shipped):
     assert not _key_allows(policy, cloudtrail, "kms:GenerateDataKey", other)
 
 
+def test_cloudtrail_can_create_the_trail_without_anyone_else_decrypting(shipped):
+    """CloudTrail's CreateTrail/UpdateTrail need kms:Decrypt for the caller when the trail
+    bucket uses an S3 Bucket Key (CloudTrail User Guide, "Configure AWS KMS key policies
+    for CloudTrail"); without it CreateTrail fails (InsufficientEncryptionPolicyException).
+    The trail bucket therefore has no Bucket Key, and neither the account (the pipeline,
+    through IAM) nor CloudTrail may decrypt: only the security role, with CloudTrail's
+    encryption context."""
+    (trail,) = shipped.of_type(TRAIL)
+    key = one(shipped, KEY, "-trail")
+    policy = policy_of(key)
+    bucket = one(shipped, BUCKET, "-trail")
+    assert trail.inputs["s3BucketName"] == bucket.id
+    (rule,) = sub_resource(shipped, "BucketServerSideEncryptionConfiguration", bucket).inputs[
+        "rules"
+    ]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key.outputs["arn"]
+    log_context = {
+        "aws:SourceArn": trail.outputs["arn"],
+        "kms:EncryptionContext:aws:cloudtrail:arn": trail.outputs["arn"],
+    }
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    apply_role = shipped.outputs.get("ciApplyRoleArn") or f"arn:aws:iam::{ACCOUNT}:role/x"
+    creator_decrypts = any(
+        _key_allows(policy, ("AWS", principal), "kms:Decrypt", log_context)
+        for principal in (root, apply_role)
+    )
+    # The documented requirement: a Bucket Key on the trail bucket needs a decrypting creator.
+    assert not rule.get("bucketKeyEnabled") or creator_decrypts
+    # Separation of duties: the creator decrypts nothing, so the Bucket Key must be off.
+    assert not creator_decrypts
+    assert rule.get("bucketKeyEnabled") is False
+    cloudtrail = ("Service", "cloudtrail.amazonaws.com")
+    assert _key_allows(policy, cloudtrail, "kms:GenerateDataKey", log_context)
+    assert _key_allows(policy, cloudtrail, "kms:DescribeKey", log_context)
+    assert not _key_allows(policy, cloudtrail, "kms:Decrypt", log_context)
+    reader = ("AWS", security_role(shipped).outputs["arn"])
+    assert _key_allows(policy, reader, "kms:Decrypt", log_context)
+    # The access-log bucket keeps its Bucket Key: only S3 log delivery writes there.
+    log_bucket = one(shipped, BUCKET, "-access-logs")
+    (log_rule,) = sub_resource(
+        shipped, "BucketServerSideEncryptionConfiguration", log_bucket
+    ).inputs["rules"]
+    assert log_rule["bucketKeyEnabled"] is True
+
+
 def _key_allows(policy: dict, principal: tuple[str, str], action: str, context: dict) -> bool:
     return trust_allows(policy, principal=principal, action=action, context=context)
 
