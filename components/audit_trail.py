@@ -179,7 +179,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.audit_key_arn: pulumi.Output[str] = key.arn
         access_logs = self._access_log_bucket(key)
         bucket, bucket_policy = self._trail_bucket(key, access_logs, trail_arn)
-        group, delivery_role, delivery_policy = self._cloud_watch_copy(trail_arn)
+        group, delivery_role, delivery_policy = self._cloud_watch_copy()
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -415,7 +415,7 @@ class AuditTrail(pulumi.ComponentResource):
     # --- CloudWatch Logs copy ------------------------------------------------------------
 
     def _cloud_watch_copy(
-        self, trail_arn: pulumi.Output[str]
+        self,
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
         name, region = self._name, self._ctx.region
         group_name = f"/ballast/{name}/cloudtrail"
@@ -442,13 +442,13 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-trail-logs",
             parent=self,
             description=f"Lets CloudTrail deliver {self.trail_name} to CloudWatch Logs",
-            trust=[
-                Trust.service(
-                    "cloudtrail.amazonaws.com",
-                    source_account=self._ctx.account_id,
-                    source_arn=trail_arn,
-                )
-            ],
+            # CloudTrail sends no aws:SourceArn/aws:SourceAccount when it assumes this
+            # role (CloudTrail User Guide, "Role policy document for CloudTrail to use
+            # CloudWatch Logs for monitoring"), so a conditioned trust would stop
+            # delivery. The guard is PassRole: only CreateTrail/UpdateTrail by a principal
+            # of this account that may pass the role hands it to CloudTrail, and the
+            # boundary allows passing this environment's roles only.
+            trust=[Trust.passed_role("cloudtrail.amazonaws.com")],
             tags=self._ctx.tags_for(),
         )
         policy = aws.iam.RolePolicy(

@@ -273,11 +273,23 @@ def test_the_cloudwatch_copy(shipped):
     ]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     cloudtrail = ("Service", "cloudtrail.amazonaws.com")
-    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": trail.outputs["arn"]}
-    assert trust_allows(trust, principal=cloudtrail, context=context)
-    assert not trust_allows(
-        trust, principal=cloudtrail, context={**context, "aws:SourceArn": "arn:aws:cloudtrail:x"}
-    )
+    # CloudTrail assumes this role without aws:SourceArn/aws:SourceAccount in the request
+    # (CloudTrail User Guide, "Role policy document for CloudTrail to use CloudWatch Logs
+    # for monitoring"): the trust must hold on the context CloudTrail actually sends.
+    assert trust_allows(trust, principal=cloudtrail, context={})
+    assert not trust_allows(trust, principal=("Service", "events.amazonaws.com"), context={})
+    # The guard is PassRole: a platform role may hand CloudTrail this environment's roles
+    # only (the boundary), and this role is one of them.
+    (boundary_policy,) = [
+        p
+        for p in shipped.of_type("aws:iam/policy:Policy")
+        if p.inputs["name"].endswith("-permission-boundary")
+    ]
+    boundary = json.loads(boundary_policy.inputs["policy"])
+    passing = {"aws:RequestedRegion": "us-east-1"}
+    assert evaluate(boundary, "iam:PassRole", role.outputs["arn"], passing) == ALLOW
+    stranger = f"arn:aws:iam::{ACCOUNT}:role/someone-elses-logs-role"
+    assert evaluate(boundary, "iam:PassRole", stranger, passing) == "Deny"
     (policy,) = [
         p for p in audit(shipped, "aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
     ]

@@ -103,7 +103,7 @@ def test_every_trust_policy_is_scoped(shipped):
                 assert {k.rsplit(":", 1)[1] for k in exact} == {"sub", "aud"}, role.urn
                 assert not any("*" in v for v in exact.values())
             if principal.get("Service") in PASSED_ROLE_SERVICES:
-                # EKS and EC2 send no source context; only a passed role reaches them.
+                # EKS, EC2, CloudTrail send no source context; only a passed role reaches them.
                 assert condition == {}, role.urn
             elif "Service" in principal:
                 assert condition["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
