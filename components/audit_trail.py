@@ -34,7 +34,12 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from components.buckets import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
+from components.buckets import (
+    S3_BUCKET_NAME_MAX,
+    CompliantBucket,
+    ObjectLock,
+    compliant_bucket,
+)
 from components.config import AuditConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust, security_read_document
@@ -198,14 +203,14 @@ class AuditTrail(pulumi.ComponentResource):
         )
         self.trail_arn: pulumi.Output[str] = trail.arn
         self.trail_bucket_name: pulumi.Output[str] = bucket.id
-        self.access_log_bucket_name: pulumi.Output[str] = access_logs.id
+        self.access_log_bucket_name: pulumi.Output[str] = access_logs.bucket.id
         self.trail_log_group_name: pulumi.Output[str] = group.name
 
         aws.iam.RolePolicy(
             f"{name}-security-read",
             name=f"{name}-read-audit-logs",
             role=args.security_role_name,
-            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.id).apply(
+            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.bucket.id).apply(
                 lambda v: json.dumps(security_read_document(v[0], v[1:]))
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -324,7 +329,7 @@ class AuditTrail(pulumi.ComponentResource):
             rule["transitions"] = [{"days": ARCHIVE_AFTER_DAYS, "storage_class": "GLACIER_IR"}]
         return [rule]
 
-    def _access_log_bucket(self, key: aws.kms.Key) -> aws.s3.Bucket:
+    def _access_log_bucket(self, key: aws.kms.Key) -> CompliantBucket:
         resource = f"{self._name}-access-logs"
         # Only the trail bucket logs here (its name is known before it exists).
         source = pulumi.Output.format(
@@ -354,10 +359,10 @@ class AuditTrail(pulumi.ComponentResource):
             ],
             protect=self._ctx.protect,
         )
-        return made.bucket
+        return made
 
     def _trail_bucket(
-        self, key: aws.kms.Key, access_logs: aws.s3.Bucket, trail_arn: pulumi.Output[str]
+        self, key: aws.kms.Key, access_logs: CompliantBucket, trail_arn: pulumi.Output[str]
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         resource = f"{self._name}-trail"
         made = compliant_bucket(
@@ -374,7 +379,7 @@ class AuditTrail(pulumi.ComponentResource):
             # end the separation of duties; trail volume makes the extra KMS calls cheap.
             bucket_key=False,
             tags=self._tags(resource, evidence=True),
-            access_log_bucket=access_logs.id,
+            access_log_bucket=access_logs,
             lifecycle_rules=self._lifecycle(),
             object_lock=(
                 ObjectLock(

@@ -232,6 +232,11 @@ def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
     logging = sub_resource(shipped, "BucketLogging", trail_bucket)
     assert logging.inputs["targetBucket"] == log_bucket.id
     assert logging.inputs["targetPrefix"] == f"{trail_bucket.id}/"
+    # Logging is configured only once the target admits S3 log delivery and encrypts.
+    target_policy = sub_resource(shipped, "BucketPolicy", log_bucket)
+    target_encryption = sub_resource(shipped, "BucketServerSideEncryptionConfiguration", log_bucket)
+    assert target_policy.urn in logging.depends_on
+    assert target_encryption.urn in logging.depends_on
     policy = policy_of(sub_resource(shipped, "BucketPolicy", log_bucket))
     delivery = ("Service", "logging.s3.amazonaws.com")
     context = {"aws:SourceArn": trail_bucket.outputs["arn"], "aws:SourceAccount": ACCOUNT}
