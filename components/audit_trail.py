@@ -6,7 +6,8 @@ place a human sees it (an SNS topic).
   security-audit role may decrypt (key administration stays with the account, through
   IAM, but without the right to decrypt).
 - The trail's bucket: versioned, public access blocked, ACLs disabled, SSE-KMS with the
-  audit key, TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
+  audit key and no S3 Bucket Key (with one, CloudTrail would require kms:Decrypt for the
+  trail's creator, i.e. the pipeline), TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
   `log_retention_days`), object lock in prod, and server access logging into a second
   bucket (same protections, no object lock; it cannot log to itself).
 - A CloudWatch Logs copy of the trail (its own key), for alarms and quick queries.
@@ -33,7 +34,12 @@ from typing import Any, ClassVar
 import pulumi
 import pulumi_aws as aws
 
-from components.buckets import S3_BUCKET_NAME_MAX, ObjectLock, compliant_bucket
+from components.buckets import (
+    S3_BUCKET_NAME_MAX,
+    CompliantBucket,
+    ObjectLock,
+    compliant_bucket,
+)
 from components.config import AuditConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust, security_read_document
@@ -178,7 +184,7 @@ class AuditTrail(pulumi.ComponentResource):
         self.audit_key_arn: pulumi.Output[str] = key.arn
         access_logs = self._access_log_bucket(key)
         bucket, bucket_policy = self._trail_bucket(key, access_logs, trail_arn)
-        group, delivery_role, delivery_policy = self._cloud_watch_copy(trail_arn)
+        group, delivery_role, delivery_policy = self._cloud_watch_copy()
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -197,14 +203,14 @@ class AuditTrail(pulumi.ComponentResource):
         )
         self.trail_arn: pulumi.Output[str] = trail.arn
         self.trail_bucket_name: pulumi.Output[str] = bucket.id
-        self.access_log_bucket_name: pulumi.Output[str] = access_logs.id
+        self.access_log_bucket_name: pulumi.Output[str] = access_logs.bucket.id
         self.trail_log_group_name: pulumi.Output[str] = group.name
 
         aws.iam.RolePolicy(
             f"{name}-security-read",
             name=f"{name}-read-audit-logs",
             role=args.security_role_name,
-            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.id).apply(
+            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.bucket.id).apply(
                 lambda v: json.dumps(security_read_document(v[0], v[1:]))
             ),
             opts=pulumi.ResourceOptions(parent=self),
@@ -323,7 +329,7 @@ class AuditTrail(pulumi.ComponentResource):
             rule["transitions"] = [{"days": ARCHIVE_AFTER_DAYS, "storage_class": "GLACIER_IR"}]
         return [rule]
 
-    def _access_log_bucket(self, key: aws.kms.Key) -> aws.s3.Bucket:
+    def _access_log_bucket(self, key: aws.kms.Key) -> CompliantBucket:
         resource = f"{self._name}-access-logs"
         # Only the trail bucket logs here (its name is known before it exists).
         source = pulumi.Output.format(
@@ -353,10 +359,10 @@ class AuditTrail(pulumi.ComponentResource):
             ],
             protect=self._ctx.protect,
         )
-        return made.bucket
+        return made
 
     def _trail_bucket(
-        self, key: aws.kms.Key, access_logs: aws.s3.Bucket, trail_arn: pulumi.Output[str]
+        self, key: aws.kms.Key, access_logs: CompliantBucket, trail_arn: pulumi.Output[str]
     ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
         resource = f"{self._name}-trail"
         made = compliant_bucket(
@@ -364,8 +370,16 @@ class AuditTrail(pulumi.ComponentResource):
             parent=self,
             bucket_name=self._bucket_name("trail"),
             kms_key_arn=key.arn,
+            # No S3 Bucket Key: with one, CloudTrail requires kms:Decrypt on the audit key
+            # for whoever creates or updates the trail (CloudTrail User Guide, "Configure
+            # AWS KMS key policies for CloudTrail": "If you are using an existing S3 bucket
+            # with an S3 Bucket Key, kms:Decrypt permissions are required to create or
+            # update a trail with SSE-KMS encryption enabled"), else CreateTrail fails with
+            # InsufficientEncryptionPolicyException. Granting the pipeline Decrypt would
+            # end the separation of duties; trail volume makes the extra KMS calls cheap.
+            bucket_key=False,
             tags=self._tags(resource, evidence=True),
-            access_log_bucket=access_logs.id,
+            access_log_bucket=access_logs,
             lifecycle_rules=self._lifecycle(),
             object_lock=(
                 ObjectLock(
@@ -406,7 +420,7 @@ class AuditTrail(pulumi.ComponentResource):
     # --- CloudWatch Logs copy ------------------------------------------------------------
 
     def _cloud_watch_copy(
-        self, trail_arn: pulumi.Output[str]
+        self,
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
         name, region = self._name, self._ctx.region
         group_name = f"/ballast/{name}/cloudtrail"
@@ -433,13 +447,13 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-trail-logs",
             parent=self,
             description=f"Lets CloudTrail deliver {self.trail_name} to CloudWatch Logs",
-            trust=[
-                Trust.service(
-                    "cloudtrail.amazonaws.com",
-                    source_account=self._ctx.account_id,
-                    source_arn=trail_arn,
-                )
-            ],
+            # CloudTrail sends no aws:SourceArn/aws:SourceAccount when it assumes this
+            # role (CloudTrail User Guide, "Role policy document for CloudTrail to use
+            # CloudWatch Logs for monitoring"), so a conditioned trust would stop
+            # delivery. The guard is PassRole: only CreateTrail/UpdateTrail by a principal
+            # of this account that may pass the role hands it to CloudTrail, and the
+            # boundary allows passing this environment's roles only.
+            trust=[Trust.passed_role("cloudtrail.amazonaws.com")],
             tags=self._ctx.tags_for(),
         )
         policy = aws.iam.RolePolicy(

@@ -29,11 +29,19 @@ class ObjectLock:
 
 @dataclass(frozen=True)
 class CompliantBucket:
-    """What `compliant_bucket` made: the bucket and its policy (depend on the policy when
-    a service checks its access at creation, as CloudTrail does)."""
+    """What `compliant_bucket` made: the bucket, its policy (depend on the policy when
+    a service checks its access at creation, as CloudTrail does) and its default
+    encryption (a writer's objects are encrypted as intended only once it exists)."""
 
     bucket: aws.s3.Bucket
     policy: aws.s3.BucketPolicy
+    encryption: aws.s3.BucketServerSideEncryptionConfiguration
+
+    def ready_for_writers(self) -> list[pulumi.Resource]:
+        """What a configuration that makes a service write into this bucket (server
+        access logging into it, say) must wait for: the policy that lets the service
+        write, and the default encryption."""
+        return [self.policy, self.encryption]
 
 
 def tls_only_statement(bucket: aws.s3.Bucket) -> dict[str, Any]:
@@ -55,11 +63,12 @@ def compliant_bucket(
     bucket_name: pulumi.Input[str],
     kms_key_arn: pulumi.Input[str],
     tags: Mapping[str, str],
-    access_log_bucket: pulumi.Input[str] | None,
+    access_log_bucket: CompliantBucket | None,
     receives_access_logs: bool = False,
     lifecycle_rules: Sequence[aws.s3.BucketLifecycleConfigurationRuleArgsDict] | None = None,
     policy_statements: Callable[[aws.s3.Bucket], Sequence[Mapping[str, Any]]] | None = None,
     object_lock: ObjectLock | None = None,
+    bucket_key: bool = True,
     protect: bool = False,
     provider: pulumi.ProviderResource | None = None,
 ) -> CompliantBucket:
@@ -68,7 +77,9 @@ def compliant_bucket(
     Versioned; SSE-KMS with `kms_key_arn` (bucket keys on); public access blocked on all
     four flags; ACLs disabled (`BucketOwnerEnforced`); a bucket policy denying non-TLS
     requests, plus `policy_statements(bucket)`; server access logging into
-    `access_log_bucket` under `<bucket>/`; a lifecycle (`lifecycle_rules`, or by default
+    `access_log_bucket` (another `compliant_bucket`) under `<bucket>/`, created only after
+    that bucket's policy and encryption (`ready_for_writers`): S3 checks the target's
+    policy when logging is configured and delivers logs from then on; a lifecycle (`lifecycle_rules`, or by default
     noncurrent versions expire after 90 days and incomplete uploads after 7). `bucket_name`
     should start with the environment's prefix (`ballast-<env>-`), the only buckets the
     CI apply role may manage. Child names are all `resource`, parented to `parent`.
@@ -77,6 +88,12 @@ def compliant_bucket(
     `receives_access_logs=True` (it cannot log into itself); any other bucket must log.
     `protect` protects the bucket (do so in prod); `object_lock` can only be chosen when
     the bucket is created.
+
+    `bucket_key` (default True) turns S3 Bucket Keys on: far fewer KMS requests (and
+    their cost) for busy buckets. Pass False for a bucket a service writes with a key it
+    may not decrypt with: CloudTrail, for one, requires `kms:Decrypt` on the key to
+    create or update a trail whose bucket uses a Bucket Key (CloudTrail User Guide,
+    "Configure AWS KMS key policies for CloudTrail", required elements for trails).
     """
     if access_log_bucket is None and not receives_access_logs:
         raise ValueError(
@@ -110,7 +127,7 @@ def compliant_bucket(
     aws.s3.BucketVersioning(
         resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
     )
-    aws.s3.BucketServerSideEncryptionConfiguration(
+    encryption = aws.s3.BucketServerSideEncryptionConfiguration(
         resource,
         bucket=bucket.id,
         rules=[
@@ -119,7 +136,7 @@ def compliant_bucket(
                     "sse_algorithm": "aws:kms",
                     "kms_master_key_id": kms_key_arn,
                 },
-                "bucket_key_enabled": True,
+                "bucket_key_enabled": bucket_key,
             }
         ],
         opts=child,
@@ -145,10 +162,12 @@ def compliant_bucket(
         aws.s3.BucketLogging(
             resource,
             bucket=bucket.id,
-            target_bucket=access_log_bucket,
+            target_bucket=access_log_bucket.bucket.id,
             target_prefix=pulumi.Output.format("{0}/", bucket.id),
             target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-            opts=child,
+            # The target's policy grants logging.s3.amazonaws.com; without the dependency
+            # the engine may configure logging first (both only need the target bucket).
+            opts=pulumi.ResourceOptions(**base, depends_on=access_log_bucket.ready_for_writers()),
         )
     statements = [
         tls_only_statement(bucket),
@@ -160,4 +179,4 @@ def compliant_bucket(
         policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
         opts=child,
     )
-    return CompliantBucket(bucket=bucket, policy=policy)
+    return CompliantBucket(bucket=bucket, policy=policy, encryption=encryption)

@@ -8,7 +8,8 @@ do, whatever policies are attached to it later:
 - it allows only the AWS services the platform uses (`BOUNDARY_SERVICES`, widened per
   stack with `ballast:boundary.extraServices`, a reviewed change);
 - it denies IAM user and access-key management, disabling or blinding CloudTrail,
-  GuardDuty and Config, deleting the audit trail's evidence, leaving the organisation,
+  GuardDuty and Config, deleting the audit trail's evidence or opening its keys
+  (`kms:CreateGrant`, `kms:PutKeyPolicy`, re-tagging), leaving the organisation,
   acting on (or tagging into) another environment's resources, creating a role without
   this boundary, removing or editing the boundary (only the CI apply role may edit it,
   i.e. only through the reviewed pipeline), passing roles that are not this

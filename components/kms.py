@@ -19,23 +19,38 @@ import pulumi_aws as aws
 #: the longest window in which a mistaken deletion can still be cancelled.
 DELETION_WINDOW_DAYS = 30
 
-#: The key administration actions, without any that encrypt or decrypt data.
+#: The key administration actions, listed one by one: none encrypts or decrypts, and
+#: `kms:CreateGrant` is left out (a grant can hand Decrypt to any principal, so an
+#: administrator could make themselves a reader; wildcards such as `kms:Create*` would
+#: include it). `kms:PutKeyPolicy` stays: without it nobody could ever change the policy
+#: again (KMS's lockout check refuses such a policy). For keys tagged
+#: `ballast.io/audit-evidence` the permission boundary denies `kms:PutKeyPolicy` and
+#: `kms:CreateGrant` to every platform role, the CI apply role included, so only an
+#: administrator outside the boundary can change who decrypts the audit trail.
 KEY_ADMIN_ACTIONS = (
     "kms:CancelKeyDeletion",
-    "kms:Create*",
-    "kms:Delete*",
-    "kms:Describe*",
-    "kms:Disable*",
-    "kms:Enable*",
-    "kms:Get*",
-    "kms:List*",
-    "kms:Put*",
-    "kms:Revoke*",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
     "kms:RotateKeyOnDemand",
     "kms:ScheduleKeyDeletion",
     "kms:TagResource",
     "kms:UntagResource",
-    "kms:Update*",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
 )
 
 #: What CloudWatch Logs needs of a key to encrypt and read back a log group.
@@ -75,8 +90,10 @@ def account_root_statement(
     `AccountAdministersThroughIam`: `kms:*` for the account root, so IAM policies decide who
     administers and who uses the key (services such as EKS and RDS use it through grants).
     Without it, Sid `AccountAdministersKeyWithoutUsingIt`: only `KEY_ADMIN_ACTIONS`, so no
-    IAM policy can grant encrypting or decrypting; only the key policy's other statements
-    can.
+    IAM policy can grant encrypting or decrypting, nor create a grant that would; only
+    the key policy's other statements can. Rewriting the key policy stays an
+    administration right: the boundary takes it (and CreateGrant) from every platform
+    role on audit-evidence keys.
     """
     actions: str | list[str]
     if may_use_key:

@@ -152,12 +152,21 @@ AUDIT_DISABLING_ACTIONS: tuple[str, ...] = (
 #: Services that assume a role without putting `aws:SourceAccount`/`aws:SourceArn` in the
 #: request context, so a trust conditioned on them could never be used: EKS assuming a
 #: cluster role (AWS Support, quoted in prowler-cloud/prowler#4745: "EKS services does
-#: not support these conditions") and EC2 assuming a node's instance role (the trust the
-#: EKS User Guide gives for the node role has no condition). Neither can act for another
-#: account: each only assumes a role a principal of this account handed it with
-#: iam:PassRole, and the boundary denies passing any role but this environment's. So for
-#: these two the guard is PassRole, and `Trust.passed_role` trusts them unconditioned.
-PASSED_ROLE_SERVICES: tuple[str, ...] = ("ec2.amazonaws.com", "eks.amazonaws.com")
+#: not support these conditions"), EC2 assuming a node's instance role (the trust the
+#: EKS User Guide gives for the node role has no condition), and CloudTrail assuming the
+#: role that delivers a trail to CloudWatch Logs (CloudTrail User Guide, "Role policy
+#: document for CloudTrail to use CloudWatch Logs for monitoring": "Confused deputy
+#: prevention is not applicable to the role policy for CloudWatch Logs monitoring. The
+#: role policy doesn't support the use of aws:SourceArn and aws:SourceAccount").
+#: None of them can act for another account with it: each only assumes a role a
+#: principal of this account handed it with iam:PassRole (CreateTrail/UpdateTrail pass
+#: the delivery role), and the boundary denies passing any role but this environment's.
+#: So for these the guard is PassRole, and `Trust.passed_role` trusts them unconditioned.
+PASSED_ROLE_SERVICES: tuple[str, ...] = (
+    "cloudtrail.amazonaws.com",
+    "ec2.amazonaws.com",
+    "eks.amazonaws.com",
+)
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"

@@ -108,6 +108,26 @@ def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
                 "Condition": {"StringEquals": {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}},
             },
             {
+                # Rewriting an evidence key's policy or granting on it could make any role
+                # a reader of the trail; only administrators outside the boundary may.
+                "Sid": "DenyOpeningAuditEvidenceKeys",
+                "Effect": "Deny",
+                "Action": ["kms:CreateGrant", "kms:PutKeyPolicy"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}},
+            },
+            {
+                # Re-tagging evidence (tag value "false") would lift the statements above.
+                "Sid": "DenyRetaggingAuditEvidence",
+                "Effect": "Deny",
+                "Action": ["kms:TagResource", "logs:TagLogGroup", "logs:TagResource"],
+                "Resource": "*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"aws:TagKeys": [AUDIT_EVIDENCE_TAG]},
+                    "StringEquals": {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"},
+                },
+            },
+            {
                 "Sid": "DenyUntaggingAuditEvidence",
                 "Effect": "Deny",
                 "Action": ["kms:UntagResource", "logs:UntagLogGroup", "logs:UntagResource"],

@@ -122,6 +122,51 @@ def test_only_the_security_role_may_decrypt_the_trail(shipped):
     assert not _key_allows(policy, cloudtrail, "kms:GenerateDataKey", other)
 
 
+def test_cloudtrail_can_create_the_trail_without_anyone_else_decrypting(shipped):
+    """CloudTrail's CreateTrail/UpdateTrail need kms:Decrypt for the caller when the trail
+    bucket uses an S3 Bucket Key (CloudTrail User Guide, "Configure AWS KMS key policies
+    for CloudTrail"); without it CreateTrail fails (InsufficientEncryptionPolicyException).
+    The trail bucket therefore has no Bucket Key, and neither the account (the pipeline,
+    through IAM) nor CloudTrail may decrypt: only the security role, with CloudTrail's
+    encryption context."""
+    (trail,) = shipped.of_type(TRAIL)
+    key = one(shipped, KEY, "-trail")
+    policy = policy_of(key)
+    bucket = one(shipped, BUCKET, "-trail")
+    assert trail.inputs["s3BucketName"] == bucket.id
+    (rule,) = sub_resource(shipped, "BucketServerSideEncryptionConfiguration", bucket).inputs[
+        "rules"
+    ]
+    assert rule["applyServerSideEncryptionByDefault"]["kmsMasterKeyId"] == key.outputs["arn"]
+    log_context = {
+        "aws:SourceArn": trail.outputs["arn"],
+        "kms:EncryptionContext:aws:cloudtrail:arn": trail.outputs["arn"],
+    }
+    root = f"arn:aws:iam::{ACCOUNT}:root"
+    apply_role = shipped.outputs.get("ciApplyRoleArn") or f"arn:aws:iam::{ACCOUNT}:role/x"
+    creator_decrypts = any(
+        _key_allows(policy, ("AWS", principal), "kms:Decrypt", log_context)
+        for principal in (root, apply_role)
+    )
+    # The documented requirement: a Bucket Key on the trail bucket needs a decrypting creator.
+    assert not rule.get("bucketKeyEnabled") or creator_decrypts
+    # Separation of duties: the creator decrypts nothing, so the Bucket Key must be off.
+    assert not creator_decrypts
+    assert rule.get("bucketKeyEnabled") is False
+    cloudtrail = ("Service", "cloudtrail.amazonaws.com")
+    assert _key_allows(policy, cloudtrail, "kms:GenerateDataKey", log_context)
+    assert _key_allows(policy, cloudtrail, "kms:DescribeKey", log_context)
+    assert not _key_allows(policy, cloudtrail, "kms:Decrypt", log_context)
+    reader = ("AWS", security_role(shipped).outputs["arn"])
+    assert _key_allows(policy, reader, "kms:Decrypt", log_context)
+    # The access-log bucket keeps its Bucket Key: only S3 log delivery writes there.
+    log_bucket = one(shipped, BUCKET, "-access-logs")
+    (log_rule,) = sub_resource(
+        shipped, "BucketServerSideEncryptionConfiguration", log_bucket
+    ).inputs["rules"]
+    assert log_rule["bucketKeyEnabled"] is True
+
+
 def _key_allows(policy: dict, principal: tuple[str, str], action: str, context: dict) -> bool:
     return trust_allows(policy, principal=principal, action=action, context=context)
 
@@ -187,6 +232,11 @@ def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
     logging = sub_resource(shipped, "BucketLogging", trail_bucket)
     assert logging.inputs["targetBucket"] == log_bucket.id
     assert logging.inputs["targetPrefix"] == f"{trail_bucket.id}/"
+    # Logging is configured only once the target admits S3 log delivery and encrypts.
+    target_policy = sub_resource(shipped, "BucketPolicy", log_bucket)
+    target_encryption = sub_resource(shipped, "BucketServerSideEncryptionConfiguration", log_bucket)
+    assert target_policy.urn in logging.depends_on
+    assert target_encryption.urn in logging.depends_on
     policy = policy_of(sub_resource(shipped, "BucketPolicy", log_bucket))
     delivery = ("Service", "logging.s3.amazonaws.com")
     context = {"aws:SourceArn": trail_bucket.outputs["arn"], "aws:SourceAccount": ACCOUNT}
@@ -228,11 +278,23 @@ def test_the_cloudwatch_copy(shipped):
     ]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     cloudtrail = ("Service", "cloudtrail.amazonaws.com")
-    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": trail.outputs["arn"]}
-    assert trust_allows(trust, principal=cloudtrail, context=context)
-    assert not trust_allows(
-        trust, principal=cloudtrail, context={**context, "aws:SourceArn": "arn:aws:cloudtrail:x"}
-    )
+    # CloudTrail assumes this role without aws:SourceArn/aws:SourceAccount in the request
+    # (CloudTrail User Guide, "Role policy document for CloudTrail to use CloudWatch Logs
+    # for monitoring"): the trust must hold on the context CloudTrail actually sends.
+    assert trust_allows(trust, principal=cloudtrail, context={})
+    assert not trust_allows(trust, principal=("Service", "events.amazonaws.com"), context={})
+    # The guard is PassRole: a platform role may hand CloudTrail this environment's roles
+    # only (the boundary), and this role is one of them.
+    (boundary_policy,) = [
+        p
+        for p in shipped.of_type("aws:iam/policy:Policy")
+        if p.inputs["name"].endswith("-permission-boundary")
+    ]
+    boundary = json.loads(boundary_policy.inputs["policy"])
+    passing = {"aws:RequestedRegion": "us-east-1"}
+    assert evaluate(boundary, "iam:PassRole", role.outputs["arn"], passing) == ALLOW
+    stranger = f"arn:aws:iam::{ACCOUNT}:role/someone-elses-logs-role"
+    assert evaluate(boundary, "iam:PassRole", stranger, passing) == "Deny"
     (policy,) = [
         p for p in audit(shipped, "aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
     ]

@@ -576,12 +576,17 @@ def test_unsafe_arguments_are_refused(changes, message):
         run_component(component(**changes))
 
 
-def test_only_eks_and_ec2_are_trusted_without_source_conditions():
-    """EKS and EC2 send no aws:SourceAccount, so their trust cannot carry one; every other
-    service trust still must (components/iam/trusts.py, PASSED_ROLE_SERVICES)."""
+def test_only_passed_role_services_are_trusted_without_source_conditions():
+    """EKS, EC2 and CloudTrail (its CloudWatch Logs role) send no aws:SourceAccount, so
+    their trust cannot carry one; every other service trust still must
+    (components/iam/trusts.py, PASSED_ROLE_SERVICES)."""
     from components.iam.trusts import PASSED_ROLE_SERVICES, Trust, _check_statement
 
-    assert PASSED_ROLE_SERVICES == ("ec2.amazonaws.com", "eks.amazonaws.com")
+    assert PASSED_ROLE_SERVICES == (
+        "cloudtrail.amazonaws.com",
+        "ec2.amazonaws.com",
+        "eks.amazonaws.com",
+    )
     with pytest.raises(ValueError, match="sends aws:SourceAccount"):
         Trust.passed_role("lambda.amazonaws.com")
     for service in PASSED_ROLE_SERVICES:

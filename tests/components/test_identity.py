@@ -103,7 +103,7 @@ def test_every_trust_policy_is_scoped(shipped):
                 assert {k.rsplit(":", 1)[1] for k in exact} == {"sub", "aud"}, role.urn
                 assert not any("*" in v for v in exact.values())
             if principal.get("Service") in PASSED_ROLE_SERVICES:
-                # EKS and EC2 send no source context; only a passed role reaches them.
+                # EKS, EC2, CloudTrail send no source context; only a passed role reaches them.
                 assert condition == {}, role.urn
             elif "Service" in principal:
                 assert condition["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
@@ -255,6 +255,42 @@ BOUNDARY_CASES = [
 def test_what_the_prod_boundary_allows_and_denies(action, resource, context, expected):
     document = json.loads(boundary_of(stack_run("prod")).inputs["policy"])
     assert evaluate(document, action, resource, context) == expected
+
+
+EVIDENCE = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
+
+
+@pytest.mark.parametrize(
+    ("action", "tagged", "request_tags", "expected"),
+    [
+        # The pipeline can neither grant itself Decrypt nor rewrite an evidence key's policy,
+        ("kms:CreateGrant", True, None, DENY),
+        ("kms:PutKeyPolicy", True, None, DENY),
+        # nor lift the tag that protects it (value "false"), nor strip it;
+        ("kms:TagResource", True, [AUDIT_EVIDENCE_TAG], DENY),
+        ("kms:UntagResource", True, [AUDIT_EVIDENCE_TAG], DENY),
+        # it still creates evidence keys with the tag, and manages other keys' policies.
+        ("kms:TagResource", False, [AUDIT_EVIDENCE_TAG], ALLOW),
+        ("kms:CreateGrant", False, None, ALLOW),
+        ("kms:PutKeyPolicy", False, None, ALLOW),
+        ("kms:TagResource", True, ["cost-center"], ALLOW),
+    ],
+)
+def test_the_apply_role_cannot_open_an_audit_evidence_key(action, tagged, request_tags, expected):
+    """The apply role's own policy allows kms:*; what it may do to the audit key is what
+    the boundary leaves of that (both must allow)."""
+    run = stack_run("prod")
+    boundary = json.loads(boundary_of(run).inputs["policy"])
+    apply = role_named(run, "-ci-apply")
+    own = inline_policy(run, apply)
+    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+    context: dict = {**IN_REGION, "aws:PrincipalArn": apply.outputs["arn"]}
+    if tagged:
+        context.update(EVIDENCE)
+    if request_tags:
+        context["aws:TagKeys"] = request_tags
+    assert evaluate(own, action, key, context) == ALLOW
+    assert evaluate(boundary, action, key, context) == expected
 
 
 @pytest.mark.parametrize("service", DEPLOY_SERVICES)

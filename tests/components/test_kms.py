@@ -97,6 +97,9 @@ def test_an_administer_only_key_lets_the_account_administer_but_not_use_it():
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"):
         assert evaluate({"Statement": [admin]}, action) == IMPLICIT_DENY
     assert evaluate({"Statement": [admin]}, "kms:PutKeyPolicy") == ALLOW
+    # A grant can hand Decrypt to anyone, so administering does not include granting.
+    assert evaluate({"Statement": [admin]}, "kms:CreateGrant") == IMPLICIT_DENY
+    assert not any("*" in action for action in KEY_ADMIN_ACTIONS)
 
 
 def test_the_alias_names_the_key_and_shares_its_parent():

@@ -407,19 +407,40 @@ def test_the_bucket_helper_makes_a_compliant_bucket():
         parent = pulumi.ComponentResource(
             "test:index:Owner", "owner", opts=pulumi.ResourceOptions(provider=provider)
         )
+        logs = compliant_bucket(
+            "ballast-test-access-logs",
+            parent=parent,
+            bucket_name="ballast-test-access-logs",
+            kms_key_arn=key,
+            tags={"service": "exports", "tier": "tier-3"},
+            access_log_bucket=None,
+            receives_access_logs=True,
+        )
         compliant_bucket(
             "ballast-test-exports",
             parent=parent,
             bucket_name="ballast-test-exports",
             kms_key_arn=key,
             tags={"service": "exports", "tier": "tier-3"},
-            access_log_bucket="ballast-test-access-logs",
+            access_log_bucket=logs,
         )
 
     run = run_component(program)
 
     def one(kind: str):
-        (record,) = run.of_type(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}")
+        (record,) = [
+            r
+            for r in run.of_type(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}")
+            if r.name == "ballast-test-exports"
+        ]
+        return record
+
+    def target(kind: str):
+        (record,) = [
+            r
+            for r in run.of_type(f"aws:s3/{kind[0].lower()}{kind[1:]}:{kind}")
+            if r.name == "ballast-test-access-logs"
+        ]
         return record
 
     assert one("BucketVersioning").inputs["versioningConfiguration"] == {"status": "Enabled"}
@@ -441,7 +462,12 @@ def test_the_bucket_helper_makes_a_compliant_bucket():
     assert one("BucketOwnershipControls").inputs["rule"] == {
         "objectOwnership": "BucketOwnerEnforced"
     }
-    assert one("BucketLogging").inputs["targetBucket"] == "ballast-test-access-logs"
+    logging = one("BucketLogging")
+    assert logging.inputs["targetBucket"] == target("Bucket").id
+    # Logging waits for the policy that admits S3 log delivery, and the encryption.
+    assert target("BucketPolicy").urn in logging.depends_on
+    assert target("BucketServerSideEncryptionConfiguration").urn in logging.depends_on
+    assert rule["bucketKeyEnabled"] is True
     policy = one("BucketPolicy").inputs["policy"]
     insecure = {"aws:SecureTransport": "false"}
     arn = "arn:aws:s3:::ballast-test-exports/x"
