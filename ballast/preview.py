@@ -28,8 +28,8 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
-from ballast.offline import ProgramRun, load_stack_config, run_stack
-from ballast.offline.stack_config import load_project
+from ballast.offline import ProgramRun, StackNotFound, list_stacks, load_stack_config, run_stack
+from ballast.offline.stack_config import Project, ProjectError, load_project
 from ballast.policy.evaluate import config_file_of, evaluate_run, pack_dir_of
 from ballast.policy.harness import Diagnostic, PolicyPackProcess, PolicyReport
 
@@ -41,6 +41,9 @@ class PreviewResult:
     """The policy pack's findings (None when not asked for or the project has no pack)."""
     missing_pack: Path | None = None
     """Where the pack was looked for, when the project has none."""
+    built_on_by: tuple[str, ...] = ()
+    """Stacks of the project that name this one as their platform stack (its cluster
+    layer, `ballast:platformStack`): previewed on their own."""
 
     @property
     def mandatory_violations(self) -> list[Diagnostic]:
@@ -48,6 +51,7 @@ class PreviewResult:
 
     def to_json(self) -> dict[str, Any]:
         document = self.run.to_json()
+        document["builtOnBy"] = list(self.built_on_by)
         if self.policy is None and self.missing_pack is not None:
             document.update(violations=[], policies=0, policyConfig=None, notes=[])
         if self.policy is not None:
@@ -96,12 +100,13 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         if pack is not None:
             pack.close()
         raise
+    built_on_by = stacks_built_on(project, stack)
     if not policies:
-        return PreviewResult(run=run)
+        return PreviewResult(run=run, built_on_by=built_on_by)
     if pack is None:
         # A project without a pack (a bare fork, a test copy) still previews; the CLI
         # says loudly that no guardrails ran.
-        return PreviewResult(run=run, missing_pack=pack_dir)
+        return PreviewResult(run=run, missing_pack=pack_dir, built_on_by=built_on_by)
     config_file = config_file_of(pack_dir, stack, run.outputs.get("environment"))
     report = evaluate_run(
         run,
@@ -111,7 +116,27 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         stack_config=stack_config.config,
         pack=pack,
     )
-    return PreviewResult(run=run, policy=report)
+    return PreviewResult(run=run, policy=report, built_on_by=built_on_by)
+
+
+#: The key a cluster stack names its platform stack with (docs/layers.md).
+PLATFORM_STACK_KEY = "ballast:platformStack"
+
+
+def stacks_built_on(project: Project, stack: str) -> tuple[str, ...]:
+    """The project's stacks whose `ballast:platformStack` is `stack`; a stack file that
+    cannot be read is skipped (previewing that stack reports it)."""
+    found = []
+    for other in list_stacks(project):
+        if other == stack:
+            continue
+        try:
+            config = load_stack_config(project, other).config
+        except (ProjectError, StackNotFound):
+            continue
+        if config.get(PLATFORM_STACK_KEY) == stack:
+            found.append(other)
+    return tuple(found)
 
 
 # --- rendering -------------------------------------------------------------------------
@@ -249,3 +274,5 @@ def render(console: Console, result: PreviewResult) -> None:
     if table is not None:
         console.print(table)
     console.print(policy_summary(result))
+    for other in result.built_on_by:
+        console.print(f"stack [bold]{other}[/] builds on this one: ballast preview {other}")

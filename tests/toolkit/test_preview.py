@@ -162,3 +162,18 @@ def test_installed_console_script_runs_the_default_stack():
     assert done.returncode in (0, 1), done.stderr  # 1: mandatory policy violations
     assert "resources to create" in done.stdout
     assert "Policy pack ballast-guardrails" in done.stdout
+
+
+def test_a_platform_preview_points_at_its_cluster_layer():
+    """`make preview` shows dev's platform layer and says how to preview the other."""
+    result = runner.invoke(app, ["preview", "dev", "--project-dir", str(ROOT)])
+    assert result.exit_code == 0, result.output
+    assert "stack dev-cluster builds on this one: ballast preview dev-cluster" in result.stdout
+    document = json.loads(
+        runner.invoke(app, ["preview", "dev", "--json", "--project-dir", str(ROOT)]).stdout
+    )
+    assert document["builtOnBy"] == ["dev-cluster"]
+    cluster = json.loads(
+        runner.invoke(app, ["preview", "dev-cluster", "--json", "--project-dir", str(ROOT)]).stdout
+    )
+    assert cluster["builtOnBy"] == [] and cluster["references"] == ["dev"]
