@@ -6,10 +6,13 @@ RDS, EKS, Kubernetes deployments) goes through the pack exactly as a preview sen
 `Analyze` once per resource, then `AnalyzeStack` once, with the prod policy config
 (every policy mandatory). Recorded in bench/results/policy.json (written atomically):
 
-* `resourcesPerSecond`: resources / (Analyze time + AnalyzeStack time), the headline;
-  target at least 2,000;
-* the same phases separately, the pack's start-up time, and a floor: the same Analyze
-  calls with every policy disabled (gRPC plus the SDK's per-request work, no policy).
+* `resourcesPerSecond`: resources / (Analyze time + AnalyzeStack time);
+* a floor: the same Analyze calls with every policy disabled, in the same run (gRPC plus
+  the SDK's per-request work, no policy), as `floorResourcesPerSecond`;
+* `ratioToFloor`: resourcesPerSecond / floorResourcesPerSecond, the headline. Absolute
+  rates differ from machine to machine (1,505 against a floor of 3,988 on one, 874
+  against 2,459 on a slower one); the ratio holds. Target: `targetRatio` (0.6);
+* the phases separately and the pack's start-up time.
 
 The median of REPEAT runs is recorded. Benchmarks are not tests: nothing asserts on time.
 
@@ -37,7 +40,8 @@ from ballast.policy.harness import AnalyzerInput, PolicyPackProcess, ProviderInp
 
 RESULTS = ROOT / "bench" / "results" / "policy.json"
 PACK_DIR = ROOT / "policy-pack"
-TARGET = 2000.0
+#: The target, as a fraction of the floor measured in the same run.
+TARGET_RATIO = 0.6
 ACCOUNT = "123456789012"
 
 PROVIDER = ProviderInput(
@@ -349,6 +353,11 @@ def main() -> int:
     n = len(resources)
     total = med["analyze"] + med["analyzeStack"]
     rate = n / total
+    floor = n / med["floorAnalyze"]
+    ratio = rate / floor
+    ratios = sorted(
+        round((n / (r["analyze"] + r["analyzeStack"])) / (n / r["floorAnalyze"]), 3) for r in runs
+    )
     document = {
         "benchmark": "policy-pack analyzer throughput over gRPC",
         "recordedAt": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -371,9 +380,13 @@ def main() -> int:
         },
         "resourcesPerSecond": round(rate, 1),
         "analyzeResourcesPerSecond": round(n / med["analyze"], 1),
-        "floorResourcesPerSecond": round(n / med["floorAnalyze"], 1),
+        "floorResourcesPerSecond": round(floor, 1),
+        "ratioToFloor": round(ratio, 3),
+        "ratioToFloorPerRun": ratios,
+        "targetRatio": TARGET_RATIO,
+        "meetsTarget": ratio >= TARGET_RATIO,
         # What one enabled policy costs per resource: in Analyze beyond the floor, and in
-        # AnalyzeStack (where the SDK deserializes every resource once per policy).
+        # AnalyzeStack (the resource list is built once per request, then each policy).
         "perPolicyMicroseconds": {
             "analyze": round(
                 (med["analyze"] - med["floorAnalyze"])
@@ -383,15 +396,15 @@ def main() -> int:
             ),
             "analyzeStack": round(med["analyzeStack"] / (n * med["stackPolicies"]) * 1e6, 1),
         },
-        "target": TARGET,
-        "meetsTarget": rate >= TARGET,
         "note": (
-            "pulumi-policy 1.21 decodes each request once per enabled policy and calls every "
-            "policy for every resource; the pack's shim (policy-pack/ballast_guardrails/"
-            "analyzer_speedups.py) decodes once per request and routes Analyze to the policies "
-            "of the resource's type (423 -> ~1,500 resources/s). What remains is mostly "
-            "AnalyzeStack: the SDK rebuilds the whole resource list for each of the 11 "
-            "stack policies. Reaching the target needs that loop hoisted upstream."
+            "pulumi-policy 1.21 decodes each request once per enabled policy, calls every "
+            "policy for every resource and rebuilds the whole resource list for each stack "
+            "policy; the pack's shim (policy-pack/ballast_guardrails/analyzer_speedups.py) "
+            "decodes once per request, routes Analyze to the policies of the resource's "
+            "type, and builds AnalyzeStack's resource list once per request, shared "
+            "read-only by every stack policy. The floor is the same Analyze calls with "
+            "every policy disabled, in the same run; ratioToFloor is computed from the "
+            "median times of the runs (each run's own ratio in ratioToFloorPerRun)."
         ),
     }
     _write_atomically(RESULTS, document)

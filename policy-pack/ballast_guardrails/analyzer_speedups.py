@@ -14,17 +14,31 @@ inputs, which none of Ballast's do (they are validators). It also routes each `A
 request to the resource policies that apply to its type (`_PoliciesForType`): the others
 would have returned at once.
 
+`AnalyzeStack` is replaced by the SDK's own method with one change: the resource list
+(each resource decoded, its `PolicyResource` built and linked to its parent and
+dependencies) is built once per request, not once per stack policy, and handed to every
+stack policy (each gets its own outer list). Sharing is made safe, not assumed: the
+shared objects are read-only (`PolicyResource` attributes, `dependencies`,
+`property_dependencies`, options, provider, and the property proxies, also in
+`Analyze`), so one policy cannot change what another sees; an attempt raises `TypeError`
+naming this module. The tests run the whole policy suite through it (none mutates) and
+compare its responses with the SDK's own on a shipped stack.
+
 The memo is keyed by the protobuf message object and lives only during one call, so no
 state crosses requests. On any pulumi-policy version other than the one this was written
-against, `install()` does nothing and the SDK's own behaviour stands.
+against, `install()` does nothing and the SDK's own behaviour stands; so does setting
+`BALLAST_ANALYZER_SPEEDUPS=off` in the pack's environment (to rule the shim out).
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import os
 import threading
 from collections.abc import Callable, Hashable, Iterator
-from typing import Any
+from inspect import isawaitable
+from typing import Any, cast
 
 #: The pulumi-policy release whose servicer internals this relies on.
 SUPPORTED_SDK_VERSION = "1.21.0"
@@ -33,6 +47,25 @@ _memo = threading.local()
 
 #: Set on the SDK's policy module once `install()` has patched it.
 _INSTALLED_MARKER = "_ballast_decode_once"
+
+#: The environment variable that turns the shim off in a pack process (value "off").
+SWITCH = "BALLAST_ANALYZER_SPEEDUPS"
+
+#: What `install()` replaces: attributes of the SDK's `pulumi_policy.policy` module, and
+#: of its `_PolicyAnalyzerServicer` class (tests restore them after installing).
+PATCHED_MODULE_ATTRIBUTES = (
+    "json_format",
+    "deserialize_properties",
+    "unknown_checking_proxy",
+    _INSTALLED_MARKER,
+)
+PATCHED_SERVICER_ATTRIBUTES = (
+    "_get_resource_options",
+    "_get_provider_resource",
+    "Analyze",
+    "AnalyzeStack",
+    "Remediate",
+)
 
 #: key (an object's id, with a label and arguments for `_memoised`) -> (object, value);
 #: the object is kept so its id stays unique while the table lives.
@@ -160,23 +193,222 @@ def _wrap(owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
     setattr(owner, name, wrapper(getattr(owner, name)))
 
 
+# --- read-only views of what every policy of a request shares ----------------------
+
+_READ_ONLY = (
+    "is shared by every policy of the request (pack shim ballast_guardrails."
+    "analyzer_speedups); policies must not modify their inputs"
+)
+
+
+def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
+    raise TypeError(f"this {type(self).__name__} {_READ_ONLY}")
+
+
+class _ReadOnlyList(list[Any]):
+    """A list whose contents cannot change (still a `list`, as the SDK's type says)."""
+
+    append = extend = insert = remove = pop = clear = sort = reverse = _refuse
+    __setitem__ = __delitem__ = __iadd__ = __imul__ = _refuse
+
+
+class _ReadOnlyDict(dict[Any, Any]):
+    """A dict whose contents cannot change (still a `dict`, as the SDK's type says)."""
+
+    pop = popitem = clear = update = setdefault = _refuse
+    __setitem__ = __delitem__ = __ior__ = _refuse
+
+
+_frozen_classes: dict[type, type] = {}
+
+
+def _freeze(obj: Any) -> Any:
+    """`obj`, its class swapped for a subclass whose attributes cannot be set or deleted
+    (`isinstance` and every attribute read stay as they were)."""
+    if obj is None:
+        return None
+    cls = type(obj)
+    frozen = _frozen_classes.get(cls)
+    if frozen is None:
+        frozen = type(
+            cls.__name__,
+            (cls,),
+            {"__setattr__": _refuse, "__delattr__": _refuse, "__module__": cls.__module__},
+        )
+        _frozen_classes[cls] = frozen
+    obj.__class__ = frozen
+    return obj
+
+
+def _read_only_proxies(sdk_proxy: Any) -> Callable[[Any], Any]:
+    """`unknown_checking_proxy` whose mappings refuse item assignment.
+
+    The SDK's (`proxy._proxy_helper`) builds the same tree of `_DictProxy` and
+    `_ListProxy`, but its `_DictProxy.__setitem__` writes into the proxy: harmless when
+    each policy gets its own proxy, not when the proxy is shared. `_ListProxy` is a
+    read-only `Sequence` already."""
+
+    class ReadOnlyDictProxy(sdk_proxy._DictProxy):
+        __setitem__ = _refuse
+
+    list_proxy = sdk_proxy._ListProxy
+    append_prop = sdk_proxy._append_prop
+
+    def build(value: Any, path: list[str]) -> Any:
+        if isinstance(value, list):
+            return list_proxy([build(e, append_prop(path, i)) for i, e in enumerate(value)], path)
+        if isinstance(value, dict):
+            return ReadOnlyDictProxy(
+                {key: build(value[key], append_prop(path, key)) for key in value}, path
+            )
+        return value
+
+    @functools.wraps(sdk_proxy.unknown_checking_proxy)
+    def unknown_checking_proxy(props: Any) -> Any:
+        if getattr(_memo, "shared", False):
+            return build(props, [])
+        return sdk_proxy.unknown_checking_proxy(props)  # Remediate, outside calls
+
+    return unknown_checking_proxy
+
+
+def _shared_inputs(method: Callable[..., Any]) -> Callable[..., Any]:
+    """Within `method`, property proxies are read-only (see `_read_only_proxies`)."""
+
+    @functools.wraps(method)
+    def call(self: Any, request: Any, context: Any) -> Any:
+        outer = getattr(_memo, "shared", False)
+        _memo.shared = True
+        try:
+            return method(self, request, context)
+        finally:
+            _memo.shared = outer
+
+    return call
+
+
+# --- AnalyzeStack: the resource list built once per request ---------------------------
+
+
+def _stack_resources(servicer: Any, request: Any) -> list[Any]:
+    """The SDK's per-policy build of the `PolicyResource` list (pulumi-policy 1.21
+    `_PolicyAnalyzerServicer.AnalyzeStack`, the loop over `request.resources` and the
+    linking of parents and dependencies), step for step, with the results read-only."""
+    from pulumi_policy import policy as sdk
+
+    built = []
+    for r in request.resources:
+        deserialized = sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
+        props = sdk.unknown_checking_proxy(deserialized)
+        opts = _freeze(servicer._get_resource_options(r))
+        provider = _freeze(servicer._get_provider_resource(r))
+        resource = sdk.PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+        property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
+        built.append((resource, r.parent, list(r.dependencies), property_dependencies))
+
+    # Later duplicates of a URN win, as in the SDK's map.
+    by_urn = {resource.urn: resource for resource, *_ in built}
+    for resource, parent, dependencies, property_dependencies in built:
+        if parent is not None and parent in by_urn:
+            resource.parent = by_urn[parent]
+        resource.dependencies = _ReadOnlyList(by_urn[d] for d in dependencies if d in by_urn)
+        resource.property_dependencies = _ReadOnlyDict(
+            (k, _ReadOnlyList(by_urn[d] for d in urns if d in by_urn))
+            for k, urns in property_dependencies.items()
+        )
+    return [_freeze(resource) for resource, *_ in built]
+
+
+def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
+    """pulumi-policy 1.21's `AnalyzeStack`, with the resource list built once (on the
+    first enabled stack policy, as the SDK would have built it) instead of per policy.
+    Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
+    from pulumi_policy import policy as sdk
+
+    def private(name: str) -> Any:
+        return getattr(self, f"_PolicyAnalyzerServicer__{name}")
+
+    self._configure_runtime_settings()
+
+    response = sdk.proto.AnalyzeResponse()
+    shared: list[Any] | None = None
+
+    for policy in private("policies"):
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
+            policy, sdk.StackValidationPolicy
+        ):
+            continue
+        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+            # Stack policies cannot be remediated, so treat the level as mandatory.
+            enforcement_level = sdk.EnforcementLevel.MANDATORY
+
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        if shared is None:
+            shared = _stack_resources(self, request)
+        config = self._get_policy_config(policy.name)
+        # Each policy gets its own list (it may sort or filter it); the resources in it
+        # are the shared, read-only ones.
+        args = sdk.StackValidationArgs(list(shared), config, private("stack_tags"))
+
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task = asyncio.Task(cast(Any, result), loop=loop)
+                loop.run_until_complete(task)
+                loop.close()
+        except sdk.UnknownValueError as e:
+            pack, version = private("policy_pack_name"), private("policy_pack_version")
+            response.diagnostics.append(
+                sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack,
+                    policyPackVersion=version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{pack}@v{version}' during preview: {e.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                )
+            )
+        except sdk._NotApplicableError as e:
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+            )
+
+    return response
+
+
 def install() -> bool:
     """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
     from pulumi_policy import policy as sdk
+    from pulumi_policy import proxy as sdk_proxy
     from pulumi_policy.version import VERSION
 
-    if VERSION != SUPPORTED_SDK_VERSION or getattr(sdk, _INSTALLED_MARKER, False):
+    if (
+        VERSION != SUPPORTED_SDK_VERSION
+        or os.environ.get(SWITCH, "").lower() == "off"
+        or getattr(sdk, _INSTALLED_MARKER, False)
+    ):
         return False
     _wrap(sdk, "json_format", _JsonFormat)
     _wrap(sdk, "deserialize_properties", _memoised)
     # The SDK then wraps the decoded values in a read-only proxy that raises on unknowns,
-    # again per policy; the proxy is as reusable as the values it wraps.
-    _wrap(sdk, "unknown_checking_proxy", _memoised)
+    # again per policy; the proxy is as reusable as the values it wraps, once read-only.
+    sdk.unknown_checking_proxy = _memoised(_read_only_proxies(sdk_proxy))
     servicer = sdk._PolicyAnalyzerServicer
     # The resource's options and provider, likewise rebuilt per policy by the SDK.
     for name in ("_get_resource_options", "_get_provider_resource"):
         _wrap(servicer, name, _memoised_method)
+    setattr(servicer, "AnalyzeStack", _analyze_stack)  # noqa: B010 (a class attribute)
     _wrap(servicer, "Analyze", _routed_by_type)
+    for name in ("Analyze", "AnalyzeStack"):
+        _wrap(servicer, name, _shared_inputs)
     for name in ("Analyze", "AnalyzeStack", "Remediate"):
         if hasattr(servicer, name):
             _wrap(servicer, name, _scoped)

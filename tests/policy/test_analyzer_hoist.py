@@ -1,0 +1,182 @@
+"""The shim's AnalyzeStack: the resource list built once per request, shared read-only,
+and responses identical to the SDK's own (pulumi-policy's servicer without the shim)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from ballast.policy.config import load_policy_config
+from ballast.policy.harness import (
+    AnalyzerInput,
+    PolicyPackProcess,
+    analyze_request,
+    stack_resource,
+)
+from ballast.policy.inputs import analyzer_inputs
+from tests.conftest import ROOT, stack_run
+
+sys.path.insert(0, str(ROOT / "policy-pack"))
+
+from ballast_guardrails import POLICIES, analyzer_speedups
+from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import policy as sdk
+from pulumi_policy import version as sdk_version
+
+PACK_DIR = ROOT / "policy-pack"
+STACK_POLICIES = [p for p in POLICIES if isinstance(p, StackValidationPolicy)]
+
+
+@pytest.fixture
+def restorable(monkeypatch) -> Iterator[None]:
+    """Whatever `install()` patches is put back after the test (it patches the SDK's
+    module and class, process-wide)."""
+    servicer = sdk._PolicyAnalyzerServicer
+    for name in analyzer_speedups.PATCHED_MODULE_ATTRIBUTES:
+        monkeypatch.setattr(sdk, name, getattr(sdk, name, False), raising=False)
+    for name in analyzer_speedups.PATCHED_SERVICER_ATTRIBUTES:
+        if name in vars(servicer):
+            monkeypatch.setattr(servicer, name, vars(servicer)[name])
+    monkeypatch.delenv(analyzer_speedups.SWITCH, raising=False)
+    yield
+
+
+@pytest.fixture
+def installed(restorable) -> None:
+    assert analyzer_speedups.install() is True
+
+
+def _servicer(policies) -> sdk._PolicyAnalyzerServicer:
+    servicer = sdk._PolicyAnalyzerServicer(
+        "probe", "0.0.1", list(policies), EnforcementLevel.ADVISORY
+    )
+    mandatory = analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.MANDATORY)
+    servicer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(policyConfig={p.name: mandatory for p in policies}),
+        None,
+    )
+    return servicer
+
+
+def _prod_inputs() -> list[AnalyzerInput]:
+    return analyzer_inputs(stack_run("prod"))
+
+
+def _stack_request(resources: list[AnalyzerInput]) -> analyzer_pb2.AnalyzeStackRequest:
+    return analyzer_pb2.AnalyzeStackRequest(resources=[stack_resource(r) for r in resources])
+
+
+def test_analyze_stack_builds_the_resource_list_once_per_request(installed, monkeypatch):
+    builds: list[object] = []
+    constructed: list[object] = []
+    build = analyzer_speedups._stack_resources
+
+    def counting_build(servicer, request):
+        builds.append(request)
+        return build(servicer, request)
+
+    class CountingResource(sdk.PolicyResource):
+        def __init__(self, *args):
+            constructed.append(args[2])
+            super().__init__(*args)
+
+    monkeypatch.setattr(analyzer_speedups, "_stack_resources", counting_build)
+    monkeypatch.setattr(sdk, "PolicyResource", CountingResource)
+
+    resources = _prod_inputs()
+    assert len(STACK_POLICIES) > 1 and len(resources) > 100
+    servicer = _servicer(STACK_POLICIES)
+    request = _stack_request(resources)
+    servicer.AnalyzeStack(request, None)
+    assert len(builds) == 1
+    assert sorted(constructed) == sorted(r.urn for r in resources)  # once each, not per policy
+    servicer.AnalyzeStack(request, None)  # a new request builds again: nothing is kept
+    assert len(builds) == 2 and len(constructed) == 2 * len(resources)
+
+
+def test_every_stack_policy_gets_the_same_read_only_resources(installed):
+    seen: list[list] = []
+
+    def record(args, report):
+        seen.append(args.resources)
+
+    probes = [
+        StackValidationPolicy(name=f"probe-{i}", description="probe", validate=record)
+        for i in (1, 2)
+    ]
+    servicer = _servicer(probes)
+    resources = _prod_inputs()
+    servicer.AnalyzeStack(_stack_request(resources), None)
+    first, second = seen
+    assert first is not second  # each policy may reorder its own list
+    assert all(a is b for a, b in zip(first, second, strict=True))
+    child = next(r for r in first if r.parent is not None)
+    dependent = next(r for r in first if r.dependencies)
+    mutations = [
+        lambda: setattr(child, "parent", None),
+        lambda: setattr(child, "props", {}),
+        lambda: dependent.dependencies.append(child),
+        lambda: dependent.dependencies.clear(),
+        lambda: dependent.property_dependencies.update({"x": []}),
+        lambda: child.props.__setitem__("tags", {}),
+        lambda: setattr(child.opts, "protect", True),
+    ]
+    if child.provider is not None:
+        mutations.append(lambda: setattr(child.provider, "props", {}))
+    for mutate in mutations:
+        with pytest.raises(TypeError, match="shared by every policy"):
+            mutate()
+
+
+def _responses(stacks: list[list[AnalyzerInput]]) -> list[bytes]:
+    """Every Analyze and AnalyzeStack response of a pack process (which inherits the
+    environment, and so the switch), serialized."""
+    with PolicyPackProcess(PACK_DIR, project="ballast", stack="prod") as pack:
+        pack.configure(load_policy_config(PACK_DIR / "config" / "prod.json"))
+        with grpc.insecure_channel(f"127.0.0.1:{pack.port}") as channel:
+            stub = analyzer_pb2_grpc.AnalyzerStub(channel)
+            found = [stub.Analyze(analyze_request(r)) for r in stacks[0]]
+            found += [stub.AnalyzeStack(_stack_request(resources)) for resources in stacks]
+    return [m.SerializeToString(deterministic=True) for m in found]
+
+
+def test_responses_with_and_without_the_shim_are_identical(monkeypatch):
+    resources = _prod_inputs()
+    # The shipped stack passes; without its bucket settings and flow logs the stack
+    # policies have something to say, so the comparison covers violations too.
+    dropped = ("bucketPublicAccessBlock", "bucketVersioning", "flowLog", "PodDisruptionBudget")
+    broken = [r for r in resources if not any(d in r.type for d in dropped)]
+    assert len(broken) < len(resources)
+
+    monkeypatch.delenv(analyzer_speedups.SWITCH, raising=False)
+    with_shim = _responses([resources, broken])
+    monkeypatch.setenv(analyzer_speedups.SWITCH, "off")
+    without_shim = _responses([resources, broken])
+
+    stack_response = analyzer_pb2.AnalyzeResponse.FromString(without_shim[-1])
+    assert stack_response.diagnostics, "the broken stack must produce stack diagnostics"
+    assert len(with_shim) == len(without_shim) == len(resources) + 2
+    assert with_shim == without_shim
+
+
+def test_the_version_guard_leaves_the_sdk_analyze_stack_alone(restorable, monkeypatch):
+    original = vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"]
+    monkeypatch.setattr(sdk_version, "VERSION", "1.22.0")
+    assert analyzer_speedups.install() is False
+    assert vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"] is original
+    assert not getattr(sdk, "_ballast_decode_once", False)
+    # On the version it was written for, the same call does replace it.
+    monkeypatch.setattr(sdk_version, "VERSION", analyzer_speedups.SUPPORTED_SDK_VERSION)
+    assert analyzer_speedups.install() is True
+    assert vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"] is not original
+
+
+def test_the_switch_leaves_the_sdk_alone(restorable, monkeypatch):
+    original = vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"]
+    monkeypatch.setenv(analyzer_speedups.SWITCH, "off")
+    assert analyzer_speedups.install() is False
+    assert vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"] is original
