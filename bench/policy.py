@@ -365,6 +365,9 @@ def main() -> int:
             "python": platform.python_version(),
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
+            # Other work on the machine slows the full run and the floor alike, but not
+            # exactly alike: a ratio recorded under load is a lower bound.
+            "loadAverage1m": round(os.getloadavg()[0], 2),
         },
         "resources": n,
         "resourceTypes": len({r.type for r in resources}),

@@ -284,15 +284,25 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
 )
 def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     budgets = of_type(args.resources, *PDB_TYPES)
+    # Each budget's namespace is read once, when first needed (as before: a value that is
+    # unknown in a preview is read at the same point, so the SDK skips the same way).
+    namespaces: dict[int, str] = {}
+
+    def namespace_of(budget) -> str:
+        key = id(budget)
+        if key not in namespaces:
+            namespaces[key] = _namespace(budget)
+        return namespaces[key]
+
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))
         if replicas is None or replicas <= 1:
             continue
         raw = get(workload.props, "spec", "template", "metadata", "labels") or {}
         labels = {str(k): str(v) for k, v in raw.items()}
+        home = _namespace(workload) if budgets else None
         covered = any(
-            _namespace(b) == _namespace(workload)
-            and selects(get(b.props, "spec", "selector"), labels)
+            namespace_of(b) == home and selects(get(b.props, "spec", "selector"), labels)
             for b in budgets
         )
         if not covered:
