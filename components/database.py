@@ -7,7 +7,12 @@ Primary (in the primary region):
 - storage, Performance Insights and the RDS-managed master password secret are
   encrypted with the database's own KMS key; the password never appears in config or
   state (`manage_master_user_password`);
-- a parameter group that refuses unencrypted connections (`rds.force_ssl=1`, TLS 1.2+);
+- a parameter group that refuses unencrypted connections (`rds.force_ssl=1`, TLS 1.2+)
+  and logs every connection and disconnection (`log_connections`, `log_disconnections`);
+- the engine logs (`postgresql`, `upgrade`) exported to CloudWatch Logs, into log groups
+  Ballast creates first (`/aws/rds/instance/<id>/<log>`, each with its own KMS key and
+  the configured retention): RDS would otherwise create them itself, unencrypted and
+  kept forever;
 - IAM database authentication, Performance Insights, enhanced monitoring through a role
   that may write only the `RDSOSMetrics` log group;
 - automated backups for the tier's retention (7-35 days), in a window an hour clear of
@@ -19,7 +24,8 @@ Replica (with `replica`, in the DR region through the DR provider):
 
 - a cross-region read replica whose source is the primary's ARN, in its own subnet
   group of the DR network, encrypted with a KMS key *of the DR region* (a key of the
-  primary region cannot encrypt there: the known trap);
+  primary region cannot encrypt there: the known trap); its engine logs go to log groups
+  of the DR region, made the same way;
 - a CloudWatch alarm when its lag exceeds the tier's RPO.
 
 Failover DNS (Route 53, private zone):
@@ -43,6 +49,7 @@ from components.config import DATABASE_BACKUP_WINDOW_UTC, DatabaseConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust
 from components.kms import rotating_key
+from components.log_groups import encrypted_log_group
 from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE, TIER_TAG
 from components.versions import RDS_CA_CERTIFICATE, postgres_family
 
@@ -54,6 +61,12 @@ MASTER_USERNAME = "dbadmin"
 HEALTH_ALARM_MINUTES = 5
 #: Parameters of every Ballast database's parameter group.
 TLS_PARAMETERS = {"rds.force_ssl": "1", "ssl_min_protocol_version": "TLSv1.2"}
+#: Connection logging: who connected from where, and when they left (RDS for
+#: PostgreSQL parameters; both dynamic, so they apply without a restart).
+CONNECTION_LOG_PARAMETERS = {"log_connections": "1", "log_disconnections": "1"}
+#: Engine logs RDS for PostgreSQL exports to CloudWatch Logs (its only two besides
+#: `iam-db-auth-error`), each into `/aws/rds/instance/<identifier>/<log>`.
+EXPORTED_LOGS = ("postgresql", "upgrade")
 #: Enhanced monitoring writes here in each region (a name RDS fixes).
 MONITORING_LOG_GROUP = "RDSOSMetrics"
 #: Weekly maintenance window, UTC: clear of the automated backup window and AWS Backup's
@@ -165,6 +178,7 @@ class Database(pulumi.ComponentResource):
             name, args.vpc_id, args.client_cidrs, args.client_security_group_ids, None
         )
         parameter_group = self._parameter_group(name, family, None)
+        log_groups = self._log_groups(name, self._ctx, None)
         primary = aws.rds.Instance(
             name,
             identifier=name,
@@ -185,6 +199,7 @@ class Database(pulumi.ComponentResource):
             vpc_security_group_ids=[security_group.id],
             parameter_group_name=parameter_group.name,
             **self._hardening(key, monitoring),
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
             # Automated backups outlive a deleted instance in prod (point-in-time restore
             # of the last days stays possible after a mistaken delete).
             delete_automated_backups=not self._ctx.protect,
@@ -196,7 +211,10 @@ class Database(pulumi.ComponentResource):
             apply_immediately=(not self._ctx.protect),
             # The `tier` tag and this opt-in put it in AWS Backup's plan of its tier.
             tags={**self._ctx.tags_for(name), BACKUP_TAG: BACKUP_TAG_VALUE},
-            opts=pulumi.ResourceOptions(parent=self, protect=self._ctx.protect),
+            # After its log groups: RDS creates a missing one itself (no key, no expiry).
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=self._ctx.protect, depends_on=log_groups
+            ),
         )
         self.arn: pulumi.Output[str] = primary.arn
         self.address: pulumi.Output[str] = primary.address
@@ -280,6 +298,28 @@ class Database(pulumi.ComponentResource):
             opts=self._ctx.opts(self, provider=provider),
         )
 
+    def _log_groups(
+        self, identifier: str, ctx: AwsContext, provider: pulumi.ProviderResource | None
+    ) -> list[aws.cloudwatch.LogGroup]:
+        """The groups RDS exports `identifier`'s engine logs to, in `ctx`'s region: made
+        before the instance, each encrypted with a key of its own, kept for the
+        configured retention."""
+        groups = []
+        for log in EXPORTED_LOGS:
+            resource = f"{identifier}-{log}-logs"
+            _, group = encrypted_log_group(
+                ctx,
+                self,
+                key_resource=resource,
+                key_description=f"Encrypts the {log} log {identifier} exports ({ctx.region})",
+                group_resource=resource,
+                group_name=f"/aws/rds/instance/{identifier}/{log}",
+                retention_days=self._settings.log_retention_days,
+                provider=provider,
+            )
+            groups.append(group)
+        return groups
+
     def _parameter_group(
         self, resource: str, family: str, provider: pulumi.ProviderResource | None
     ) -> aws.rds.ParameterGroup:
@@ -290,7 +330,7 @@ class Database(pulumi.ComponentResource):
             description=f"{resource}: TLS 1.2+ only",
             parameters=[
                 {"name": key, "value": value, "apply_method": "immediate"}
-                for key, value in sorted(TLS_PARAMETERS.items())
+                for key, value in sorted({**TLS_PARAMETERS, **CONNECTION_LOG_PARAMETERS}.items())
             ],
             tags=self._ctx.tags_for(resource),
             opts=self._ctx.opts(self, provider=provider),
@@ -459,6 +499,7 @@ class Database(pulumi.ComponentResource):
         dr = replica.context.provider
         # The trap: an encrypted cross-region replica needs a key of *its* region.
         key = self._key(resource, replica.context.region, dr)
+        log_groups = self._log_groups(resource, self._ctx.in_region(replica.context.region, dr), dr)
         instance = aws.rds.Instance(
             resource,
             identifier=resource,
@@ -477,6 +518,7 @@ class Database(pulumi.ComponentResource):
             # Including backups: once promoted, the replica has point-in-time recovery
             # from the first minute.
             **self._hardening(key, monitoring),
+            enabled_cloudwatch_logs_exports=list(EXPORTED_LOGS),
             deletion_protection=self._ctx.protect,
             # A replica's data is the primary's; nothing to keep at its deletion.
             skip_final_snapshot=True,
@@ -485,7 +527,7 @@ class Database(pulumi.ComponentResource):
             # No AWS Backup opt-in: the plans cover the primary region; a promoted replica
             # keeps its own automated backups (35 days for tier-1).
             tags=self._ctx.tags_for(resource),
-            opts=self._ctx.opts(self, provider=dr, stateful=True),
+            opts=self._ctx.opts(self, provider=dr, stateful=True, depends_on=log_groups),
         )
         self.replica_identifier = resource
         self.replica_arn = instance.arn

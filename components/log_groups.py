@@ -25,12 +25,14 @@ def encrypted_log_group(
     retention_days: int,
     key_sid: str | None = None,
     key_actions: Sequence[str] = LOG_GROUP_KEY_ACTIONS,
+    provider: pulumi.ProviderResource | None = None,
 ) -> tuple[aws.kms.Key, aws.cloudwatch.LogGroup]:
     """The key (`key_resource`, via `rotating_key`) and the log group (`group_resource`,
     named `group_name`, kept `retention_days`), both children of `parent` and protected
     when `ctx` protects (a deleted key makes every log it encrypted unreadable).
     `key_sid` and `key_actions` only keep an existing key policy's text unchanged (see
-    `log_group_statement`); the grant is the same."""
+    `log_group_statement`); the grant is the same. `provider` (default None: the
+    parent's) builds both in another region; it must be `ctx`'s region's provider."""
     statement = log_group_statement(
         region=ctx.region,
         log_group_arn=ctx.arn(service="logs", resource=f"log-group:{group_name}"),
@@ -46,6 +48,7 @@ def encrypted_log_group(
         statements=[statement],
         tags=ctx.tags_for(key_resource),
         protect=ctx.protect,
+        provider=provider,
     )
     group = aws.cloudwatch.LogGroup(
         group_resource,
@@ -53,6 +56,6 @@ def encrypted_log_group(
         retention_in_days=retention_days,
         kms_key_id=key.arn,
         tags=ctx.tags_for(group_name),
-        opts=ctx.opts(parent, stateful=True),
+        opts=ctx.opts(parent, stateful=True, provider=provider),
     )
     return key, group

@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.config.base import _context, _is_zone_of, _Section
+from components.config.base import _context, _is_zone_of, _log_retention, _Section
 from components.versions import POSTGRES_ENGINE_VERSION
 
 
@@ -151,6 +151,13 @@ class DatabaseConfig(_Section):
         + ", ".join(str(i) for i in MONITORING_INTERVALS)
         + "; shorter costs more CloudWatch Logs ingestion.",
     )
+    log_retention_days: int = Field(
+        default=365,
+        description="Retention of the engine logs RDS exports to CloudWatch (postgresql: "
+        "connections, disconnections and errors; upgrade), in days, in each region the "
+        "database runs: one of the periods CloudWatch accepts. They are what a database "
+        "access incident is investigated from; a year covers a late discovery.",
+    )
     dns_zone_name: str | None = Field(
         default=None,
         description="Private hosted zone of the database's failover record (unset: "
@@ -285,6 +292,11 @@ class DatabaseConfig(_Section):
                     f"{tier} RPO of {_duration(rpo)} (got false)"
                 )
         return value
+
+    @field_validator("log_retention_days")
+    @classmethod
+    def _log_retention_days(cls, value: int) -> int:
+        return _log_retention(value)
 
     @field_validator("performance_insights_retention_days")
     @classmethod

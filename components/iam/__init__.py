@@ -5,6 +5,7 @@ never from `components.identity` (the `Identity` component itself)."""
 from components.iam.actions import (
     AUDIT_DISABLING_ACTIONS,
     BOUNDARY_SERVICES,
+    DATA_EXPOSURE_ACTIONS,
     DEPLOY_SERVICES,
     GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
@@ -44,6 +45,7 @@ from components.iam.trusts import Trust, github_subject, irsa_subject, trust_pol
 __all__ = [
     "AUDIT_DISABLING_ACTIONS",
     "BOUNDARY_SERVICES",
+    "DATA_EXPOSURE_ACTIONS",
     "DEPLOY_SERVICES",
     "GITHUB_OIDC_HOST",
     "GITHUB_OIDC_URL",

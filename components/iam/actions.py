@@ -146,6 +146,29 @@ AUDIT_DISABLING_ACTIONS: tuple[str, ...] = (
     "guardduty:UpdateFilter",
     "guardduty:UpdateIPSet",
 )
+#: Reading secrets and parameters, sharing snapshots with other accounts, and running
+#: commands or sessions on nodes: data can leave through them without any resource
+#: changing. `pulumi up` calls none of them: the program has no Secrets Manager or SSM
+#: resources or data sources (tests/components/test_identity.py checks the recorded
+#: invokes), RDS itself creates and rotates the master user secret
+#: (`manage_master_user_password`; the provider reads only its ARN, from
+#: DescribeDBInstances), EKS resolves node AMIs for managed node groups, and nothing is
+#: shared across accounts. So the apply role's deploy policy denies them outright, and
+#: the pack's `iam-no-data-exposure` refuses any grant of them on every resource.
+#: (The pack keeps its own copy, tied by tests/policy/test_tag_contract.py.)
+DATA_EXPOSURE_ACTIONS: tuple[str, ...] = (
+    "ec2:ModifySnapshotAttribute",
+    "rds:ModifyDBClusterSnapshotAttribute",
+    "rds:ModifyDBSnapshotAttribute",
+    "secretsmanager:BatchGetSecretValue",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameterHistory",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+)
 #: Tag carried by the audit trail's keys, log groups and buckets; the boundary denies
 #: deleting, disabling or untagging what carries it.
 

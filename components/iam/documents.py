@@ -12,6 +12,7 @@ from typing import Any
 
 from components.iam.actions import (
     AUDIT_DISABLING_ACTIONS,
+    DATA_EXPOSURE_ACTIONS,
     GLOBAL_SERVICE_ACTIONS,
     IAM_MANAGEMENT_ACTIONS,
     IAM_USER_ACTIONS,
@@ -325,7 +326,7 @@ def apply_policy_document(
 ) -> dict[str, Any]:
     """Inline policy of the apply role: the deploy-time services (`DEPLOY_SERVICES` plus
     the stack's extra services) service-wide, and IAM and S3 only for this environment's
-    names. The boundary caps it further."""
+    names, minus the data-exposure actions it never needs. The boundary caps it further."""
     iam = f"arn:{partition}:iam::{account_id}"
     prefix = role_name_prefix(environment)
     statements: list[dict[str, Any]] = [
@@ -374,6 +375,16 @@ def apply_policy_document(
             "Effect": "Allow",
             "Action": list(OIDC_PROVIDER_ACTIONS),
             "Resource": f"{iam}:oidc-provider/*",
+        },
+        {
+            # The service-wide grant above includes reading every secret and parameter,
+            # sharing snapshots with other accounts and commands on nodes; `pulumi up`
+            # needs none of them (components/iam/actions.py), so whoever can run the
+            # deploy job gets no data through this role.
+            "Sid": "DenyReadingOrSharingData",
+            "Effect": "Deny",
+            "Action": list(DATA_EXPOSURE_ACTIONS),
+            "Resource": "*",
         },
         {
             "Sid": "CreateServiceLinkedRoles",

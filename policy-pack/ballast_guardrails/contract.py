@@ -38,6 +38,26 @@ NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
 BOUNDARY_PREFIX: Final = "ballast-"
 BOUNDARY_SUFFIX: Final = "-permission-boundary"
 
+# --- IAM action catalogues -------------------------------------------------------------
+
+#: Actions that read or hand out data without changing any resource: secret values and
+#: parameters, sharing snapshots with other accounts, commands and sessions on nodes.
+#: `iam-no-data-exposure` refuses them on every resource; the CI apply role's deploy
+#: policy denies them. (components/iam/actions.py DATA_EXPOSURE_ACTIONS)
+DATA_EXPOSURE_ACTIONS: Final = (
+    "ec2:ModifySnapshotAttribute",
+    "rds:ModifyDBClusterSnapshotAttribute",
+    "rds:ModifyDBSnapshotAttribute",
+    "secretsmanager:BatchGetSecretValue",
+    "secretsmanager:GetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameterHistory",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:SendCommand",
+    "ssm:StartSession",
+)
+
 # --- Pack-only names (no Ballast component sets them) -----------------------------------
 
 #: The one public bucket allowed: tagged `public-access=testing`, and only where the stack's

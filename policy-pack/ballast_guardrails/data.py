@@ -364,14 +364,25 @@ def _rds_iam_auth(args: ResourceValidationArgs, report: Report, settings: Settin
 @resource_policy(
     name="rds-multi-az",
     types={RDS_INSTANCE},
-    description="Production RDS instances (not replicas) are Multi-AZ.",
+    description="Production RDS instances, read replicas included, are Multi-AZ.",
     severity=HIGH,
     profile=PRODUCTION_ONLY,
     refs=("CKV_AWS_157",),
-    remediation="Set multiAz=True.",
+    remediation="Set multiAz=True; a single-AZ DR replica chosen for cost is a reviewed "
+    "entry in this policy's exemptions, with its reason.",
 )
 def _rds_multi_az(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    if not is_replica(args.props) and not truthy(get(args.props, "multiAz")):
+    """A replica is held to it too: once promoted it is the production database, and a
+    single-AZ one then rides on one zone. Keeping it single-AZ (half the DR cost) is a
+    trade-off to record in `exemptions`, not a default the policy skips."""
+    if truthy(get(args.props, "multiAz")):
+        return
+    if is_replica(args.props):
+        report(
+            "is a single-AZ read replica (multiAz): once promoted it serves production "
+            "from one zone; make it Multi-AZ or record the trade-off as an exemption"
+        )
+    else:
         report("is not Multi-AZ (multiAz)")
 
 

@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails import iam_document as doc
-from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX
+from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
 from ballast_guardrails.spec import (
     CRITICAL,
     HIGH,
@@ -458,6 +458,36 @@ def _no_escalation(args: ResourceValidationArgs, report: Report, settings: Setti
                     f"{label}: grants iam:PassRole with {', '.join(launchers)}: it can start "
                     "compute that runs as any role it may pass"
                 )
+
+
+@resource_policy(
+    name="iam-no-data-exposure",
+    types=IDENTITY_TYPES,
+    description="No identity policy may allow reading secrets or parameters, sharing "
+    'snapshots with other accounts, or commands and sessions on nodes on Resource "*".',
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_108", "CKV_AWS_288", "CKV_AWS_289"),
+    remediation="Name the secret, parameter or instance ARNs the workload reads, or add an "
+    'unconditional Deny of these actions on "*" to a policy that must stay service-wide '
+    "(the CI apply role's deploy policy does).",
+)
+def _no_data_exposure(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    """Its own exemptions only: excusing a policy's broad deploy rights
+    (`iam-no-wildcard-actions`, `iam-no-privilege-escalation`) does not excuse reading data
+    through them. A grant through a wildcard (`ssm:*`, `secretsmanager:Get*`, NotAction)
+    counts; an unconditional Deny on every resource in the same document takes it away."""
+    for label, document in identity_documents(args):
+        exposed = [
+            action
+            for action in DATA_EXPOSURE_ACTIONS
+            if any(s.on_any_resource for s in document.granting(action))
+        ]
+        if exposed:
+            report(
+                f"{label}: allows {', '.join(exposed)} on every resource: whoever holds it "
+                "can read or share data without changing a resource"
+            )
 
 
 @resource_policy(

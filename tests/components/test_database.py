@@ -17,6 +17,8 @@ from ballast.offline import ProgramError, ProgramRun, run_component
 from ballast.offline.stack_config import load_project, load_stack_config
 from components.config import TIER_OBJECTIVES, ConfigError, DatabaseConfig, parse_platform_config
 from components.database import (
+    CONNECTION_LOG_PARAMETERS,
+    EXPORTED_LOGS,
     HEALTH_ALARM_MINUTES,
     MONITORING_LOG_GROUP,
     POSTGRES_PORT,
@@ -30,7 +32,15 @@ from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
 from tests.conftest import ROOT, aws_context, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
-from tests.tokens import ALARM, DB_INSTANCE, DNS_RECORD, HEALTH_CHECK, INGRESS_RULE, KEY
+from tests.tokens import (
+    ALARM,
+    DB_INSTANCE,
+    DNS_RECORD,
+    HEALTH_CHECK,
+    INGRESS_RULE,
+    KEY,
+    LOG_GROUP,
+)
 
 ACCOUNT = "123456789012"
 RUNBOOK = ROOT / "runbooks" / "database-promotion.md"
@@ -106,7 +116,9 @@ def test_prod_is_multi_az_deletion_protected_snapshotted_and_protected():
     (replica,) = replicas(run)
     assert replica.inputs["deletionProtection"] is True and replica.protect is True
     keys = of_database(run, KEY)
-    assert len(keys) == 2 and all(k.protect and k.inputs["enableKeyRotation"] for k in keys)
+    # Each instance's own key, and one per exported log group of each instance.
+    assert len(keys) == 2 * (1 + len(EXPORTED_LOGS))
+    assert all(k.protect and k.inputs["enableKeyRotation"] for k in keys)
 
 
 def test_dev_stays_cheap():
@@ -170,9 +182,60 @@ def test_the_parameter_group_refuses_unencrypted_connections(stack):
         parameters = {p["name"]: p["value"] for p in group.inputs["parameters"]}
         assert parameters["rds.force_ssl"] == "1"
         assert parameters["ssl_min_protocol_version"] == "TLSv1.2"
+        # Connection logging: who connected, from where, and when they left.
+        assert parameters["log_connections"] == "1"
+        assert parameters["log_disconnections"] == "1"
         assert group.inputs["family"] == postgres_family(POSTGRES_ENGINE_VERSION)
     by_name = {g.outputs["name"] for g in groups}
     assert {i.inputs["parameterGroupName"] for i in of_database(run, DB_INSTANCE)} == by_name
+
+
+@pytest.mark.parametrize("stack", EXPECTED)
+def test_engine_logs_go_to_encrypted_expiring_groups_made_before_the_instance(stack):
+    """RDS exports `postgresql` and `upgrade` into `/aws/rds/instance/<id>/<log>` and
+    creates a missing group itself (no key, no expiry): every instance, the replica in its
+    own region included, finds its groups made first, encrypted with a key of that region
+    that CloudWatch Logs may use for that group only, and kept the configured days."""
+    run = stack_run(stack)
+    settings = parse_platform_config(dict(load_stack_config(load_project(ROOT), stack).config))
+    assert settings.database is not None
+    retention = settings.database.log_retention_days
+    keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
+    groups = {g.inputs["name"]: g for g in of_database(run, LOG_GROUP)}
+    instances = of_database(run, DB_INSTANCE)
+    assert len(instances) == (2 if EXPECTED[stack][2] else 1)
+    for instance in instances:
+        assert instance.inputs["enabledCloudwatchLogsExports"] == list(EXPORTED_LOGS)
+        region = region_of(run, instance)
+        for log in EXPORTED_LOGS:
+            group = groups[f"/aws/rds/instance/{instance.inputs['identifier']}/{log}"]
+            assert group.urn in instance.depends_on
+            assert region_of(run, group) == region
+            assert group.inputs["retentionInDays"] == retention
+            assert group.protect is (stack == "prod")
+            key = keys[group.inputs["kmsKeyId"]]
+            assert region_of(run, key) == region and key.inputs["enableKeyRotation"]
+            assert key.outputs["arn"] != instance.inputs["kmsKeyId"]
+            context = {"kms:EncryptionContext:aws:logs:arn": group.outputs["arn"]}
+            logs = ("Service", f"logs.{region}.amazonaws.com")
+            policy = json.loads(key.inputs["policy"])
+            assert trust_allows(policy, principal=logs, action="kms:Encrypt", context=context)
+            other = {"kms:EncryptionContext:aws:logs:arn": group.outputs["arn"] + "-other"}
+            assert not trust_allows(policy, principal=logs, action="kms:Encrypt", context=other)
+    assert len(groups) == len(instances) * len(EXPORTED_LOGS)
+
+
+def test_connection_logging_parameters_apply_without_a_restart():
+    run = stack_run("prod")
+    for group in of_database(run, "aws:rds/parameterGroup:ParameterGroup"):
+        methods = {p["name"]: p["applyMethod"] for p in group.inputs["parameters"]}
+        assert {methods[name] for name in CONNECTION_LOG_PARAMETERS} == {"immediate"}
+
+
+def test_log_retention_must_be_a_cloudwatch_period():
+    with pytest.raises(ConfigError) as error:
+        parse_platform_config(prod_config_with(logRetentionDays=42))
+    assert any("logRetentionDays" in p and "42" in p for p in error.value.problems)
 
 
 @pytest.mark.parametrize("stack", EXPECTED)

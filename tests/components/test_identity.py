@@ -15,9 +15,11 @@ from ballast.offline import ProgramError, run_component
 from components.config import BoundaryConfig, CiConfig
 from components.iam import (
     BOUNDARY_SERVICES,
+    DATA_EXPOSURE_ACTIONS,
     DEPLOY_SERVICES,
     GITHUB_OIDC_HOST,
     GLOBAL_SERVICE_ACTIONS,
+    INLINE_POLICY_MAX_CHARS,
     MANAGED_POLICY_MAX_CHARS,
     PASSED_ROLE_SERVICES,
     RoleFactory,
@@ -364,6 +366,63 @@ def test_the_apply_role_may_create_only_known_service_linked_roles():
     other = {"iam:AWSServiceName": "lambda.amazonaws.com"}
     assert evaluate(document, "iam:CreateServiceLinkedRole", slr, eks) == ALLOW
     assert evaluate(document, "iam:CreateServiceLinkedRole", slr, other) == IMPLICIT_DENY
+
+
+#: What `pulumi up` does in the services whose data-exposure actions are denied: the
+#: Deny must take nothing of it away.
+DEPLOY_ACTIONS_NEAR_THE_DENY = (
+    "ec2:CreateSnapshot",
+    "ec2:DescribeSnapshotAttribute",
+    "ec2:CreateLaunchTemplate",
+    "rds:CreateDBInstance",
+    "rds:CreateDBInstanceReadReplica",
+    "rds:ModifyDBInstance",
+    "rds:DescribeDBSnapshotAttributes",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:DescribeSecret",
+    "secretsmanager:TagResource",
+    "ssm:PutParameter",
+    "ssm:DescribeParameters",
+    "ssm:AddTagsToResource",
+)
+
+
+@pytest.mark.parametrize("action", DATA_EXPOSURE_ACTIONS)
+def test_the_apply_role_cannot_read_or_share_data(shipped, action):
+    """Reading every secret and parameter, sharing snapshots with other accounts and
+    commands on nodes: denied to the deploy job in every stack, whatever the resource."""
+    document = inline_policy(shipped, role_named(shipped, "-ci-apply"))
+    for resource in (
+        "*",
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-1234",
+        f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/db-password",
+        f"arn:aws:rds:us-east-1:{ACCOUNT}:snapshot:ballast-prod-db-final",
+        f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0",
+    ):
+        assert evaluate(document, action, resource) == DENY
+
+
+@pytest.mark.parametrize("action", DEPLOY_ACTIONS_NEAR_THE_DENY)
+def test_the_apply_role_still_deploys_next_to_the_deny(action):
+    run = stack_run("prod")
+    document = inline_policy(run, role_named(run, "-ci-apply"))
+    assert evaluate(document, action, "*") == ALLOW
+
+
+def test_the_program_reads_no_secret_or_parameter(shipped):
+    """Why the Deny costs `pulumi up` nothing: no data source of the program reads
+    Secrets Manager or SSM (previews and ups make the same invokes)."""
+    tokens = {invoke.token for invoke in shipped.invokes}
+    assert tokens, "the run records its invokes"
+    assert not [t for t in tokens if t.startswith(("aws:ssm/", "aws:secretsmanager/"))]
+    assert not [
+        r.type for r in shipped.resources if r.type.startswith(("aws:ssm/", "aws:secretsmanager/"))
+    ]
+
+
+def test_the_apply_policy_fits_the_inline_limit(shipped):
+    document = inline_policy(shipped, role_named(shipped, "-ci-apply"))
+    assert compact_length(document) <= INLINE_POLICY_MAX_CHARS
 
 
 def test_the_plan_role_is_read_only_and_reads_no_data(shipped):

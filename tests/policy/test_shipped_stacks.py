@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from ballast.policy.config import load_policy_config
+from ballast.policy.config import ConfigEntry, load_policy_config
 from ballast.policy.inputs import analyzer_inputs
 from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
 from tests.policy.conftest import stack_config_file
@@ -31,3 +31,30 @@ def test_no_mandatory_violations(pack, stack):
 def test_every_shipped_stack_has_a_policy_config():
     for stack in SHIPPED_STACKS:
         assert stack_config_file(stack).is_file()
+
+
+#: The prod DR replica, single-AZ by design (docs/data-and-dr.md).
+PROD_REPLICA = (
+    "urn:pulumi:prod::ballast::ballast:components:Platform$ballast:components:Database"
+    "$aws:rds/instance:Instance::ballast-prod-db-replica"
+)
+
+
+def test_the_single_az_replica_is_excused_only_by_its_recorded_exemption(pack):
+    """`rds-multi-az` holds the prod replica to Multi-AZ like any production instance;
+    the one reviewed entry in prod.json, with its reason, is what excuses it. Without
+    that entry the replica, and nothing else, trips the policy."""
+    run = stack_run("prod")
+    (replica,) = [r for r in run.of_type("aws:rds/instance:Instance") if r.urn == PROD_REPLICA]
+    assert replica.inputs["multiAz"] is False
+    config = load_policy_config(stack_config_file("prod"))
+    entry = config["rds-multi-az"]
+    assert entry.level == "mandatory"
+    (reason,) = entry.properties["exemptions"].values()
+    assert list(entry.properties["exemptions"]) == [PROD_REPLICA]
+    assert "single-AZ" in reason and "docs/data-and-dr.md" in reason
+    withdrawn = {**config, "rds-multi-az": ConfigEntry(entry.level, {"exemptions": {}})}
+    pack.configure(withdrawn, source="prod without the replica's exemption")
+    diagnostics = pack.evaluate(analyzer_inputs(run))
+    mandatory = [(d.policy, d.urn) for d in diagnostics if d.level == "mandatory"]
+    assert mandatory == [("rds-multi-az", PROD_REPLICA)]

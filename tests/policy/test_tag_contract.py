@@ -11,7 +11,7 @@ import pytest
 
 from components import tags
 from components.config import base
-from components.iam import boundary_policy_name
+from components.iam import DATA_EXPOSURE_ACTIONS, boundary_policy_name
 from tests.policy.conftest import PACK_DIR
 
 from ballast_guardrails import contract  # isort: skip  (the pack dir, see conftest)
@@ -27,6 +27,7 @@ TIED = {
     "REQUIRED_TAG_KEYS": tags.REQUIRED_TAG_KEYS,
     "ALLOWED_TAG_VALUES": {tags.ENVIRONMENT_TAG: base.ENVIRONMENTS, tags.TIER_TAG: base.TIERS},
     "NODE_GROUP_SET_TAG": tags.NODE_GROUP_SET_TAG,
+    "DATA_EXPOSURE_ACTIONS": DATA_EXPOSURE_ACTIONS,
 }
 #: Names only the pack uses: no component sets them (if one starts to, tie it above).
 PACK_ONLY = {"PUBLIC_ACCESS_TAG", "PUBLIC_ACCESS_TESTING", "BOUNDARY_PREFIX", "BOUNDARY_SUFFIX"}

@@ -6,7 +6,7 @@ import json
 
 import pulumi_aws as aws
 
-from tests.policy.casebook import ACCOUNT, Case, document, tags
+from tests.policy.casebook import ACCOUNT, EXTRA_CONFIGS, Case, document, tags
 
 
 def bucket(**overrides):
@@ -68,7 +68,7 @@ def public_testing_bucket(env, name):
     )
 
 
-def database(replica_region: str | None = "dr", **overrides):
+def database(replica_region: str | None = "dr", replica_multi_az: bool = True, **overrides):
     """A compliant PostgreSQL primary and (by default) its DR-region replica."""
 
     def build(env, name):
@@ -103,6 +103,7 @@ def database(replica_region: str | None = "dr", **overrides):
                 publicly_accessible=False,
                 backup_retention_period=7,
                 iam_database_authentication_enabled=True,
+                multi_az=replica_multi_az,
                 deletion_protection=True,
                 tags=tags(),
                 opts=env.opts(env.aws_dr if dr else None, protect=True),
@@ -157,6 +158,18 @@ S3_POLICIES = (
     "s3-kms-encryption",
     "s3-access-logging",
 )
+EXTRA_CONFIGS["single-az-replica-exempt"] = (
+    "prod",
+    {
+        "rds-multi-az": {
+            "exemptions": {
+                "urn:pulumi:test::ballast::aws:rds/instance:Instance::"
+                "rds-ok-single-az-replica-exempt-replica": "Approved: single-AZ DR replica"
+            }
+        }
+    },
+)
+
 RDS_POLICIES = (
     "rds-storage-encrypted",
     "rds-not-public",
@@ -204,6 +217,14 @@ CASES = [
         "rds-no-iam-auth", database(iam_database_authentication_enabled=False), fails="rds-iam-auth"
     ),
     Case("rds-single-az", database(multi_az=False), fails="rds-multi-az"),
+    Case("rds-replica-single-az", database(replica_multi_az=False), fails="rds-multi-az"),
+    Case(
+        "rds-ok-single-az-replica-exempt",
+        # The recorded trade-off: this replica, by URN, with its reason.
+        database(replica_multi_az=False),
+        passes=("rds-multi-az",),
+        config="single-az-replica-exempt",
+    ),
     Case("rds-unprotected", database(deletion_protection=False), fails="rds-deletion-protection"),
     Case(
         "rds-skip-snapshot",

@@ -40,6 +40,40 @@ EXTRA_CONFIGS["passrole-approved"] = (
 )
 
 
+#: A deploy role's broad rights, excused the way prod excuses the CI apply role's: the
+#: exemptions of the wildcard, scoping and escalation policies do not reach
+#: `iam-no-data-exposure`, which has its own (empty) list.
+BROAD_DEPLOY_POLICIES = ("iam-no-wildcard-actions", "iam-scoped-resources")
+EXTRA_CONFIGS["broad-deploy-exempt"] = (
+    "prod",
+    {
+        name: {
+            "exemptions": {
+                urn("aws:iam/policy:Policy", case): "Approved: the pipeline's deploy rights"
+                for case in ("iam-ok-deploy-denies-data", "iam-deploy-reads-data")
+            }
+        }
+        for name in BROAD_DEPLOY_POLICIES
+    },
+)
+DEPLOY_SERVICES = ["ec2:*", "rds:*", "secretsmanager:*", "ssm:*"]
+DATA_DENY = {
+    "Sid": "DenyReadingOrSharingData",
+    "Effect": "Deny",
+    "Action": [
+        "ec2:ModifySnapshotAttribute",
+        "rds:ModifyDBClusterSnapshotAttribute",
+        "rds:ModifyDBSnapshotAttribute",
+        "secretsmanager:BatchGetSecretValue",
+        "secretsmanager:GetSecretValue",
+        "ssm:GetParameter*",
+        "ssm:SendCommand",
+        "ssm:StartSession",
+    ],
+    "Resource": "*",
+}
+
+
 def allow(action, resource, **extra) -> dict:
     return {"Effect": "Allow", "Action": action, "Resource": resource, **extra}
 
@@ -231,7 +265,58 @@ CASES = [
         ),
         passes=("resource-policy-no-public-principal", "iam-no-wildcard-actions"),
     ),
+    Case(
+        "iam-ok-deploy-denies-data",
+        # Whole services on "*" (exempted from the wildcard and scoping policies), with
+        # an unconditional Deny of the data-exposure actions: what the apply role does.
+        policy(document(allow(DEPLOY_SERVICES, "*"), DATA_DENY)),
+        passes=("iam-no-data-exposure",),
+        config="broad-deploy-exempt",
+    ),
+    Case(
+        "iam-ok-data-scoped",
+        # Reading named secrets and parameters is what workloads do; not "*".
+        role(
+            inline=[
+                document(
+                    allow(
+                        "secretsmanager:GetSecretValue",
+                        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:app/db-*",
+                    ),
+                    allow("ssm:GetParameters", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/*"),
+                )
+            ]
+        ),
+        passes=("iam-no-data-exposure",),
+    ),
     # --- failing --------------------------------------------------------------------
+    Case(
+        "iam-deploy-reads-data",
+        # The same deploy rights without the Deny: its broad-rights exemptions do not
+        # silence this policy.
+        policy(document(allow(DEPLOY_SERVICES, "*"))),
+        fails="iam-no-data-exposure",
+        config="broad-deploy-exempt",
+    ),
+    Case(
+        "iam-data-wildcard-get",
+        # `secretsmanager:Get*` and `ssm:GetParameter*` reach the values too.
+        role(inline=[document(allow(["secretsmanager:Get*", "ssm:GetParameter*"], "*"))]),
+        fails="iam-no-data-exposure",
+        also=("iam-scoped-resources",),
+    ),
+    Case(
+        "iam-data-deny-conditional",
+        # A Deny that holds only under a condition does not take the grant away.
+        policy(
+            document(
+                allow(["ssm:SendCommand", "ec2:ModifySnapshotAttribute"], "*"),
+                {**DATA_DENY, "Condition": {"Bool": {"aws:ViaAWSService": "false"}}},
+            )
+        ),
+        fails="iam-no-data-exposure",
+        also=("iam-scoped-resources",),
+    ),
     Case(
         "iam-bad-json",
         policy('{"Version": "2012-10-17", "Statement": ['),
@@ -246,6 +331,7 @@ CASES = [
             "iam-scoped-resources",
             "iam-no-privilege-escalation",
             "iam-passrole-requires-approval",
+            "iam-no-data-exposure",
         ),
     ),
     Case(
@@ -258,6 +344,7 @@ CASES = [
             "iam-scoped-resources",
             "iam-no-privilege-escalation",
             "iam-passrole-requires-approval",
+            "iam-no-data-exposure",
         ),
     ),
     Case(
