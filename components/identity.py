@@ -15,6 +15,13 @@ do, whatever policies are attached to it later:
   i.e. only through the reviewed pipeline), passing roles that are not this
   environment's platform roles, and any regional action outside the platform's regions.
 
+The security-audit role alone carries a second, read-only boundary
+(`ballast-<env>-audit-permission-boundary`): the read actions of `AUDIT_READ_SERVICES`
+in every region (an intruder's Lambda in an unused region is what it must see), decrypting
+only with the audit evidence keys, and no secret values, parameter values or object
+contents outside the audit trail's buckets. The main boundary refuses that boundary to
+any other role and lets no one but the pipeline edit either.
+
 Trust policies are built only from `Trust` statements, which refuse `*` principals, scope
 every service principal to this account (confused-deputy guard) and give every web
 identity trust exact `sub` and `aud` conditions.
@@ -49,11 +56,17 @@ from components.iam.documents import (
     BoundaryInputs,
     StateAccess,
     apply_policy_document,
+    audit_boundary_document,
     boundary_document,
     check_fits,
     plan_policy_document,
 )
-from components.iam.names import audit_bucket_prefix, boundary_policy_name, physical_role_name
+from components.iam.names import (
+    audit_boundary_policy_name,
+    audit_bucket_prefix,
+    boundary_policy_name,
+    physical_role_name,
+)
 from components.iam.roles import RoleFactory
 from components.iam.trusts import Trust, github_subject
 
@@ -93,7 +106,8 @@ class IdentityArgs:
 class Identity(pulumi.ComponentResource):
     """The boundary, the role factory, the security-audit role and the CI roles.
 
-    Outputs: `boundary_arn`, `boundary_name`, `roles` (the `RoleFactory` every later
+    Outputs: `boundary_arn`, `boundary_name`, `audit_boundary_arn`, `audit_boundary_name`,
+    `roles` (the `RoleFactory` every later
     component takes), `security_role_arn`, `security_role_name`, `github_oidc_provider_arn`,
     `ci_plan_role_arn`, `ci_apply_role_arn` (None without `ci`), `audit_bucket_prefix`,
     `account_id`, `partition`.
@@ -120,6 +134,7 @@ class Identity(pulumi.ComponentResource):
         self.partition: pulumi.Output[str] = ctx.partition
         self.audit_bucket_prefix = audit_bucket_prefix(env)
         self.boundary_name = boundary_policy_name(env)
+        self.audit_boundary_name = audit_boundary_policy_name(env)
 
         apply_name = f"{name}-ci-apply"
         security_name = f"{name}-security-audit"
@@ -130,11 +145,12 @@ class Identity(pulumi.ComponentResource):
             return ctx.arn(service="iam", region=NO_REGION, resource=path)
 
         boundary_arn = arn_of(f"policy/{self.boundary_name}")
+        audit_boundary_arn = arn_of(f"policy/{self.audit_boundary_name}")
         apply_arn = arn_of(f"role/{physical_role_name(env, apply_name)}") if args.ci else None
         security_arn = arn_of(f"role/{physical_role_name(env, security_name)}")
 
         def render_boundary(values: list[Any]) -> str:
-            partition, account, own_arn, apply_role, security_role = values
+            partition, account, own_arn, apply_role, security_role, audit_boundary = values
             document = boundary_document(
                 BoundaryInputs(
                     environment=env,
@@ -146,6 +162,7 @@ class Identity(pulumi.ComponentResource):
                     apply_role_arn=apply_role,
                     security_role_arn=security_role,
                     audit_bucket_prefix=self.audit_bucket_prefix,
+                    audit_boundary_arn=audit_boundary,
                 )
             )
             check_fits(document, MANAGED_POLICY_MAX_CHARS, self.boundary_name)
@@ -159,13 +176,34 @@ class Identity(pulumi.ComponentResource):
                 "a reviewed change to ballast:boundary."
             ),
             policy=pulumi.Output.all(
-                self.partition, self.account_id, boundary_arn, apply_arn, security_arn
+                self.partition, self.account_id, boundary_arn, apply_arn, security_arn,
+                audit_boundary_arn,
             ).apply(render_boundary),
             tags={**tags, "Name": self.boundary_name},
             opts=pulumi.ResourceOptions(parent=self),
         )  # fmt: skip
         self.boundary_arn: pulumi.Output[str] = boundary.arn
         self.roles = RoleFactory(environment=env, boundary_arn=boundary.arn, tags=tags)
+
+        def render_audit_boundary(partition: str) -> str:
+            document = audit_boundary_document(
+                partition=partition, audit_bucket_prefix=self.audit_bucket_prefix
+            )
+            check_fits(document, MANAGED_POLICY_MAX_CHARS, self.audit_boundary_name)
+            return json.dumps(document)
+
+        audit_boundary = aws.iam.Policy(
+            f"{name}-audit-permission-boundary",
+            name=self.audit_boundary_name,
+            description=(
+                f"Ballast {env}: the most the security-audit role may do: read configuration "
+                "in every region, decrypt only the audit trail, read no secrets or data."
+            ),
+            policy=self.partition.apply(render_audit_boundary),
+            tags={**tags, "Name": self.audit_boundary_name},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.audit_boundary_arn: pulumi.Output[str] = audit_boundary.arn
 
         # The only principal the audit trail's key lets decrypt.
         root = arn_of("root")
@@ -177,6 +215,8 @@ class Identity(pulumi.ComponentResource):
                 Trust.principals(trusted) if trusted else Trust.principals([root], require_mfa=True)
             ],
             description=f"Ballast {env}: security team's read-only audit role; decrypts the trail",
+            # Every region, read only: its own boundary instead of the platform's.
+            permissions_boundary=audit_boundary.arn,
             managed_policy_arns=[
                 ctx.managed_policy_arn("SecurityAudit")
             ],

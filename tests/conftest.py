@@ -74,3 +74,15 @@ def aws_context(
     """The context a stand-alone component test hands its component (inside a program:
     it looks the account up through `provider`, as the composition root does)."""
     return AwsContext.lookup(environment=environment, region=region, provider=provider, **kw)
+
+
+def platform_boundary(run):
+    """The environment's permission boundary policy in a recorded run (not the
+    security-audit role's own, `-audit-permission-boundary`)."""
+    (policy,) = [
+        p
+        for p in run.of_type("aws:iam/policy:Policy")
+        if p.inputs["name"].endswith("-permission-boundary")
+        and not p.inputs["name"].endswith("-audit-permission-boundary")
+    ]
+    return policy

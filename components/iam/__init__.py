@@ -4,6 +4,7 @@ never from `components.identity` (the `Identity` component itself)."""
 
 from components.iam.actions import (
     AUDIT_DISABLING_ACTIONS,
+    AUDIT_READ_SERVICES,
     BOUNDARY_SERVICES,
     DATA_EXPOSURE_ACTIONS,
     DEPLOY_SERVICES,
@@ -26,6 +27,7 @@ from components.iam.documents import (
     BoundaryInputs,
     StateAccess,
     apply_policy_document,
+    audit_boundary_document,
     boundary_document,
     check_fits,
     compact_length,
@@ -34,6 +36,7 @@ from components.iam.documents import (
 )
 from components.iam.names import (
     ROLE_NAME_MAX,
+    audit_boundary_policy_name,
     audit_bucket_prefix,
     boundary_policy_name,
     physical_role_name,
@@ -44,6 +47,7 @@ from components.iam.trusts import Trust, github_subject, irsa_subject, trust_pol
 
 __all__ = [
     "AUDIT_DISABLING_ACTIONS",
+    "AUDIT_READ_SERVICES",
     "BOUNDARY_SERVICES",
     "DATA_EXPOSURE_ACTIONS",
     "DEPLOY_SERVICES",
@@ -67,6 +71,8 @@ __all__ = [
     "StateAccess",
     "Trust",
     "apply_policy_document",
+    "audit_boundary_document",
+    "audit_boundary_policy_name",
     "audit_bucket_prefix",
     "boundary_document",
     "boundary_policy_name",

@@ -22,6 +22,7 @@ from components.iam.actions import (
     SERVICE_LINKED_ROLE_SERVICES,
 )
 from components.iam.names import role_name_prefix
+from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.tags import AUDIT_EVIDENCE_TAG, ENVIRONMENT_TAG
 
 #: IAM's limit for a managed policy document, counted without whitespace.
@@ -55,6 +56,8 @@ class BoundaryInputs:
     apply_role_arn: str | None
     security_role_arn: str
     audit_bucket_prefix: str
+    #: The security-audit role's own read-only boundary (`audit_boundary_document`).
+    audit_boundary_arn: str
 
 
 def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
@@ -70,7 +73,7 @@ def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
             "iam:DeletePolicyVersion",
             "iam:SetDefaultPolicyVersion",
         ],
-        "Resource": b.boundary_arn,
+        "Resource": [b.boundary_arn, b.audit_boundary_arn],
     }
     if b.apply_role_arn:
         editing["Condition"] = {"ArnNotEquals": {"aws:PrincipalArn": b.apply_role_arn}}
@@ -190,7 +193,19 @@ def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
                 "Effect": "Deny",
                 "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
                 "Resource": "*",
-                "Condition": {"StringNotEquals": {"iam:PermissionsBoundary": b.boundary_arn}},
+                "Condition": {
+                    "StringNotEquals": {
+                        "iam:PermissionsBoundary": [b.boundary_arn, b.audit_boundary_arn]
+                    }
+                },
+            },
+            {
+                # The read-only audit boundary reads every region: the security role's only.
+                "Sid": "DenyAuditBoundaryElsewhere",
+                "Effect": "Deny",
+                "Action": ["iam:CreateRole", "iam:PutRolePermissionsBoundary"],
+                "NotResource": b.security_role_arn,
+                "Condition": {"StringEquals": {"iam:PermissionsBoundary": b.audit_boundary_arn}},
             },
             {
                 "Sid": "DenyRemovingTheBoundary",
@@ -206,16 +221,73 @@ def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
                 "NotResource": platform_roles,
             },
             {
-                # The security-audit role is exempt: it must see what happens in every
-                # region (an intruder's instances in an unused region, for one).
+                # No exemption: the security-audit role, which must see every region,
+                # carries the audit boundary instead of this one.
                 "Sid": "DenyRegionsOutsideThePlatform",
                 "Effect": "Deny",
                 "NotAction": list(GLOBAL_SERVICE_ACTIONS),
                 "Resource": "*",
-                "Condition": {
-                    "StringNotEquals": {"aws:RequestedRegion": list(b.regions)},
-                    "ArnNotEquals": {"aws:PrincipalArn": b.security_role_arn},
-                },
+                "Condition": {"StringNotEquals": {"aws:RequestedRegion": list(b.regions)}},
+            },
+        ],
+    }
+
+
+#: Reads of data rather than configuration that `AUDIT_READ_ACTIONS`' `Get*` patterns
+#: would allow: secret values, table items, stream records, Windows passwords, archives
+#: and source files. (Parameter values and object contents have statements of their own.)
+AUDIT_DATA_READS: tuple[str, ...] = (
+    "codecommit:GetBlob",
+    "codecommit:GetFile",
+    "dynamodb:GetItem",
+    "ec2:GetPasswordData",
+    "glacier:GetJobOutput",
+    "kinesis:GetRecords",
+    "secretsmanager:GetSecretValue",
+)
+
+
+def audit_boundary_document(*, partition: str, audit_bucket_prefix: str) -> dict[str, Any]:
+    """The security-audit role's permission boundary: read-only, every region.
+
+    Allows the generated read patterns of `AUDIT_READ_SERVICES` (Describe*, Get*, List*
+    where the IAM catalogue lists only Read and List actions under them) and decrypting
+    with the audit evidence keys only; denies secret values, parameter values (except
+    AWS's public ones) and object contents outside the audit trail's buckets."""
+    s3 = f"arn:{partition}:s3:::"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AllowReadingConfiguration",
+                "Effect": "Allow",
+                "Action": list(AUDIT_READ_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "AllowDecryptingAuditEvidence",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringEquals": {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}},
+            },
+            {
+                "Sid": "DenyReadingData",
+                "Effect": "Deny",
+                "Action": list(AUDIT_DATA_READS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "DenyReadingParameterValues",
+                "Effect": "Deny",
+                "Action": "ssm:GetParameter*",
+                "NotResource": f"arn:{partition}:ssm:*::parameter/aws/service/*",
+            },
+            {
+                "Sid": "DenyReadingObjectsOutsideTheAuditTrail",
+                "Effect": "Deny",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "NotResource": f"{s3}{audit_bucket_prefix}*/*",
             },
         ],
     }

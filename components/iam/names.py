@@ -17,6 +17,12 @@ def boundary_policy_name(environment: str) -> str:
     return f"ballast-{environment}-permission-boundary"
 
 
+def audit_boundary_policy_name(environment: str) -> str:
+    """The security-audit role's own, read-only boundary (named so the policy pack, which
+    knows boundaries by `ballast-...-permission-boundary`, recognises it as one)."""
+    return f"ballast-{environment}-audit-permission-boundary"
+
+
 def audit_bucket_prefix(environment: str) -> str:
     """The audit trail's buckets are named with this prefix (the boundary protects them)."""
     return f"ballast-{environment}-audit-"

@@ -52,16 +52,21 @@ class RoleFactory:
         max_session_duration: int = 3600,
         tags: Mapping[str, str] | None = None,
         opts: pulumi.ResourceOptions | None = None,
+        permissions_boundary: pulumi.Input[str] | None = None,
     ) -> aws.iam.Role:
         """A role named from `resource_name`, with the boundary, `trust`, the given inline
-        policies (one `RolePolicy` each) and managed policy attachments."""
+        policies (one `RolePolicy` each) and managed policy attachments.
+
+        `permissions_boundary` replaces the environment's boundary for this one role; only
+        `Identity` uses it (the security-audit role's read-only boundary), and the
+        environment's boundary refuses any other role that boundary."""
         child = pulumi.ResourceOptions.merge(pulumi.ResourceOptions(parent=parent), opts)
         role = aws.iam.Role(
             resource_name,
             name=self.role_name(resource_name),
             description=description,
             assume_role_policy=trust_policy(trust),
-            permissions_boundary=self.boundary_arn,
+            permissions_boundary=permissions_boundary or self.boundary_arn,
             max_session_duration=max_session_duration,
             # Policies attached outside Pulumi would block a delete or replacement.
             force_detach_policies=True,

@@ -18,7 +18,7 @@ from components.audit_trail import (
     tamper_pattern,
 )
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import stack_run
+from tests.conftest import platform_boundary, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     BUCKET,
@@ -285,12 +285,7 @@ def test_the_cloudwatch_copy(shipped):
     assert not trust_allows(trust, principal=("Service", "events.amazonaws.com"), context={})
     # The guard is PassRole: a platform role may hand CloudTrail this environment's roles
     # only (the boundary), and this role is one of them.
-    (boundary_policy,) = [
-        p
-        for p in shipped.of_type("aws:iam/policy:Policy")
-        if p.inputs["name"].endswith("-permission-boundary")
-    ]
-    boundary = json.loads(boundary_policy.inputs["policy"])
+    boundary = json.loads(platform_boundary(shipped).inputs["policy"])
     passing = {"aws:RequestedRegion": "us-east-1"}
     assert evaluate(boundary, "iam:PassRole", role.outputs["arn"], passing) == ALLOW
     stranger = f"arn:aws:iam::{ACCOUNT}:role/someone-elses-logs-role"
@@ -319,6 +314,28 @@ def test_the_security_role_reads_the_audit_buckets(shipped):
         arn = one(shipped, BUCKET, suffix).outputs["arn"]
         assert evaluate(document, "s3:GetObject", f"{arn}/AWSLogs/x.json.gz") == ALLOW
         assert evaluate(document, "s3:DeleteObject", f"{arn}/AWSLogs/x.json.gz") == IMPLICIT_DENY
+
+
+def test_the_security_roles_own_boundary_lets_it_read_and_decrypt_the_trail(shipped):
+    """What the role's policies grant on the trail, its read-only boundary leaves it:
+    the objects of both audit buckets, and Decrypt with the trail key (tagged evidence)."""
+    role = security_role(shipped)
+    (boundary_policy,) = [
+        p
+        for p in shipped.of_type("aws:iam/policy:Policy")
+        if p.outputs["arn"] == role.inputs["permissionsBoundary"]
+    ]
+    assert boundary_policy.inputs["name"].endswith("-audit-permission-boundary")
+    boundary = json.loads(boundary_policy.inputs["policy"])
+    region = {"aws:RequestedRegion": "us-east-1"}
+    for suffix in ("-trail", "-access-logs"):
+        arn = one(shipped, BUCKET, suffix).outputs["arn"]
+        assert evaluate(boundary, "s3:GetObject", f"{arn}/AWSLogs/x.json.gz", region) == ALLOW
+        assert evaluate(boundary, "s3:DeleteObject", f"{arn}/AWSLogs/x.json.gz", region) != ALLOW
+    key = one(shipped, KEY, "-trail")
+    tags = {f"aws:ResourceTag/{k}": v for k, v in key.inputs["tags"].items()}
+    assert evaluate(boundary, "kms:Decrypt", key.outputs["arn"], {**region, **tags}) == ALLOW
+    assert evaluate(boundary, "kms:Decrypt", key.outputs["arn"], region) != ALLOW
 
 
 def test_evidence_carries_the_tag_the_boundary_protects(shipped):

@@ -23,7 +23,7 @@ from components.config import (
     TaintConfig,
 )
 from components.iam import RoleFactory
-from tests.conftest import SHIPPED_STACKS, aws_context, stack_run
+from tests.conftest import SHIPPED_STACKS, aws_context, platform_boundary, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
 from tests.tokens import (
     ACCESS_ENTRY,
@@ -200,7 +200,7 @@ def test_cluster_and_node_roles_have_only_the_policies_eks_needs(shipped):
         (statement,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
         assert statement["Principal"] == {"Service": service}
         assert statement["Action"] == "sts:AssumeRole"
-    (boundary,) = [p for p in shipped.of_type("aws:iam/policy:Policy") if "boundary" in p.name]
+    boundary = platform_boundary(shipped)
     for role in of_cluster(shipped, ROLE):
         assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"], role.name
     assert the_cluster(shipped).inputs["roleArn"] == cluster_role.outputs["arn"]

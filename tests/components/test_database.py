@@ -30,7 +30,7 @@ from components.iam import RoleFactory
 from components.network import plan_subnets
 from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
-from tests.conftest import ROOT, aws_context, stack_run
+from tests.conftest import ROOT, aws_context, platform_boundary, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     ALARM,
@@ -271,7 +271,7 @@ def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
     (role,) = [r for r in of_database(run, "aws:iam/role:Role")]
     assert db.inputs["monitoringRoleArn"] == role.outputs["arn"]
     assert db.inputs["monitoringInterval"] == 60
-    (boundary,) = run.of_type("aws:iam/policy:Policy")
+    boundary = platform_boundary(run)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
     assert trust_allows(
         role.inputs["assumeRolePolicy"],

@@ -11,6 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ballast import iam_catalogue
 from ballast.offline import ProgramError, run_component
 from components.config import BoundaryConfig, CiConfig
 from components.iam import (
@@ -28,10 +29,12 @@ from components.iam import (
     irsa_subject,
     physical_role_name,
 )
+from components.iam.actions import AUDIT_READ_SERVICES
+from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.identity import Identity, IdentityArgs
 from components.platform import BoundaryGuard
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import aws_context, source_offenders, stack_run
+from tests.conftest import aws_context, platform_boundary, source_offenders, stack_run
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import ATTACHMENT, IAM_POLICY, OIDC, ROLE, ROLE_POLICY
 
@@ -45,11 +48,21 @@ CI_ENVIRONMENTS = {
 }
 FAKE_ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
 FAKE_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
+PROD_APPLY = f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-apply"
+PROD_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-prod-permission-boundary"
+IN_REGION = {"aws:RequestedRegion": "us-east-1"}
+EVIDENCE_TAG = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
 
 
 def boundary_of(run):
+    return platform_boundary(run)
+
+
+def audit_boundary_of(run):
     (policy,) = [
-        p for p in run.of_type(IAM_POLICY) if p.inputs["name"].endswith("-permission-boundary")
+        p
+        for p in run.of_type(IAM_POLICY)
+        if p.inputs["name"].endswith("-audit-permission-boundary")
     ]
     return policy
 
@@ -75,10 +88,13 @@ def test_every_role_carries_the_boundary(shipped):
     environment = shipped.outputs["environment"]
     boundary = boundary_of(shipped)
     assert boundary.inputs["name"] == f"ballast-{environment}-permission-boundary"
+    audit = audit_boundary_of(shipped)
+    assert audit.inputs["name"] == f"ballast-{environment}-audit-permission-boundary"
     roles = shipped.of_type(ROLE)
     assert len(roles) >= 3  # security audit, CloudTrail delivery, flow logs (+ CI roles)
     for role in roles:
-        assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"], role.urn
+        expected = audit if role.inputs["name"].endswith("-security-audit") else boundary
+        assert role.inputs["permissionsBoundary"] == expected.outputs["arn"], role.urn
     assert shipped.outputs["permissionBoundaryArn"] == boundary.outputs["arn"]
 
 
@@ -185,24 +201,139 @@ def test_the_boundary_fences_the_platforms_regions():
         assert fence["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": regions}
 
 
-def test_the_security_role_sees_every_region_and_nothing_else_does():
+def test_the_main_boundary_fences_every_platform_role_without_exception(shipped):
+    """No principal is exempt from the region fence any more: the security-audit role,
+    which must see every region, carries the audit boundary instead."""
+    document = json.loads(boundary_of(shipped).inputs["policy"])
+    far = {"aws:RequestedRegion": "ap-southeast-2"}
+    for role in shipped.of_type(ROLE):
+        context = {**far, "aws:PrincipalArn": role.outputs["arn"]}
+        assert evaluate(document, "ec2:DescribeInstances", "*", context) == DENY, role.urn
+        assert evaluate(document, "lambda:ListFunctions", "*", context) != ALLOW, role.urn
+
+
+AUDIT_TRAIL_OBJECT = "arn:aws:s3:::ballast-prod-audit-trail-123456789012-us-east-1/AWSLogs/x"
+FAR = {"aws:RequestedRegion": "ap-southeast-2"}
+AUDIT_BOUNDARY_CASES = [
+    # (action, resource, context, expected)
+    # SecurityAudit's reads beyond the 33 platform services, in a region the platform
+    # does not use: an intruder's Lambda is what the role must see.
+    ("lambda:ListFunctions", "*", FAR, ALLOW),
+    ("lambda:GetFunction", "*", FAR, ALLOW),
+    ("config:DescribeConfigRules", "*", FAR, ALLOW),
+    ("organizations:ListAccounts", "*", IN_REGION, ALLOW),
+    ("securityhub:GetFindings", "*", FAR, ALLOW),
+    ("cloudfront:ListDistributions", "*", IN_REGION, ALLOW),
+    ("ecs:DescribeClusters", "*", FAR, ALLOW),
+    ("ec2:DescribeInstances", "*", FAR, ALLOW),
+    ("iam:GetAccountAuthorizationDetails", "*", IN_REGION, ALLOW),
+    ("s3:GetBucketPolicy", "arn:aws:s3:::some-app-bucket", IN_REGION, ALLOW),
+    # Nothing that changes anything.
+    ("lambda:CreateFunction", "*", FAR, IMPLICIT_DENY),
+    ("lambda:InvokeFunction", "*", IN_REGION, IMPLICIT_DENY),
+    ("iam:CreateUser", "*", IN_REGION, IMPLICIT_DENY),
+    ("iam:PassRole", "*", IN_REGION, IMPLICIT_DENY),
+    ("ec2:RunInstances", "*", IN_REGION, IMPLICIT_DENY),
+    ("sts:AssumeRole", "*", IN_REGION, IMPLICIT_DENY),
+    ("redshift:GetClusterCredentials", "*", IN_REGION, IMPLICIT_DENY),  # a Write "Get"
+    ("kms:CreateGrant", "*", {**IN_REGION, **EVIDENCE_TAG}, IMPLICIT_DENY),
+    # No secret values, no data, no decryption but the audit trail's.
+    ("secretsmanager:GetSecretValue", "*", IN_REGION, DENY),
+    ("secretsmanager:DescribeSecret", "*", IN_REGION, ALLOW),
+    ("ssm:GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/db-password", IN_REGION, DENY),
+    ("ssm:GetParametersByPath", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app", IN_REGION, DENY),
+    ("ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/service/eks/optimized-ami/x", IN_REGION, ALLOW),
+    ("ssm:DescribeParameters", "*", IN_REGION, ALLOW),
+    ("dynamodb:GetItem", "*", IN_REGION, DENY),
+    ("s3:GetObject", "arn:aws:s3:::some-app-bucket/customers.csv", IN_REGION, DENY),
+    ("s3:GetObject", AUDIT_TRAIL_OBJECT, IN_REGION, ALLOW),
+    ("s3:GetObjectVersion", AUDIT_TRAIL_OBJECT, IN_REGION, ALLOW),
+    ("kms:Decrypt", "*", {**IN_REGION, **EVIDENCE_TAG}, ALLOW),
+    ("kms:Decrypt", "*", IN_REGION, IMPLICIT_DENY),
+    ("kms:Decrypt", "*", {**IN_REGION, f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "false"}, IMPLICIT_DENY),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("action", "resource", "context", "expected"), AUDIT_BOUNDARY_CASES)
+def test_what_the_audit_boundary_allows_and_denies(action, resource, context, expected):
+    document = json.loads(audit_boundary_of(stack_run("prod")).inputs["policy"])
+    assert evaluate(document, action, resource, context) == expected
+
+
+def test_the_audit_boundary_allows_only_read_and_list_actions():
+    """Every action the audit boundary's Allow matches is Read or List in the pinned IAM
+    catalogue (its patterns are generated, so this checks the generator, not a copy)."""
+    document = json.loads(audit_boundary_of(stack_run("prod")).inputs["policy"])
+    definition = iam_catalogue.catalogue()
+    checked = 0
+    for service in AUDIT_READ_SERVICES:
+        for action, privilege in definition[service]["privileges"].items():
+            name = f"{service}:{action}"
+            decision = evaluate(document, name, "*", IN_REGION)
+            if decision == ALLOW and name != "kms:Decrypt":
+                assert privilege["access_level"] in iam_catalogue.READ_LEVELS, name
+                checked += 1
+    assert checked > 1000
+    assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS
+
+
+def test_the_read_action_table_is_fresh():
+    """components/iam/read_actions.py is what the pinned catalogue gives today."""
+    committed = iam_catalogue.TABLE.read_text(encoding="utf-8")
+    assert committed == iam_catalogue.rendered(), f"regenerate with: {iam_catalogue.COMMAND}"
+    assert AUDIT_READ_ACTIONS and all(":" in a for a in AUDIT_READ_ACTIONS)
+
+
+def test_the_generator_leaves_out_a_pattern_that_matches_a_write():
+    definition = {
+        "svc": {
+            "privileges": {
+                "GetThing": {"access_level": "Read"},
+                "GetCredentials": {"access_level": "Write"},
+                "ListThings": {"access_level": "List"},
+            }
+        }
+    }
+    assert iam_catalogue.read_patterns(["svc"], definition) == ["svc:List*"]
+    with pytest.raises(ValueError, match="not a service prefix"):
+        iam_catalogue.read_patterns(["nope"], definition)
+
+
+@pytest.mark.parametrize(
+    ("role", "boundary", "expected"),
+    [
+        ("security-audit", "audit", ALLOW),
+        ("ci-plan", "audit", DENY),  # the read-everywhere boundary is one role's
+        ("ci-plan", "main", ALLOW),
+        ("security-audit", "main", ALLOW),  # narrower, never wider
+        ("ci-plan", "other", DENY),
+    ],
+)
+def test_only_the_security_role_may_carry_the_audit_boundary(role, boundary, expected):
     run = stack_run("prod")
     document = json.loads(boundary_of(run).inputs["policy"])
-    security = role_named(run, "-security-audit").outputs["arn"]
+    arns = {
+        "audit": audit_boundary_of(run).outputs["arn"],
+        "main": boundary_of(run).outputs["arn"],
+        "other": FAKE_BOUNDARY,
+    }
+    resource = role_named(run, f"-{role}").outputs["arn"]
+    for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary"):
+        context = {**IN_REGION, "iam:PermissionsBoundary": arns[boundary]}
+        assert evaluate(document, action, resource, context) == expected, action
+
+
+def test_neither_boundary_can_be_edited_outside_the_pipeline():
+    run = stack_run("prod")
+    document = json.loads(boundary_of(run).inputs["policy"])
     plan = role_named(run, "-ci-plan").outputs["arn"]
-    far = {"aws:RequestedRegion": "ap-southeast-2"}
-    assert (
-        evaluate(document, "ec2:DescribeInstances", "*", {**far, "aws:PrincipalArn": security})
-        == ALLOW
-    )
-    assert (
-        evaluate(document, "ec2:DescribeInstances", "*", {**far, "aws:PrincipalArn": plan}) == DENY
-    )
+    apply = role_named(run, "-ci-apply").outputs["arn"]
+    for policy in (boundary_of(run), audit_boundary_of(run)):
+        arn = policy.outputs["arn"]
+        for who, expected in ((plan, DENY), (apply, ALLOW)):
+            context = {**IN_REGION, "aws:PrincipalArn": who}
+            assert evaluate(document, "iam:CreatePolicyVersion", arn, context) == expected
 
-
-PROD_APPLY = f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-apply"
-PROD_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-prod-permission-boundary"
-IN_REGION = {"aws:RequestedRegion": "us-east-1"}
 
 BOUNDARY_CASES = [
     # (action, resource, context, expected)

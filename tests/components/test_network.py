@@ -20,7 +20,7 @@ from components.network import (
     NetworkArgs,
     plan_subnets,
 )
-from tests.conftest import aws_context, stack_run
+from tests.conftest import aws_context, platform_boundary, stack_run
 from tests.tokens import (
     AWS_PROVIDER,
     NAT,
@@ -185,7 +185,7 @@ def test_flow_log_role_writes_only_its_log_group(stack):
     assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
     assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     # Made by the role factory: it carries the environment's permission boundary.
-    (boundary,) = run.of_type("aws:iam/policy:Policy")
+    boundary = platform_boundary(run)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
     (policy,) = of_network(run, "aws:iam/rolePolicy:RolePolicy")
     write = json.loads(policy.inputs["policy"])["Statement"][0]

@@ -26,7 +26,7 @@ from components.tags import (
     FAULT_INJECTION_TAG,
     FAULT_INJECTION_TAG_VALUE,
 )
-from tests.conftest import aws_context, source_offenders, stack_run
+from tests.conftest import aws_context, platform_boundary, source_offenders, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     ALARM,
@@ -185,7 +185,7 @@ def test_the_backup_role_is_for_aws_backup_only(shipped):
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForBackup",
         "arn:aws:iam::aws:policy/service-role/AWSBackupServiceRolePolicyForRestores",
     ]
-    (boundary,) = shipped.of_type("aws:iam/policy:Policy")
+    boundary = platform_boundary(shipped)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
 
 
@@ -254,7 +254,7 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
         principal=("Service", "fis.amazonaws.com"),
         context={**context, "aws:SourceArn": f"arn:aws:fis:us-east-1:{ACCOUNT}:other/x"},
     )
-    (boundary,) = run.of_type("aws:iam/policy:Policy")
+    boundary = platform_boundary(run)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
 
 

@@ -129,6 +129,9 @@ def boundary() -> dict:
             apply_role_arn=f"arn:aws:iam::{ACCOUNT}:role/ballast-{ENVIRONMENT}-iam-ci-apply",
             security_role_arn=f"arn:aws:iam::{ACCOUNT}:role/ballast-{ENVIRONMENT}-iam-security",
             audit_bucket_prefix=f"ballast-{ENVIRONMENT}-audit-",
+            audit_boundary_arn=(
+                f"arn:aws:iam::{ACCOUNT}:policy/ballast-{ENVIRONMENT}-audit-permission-boundary"
+            ),
         )
     )
 

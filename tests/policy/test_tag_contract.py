@@ -11,7 +11,11 @@ import pytest
 
 from components import tags
 from components.config import base
-from components.iam import DATA_EXPOSURE_ACTIONS, boundary_policy_name
+from components.iam import (
+    DATA_EXPOSURE_ACTIONS,
+    audit_boundary_policy_name,
+    boundary_policy_name,
+)
 from tests.policy.conftest import PACK_DIR
 
 from ballast_guardrails import contract  # isort: skip  (the pack dir, see conftest)
@@ -55,6 +59,16 @@ def test_pack_only_tags_are_not_component_tags():
 def test_boundary_name_matches_identity(environment):
     expected = f"{contract.BOUNDARY_PREFIX}{environment}{contract.BOUNDARY_SUFFIX}"
     assert boundary_policy_name(environment) == expected
+
+
+@pytest.mark.parametrize("environment", base.ENVIRONMENTS)
+def test_the_audit_boundary_name_is_a_boundary_name_to_the_pack(environment):
+    """The security-audit role's boundary passes `iam-role-permission-boundary` and is
+    kept out of the grant checks by the same prefix and suffix."""
+    name = audit_boundary_policy_name(environment)
+    assert name != boundary_policy_name(environment)
+    assert name.startswith(contract.BOUNDARY_PREFIX + environment)
+    assert name.endswith(contract.BOUNDARY_SUFFIX)
 
 
 def test_the_pack_serves_the_contract_as_defaults(pack):

