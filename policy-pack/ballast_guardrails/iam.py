@@ -28,6 +28,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
+from ballast_guardrails import iam_actions
 from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX
 from ballast_guardrails.spec import (
@@ -67,54 +68,6 @@ RESOURCE_POLICY_TYPES = KEY_POLICY_TYPES | frozenset(
 )
 IDENTITY_TYPES = IDENTITY_POLICY_TYPES | {ROLE}
 GRANTING_TYPES = IDENTITY_TYPES | RESOURCE_POLICY_TYPES
-
-#: Actions that do not support resource-level permissions (AWS Service Authorization
-#: Reference: no resource type, so only `Resource: "*"` works). Extend per stack with
-#: the `extraUnscopableActions` setting of `iam-scoped-resources`.
-UNSCOPABLE_ACTIONS = (
-    "ec2:Describe*",
-    "autoscaling:Describe*",
-    "elasticloadbalancing:Describe*",
-    "ecr:GetAuthorizationToken",
-    "sts:GetCallerIdentity",
-    "s3:ListAllMyBuckets",
-    "s3:GetAccountPublicAccessBlock",
-    "iam:ListRoles",
-    "iam:ListPolicies",
-    "iam:ListUsers",
-    "iam:ListGroups",
-    "iam:GetAccountSummary",
-    "iam:GetAccountPasswordPolicy",
-    "iam:ListAccountAliases",
-    "kms:ListKeys",
-    "kms:ListAliases",
-    "kms:CreateKey",
-    "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricData",
-    "cloudwatch:GetMetricStatistics",
-    "cloudwatch:ListMetrics",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "route53:ListHostedZones",
-    "route53:ListHostedZonesByName",
-    "acm:ListCertificates",
-    "tag:GetResources",
-    "tag:GetTagKeys",
-    "tag:GetTagValues",
-    "eks:ListClusters",
-    "eks:DescribeAddonVersions",
-    "secretsmanager:ListSecrets",
-    "secretsmanager:GetRandomPassword",
-    "ssm:DescribeParameters",
-    "guardduty:ListDetectors",
-    "cloudtrail:DescribeTrails",
-    # Vended-log delivery (FIS experiment logs, VPC flow logs to S3, ...) and the account's
-    # log resource policies.
-    "logs:CreateLogDelivery",
-    "logs:DescribeResourcePolicies",
-)
 
 #: Single actions that let a principal raise its own privileges (Rhino Security Labs'
 #: IAM escalation methods; Checkov CKV_AWS_110).
@@ -274,10 +227,22 @@ def _valid(args: ResourceValidationArgs, report: Report, settings: Settings) -> 
     if trust is not None:
         found.append(("trust policy", trust))
     for label, document in found:
-        if document.errors:
-            shown = "; ".join(document.errors[:3])
-            more = f" (+{len(document.errors) - 3} more)" if len(document.errors) > 3 else ""
+        problems = [*document.errors, *unknown_actions(document)]
+        if problems:
+            shown = "; ".join(problems[:3])
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
             report(f"{label}: {shown}{more}")
+
+
+def unknown_actions(document: doc.PolicyDocument) -> list[str]:
+    """Action and NotAction entries that name no action AWS defines (`iam_actions`): a
+    typo grants nothing in an Allow and, worse, denies nothing in a Deny."""
+    return [
+        f"{statement.label}: {pattern!r} is not an AWS action"
+        for statement in document.statements
+        for pattern in (*statement.actions, *statement.not_actions)
+        if not iam_actions.exists(pattern)
+    ]
 
 
 @resource_policy(
@@ -334,12 +299,13 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report: Report, settings:
             "type": "array",
             "items": {"type": "string"},
             "default": [],
-            "description": "Further actions that cannot be scoped to a resource.",
+            "description": 'Further actions accepted on Resource "*" (the pack\'s '
+            "table, iam_actions.tsv, already knows which AWS actions cannot be scoped).",
         }
     },
 )
 def _scoped_resources(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    unscopable = (*UNSCOPABLE_ACTIONS, *settings.get("extraUnscopableActions", ()))
+    extra = tuple(settings.get("extraUnscopableActions", ()))
     for label, document in identity_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_action or not any(doc.is_star(r) for r in statement.resources):
@@ -347,9 +313,13 @@ def _scoped_resources(args: ResourceValidationArgs, report: Report, settings: Se
             scopable = [
                 a
                 for a in statement.actions
-                # The pattern, read literally, must fall inside an unscopable pattern:
-                # `ec2:Describe*` does, `ec2:*` (which includes ec2:TerminateInstances) not.
-                if not any(doc.action_matches(u, a) for u in unscopable)
+                # Every action the pattern covers must lack resource-level permissions
+                # (`iam_actions`): `sqs:ListQueues` does, `ec2:*` (which includes
+                # ec2:TerminateInstances) not. An unknown action is iam-policy-document-valid's.
+                if iam_actions.exists(a)
+                and not iam_actions.wildcard_only(a)
+                # Or, read literally, it falls inside a configured unscopable pattern.
+                and not any(doc.action_matches(u, a) for u in extra)
             ]
             if scopable:
                 report(

@@ -213,6 +213,13 @@ CASES = [
     ),
     Case("iam-ok-group", roles_only_attachment, passes=("iam-no-user-policies",)),
     Case(
+        "iam-ok-list-queues",
+        # AWS documents sqs:ListQueues (and ecr:GetAuthorizationToken) with no resource
+        # type: Resource "*" is the only form they take (the pack's iam_actions.tsv).
+        policy(document(allow(["sqs:ListQueues", "ecr:GetAuthorizationToken"], "*"))),
+        passes=("iam-scoped-resources", "iam-policy-document-valid"),
+    ),
+    Case(
         "iam-ok-key",
         key(
             root_kms_statement(),
@@ -236,6 +243,29 @@ CASES = [
         "iam-bad-json",
         policy('{"Version": "2012-10-17", "Statement": ['),
         fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-unknown-action",
+        # A typo grants nothing, and nobody notices until the workload fails.
+        policy(document(allow("sqs:SendMesage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"))),
+        fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-unknown-deny",
+        # A typo in a Deny (or a service prefix AWS does not have) silently denies nothing.
+        policy(
+            document(
+                allow("s3:GetObject", BUCKET_OBJECTS),
+                {"Effect": "Deny", "Action": ["s3:DeleteObjekt", "s4:*"], "Resource": "*"},
+            )
+        ),
+        fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-describe-scopable",
+        # Not every Describe action is account-wide: this one takes instance ARNs.
+        policy(document(allow("ec2:DescribeInstanceAttribute", "*"))),
+        fails="iam-scoped-resources",
     ),
     Case(
         "iam-star-star",
