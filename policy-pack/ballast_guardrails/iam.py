@@ -203,8 +203,65 @@ def is_key_admin_delegation(args: ResourceValidationArgs, statement: doc.Stateme
     return not accounts or (root.group(1) or root.group(2)) in accounts
 
 
+_ACCOUNT_KEYS = frozenset(
+    {"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount"}
+)
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def pinned_value(key: str, value: str) -> bool:
+    """Does one value of a principal-restricting key name known accounts or an
+    organisation, rather than match any of them? `arn:aws:iam::*:role/ci` (any account's
+    role named ci), `o-*` or an account `*` look like a restriction and are none."""
+    key = key.lower()
+    if key in _ORG_PATH_KEYS:
+        # `o-abc/r-root/ou-1/*` (anything under that path) is the documented form.
+        org = value.split("/", 1)[0]
+        return bool(org) and not doc.has_wildcard(org)
+    if key in _ARN_KEYS:
+        parts = value.split(":", 5)
+        if len(parts) != 6:
+            return False
+        if parts[4]:
+            return not doc.has_wildcard(parts[4])
+        # No account in the ARN (S3 buckets: names are global): only an exact resource,
+        # since anyone can create `my-bucket-2` to match `my-bucket*`.
+        return not doc.has_wildcard(parts[2]) and not doc.has_wildcard(parts[5])
+    return bool(value.strip()) and not doc.has_wildcard(value)
+
+
+def loose_principal_conditions(statement: doc.Statement) -> list[str]:
+    """Principal-restricting conditions that restrict nothing: a wildcard that matches any
+    account or organisation, or an operator that admits requests outside the values."""
+    loose = []
+    for operator, block in statement.conditions.items():
+        for key, values in block.items():
+            if key.lower() not in PRINCIPAL_RESTRICTING_KEYS:
+                continue
+            if not doc.narrows(operator):
+                loose.append(f"{operator} on {key} admits requests outside its values")
+            elif not values or not all(pinned_value(key, v) for v in values):
+                wide = [v for v in values if not pinned_value(key, v)] or ["(no value)"]
+                loose.append(f"{key} {', '.join(wide)} matches any account")
+    return loose
+
+
 def restricts_principal(statement: doc.Statement) -> bool:
-    return bool(statement.condition_keys() & PRINCIPAL_RESTRICTING_KEYS)
+    """Does a condition pin the principal to known accounts, organisations or sources?"""
+    return any(
+        doc.narrows(operator)
+        and key.lower() in PRINCIPAL_RESTRICTING_KEYS
+        and bool(values)
+        and all(pinned_value(key, v) for v in values)
+        for operator, block in statement.conditions.items()
+        for key, values in block.items()
+    )
+
+
+def _loose_note(statement: doc.Statement) -> str:
+    loose = loose_principal_conditions(statement)
+    return f" ({'; '.join(loose)})" if loose else ""
 
 
 # --- checks -------------------------------------------------------------------------
@@ -490,15 +547,17 @@ def _trust_not_open(args: ResourceValidationArgs, report: Report, settings: Sett
             report(f"trust policy: {statement.label} uses NotPrincipal with Allow")
         elif statement.any_principal and not restricts_principal(statement):
             report(
-                f"trust policy: {statement.label} lets any principal assume the role; "
-                "name the principals or pin aws:PrincipalOrgID/aws:PrincipalAccount"
+                f"trust policy: {statement.label} lets any principal assume the role"
+                f"{_loose_note(statement)}; name the principals or pin "
+                "aws:PrincipalOrgID/aws:PrincipalAccount"
             )
 
 
 @resource_policy(
     name="iam-oidc-trust-conditions",
     types={ROLE},
-    description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims.",
+    description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims "
+    "to exact values.",
     severity=HIGH,
     profile=SECURITY,
     refs=("CKV_AWS_358",),
@@ -519,16 +578,27 @@ def _oidc_conditions(args: ResourceValidationArgs, report: Report, settings: Set
         ]
         if not federated:
             continue
-        subs = statement.condition_values(":sub")
-        missing = [k for k in ("sub", "aud") if not statement.condition_values(f":{k}")]
+        # Only a narrowing operator pins a claim: StringNotEquals, ...IfExists or
+        # ForAllValues on sub admit subjects outside the listed values.
+        missing = [
+            k for k in ("sub", "aud") if not statement.condition_values(f":{k}", narrowing=True)
+        ]
         if missing:
             report(
                 f"trust policy: {statement.label} trusts {federated[0]} without a "
-                f"{' or '.join(missing)} condition: any identity of that issuer could "
-                "assume the role"
+                f"{' or '.join(missing)} condition that pins it: any identity of that "
+                "issuer could assume the role"
             )
-        elif all(doc.is_star(v) for v in subs):
-            report(f"trust policy: {statement.label} accepts any subject ('sub': '*')")
+            continue
+        for claim in ("sub", "aud"):
+            values = statement.condition_values(f":{claim}", narrowing=True)
+            wide = [v for v in values if doc.has_wildcard(v)]
+            if wide:
+                report(
+                    f"trust policy: {statement.label} accepts any {claim} matching "
+                    f"{', '.join(wide)} (any repository, branch or service account that "
+                    "fits); list the exact subjects"
+                )
 
 
 @resource_policy(
@@ -615,6 +685,7 @@ def _key_policy_principal(args: ResourceValidationArgs, report: Report, settings
         for statement in document.allow_statements:
             if statement.any_principal and not restricts_principal(statement):
                 report(
-                    f"{label}: {statement.label} allows any principal; add a kms:CallerAccount "
-                    "or aws:PrincipalOrgID condition, or name the principals"
+                    f"{label}: {statement.label} allows any principal{_loose_note(statement)}; "
+                    "add a kms:CallerAccount or aws:PrincipalOrgID condition, or name the "
+                    "principals"
                 )
