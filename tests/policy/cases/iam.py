@@ -113,14 +113,29 @@ def attachment(policy_arn):
     return build
 
 
-def oidc_trust(conditions: dict) -> str:
+def oidc_trust(conditions: dict, **more: dict) -> str:
+    """A web-identity trust: `conditions` under StringEquals, `more` as further operators."""
     return json.dumps(
         document(
             {
                 "Effect": "Allow",
                 "Principal": {"Federated": OIDC_ARN},
                 "Action": "sts:AssumeRoleWithWebIdentity",
-                "Condition": {"StringEquals": conditions},
+                "Condition": {"StringEquals": conditions, **more},
+            }
+        )
+    )
+
+
+def open_trust(condition: dict) -> str:
+    """`Principal: {"AWS": "*"}`, left to `condition` to narrow."""
+    return json.dumps(
+        document(
+            {
+                "Effect": "Allow",
+                "Principal": {"AWS": "*"},
+                "Action": "sts:AssumeRole",
+                "Condition": condition,
             }
         )
     )
@@ -247,6 +262,33 @@ CASES = [
     ),
     Case("iam-ok-group", roles_only_attachment, passes=("iam-no-user-policies",)),
     Case(
+        "iam-ok-trust-arn-pattern",
+        # A pattern is fine when the account is pinned: any CI role of this account.
+        role(trust=open_trust({"ArnLike": {"aws:PrincipalArn": ROLE_ARN + "-ci-*"}})),
+        passes=("iam-trust-no-open-principal",),
+    ),
+    Case(
+        "iam-ok-oidc-exclusion",
+        # Exact sub and aud; a negated wildcard on top only narrows further.
+        role(
+            trust=oidc_trust(
+                {
+                    f"{OIDC}:sub": "system:serviceaccount:apps:api",
+                    f"{OIDC}:aud": "sts.amazonaws.com",
+                },
+                StringNotLike={f"{OIDC}:sub": "system:serviceaccount:kube-*"},
+            )
+        ),
+        passes=("iam-oidc-trust-conditions",),
+    ),
+    Case(
+        "iam-ok-list-queues",
+        # AWS documents sqs:ListQueues (and ecr:GetAuthorizationToken) with no resource
+        # type: Resource "*" is the only form they take (the pack's iam_actions.tsv).
+        policy(document(allow(["sqs:ListQueues", "ecr:GetAuthorizationToken"], "*"))),
+        passes=("iam-scoped-resources", "iam-policy-document-valid"),
+    ),
+    Case(
         "iam-ok-key",
         key(
             root_kms_statement(),
@@ -321,6 +363,29 @@ CASES = [
         "iam-bad-json",
         policy('{"Version": "2012-10-17", "Statement": ['),
         fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-unknown-action",
+        # A typo grants nothing, and nobody notices until the workload fails.
+        policy(document(allow("sqs:SendMesage", f"arn:aws:sqs:us-east-1:{ACCOUNT}:jobs"))),
+        fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-unknown-deny",
+        # A typo in a Deny (or a service prefix AWS does not have) silently denies nothing.
+        policy(
+            document(
+                allow("s3:GetObject", BUCKET_OBJECTS),
+                {"Effect": "Deny", "Action": ["s3:DeleteObjekt", "s4:*"], "Resource": "*"},
+            )
+        ),
+        fails="iam-policy-document-valid",
+    ),
+    Case(
+        "iam-describe-scopable",
+        # Not every Describe action is account-wide: this one takes instance ARNs.
+        policy(document(allow("ec2:DescribeInstanceAttribute", "*"))),
+        fails="iam-scoped-resources",
     ),
     Case(
         "iam-star-star",
@@ -452,6 +517,70 @@ CASES = [
         "iam-oidc-no-sub",
         role(trust=oidc_trust({f"{OIDC}:aud": "sts.amazonaws.com"})),
         fails="iam-oidc-trust-conditions",
+    ),
+    Case(
+        "iam-trust-any-account-arn",
+        # Looks like "only the ci role", but `*` in the account field is every account.
+        role(trust=open_trust({"ArnLike": {"aws:PrincipalArn": "arn:aws:iam::*:role/ci"}})),
+        fails="iam-trust-no-open-principal",
+    ),
+    Case(
+        "iam-trust-negated-account",
+        # Every account but one.
+        role(trust=open_trust({"StringNotEquals": {"aws:PrincipalAccount": "210987654321"}})),
+        fails="iam-trust-no-open-principal",
+    ),
+    Case(
+        "iam-trust-org-if-exists",
+        # A caller outside any organisation has no aws:PrincipalOrgID: IfExists lets it in.
+        role(trust=open_trust({"StringEqualsIfExists": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}})),
+        fails="iam-trust-no-open-principal",
+    ),
+    Case(
+        "iam-oidc-any-branch",
+        # Any branch (and pull request) of the repository, not the one that deploys.
+        role(
+            trust=oidc_trust(
+                {f"{OIDC}:aud": "sts.amazonaws.com"},
+                StringLike={f"{OIDC}:sub": "repo:example-org/app:*"},
+            )
+        ),
+        fails="iam-oidc-trust-conditions",
+    ),
+    Case(
+        "iam-oidc-any-service-account",
+        role(
+            trust=oidc_trust(
+                {f"{OIDC}:aud": "sts.amazonaws.com"},
+                StringLike={f"{OIDC}:sub": "system:serviceaccount:*:api"},
+            )
+        ),
+        fails="iam-oidc-trust-conditions",
+    ),
+    Case(
+        "iam-oidc-negated-sub",
+        # StringNotEquals pins nothing: every other subject may assume the role.
+        role(
+            trust=oidc_trust(
+                {f"{OIDC}:aud": "sts.amazonaws.com"},
+                StringNotEquals={f"{OIDC}:sub": "system:serviceaccount:apps:api"},
+            )
+        ),
+        fails="iam-oidc-trust-conditions",
+    ),
+    Case(
+        "iam-key-any-caller-account",
+        key(
+            root_kms_statement(),
+            {
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": "kms:Decrypt",
+                "Resource": "*",
+                "Condition": {"StringLike": {"kms:CallerAccount": "*"}},
+            },
+        ),
+        fails="resource-policy-no-public-principal",
     ),
     Case("iam-user-policy", user_policy, fails="iam-no-user-policies"),
     Case("iam-no-boundary", role(boundary=None), fails="iam-role-permission-boundary"),

@@ -115,6 +115,31 @@ def group_with_rule(cidr: str, port: int):
     return build
 
 
+def group_from(port: int, *rules: list[str]):
+    """A security group with one ingress rule on `port` per CIDR list in `rules`."""
+
+    def build(env, name):
+        aws.ec2.SecurityGroup(
+            name,
+            vpc_id=env.vpc.id,
+            description="split ranges",
+            ingress=[
+                {
+                    "protocol": "tcp",
+                    "from_port": port,
+                    "to_port": port,
+                    "cidr_blocks": [c for c in cidrs if ":" not in c],
+                    "ipv6_cidr_blocks": [c for c in cidrs if ":" in c],
+                }
+                for cidrs in rules
+            ],
+            tags=tags(),
+            opts=env.opts(),
+        )
+
+    return build
+
+
 def open_group(*ports):
     def build(env, name):
         web_group(env, name, ports=ports)
@@ -197,6 +222,30 @@ CASES = [
         passes=("sg-no-public-ingress", "sg-no-public-admin-ports"),
     ),
     Case("open-app-port", open_group(8080), fails="sg-no-public-ingress"),
+    Case(
+        "sg-private-ranges",
+        # Large, but private: the VPC and the corporate network.
+        group_from(22, ["10.0.0.0/8", "172.16.0.0/12"], ["192.168.0.0/16", "fd00::/8"]),
+        passes=("sg-no-public-ingress", "sg-no-public-admin-ports"),
+    ),
+    Case(
+        "sg-split-internet",
+        # Two halves of the internet in two rules are the internet.
+        group_from(22, ["0.0.0.0/1"], ["128.0.0.0/1"]),
+        fails="sg-no-public-admin-ports",
+        also=("sg-no-public-ingress",),
+    ),
+    Case(
+        "sg-halves-v6",
+        group_from(5432, ["::/1", "8000::/1"]),
+        fails="sg-no-public-ingress",
+    ),
+    Case(
+        "sg-public-slash-8",
+        # 16 million public addresses are not "the office".
+        group_from(5432, ["8.0.0.0/9", "8.128.0.0/9"]),
+        fails="sg-no-public-ingress",
+    ),
     Case("open-web-without-lb", open_group(443), fails="sg-no-public-ingress"),
     Case(
         "open-ssh-rule",
