@@ -405,7 +405,10 @@ def main() -> int:
             "policy; the pack's shim (policy-pack/ballast_guardrails/analyzer_speedups.py) "
             "decodes once per request, routes Analyze to the policies of the resource's "
             "type, and builds AnalyzeStack's resource list once per request, shared "
-            "read-only by every stack policy. The floor is the same Analyze calls with "
+            "read-only by every stack policy, with one object per distinct provider and "
+            "each resource's properties decoded only when a policy reads them. What "
+            "remains above the floor is mostly the policies' own reads through the SDK's "
+            "property proxies. The floor is the same Analyze calls with "
             "every policy disabled, in the same run; ratioToFloor is computed from the "
             "median times of the runs (each run's own ratio in ratioToFloorPerRun)."
         ),

@@ -290,6 +290,52 @@ def _shared_inputs(method: Callable[..., Any]) -> Callable[..., Any]:
 # --- AnalyzeStack: the resource list built once per request ---------------------------
 
 
+_lazy_classes: dict[type, type] = {}
+
+
+def _lazy_props_class(cls: type) -> type:
+    """`cls` (the SDK's `PolicyResource`) whose `props` are decoded on first read: most
+    stack policies look at a few resource types, and decoding every resource's
+    properties was half of `AnalyzeStack`. The decode itself is the SDK's, unchanged;
+    reading a value that is unknown still raises where the policy reads it."""
+    lazy = _lazy_classes.get(cls)
+    if lazy is None:
+
+        def read(self: Any) -> Any:
+            state = self.__dict__
+            if "_props" not in state:
+                state["_props"] = state.pop("_props_source")()
+            return state["_props"]
+
+        def write(self: Any, source: Callable[[], Any]) -> None:
+            self.__dict__["_props_source"] = source
+
+        lazy = type(
+            cls.__name__, (cls,), {"props": property(read, write), "__module__": cls.__module__}
+        )
+        _lazy_classes[cls] = lazy
+    return lazy
+
+
+def _props_of(sdk: Any, resource: Any) -> Callable[[], Any]:
+    """The SDK's decode of one resource's properties, as a thunk."""
+
+    def decode() -> Any:
+        deserialized = sdk.deserialize_properties(
+            sdk.json_format.MessageToDict(resource.properties)
+        )
+        # Read-only proxies even when a policy reads the props after the request's own
+        # shared scope (the resource is shared by every stack policy either way).
+        outer = getattr(_memo, "shared", False)
+        _memo.shared = True
+        try:
+            return sdk.unknown_checking_proxy(deserialized)
+        finally:
+            _memo.shared = outer
+
+    return decode
+
+
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     """The SDK's per-policy build of the `PolicyResource` list (pulumi-policy 1.21
     `_PolicyAnalyzerServicer.AnalyzeStack`, the loop over `request.resources` and the
@@ -297,12 +343,17 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     from pulumi_policy import policy as sdk
 
     built = []
+    lazy = _lazy_props_class(sdk.PolicyResource)
+    # A stack has a handful of providers, each repeated on every resource it manages:
+    # one (read-only) provider object per distinct provider message.
+    providers: dict[bytes, Any] = {}
     for r in request.resources:
-        deserialized = sdk.deserialize_properties(sdk.json_format.MessageToDict(r.properties))
-        props = sdk.unknown_checking_proxy(deserialized)
         opts = _freeze(servicer._get_resource_options(r))
-        provider = _freeze(servicer._get_provider_resource(r))
-        resource = sdk.PolicyResource(r.type, props, r.urn, r.name, opts, provider, None, [], {})
+        key = r.provider.SerializeToString(deterministic=True) if r.HasField("provider") else b""
+        if key not in providers:
+            providers[key] = _freeze(servicer._get_provider_resource(r))
+        provider = providers[key]
+        resource = lazy(r.type, _props_of(sdk, r), r.urn, r.name, opts, provider, None, [], {})
         property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
         built.append((resource, r.parent, list(r.dependencies), property_dependencies))
 

@@ -249,27 +249,54 @@ def _namespace(resource) -> str:
     return str(get(resource.props, "metadata", "namespace") or "default")
 
 
-def selects(selector: Any, labels: Mapping[str, str]) -> bool:
-    """Kubernetes label-selector semantics; a missing selector selects nothing and an
-    empty one everything (policy/v1)."""
-    if selector is None:
-        return False
-    match = get(selector, "matchLabels") or {}
-    if any(labels.get(k) != str(v) for k, v in match.items()):
-        return False
-    for expression in as_list(get(selector, "matchExpressions")):
-        key = get(expression, "key")
-        operator = str(get(expression, "operator", default=""))
-        values = {str(v) for v in as_list(get(expression, "values"))}
-        ok = {
-            "In": key in labels and labels[key] in values,
-            "NotIn": key not in labels or labels[key] not in values,
-            "Exists": key in labels,
-            "DoesNotExist": key not in labels,
-        }.get(operator, False)
-        if not ok:
+def _expression_holds(key: Any, operator: str, values: set[str], labels: Mapping[str, str]) -> bool:
+    """One `matchExpressions` entry against a pod's labels (an unknown operator: no)."""
+    return {
+        "In": key in labels and labels[key] in values,
+        "NotIn": key not in labels or labels[key] not in values,
+        "Exists": key in labels,
+        "DoesNotExist": key not in labels,
+    }.get(operator, False)
+
+
+class Selector:
+    """A label selector read from a resource's properties once, with Kubernetes
+    semantics: a missing selector selects nothing and an empty one everything
+    (policy/v1). `matchLabels` is read when first matched against, `matchExpressions`
+    only once some labels pass `matchLabels`; a value unknown in a preview is therefore
+    read at the first match the policy needs, and the SDK skips the policy then."""
+
+    def __init__(self, selector: Any) -> None:
+        self._selector = selector
+        self._match: dict[str, str] | None = None
+        self._expressions: list[tuple[Any, str, set[str]]] | None = None
+
+    def selects(self, labels: Mapping[str, str]) -> bool:
+        if self._selector is None:
             return False
-    return True
+        if self._match is None:
+            raw = get(self._selector, "matchLabels") or {}
+            self._match = {str(k): str(v) for k, v in raw.items()}
+        if any(labels.get(k) != v for k, v in self._match.items()):
+            return False
+        if self._expressions is None:
+            self._expressions = [
+                (
+                    get(expression, "key"),
+                    str(get(expression, "operator", default="")),
+                    {str(v) for v in as_list(get(expression, "values"))},
+                )
+                for expression in as_list(get(self._selector, "matchExpressions"))
+            ]
+        return all(
+            _expression_holds(key, operator, values, labels)
+            for key, operator, values in self._expressions
+        )
+
+
+def selects(selector: Any, labels: Mapping[str, str]) -> bool:
+    """Whether `selector` (a label selector value) selects pods with `labels`."""
+    return Selector(selector).selects(labels)
 
 
 @stack_policy(
@@ -284,15 +311,22 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
 )
 def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings) -> None:
     budgets = of_type(args.resources, *PDB_TYPES)
-    # Each budget's namespace is read once, when first needed (as before: a value that is
-    # unknown in a preview is read at the same point, so the SDK skips the same way).
+    # Each budget's namespace and selector are read once, when first needed: a workload
+    # checks every budget, and reading proxied properties dominates the stack's cost.
     namespaces: dict[int, str] = {}
+    selectors: dict[int, Selector] = {}
 
     def namespace_of(budget) -> str:
         key = id(budget)
         if key not in namespaces:
             namespaces[key] = _namespace(budget)
         return namespaces[key]
+
+    def selector_of(budget) -> Selector:
+        key = id(budget)
+        if key not in selectors:
+            selectors[key] = Selector(get(budget.props, "spec", "selector"))
+        return selectors[key]
 
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))
@@ -301,10 +335,7 @@ def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings)
         raw = get(workload.props, "spec", "template", "metadata", "labels") or {}
         labels = {str(k): str(v) for k, v in raw.items()}
         home = _namespace(workload) if budgets else None
-        covered = any(
-            namespace_of(b) == home and selects(get(b.props, "spec", "selector"), labels)
-            for b in budgets
-        )
+        covered = any(namespace_of(b) == home and selector_of(b).selects(labels) for b in budgets)
         if not covered:
             report(
                 f"{workload.name} runs {replicas:g} replicas without a PodDisruptionBudget "

@@ -12,6 +12,7 @@ few schema fields (launch-template `encrypted`) are strings on the wire.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -114,7 +115,19 @@ def provider_props(provider: Any) -> Mapping[str, Any]:
 def default_tags(provider: Any) -> dict[str, str]:
     """The provider's `defaultTags.tags`: they apply to every taggable resource but
     never appear in the resource's own `tags` input."""
-    decoded = json_value(get(provider_props(provider), "defaultTags"))
+    raw = get(provider_props(provider), "defaultTags")
+    if isinstance(raw, str):
+        # The wire form, the same string on every resource of the provider: decoded once.
+        return dict(_default_tags_of_json(raw))
+    return _default_tags_of(json_value(raw))
+
+
+@functools.lru_cache(maxsize=64)
+def _default_tags_of_json(encoded: str) -> tuple[tuple[str, str], ...]:
+    return tuple(_default_tags_of(json_value(encoded)).items())
+
+
+def _default_tags_of(decoded: Any) -> dict[str, str]:
     if not isinstance(decoded, dict):
         return {}
     return string_map(decoded.get("tags"))
