@@ -30,20 +30,38 @@ from ballast_guardrails.spec import (
 from ballast_guardrails.values import as_list, get, number, truthy
 
 _TEMPLATE = ("spec", "template", "spec")
+_JOB_TEMPLATE = ("spec", "jobTemplate", "spec", "template", "spec")
+#: Every kind that carries a pod (or a pod template), in every apiVersion token
+#: pulumi-kubernetes 4.x registers for it (older tokens stay registered and are still
+#: accepted by clusters that serve them; admission tools cover them all), with where the
+#: pod spec lives. The `...Patch` resources are partial objects and are not covered.
+_KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "Pod": (("core/v1",), ("spec",)),
+    "ReplicationController": (("core/v1",), _TEMPLATE),
+    "Deployment": (("apps/v1", "apps/v1beta1", "apps/v1beta2", "extensions/v1beta1"), _TEMPLATE),
+    "StatefulSet": (("apps/v1", "apps/v1beta1", "apps/v1beta2"), _TEMPLATE),
+    "DaemonSet": (("apps/v1", "apps/v1beta2", "extensions/v1beta1"), _TEMPLATE),
+    "ReplicaSet": (("apps/v1", "apps/v1beta2", "extensions/v1beta1"), _TEMPLATE),
+    "Job": (("batch/v1",), _TEMPLATE),
+    "CronJob": (("batch/v1", "batch/v1beta1", "batch/v2alpha1"), _JOB_TEMPLATE),
+}
+
+
+def tokens(*kinds: str) -> frozenset[str]:
+    """The type tokens of `kinds` in every registered apiVersion."""
+    return frozenset(f"kubernetes:{v}:{kind}" for kind in kinds for v in _KINDS[kind][0])
+
+
 #: Where each workload kind keeps its pod spec.
 POD_SPEC_PATHS: dict[str, tuple[str, ...]] = {
-    "kubernetes:apps/v1:Deployment": _TEMPLATE,
-    "kubernetes:apps/v1:StatefulSet": _TEMPLATE,
-    "kubernetes:apps/v1:DaemonSet": _TEMPLATE,
-    "kubernetes:apps/v1:ReplicaSet": _TEMPLATE,
-    "kubernetes:batch/v1:Job": _TEMPLATE,
-    "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
-    "kubernetes:core/v1:Pod": ("spec",),
+    token: path for kind, (_, path) in _KINDS.items() for token in tokens(kind)
 }
 WORKLOADS = frozenset(POD_SPEC_PATHS)
 #: Kinds whose pods run until replaced: probes apply to them, not to Jobs.
-LONG_RUNNING = WORKLOADS - {"kubernetes:batch/v1:Job", "kubernetes:batch/v1:CronJob"}
-REPLICATED = ("kubernetes:apps/v1:Deployment", "kubernetes:apps/v1:StatefulSet")
+LONG_RUNNING = WORKLOADS - tokens("Job", "CronJob")
+REPLICATED = tuple(
+    sorted(tokens("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"))
+)
 PDB_TYPES = (
     "kubernetes:policy/v1:PodDisruptionBudget",
     "kubernetes:policy/v1beta1:PodDisruptionBudget",
@@ -245,6 +263,48 @@ def _not_privileged(args: ResourceValidationArgs, report: Report, settings: Sett
             report(f"{label}: runs privileged")
 
 
+HOST_NAMESPACES = ("hostNetwork", "hostPID", "hostIPC")
+
+
+@resource_policy(
+    name="k8s-no-host-access",
+    types=WORKLOADS,
+    description="Pods do not share the node's network, PID or IPC namespace or mount "
+    "hostPath volumes, outside the allowed namespaces.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=(
+        "CKV_K8S_17",
+        "CKV_K8S_18",
+        "CKV_K8S_19",
+        "kyverno:disallow-host-namespaces",
+        "kyverno:disallow-host-path",
+    ),
+    remediation="Drop hostNetwork/hostPID/hostIPC and hostPath volumes (use a Service, "
+    "a PersistentVolumeClaim or a CSI volume), or run the workload in an allowed namespace.",
+    config={
+        "allowedNamespaces": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": ["kube-system"],
+            "description": "Namespaces whose node agents legitimately need host access.",
+        }
+    },
+)
+def _no_host_access(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    if _namespace(args) in settings["allowedNamespaces"]:
+        return
+    spec = pod_spec(args)
+    for field_name in HOST_NAMESPACES:
+        if truthy(get(spec, field_name)):
+            report(f"pod spec sets {field_name}")
+    for index, volume in enumerate(as_list(get(spec, "volumes"))):
+        path = get(volume, "hostPath", "path")
+        if get(volume, "hostPath") is not None:
+            name = get(volume, "name") or f"#{index + 1}"
+            report(f"volume {name} mounts the host path {path or '(unknown)'}")
+
+
 def _namespace(resource) -> str:
     return str(get(resource.props, "metadata", "namespace") or "default")
 
@@ -301,8 +361,8 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
 
 @stack_policy(
     name="k8s-pdb-for-replicated",
-    description="Every Deployment or StatefulSet with more than one replica has a "
-    "PodDisruptionBudget selecting its pods.",
+    description="Every Deployment, StatefulSet, ReplicaSet or ReplicationController with "
+    "more than one replica has a PodDisruptionBudget selecting its pods.",
     severity=MEDIUM,
     profile=HYGIENE,
     refs=("kyverno:require-pdb",),

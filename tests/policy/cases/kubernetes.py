@@ -78,6 +78,76 @@ def job(env, name):
     )
 
 
+def pod_template(name: str, *, probes: bool = True, pod=None, **container_overrides) -> dict:
+    if not probes:
+        container_overrides = {
+            "liveness_probe": None,
+            "readiness_probe": None,
+            **container_overrides,
+        }
+    return {
+        "metadata": {"labels": {"app": name}},
+        "spec": {
+            "security_context": {"run_as_non_root": True, "run_as_user": 10001},
+            "containers": [container(**container_overrides)],
+            **(pod or {}),
+        },
+    }
+
+
+def daemonset(namespace: str = "apps", pod=None, **container_overrides):
+    """A node agent, through the older apps/v1beta2 token."""
+
+    def build(env, name):
+        k8s.apps.v1beta2.DaemonSet(
+            name,
+            metadata={"name": name, "namespace": namespace},
+            spec={
+                "selector": {"match_labels": {"app": name}},
+                "template": pod_template(name, pod=pod, **container_overrides),
+            },
+            opts=pulumi.ResourceOptions(provider=env.k8s),
+        )
+
+    return build
+
+
+def replication_controller(**container_overrides):
+    def build(env, name):
+        k8s.core.v1.ReplicationController(
+            name,
+            metadata={"name": name, "namespace": "apps"},
+            spec={
+                "replicas": 1,
+                "selector": {"app": name},
+                "template": pod_template(name, **container_overrides),
+            },
+            opts=pulumi.ResourceOptions(provider=env.k8s),
+        )
+
+    return build
+
+
+def cronjob(pod=None, **container_overrides):
+    """A batch/v1beta1 CronJob: its pod spec is under jobTemplate."""
+
+    def build(env, name):
+        template = pod_template(name, probes=False, **container_overrides)
+        template["spec"]["restart_policy"] = "Never"
+        template["spec"].update(pod or {})
+        k8s.batch.v1beta1.CronJob(
+            name,
+            metadata={"name": name, "namespace": "apps"},
+            spec={"schedule": "0 3 * * *", "job_template": {"spec": {"template": template}}},
+            opts=pulumi.ResourceOptions(provider=env.k8s),
+        )
+
+    return build
+
+
+HOST_PATH = {"volumes": [{"name": "root", "host_path": {"path": "/"}}]}
+
+
 IMAGE = ("k8s-image-tag-pinned", "k8s-image-immutable")
 
 CASES = [
@@ -149,4 +219,44 @@ CASES = [
     ),
     Case("no-pdb", deployment(replicas=3, pdb=None), fails="k8s-pdb-for-replicated"),
     Case("pdb-elsewhere", deployment(replicas=3, pdb="other"), fails="k8s-pdb-for-replicated"),
+    # --- older controllers and apiVersions carry the same pod rules ---------------
+    Case(
+        "rc-ok",
+        replication_controller(),
+        passes=("k8s-image-tag-pinned", "k8s-no-privileged", "k8s-no-host-access"),
+    ),
+    Case(
+        "rc-latest",
+        replication_controller(image="ghcr.io/acme/api:latest"),
+        fails="k8s-image-tag-pinned",
+        also=("k8s-image-immutable",),
+    ),
+    Case("ds-ok-v1beta2", daemonset(), passes=("k8s-run-as-non-root", "k8s-no-host-access")),
+    Case(
+        "ds-v1beta2-privileged",
+        daemonset(
+            security_context={
+                "allow_privilege_escalation": False,
+                "run_as_non_root": True,
+                "privileged": True,
+            }
+        ),
+        fails="k8s-no-privileged",
+    ),
+    Case("cron-ok-v1beta1", cronjob(), passes=("k8s-resource-limits", "k8s-resource-requests")),
+    Case(
+        "cron-v1beta1-no-limits",
+        cronjob(resources={"requests": {"cpu": "1", "memory": "512Mi"}}),
+        fails="k8s-resource-limits",
+    ),
+    # --- host namespaces and host paths ------------------------------------------------
+    Case("host-network", daemonset(pod={"host_network": True}), fails="k8s-no-host-access"),
+    Case("host-pid-cron", cronjob(pod={"host_pid": True}), fails="k8s-no-host-access"),
+    Case("host-path", daemonset(pod=HOST_PATH), fails="k8s-no-host-access"),
+    Case(
+        # kube-system is allowed by default: node agents (CNI, CSI) live there.
+        "host-ok-kube-system",
+        daemonset(namespace="kube-system", pod={"host_network": True, **HOST_PATH}),
+        passes=("k8s-no-host-access",),
+    ),
 ]
