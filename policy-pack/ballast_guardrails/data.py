@@ -514,3 +514,34 @@ def _key_rotation(args: ResourceValidationArgs, report: Report, settings: Settin
         return  # AWS rotates only symmetric encryption keys
     if not truthy(get(args.props, "enableKeyRotation")):
         report("automatic key rotation is off (enableKeyRotation)")
+
+
+TRAIL = "aws:cloudtrail/trail:Trail"
+
+
+@resource_policy(
+    name="cloudtrail-log-validation",
+    types={TRAIL},
+    description="CloudTrail trails validate their log files (digest files).",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_36", "AVD-AWS-0016"),
+    remediation="Set enableLogFileValidation=True.",
+)
+def _trail_validation(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    if not truthy(get(args.props, "enableLogFileValidation")):
+        report("log file validation is off: a changed or deleted log goes unnoticed")
+
+
+@resource_policy(
+    name="cloudtrail-multi-region",
+    types={TRAIL},
+    description="CloudTrail trails record every region.",
+    severity=MEDIUM,
+    profile=HYGIENE,
+    refs=("CKV_AWS_67", "AVD-AWS-0014"),
+    remediation="Set isMultiRegionTrail=True (and includeGlobalServiceEvents=True).",
+)
+def _trail_multi_region(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    if not truthy(get(args.props, "isMultiRegionTrail")):
+        report("records one region only: activity in the others goes unrecorded")

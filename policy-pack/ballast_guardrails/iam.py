@@ -719,3 +719,18 @@ def _key_policy_principal(args: ResourceValidationArgs, report: Report, settings
                     "add a kms:CallerAccount or aws:PrincipalOrgID condition, or name the "
                     "principals"
                 )
+
+
+@resource_policy(
+    name="iam-no-user-access-keys",
+    types={"aws:iam/accessKey:AccessKey"},
+    description="IAM users get no long-lived access keys.",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Let the caller assume a role (IRSA, OIDC federation from CI, IAM Identity "
+    "Center); exempt the key by URN, with the reason, only where nothing can assume one.",
+)
+def _no_user_access_keys(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    user = get(args.props, "user") or "(unknown user)"
+    status = get(args.props, "status") or "Active"
+    report(f"creates a long-lived access key ({status}) for user {user}")

@@ -430,3 +430,19 @@ def _lb_access_logs(args: ResourceValidationArgs, report: Report, settings: Sett
     logs = get(args.props, "accessLogs")
     if not truthy(get(logs, "enabled")) or not get(logs, "bucket"):
         report("access logs are not enabled (accessLogs.enabled and accessLogs.bucket)")
+
+
+@resource_policy(
+    name="lambda-url-auth",
+    types={"aws:lambda/functionUrl:FunctionUrl"},
+    description="Lambda function URLs require IAM authentication.",
+    severity=CRITICAL,
+    profile=SECURITY,
+    refs=("CKV_AWS_258",),
+    remediation="Set authorizationType=AWS_IAM, or put the function behind an API Gateway "
+    "or a load balancer that authenticates.",
+)
+def _lambda_url_auth(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    kind = str(get(args.props, "authorizationType", default="")).upper()
+    if kind != "AWS_IAM":
+        report(f"the function URL takes requests from anyone (authorizationType {kind or '?'})")

@@ -149,6 +149,22 @@ def key(rotation: bool):
     return build
 
 
+def trail(validation: bool = True, multi_region: bool = True):
+    def build(env, name):
+        aws.cloudtrail.Trail(
+            name,
+            s3_bucket_name="ballast-test-audit",
+            kms_key_id=env.key.arn,
+            include_global_service_events=True,
+            is_multi_region_trail=multi_region,
+            enable_log_file_validation=validation,
+            tags=tags(),
+            opts=env.opts(),
+        )
+
+    return build
+
+
 S3_POLICIES = (
     "s3-public-access-block",
     "s3-no-public-acl",
@@ -240,4 +256,7 @@ CASES = [
     Case("lt-plain", launch_template("false"), fails="ec2-volumes-encrypted"),
     Case("kms-ok", key(True), passes=("kms-key-rotation",)),
     Case("kms-no-rotation", key(False), fails="kms-key-rotation"),
+    Case("trail-ok", trail(), passes=("cloudtrail-log-validation", "cloudtrail-multi-region")),
+    Case("trail-unvalidated", trail(validation=False), fails="cloudtrail-log-validation"),
+    Case("trail-one-region", trail(multi_region=False), fails="cloudtrail-multi-region"),
 ]

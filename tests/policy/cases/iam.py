@@ -40,6 +40,25 @@ EXTRA_CONFIGS["passrole-approved"] = (
 )
 
 
+#: The one reviewed long-lived key: a vendor that cannot assume a role.
+EXTRA_CONFIGS["access-key-exempt"] = (
+    "prod",
+    {
+        "iam-no-user-access-keys": {
+            "exemptions": {
+                urn("aws:iam/accessKey:AccessKey", "iam-ok-key-exempt"): "Approved: vendor X "
+                "cannot assume roles (SEC-123)"
+            }
+        }
+    },
+)
+
+
+def access_key(env, name):
+    user = aws.iam.User(f"{name}-user", tags=tags(), opts=env.opts())
+    aws.iam.AccessKey(name, user=user.name, opts=env.opts())
+
+
 #: A deploy role's broad rights, excused the way prod excuses the CI apply role's: the
 #: exemptions of the wildcard, scoping and escalation policies do not reach
 #: `iam-no-data-exposure`, which has its own (empty) list.
@@ -608,5 +627,12 @@ CASES = [
             {"Effect": "Allow", "Principal": "*", "Action": "kms:Decrypt", "Resource": "*"},
         ),
         fails="resource-policy-no-public-principal",
+    ),
+    Case("iam-user-access-key", access_key, fails="iam-no-user-access-keys"),
+    Case(
+        "iam-ok-key-exempt",
+        access_key,
+        passes=("iam-no-user-access-keys",),
+        config="access-key-exempt",
     ),
 ]

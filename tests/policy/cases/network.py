@@ -214,6 +214,19 @@ LB_POLICIES = (
     "lb-access-logs",
 )
 
+
+def function_url(authorization: str):
+    def build(env, name):
+        aws.lambda_.FunctionUrl(
+            name,
+            function_name=f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:api",
+            authorization_type=authorization,
+            opts=env.opts(),
+        )
+
+    return build
+
+
 CASES = [
     Case("edge", edge, passes=("sg-no-public-ingress", "sg-no-public-admin-ports", *LB_POLICIES)),
     Case(
@@ -287,4 +300,6 @@ CASES = [
     ),
     Case("lb-deletable", lb(enable_deletion_protection=False), fails="lb-deletion-protection"),
     Case("lb-unlogged", lb(access_logs=None), fails="lb-access-logs"),
+    Case("lambda-url-ok", function_url("AWS_IAM"), passes=("lambda-url-auth",)),
+    Case("lambda-url-open", function_url("NONE"), fails="lambda-url-auth"),
 ]
