@@ -694,31 +694,163 @@ def _permission_boundary(args: ResourceValidationArgs, report: Report, settings:
         report(f"its permissions boundary {value} is not the platform boundary")
 
 
+#: Every resource whose arguments carry a resource-based policy (a document with
+#: principals), declared on the resource itself or as a resource of its own, with the
+#: input that holds it (pulumi-aws 7). Not here: S3 buckets and `s3/bucketPolicy`
+#: (`s3-no-public-policy` in data, with the public testing-bucket exception); identity
+#: and session policies (no principals); VPC endpoint policies (they limit what passes
+#: through an endpoint: `Principal "*"` there is the norm, not an exposure);
+#: `ecrpublic` (public by design); documents of other grammars (data protection, IoT,
+#: OpenSearch Serverless, Verified Access, lifecycle and resiliency policies).
+PUBLIC_POLICY_INPUTS: dict[str, str] = {
+    **dict.fromkeys(
+        (
+            "aws:kms/key:Key",
+            "aws:kms/keyPolicy:KeyPolicy",
+            "aws:kms/externalKey:ExternalKey",
+            "aws:kms/replicaKey:ReplicaKey",
+            "aws:kms/replicaExternalKey:ReplicaExternalKey",
+            "aws:sqs/queue:Queue",
+            "aws:sqs/queuePolicy:QueuePolicy",
+            "aws:sns/topic:Topic",
+            "aws:sns/topicPolicy:TopicPolicy",
+            "aws:secretsmanager/secret:Secret",
+            "aws:secretsmanager/secretPolicy:SecretPolicy",
+            "aws:ecr/repositoryPolicy:RepositoryPolicy",
+            "aws:ecr/registryPolicy:RegistryPolicy",
+            "aws:acmpca/policy:Policy",
+            "aws:apigateway/restApi:RestApi",
+            "aws:apigateway/restApiPolicy:RestApiPolicy",
+            "aws:apigateway/domainName:DomainName",
+            "aws:backup/vaultPolicy:VaultPolicy",
+            "aws:bedrock/agentcoreResourcePolicy:AgentcoreResourcePolicy",
+            "aws:cloudwatch/eventBusPolicy:EventBusPolicy",
+            "aws:codebuild/resourcePolicy:ResourcePolicy",
+            "aws:dsql/clusterPolicy:ClusterPolicy",
+            "aws:dynamodb/resourcePolicy:ResourcePolicy",
+            "aws:efs/fileSystemPolicy:FileSystemPolicy",
+            "aws:glacier/vaultLock:VaultLock",
+            "aws:glue/resourcePolicy:ResourcePolicy",
+            "aws:kinesis/resourcePolicy:ResourcePolicy",
+            "aws:lambda/resourcePolicy:ResourcePolicy",
+            "aws:mediastore/containerPolicy:ContainerPolicy",
+            "aws:msk/clusterPolicy:ClusterPolicy",
+            "aws:networkfirewall/resourcePolicy:ResourcePolicy",
+            "aws:oam/sinkPolicy:SinkPolicy",
+            "aws:opensearchingest/resourcePolicy:ResourcePolicy",
+            "aws:pinpoint/smsvoicev2ResourcePolicy:Smsvoicev2ResourcePolicy",
+            "aws:redshift/resourcePolicy:ResourcePolicy",
+            "aws:redshiftserverless/resourcePolicy:ResourcePolicy",
+            "aws:s3/accessPoint:AccessPoint",
+            "aws:s3/filesFileSystemPolicy:FilesFileSystemPolicy",
+            "aws:s3/vectorsVectorBucketPolicy:VectorsVectorBucketPolicy",
+            "aws:s3control/accessGrantsInstanceResourcePolicy:AccessGrantsInstanceResourcePolicy",
+            "aws:s3control/accessPointPolicy:AccessPointPolicy",
+            "aws:s3control/bucketPolicy:BucketPolicy",
+            "aws:s3control/objectLambdaAccessPointPolicy:ObjectLambdaAccessPointPolicy",
+            "aws:schemas/registryPolicy:RegistryPolicy",
+            "aws:ses/identityPolicy:IdentityPolicy",
+            "aws:sesv2/emailIdentityPolicy:EmailIdentityPolicy",
+            "aws:vpclattice/authPolicy:AuthPolicy",
+            "aws:vpclattice/resourcePolicy:ResourcePolicy",
+        ),
+        "policy",
+    ),
+    **dict.fromkeys(
+        (
+            "aws:amp/resourcePolicy:ResourcePolicy",
+            "aws:cloudwatch/logResourcePolicy:LogResourcePolicy",
+            "aws:codeartifact/domainPermissions:DomainPermissions",
+            "aws:codeartifact/repositoryPermissionsPolicy:RepositoryPermissionsPolicy",
+            "aws:xray/resourcePolicy:ResourcePolicy",
+        ),
+        "policyDocument",
+    ),
+    **dict.fromkeys(
+        (
+            "aws:cloudsearch/domainServiceAccessPolicy:DomainServiceAccessPolicy",
+            "aws:cloudwatch/logDestinationPolicy:LogDestinationPolicy",
+            "aws:glacier/vault:Vault",
+        ),
+        "accessPolicy",
+    ),
+    **dict.fromkeys(
+        (
+            "aws:elasticsearch/domain:Domain",
+            "aws:elasticsearch/domainPolicy:DomainPolicy",
+            "aws:opensearch/domain:Domain",
+            "aws:opensearch/domainPolicy:DomainPolicy",
+        ),
+        "accessPolicies",
+    ),
+    **dict.fromkeys(
+        (
+            "aws:s3tables/tableBucketPolicy:TableBucketPolicy",
+            "aws:s3tables/tablePolicy:TablePolicy",
+            "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
+        ),
+        "resourcePolicy",
+    ),
+    "aws:ecr/repositoryCreationTemplate:RepositoryCreationTemplate": "repositoryPolicy",
+}
+#: Grants to one principal, without a document: the principal and the inputs that
+#: narrow it (each one, if set, to an account, an organisation or a source ARN).
+LAMBDA_PERMISSION = "aws:lambda/permission:Permission"
+LAYER_PERMISSION = "aws:lambda/layerVersionPermission:LayerVersionPermission"
+PRINCIPAL_GRANT_NARROWING: dict[str, dict[str, str]] = {
+    LAMBDA_PERMISSION: {
+        "sourceAccount": "aws:SourceAccount",
+        "sourceArn": "aws:SourceArn",
+        "principalOrgId": "aws:PrincipalOrgID",
+    },
+    LAYER_PERMISSION: {"organizationId": "aws:PrincipalOrgID"},
+}
+
+
+def _public_grant(args: ResourceValidationArgs) -> str | None:
+    """Why a principal grant (Lambda permission) is open to anyone, or None."""
+    principal = get(args.props, "principal")
+    if not isinstance(principal, str) or not doc.is_star(principal):
+        return None
+    narrowing = PRINCIPAL_GRANT_NARROWING[args.resource_type]
+    for prop, key in narrowing.items():
+        value = get(args.props, prop)
+        if isinstance(value, str) and pinned_value(key, value):
+            return None
+    loose = [f"{p} {get(args.props, p)}" for p in narrowing if get(args.props, p) is not None]
+    note = f" ({', '.join(loose)} matches any account)" if loose else ""
+    return f'grants principal "*"{note}; set {" or ".join(narrowing)}'
+
+
 @resource_policy(
     name="resource-policy-no-public-principal",
-    types=KEY_POLICY_TYPES
-    | {
-        "aws:sqs/queuePolicy:QueuePolicy",
-        "aws:sns/topicPolicy:TopicPolicy",
-        "aws:ecr/repositoryPolicy:RepositoryPolicy",
-        "aws:secretsmanager/secretPolicy:SecretPolicy",
-    },
-    description="Key, queue, topic, repository and secret policies must not allow "
-    "any principal without an account or organisation condition.",
+    types=frozenset(PUBLIC_POLICY_INPUTS) | frozenset(PRINCIPAL_GRANT_NARROWING),
+    description="Resource policies (on the resource or beside it: keys, queues, topics, "
+    "secrets, repositories, Lambda permissions, ...) must not allow any principal "
+    "without an account or organisation condition.",
     severity=CRITICAL,
     profile=SECURITY,
-    refs=("CKV_AWS_33",),
-    remediation="Name the principals, or add kms:CallerAccount / aws:PrincipalOrgID conditions.",
+    refs=("CKV_AWS_33", "CKV_AWS_168", "CKV_AWS_301"),
+    remediation="Name the principals, or add kms:CallerAccount / aws:PrincipalOrgID / "
+    "aws:SourceArn conditions (sourceArn, sourceAccount or principalOrgId on a permission).",
 )
 def _key_policy_principal(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    for label, document in resource_documents(args):
-        for statement in document.allow_statements:
-            if statement.any_principal and not restricts_principal(statement):
-                report(
-                    f"{label}: {statement.label} allows any principal{_loose_note(statement)}; "
-                    "add a kms:CallerAccount or aws:PrincipalOrgID condition, or name the "
-                    "principals"
-                )
+    if args.resource_type in PRINCIPAL_GRANT_NARROWING:
+        reason = _public_grant(args)
+        if reason:
+            report(reason)
+        return
+    prop = PUBLIC_POLICY_INPUTS[args.resource_type]
+    text = get(args.props, prop)
+    if text is None or text == "":
+        return
+    for statement in doc.parse(text).allow_statements:
+        if statement.any_principal and not restricts_principal(statement):
+            report(
+                f"{prop}: {statement.label} allows any principal{_loose_note(statement)}; "
+                "add a kms:CallerAccount or aws:PrincipalOrgID condition, or name the "
+                "principals"
+            )
 
 
 @resource_policy(

@@ -130,10 +130,13 @@ class Env:
         sse: str | None = "aws:kms",
         bucket_tags: dict | None = None,
         protect: bool = True,
+        policy: str | None = None,
     ) -> aws.s3.Bucket:
         """A bucket with its separate settings resources; every setting compliant
         unless overridden (None/False drops that resource)."""
-        bucket = aws.s3.Bucket(name, tags=bucket_tags or tags(), opts=self.opts(protect=protect))
+        bucket = aws.s3.Bucket(
+            name, tags=bucket_tags or tags(), policy=policy, opts=self.opts(protect=protect)
+        )
         if public_access_block:
             flags = {
                 "block_public_acls": True,

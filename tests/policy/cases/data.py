@@ -259,4 +259,21 @@ CASES = [
     Case("trail-ok", trail(), passes=("cloudtrail-log-validation", "cloudtrail-multi-region")),
     Case("trail-unvalidated", trail(validation=False), fails="cloudtrail-log-validation"),
     Case("trail-one-region", trail(multi_region=False), fails="cloudtrail-multi-region"),
+    Case(
+        # The legacy inline `policy` of the bucket gets the same check as a BucketPolicy.
+        "s3-inline-public-policy",
+        bucket(
+            policy=json.dumps(
+                document(
+                    {
+                        "Effect": "Allow",
+                        "Principal": {"AWS": "*"},
+                        "Action": "s3:GetObject",
+                        "Resource": "arn:aws:s3:::site/*",
+                    }
+                )
+            )
+        ),
+        fails="s3-no-public-policy",
+    ),
 ]

@@ -59,6 +59,53 @@ def access_key(env, name):
     aws.iam.AccessKey(name, user=user.name, opts=env.opts())
 
 
+PUBLIC_READ = {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}
+ORG_ONLY = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
+
+
+def inline_policy(kind: str, *statements: dict):
+    """A resource that carries its resource policy in its own arguments."""
+
+    def build(env, name):
+        text = json.dumps(document(*statements))
+        if kind == "queue":
+            aws.sqs.Queue(name, policy=text, tags=tags(), opts=env.opts())
+        elif kind == "topic":
+            aws.sns.Topic(name, policy=text, tags=tags(), opts=env.opts())
+        elif kind == "secret":
+            aws.secretsmanager.Secret(
+                name, policy=text, kms_key_id=env.key.arn, tags=tags(), opts=env.opts()
+            )
+        elif kind == "ecr-template":
+            aws.ecr.RepositoryCreationTemplate(
+                name,
+                prefix="apps",
+                applied_fors=["PULL_THROUGH_CACHE"],
+                repository_policy=text,
+                opts=env.opts(),
+            )
+        elif kind == "opensearch":
+            aws.opensearch.DomainPolicy(
+                name, domain_name="search", access_policies=text, opts=env.opts()
+            )
+
+    return build
+
+
+def lambda_permission(**narrowing: str):
+    def build(env, name):
+        aws.lambda_.Permission(
+            name,
+            action="lambda:InvokeFunction",
+            function="api",
+            principal="*",
+            **narrowing,
+            opts=env.opts(),
+        )
+
+    return build
+
+
 #: A deploy role's broad rights, excused the way prod excuses the CI apply role's: the
 #: exemptions of the wildcard, scoping and escalation policies do not reach
 #: `iam-no-data-exposure`, which has its own (empty) list.
@@ -634,5 +681,52 @@ CASES = [
         access_key,
         passes=("iam-no-user-access-keys",),
         config="access-key-exempt",
+    ),
+    # --- resource policies declared on the resource itself --------------------------
+    Case(
+        "rp-ok-queue-org",
+        inline_policy("queue", {**PUBLIC_READ, "Condition": ORG_ONLY}),
+        passes=("resource-policy-no-public-principal",),
+    ),
+    Case(
+        "rp-ok-lambda-source",
+        lambda_permission(source_arn=f"arn:aws:execute-api:us-east-1:{ACCOUNT}:abc123/*"),
+        passes=("resource-policy-no-public-principal",),
+    ),
+    Case(
+        "rp-queue-public",
+        inline_policy("queue", PUBLIC_READ),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        "rp-topic-public",
+        inline_policy("topic", PUBLIC_READ),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        "rp-secret-public",
+        inline_policy("secret", {**PUBLIC_READ, "Principal": {"AWS": "*"}}),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        "rp-ecr-template-public",
+        inline_policy("ecr-template", PUBLIC_READ),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        "rp-opensearch-public",
+        inline_policy("opensearch", PUBLIC_READ),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        "rp-lambda-public",
+        lambda_permission(),
+        fails="resource-policy-no-public-principal",
+    ),
+    Case(
+        # A source ARN in any account is no restriction.
+        "rp-lambda-any-account",
+        lambda_permission(source_arn="arn:aws:execute-api:us-east-1:*:abc123/*"),
+        fails="resource-policy-no-public-principal",
     ),
 ]
