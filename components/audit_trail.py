@@ -11,8 +11,10 @@ place a human sees it (an SNS topic).
   `log_retention_days`), object lock in prod, and server access logging into a second
   bucket (same protections, no object lock; it cannot log to itself).
 - A CloudWatch Logs copy of the trail (its own key), for alarms and quick queries.
-- GuardDuty in the primary and DR regions with the configured protection plans (S3 data
-  events, EKS audit logs, runtime monitoring with the managed EKS agent, RDS logins).
+- GuardDuty in the primary and DR regions, each detector created or adopted
+  (`guardDutyDetectorIds`), with the configured protection plans (S3 data
+  events, EKS audit logs, runtime monitoring with the managed EKS agent, RDS logins);
+  every other plan the API offers is set to DISABLED explicitly.
 - An EventBridge rule sending findings of `findings_min_severity` and above to one
   KMS-encrypted SNS topic, and a *tamper* rule sending the CloudTrail record of any call
   that stops, blinds or mutes CloudTrail, GuardDuty or Config (including an
@@ -40,7 +42,7 @@ from components.buckets import (
     ObjectLock,
     compliant_bucket,
 )
-from components.config import AuditConfig
+from components.config import GUARDDUTY_FEATURES, AuditConfig
 from components.context import AwsContext
 from components.iam import RoleFactory, Trust, security_read_document
 from components.kms import account_root_arn, log_group_statement, rotating_key
@@ -482,28 +484,46 @@ class AuditTrail(pulumi.ComponentResource):
     def _guardduty(
         self, region: str, provider: pulumi.ProviderResource | None
     ) -> pulumi.Output[str]:
+        """The region's detector ID, and every protection plan set explicitly on it.
+
+        A region listed in `guardDutyDetectorIds` adopts that detector (AWS allows one per
+        account and region); any other region gets a detector of this stack, which is then
+        the account's standalone or administrator detector. Only such a detector sets
+        `finding_publishing_frequency`: a member account's detector takes the
+        administrator's setting and cannot change it.
+        """
         prefix = f"{self._name}-guardduty-{region}"
         base: dict[str, Any] = {"provider": provider} if provider else {}
-        detector = aws.guardduty.Detector(
-            prefix,
-            enable=True,
-            # New findings are published at once; this is how often updates to existing
-            # findings reach EventBridge.
-            finding_publishing_frequency="FIFTEEN_MINUTES",
-            tags=self._tags(prefix),
-            opts=self._ctx.opts(self, stateful=True, **base),
-        )
-        for feature in self._settings.guard_duty_features:
-            extra = FEATURE_ADDITIONAL_CONFIGURATION.get(feature, ())
+        adopted = self._settings.guard_duty_detector_ids.get(region)
+        detector_id: pulumi.Output[str]
+        if adopted is not None:
+            detector_id = pulumi.Output.from_input(adopted)
+        else:
+            detector = aws.guardduty.Detector(
+                prefix,
+                enable=True,
+                # New findings are published at once; this is how often updates to existing
+                # findings reach EventBridge (standalone or administrator detector only).
+                finding_publishing_frequency="FIFTEEN_MINUTES",
+                tags=self._tags(prefix),
+                opts=self._ctx.opts(self, stateful=True, **base),
+            )
+            detector_id = detector.id
+        enabled = set(self._settings.guard_duty_features)
+        # CreateDetector turns on every optional plan it is not told about (Runtime
+        # Monitoring excepted), so a plan the config leaves out is disabled explicitly.
+        for feature in GUARDDUTY_FEATURES:
+            on = feature in enabled
+            extra = FEATURE_ADDITIONAL_CONFIGURATION.get(feature, ()) if on else ()
             aws.guardduty.DetectorFeature(
                 f"{prefix}-{feature.lower().replace('_', '-')}",
-                detector_id=detector.id,
+                detector_id=detector_id,
                 name=feature,
-                status="ENABLED",
+                status="ENABLED" if on else "DISABLED",
                 additional_configurations=[{"name": e, "status": "ENABLED"} for e in extra] or None,
                 opts=pulumi.ResourceOptions(parent=self, **base),
             )
-        return detector.id
+        return detector_id
 
     # --- findings ------------------------------------------------------------------------
 

@@ -10,7 +10,8 @@
 - **AWS FIS.** Two experiment templates: an RDS reboot with forced failover (Multi-AZ
   databases only) and the termination of a share of the nodes in one zone (EC2
   instances carrying `ballast.io/fault-injection=allowed`). Each stops when a
-  CloudWatch alarm fires, runs as a role that can do only its own actions and only to
+  CloudWatch alarm of its own region fires (FIS is regional: the DR replica's lag alarm
+  is no stop condition), runs as a role that can do only its own actions and only to
   those targets, and logs every step to an encrypted CloudWatch log group.
 """
 
@@ -106,12 +107,32 @@ class ResilienceArgs:
 
     database_alarm_arns: Sequence[pulumi.Input[str]] = ()
     """Alarms that mean the database is unhealthy or its replica behind its RPO (default
-    none): stop conditions of both experiments."""
+    none): stop conditions of both experiments, those of the primary region only (FIS is
+    regional; the replica's lag alarm lives in the DR region and is left out)."""
 
     workload_alarm_arns: Sequence[pulumi.Input[str]] = ()
     """Alarms on the workloads' steady state, e.g. an SLO burn rate (default none): stop
     conditions of the node experiment. Without any alarm at all, the node experiment is
     not created: an experiment that cannot stop itself is not run."""
+
+
+def same_region_stop_conditions(
+    alarm_arns: Sequence[str], region: str
+) -> list[aws.fis.ExperimentTemplateStopConditionArgsDict]:
+    """FIS stop conditions for the alarms among `alarm_arns` that live in `region`
+    (`arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>`)."""
+    conditions: list[aws.fis.ExperimentTemplateStopConditionArgsDict] = [
+        {"source": "aws:cloudwatch:alarm", "value": arn}
+        for arn in alarm_arns
+        if arn.split(":")[3:4] == [region]
+    ]
+    if alarm_arns and not conditions:
+        # An experiment that cannot stop itself is not run.
+        raise ValueError(
+            f"no stop-condition alarm in {region}: FIS cannot stop on alarms of another "
+            f"region (got {', '.join(alarm_arns)})"
+        )
+    return conditions
 
 
 class Resilience(pulumi.ComponentResource):
@@ -157,6 +178,10 @@ class Resilience(pulumi.ComponentResource):
             f"{name}-backup",
             parent=self,
             description=f"Lets AWS Backup back up and restore {self._ctx.environment}'s tagged data",
+            # aws:SourceAccount on this trust is not confirmed by AWS Backup's documentation
+            # (its confused-deputy guidance covers resource policies, not the passed
+            # service role); if AWS Backup sends no source account, jobs cannot assume the
+            # role. See docs/data-and-dr.md, *Verified (and not confirmed)*.
             trust=[Trust.service("backup.amazonaws.com", source_account=self._ctx.account_id)],
             managed_policy_arns=[
                 self._ctx.managed_policy_arn(policy) for policy in BACKUP_MANAGED_POLICIES
@@ -315,8 +340,19 @@ class Resilience(pulumi.ComponentResource):
 
     def _stop_conditions(
         self, alarms: Sequence[pulumi.Input[str]]
-    ) -> list[aws.fis.ExperimentTemplateStopConditionArgsDict]:
-        return [{"source": "aws:cloudwatch:alarm", "value": alarm} for alarm in alarms]
+    ) -> pulumi.Output[list[aws.fis.ExperimentTemplateStopConditionArgsDict]]:
+        """The alarms of this region as stop conditions; others are left out.
+
+        FIS is regional, and its user guide documents a stop condition as a CloudWatch
+        alarm ARN without any cross-region form (docs/data-and-dr.md, *FIS stop
+        conditions*), so an alarm of another region (the replica's lag alarm in the DR
+        region) is not handed to a template of this region: the experiment would at best
+        never see it fire.
+        """
+        region = self._ctx.region
+        return pulumi.Output.all(*alarms).apply(
+            lambda arns: same_region_stop_conditions(arns, region)
+        )
 
     def _experiments(
         self, log_group_arn: pulumi.Output[str]

@@ -28,6 +28,8 @@ _EXEMPT_PRINCIPAL_PATTERN = re.compile(
     r"^arn:aws(-cn|-us-gov)?:iam::(\d{12}|\*):role/[\w+=,.@/*-]+$"
 )
 _SERVICE_PREFIX = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+#: A GuardDuty detector ID as CreateDetector returns it: 32 lowercase hex characters.
+_DETECTOR_ID = re.compile(r"^[0-9a-f]{32}$")
 _ORG_TARGET = re.compile(r"^(ou-[0-9a-z]{4,32}-[a-z0-9]{8,32}|r-[0-9a-z]{4,32})$")
 
 
@@ -125,6 +127,10 @@ class CiConfig(_Section):
         return value
 
 
+#: Every detector feature the GuardDuty API accepts (botocore 1.44 `DetectorFeature`,
+#: pulumi-aws 7.51 `DetectorFeature.name`) except EKS_RUNTIME_MONITORING, which
+#: RUNTIME_MONITORING supersedes (the API rejects both on one detector). The stack sets
+#: each of them on every detector: ENABLED when configured, else DISABLED.
 GUARDDUTY_FEATURES = (
     "S3_DATA_EVENTS",
     "EKS_AUDIT_LOGS",
@@ -132,6 +138,8 @@ GUARDDUTY_FEATURES = (
     "RDS_LOGIN_EVENTS",
     "EBS_MALWARE_PROTECTION",
     "LAMBDA_NETWORK_LOGS",
+    "AI_PROTECTION",
+    "AI_ANALYST",
 )
 GuardDutyFeature = Literal[
     "S3_DATA_EVENTS",
@@ -140,10 +148,12 @@ GuardDutyFeature = Literal[
     "RDS_LOGIN_EVENTS",
     "EBS_MALWARE_PROTECTION",
     "LAMBDA_NETWORK_LOGS",
+    "AI_PROTECTION",
+    "AI_ANALYST",
 ]
 #: What the platform needs watched: S3 data access, the EKS control plane and its
-#: nodes, and database logins. EBS and Lambda protection are opt-in (extra cost, and
-#: the platform runs no Lambda).
+#: nodes, and database logins. EBS, Lambda and AI protection are opt-in (extra cost, and
+#: the platform runs no Lambda or Bedrock workload).
 DEFAULT_GUARDDUTY_FEATURES: tuple[GuardDutyFeature, ...] = (
     "S3_DATA_EVENTS",
     "EKS_AUDIT_LOGS",
@@ -193,9 +203,21 @@ class AuditConfig(_Section):
     )
     guard_duty_features: tuple[GuardDutyFeature, ...] = Field(
         default=DEFAULT_GUARDDUTY_FEATURES,
-        description="GuardDuty protection plans enabled in every platform region. Drop one "
-        "where a region does not offer it; EBS_MALWARE_PROTECTION and LAMBDA_NETWORK_LOGS "
-        "are opt-in (extra cost, and the platform runs no Lambda).",
+        description="GuardDuty protection plans enabled in every platform region; every "
+        "other plan is set to DISABLED explicitly (a new detector turns on every plan it "
+        "is not told about). EBS_MALWARE_PROTECTION, LAMBDA_NETWORK_LOGS, AI_PROTECTION and "
+        "AI_ANALYST are opt-in (extra cost, and the platform runs no Lambda).",
+    )
+    guard_duty_detector_ids: dict[str, str] = Field(
+        default_factory=dict,
+        description="Existing GuardDuty detectors to adopt, as region -> detector ID (the "
+        "primary or DR region). AWS allows one detector per account and region, so a "
+        "region listed here gets no detector of its own: the stack configures the "
+        "protection plans of the given detector and routes its findings. List a region "
+        "when a second environment stack in the same account (whose stack creates it) or "
+        "the organization's delegated GuardDuty administrator (auto-enable) already owns "
+        "the detector; unlisted regions get a detector created by this stack, which then "
+        "is the account's standalone or administrator detector.",
     )
     security_principal_arns: tuple[str, ...] = Field(
         default=(),
@@ -237,6 +259,24 @@ class AuditConfig(_Section):
         dupes = sorted({f for f in value if value.count(f) > 1})
         if dupes:
             raise ValueError(f"must name each feature once (repeated: {', '.join(dupes)})")
+        return value
+
+    @field_validator("guard_duty_detector_ids")
+    @classmethod
+    def _detector_ids(cls, value: dict[str, str], info: ValidationInfo) -> dict[str, str]:
+        regions = [r for r in (_context(info, "primary_region"), _context(info, "dr_region")) if r]
+        for region, detector_id in value.items():
+            if regions and region not in regions:
+                raise ValueError(
+                    "must map the primary or DR region of this stack "
+                    f"({' or '.join(regions)}) to a detector ID (got region {region!r})"
+                )
+            if not _DETECTOR_ID.fullmatch(detector_id):
+                raise ValueError(
+                    "must map each region to a GuardDuty detector ID: 32 lowercase hex "
+                    "characters such as 12abc34d567e8fa901bc2d34e56789f0, as "
+                    f"'aws guardduty list-detectors' prints it (got {detector_id!r} for {region})"
+                )
         return value
 
     @field_validator("security_principal_arns")

@@ -3,6 +3,7 @@ every platform region, and findings routed to one encrypted topic."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -10,6 +11,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from ballast.offline import load_stack_config, run_stack
+from ballast.offline.stack_config import load_project
 from components import config as config_module
 from components.audit_trail import (
     FEATURE_ADDITIONAL_CONFIGURATION,
@@ -18,7 +21,7 @@ from components.audit_trail import (
     tamper_pattern,
 )
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import platform_boundary, stack_run
+from tests.conftest import ROOT, platform_boundary, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     BUCKET,
@@ -361,6 +364,14 @@ def test_security_baseline_resources_name_their_service_and_tier(shipped):
 # --- GuardDuty ---------------------------------------------------------------------------
 
 
+def features_of(run, detector_id) -> dict[str, Any]:
+    return {
+        f.inputs["name"]: f
+        for f in run.of_type(GUARDDUTY_FEATURE)
+        if f.inputs["detectorId"] == detector_id
+    }
+
+
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_guardduty_runs_in_every_platform_region(stack):
     run = stack_run(stack)
@@ -369,17 +380,24 @@ def test_guardduty_runs_in_every_platform_region(stack):
     assert run.outputs["guardDutyDetectorIds"] == {region_of(run, d): d.id for d in detectors}
     for detector in detectors:
         assert detector.inputs["enable"] is True
-        features = {
-            f.inputs["name"]: f
-            for f in run.of_type(GUARDDUTY_FEATURE)
-            if f.inputs["detectorId"] == detector.id
-        }
-        assert sorted(features) == sorted(config_module.DEFAULT_GUARDDUTY_FEATURES)
-        assert {f.inputs["status"] for f in features.values()} == {"ENABLED"}
+        features = features_of(run, detector.id)
+        # Every plan the API accepts is set explicitly: CreateDetector would turn on
+        # every plan it is not told about.
+        assert sorted(features) == sorted(config_module.GUARDDUTY_FEATURES)
+        enabled = {n for n, f in features.items() if f.inputs["status"] == "ENABLED"}
+        disabled = {n for n, f in features.items() if f.inputs["status"] == "DISABLED"}
+        assert enabled == set(config_module.DEFAULT_GUARDDUTY_FEATURES)
+        assert disabled == set(config_module.GUARDDUTY_FEATURES) - enabled
+        assert {"EBS_MALWARE_PROTECTION", "LAMBDA_NETWORK_LOGS"} <= disabled
         assert {region_of(run, f) for f in features.values()} == {region_of(run, detector)}
         assert features["RUNTIME_MONITORING"].inputs["additionalConfigurations"] == [
             {"name": "EKS_ADDON_MANAGEMENT", "status": "ENABLED"}
         ]
+        assert all(
+            "additionalConfigurations" not in features[n].inputs
+            or not features[n].inputs["additionalConfigurations"]
+            for n in disabled
+        )
 
 
 def test_guardduty_defaults_are_accepted_and_runtime_monitoring_manages_its_agent():
@@ -387,6 +405,76 @@ def test_guardduty_defaults_are_accepted_and_runtime_monitoring_manages_its_agen
     assert set(config_module.DEFAULT_GUARDDUTY_FEATURES) <= accepted
     runtime = {feature for feature in accepted if feature.endswith("RUNTIME_MONITORING")}
     assert runtime and runtime <= set(FEATURE_ADDITIONAL_CONFIGURATION)
+
+
+def test_every_feature_the_sdk_accepts_is_managed_except_the_superseded_eks_runtime():
+    """The feature list follows the installed SDK: a plan the API gains is either set
+    explicitly by the stack or the test names why not."""
+    import botocore.session
+
+    model = botocore.session.get_session().get_service_model("guardduty")
+    api = set(model.shape_for("DetectorFeature").enum)
+    # RUNTIME_MONITORING supersedes EKS_RUNTIME_MONITORING; the API rejects both at once.
+    assert api - set(config_module.GUARDDUTY_FEATURES) == {"EKS_RUNTIME_MONITORING"}
+    assert set(config_module.GUARDDUTY_FEATURES) <= api
+
+
+#: Detector IDs an adopting stack is given (32 hex characters, as AWS prints them).
+ADOPTED = {"us-east-1": "0" * 31 + "a", "us-west-2": "b" * 32}
+
+
+def run_with_audit(stack: str, **audit_settings) -> Any:
+    base = load_stack_config(load_project(ROOT), stack)
+    config = dict(base.config)
+    current = json.loads(config.get("ballast:audit", "{}"))
+    config["ballast:audit"] = json.dumps({**current, **audit_settings})
+    return run_stack(dataclasses.replace(base, config=config))
+
+
+def test_a_listed_region_adopts_its_detector_and_the_other_is_created():
+    run = run_with_audit("prod", guardDutyDetectorIds={"us-west-2": ADOPTED["us-west-2"]})
+    (created,) = run.of_type(GUARDDUTY_DETECTOR)
+    assert region_of(run, created) == "us-east-1"
+    assert run.outputs["guardDutyDetectorIds"] == {
+        "us-east-1": created.id,
+        "us-west-2": ADOPTED["us-west-2"],
+    }
+    adopted = features_of(run, ADOPTED["us-west-2"])
+    assert sorted(adopted) == sorted(config_module.GUARDDUTY_FEATURES)
+    assert {region_of(run, f) for f in adopted.values()} == {"us-west-2"}
+    # The findings of the adopted detector's region still reach the primary topic.
+    forward = one(run, EVENT_RULE, "-findings-us-west-2")
+    assert json.loads(forward.inputs["eventPattern"]) == findings_pattern(4.0)
+
+
+def test_an_adopting_stack_creates_no_detector_and_sets_no_publishing_frequency():
+    run = run_with_audit("prod", guardDutyDetectorIds=ADOPTED)
+    assert run.of_type(GUARDDUTY_DETECTOR) == []
+    assert run.outputs["guardDutyDetectorIds"] == ADOPTED
+    for region, detector_id in ADOPTED.items():
+        features = features_of(run, detector_id)
+        assert {region_of(run, f) for f in features.values()} == {region}
+        assert {n for n, f in features.items() if f.inputs["status"] == "ENABLED"} == set(
+            config_module.DEFAULT_GUARDDUTY_FEATURES
+        )
+    assert {region_of(run, r) for r in run.of_type(EVENT_RULE)} == set(ADOPTED)
+
+
+def test_a_created_detector_is_the_only_place_the_publishing_frequency_is_set(shipped):
+    """Only a standalone or administrator detector may set it; a member's detector takes
+    the administrator's value (and members adopt their detector)."""
+    for detector in shipped.of_type(GUARDDUTY_DETECTOR):
+        assert detector.inputs["findingPublishingFrequency"] == "FIFTEEN_MINUTES"
+
+
+def test_configured_opt_in_plans_are_enabled_and_dropped_defaults_disabled():
+    chosen = ["S3_DATA_EVENTS", "EBS_MALWARE_PROTECTION"]
+    run = run_with_audit("dev", guardDutyFeatures=chosen)
+    (detector,) = run.of_type(GUARDDUTY_DETECTOR)
+    statuses = {n: f.inputs["status"] for n, f in features_of(run, detector.id).items()}
+    assert statuses == {
+        n: "ENABLED" if n in chosen else "DISABLED" for n in config_module.GUARDDUTY_FEATURES
+    }
 
 
 # --- findings ----------------------------------------------------------------------------

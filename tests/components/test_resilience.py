@@ -19,6 +19,7 @@ from components.resilience import (
     FIS_RDS_ACTIONS,
     Resilience,
     ResilienceArgs,
+    same_region_stop_conditions,
 )
 from components.tags import (
     BACKUP_TAG,
@@ -176,6 +177,10 @@ def test_the_backup_role_is_for_aws_backup_only(shipped):
     assert not trust_allows(
         trust, principal=("Service", "backup.amazonaws.com"), context={"aws:SourceAccount": "1"}
     )
+    # The trust depends on AWS Backup sending aws:SourceAccount when it assumes the role,
+    # which AWS Backup's documentation does not confirm (docs/data-and-dr.md): without
+    # the key the role cannot be assumed. Changing this is a deliberate decision.
+    assert not trust_allows(trust, principal=("Service", "backup.amazonaws.com"), context={})
     attached = sorted(
         a.inputs["policyArn"]
         for a in of_resilience(shipped, ATTACHMENT)
@@ -299,10 +304,22 @@ def test_every_experiment_stops_on_alarms_and_logs_to_cloudwatch(shipped):
         logging = template.inputs["logConfiguration"]
         assert logging["cloudwatchLogsConfiguration"]["logGroupArn"] == f"{group.outputs['arn']}:*"
         assert logging["logSchemaVersion"] == 2
-    # The database's heartbeat (and, in prod, the replica lag) stop the failover drill.
-    expected = {"dev": 1, "staging": 1, "prod": 2}[shipped.stack]
+    # The database's heartbeat stops both drills. FIS is regional: the prod replica's lag
+    # alarm lives in the DR region and is no stop condition of a primary-region template.
+    heartbeat = {a.outputs["arn"] for a in shipped.of_type(ALARM) if "heartbeat" in a.name}
     for template in templates:
-        assert len(template.inputs["stopConditions"]) == expected
+        values = [c["value"] for c in template.inputs["stopConditions"]]
+        assert set(values) == heartbeat
+        region = shipped.by_urn()[template.provider].inputs["region"]
+        assert {v.split(":")[3] for v in values} == {region}
+    lag = [a for a in shipped.of_type(ALARM) if a.name.endswith("-lag")]
+    assert len(lag) == (shipped.stack == "prod")
+    for alarm in lag:
+        assert shipped.by_urn()[alarm.provider].inputs["region"] != "us-east-1"
+        assert all(
+            alarm.outputs["arn"] not in [c["value"] for c in t.inputs["stopConditions"]]
+            for t in templates
+        )
     assert group.inputs["kmsKeyId"] in {k.outputs["arn"] for k in of_resilience(shipped, KEY)}
     (policy,) = of_resilience(shipped, "aws:cloudwatch/logResourcePolicy:LogResourcePolicy")
     (statement,) = json.loads(policy.inputs["policyDocument"])["Statement"]
@@ -499,3 +516,14 @@ def test_components_make_buckets_only_through_the_helper():
     """A source check: `aws.s3.Bucket(` (or BucketV2) appears in components/buckets.py only, in any subpackage."""
     offenders = source_offenders(r"\bs3\.Bucket(V2)?\(", allowed="buckets.py")
     assert offenders == []
+
+
+def test_only_alarms_of_the_experiments_region_become_stop_conditions():
+    here = f"arn:aws:cloudwatch:us-east-1:{ACCOUNT}:alarm:db-heartbeat"
+    there = f"arn:aws:cloudwatch:us-west-2:{ACCOUNT}:alarm:db-replica-lag"
+    assert same_region_stop_conditions([here, there], "us-east-1") == [
+        {"source": "aws:cloudwatch:alarm", "value": here}
+    ]
+    assert same_region_stop_conditions([], "us-east-1") == []
+    with pytest.raises(ValueError, match="no stop-condition alarm in us-east-1"):
+        same_region_stop_conditions([there], "us-east-1")

@@ -433,8 +433,38 @@ CASES = [
     ),
     pytest.param(
         with_section("audit", guardDutyFeatures=["S3_DATA_EVENTS", "MALWARE"]),
-        "ballast:audit.guardDutyFeatures[1] must be one of 'S3_DATA_EVENTS', 'EKS_AUDIT_LOGS', 'RUNTIME_MONITORING', 'RDS_LOGIN_EVENTS', 'EBS_MALWARE_PROTECTION', 'LAMBDA_NETWORK_LOGS' (got 'MALWARE')",
+        "ballast:audit.guardDutyFeatures[1] must be one of 'S3_DATA_EVENTS', 'EKS_AUDIT_LOGS', 'RUNTIME_MONITORING', 'RDS_LOGIN_EVENTS', 'EBS_MALWARE_PROTECTION', 'LAMBDA_NETWORK_LOGS', 'AI_PROTECTION', 'AI_ANALYST' (got 'MALWARE')",
         id="audit-guardduty-feature",
+    ),
+    pytest.param(
+        with_section("audit", guardDutyDetectorIds={"us-east-1": "a" * 32}),
+        "ballast:audit.guardDutyDetectorIds must map the primary or DR region of this stack (eu-west-1 or eu-central-1) to a detector ID (got region 'us-east-1')",
+        id="audit-detector-other-region",
+    ),
+    pytest.param(
+        with_section("audit", guardDutyDetectorIds={"eu-west-1": "A" * 32}),
+        "ballast:audit.guardDutyDetectorIds must map each region to a GuardDuty detector ID: 32 lowercase hex characters such as 12abc34d567e8fa901bc2d34e56789f0, as 'aws guardduty list-detectors' prints it (got 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' for eu-west-1)",
+        id="audit-detector-uppercase",
+    ),
+    pytest.param(
+        with_section("audit", guardDutyDetectorIds={"eu-central-1": "12abc34d567e8fa9"}),
+        "ballast:audit.guardDutyDetectorIds must map each region to a GuardDuty detector ID: 32 lowercase hex characters such as 12abc34d567e8fa901bc2d34e56789f0, as 'aws guardduty list-detectors' prints it (got '12abc34d567e8fa9' for eu-central-1)",
+        id="audit-detector-short",
+    ),
+    pytest.param(
+        with_section(
+            "audit",
+            guardDutyDetectorIds={
+                "eu-west-1": "arn:aws:guardduty:eu-west-1:111111111111:detector/12abc34d567e8fa901bc2d34e56789f0"
+            },
+        ),
+        "ballast:audit.guardDutyDetectorIds must map each region to a GuardDuty detector ID: 32 lowercase hex characters such as 12abc34d567e8fa901bc2d34e56789f0, as 'aws guardduty list-detectors' prints it (got 'arn:aws:guardduty:eu-west-1:111111111111:detector/12abc34d567e8fa901bc2d34e56789f0' for eu-west-1)",
+        id="audit-detector-arn",
+    ),
+    pytest.param(
+        with_section("audit", guardDutyDetectorIds=["12abc34d567e8fa901bc2d34e56789f0"]),
+        "ballast:audit.guardDutyDetectorIds must be a map of keys to values (got ['12abc34d567e8fa901bc2d34e56789f0'])",
+        id="audit-detector-not-a-map",
     ),
     pytest.param(
         with_section("audit", securityPrincipalArns=["*"]),
