@@ -169,8 +169,6 @@ DATA_EXPOSURE_ACTIONS: tuple[str, ...] = (
     "ssm:SendCommand",
     "ssm:StartSession",
 )
-#: Tag carried by the audit trail's keys, log groups and buckets; the boundary denies
-#: deleting, disabling or untagging what carries it.
 
 #: Services that assume a role without putting `aws:SourceAccount`/`aws:SourceArn` in the
 #: request context, so a trust conditioned on them could never be used: EKS assuming a

@@ -8,6 +8,7 @@ values Ballast passes them (tests of the components).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -354,9 +355,21 @@ class Selector:
         )
 
 
-def selects(selector: Any, labels: Mapping[str, str]) -> bool:
-    """Whether `selector` (a label selector value) selects pods with `labels`."""
-    return Selector(selector).selects(labels)
+class _Budget:
+    """A PodDisruptionBudget whose namespace and selector are read from its proxied
+    properties once, when first needed: every replicated workload is checked against
+    every budget, and those reads dominated the stack policies' cost."""
+
+    def __init__(self, resource: Any) -> None:
+        self._resource = resource
+
+    @functools.cached_property
+    def namespace(self) -> str:
+        return _namespace(self._resource)
+
+    @functools.cached_property
+    def selector(self) -> Selector:
+        return Selector(get(self._resource.props, "spec", "selector"))
 
 
 @stack_policy(
@@ -370,23 +383,7 @@ def selects(selector: Any, labels: Mapping[str, str]) -> bool:
     "selector matches the pod template labels.",
 )
 def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings) -> None:
-    budgets = of_type(args.resources, *PDB_TYPES)
-    # Each budget's namespace and selector are read once, when first needed: a workload
-    # checks every budget, and reading proxied properties dominates the stack's cost.
-    namespaces: dict[int, str] = {}
-    selectors: dict[int, Selector] = {}
-
-    def namespace_of(budget) -> str:
-        key = id(budget)
-        if key not in namespaces:
-            namespaces[key] = _namespace(budget)
-        return namespaces[key]
-
-    def selector_of(budget) -> Selector:
-        key = id(budget)
-        if key not in selectors:
-            selectors[key] = Selector(get(budget.props, "spec", "selector"))
-        return selectors[key]
+    budgets = [_Budget(b) for b in of_type(args.resources, *PDB_TYPES)]
 
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))
@@ -395,7 +392,7 @@ def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings)
         raw = get(workload.props, "spec", "template", "metadata", "labels") or {}
         labels = {str(k): str(v) for k, v in raw.items()}
         home = _namespace(workload) if budgets else None
-        covered = any(namespace_of(b) == home and selector_of(b).selects(labels) for b in budgets)
+        covered = any(b.namespace == home and b.selector.selects(labels) for b in budgets)
         if not covered:
             report(
                 f"{workload.name} runs {replicas:g} replicas without a PodDisruptionBudget "
