@@ -10,9 +10,7 @@ file with a fresh render. Regenerate with::
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 import types
 import typing
 from pathlib import Path
@@ -21,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
+from ballast.files import write_text_atomically
 from components.config import (
     NAMESPACE,
     ORGANIZATION_ONLY_KEYS,
@@ -203,14 +202,7 @@ def render() -> str:
 
 def write(path: Path = REFERENCE) -> None:
     """Write the reference atomically: a reader never sees half a file."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".md")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(render())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomically(path, render())
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ compares the committed table with a fresh render. Regenerate with::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
 
+from ballast.files import write_text_atomically
 from components.iam.actions import AUDIT_READ_SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -68,11 +67,7 @@ def rendered() -> str:
 
 
 def main() -> None:
-    text = rendered()
-    fd, temp = tempfile.mkstemp(dir=TABLE.parent, suffix=".tmp")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(temp, TABLE)
+    write_text_atomically(TABLE, rendered())
     print(f"wrote {TABLE.relative_to(ROOT)}")
 
 

@@ -27,7 +27,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -35,6 +34,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ballast.files import write_text_atomically  # noqa: E402
 from ballast.policy.config import load_policy_config, parse_policy_config  # noqa: E402
 from ballast.policy.harness import AnalyzerInput, PolicyPackProcess, ProviderInput  # noqa: E402
 
@@ -328,19 +328,6 @@ def _one_run(resources: list[AnalyzerInput]) -> dict:
     }
 
 
-def _write_atomically(path: Path, document: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            json.dump(document, handle, indent=2)
-            handle.write("\n")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=5000)
@@ -413,7 +400,7 @@ def main() -> int:
             "median times of the runs (each run's own ratio in ratioToFloorPerRun)."
         ),
     }
-    _write_atomically(RESULTS, document)
+    write_text_atomically(RESULTS, json.dumps(document, indent=2) + "\n")
     print(json.dumps(document, indent=2))
     return 0
 

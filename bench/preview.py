@@ -17,10 +17,11 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ballast.files import write_text_atomically
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results" / "preview.json"
@@ -86,14 +87,6 @@ def measure(command: list[str], repeat: int) -> dict:
     }
 
 
-def write_atomically(path: Path, document: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile("w", dir=path.parent, delete=False, suffix=".tmp") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    os.replace(handle.name, path)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per command (default 5)")
@@ -125,7 +118,7 @@ def main() -> None:
         "target_ratio": TARGET_RATIO,
         "meets_target": ratio <= TARGET_RATIO,
     }
-    write_atomically(RESULTS, document)
+    write_text_atomically(RESULTS, json.dumps(document, indent=2) + "\n")
     print(json.dumps(document, indent=2))
 
 

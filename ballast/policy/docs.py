@@ -12,10 +12,9 @@ reads them) with::
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
+from ballast.files import write_text_atomically
 from ballast.policy.config import load_policy_config
 from ballast.policy.evaluate import config_file_of
 from ballast.policy.harness import PolicyPackProcess
@@ -60,10 +59,7 @@ def updated_readme(text: str, table: str) -> str:
 
 def write(path: Path = README) -> None:
     text = updated_readme(path.read_text(encoding="utf-8"), render_table())
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".README-", suffix=".md")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
+    write_text_atomically(path, text)
 
 
 if __name__ == "__main__":

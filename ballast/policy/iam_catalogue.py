@@ -22,9 +22,9 @@ resource-level permissions.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
+
+from ballast.files import write_text_atomically
 
 PACK_FILE = (
     Path(__file__).resolve().parents[2] / "policy-pack" / "ballast_guardrails" / "iam_actions.tsv"
@@ -96,11 +96,7 @@ def render(table: dict[str, dict[str, tuple[str, bool]]], version: str) -> str:
 def write(path: Path = PACK_FILE) -> int:
     """Regenerate the pack's table atomically; returns the number of actions."""
     table = catalogue()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".iam-actions-", suffix=".tsv")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render(table, library_version()))
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
+    write_text_atomically(path, render(table, library_version()))
     return sum(len(actions) for actions in table.values())
 
 

@@ -22,12 +22,11 @@ without regenerating. Regenerate (with the README table) with::
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
+from ballast.files import write_text_atomically
 from ballast.policy.config import ALL, PolicyConfigError, parse_policy_config
 from ballast.policy.evaluate import config_file_of
 from ballast.policy.harness import PolicyPackError, pack_python
@@ -97,9 +96,6 @@ def write_configs(pack_dir: Path) -> list[Path]:
         new = render_config(text, levels, source=str(path))
         if new == text:
             continue
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{env}-", suffix=".json")
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(new)
-        os.replace(tmp, path)
+        write_text_atomically(path, new)
         written.append(path)
     return written

@@ -13,10 +13,10 @@ fails until the file is regenerated::
 from __future__ import annotations
 
 import importlib.util
-import os
 import re
-import tempfile
 from pathlib import Path
+
+from ballast.files import write_text_atomically
 
 PACK_FILE = (
     Path(__file__).resolve().parents[2]
@@ -65,10 +65,7 @@ def render(types: list[str], version: str) -> str:
 def write(path: Path = PACK_FILE) -> int:
     """Regenerate the pack's list atomically; returns the number of types."""
     types = taggable_types()
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".taggable-", suffix=".txt")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(render(types, provider_version()))
-    os.replace(tmp, path)
+    write_text_atomically(path, render(types, provider_version()))
     return len(types)
 
 
