@@ -219,7 +219,18 @@ class _ReadOnlyDict(dict[Any, Any]):
     __setitem__ = __delitem__ = __ior__ = _refuse
 
 
-_frozen_classes: dict[type, type] = {}
+#: (SDK class, what the subclass adds) -> the subclass, made once per pair.
+_subclasses: dict[tuple[type, str], type] = {}
+
+
+def _subclass(cls: type, kind: str, members: Callable[[], dict[str, Any]]) -> type:
+    """A subclass of `cls` under the same name and module with `members()`, made once
+    per (`cls`, `kind`), so `isinstance` and every other attribute stay as they were."""
+    made = _subclasses.get((cls, kind))
+    if made is None:
+        made = type(cls.__name__, (cls,), {**members(), "__module__": cls.__module__})
+        _subclasses[(cls, kind)] = made
+    return made
 
 
 def _freeze(obj: Any) -> Any:
@@ -227,16 +238,9 @@ def _freeze(obj: Any) -> Any:
     (`isinstance` and every attribute read stay as they were)."""
     if obj is None:
         return None
-    cls = type(obj)
-    frozen = _frozen_classes.get(cls)
-    if frozen is None:
-        frozen = type(
-            cls.__name__,
-            (cls,),
-            {"__setattr__": _refuse, "__delattr__": _refuse, "__module__": cls.__module__},
-        )
-        _frozen_classes[cls] = frozen
-    obj.__class__ = frozen
+    obj.__class__ = _subclass(
+        type(obj), "frozen", lambda: {"__setattr__": _refuse, "__delattr__": _refuse}
+    )
     return obj
 
 
@@ -290,7 +294,15 @@ def _shared_inputs(method: Callable[..., Any]) -> Callable[..., Any]:
 # --- AnalyzeStack: the resource list built once per request ---------------------------
 
 
-_lazy_classes: dict[type, type] = {}
+def _read_props(self: Any) -> Any:
+    state = self.__dict__
+    if "_props" not in state:
+        state["_props"] = state.pop("_props_source")()
+    return state["_props"]
+
+
+def _write_props(self: Any, source: Callable[[], Any]) -> None:
+    self.__dict__["_props_source"] = source
 
 
 def _lazy_props_class(cls: type) -> type:
@@ -298,23 +310,7 @@ def _lazy_props_class(cls: type) -> type:
     stack policies look at a few resource types, and decoding every resource's
     properties was half of `AnalyzeStack`. The decode itself is the SDK's, unchanged;
     reading a value that is unknown still raises where the policy reads it."""
-    lazy = _lazy_classes.get(cls)
-    if lazy is None:
-
-        def read(self: Any) -> Any:
-            state = self.__dict__
-            if "_props" not in state:
-                state["_props"] = state.pop("_props_source")()
-            return state["_props"]
-
-        def write(self: Any, source: Callable[[], Any]) -> None:
-            self.__dict__["_props_source"] = source
-
-        lazy = type(
-            cls.__name__, (cls,), {"props": property(read, write), "__module__": cls.__module__}
-        )
-        _lazy_classes[cls] = lazy
-    return lazy
+    return _subclass(cls, "lazy props", lambda: {"props": property(_read_props, _write_props)})
 
 
 def _props_of(sdk: Any, resource: Any) -> Callable[[], Any]:
