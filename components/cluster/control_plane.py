@@ -10,9 +10,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster.roles import OidcProvider, attach_managed_policies
+from components.cluster.roles import OidcProvider, service_role
 from components.cluster.scope import ClusterScope
-from components.iam import Trust
 from components.kms import LOG_GROUP_KEY_ACTIONS_DOCUMENTED_ORDER
 from components.log_groups import encrypted_log_group
 
@@ -56,14 +55,9 @@ def eks_cluster(
     EKS's own networking add-ons not bootstrapped, zonal shift on, deletion protection
     when the context protects."""
     name, settings, protect = scope.name, scope.settings, scope.context.protect
-    role = scope.roles.role(
-        f"{name}-cluster",
-        parent=scope.parent,
-        trust=[Trust.passed_role("eks.amazonaws.com")],
-        description=f"EKS control plane of {name}",
-        tags=scope.tags(),
+    role, policies = service_role(
+        scope, "cluster", "eks.amazonaws.com", CLUSTER_POLICIES, f"EKS control plane of {name}"
     )
-    policies = attach_managed_policies(scope, f"{name}-cluster", role, CLUSTER_POLICIES)
     vpc_config: dict[str, Any] = {
         "subnet_ids": private_subnet_ids,
         "endpoint_private_access": True,

@@ -10,10 +10,9 @@ from collections.abc import Callable, Mapping, Sequence
 import pulumi
 import pulumi_aws as aws
 
-from components.cluster.roles import attach_managed_policies
+from components.cluster.roles import service_role
 from components.cluster.scope import ClusterScope
 from components.config import NodeGroupConfig, SystemNodeGroupConfig, instance_architecture
-from components.iam import Trust
 from components.tags import (
     NODE_GROUP_LABEL,
     NODE_GROUP_SET_TAG,
@@ -46,15 +45,13 @@ TAINT_EFFECTS = {
 
 def node_role(scope: ClusterScope) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
     """The role of every node's instance profile, with the policies EKS documents."""
-    name = scope.name
-    role = scope.roles.role(
-        f"{name}-node",
-        parent=scope.parent,
-        trust=[Trust.passed_role("ec2.amazonaws.com")],
-        description=f"EC2 instances of {name}'s managed node groups",
-        tags=scope.tags(),
+    return service_role(
+        scope,
+        "node",
+        "ec2.amazonaws.com",
+        NODE_POLICIES,
+        f"EC2 instances of {scope.name}'s managed node groups",
     )
-    return role, attach_managed_policies(scope, f"{name}-node", role, NODE_POLICIES)
 
 
 def launch_template(

@@ -10,6 +10,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.cluster.scope import ClusterScope
+from components.iam import Trust
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,23 @@ def attach_managed_policies(
         )
         for policy in policies
     ]
+
+
+def service_role(
+    scope: ClusterScope, label: str, service: str, policies: Sequence[str], description: str
+) -> IrsaRole:
+    """`<cluster>-<label>`: the role an AWS service assumes for the cluster (EKS for the
+    control plane, EC2 for the nodes), trusted through PassRole (`Trust.passed_role`),
+    with the AWS managed `policies` EKS documents for it."""
+    role_name = f"{scope.name}-{label}"
+    role = scope.roles.role(
+        role_name,
+        parent=scope.parent,
+        trust=[Trust.passed_role(service)],
+        description=description,
+        tags=scope.tags(),
+    )
+    return role, attach_managed_policies(scope, role_name, role, policies)
 
 
 def irsa_role(
