@@ -43,32 +43,29 @@ import pulumi_aws as aws
 
 from components.config import BoundaryConfig, CiConfig
 from components.context import NO_REGION, AwsContext
-from components.iam.actions import (
+from components.iam import (
     BOUNDARY_SERVICES,
     DEPLOY_SERVICES,
     GITHUB_OIDC_URL,
-    NAME_SCOPED_SERVICES,
-    STS_AUDIENCE,
-)
-from components.iam.documents import (
     INLINE_POLICY_MAX_CHARS,
     MANAGED_POLICY_MAX_CHARS,
+    NAME_SCOPED_SERVICES,
+    STS_AUDIENCE,
     BoundaryInputs,
+    RoleFactory,
     StateAccess,
+    Trust,
     apply_policy_document,
     audit_boundary_document,
-    boundary_document,
-    check_fits,
-    plan_policy_document,
-)
-from components.iam.names import (
     audit_boundary_policy_name,
     audit_bucket_prefix,
+    boundary_document,
     boundary_policy_name,
+    check_fits,
+    github_subject,
     physical_role_name,
+    plan_policy_document,
 )
-from components.iam.roles import RoleFactory
-from components.iam.trusts import Trust, github_subject
 
 
 @dataclass(kw_only=True)
