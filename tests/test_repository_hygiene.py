@@ -7,6 +7,7 @@ finds every pin."""
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
 import re
@@ -271,3 +272,35 @@ def test_renovate_finds_every_chart_and_image_pin_of_versions_py():
     assert found.get("helm") == expected
     tags = versions.CLUSTER_AUTOSCALER_IMAGE_TAGS
     assert [m["currentValue"] for m in found.get("docker", [])] == list(tags.values())
+
+
+def test_a_missing_tool_skips_with_its_name_or_fails_when_tools_are_required(monkeypatch):
+    """The gate every test that runs an external tool goes through (`require_tool`)."""
+    from tests.conftest import require_tool
+
+    monkeypatch.setenv("PATH", "")
+    monkeypatch.delenv("BALLAST_REQUIRE_TOOLS", raising=False)
+    with pytest.raises(pytest.skip.Exception, match="no-such-tool is not installed"):
+        require_tool("no-such-tool")
+    monkeypatch.setenv("BALLAST_REQUIRE_TOOLS", "1")
+    with pytest.raises(pytest.fail.Exception, match="no-such-tool is required"):
+        require_tool("no-such-tool")
+
+
+def test_tests_that_run_a_tool_carry_the_tool_marker():
+    """`-m "not tool"` deselects exactly the tests that need something beyond Python."""
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.FunctionDef) and node.name.startswith("test_")):
+                continue
+            calls = {
+                n.func.id
+                for n in ast.walk(node)
+                if isinstance(n, ast.Call) and isinstance(n.func, ast.Name)
+            }
+            marks = {ast.unparse(d) for d in node.decorator_list}
+            if "require_tool" in calls and not node.name.startswith("test_a_missing_tool"):
+                assert "pytest.mark.tool" in marks, (
+                    f"{path.name}::{node.name} needs @pytest.mark.tool"
+                )
