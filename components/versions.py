@@ -17,6 +17,12 @@ The first column is the version, the second whether it is EKS's default for that
 Kubernetes version. An add-on version that does not list the cluster's Kubernetes
 version fails `CreateAddon`/`UpdateAddon` at apply time, before anything changes.
 
+Renovate (`.github/renovate.json`) proposes chart and autoscaler-image bumps from this
+file: a chart is pinned as three consecutive constants, `<NAME>_CHART_REPOSITORY`,
+`<NAME>_CHART` and `<NAME>_CHART_VERSION`, which is the shape its custom manager reads
+(tests/test_repository_hygiene.py fails for a chart pinned any other way). The add-on and
+engine versions below need AWS credentials to look up, so they are refreshed by hand.
+
 The Kubernetes upgrade procedure (one minor at a time: control plane, then add-ons, then
 node groups, then the autoscaler image) is in docs/cluster.md.
 """
