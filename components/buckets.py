@@ -3,6 +3,8 @@
 Versioned, KMS-encrypted (bucket keys on), public access blocked, ACLs disabled, TLS-only,
 server access logging and a lifecycle; every component that needs a bucket calls it (the
 audit trail's buckets, for instance), so the policy pack's S3 rules hold by construction.
+`replicate` copies one such bucket into another (in another region, say), created only
+once everything the first replicated object needs exists.
 """
 
 from __future__ import annotations
@@ -36,12 +38,21 @@ class CompliantBucket:
     bucket: aws.s3.Bucket
     policy: aws.s3.BucketPolicy
     encryption: aws.s3.BucketServerSideEncryptionConfiguration
+    versioning: aws.s3.BucketVersioning
+    object_lock: aws.s3.BucketObjectLockConfiguration | None = None
 
     def ready_for_writers(self) -> list[pulumi.Resource]:
         """What a configuration that makes a service write into this bucket (server
         access logging into it, say) must wait for: the policy that lets the service
         write, and the default encryption."""
         return [self.policy, self.encryption]
+
+    def ready_as_replica(self) -> list[pulumi.Resource]:
+        """What a replication configuration that writes into this bucket must wait for:
+        versioning (S3 refuses a destination without it), the policy, the default
+        encryption and, where there is one, the object lock retention."""
+        lock = [self.object_lock] if self.object_lock is not None else []
+        return [self.versioning, *self.ready_for_writers(), *lock]
 
 
 def tls_only_statement(bucket: aws.s3.Bucket) -> dict[str, Any]:
@@ -124,7 +135,7 @@ def compliant_bucket(
         restrict_public_buckets=True,
         opts=child,
     )
-    aws.s3.BucketVersioning(
+    versioning = aws.s3.BucketVersioning(
         resource, bucket=bucket.id, versioning_configuration={"status": "Enabled"}, opts=child
     )
     encryption = aws.s3.BucketServerSideEncryptionConfiguration(
@@ -151,8 +162,9 @@ def compliant_bucket(
         }
     ]
     aws.s3.BucketLifecycleConfiguration(resource, bucket=bucket.id, rules=list(rules), opts=child)
+    lock = None
     if object_lock is not None:
-        aws.s3.BucketObjectLockConfiguration(
+        lock = aws.s3.BucketObjectLockConfiguration(
             resource,
             bucket=bucket.id,
             rule={"default_retention": {"mode": object_lock.mode, "days": object_lock.days}},
@@ -179,4 +191,58 @@ def compliant_bucket(
         policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
         opts=child,
     )
-    return CompliantBucket(bucket=bucket, policy=policy, encryption=encryption)
+    return CompliantBucket(
+        bucket=bucket, policy=policy, encryption=encryption, versioning=versioning, object_lock=lock
+    )
+
+
+def replicate(
+    resource: str,
+    *,
+    parent: pulumi.Resource,
+    source: CompliantBucket,
+    destination: CompliantBucket,
+    role_arn: pulumi.Input[str],
+    replica_kms_key_arn: pulumi.Input[str],
+    depends_on: Sequence[pulumi.Resource] = (),
+    provider: pulumi.ProviderResource | None = None,
+) -> aws.s3.BucketReplicationConfig:
+    """Live replication of every new object version of `source` into `destination`
+    (two `compliant_bucket`s), as the role `role_arn` (which S3 assumes).
+
+    SSE-KMS objects are replicated too (S3 skips them unless the rule opts in) and each
+    replica is encrypted with `replica_kms_key_arn`, a key in the destination's region.
+    Delete markers are not replicated: deleting in the source never deletes in the
+    replica. Objects written before the configuration exists are not replicated (that
+    takes S3 Batch Replication). The configuration is created after the source's
+    versioning, everything `destination.ready_as_replica()` lists and `depends_on` (the
+    role's policy, the keys whose policies let the role decrypt and encrypt), so the
+    first replicated object finds every permission in place. `provider` is the source
+    region's (default None: the parent's); the name is `resource`, parented to `parent`.
+    """
+    base: dict[str, Any] = {"parent": parent}
+    if provider is not None:
+        base["provider"] = provider
+    return aws.s3.BucketReplicationConfig(
+        resource,
+        bucket=source.bucket.id,
+        role=role_arn,
+        rules=[
+            {
+                "id": "replicate-every-object",
+                "status": "Enabled",
+                "priority": 1,
+                "filter": {"prefix": ""},
+                "delete_marker_replication": {"status": "Disabled"},
+                "source_selection_criteria": {"sse_kms_encrypted_objects": {"status": "Enabled"}},
+                "destination": {
+                    "bucket": destination.bucket.arn,
+                    "encryption_configuration": {"replica_kms_key_id": replica_kms_key_arn},
+                },
+            }
+        ],
+        opts=pulumi.ResourceOptions(
+            **base,
+            depends_on=[source.versioning, *destination.ready_as_replica(), *depends_on],
+        ),
+    )

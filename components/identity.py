@@ -96,7 +96,7 @@ class IdentityArgs:
     """Stack name in those paths (required): the CI roles reach this stack's state only."""
 
     security_principal_arns: Sequence[str] = ()
-    """Who may assume the security-audit role, the only role that can decrypt the audit
+    """Who may assume the security-audit role, the only role that can read the audit
     trail (default: principals of this account signed in with MFA)."""
 
 
@@ -202,7 +202,8 @@ class Identity(pulumi.ComponentResource):
         )
         self.audit_boundary_arn: pulumi.Output[str] = audit_boundary.arn
 
-        # The only principal the audit trail's key lets decrypt.
+        # The only principal the audit trail's keys let decrypt to read (S3 replication
+        # decrypts only to copy, through S3).
         root = arn_of("root")
         trusted = list(args.security_principal_arns)
         security = self.roles.role(

@@ -160,6 +160,9 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 ignore_changes=tuple(request.ignoreChanges),
                 depends_on=_explicit_dependencies(request),
+                input_dependencies=tuple(
+                    sorted({u for d in request.propertyDependencies.values() for u in d.urns})
+                ),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
                 aliases=tuple(_alias_text(a) for a in request.aliases),

@@ -37,6 +37,14 @@ class ResourceRecord:
     read: bool = False
     """A `ReadResource` (the program reads existing state, e.g. a `StackReference`)
     rather than a registration: nothing to create."""
+    input_dependencies: tuple[str, ...] = ()
+    """Resources the inputs came from (`propertyDependencies`): the engine creates them
+    first too. Not part of `to_json` (the plan snapshot records what is written)."""
+
+    def waits_for(self, urn: str) -> bool:
+        """Whether the engine creates `urn` before this resource: an explicit
+        `depends_on`, or an input taken from its outputs."""
+        return urn in self.depends_on or urn in self.input_dependencies
 
     @property
     def package(self) -> str:

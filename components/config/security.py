@@ -222,7 +222,7 @@ class AuditConfig(_Section):
     security_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users (e.g. the security team's SSO role) that may assume "
-        "the security-audit role, the only role that can decrypt the trail (empty: any "
+        "the security-audit role, the only role that can read the trail (empty: any "
         "principal of this account signed in with MFA; SSO sessions carry no MFA flag, so "
         "list their role here).",
     )

@@ -25,6 +25,7 @@ from components.iam.documents import (
     INLINE_POLICY_MAX_CHARS,
     MANAGED_POLICY_MAX_CHARS,
     BoundaryInputs,
+    ReplicationRoute,
     StateAccess,
     apply_policy_document,
     audit_boundary_document,
@@ -32,6 +33,7 @@ from components.iam.documents import (
     check_fits,
     compact_length,
     plan_policy_document,
+    replication_policy_document,
     security_read_document,
 )
 from components.iam.names import (
@@ -67,6 +69,7 @@ __all__ = [
     "SERVICE_LINKED_ROLE_SERVICES",
     "STS_AUDIENCE",
     "BoundaryInputs",
+    "ReplicationRoute",
     "RoleFactory",
     "StateAccess",
     "Trust",
@@ -82,6 +85,7 @@ __all__ = [
     "irsa_subject",
     "physical_role_name",
     "plan_policy_document",
+    "replication_policy_document",
     "role_name_prefix",
     "security_read_document",
     "trust_policy",

@@ -179,14 +179,20 @@ DATA_EXPOSURE_ACTIONS: tuple[str, ...] = (
 #: document for CloudTrail to use CloudWatch Logs for monitoring": "Confused deputy
 #: prevention is not applicable to the role policy for CloudWatch Logs monitoring. The
 #: role policy doesn't support the use of aws:SourceArn and aws:SourceAccount").
+#: S3 assuming a bucket's replication role is listed with them: the S3 User Guide's
+#: trust policy for it ("Setting up permissions for live replication") has no condition
+#: and the guide documents no source context to condition on, so a conditioned trust is
+#: unproven and a wrong one would stop replication silently (objects turn FAILED).
 #: None of them can act for another account with it: each only assumes a role a
 #: principal of this account handed it with iam:PassRole (CreateTrail/UpdateTrail pass
-#: the delivery role), and the boundary denies passing any role but this environment's.
+#: the delivery role, PutBucketReplication the replication role), and the boundary
+#: denies passing any role but this environment's.
 #: So for these the guard is PassRole, and `Trust.passed_role` trusts them unconditioned.
 PASSED_ROLE_SERVICES: tuple[str, ...] = (
     "cloudtrail.amazonaws.com",
     "ec2.amazonaws.com",
     "eks.amazonaws.com",
+    "s3.amazonaws.com",
 )
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"

@@ -514,3 +514,103 @@ def security_read_document(partition: str, bucket_names: Sequence[str]) -> dict[
             },
         ],
     }
+
+
+@dataclass(frozen=True)
+class ReplicationRoute:
+    """One source bucket replicated into one destination bucket (names, not ARNs)."""
+
+    source: str
+    destination: str
+    #: The source has S3 Object Lock: replication also reads each version's retention
+    #: and legal hold, which the replica keeps.
+    source_locked: bool = False
+    #: The source uses an S3 Bucket Key: its objects' KMS encryption context is then the
+    #: bucket's ARN, not the object's (S3 User Guide, "Replicating encrypted objects").
+    source_bucket_key: bool = False
+
+
+def replication_policy_document(
+    *,
+    partition: str,
+    source_region: str,
+    destination_region: str,
+    routes: Sequence[ReplicationRoute],
+    source_key_arn: str,
+    replica_key_arn: str,
+) -> dict[str, Any]:
+    """Inline policy of an S3 replication role, as the S3 User Guide lists it ("Setting
+    up permissions for live replication", "Replicating encrypted objects"), for exactly
+    the buckets of `routes`: read the sources' replication configuration and object
+    versions (and, for locked sources, retention and legal hold), replicate objects (not
+    deletes) into the destinations, decrypt with `source_key_arn` and encrypt with
+    `replica_key_arn` only through S3 of the bucket's region and only for those buckets'
+    encryption context. Replicas are expected without an S3 Bucket Key (with one, the
+    role would also need kms:Decrypt on the replica key)."""
+    if not routes:
+        raise ValueError("a replication role needs at least one route")
+    s3 = f"arn:{partition}:s3:::"
+    sources = [f"{s3}{r.source}" for r in routes]
+    locked = [f"{s3}{r.source}/*" for r in routes if r.source_locked]
+    source_contexts = [
+        f"{s3}{r.source}" if r.source_bucket_key else f"{s3}{r.source}/*" for r in routes
+    ]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheSourcesReplicationConfiguration",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            "Resource": sources,
+        },
+        {
+            "Sid": "ReadTheSourcesObjectVersions",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": [f"{a}/*" for a in sources],
+        },
+    ]
+    if locked:
+        statements.append(
+            {
+                "Sid": "ReadTheLockedSourcesRetention",
+                "Effect": "Allow",
+                "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+                "Resource": locked,
+            }
+        )
+    statements += [
+        {
+            # Objects only: s3:ReplicateDelete is not granted, deletes never reach a replica.
+            "Sid": "ReplicateObjectsIntoTheReplicas",
+            "Effect": "Allow",
+            "Action": "s3:ReplicateObject",
+            "Resource": [f"{s3}{r.destination}/*" for r in routes],
+        },
+        {
+            "Sid": "DecryptSourceObjectsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": source_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{source_region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": source_contexts},
+            },
+        },
+        {
+            "Sid": "EncryptReplicasThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Encrypt",
+            "Resource": replica_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com"},
+                "StringLike": {
+                    "kms:EncryptionContext:aws:s3:arn": [f"{s3}{r.destination}/*" for r in routes]
+                },
+            },
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -71,6 +71,11 @@ def region_of(run, record) -> str:
     return run.by_urn()[record.provider].inputs["region"]
 
 
+def replication_role(run):
+    (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-audit-replication")]
+    return role
+
+
 def security_role(run):
     (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-security-audit")]
     return role
@@ -107,7 +112,13 @@ def test_only_the_security_role_may_decrypt_the_trail(shipped):
             evaluate({"Statement": [s]}, a) == ALLOW for a in ("kms:Decrypt", "kms:ReEncryptFrom")
         )
     ]
-    assert [s["Principal"] for s in decrypting] == [{"AWS": security_role(shipped).outputs["arn"]}]
+    # The security role reads; in a stack with a DR region the replication role decrypts
+    # too, but only through S3 of the trail's region for the audit buckets' objects
+    # (test_replication_reads_the_audit_buckets_only_through_s3).
+    readers = [{"AWS": security_role(shipped).outputs["arn"]}]
+    if shipped.outputs.get("drRegion"):
+        readers.append({"AWS": replication_role(shipped).outputs["arn"]})
+    assert [s["Principal"] for s in decrypting] == readers
     # The account administers the key through IAM but cannot use it.
     (admin,) = [s for s in policy["Statement"] if s["Sid"] == "AccountAdministersKeyWithoutUsingIt"]
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"):
@@ -252,13 +263,17 @@ def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
 def test_object_lock_and_protection_only_in_prod(stack):
     run = stack_run(stack)
     prod = stack == "prod"
-    trail_bucket = one(run, BUCKET, "-trail")
-    assert trail_bucket.inputs["objectLockEnabled"] is prod
+    trail_buckets = [b for b in audit(run, BUCKET) if "-audit-trail-" in b.id]
+    # prod's DR region holds the trail's replica, locked like the trail.
+    assert len(trail_buckets) == (2 if prod else 1)
+    assert {b.inputs["objectLockEnabled"] for b in trail_buckets} == {prod}
     locks = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     if prod:
-        (lock,) = locks
-        assert lock.inputs["bucket"] == trail_bucket.id
-        assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}
+        assert sorted(lock.inputs["bucket"] for lock in locks) == sorted(
+            b.id for b in trail_buckets
+        )
+        for lock in locks:
+            assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}
     else:
         assert locks == []
     stateful = [*audit(run, BUCKET), *audit(run, KEY), *audit(run, LOG_GROUP)]

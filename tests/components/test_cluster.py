@@ -577,8 +577,9 @@ def test_unsafe_arguments_are_refused(changes, message):
 
 
 def test_only_passed_role_services_are_trusted_without_source_conditions():
-    """EKS, EC2 and CloudTrail (its CloudWatch Logs role) send no aws:SourceAccount, so
-    their trust cannot carry one; every other service trust still must
+    """EKS, EC2 and CloudTrail (its CloudWatch Logs role) send no aws:SourceAccount, and
+    S3's replication trust is documented without one, so their trust carries none; every
+    other service trust still must
     (components/iam/trusts.py, PASSED_ROLE_SERVICES)."""
     from components.iam.trusts import PASSED_ROLE_SERVICES, Trust, _check_statement
 
@@ -586,6 +587,7 @@ def test_only_passed_role_services_are_trusted_without_source_conditions():
         "cloudtrail.amazonaws.com",
         "ec2.amazonaws.com",
         "eks.amazonaws.com",
+        "s3.amazonaws.com",
     )
     with pytest.raises(ValueError, match="sends aws:SourceAccount"):
         Trust.passed_role("lambda.amazonaws.com")
