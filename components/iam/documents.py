@@ -11,11 +11,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.iam.actions import (
+    ACTION_SCOPED_SERVICES,
     AUDIT_DISABLING_ACTIONS,
     DATA_EXPOSURE_ACTIONS,
     GLOBAL_SERVICE_ACTIONS,
     IAM_MANAGEMENT_ACTIONS,
     IAM_USER_ACTIONS,
+    KEY_ADMIN_ACTIONS,
+    KEY_CREATE_ACTIONS,
+    KEY_USE_ACTIONS,
+    KEY_USE_THROUGH_SERVICES,
     NAME_SCOPED_SERVICES,
     OIDC_PROVIDER_ACTIONS,
     S3_BUCKET_MANAGEMENT_ACTIONS,
@@ -397,8 +402,10 @@ def apply_policy_document(
     secrets_key_arn: str | None,
 ) -> dict[str, Any]:
     """Inline policy of the apply role: the deploy-time services (`DEPLOY_SERVICES` plus
-    the stack's extra services) service-wide, and IAM and S3 only for this environment's
-    names, minus the data-exposure actions it never needs. The boundary caps it further."""
+    the stack's extra services) service-wide, KMS action by action (administer and create
+    keys; use them only through the services that encrypt for it), and IAM and S3 only for
+    this environment's names, minus the data-exposure actions it never needs. The
+    boundary caps it further."""
     iam = f"arn:{partition}:iam::{account_id}"
     prefix = role_name_prefix(environment)
     statements: list[dict[str, Any]] = [
@@ -408,8 +415,32 @@ def apply_policy_document(
             # apply on top; the reviewed pipeline is the only caller.
             "Sid": "DeployThePlatformServices",
             "Effect": "Allow",
-            "Action": [f"{s}:*" for s in services if s not in NAME_SCOPED_SERVICES],
+            "Action": [
+                f"{s}:*"
+                for s in services
+                if s not in NAME_SCOPED_SERVICES and s not in ACTION_SCOPED_SERVICES
+            ],
             "Resource": "*",
+        },
+        {
+            "Sid": "AdministerAndCreateKeys",
+            "Effect": "Allow",
+            "Action": sorted({*KEY_ADMIN_ACTIONS, *KEY_CREATE_ACTIONS}),
+            "Resource": "*",
+        },
+        {
+            # Encrypted RDS, EKS secrets, volumes, secrets and vaults are created with the
+            # caller's key permissions, forwarded by the service; a direct Decrypt by the
+            # deploy job is not allowed (no data through this role).
+            "Sid": "UseKeysOnlyThroughAwsServices",
+            "Effect": "Allow",
+            "Action": list(KEY_USE_ACTIONS),
+            "Resource": "*",
+            "Condition": {
+                "StringLike": {
+                    "kms:ViaService": [f"{s}.*.amazonaws.com" for s in KEY_USE_THROUGH_SERVICES]
+                }
+            },
         },
         {
             # Platform buckets are named ballast-<env>-...; the apply role manages their

@@ -69,7 +69,9 @@ def test_the_lists_are_found():
         "components.iam.actions.OIDC_PROVIDER_ACTIONS",
         "components.iam.actions.GLOBAL_SERVICE_ACTIONS",
         "components.iam.documents.AUDIT_DATA_READS",
-        "components.kms.KEY_ADMIN_ACTIONS",
+        "components.iam.actions.KEY_ADMIN_ACTIONS",
+        "components.iam.actions.KEY_CREATE_ACTIONS",
+        "components.iam.actions.KEY_USE_ACTIONS",
         "components.kms.LOG_GROUP_KEY_ACTIONS",
     ):
         assert expected in found, expected

@@ -29,7 +29,7 @@ from components.iam import (
     irsa_subject,
     physical_role_name,
 )
-from components.iam.actions import AUDIT_READ_SERVICES
+from components.iam.actions import ACTION_SCOPED_SERVICES, AUDIT_READ_SERVICES, KEY_USE_ACTIONS
 from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.identity import Identity, IdentityArgs
 from components.platform import BoundaryGuard
@@ -408,20 +408,51 @@ EVIDENCE = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
     ],
 )
 def test_the_apply_role_cannot_open_an_audit_evidence_key(action, tagged, request_tags, expected):
-    """The apply role's own policy allows kms:*; what it may do to the audit key is what
-    the boundary leaves of that (both must allow)."""
+    """The apply role's own policy allows these KMS actions (a grant only when a service
+    asks for it); what it may do to the audit key is what the boundary leaves of that
+    (both must allow)."""
     run = stack_run("prod")
     boundary = json.loads(boundary_of(run).inputs["policy"])
     apply = role_named(run, "-ci-apply")
     own = inline_policy(run, apply)
     key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    context: dict = {**IN_REGION, "aws:PrincipalArn": apply.outputs["arn"]}
+    context: dict = {
+        **IN_REGION,
+        "aws:PrincipalArn": apply.outputs["arn"],
+        "kms:ViaService": f"rds.{IN_REGION['aws:RequestedRegion']}.amazonaws.com",
+    }
     if tagged:
         context.update(EVIDENCE)
     if request_tags:
         context["aws:TagKeys"] = request_tags
     assert evaluate(own, action, key, context) == ALLOW
     assert evaluate(boundary, action, key, context) == expected
+
+
+@pytest.mark.parametrize(
+    ("action", "via", "expected"),
+    [
+        # Creating and administering keys: directly.
+        ("kms:CreateKey", None, ALLOW),
+        ("kms:ScheduleKeyDeletion", None, ALLOW),
+        ("kms:PutKeyPolicy", None, ALLOW),
+        # Using a key: only when a service that builds encrypted resources asks for it,
+        *[(action, "rds", ALLOW) for action in KEY_USE_ACTIONS],
+        *[(action, "eks", ALLOW) for action in KEY_USE_ACTIONS],
+        # never directly, nor through a service the platform does not encrypt with.
+        *[(action, None, IMPLICIT_DENY) for action in KEY_USE_ACTIONS],
+        ("kms:Decrypt", "lambda", IMPLICIT_DENY),
+        # Nothing else of KMS.
+        ("kms:Sign", None, IMPLICIT_DENY),
+        ("kms:GenerateMac", "rds", IMPLICIT_DENY),
+    ],
+)
+def test_the_apply_role_uses_keys_only_through_aws_services(action, via, expected):
+    run = stack_run("prod")
+    own = inline_policy(run, role_named(run, "-ci-apply"))
+    region = IN_REGION["aws:RequestedRegion"]
+    context = {"kms:ViaService": f"{via}.{region}.amazonaws.com"} if via else {}
+    assert evaluate(own, action, "*", context) == expected
 
 
 @pytest.mark.parametrize("service", DEPLOY_SERVICES)
@@ -436,7 +467,10 @@ def test_every_deploy_service_is_within_the_boundary_and_the_apply_role(service)
     assert evaluate(ceiling, action, "*", {"aws:RequestedRegion": "eu-west-1"}) == (
         ALLOW if f"{service}:*" in GLOBAL_SERVICE_ACTIONS else DENY
     )
-    assert evaluate(apply, action, "*") == ALLOW
+    # KMS is granted action by action (see the test above), every other service whole.
+    assert evaluate(apply, action, "*") == (
+        IMPLICIT_DENY if service in ACTION_SCOPED_SERVICES else ALLOW
+    )
 
 
 def test_dev_roles_cannot_touch_prod_resources():
