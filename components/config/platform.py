@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from components.config.aws_catalog import region_problem
 from components.config.base import (
-    _REGION,
     ENVIRONMENTS,
     NAMESPACE,
     SECRET_KEYS,
@@ -168,10 +168,9 @@ class PlatformConfig(_Section):
     def _region(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return value
-        if not _REGION.fullmatch(value):
-            raise ValueError(
-                f"must be an AWS region name such as us-east-1 or eu-central-1 (got {value!r})"
-            )
+        problem = region_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         if info.field_name == "dr_region" and value == info.data.get("primary_region"):
             raise ValueError(
                 f"must differ from primaryRegion: a DR copy in the same region shares its "

@@ -294,8 +294,24 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:primaryRegion": "us-east"},
-        "ballast:primaryRegion must be an AWS region name such as us-east-1 or eu-central-1 (got 'us-east')",
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-east'); did you mean us-east-2?",
         id="region-form",
+    ),
+    pytest.param(
+        # Well-formed, but no such region: only the partition data can tell.
+        {**BASE, "ballast:primaryRegion": "eu-west-9"},
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'eu-west-9'); did you mean eu-west-3?",
+        id="region-unknown",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drRegion": "us-gov-east-9"},
+        "ballast:drRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-gov-east-9'); did you mean us-gov-east-1?",
+        id="dr-region-unknown",
+    ),
+    pytest.param(
+        with_guardrails(allowedRegions=["us-east-1", "mars-north-1"]),
+        "ballast:orgGuardrails.allowedRegions must list AWS regions the installed botocore knows, such as us-east-1 or eu-central-1 (got 'mars-north-1'); did you mean eu-north-1?",
+        id="org-allowed-region-unknown",
     ),
     pytest.param(
         {**BASE, "ballast:drRegion": "eu-west-1"},
@@ -626,8 +642,13 @@ CASES = [
     ),
     pytest.param(
         with_node_group(instanceTypes=["large"]),
-        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types such as m7i.large (got 'large')",
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'large'); did you mean t3.large?",
         id="node-group-instance-type",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g5.2xlarg"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'g5.2xlarg'); did you mean g5.2xlarge?",
+        id="node-group-instance-type-typo",
     ),
     pytest.param(
         with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
