@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ballast import __version__
 
@@ -102,6 +103,8 @@ def preview(
             )
     else:
         render(console, result)
+    for warning in result.warnings:
+        _stderr().print("[yellow]warning:[/]", escape(warning), soft_wrap=True)
     if result.missing_pack is not None:
         _stderr().print(
             f"[yellow]warning:[/] no policy pack at {result.missing_pack}: "

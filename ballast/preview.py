@@ -28,6 +28,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.tree import Tree
 
+from ballast.networks import require_distinct_networks
 from ballast.offline import ProgramRun, StackNotFound, list_stacks, load_stack_config, run_stack
 from ballast.offline.stack_config import Project, ProjectError, load_project
 from ballast.policy.evaluate import config_file_of, evaluate_run, pack_dir_of
@@ -44,6 +45,9 @@ class PreviewResult:
     built_on_by: tuple[str, ...] = ()
     """Stacks of the project that name this one as their platform stack (its cluster
     layer, `ballast:platformStack`): previewed on their own."""
+    warnings: tuple[str, ...] = ()
+    """Problems that do not stop a deployment, one sentence each (a VPC block that
+    overlaps another account's stack: `ballast.networks`)."""
 
     @property
     def mandatory_violations(self) -> list[Diagnostic]:
@@ -52,6 +56,7 @@ class PreviewResult:
     def to_json(self) -> dict[str, Any]:
         document = self.run.to_json()
         document["builtOnBy"] = list(self.built_on_by)
+        document["warnings"] = list(self.warnings)
         if self.policy is None and self.missing_pack is not None:
             document.update(violations=[], policies=0, policyConfig=None, notes=[])
         if self.policy is not None:
@@ -73,6 +78,11 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
     `policy-pack/config/<stack>.json`, else `<environment>.json` for the run's
     `environment` output, else the pack defaults.
 
+    Before anything runs, the stack's VPC blocks are checked against every other platform
+    stack of the project (`ballast.networks`): an overlap within one account raises
+    `NetworkOverlapError` (a `ProjectError`), one with another account's stack is a
+    warning in the result.
+
     Raises `ProjectError`/`StackNotFound` for a missing project or stack,
     `ProgramError` when the program (including its config validation) fails, its
     subclass `StackReferenceError` when a referenced stack cannot be run or read,
@@ -82,6 +92,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
     """
     project = load_project(project_dir)
     stack_config = load_stack_config(project, stack)
+    warnings = require_distinct_networks(project, stack)
     pack_dir = pack_dir_of(project.directory)
     has_pack = policies and (pack_dir / "PulumiPolicy.yaml").is_file()
     # The pack starts in its own process while the program runs here: on two cores the
@@ -102,11 +113,13 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         raise
     built_on_by = stacks_built_on(project, stack)
     if not policies:
-        return PreviewResult(run=run, built_on_by=built_on_by)
+        return PreviewResult(run=run, built_on_by=built_on_by, warnings=warnings)
     if pack is None:
         # A project without a pack (a bare fork, a test copy) still previews; the CLI
         # says loudly that no guardrails ran.
-        return PreviewResult(run=run, missing_pack=pack_dir, built_on_by=built_on_by)
+        return PreviewResult(
+            run=run, missing_pack=pack_dir, built_on_by=built_on_by, warnings=warnings
+        )
     config_file = config_file_of(pack_dir, stack, run.outputs.get("environment"))
     report = evaluate_run(
         run,
@@ -116,7 +129,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         stack_config=stack_config.config,
         pack=pack,
     )
-    return PreviewResult(run=run, policy=report, built_on_by=built_on_by)
+    return PreviewResult(run=run, policy=report, built_on_by=built_on_by, warnings=warnings)
 
 
 #: The key a cluster stack names its platform stack with (docs/layers.md).

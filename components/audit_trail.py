@@ -287,6 +287,8 @@ class AuditTrail(pulumi.ComponentResource):
         across AWS, stable, protected by the boundary through its prefix."""
 
         def build(account: str) -> str:
+            # Config validation checks this length for every platform region
+            # (`components.names.base_problems`); this is the last line of defence.
             bucket = f"{self._args.bucket_prefix}{kind}-{account}-{region or self._ctx.region}"
             if len(bucket) > S3_BUCKET_NAME_MAX:
                 raise ValueError(f"{self._name}: bucket name {bucket} is over 63 characters")
@@ -677,7 +679,7 @@ class AuditTrail(pulumi.ComponentResource):
         self,
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
         name, region = self._name, self._ctx.region
-        group_name = f"/ballast/{name}/cloudtrail"
+        group_name = self._ctx.names.log_group(name, "cloudtrail")
         group_arn = self._ctx.arn(service="logs", region=region, resource=f"log-group:{group_name}")
         key = rotating_key(
             f"{name}-trail-logs",

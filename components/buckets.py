@@ -16,7 +16,15 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-S3_BUCKET_NAME_MAX = 63
+from components.names import S3_BUCKET_NAME_MAX
+
+__all__ = [
+    "S3_BUCKET_NAME_MAX",
+    "CompliantBucket",
+    "ObjectLock",
+    "compliant_bucket",
+    "tls_only_statement",
+]
 #: Days a noncurrent object version is kept, unless the caller passes its own lifecycle.
 NONCURRENT_VERSION_DAYS = 90
 
@@ -92,7 +100,7 @@ def compliant_bucket(
     that bucket's policy and encryption (`ready_for_writers`): S3 checks the target's
     policy when logging is configured and delivers logs from then on; a lifecycle (`lifecycle_rules`, or by default
     noncurrent versions expire after 90 days and incomplete uploads after 7). `bucket_name`
-    should start with the environment's prefix (`ballast-<env>-`), the only buckets the
+    should start with the stack's prefix (`PhysicalNames.role_prefix`, `<namePrefix>-<stack>-`), the only buckets the
     CI apply role may manage. Child names are all `resource`, parented to `parent`.
 
     A bucket that is itself the access-log target passes `access_log_bucket=None` and

@@ -38,6 +38,7 @@ from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
 from components.iam import RoleFactory
 from components.identity import Identity, IdentityArgs
+from components.names import PhysicalNames
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
@@ -104,8 +105,16 @@ class Platform(pulumi.ComponentResource):
     """
 
     def __init__(
-        self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: PlatformConfig,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        names: PhysicalNames,
     ) -> None:
+        """`names` is how this stack names its resources (`config.physical_names`);
+        `name`, the component's own, is `names.base` in `__main__.py`, so every child's
+        name starts with it."""
         guard = BoundaryGuard()
         super().__init__(
             "ballast:components:Platform",
@@ -130,6 +139,7 @@ class Platform(pulumi.ComponentResource):
         #: One account and partition lookup for the whole environment.
         self.context = AwsContext.lookup(
             environment=config.environment,
+            names=names,
             region=config.primary_region,
             provider=self.primary_provider,
             parent=self,

@@ -15,6 +15,7 @@ import pytest
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
 from components.context import AwsContext
+from components.names import PhysicalNames
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The shipped platform stacks, one per environment.
@@ -72,7 +73,9 @@ def aws_context(
     provider: pulumi.ProviderResource, region: str, *, environment: str = "test", **kw: Any
 ) -> AwsContext:
     """The context a stand-alone component test hands its component (inside a program:
-    it looks the account up through `provider`, as the composition root does)."""
+    it looks the account up through `provider`, as the composition root does). Its names
+    (`names=`) default to the mock program's project and `environment` as the stack."""
+    kw.setdefault("names", PhysicalNames(prefix=pulumi.get_project(), stack=environment))
     return AwsContext.lookup(environment=environment, region=region, provider=provider, **kw)
 
 

@@ -36,14 +36,7 @@ from components.iam.documents import (
     replication_policy_document,
     security_read_document,
 )
-from components.iam.names import (
-    ROLE_NAME_MAX,
-    audit_boundary_policy_name,
-    audit_bucket_prefix,
-    boundary_policy_name,
-    physical_role_name,
-    role_name_prefix,
-)
+from components.iam.names import ROLE_NAME_MAX, physical_role_name
 from components.iam.roles import RoleFactory
 from components.iam.trusts import Trust, github_subject, irsa_subject, trust_policy
 
@@ -75,10 +68,7 @@ __all__ = [
     "Trust",
     "apply_policy_document",
     "audit_boundary_document",
-    "audit_boundary_policy_name",
-    "audit_bucket_prefix",
     "boundary_document",
-    "boundary_policy_name",
     "check_fits",
     "compact_length",
     "github_subject",
@@ -86,7 +76,6 @@ __all__ = [
     "physical_role_name",
     "plan_policy_document",
     "replication_policy_document",
-    "role_name_prefix",
     "security_read_document",
     "trust_policy",
 ]

@@ -57,7 +57,7 @@ RUNTIME_SERVICES: tuple[str, ...] = (
     "sts",
 )
 #: Services the apply role reaches only by name: IAM roles, policies and instance profiles,
-#: and S3 buckets, named with the environment's prefix (`ballast-<env>-`).
+#: and S3 buckets, named with the stack's prefix (`<namePrefix>-<stack>-`).
 NAME_SCOPED_SERVICES: tuple[str, ...] = ("iam", "s3")
 #: Everything a platform role may ever use (IAM fenced further by the Deny statements).
 BOUNDARY_SERVICES: tuple[str, ...] = tuple(
@@ -282,7 +282,7 @@ OIDC_PROVIDER_ACTIONS: tuple[str, ...] = (
 )
 
 #: Services the security-audit role may read (its own permission boundary,
-#: `ballast-<env>-audit-permission-boundary`): where an intruder's resources or a
+#: `<namePrefix>-<stack>-audit-permission-boundary`): where an intruder's resources or a
 #: misconfiguration show up, in any region. Their read actions are not hand-kept: they are
 #: generated from the pinned IAM catalogue into `components/iam/read_actions.py`
 #: (`python -m ballast.iam_catalogue`). A service added here widens only what that one

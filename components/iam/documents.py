@@ -26,7 +26,6 @@ from components.iam.actions import (
     S3_BUCKET_MANAGEMENT_ACTIONS,
     SERVICE_LINKED_ROLE_SERVICES,
 )
-from components.iam.names import role_name_prefix
 from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.tags import AUDIT_EVIDENCE_TAG, ENVIRONMENT_TAG
 
@@ -53,6 +52,8 @@ def check_fits(document: Mapping[str, Any], limit: int, label: str) -> None:
 @dataclass(frozen=True)
 class BoundaryInputs:
     environment: str
+    #: Every platform role's name starts with this (`PhysicalNames.role_prefix`).
+    role_prefix: str
     partition: str
     account_id: str
     regions: tuple[str, ...]
@@ -68,7 +69,7 @@ class BoundaryInputs:
 def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
     """The permission boundary: one Allow for the platform's services, then the Denies."""
     iam = f"arn:{b.partition}:iam::{b.account_id}"
-    platform_roles = f"{iam}:role/{role_name_prefix(b.environment)}*"
+    platform_roles = f"{iam}:role/{b.role_prefix}*"
     editing: dict[str, Any] = {
         "Sid": "DenyEditingTheBoundaryOutsideThePipeline",
         "Effect": "Deny",
@@ -394,7 +395,7 @@ def plan_policy_document(
 
 def apply_policy_document(
     *,
-    environment: str,
+    role_prefix: str,
     partition: str,
     account_id: str,
     services: Sequence[str],
@@ -404,10 +405,10 @@ def apply_policy_document(
     """Inline policy of the apply role: the deploy-time services (`DEPLOY_SERVICES` plus
     the stack's extra services) service-wide, KMS action by action (administer and create
     keys; use them only through the services that encrypt for it), and IAM and S3 only for
-    this environment's names, minus the data-exposure actions it never needs. The
-    boundary caps it further."""
+    names that start with `role_prefix` (this stack's, `PhysicalNames.role_prefix`), minus
+    the data-exposure actions it never needs. The boundary caps it further."""
     iam = f"arn:{partition}:iam::{account_id}"
-    prefix = role_name_prefix(environment)
+    prefix = role_prefix
     statements: list[dict[str, Any]] = [
         {
             # Service-wide: the platform manages hundreds of resource types whose ARNs
@@ -443,7 +444,7 @@ def apply_policy_document(
             },
         },
         {
-            # Platform buckets are named ballast-<env>-...; the apply role manages their
+            # Platform buckets are named <namePrefix>-<stack>-...; the apply role manages their
             # configuration only (no object reads or writes), and no other bucket:
             # another stack's state included.
             "Sid": "ManageThisEnvironmentsBuckets",

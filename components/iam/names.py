@@ -1,5 +1,6 @@
-"""Physical names of IAM roles and policies: one prefix per environment, so PassRole,
-the boundary and the apply role can be scoped to `ballast-<env>-*`."""
+"""Physical names of IAM roles: the stack's prefix (`components.names.PhysicalNames`,
+`<namePrefix>-<stack>-`) and IAM's length limit, so PassRole, the boundary and the apply
+role can be scoped to `<namePrefix>-<stack>-*`."""
 
 from __future__ import annotations
 
@@ -8,35 +9,15 @@ import hashlib
 ROLE_NAME_MAX = 64
 
 
-def role_name_prefix(environment: str) -> str:
-    """Every platform role's name starts with this; PassRole and IAM reach are scoped to it."""
-    return f"ballast-{environment}-"
-
-
-def boundary_policy_name(environment: str) -> str:
-    return f"ballast-{environment}-permission-boundary"
-
-
-def audit_boundary_policy_name(environment: str) -> str:
-    """The security-audit role's own, read-only boundary (named so the policy pack, which
-    knows boundaries by `ballast-...-permission-boundary`, recognises it as one)."""
-    return f"ballast-{environment}-audit-permission-boundary"
-
-
-def audit_bucket_prefix(environment: str) -> str:
-    """The audit trail's buckets are named with this prefix (the boundary protects them)."""
-    return f"ballast-{environment}-audit-"
-
-
-def physical_role_name(environment: str, resource_name: str) -> str:
+def physical_role_name(role_prefix: str, resource_name: str) -> str:
     """The IAM name of the role registered as `resource_name`.
 
-    The environment prefix is added unless the resource name has it already; names past
-    IAM's 64 characters keep their start and end in a stable hash, so two long names
-    never collide and the same program always yields the same name.
+    `role_prefix` (`PhysicalNames.role_prefix`, e.g. `ballast-dev-`) is added unless the
+    resource name has it already; names past IAM's 64 characters keep their start and
+    end in a stable hash, so two long names never collide and the same program always
+    yields the same name.
     """
-    prefix = role_name_prefix(environment)
-    name = resource_name if resource_name.startswith(prefix) else prefix + resource_name
+    name = resource_name if resource_name.startswith(role_prefix) else role_prefix + resource_name
     if len(name) <= ROLE_NAME_MAX:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]

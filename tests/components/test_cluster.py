@@ -490,7 +490,7 @@ def component(
             "c",
             ClusterArgs(
                 context=aws_context(provider, "eu-west-1"),
-                roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+                roles=RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
                 settings=settings,
                 private_subnet_ids=SUBNETS,
                 availability_zones=availability_zones,

@@ -484,7 +484,7 @@ def database_args(provider, *, replica=None, **changes) -> DatabaseArgs:
     }
     return DatabaseArgs(
         context=aws_context(provider, "eu-west-1"),
-        roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        roles=RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
         settings=DatabaseConfig(
             name="orders", tier="tier-2", dns_zone_name="test.example.internal", **changes
         ),

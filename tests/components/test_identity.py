@@ -712,7 +712,7 @@ def _factory_program(build):
         parent = pulumi.ComponentResource(
             "test:index:Parent", "parent", None, pulumi.ResourceOptions(provider=provider)
         )
-        factory = RoleFactory(environment="test", boundary_arn=FAKE_BOUNDARY)
+        factory = RoleFactory(role_prefix="ballast-test-", boundary_arn=FAKE_BOUNDARY)
         build(factory, parent)
 
     return program
@@ -858,9 +858,9 @@ NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 @given(st.text(alphabet=NAME_CHARACTERS, min_size=1, max_size=120))
 def test_role_names_always_fit_and_keep_the_prefix(resource_name):
-    name = physical_role_name("staging", resource_name)
+    name = physical_role_name("ballast-staging-", resource_name)
     assert name.startswith("ballast-staging-") and len(name) <= 64
-    assert name == physical_role_name("staging", resource_name)
+    assert name == physical_role_name("ballast-staging-", resource_name)
     if len("ballast-staging-" + resource_name) <= 64:
         assert name == "ballast-staging-" + resource_name
 
@@ -874,7 +874,7 @@ def test_role_names_always_fit_and_keep_the_prefix(resource_name):
     )
 )
 def test_long_role_names_never_collide(resource_names):
-    names = [physical_role_name("prod", n) for n in resource_names]
+    names = [physical_role_name("ballast-prod-", n) for n in resource_names]
     assert len(set(names)) == len(names)
 
 

@@ -69,7 +69,7 @@ def of_network(run, type_: str) -> list:
 
 
 def factory() -> RoleFactory:
-    return RoleFactory(environment="test", boundary_arn=TEST_BOUNDARY)
+    return RoleFactory(role_prefix="ballast-test-", boundary_arn=TEST_BOUNDARY)
 
 
 @pytest.mark.parametrize("stack", EXPECTED)

@@ -353,7 +353,7 @@ BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
 def resilience_args(provider, *, node_termination_percent: int = 33, **changes) -> ResilienceArgs:
     values = {
         "context": aws_context(provider, "eu-west-1"),
-        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        "roles": RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
         "backup": BackupConfig(),
         "fault_injection": FaultInjectionConfig(
             target_zone="eu-west-1b", node_termination_percent=node_termination_percent

@@ -120,6 +120,28 @@ def with_node_group(**changes) -> dict:
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
+    # --- physical names (ballast:namePrefix; the fixture's project is ballast, stack bad) ---
+    pytest.param(
+        {**BASE, "ballast:namePrefix": "Acme_Platform"},
+        "ballast:namePrefix must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'Acme_Platform')",
+        id="name-prefix-characters",
+    ),
+    pytest.param(
+        {**BASE, "ballast:namePrefix": "acme--platform"},
+        "ballast:namePrefix must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'acme--platform')",
+        id="name-prefix-double-hyphen",
+    ),
+    pytest.param(
+        # BASE's regions: eu-west-1 and eu-central-1, the longer one counts.
+        {**BASE, "ballast:namePrefix": "acme-commerce-platform"},
+        "ballast:namePrefix is 'acme-commerce-platform', which with the stack name makes the audit bucket acme-commerce-platform-bad-audit-access-logs-<account>-eu-central-1 70 characters long; S3 accepts at most 63, so <namePrefix>-<stack> ('acme-commerce-platform-bad') may have at most 19 characters in eu-central-1 (it has 26)",
+        id="name-prefix-too-long",
+    ),
+    pytest.param(
+        {**BASE, "ballast:namePrefix": ["acme"]},
+        "ballast:namePrefix must be a string (got ['acme'])",
+        id="name-prefix-type",
+    ),
     # --- the in-VPC runner (ballast:runner) ---
     pytest.param(
         {**with_section("runner", computeType="BUILD_GENERAL1_2XLARGE"), "ballast:ci": CI},
@@ -252,7 +274,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -272,8 +294,24 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:primaryRegion": "us-east"},
-        "ballast:primaryRegion must be an AWS region name such as us-east-1 or eu-central-1 (got 'us-east')",
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-east'); did you mean us-east-2?",
         id="region-form",
+    ),
+    pytest.param(
+        # Well-formed, but no such region: only the partition data can tell.
+        {**BASE, "ballast:primaryRegion": "eu-west-9"},
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'eu-west-9'); did you mean eu-west-3?",
+        id="region-unknown",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drRegion": "us-gov-east-9"},
+        "ballast:drRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-gov-east-9'); did you mean us-gov-east-1?",
+        id="dr-region-unknown",
+    ),
+    pytest.param(
+        with_guardrails(allowedRegions=["us-east-1", "mars-north-1"]),
+        "ballast:orgGuardrails.allowedRegions must list AWS regions the installed botocore knows, such as us-east-1 or eu-central-1 (got 'mars-north-1'); did you mean eu-north-1?",
+        id="org-allowed-region-unknown",
     ),
     pytest.param(
         {**BASE, "ballast:drRegion": "eu-west-1"},
@@ -604,8 +642,13 @@ CASES = [
     ),
     pytest.param(
         with_node_group(instanceTypes=["large"]),
-        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types such as m7i.large (got 'large')",
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'large'); did you mean t3.large?",
         id="node-group-instance-type",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g5.2xlarg"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'g5.2xlarg'); did you mean g5.2xlarge?",
+        id="node-group-instance-type-typo",
     ),
     pytest.param(
         with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
@@ -876,7 +919,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
     ]
 
 
@@ -930,3 +973,39 @@ def test_a_cluster_section_gets_safe_defaults():
     assert cluster.system_node_group.min_size == 2
     (general,) = cluster.node_groups
     assert (general.capacity_type, general.min_size, general.per_az) == ("on-demand", 1, False)
+
+
+def _flat(config: dict) -> dict:
+    return {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in config.items()}
+
+
+#: (project, stack, message) for names the project or stack name makes, not the prefix.
+NAME_SOURCE_CASES = [
+    pytest.param(
+        "Acme_Platform",
+        "prod",
+        "ballast:namePrefix is unset, so the project name 'Acme_Platform' is the name prefix; it must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'Acme_Platform'); set ballast:namePrefix to such a name",
+        id="project-name-as-prefix",
+    ),
+    pytest.param(
+        "acme",
+        "Prod_EU",
+        "ballast:namePrefix is unset, so the project name 'acme' is the name prefix, and the stack name follows it in every physical name: the stack name must be lowercase letters, digits and single hyphens, starting with a letter (got 'Prod_EU'); rename the stack (`pulumi stack rename`)",
+        id="stack-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("project_name", "stack", "message"), NAME_SOURCE_CASES)
+def test_names_made_from_the_project_and_stack_are_checked(project_name, stack, message):
+    with pytest.raises(ConfigError) as error:
+        parse_platform_config(_flat(BASE), source="s", project=project_name, stack=stack)
+    assert error.value.problems == [f"s: {message}"]
+
+
+def test_an_explicit_prefix_replaces_a_project_name_aws_would_refuse():
+    config = parse_platform_config(
+        _flat({**BASE, "ballast:namePrefix": "acme"}), project="Acme_Platform", stack="prod"
+    )
+    names = config.physical_names("Acme_Platform", "prod")
+    assert (names.prefix, names.base) == ("acme", "acme-prod")

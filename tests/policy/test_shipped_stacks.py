@@ -13,8 +13,9 @@ from tests.policy.conftest import stack_config_file
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS + CLUSTER_STACKS)
-def test_no_mandatory_violations(pack, stack):
+def test_no_mandatory_violations(stack_pack, stack):
     run = stack_run(stack)
+    pack = stack_pack(stack)
     config_file = stack_config_file(stack, run.outputs.get("environment"))
     assert config_file.is_file(), f"{stack} has no policy config"
     pack.configure(load_policy_config(config_file), source=stack)
@@ -40,11 +41,12 @@ PROD_REPLICA = (
 )
 
 
-def test_the_single_az_replica_is_excused_only_by_its_recorded_exemption(pack):
+def test_the_single_az_replica_is_excused_only_by_its_recorded_exemption(stack_pack):
     """`rds-multi-az` holds the prod replica to Multi-AZ like any production instance;
     the one reviewed entry in prod.json, with its reason, is what excuses it. Without
     that entry the replica, and nothing else, trips the policy."""
     run = stack_run("prod")
+    pack = stack_pack("prod")
     (replica,) = [r for r in run.of_type("aws:rds/instance:Instance") if r.urn == PROD_REPLICA]
     assert replica.inputs["multiAz"] is False
     config = load_policy_config(stack_config_file("prod"))
