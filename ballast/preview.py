@@ -116,6 +116,7 @@ def preview_stack(project_dir: str | Path, stack: str, *, policies: bool = True)
         stack_config=stack_config.config,
         pack=pack,
     )
+    report.config_shared = config_file.is_file() and config_file.stem != stack
     return PreviewResult(run=run, policy=report, built_on_by=built_on_by)
 
 
