@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 import traceback
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -71,7 +71,7 @@ def _root(
     """Ballast toolkit."""
 
 
-class Format(str, Enum):
+class Format(StrEnum):
     table = "table"
     json = "json"
     markdown = "markdown"
@@ -81,9 +81,7 @@ class Format(str, Enum):
 @app.command()
 def preview(
     stack: Annotated[str, typer.Argument(help="Stack name: stacks/Pulumi.<stack>.yaml.")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Same as --format json.")
-    ] = False,
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
     output_format: Annotated[
         Format,
         typer.Option(

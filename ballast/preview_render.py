@@ -111,7 +111,9 @@ def policy_summary(result: PreviewResult) -> Text:
     if report is None:
         where = f" (no {result.missing_pack}/PulumiPolicy.yaml)" if result.missing_pack else ""
         return text((f"Policies: not evaluated{where}.", "yellow"))
-    source = report.config_source or f"no policy config for stack {result.run.stack}: the pack defaults"
+    source = (
+        report.config_source or f"no policy config for stack {result.run.stack}: the pack defaults"
+    )
     mandatory = len(report.mandatory)
     advisory = len(report.violations) - mandatory
     notes = f"; {len(report.notes)} skipped (unknown values)" if report.notes else ""
@@ -163,7 +165,7 @@ def _violation(d: Diagnostic, result: PreviewResult) -> list:
         lines.append(_field("fix", document["remediation"]))
     if document["exemption"]:
         snippet = json.dumps(document["exemption"], ensure_ascii=False)
-        lines.append(_field("exempt", f'add to {d.policy}.exemptions: {snippet}', whole=True))
+        lines.append(_field("exempt", f"add to {d.policy}.exemptions: {snippet}", whole=True))
     return lines
 
 
@@ -201,7 +203,9 @@ def findings(result: PreviewResult) -> list:
         for finding in result.exempted:
             parts += ["", *_exempted(finding, result)]
     if report.notes:
-        parts.append(Text(f"\nSkipped: unknown values ({len(report.notes)})", style="bold underline"))
+        parts.append(
+            Text(f"\nSkipped: unknown values ({len(report.notes)})", style="bold underline")
+        )
         for d in report.notes:
             parts += ["", text((d.policy, "bold")), _field("resource", _resource(d, result))]
             parts.append(_field("note", d.message))
@@ -225,7 +229,9 @@ def render(console: Console, result: PreviewResult, *, violations_only: bool = F
     console.print(plan_summary(run))
     console.print(policy_summary(result))
     for other in result.built_on_by:
-        console.print(text("stack ", (other, "bold"), f" builds on this one: ballast preview {other}"))
+        console.print(
+            text("stack ", (other, "bold"), f" builds on this one: ballast preview {other}")
+        )
 
 
 # --- Markdown ---------------------------------------------------------------------------
@@ -318,7 +324,11 @@ def markdown(result: PreviewResult) -> str:
         )
         lines.append("")
     if report.unmatched_exemptions:
-        shared = " (the file is shared with the environment's other stacks)" if report.config_shared else ""
+        shared = (
+            " (the file is shared with the environment's other stacks)"
+            if report.config_shared
+            else ""
+        )
         lines += [f"#### Exemptions that match nothing in this stack{shared}", ""]
         lines += [f"- {_code(e.where)}: {_code(e.selector)}" for e in report.unmatched_exemptions]
         lines.append("")

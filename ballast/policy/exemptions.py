@@ -14,7 +14,6 @@ pack runs in its own process and interpreter); these are the same rules, and
 from __future__ import annotations
 
 import re
-
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -64,7 +63,9 @@ class Exemption:
         return self.type == kind and fill(self.name or "", project, stack) == name
 
     def to_json(self) -> dict[str, str]:
-        fields = {"urn": self.urn} if self.urn is not None else {"type": self.type, "name": self.name}
+        fields = (
+            {"urn": self.urn} if self.urn is not None else {"type": self.type, "name": self.name}
+        )
         return {**{k: v for k, v in fields.items() if v is not None}, "reason": self.reason}
 
 
@@ -164,7 +165,9 @@ def unmatched(exemptions: Iterable[Exemption], urns: Sequence[str]) -> list[Exem
     return [e for e in exemptions if not any(e.matches(urn) for urn in urns)]
 
 
-def snippet(urn: str, reason: str = "TODO: why this is acceptable, and the ticket") -> dict[str, str]:
+def snippet(
+    urn: str, reason: str = "TODO: why this is acceptable, and the ticket"
+) -> dict[str, str]:
     """The exemption entry that would excuse a finding on `urn`: its type and logical
     name, with the stack (where it is a whole word of the name) replaced by `{stack}` so
     the entry holds in every stack that shares the file; the project is not in it at

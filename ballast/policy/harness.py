@@ -35,7 +35,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ballast.policy.config import ConfigEntry, PolicyConfig, reconcile
-from ballast.policy.exemptions import Exemption, ExemptedFinding
+from ballast.policy.exemptions import ExemptedFinding, Exemption
 
 #: The engine address passed on the command line. A pack never dials it (see module
 #: docstring); a closed loopback port makes any attempt fail fast instead of hanging.

@@ -92,7 +92,10 @@ def matches(exemption: Mapping[str, Any], urn: str | None) -> bool:
         return False
     if "urn" in exemption:
         return _fill(str(exemption["urn"]), project, stack) == urn
-    return exemption.get("type") == kind and _fill(str(exemption.get("name", "")), project, stack) == name
+    return (
+        exemption.get("type") == kind
+        and _fill(str(exemption.get("name", "")), project, stack) == name
+    )
 
 
 def exempted(exemptions: Iterable[Mapping[str, Any]] | None, urn: str | None) -> bool:

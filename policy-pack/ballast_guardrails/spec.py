@@ -102,6 +102,7 @@ class StackCheck(Protocol):
 R = TypeVar("R", bound=ResourceCheck)
 S = TypeVar("S", bound=StackCheck)
 
+
 @dataclass(frozen=True)
 class Profile:
     """How strict a policy is in each environment."""

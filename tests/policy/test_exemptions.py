@@ -85,7 +85,9 @@ def test_placeholders_are_filled_from_the_resource_not_wildcards():
     parents = "urn:pulumi:{stack}::{project}::ballast:components:Platform$aws:s3/bucket:Bucket"
     assert Exemption("p", 0, "r", urn=f"{parents}::{{project}}-{{stack}}-logs").matches(urn)
     # A URN pattern is whole: without the parent chain it names another resource.
-    assert not Exemption("p", 0, "r", urn="urn:pulumi:{stack}::{project}::aws:s3/bucket:Bucket::acme-dev-logs").matches(urn)
+    assert not Exemption(
+        "p", 0, "r", urn="urn:pulumi:{stack}::{project}::aws:s3/bucket:Bucket::acme-dev-logs"
+    ).matches(urn)
     assert not Exemption("p", 0, "r", type="aws:s3/bucket:Bucket", name="acme-dev-log").matches(urn)
 
 
@@ -94,7 +96,10 @@ def test_placeholders_are_filled_from_the_resource_not_wildcards():
     [
         ({"urn:pulumi:dev::b::t::n": "why"}, r"is a map; it is a list of \{type, name, reason\}"),
         ([{"type": "t", "name": "n"}], r"exemptions\[0\] has no reason"),
-        ([{"type": "t", "name": "n", "reason": " "}], r"exemptions\[0\]\.reason must be a non-empty"),
+        (
+            [{"type": "t", "name": "n", "reason": " "}],
+            r"exemptions\[0\]\.reason must be a non-empty",
+        ),
         ([{"type": "t", "reason": "r"}], r"exemptions\[0\] must name a resource either by type"),
         ([{"urn": "u", "type": "t", "name": "n", "reason": "r"}], "not both"),
         ([{"type": "t", "name": "{env}-x", "reason": "r"}], r"only placeholders are \{project\}"),
@@ -112,7 +117,10 @@ def test_an_unusable_exemption_is_named_with_what_is_accepted(value, expected):
 @pytest.mark.parametrize(
     ("config", "expected"),
     [
-        ({"p": {"exemptons": []}}, "c.json: p.exemptons is not a known key; did you mean 'exemptions'?"),
+        (
+            {"p": {"exemptons": []}},
+            "c.json: p.exemptons is not a known key; did you mean 'exemptions'?",
+        ),
         ({"p": {"enforcmentLevel": "advisory"}}, "did you mean 'enforcementLevel'?"),
         (
             {"p": {"exemptions": [{"type": "t", "name": "n", "resaon": "r"}]}},
@@ -135,11 +143,16 @@ def test_a_misspelt_key_in_a_stack_config_exits_2_naming_it(tmp_path):
     copy = copy_project(tmp_path)
     path = copy / "policy-pack" / "config" / "prod.json"
     data = json.loads(path.read_text())
-    data["rds-multi-az"]["exemptions"][0]["reasn"] = data["rds-multi-az"]["exemptions"][0].pop("reason")
+    data["rds-multi-az"]["exemptions"][0]["reasn"] = data["rds-multi-az"]["exemptions"][0].pop(
+        "reason"
+    )
     path.write_text(json.dumps(data))
     result = CliRunner().invoke(app, ["preview", "prod", "--project-dir", str(copy)])
     assert result.exit_code == 2, result.output
-    assert "rds-multi-az.exemptions[0].reasn is not a known key; did you mean 'reason'?" in result.stderr
+    assert (
+        "rds-multi-az.exemptions[0].reasn is not a known key; did you mean 'reason'?"
+        in result.stderr
+    )
 
 
 def copy_project(tmp_path: Path, name: str | None = None) -> Path:
@@ -167,7 +180,9 @@ def test_a_renamed_project_keeps_its_exemptions(tmp_path):
     assert original is not None and renamed is not None
     assert not renamed.mandatory and not renamed.unmatched_exemptions
     seen = sorted((f.diagnostic.policy, urn_parts(f.diagnostic.urn)[3]) for f in renamed.exempted)
-    assert seen == sorted((f.diagnostic.policy, urn_parts(f.diagnostic.urn)[3]) for f in original.exempted)
+    assert seen == sorted(
+        (f.diagnostic.policy, urn_parts(f.diagnostic.urn)[3]) for f in original.exempted
+    )
     assert seen, "prod has reviewed exemptions"
     assert all(urn_parts(f.diagnostic.urn)[1] == "acme-platform" for f in renamed.exempted)
     assert all(f.exemption is not None and f.exemption.reason for f in renamed.exempted)

@@ -67,7 +67,14 @@ def test_json_adds_violations_and_the_policy_count(tmp_path):
     pack_policies = {p.meta.name: p.meta for p in POLICIES}
     for violation in document["violations"]:
         assert set(violation) == {
-            "policy", "level", "severity", "urn", "type", "name", "message", "remediation",
+            "policy",
+            "level",
+            "severity",
+            "urn",
+            "type",
+            "name",
+            "message",
+            "remediation",
             "exemption",
         }
         meta = pack_policies[violation["policy"]]

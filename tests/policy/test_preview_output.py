@@ -17,13 +17,16 @@ from tests.policy.test_preview_cli import PROGRAM, project
 runner = CliRunner()
 
 #: Data that Rich would read as an emoji code and as markup if it were not told not to.
-ODD = PROGRAM + """
+ODD = (
+    PROGRAM
+    + """
 pulumi.export("dbSecretArn", "arn:aws:secretsmanager:us-east-1:123456789012:secret:db-AbCdEf")
 aws.s3.BucketAcl(
     "[bold]odd-acl", bucket=site.id, acl="public-read",
     opts=pulumi.ResourceOptions(provider=provider),
 )
 """
+)
 
 
 def preview(root: Path, *args: str, columns: int = 80):
@@ -120,7 +123,9 @@ def test_sarif_has_every_violation_and_the_exempted_as_suppressed(tmp_path):
     data = json.loads(config.read_text())
     data["s3-no-public-acl"] = {
         "enforcementLevel": "mandatory",
-        "exemptions": [{"type": "aws:s3/bucketAcl:BucketAcl", "name": "site-acl", "reason": "WEB-1"}],
+        "exemptions": [
+            {"type": "aws:s3/bucketAcl:BucketAcl", "name": "site-acl", "reason": "WEB-1"}
+        ],
     }
     config.write_text(json.dumps(data))
     document = json.loads(preview(root, "--json").stdout)
@@ -137,14 +142,18 @@ def test_sarif_has_every_violation_and_the_exempted_as_suppressed(tmp_path):
     open_results = [r for r in run["results"] if "suppressions" not in r]
     suppressed = [r for r in run["results"] if "suppressions" in r]
     assert len(open_results) == len(document["violations"])
-    assert {r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in open_results} == {
-        v["urn"] for v in document["violations"]
-    }
+    assert {
+        r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"] for r in open_results
+    } == {v["urn"] for v in document["violations"]}
     assert [(r["ruleId"], r["suppressions"][0]["justification"]) for r in suppressed] == [
         ("s3-no-public-acl", "WEB-1")
     ]
     assert [e["reason"] for e in document["exempted"]] == ["WEB-1"]
-    assert all(r["level"] == "error" for r in open_results if r["properties"]["enforcementLevel"] == "mandatory")
+    assert all(
+        r["level"] == "error"
+        for r in open_results
+        if r["properties"]["enforcementLevel"] == "mandatory"
+    )
 
 
 def test_a_config_error_is_json_with_json(tmp_path):
@@ -157,7 +166,9 @@ def test_a_config_error_is_json_with_json(tmp_path):
     assert "s3-versioning.minDay is not a known key" in error["message"]
 
 
-FAILING = PROGRAM + """
+FAILING = (
+    PROGRAM
+    + """
 
 def tag_of(bucket):
     return bucket.missing_attribute
@@ -165,6 +176,7 @@ def tag_of(bucket):
 
 tag_of(site)
 """
+)
 
 
 def test_a_program_error_names_its_file_and_line_and_debug_prints_the_traceback(tmp_path):
@@ -191,7 +203,10 @@ def test_an_exemption_matching_nothing_in_the_stacks_own_config_warns(tmp_path):
     assert document["unmatchedExemptions"]
     for entry in document["unmatchedExemptions"]:
         assert entry["sharedConfig"] is False
-        assert f"{entry['entry']} (" in result.stderr and "matches no resource of stack dev" in result.stderr
+        assert (
+            f"{entry['entry']} (" in result.stderr
+            and "matches no resource of stack dev" in result.stderr
+        )
 
 
 @pytest.mark.parametrize("stack", ["dev-cluster"])
@@ -200,5 +215,7 @@ def test_a_shared_config_lists_unmatched_exemptions_without_warning(stack):
 
     result = runner.invoke(app, ["preview", stack, "--json", "--project-dir", str(ROOT)])
     document = json.loads(result.stdout)
-    assert document["unmatchedExemptions"] and all(e["sharedConfig"] for e in document["unmatchedExemptions"])
+    assert document["unmatchedExemptions"] and all(
+        e["sharedConfig"] for e in document["unmatchedExemptions"]
+    )
     assert "matches no resource" not in result.stderr
