@@ -32,6 +32,7 @@ from pulumi_policy import ResourceValidationArgs
 from ballast_guardrails import iam_actions
 from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
+from ballast_guardrails.exemptions import EXEMPTIONS, exempted
 from ballast_guardrails.naming import boundary_name_prefix, is_boundary_name
 from ballast_guardrails.spec import (
     CRITICAL,
@@ -514,25 +515,26 @@ def _no_data_exposure(args: ResourceValidationArgs, report: Report, settings: Se
 @resource_policy(
     name="iam-passrole-requires-approval",
     types=IDENTITY_TYPES,
-    description="A policy granting iam:PassRole needs its URN approved in the "
-    'stack\'s policy config; PassRole on Resource "*" is never approved.',
+    description="A policy granting iam:PassRole needs an approval in the stack's policy "
+    'config; PassRole on Resource "*" is never approved.',
     severity=HIGH,
     profile=SECURITY,
-    remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then "
-    "add the URN to approvedUrns in a reviewed change to the policy config.",
+    remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then add the "
+    "policy to this policy's exemptions (its approvals) in a reviewed change to the "
+    "policy config.",
     config={
-        "approvedUrns": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "URNs of policies whose PassRole grant was reviewed.",
+        "exemptions": {
+            **EXEMPTIONS,
+            "description": "Approved PassRole grants on named roles: {type, name, reason} "
+            "or {urn, reason}; a grant on every role is never approved.",
         }
     },
-    # Its approval list is the exemption, and "*" must stay unapprovable.
+    # Its exemptions are the approvals, and "*" must stay unapprovable: it applies them
+    # itself, to grants on named roles only.
     exemptable=False,
 )
 def _pass_role_approval(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    approved = set(settings.get("approvedUrns", ()))
+    approved = exempted(settings.get("exemptions"), args.urn)
     for label, document in identity_documents(args):
         statements = document.granting(PASS_ROLE)
         if not statements:
@@ -543,12 +545,11 @@ def _pass_role_approval(args: ResourceValidationArgs, report: Report, settings: 
                 f"{label}: {anywhere[0].label} grants iam:PassRole on every role "
                 '(Resource "*" or NotResource); name the role ARNs. This is never approvable'
             )
-        elif args.urn not in approved:
+        elif not approved:
             roles = sorted({r for s in statements for r in s.resources})
             report(
-                f"{label}: grants iam:PassRole on {', '.join(roles)}; after review, add "
-                f"{args.urn} to approvedUrns of iam-passrole-requires-approval in the "
-                "stack's policy config"
+                f"{label}: grants iam:PassRole on {', '.join(roles)}; after review, approve "
+                "it with an entry in this policy's exemptions in the stack's policy config"
             )
 
 

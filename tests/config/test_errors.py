@@ -909,7 +909,10 @@ def test_every_problem_is_reported_at_once(project):
     }
     result = preview(project, config, "--json")
     assert result.exit_code == 2
-    lines = [line.removeprefix("error: ") for line in result.stderr.splitlines()[2:]]
+    # With --json the error is the JSON document on stdout (docs/preview-json.md).
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "program"
+    lines = error["problems"][2:]
     assert lines == [
         P
         + "ballast:drRegion must differ from primaryRegion: a DR copy in the same region shares its failures (got eu-west-1)",

@@ -1,12 +1,13 @@
 """Every shipped stack, both layers, against its policy config (a cluster stack is held to
 its environment's): no mandatory violation. Approved exceptions live in the configs
-themselves (`exemptions`, `approvedUrns`), reviewed there."""
+themselves (`exemptions`), reviewed there."""
 
 from __future__ import annotations
 
 import pytest
 
 from ballast.policy.config import ConfigEntry, load_policy_config
+from ballast.policy.exemptions import parse_exemptions
 from ballast.policy.inputs import analyzer_inputs
 from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
 from tests.policy.conftest import stack_config_file
@@ -52,10 +53,10 @@ def test_the_single_az_replica_is_excused_only_by_its_recorded_exemption(stack_p
     config = load_policy_config(stack_config_file("prod"))
     entry = config["rds-multi-az"]
     assert entry.level == "mandatory"
-    (reason,) = entry.properties["exemptions"].values()
-    assert list(entry.properties["exemptions"]) == [PROD_REPLICA]
-    assert "single-AZ" in reason and "docs/data-and-dr.md" in reason
-    withdrawn = {**config, "rds-multi-az": ConfigEntry(entry.level, {"exemptions": {}})}
+    (exemption,) = parse_exemptions("rds-multi-az", entry.properties["exemptions"], "prod")
+    assert exemption.matches(PROD_REPLICA)
+    assert "single-AZ" in exemption.reason and "docs/data-and-dr.md" in exemption.reason
+    withdrawn = {**config, "rds-multi-az": ConfigEntry(entry.level, {"exemptions": []})}
     pack.configure(withdrawn, source="prod without the replica's exemption")
     diagnostics = pack.evaluate(analyzer_inputs(run))
     mandatory = [(d.policy, d.urn) for d in diagnostics if d.level == "mandatory"]
