@@ -70,6 +70,15 @@ def regions_of(stack: str) -> list[str]:
     return [config.primary_region] + ([config.dr_region] if config.dr_region else [])
 
 
+def expected_zones(region: str, network) -> list[str]:
+    """The zones a `Network` with these settings uses in `region`: the configured
+    `availabilityZones`, else the first `azCount` the region offers (offline: the
+    engine's stand-ins `<region>a`, `b`, ..., as the README says)."""
+    if network.availability_zones is not None:
+        return sorted(network.availability_zones)
+    return [f"{region}{letter}" for letter in "abcdef"[: network.az_count]]
+
+
 #: Regions a case may use as "outside the platform": the first one no shipped stack uses
 #: is taken, so a fork that moves into one of them still gets a region outside its own.
 _OTHER_REGIONS = ("ap-southeast-2", "sa-east-1", "ca-central-1", "ap-northeast-3")
