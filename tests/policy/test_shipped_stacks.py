@@ -35,29 +35,27 @@ def test_every_shipped_stack_has_a_policy_config():
         assert stack_config_file(stack).is_file()
 
 
-#: The prod DR replica, single-AZ by design (docs/data-and-dr.md).
-PROD_REPLICA = (
-    "urn:pulumi:prod::ballast::ballast:components:Platform$ballast:components:Database"
-    "$aws:rds/instance:Instance::ballast-prod-db-replica"
-)
-
-
 def test_the_single_az_replica_is_excused_only_by_its_recorded_exemption(stack_pack):
     """`rds-multi-az` holds the prod replica to Multi-AZ like any production instance;
     the one reviewed entry in prod.json, with its reason, is what excuses it. Without
     that entry the replica, and nothing else, trips the policy."""
     run = stack_run("prod")
     pack = stack_pack("prod")
-    (replica,) = [r for r in run.of_type("aws:rds/instance:Instance") if r.urn == PROD_REPLICA]
+    # The DR replica (single-AZ by design, docs/data-and-dr.md): the instance that
+    # replicates another.
+    (replica,) = [
+        r for r in run.of_type("aws:rds/instance:Instance") if r.inputs.get("replicateSourceDb")
+    ]
+    replica_urn = replica.urn
     assert replica.inputs["multiAz"] is False
     config = load_policy_config(stack_config_file("prod"))
     entry = config["rds-multi-az"]
     assert entry.level == "mandatory"
     (exemption,) = parse_exemptions("rds-multi-az", entry.properties["exemptions"], "prod")
-    assert exemption.matches(PROD_REPLICA)
+    assert exemption.matches(replica_urn)
     assert "single-AZ" in exemption.reason and "docs/data-and-dr.md" in exemption.reason
     withdrawn = {**config, "rds-multi-az": ConfigEntry(entry.level, {"exemptions": []})}
     pack.configure(withdrawn, source="prod without the replica's exemption")
     diagnostics = pack.evaluate(analyzer_inputs(run))
     mandatory = [(d.policy, d.urn) for d in diagnostics if d.level == "mandatory"]
-    assert mandatory == [("rds-multi-az", PROD_REPLICA)]
+    assert mandatory == [("rds-multi-az", replica_urn)]
