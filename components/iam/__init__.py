@@ -35,12 +35,17 @@ from components.iam.documents import (
     security_read_document,
 )
 from components.iam.names import (
+    LOAD_BALANCER_NAME_MAX,
     ROLE_NAME_MAX,
+    WAF_LOG_GROUP_PREFIX,
     audit_boundary_policy_name,
     audit_bucket_prefix,
     boundary_policy_name,
+    load_balancer_name,
+    physical_name,
     physical_role_name,
     role_name_prefix,
+    waf_log_group_name,
 )
 from components.iam.roles import RoleFactory
 from components.iam.trusts import Trust, github_subject, irsa_subject, trust_policy
@@ -57,6 +62,7 @@ __all__ = [
     "IAM_MANAGEMENT_ACTIONS",
     "IAM_USER_ACTIONS",
     "INLINE_POLICY_MAX_CHARS",
+    "LOAD_BALANCER_NAME_MAX",
     "MANAGED_POLICY_MAX_CHARS",
     "NAME_SCOPED_SERVICES",
     "OIDC_PROVIDER_ACTIONS",
@@ -66,6 +72,7 @@ __all__ = [
     "S3_BUCKET_MANAGEMENT_ACTIONS",
     "SERVICE_LINKED_ROLE_SERVICES",
     "STS_AUDIENCE",
+    "WAF_LOG_GROUP_PREFIX",
     "BoundaryInputs",
     "RoleFactory",
     "StateAccess",
@@ -80,9 +87,12 @@ __all__ = [
     "compact_length",
     "github_subject",
     "irsa_subject",
+    "load_balancer_name",
+    "physical_name",
     "physical_role_name",
     "plan_policy_document",
     "role_name_prefix",
     "security_read_document",
     "trust_policy",
+    "waf_log_group_name",
 ]

@@ -28,16 +28,37 @@ def audit_bucket_prefix(environment: str) -> str:
     return f"ballast-{environment}-audit-"
 
 
-def physical_role_name(environment: str, resource_name: str) -> str:
-    """The IAM name of the role registered as `resource_name`.
+#: Longest name of a load balancer or a target group (ELB's limit).
+LOAD_BALANCER_NAME_MAX = 32
+#: What the name of a log group WAF logs into must start with (WAF refuses any other).
+WAF_LOG_GROUP_PREFIX = "aws-waf-logs-"
 
-    The environment prefix is added unless the resource name has it already; names past
-    IAM's 64 characters keep their start and end in a stable hash, so two long names
-    never collide and the same program always yields the same name.
-    """
+
+def physical_name(environment: str, resource_name: str, max_length: int) -> str:
+    """`resource_name` with the environment prefix (unless it has it already), at most
+    `max_length` characters: a longer name keeps its start and a stable hash of the whole,
+    so two long names never collide and the same program always yields the same name."""
     prefix = role_name_prefix(environment)
     name = resource_name if resource_name.startswith(prefix) else prefix + resource_name
-    if len(name) <= ROLE_NAME_MAX:
+    if len(name) <= max_length:
         return name
     digest = hashlib.sha256(name.encode()).hexdigest()[:8]
-    return f"{name[: ROLE_NAME_MAX - len(digest) - 1]}-{digest}"
+    return f"{name[: max_length - len(digest) - 1]}-{digest}"
+
+
+def physical_role_name(environment: str, resource_name: str) -> str:
+    """The IAM name of the role registered as `resource_name` (`physical_name` within
+    IAM's 64 characters)."""
+    return physical_name(environment, resource_name, ROLE_NAME_MAX)
+
+
+def load_balancer_name(environment: str, label: str) -> str:
+    """The name of a load balancer or target group: `physical_name` within ELB's 32
+    characters (letters, digits and hyphens; the label must be so too)."""
+    return physical_name(environment, label, LOAD_BALANCER_NAME_MAX)
+
+
+def waf_log_group_name(environment: str, label: str) -> str:
+    """The log group a web ACL logs into: WAF's required prefix, then the environment's
+    name prefix and `label`."""
+    return WAF_LOG_GROUP_PREFIX + physical_name(environment, label, 512 - 13)
