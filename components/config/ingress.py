@@ -29,6 +29,15 @@ def _network(value: str) -> str:
     try:
         network = ipaddress.ip_network(value, strict=True)
     except ValueError:
+        try:
+            loose = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            loose = None
+        if loose is not None:
+            raise ValueError(
+                f"must list network addresses: {value!r} has host bits set, did you mean "
+                f"{loose}?"
+            ) from None
         raise ValueError(
             f"must list IPv4 or IPv6 networks in CIDR notation such as 198.51.100.0/24 "
             f"(got {value!r})"
