@@ -99,7 +99,8 @@ class Platform(pulumi.ComponentResource):
     """One environment: per-region providers, then the components in dependency order.
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
-    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `dr_network`
+    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `ingress` (None
+    without `ballast:ingress` or a cluster), `dr_network`
     (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
     `resilience`.
     """
