@@ -497,9 +497,6 @@ class Ingress(pulumi.ComponentResource):
 
     # --- pieces -----------------------------------------------------------------------
 
-    def _child(self, *, stateful: bool = False, depends_on=None) -> pulumi.ResourceOptions:
-        return self._ctx.opts(self, stateful=stateful, depends_on=depends_on)
-
     def _certificate(self) -> aws.acm.CertificateValidation:
         """One ACM certificate for both ALBs, validated through DNS: one record per
         domain (created outside any apply; each reads its own validation option)."""
@@ -512,7 +509,7 @@ class Ingress(pulumi.ComponentResource):
             validation_method="DNS",
             key_algorithm="RSA_2048",
             tags=self._ctx.tags_for(name),
-            opts=pulumi.ResourceOptions(parent=self, delete_before_replace=False),
+            opts=pulumi.ResourceOptions(parent=self),
         )
         records = []
         for index, domain in enumerate(domains):

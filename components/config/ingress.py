@@ -35,8 +35,7 @@ def _network(value: str) -> str:
             loose = None
         if loose is not None:
             raise ValueError(
-                f"must list network addresses: {value!r} has host bits set, did you mean "
-                f"{loose}?"
+                f"must list network addresses: {value!r} has host bits set, did you mean {loose}?"
             ) from None
         raise ValueError(
             f"must list IPv4 or IPv6 networks in CIDR notation such as 198.51.100.0/24 "
