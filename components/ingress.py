@@ -9,8 +9,8 @@ the cluster layer's, components/cluster/addons/load_balancer_controller.py):
   security group (80/443 from `allowedCidrs` only; egress only to the cluster's security
   group on the routed ports), invalid headers dropped, desync mitigation `strictest`,
   HTTP/2; deletion protection and access logs in staging and prod;
-- the **internal ALB** for platform UIs: internal over the private subnets, reachable on
-  80/443 only from `platformCidrs` and the VPC;
+- the **internal ALB** for platform UIs (when `platformCidrs` is set): internal over the
+  private subnets, reachable on 80/443 only from `platformCidrs` and the VPC;
 - on each ALB an HTTP :80 listener that only redirects (301) to HTTPS and an HTTPS :443
   listener (`versions.ALB_TLS_POLICY`) whose default action is a fixed 404; one ACM
   certificate (`*.<zone>` plus any deeper host) validated through DNS records in the
@@ -295,7 +295,8 @@ class Ingress(pulumi.ComponentResource):
     """The public and internal ALBs, their certificate, WAF, logs and routes, and the
     controller's role; see the module docstring.
 
-    Outputs: `public_dns_name`, `public_arn`, `internal_dns_name`, `internal_arn`,
+    Outputs: `public_dns_name`, `public_arn`, `internal_dns_name` and `internal_arn`
+    (None without `platformCidrs`),
     `web_acl_arn`, `controller_role_arn`, `routes` (each `Route`), `route_outputs`
     (their stack output), `service_urls` (route name -> URL).
     """
@@ -339,28 +340,38 @@ class Ingress(pulumi.ComponentResource):
 
         access_logs = self._access_log_bucket() if self._hardened else None
         public_sg = self._security_group("public", args.settings.allowed_cidrs)
-        internal_sg = self._security_group(
-            "internal", (*args.settings.platform_cidrs, args.vpc_cidr)
-        )
         self._public = self._load_balancer(
             "public", public_sg, args.public_subnet_ids, internal=False, access_logs=access_logs
         )
-        self._internal = self._load_balancer(
-            "internal", internal_sg, args.private_subnet_ids, internal=True, access_logs=access_logs
-        )
-        self._groups = {False: public_sg, True: internal_sg}
-        self._https = {
-            False: self._listeners("public", self._public, validation),
-            True: self._listeners("internal", self._internal, validation),
-        }
+        self._balancers = {False: self._public}
+        self._groups = {False: public_sg}
+        self._https = {False: self._listeners("public", self._public, validation)}
+        # The internal ALB only where someone may reach it (ingress.platformCidrs).
+        platform_cidrs = args.settings.platform_cidrs
+        if platform_cidrs:
+            internal_sg = self._security_group("internal", (*platform_cidrs, args.vpc_cidr))
+            internal = self._load_balancer(
+                "internal",
+                internal_sg,
+                args.private_subnet_ids,
+                internal=True,
+                access_logs=access_logs,
+            )
+            self._balancers[True] = internal
+            self._groups[True] = internal_sg
+            self._https[True] = self._listeners("internal", internal, validation)
         self._priorities = {False: 0, True: 0}
         self._opened: set[tuple[bool, int]] = set()
 
         self.web_acl_arn: pulumi.Output[str] = self._web_acl()
         self.public_dns_name: pulumi.Output[str] = self._public.dns_name
         self.public_arn: pulumi.Output[str] = self._public.arn
-        self.internal_dns_name: pulumi.Output[str] = self._internal.dns_name
-        self.internal_arn: pulumi.Output[str] = self._internal.arn
+        self.internal_dns_name: pulumi.Output[str] | None = (
+            self._balancers[True].dns_name if True in self._balancers else None
+        )
+        self.internal_arn: pulumi.Output[str] | None = (
+            self._balancers[True].arn if True in self._balancers else None
+        )
         self.controller_role_arn: pulumi.Output[str] = self._controller_role().arn
 
         self.routes: list[Route] = []
@@ -430,7 +441,12 @@ class Ingress(pulumi.ComponentResource):
         ctx, env = self._ctx, self._ctx.environment
         kind = "internal" if internal else "public"
         resource = f"{self._name}-{kind}-{name}"
-        balancer = self._internal if internal else self._public
+        if internal not in self._balancers:
+            raise ValueError(
+                f"{self._name}: route {name}: there is no internal ALB; set "
+                "ballast:ingress.platformCidrs to make one"
+            )
+        balancer = self._balancers[internal]
         target_group = aws.lb.TargetGroup(
             resource,
             name=load_balancer_name(env, f"{kind[:3]}-{name}"),

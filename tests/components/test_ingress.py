@@ -101,9 +101,18 @@ def test_the_public_alb_spans_every_public_subnet_and_zone(shipped):
     assert public["internal"] is False and public["loadBalancerType"] == "application"
     assert set(public["subnets"]) == set(tiers["public"])
     assert set(tiers["public"].values()) == set(run.outputs["availabilityZones"])
-    internal = lbs["internal"].inputs
-    assert set(internal["subnets"]) == set(tiers["private"])
-    assert set(tiers["private"].values()) == set(run.outputs["availabilityZones"])
+    if "internal" in lbs:
+        internal = lbs["internal"].inputs
+        assert set(internal["subnets"]) == set(tiers["private"])
+        assert set(tiers["private"].values()) == set(run.outputs["availabilityZones"])
+
+
+def test_an_internal_alb_exactly_where_platform_cidrs_are_set(shipped):
+    run, settings = shipped
+    has_internal = "internal" in balancers(run)
+    assert has_internal == bool(settings["ingress"].platform_cidrs)
+    assert (run.outputs.get("ingressInternalAlbArn") is not None) == has_internal
+    assert len(balancers(run)) == (2 if has_internal else 1)
 
 
 def test_both_albs_are_hardened(shipped):
@@ -134,8 +143,7 @@ def test_the_public_alb_admits_only_web_traffic_from_the_allowed_cidrs(shipped):
     lbs = balancers(run)
     groups = {g.id: g for g in run.of_type(SECURITY_GROUP)}
     (public_group,) = lbs["public"].inputs["securityGroups"]
-    (internal_group,) = lbs["internal"].inputs["securityGroups"]
-    assert public_group in groups and internal_group in groups
+    assert public_group in groups
 
     def ingress(group_id):
         return {
@@ -150,8 +158,11 @@ def test_the_public_alb_admits_only_web_traffic_from_the_allowed_cidrs(shipped):
 
     allowed = settings["ingress"].allowed_cidrs
     assert ingress(public_group) == {(c, p, p) for c in allowed for p in (80, 443)}
-    platform = (*settings["ingress"].platform_cidrs, settings["config"].network.cidr)
-    assert ingress(internal_group) == {(c, p, p) for c in platform for p in (80, 443)}
+    if "internal" in lbs:
+        (internal_group,) = lbs["internal"].inputs["securityGroups"]
+        assert internal_group in groups
+        platform = (*settings["ingress"].platform_cidrs, settings["config"].network.cidr)
+        assert ingress(internal_group) == {(c, p, p) for c in platform for p in (80, 443)}
 
 
 def test_the_albs_send_only_to_the_clusters_group_on_routed_ports(shipped):
@@ -294,8 +305,9 @@ def test_the_stack_exports_what_an_operator_and_the_cluster_layer_need(shipped):
     outputs = run.outputs
     assert outputs["ingressPublicAlbArn"] == lbs["public"].outputs["arn"]
     assert outputs["ingressPublicAlbDnsName"] == lbs["public"].outputs["dnsName"]
-    assert outputs["ingressInternalAlbArn"] == lbs["internal"].outputs["arn"]
-    assert outputs["ingressInternalAlbDnsName"] == lbs["internal"].outputs["dnsName"]
+    if "internal" in lbs:
+        assert outputs["ingressInternalAlbArn"] == lbs["internal"].outputs["arn"]
+        assert outputs["ingressInternalAlbDnsName"] == lbs["internal"].outputs["dnsName"]
     (acl,) = run.of_type(WEB_ACL)
     assert outputs["ingressWebAclArn"] == acl.outputs["arn"]
     groups = {g.outputs["arn"] for g in run.of_type(TARGET_GROUP)}
@@ -465,8 +477,8 @@ def test_only_the_controllers_service_account_assumes_its_role(shipped):
 # --- route() for later components ----------------------------------------------------------------
 
 
-def _ingress_program(extra_route: dict | None):
-    settings = IngressConfig(hosted_zone_name="example.org", platform_cidrs=("198.51.100.0/24",))
+def _ingress_program(extra_route: dict | None, platform_cidrs=("198.51.100.0/24",)):
+    settings = IngressConfig(hosted_zone_name="example.org", platform_cidrs=platform_cidrs)
     services = [
         ServiceConfig(
             name="web",
@@ -539,6 +551,15 @@ def test_a_later_component_routes_a_platform_ui_through_the_internal_alb():
     assert ELB_LOG_ACCOUNTS["eu-west-1"] in json.dumps(
         [p.inputs["policy"] for p in run.of_type(BUCKET_POLICY)]
     )
+
+
+def test_without_platform_cidrs_there_is_no_internal_alb_to_route_to():
+    build, _ = _ingress_program(
+        {"name": "grafana", "namespace": "o", "service": "grafana", "port": 3000, "internal": True},
+        platform_cidrs=None,
+    )
+    with pytest.raises(Exception, match="there is no internal ALB"):
+        run_component(build)
 
 
 def test_a_route_outside_the_certificate_is_refused():

@@ -156,9 +156,14 @@ CASES = [
         id="ingress-zone-id",
     ),
     pytest.param(
-        with_ingress(platformCidrs=None),
-        "ballast:ingress.platformCidrs is required: Office and VPN ranges that may reach the internal ALB (platform UIs: Vault, Grafana, Argo CD) on 443, besides the VPC itself. No default: say who operates the platform; never the whole internet.",
-        id="ingress-platform-cidrs-missing",
+        with_ingress(platformCidrs=[]),
+        "ballast:ingress.platformCidrs must list at least 1 entry (got 0)",
+        id="ingress-platform-cidrs-empty",
+    ),
+    pytest.param(
+        with_ingress(hostedZoneName=None),
+        "ballast:ingress.hostedZoneName is required: The public Route 53 zone every ingress host name lives in, e.g. example.com. It names the certificate (*.<zone>) and is checked against every host; the zone itself is not created here.",
+        id="ingress-zone-missing",
     ),
     pytest.param(
         with_ingress(platformCidrs=["0.0.0.0/0"]),
