@@ -202,7 +202,8 @@ def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(layer):
         assert {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods"} <= set(
             hard
         )
-        assert hard["services.loadbalancers"] == ("2" if name == "ingress" else "0"), name
+        # Entry points are Pulumi's ALBs: no namespace may own a LoadBalancer Service.
+        assert hard["services.loadbalancers"] == "0", name
     guarded = {
         q["metadata"]["namespace"]
         for q in quotas
