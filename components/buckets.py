@@ -80,7 +80,7 @@ def compliant_bucket(
     *,
     parent: pulumi.Resource,
     bucket_name: pulumi.Input[str],
-    kms_key_arn: pulumi.Input[str],
+    kms_key_arn: pulumi.Input[str] | None,
     tags: Mapping[str, str],
     access_log_bucket: CompliantBucket | None,
     receives_access_logs: bool = False,
@@ -107,6 +107,10 @@ def compliant_bucket(
     `receives_access_logs=True` (it cannot log into itself); any other bucket must log.
     `protect` protects the bucket (do so in prod); `object_lock` can only be chosen when
     the bucket is created.
+
+    `kms_key_arn` None encrypts with S3-managed keys (SSE-S3) instead: only for a bucket
+    a service writes that accepts nothing else (ALB access logs); such a bucket needs an
+    exemption from the pack's s3-kms-encryption, with that reason.
 
     `bucket_key` (default True) turns S3 Bucket Keys on: far fewer KMS requests (and
     their cost) for busy buckets. Pass False for a bucket a service writes with a key it
@@ -157,6 +161,8 @@ def compliant_bucket(
                 },
                 "bucket_key_enabled": bucket_key,
             }
+            if kms_key_arn is not None
+            else {"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}
         ],
         opts=child,
     )

@@ -26,6 +26,7 @@ from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES
 from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
+from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
@@ -130,6 +131,12 @@ class PlatformConfig(_Section):
     cluster: ClusterConfig | None = Field(
         default=None,
         description="The EKS cluster. Unset: no cluster.",
+    )
+    ingress: IngressConfig | None = Field(
+        default=None,
+        description="The Pulumi-owned public and internal ALBs (HTTPS, WAF, access logs) "
+        "and the AWS Load Balancer Controller that binds services to them "
+        "(docs/ingress.md). Needs ballast:cluster. Unset: no load balancers.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -255,6 +262,33 @@ class PlatformConfig(_Section):
                 )
         return value
 
+    @field_validator("services")
+    @classmethod
+    def _unique_routes(cls, value: tuple[ServiceConfig, ...]):
+        seen: dict[tuple[str, str], str] = {}
+        for service in value:
+            route = service.ingress
+            if route is None:
+                continue
+            key = (route.host, route.path)
+            if key in seen:
+                raise ValueError(
+                    f"must route each host and path once: services {seen[key]!r} and "
+                    f"{service.name!r} both claim {route.host}{route.path}"
+                )
+            seen[key] = service.name
+        return value
+
+    @field_validator("ingress")
+    @classmethod
+    def _ingress_needs_cluster(cls, value: IngressConfig | None, info: ValidationInfo):
+        if value is not None and _context(info, "has_cluster") is False:
+            raise ValueError(
+                "needs ballast:cluster: the load balancers send to pods of the cluster, "
+                "through target groups its controller fills"
+            )
+        return value
+
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
@@ -316,6 +350,7 @@ PLATFORM_ONLY_KEYS = (
     "backup",
     "faultInjection",
     "runner",
+    "ingress",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
@@ -472,6 +507,9 @@ def parse_platform_config(
         else None,
         "dr_region": data.get("drRegion") if isinstance(data.get("drRegion"), str) else None,
         "has_dr_network": data.get("drNetwork") is not None,
+        "has_ingress": data.get("ingress") is not None,
+        "has_cluster": data.get("cluster") is not None,
+        "ingress_zone": _ingress_zone(data.get("ingress")),
     }
     config: PlatformConfig | None = None
     try:
@@ -499,6 +537,13 @@ def parse_platform_config(
         # Sorted by key path, so related problems sit together and the order is stable.
         raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
     return config
+
+
+def _ingress_zone(section: Any) -> str | None:
+    """The ingress zone's name, when the section gives one as a string (hosts are checked
+    against it while the services are validated)."""
+    zone = section.get("hostedZoneName") if isinstance(section, Mapping) else None
+    return zone if isinstance(zone, str) else None
 
 
 def stack_file_label(stack: str) -> str:

@@ -36,7 +36,15 @@ from components.iam.documents import (
     replication_policy_document,
     security_read_document,
 )
-from components.iam.names import ROLE_NAME_MAX, physical_role_name
+from components.iam.names import (
+    LOAD_BALANCER_NAME_MAX,
+    ROLE_NAME_MAX,
+    WAF_LOG_GROUP_PREFIX,
+    load_balancer_name,
+    physical_name,
+    physical_role_name,
+    waf_log_group_name,
+)
 from components.iam.roles import RoleFactory
 from components.iam.trusts import Trust, github_subject, irsa_subject, trust_policy
 
@@ -52,6 +60,7 @@ __all__ = [
     "IAM_MANAGEMENT_ACTIONS",
     "IAM_USER_ACTIONS",
     "INLINE_POLICY_MAX_CHARS",
+    "LOAD_BALANCER_NAME_MAX",
     "MANAGED_POLICY_MAX_CHARS",
     "NAME_SCOPED_SERVICES",
     "OIDC_PROVIDER_ACTIONS",
@@ -61,6 +70,7 @@ __all__ = [
     "S3_BUCKET_MANAGEMENT_ACTIONS",
     "SERVICE_LINKED_ROLE_SERVICES",
     "STS_AUDIENCE",
+    "WAF_LOG_GROUP_PREFIX",
     "BoundaryInputs",
     "ReplicationRoute",
     "RoleFactory",
@@ -73,9 +83,12 @@ __all__ = [
     "compact_length",
     "github_subject",
     "irsa_subject",
+    "load_balancer_name",
+    "physical_name",
     "physical_role_name",
     "plan_policy_document",
     "replication_policy_document",
     "security_read_document",
     "trust_policy",
+    "waf_log_group_name",
 ]

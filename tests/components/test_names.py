@@ -85,6 +85,17 @@ def plans(tmp_path_factory) -> Iterator[tuple[ProgramRun, ProgramRun, str]]:
         **config.get("ballast:audit", {}),
         "guardDutyDetectorIds": {region: "0" * 32},
     }
+    # Its own DNS names: records (and the certificate's validation record) are per name.
+    if "ballast:ingress" in config:
+        zone = config["ballast:ingress"]["hostedZoneName"]
+        own = f"{COPY}.{zone}"
+        config["ballast:ingress"] = {**config["ballast:ingress"], "hostedZoneName": own}
+        config["ballast:services"] = [
+            {**s, "ingress": {**s["ingress"], "host": s["ingress"]["host"].replace(zone, own)}}
+            if "ingress" in s
+            else s
+            for s in config.get("ballast:services", [])
+        ]
     (root / "stacks" / f"Pulumi.{COPY}.yaml").write_text(yaml.safe_dump({"config": config}))
     project = load_project(root)
     original = run_stack(load_stack_config(project, ORIGINAL))

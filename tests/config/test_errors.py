@@ -117,6 +117,30 @@ def with_node_group(**changes) -> dict:
     return with_cluster({**GENERAL, **changes})
 
 
+#: A valid ingress section (BASE has no cluster: combine it with `with_cluster()`).
+INGRESS = {"hostedZoneName": "example.com", "platformCidrs": ["198.51.100.0/24"]}
+WEB = {"name": "web", "tier": "tier-1"}
+
+
+def with_ingress(*services: dict, **changes) -> dict:
+    """BASE with a cluster and an ingress section (changed by `changes`; None drops a
+    key), and `services` if given."""
+    section = {k: v for k, v in {**INGRESS, **changes}.items() if v is not None}
+    config = {**with_cluster(), "ballast:ingress": section}
+    if services:
+        config["ballast:services"] = list(services)
+    return config
+
+
+def routed(name: str = "web", **ingress) -> dict:
+    """A tier-1 service with an ingress at www.example.com:8080, changed by `ingress`."""
+    return {
+        "name": name,
+        "tier": "tier-1",
+        "ingress": {"host": "www.example.com", "port": 8080, **ingress},
+    }
+
+
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
@@ -141,6 +165,92 @@ CASES = [
         {**BASE, "ballast:namePrefix": ["acme"]},
         "ballast:namePrefix must be a string (got ['acme'])",
         id="name-prefix-type",
+    ),
+    # --- ingress (ballast:ingress, ballast:services[].ingress) ---
+    pytest.param(
+        with_ingress(hostedZoneName="Example.com."),
+        "ballast:ingress.hostedZoneName must be a DNS name of lowercase labels such as example.com, without a trailing dot (got 'Example.com.')",
+        id="ingress-zone-name",
+    ),
+    pytest.param(
+        with_ingress(hostedZoneId="example"),
+        "ballast:ingress.hostedZoneId must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ (got 'example')",
+        id="ingress-zone-id",
+    ),
+    pytest.param(
+        with_ingress(platformCidrs=[]),
+        "ballast:ingress.platformCidrs must list at least 1 entry (got 0)",
+        id="ingress-platform-cidrs-empty",
+    ),
+    pytest.param(
+        with_ingress(hostedZoneName=None),
+        "ballast:ingress.hostedZoneName is required: The public Route 53 zone every ingress host name lives in, e.g. example.com. It names the certificate (*.<zone>) and is checked against every host; the zone itself is not created here.",
+        id="ingress-zone-missing",
+    ),
+    pytest.param(
+        with_ingress(platformCidrs=["0.0.0.0/0"]),
+        "ballast:ingress.platformCidrs must not include the whole internet: the internal ALB serves platform UIs to operators only (got 0.0.0.0/0)",
+        id="ingress-platform-cidrs-internet",
+    ),
+    pytest.param(
+        with_ingress(allowedCidrs=["203.0.113.7/24"]),
+        "ballast:ingress.allowedCidrs must list network addresses: '203.0.113.7/24' has host bits set, did you mean 203.0.113.0/24?",
+        id="ingress-allowed-cidrs-host-bits",
+    ),
+    pytest.param(
+        with_ingress(wafRateLimit=5),
+        "ballast:ingress.wafRateLimit must be between 10 and 2000000000 (got 5)",
+        id="ingress-waf-rate-limit",
+    ),
+    pytest.param(
+        with_ingress(idleTimeoutSeconds=5000),
+        "ballast:ingress.idleTimeoutSeconds must be between 1 and 4000 (got 5000)",
+        id="ingress-idle-timeout",
+    ),
+    pytest.param(
+        with_ingress(wafLogRetentionDays=31),
+        "ballast:ingress.wafLogRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)",
+        id="ingress-waf-log-retention",
+    ),
+    pytest.param(
+        {**BASE, "ballast:ingress": INGRESS},
+        "ballast:ingress needs ballast:cluster: the load balancers send to pods of the cluster, through target groups its controller fills",
+        id="ingress-without-cluster",
+    ),
+    pytest.param(
+        with_ingress(routed(host="www.example.org")),
+        "ballast:services[0].ingress.host must be inside ballast:ingress.hostedZoneName example.com, where its record and certificate are made (got 'www.example.org')",
+        id="service-host-outside-zone",
+    ),
+    pytest.param(
+        with_ingress(routed(port=0)),
+        "ballast:services[0].ingress.port must be between 1 and 65535 (got 0)",
+        id="service-port-zero",
+    ),
+    pytest.param(
+        with_ingress(routed(port=70000)),
+        "ballast:services[0].ingress.port must be between 1 and 65535 (got 70000)",
+        id="service-port-too-high",
+    ),
+    pytest.param(
+        with_ingress(routed(), routed("api", port=9090)),
+        "ballast:services must route each host and path once: services 'web' and 'api' both claim www.example.com/",
+        id="service-duplicate-host-and-path",
+    ),
+    pytest.param(
+        {**with_cluster(), "ballast:services": [routed()]},
+        "ballast:services[0].ingress needs ballast:ingress: the public ALB, its zone and certificate the route is made on",
+        id="service-ingress-without-section",
+    ),
+    pytest.param(
+        with_ingress(routed(path="api")),
+        "ballast:services[0].ingress.path must be a path starting with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ? (got 'api')",
+        id="service-path-without-slash",
+    ),
+    pytest.param(
+        with_ingress(routed(healthCheckPath="healthz")),
+        "ballast:services[0].ingress.healthCheckPath must be a path starting with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ? (got 'healthz')",
+        id="service-health-check-path",
     ),
     # --- the in-VPC runner (ballast:runner) ---
     pytest.param(
@@ -274,7 +384,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -922,7 +1032,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
     ]
 
 
