@@ -82,12 +82,13 @@ def lookup(state: Any, segments: tuple[str | int, ...]) -> Any:
     for segment in segments:
         if is_secret(value):
             return SECRET
-        if (isinstance(value, list) and isinstance(segment, int) and segment < len(value)) or (
-            isinstance(value, dict) and isinstance(segment, str) and segment in value
-        ):
+        if isinstance(value, list) and isinstance(segment, int) and segment < len(value):
             value = value[segment]
-        else:
-            return MISSING
+            continue
+        if isinstance(value, dict) and isinstance(segment, str) and segment in value:
+            value = value[segment]
+            continue
+        return MISSING
     return masked(value)
 
 

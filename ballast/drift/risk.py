@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from fnmatch import fnmatchcase
 
 HIGH, MEDIUM, LOW = "high", "medium", "low"
+DELETED = "<deleted>"
+"""A rule path that matches only the resource's deletion."""
 #: Most severe first: the report's order.
 LEVELS = (HIGH, MEDIUM, LOW)
 
@@ -38,7 +40,8 @@ class Rule:
     types: tuple[str, ...]
     """Type globs."""
     path: str | None
-    """Regex searched in the property path; None: any path, and the resource's deletion."""
+    """Regex searched in the property path; None: any path, and the resource's deletion;
+    `DELETED`: the resource's deletion only."""
     risk: Risk
 
     def matches(self, type_: str, path: str | None) -> bool:
@@ -46,6 +49,8 @@ class Rule:
             return False
         if self.path is None:
             return True
+        if self.path == DELETED:
+            return path is None
         return path is not None and re.search(self.path, path, re.IGNORECASE) is not None
 
 
@@ -135,6 +140,7 @@ RULES: tuple[Rule, ...] = (
         "iam",
         ("resource-policy-no-public-principal",),
     ),
+    _r(_KMS_KEYS, DELETED, HIGH, "KMS key deleted", "data", ("kms-key-rotation",)),
     _r(
         "aws:s3/bucketPolicy:BucketPolicy",
         None,
