@@ -454,3 +454,18 @@ def test_fold_events_progress_counts_resources():
     seen: list[int] = []
     fold_events(events_of(DRIFT), on_checked=seen.append)
     assert seen == list(range(1, len(seen) + 1)) and seen[-1] == 8
+
+
+def test_nightly_workflow_is_actionlint_clean_and_pins_actions_by_sha():
+    import re
+    import subprocess
+
+    from tests.conftest import require_tool
+
+    workflow = ROOT / ".github" / "workflows" / "drift.yml"
+    uses = re.findall(r"uses:\s*(\S+)", workflow.read_text())
+    assert uses and all(re.fullmatch(r"[\w.-]+/[\w.-]+@[0-9a-f]{40}", u) for u in uses)
+    result = subprocess.run(
+        [require_tool("actionlint"), str(workflow)], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
