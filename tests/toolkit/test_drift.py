@@ -456,6 +456,7 @@ def test_fold_events_progress_counts_resources():
     assert seen == list(range(1, len(seen) + 1)) and seen[-1] == 8
 
 
+@pytest.mark.tool
 def test_nightly_workflow_is_actionlint_clean_and_pins_actions_by_sha():
     import re
     import subprocess
