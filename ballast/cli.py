@@ -225,6 +225,11 @@ def _traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
 
 
+from ballast.drift.command import drift as _drift  # noqa: E402
+
+app.command(name="drift")(_drift)
+
+
 def main() -> None:
     app()
 
