@@ -20,22 +20,11 @@ from ballast.drift import noise, paths, risk
 from ballast.drift.report import build
 from ballast.drift.sources import fold_events, parse_preview_document, read_events
 from tests.conftest import ROOT
+from tests.reference import reference_dir
 
 FIXTURES = Path(__file__).resolve().parent / "drift_fixtures"
 DRIFT, CLEAN, TRUNCATED = (FIXTURES / f"aws-{n}.jsonl" for n in ("drift", "clean", "truncated"))
 WHEN = dt.datetime(2026, 3, 1, 12, 0, tzinfo=dt.UTC)
-
-
-def reference_dir() -> Path:
-    """The shared reference data (`BALLAST_REFERENCE_DIR`, else `../shared/reference` beside
-    the repository); skips when missing, fails under BALLAST_REQUIRE_TOOLS=1."""
-    override = os.environ.get("BALLAST_REFERENCE_DIR")
-    folder = Path(override) if override else (ROOT / ".." / "shared" / "reference").resolve()
-    if not folder.is_dir():
-        if os.environ.get("BALLAST_REQUIRE_TOOLS") == "1":
-            pytest.fail(f"reference data {folder} is required (BALLAST_REQUIRE_TOOLS=1)")
-        pytest.skip(f"reference data {folder} is not available")
-    return folder
 
 
 def events_of(path: Path) -> list[dict]:
