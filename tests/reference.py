@@ -41,13 +41,21 @@ import yaml
 from components import versions
 
 ROOT = Path(__file__).resolve().parent.parent
-#: Where the reference data lies unless `BALLAST_REFERENCE_DIR` says otherwise.
+#: Where the reference data lies unless `BALLAST_REFERENCE_DIR` says otherwise: a
+#: `shared/reference` folder beside the repository (`../shared/reference`), or beside
+#: one of the folders above it (a clone checked out one level deeper finds the same data).
 DEFAULT_REFERENCE_DIR = (ROOT / ".." / "shared" / "reference").resolve()
 ENV_VAR = "BALLAST_REFERENCE_DIR"
 
 
 def _reference_path() -> Path:
-    return Path(os.environ.get(ENV_VAR) or DEFAULT_REFERENCE_DIR).resolve()
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).resolve()
+    for folder in ROOT.resolve().parents:
+        candidate = folder / "shared" / "reference"
+        if candidate.is_dir():
+            return candidate
+    return DEFAULT_REFERENCE_DIR
 
 
 def reference_dir() -> Path:
