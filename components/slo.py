@@ -464,3 +464,72 @@ def rule_groups(services: Iterable[ServiceConfig], links: AlertLinks) -> list[di
 def alerts(groups: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """The alerting rules of some rule groups."""
     return [r for g in groups for r in g["rules"] if "alert" in r]
+
+
+#: The label kube-prometheus-stack's Prometheus selects PrometheusRule objects by
+#: (`prometheus.prometheusSpec.ruleSelector`, set to match it where the chart is released).
+RULE_SELECTOR_LABEL = "ballast.dev/rules"
+
+
+def prometheus_rule(name: str, namespace: str, groups: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `PrometheusRule` (monitoring.coreos.com/v1) holding `groups`, labelled for the
+    platform's Prometheus to select. Its `spec` is exactly the rule file promtool checks."""
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PrometheusRule",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "labels": {RULE_SELECTOR_LABEL: "true"},
+        },
+        "spec": {"groups": groups},
+    }
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """The blueprint's step-4 signal metrics over what ships, as fractions (1.0 is 100 %)."""
+
+    alerts_with_runbook: float
+    tier1_services_with_slo_alerts: float
+
+
+def coverage(
+    services: Sequence[ServiceConfig],
+    groups: Sequence[dict[str, Any]],
+    links: AlertLinks,
+    runbook_exists: Any,
+) -> Coverage:
+    """Of all alerts in `groups`, the share whose runbook_url names a runbook for which
+    `runbook_exists(file name)` holds and which link a dashboard panel; of the tier-1
+    services, the share with both a page and a ticket burn-rate alert for availability and
+    for latency (a tier-1 service without objectives counts as uncovered)."""
+    rules = alerts(groups)
+    prefix = f"{links.runbook_base.rstrip('/')}/{RUNBOOKS_DIR}/"
+    linked = [
+        r
+        for r in rules
+        if r["annotations"].get("runbook_url", "").startswith(prefix)
+        and runbook_exists(r["annotations"]["runbook_url"].removeprefix(prefix))
+        and r["annotations"].get("dashboard_url", "").startswith(links.grafana_url)
+    ]
+    tier1 = [s for s in services if s.tier == "tier-1"]
+    needed = {
+        (alert, severity)
+        for alert in ("SloAvailabilityBudgetBurn", "SloLatencyBudgetBurn")
+        for severity in ("page", "ticket")
+    }
+    covered = [
+        s
+        for s in tier1
+        if needed
+        <= {
+            (r["alert"], r["labels"]["severity"])
+            for r in rules
+            if r["labels"].get("service") == s.name
+        }
+    ]
+    return Coverage(
+        alerts_with_runbook=len(linked) / len(rules) if rules else 1.0,
+        tier1_services_with_slo_alerts=len(covered) / len(tier1) if tier1 else 1.0,
+    )

@@ -14,12 +14,14 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 import yaml
 
 from components import slo
 from components.config import ServiceConfig
 from tests.conftest import ROOT, SHIPPED_STACKS, platform_config, require_tool
+from tests.reference import validate_custom_resource
 
 LINKS = slo.AlertLinks(
     runbook_base="https://github.com/acme/platform/blob/main",
@@ -293,3 +295,46 @@ def test_a_service_without_objectives_gets_no_rules():
 def test_runbook_file_is_the_alert_in_kebab_case():
     assert slo.runbook_file("SloAvailabilityBudgetBurn") == "slo-availability-budget-burn.md"
     assert slo.runbook_file("Watchdog") == "watchdog.md"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_prometheus_rule_validates_against_the_operators_crd(stack):
+    groups = slo.rule_groups(platform_config(stack).services, LINKS)
+    manifest = slo.prometheus_rule("slo-rules", "observability", groups)
+    validate_custom_resource(manifest)
+
+
+def test_the_crd_check_can_fail():
+    manifest = slo.prometheus_rule("slo-rules", "observability", [{"name": "g", "rules": []}])
+    manifest["spec"]["groups"][0]["rules"] = [{"alert": "X", "expr": "up", "for": 5}]
+    with pytest.raises(jsonschema.ValidationError):
+        validate_custom_resource(manifest)
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_signal_metrics_are_100_percent(stack, capsys):
+    """The blueprint's step-4 metrics on what ships: % of alerts with a linked, existing
+    runbook and a dashboard link; % of tier-1 services with page and ticket burn-rate
+    alerts for availability and latency. Printed, and both must be 100 %."""
+    services = platform_config(stack).services
+    groups = slo.rule_groups(services, LINKS)
+    result = slo.coverage(
+        services, groups, LINKS, lambda name: (ROOT / slo.RUNBOOKS_DIR / name).is_file()
+    )
+    with capsys.disabled():
+        print(
+            f"\n{stack}: alerts with runbooks {result.alerts_with_runbook:.0%}, "
+            f"tier-1 services with SLO alerts {result.tier1_services_with_slo_alerts:.0%}"
+        )
+    assert result == slo.Coverage(1.0, 1.0)
+
+
+def test_coverage_counts_what_is_missing():
+    tier1 = ServiceConfig.model_validate({"name": "bare", "tier": "tier-1"})
+    covered = ServiceConfig.model_validate(
+        {"name": "api", "tier": "tier-1", "slo": {"availability": 99.9, "latencyP95Ms": 300}}
+    )
+    groups = slo.rule_groups([tier1, covered], LINKS)
+    half = slo.coverage([tier1, covered], groups, LINKS, lambda name: name != "watchdog.md")
+    assert half.tier1_services_with_slo_alerts == 0.5
+    assert half.alerts_with_runbook == pytest.approx(1 - 1 / len(slo.alerts(groups)))
