@@ -77,7 +77,8 @@ def strict_schema(schema: Any) -> Any:
     """A copy of an `openAPIV3Schema` (structural schema) as strict JSON Schema:
     `additionalProperties: false` wherever `properties` is given (unless the node
     preserves unknown fields or sets `additionalProperties` itself);
-    `x-kubernetes-int-or-string` as integer or string; `nullable` adds null. CEL
+    `x-kubernetes-int-or-string` as integer or string; `nullable` adds null; a pattern
+    opening with Go's `^(?i)` gets the flag first, as Python's `re` needs. CEL
     (`x-kubernetes-validations`) is not evaluated."""
     if isinstance(schema, list):
         return [strict_schema(s) for s in schema]
@@ -93,6 +94,10 @@ def strict_schema(schema: Any) -> Any:
         and not out.get("x-kubernetes-preserve-unknown-fields")
     ):
         out["additionalProperties"] = False
+    pattern = out.get("pattern")
+    if isinstance(pattern, str) and pattern.startswith("^(?i)"):
+        # RE2 (Go) takes an inline flag anywhere; Python's `re` only at the very start.
+        out["pattern"] = "(?i)^" + pattern.removeprefix("^(?i)")
     if out.pop("nullable", False) and isinstance(out.get("type"), str):
         out["type"] = [out["type"], "null"]
     return out
@@ -123,11 +128,20 @@ def _object_meta_registry() -> tuple[dict[str, Any], referencing.Registry]:
     return meta, registry
 
 
+class _CrdLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, reading the YAML 1.1 value tag (`=`) as a plain string: the
+    prometheus-operator's AlertmanagerConfig CRD has unquoted `- =` enum items, which
+    `safe_load` rejects (the reference folder's README, "Parser note")."""
+
+
+_CrdLoader.add_constructor("tag:yaml.org,2002:value", yaml.SafeLoader.construct_yaml_str)
+
+
 def crd_documents(group: str) -> Iterator[dict[str, Any]]:
     """Every CustomResourceDefinition in `crds/<group>/` of the reference folder."""
     folder = reference_dir() / "crds" / group
     for path in sorted(folder.glob("*.y*ml")):
-        for document in yaml.safe_load_all(path.read_text(encoding="utf-8")):
+        for document in yaml.load_all(path.read_text(encoding="utf-8"), Loader=_CrdLoader):
             if document and document.get("kind") == "CustomResourceDefinition":
                 yield document
 

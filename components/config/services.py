@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.base import _context, _Section
 from components.config.ingress import ServiceIngressConfig
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
+#: A Prometheus metric name (the data model's rule, without the `:` reserved for rules).
+_METRIC_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
 
 
 class SloConfig(_Section):
@@ -23,8 +25,59 @@ class SloConfig(_Section):
         "minutes of errors a month).",
     )
     latency_p95_ms: int = Field(
-        ge=1, le=60_000, description="95th-percentile latency objective in milliseconds."
+        ge=1,
+        le=60_000,
+        description="95th-percentile latency objective in milliseconds: 95 % of requests "
+        "finish within it over 30 days. The latency histogram needs a bucket boundary at "
+        'exactly this value (250 -> le="0.25").',
     )
+    requests_metric: str = Field(
+        default="http_requests_total",
+        description="Request counter the service exposes, with a `code` label holding the "
+        "HTTP status (default http_requests_total); 5xx count against availability.",
+    )
+    latency_metric: str = Field(
+        default="http_request_duration_seconds",
+        description="Request-duration histogram in seconds the service exposes, without "
+        "the _bucket/_count suffix (default http_request_duration_seconds).",
+    )
+    queue_lag_seconds: float | None = Field(
+        default=None,
+        ge=1,
+        le=86_400,
+        description="Queue-lag objective in seconds, averaged over 5 minutes (unset: no "
+        "queue-lag alert). Needs queueLagMetric.",
+    )
+    queue_lag_metric: str | None = Field(
+        default=None,
+        description="Gauge of the service's queue lag in seconds (unset: none).",
+    )
+    max_restarts_per_rollout: int | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        description="Container restarts a rolling deployment may cause before the "
+        "restart alert fires (0: any restart during a rollout; unset: no restart alert).",
+    )
+
+    @field_validator("requests_metric", "latency_metric", "queue_lag_metric")
+    @classmethod
+    def _metric_name(cls, value: str | None) -> str | None:
+        if value is not None and not _METRIC_NAME.fullmatch(value):
+            raise ValueError(
+                "must be a Prometheus metric name: letters, digits and '_', not starting "
+                f"with a digit (got {value!r})"
+            )
+        return value
+
+    @model_validator(mode="after")
+    def _queue_lag_needs_metric(self) -> SloConfig:
+        if self.queue_lag_seconds is not None and self.queue_lag_metric is None:
+            raise ValueError(
+                "queueLagSeconds needs queueLagMetric: the gauge of the queue's lag in "
+                "seconds the objective is measured on"
+            )
+        return self
 
 
 class ServiceConfig(_Section):

@@ -505,6 +505,38 @@ CASES = [
         id="slo-latency-range",
     ),
     pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {
+                    "name": "api",
+                    "tier": "tier-1",
+                    "slo": {
+                        "availability": 99.9,
+                        "latencyP95Ms": 300,
+                        "requestsMetric": "http-requests",
+                    },
+                }
+            ],
+        },
+        "ballast:services[0].slo.requestsMetric must be a Prometheus metric name: letters, digits and '_', not starting with a digit (got 'http-requests')",
+        id="slo-metric-name",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {
+                    "name": "worker",
+                    "tier": "tier-3",
+                    "slo": {"availability": 99, "latencyP95Ms": 300, "queueLagSeconds": 30},
+                }
+            ],
+        },
+        "ballast:services[0].slo queueLagSeconds needs queueLagMetric: the gauge of the queue's lag in seconds the objective is measured on",
+        id="slo-queue-lag-metric",
+    ),
+    pytest.param(
         {**BASE, "ballast:accountId": "1234"},
         "ballast:accountId must be a 12-digit AWS account ID (got '1234')",
         id="account-id",

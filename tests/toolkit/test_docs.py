@@ -1,7 +1,8 @@
 """What the documentation names exists: every repository path, link, `make` target,
 `ballast` subcommand and `python -m` module in the README, CONTRIBUTING.md, `docs/` and
 `runbooks/` (found by globbing, so a new document is checked the day it lands), and every
-alarm the shipped stacks create names a runbook that exists.
+alarm the shipped stacks create, and every Prometheus alert their services and the
+platform ship, names a runbook that exists.
 
 Claims that need judgement (what a component does) stay with review; these are the ones
 a rename, a move or a deleted target silently breaks."""
@@ -19,7 +20,8 @@ import pytest
 import typer.main
 
 from ballast.cli import app
-from tests.conftest import ROOT, require_tool
+from components import slo
+from tests.conftest import ROOT, SHIPPED_STACKS, platform_config, require_tool
 from tests.tokens import ALARM
 
 
@@ -215,3 +217,17 @@ def test_every_alarm_names_a_runbook_that_exists(shipped):
         assert named, f"{alarm.name}: its description names no runbook"
         for runbook in named:
             assert (ROOT / runbook).is_file(), f"{alarm.name} names {runbook}, which is missing"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_prometheus_alert_names_a_runbook_that_exists(stack):
+    """The same for every Prometheus alert the stack's services and the platform ship
+    (components/slo.py): its runbook_url ends in a runbook under runbooks/ that exists."""
+    links = slo.AlertLinks("https://example.com/repo/blob/main", "https://grafana.example.com")
+    rules = slo.alerts(slo.rule_groups(platform_config(stack).services, links))
+    assert rules
+    for rule in rules:
+        url = rule["annotations"].get("runbook_url", "")
+        named = re.findall(rf"/({slo.RUNBOOKS_DIR}/[\w.-]+\.md)$", url)
+        assert named, f"{rule['alert']}: its runbook_url names no runbook ({url!r})"
+        assert (ROOT / named[0]).is_file(), f"{rule['alert']} names {named[0]}, which is missing"
