@@ -7,6 +7,7 @@ import functools
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -106,8 +107,10 @@ def shipped(request) -> ProgramRun:
 
 
 def require_tool(name: str) -> str:
-    """Path of an external tool, or skip; under BALLAST_REQUIRE_TOOLS=1 a missing tool fails."""
-    path = shutil.which(name)
+    """Path of an external tool, or skip; under BALLAST_REQUIRE_TOOLS=1 a missing tool fails.
+    A tool installed into the test interpreter's environment (a pinned PyPI package that
+    ships a binary, e.g. actionlint) counts, whether or not that environment is on PATH."""
+    path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path:
         return path
     if os.environ.get("BALLAST_REQUIRE_TOOLS") == "1":
