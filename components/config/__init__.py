@@ -74,6 +74,7 @@ from components.config.platform import (
     parse_stack_config,
     stack_file_label,
 )
+from components.config.registry import MAX_KEEP_IMAGES, RegistryConfig
 from components.config.runner import (
     MAX_BUILD_TIMEOUT_MINUTES,
     MIN_BUILD_TIMEOUT_MINUTES,
@@ -117,6 +118,7 @@ __all__ = [
     "MAX_AZ_COUNT",
     "MAX_BACKUP_RETENTION_DAYS",
     "MAX_BUILD_TIMEOUT_MINUTES",
+    "MAX_KEEP_IMAGES",
     "MAX_NODE_VOLUME_GIB",
     "MAX_VPC_PREFIX",
     "MIN_AUDIT_RETENTION_DAYS",
@@ -158,6 +160,7 @@ __all__ = [
     "NodeGroupConfig",
     "OrgGuardrailsConfig",
     "PlatformConfig",
+    "RegistryConfig",
     "RunnerComputeType",
     "RunnerConfig",
     "ServiceConfig",

@@ -21,6 +21,7 @@ COMPONENT_MODULES = (
     "components.identity",
     "components.network",
     "components.org_guardrails",
+    "components.registry",
     "components.resilience",
     "components.runner",
 )

@@ -12,10 +12,20 @@ from components.identity import Identity
 from components.network import Network
 from components.org_guardrails import OrgGuardrails
 from components.outputs import stack_outputs
+from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
 
-PLATFORM_COMPONENTS = (Network, Identity, AuditTrail, CiRunner, Cluster, Database, Resilience)
+PLATFORM_COMPONENTS = (
+    Network,
+    Identity,
+    AuditTrail,
+    CiRunner,
+    Registry,
+    Cluster,
+    Database,
+    Resilience,
+)
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
 

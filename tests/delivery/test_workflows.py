@@ -54,7 +54,7 @@ def test_actionlint_passes_on_every_workflow():
 
 def test_the_expected_workflows_exist():
     names = {path.name for path in workflow_files()}
-    assert {"preview.yml", "deploy.yml", "drift.yml", "pulumi-stack.yml"} <= names
+    assert {"preview.yml", "deploy.yml", "drift.yml", "image.yml", "pulumi-stack.yml"} <= names
 
 
 def test_every_action_is_pinned_to_a_commit_sha():
@@ -131,7 +131,10 @@ def test_role_arns_and_regions_come_from_variables_not_literals():
                 if str(step.get("uses", "")).startswith(CREDENTIALS):
                     inputs = step["with"]
                     assert "arn:" not in inputs["role-to-assume"]
-                    assert re.search(r"vars\.CI_(PLAN|APPLY)_ROLE_ARN", inputs["role-to-assume"])
+                    assert re.search(
+                        r"vars\.(CI_(PLAN|APPLY)_ROLE_ARN|REGISTRY_PUSH_ROLE_ARNS)\b",
+                        inputs["role-to-assume"],
+                    )
                     assert re.fullmatch(r"\$\{\{ vars\.AWS_REGION \}\}", inputs["aws-region"])
         assert not re.search(r"arn:aws:iam::\d{12}", path.read_text()), path.name
 
@@ -306,3 +309,53 @@ def test_the_job_subject_is_trusted_by_its_role_and_not_the_other(job):
             continue
         foreign = f"repo:{config.ci.repository}:environment:{stranger}"
         assert not _accepts(run, own, foreign)
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+def test_the_image_job_pushes_with_a_role_that_trusts_it():
+    """The job's default environment is the push environment of the stack that holds the
+    registry, and that stack's push roles accept the job's subject."""
+    import json
+
+    image = load(WORKFLOWS / "image.yml")
+    environment = image["on"]["workflow_call"]["inputs"]["environment"]["default"]
+    assert image["jobs"]["build"]["environment"] == "${{ inputs.environment }}"
+    holders = [s for s in SHIPPED_STACKS if platform_config(s).registry is not None]
+    assert holders, "no shipped stack holds the registry the image workflow pushes to"
+    for stack in holders:
+        config, run = platform_config(stack), stack_run(stack)
+        push_env = config.registry.push_environment or config.ci.environment or config.environment
+        assert push_env == environment
+        subject = f"repo:{config.ci.repository}:environment:{environment}"
+        claims = {
+            f"{GITHUB_OIDC_HOST}:sub": subject,
+            f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
+        }
+        for arn in run.outputs["registryPushRoleArns"].values():
+            (role,) = [r for r in run.of_type(ROLE) if r.outputs.get("arn") == arn]
+            assert trust_allows(
+                json.loads(role.inputs["assumeRolePolicy"]),
+                principal=("Federated", _github_provider(run).outputs["arn"]),
+                action="sts:AssumeRoleWithWebIdentity",
+                context=claims,
+            )
+
+
+def test_the_image_is_tagged_with_the_sha_pushed_once_signed_and_attested():
+    steps = load(WORKFLOWS / "image.yml")["jobs"]["build"]["steps"]
+    by_name = {step.get("name", step.get("uses", "")): step for step in steps}
+    build = by_name["Build (multi-stage, distroless) and push once, tagged with the Git SHA"]
+    assert build["with"]["tags"].endswith(":${{ github.sha }}")
+    assert build["if"] == "steps.existing.outputs.digest == ''"
+    assert "cosign sign --yes" in by_name["Sign the image (keyless)"]["run"]
+    sbom = by_name["Generate the SPDX SBOM (syft)"]
+    assert sbom["uses"].startswith("anchore/sbom-action@")
+    assert sbom["with"]["format"] == "spdx-json"
+    attest = by_name["Attach the SBOM as a signed attestation"]["run"]
+    assert "cosign attest --yes --type spdxjson --predicate sbom.spdx.json" in attest
+    verify = by_name["Verify the signature and the attestation as a deployment would"]["run"]
+    assert "cosign verify " in verify and "cosign verify-attestation" in verify
+    outputs = load(WORKFLOWS / "image.yml")["on"]["workflow_call"]["outputs"]
+    assert outputs["digest"]["value"] == "${{ jobs.build.outputs.digest }}"

@@ -86,6 +86,9 @@ class StackJob:
 
 
 def _role_of(role_to_assume: str) -> str:
+    """plan, apply, or push (an image push role of the registry)."""
+    if "REGISTRY_PUSH_ROLE_ARNS" in role_to_assume:
+        return "push"
     if "CI_APPLY_ROLE_ARN" in role_to_assume and "CI_PLAN_ROLE_ARN" not in role_to_assume:
         return "apply"
     if "CI_PLAN_ROLE_ARN" in role_to_assume and "CI_APPLY_ROLE_ARN" not in role_to_assume:
@@ -125,13 +128,16 @@ def stack_jobs(path: Path) -> list[StackJob]:
             if not assume:
                 continue
             env = job.get("env") or {}
+            role = _role_of(assume[0]["with"]["role-to-assume"])
+            if role == "push":
+                continue  # an image job: tests/delivery/test_image.py
             found.append(
                 StackJob(
                     workflow=path.name,
                     job=name,
                     stack=_fill(env.get("STACK"), row),
                     environment=_fill(job.get("environment"), row),
-                    role=_role_of(assume[0]["with"]["role-to-assume"]),
+                    role=role,
                     mode="drift" if "drift" in path.name else "other",
                     policy_config=None,
                     in_vpc="ubuntu" not in str(job.get("runs-on")),
