@@ -186,8 +186,8 @@ class Registry(pulumi.ComponentResource):
             urls[service] = repository.repository_url
             role_arns[service] = role.arn
 
-        self.repository_urls: pulumi.Output[dict[str, str]] = pulumi.Output.all(**urls)  # type: ignore[assignment]
-        self.push_role_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(**role_arns)  # type: ignore[assignment]
+        self.repository_urls: pulumi.Output[dict[str, str]] = pulumi.Output.all(**urls)
+        self.push_role_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(**role_arns)
         self.register_outputs(
             {"repositoryUrls": self.repository_urls, "pushRoleArns": self.push_role_arns}
         )
