@@ -167,6 +167,12 @@ def preview(
     raise typer.Exit(EXIT_FINDINGS if result.mandatory_violations else EXIT_OK)
 
 
+# `ballast gate`: the plan-diff gate (ballast/gate/).
+from ballast.gate.command import gate_command  # noqa: E402
+
+app.command(name="gate")(gate_command)
+
+
 def _warnings(result, stack: str, *, table: bool) -> None:
     """What stderr says beside the document: no pack, the pack defaults, and exemptions
     in the stack's own config that match none of its resources."""

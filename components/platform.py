@@ -43,6 +43,7 @@ from components.names import PhysicalNames
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
+from components.registry import Registry, RegistryArgs
 from components.resilience import Resilience, ResilienceArgs
 from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
@@ -100,8 +101,9 @@ class Platform(pulumi.ComponentResource):
     """One environment: per-region providers, then the components in dependency order.
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
-    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `ingress` (None
-    without `ballast:ingress` or a cluster), `dr_network`
+    `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
+    (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
+    cluster), `dr_network`
     (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
     `resilience`.
     """
@@ -208,6 +210,25 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
+        self.registry: Registry | None = None
+        ci, oidc_provider = config.ci, self.identity.github_oidc_provider_arn
+        if config.registry is not None and ci is not None and oidc_provider is not None:
+            self.registry = Registry(
+                f"{name}-images",
+                RegistryArgs(
+                    context=self.context.with_tags({"service": "ci", "tier": "tier-2"}),
+                    roles=roles,
+                    settings=config.registry,
+                    services=config.registry.repositories or [s.name for s in config.services],
+                    repository=ci.repository,
+                    push_environment=(
+                        config.registry.push_environment or ci.environment or config.environment
+                    ),
+                    github_oidc_provider_arn=oidc_provider,
+                ),
+                opts=in_primary,
+            )
+
         self.cluster: Cluster | None = None
         if config.cluster is not None:
             cluster_tags = {"service": "kubernetes", "tier": "tier-1"}
@@ -288,6 +309,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.identity, Identity),
             **stack_outputs(self.audit_trail, AuditTrail),
             **stack_outputs(self.runner, CiRunner),
+            **stack_outputs(self.registry, Registry),
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.database, Database),

@@ -108,8 +108,8 @@ def shipped(request) -> ProgramRun:
 
 def require_tool(name: str) -> str:
     """Path of an external tool, or skip; under BALLAST_REQUIRE_TOOLS=1 a missing tool fails.
-    Looked up on PATH, then beside the interpreter (tools the requirements install into
-    the virtualenv, such as actionlint, when the venv is not activated)."""
+    A tool installed into the test interpreter's environment (a pinned PyPI package that
+    ships a binary, e.g. actionlint) counts, whether or not that environment is on PATH."""
     path = shutil.which(name) or shutil.which(name, path=str(Path(sys.executable).parent))
     if path:
         return path

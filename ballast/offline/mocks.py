@@ -239,6 +239,16 @@ def _regional_resource(
     if typ.startswith("aws:s3/bucket") and "bucket" in state:
         # Bucket sub-resources (versioning, encryption, policy, ...) are keyed by bucket.
         return str(state["bucket"]), state
+    if typ == "aws:ecr/repository:Repository":
+        repository = str(state.get("name") or physical)
+        domain = "amazonaws.com.cn" if part == "aws-cn" else "amazonaws.com"
+        state.update(
+            name=repository,
+            arn=f"arn:{part}:ecr:{region}:{account}:repository/{repository}",
+            registryId=account,
+            repositoryUrl=f"{account}.dkr.ecr.{region}.{domain}/{repository}",
+        )
+        return repository, state
     if typ == "aws:cloudtrail/trail:Trail":
         arn = f"arn:{part}:cloudtrail:{region}:{account}:trail/{physical}"
         state.update(name=physical, arn=arn, homeRegion=region)

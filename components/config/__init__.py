@@ -85,6 +85,7 @@ from components.config.platform import (
     parse_stack_config,
     stack_file_label,
 )
+from components.config.registry import MAX_KEEP_IMAGES, RegistryConfig
 from components.config.runner import (
     MAX_BUILD_TIMEOUT_MINUTES,
     MIN_BUILD_TIMEOUT_MINUTES,
@@ -129,6 +130,7 @@ __all__ = [
     "MAX_BACKUP_RETENTION_DAYS",
     "MAX_BUILD_TIMEOUT_MINUTES",
     "MAX_IDLE_TIMEOUT",
+    "MAX_KEEP_IMAGES",
     "MAX_NODE_VOLUME_GIB",
     "MAX_PORT",
     "MAX_VPC_PREFIX",
@@ -176,6 +178,7 @@ __all__ = [
     "NodeGroupConfig",
     "OrgGuardrailsConfig",
     "PlatformConfig",
+    "RegistryConfig",
     "RunnerComputeType",
     "RunnerConfig",
     "ServiceConfig",

@@ -28,6 +28,7 @@ from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionC
 from components.config.errors import describe_errors
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.registry import RegistryConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
@@ -145,6 +146,13 @@ class PlatformConfig(_Section):
         "cluster stack's preview and up (docs/runner.md). Needs ballast:ci (its "
         "repository). Unset: no runner, so the cluster stack must run from elsewhere in "
         "the VPC.",
+    )
+
+    registry: RegistryConfig | None = Field(
+        default=None,
+        description="ECR repositories for the services' images, each with a push role "
+        "trusted through GitHub OIDC (docs/delivery.md). Needs ballast:ci. Unset: no "
+        "registry in this stack.",
     )
 
     @field_validator("owner")
@@ -315,6 +323,25 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("registry")
+    @classmethod
+    def _registry(cls, value: RegistryConfig | None, info: ValidationInfo):
+        if value is None:
+            return value
+        if info.data.get("ci") is None:
+            raise ValueError(
+                "needs ballast:ci: the push roles trust the workflows of ci.repository "
+                "through GitHub OIDC"
+            )
+        services = {s.name for s in info.data.get("services") or []}
+        unknown = [name for name in value.repositories or [] if name not in services]
+        if unknown:
+            raise ValueError(
+                f"repositories {', '.join(unknown)} name no service of ballast:services "
+                f"(services: {', '.join(sorted(services)) or 'none'})"
+            )
+        return value
+
     @field_validator("account_id")
     @classmethod
     def _account(cls, value: str | None) -> str | None:
@@ -351,6 +378,7 @@ PLATFORM_ONLY_KEYS = (
     "faultInjection",
     "runner",
     "ingress",
+    "registry",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)

@@ -1,5 +1,5 @@
-"""Delivery guardrails: production size floors, protected stateful resources, and
-explicit providers.
+"""Delivery guardrails: production size floors, protected stateful resources, container
+image repositories (immutable tags, scan on push, KMS), and explicit providers.
 
 Why size floors and not "no shrinking": a policy sees the planned inputs of a resource,
 never its previous state, so it cannot tell a downsize from a create. The prod config
@@ -23,7 +23,7 @@ from ballast_guardrails.spec import (
     Settings,
     resource_policy,
 )
-from ballast_guardrails.values import as_list, get
+from ballast_guardrails.values import as_list, get, truthy
 
 #: type -> (service key in the floor settings, property, is-a-list)
 SIZED = {
@@ -135,6 +135,59 @@ def _floor(args: ResourceValidationArgs, report: Report, settings: Settings) -> 
 def _protected(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     if not args.opts.protect:
         report("is not protected (protect=True): a stray delete or replace would destroy its data")
+
+
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+
+
+@resource_policy(
+    name="ecr-immutable-tags",
+    types={ECR_REPOSITORY},
+    description="ECR repositories have immutable tags: a tag names one image for ever.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV_AWS_51", "AVD-AWS-0031"),
+    remediation='Set imageTagMutability="IMMUTABLE" and tag each build with its Git SHA; '
+    "deploy by digest.",
+)
+def _immutable_tags(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    value = get(args.props, "imageTagMutability")
+    if value != "IMMUTABLE":
+        shown = value if isinstance(value, str) else "MUTABLE (the default)"
+        report(
+            f"tags are mutable (imageTagMutability {shown}): a pushed tag can be moved to "
+            "another image after it was reviewed and signed"
+        )
+
+
+@resource_policy(
+    name="ecr-scan-on-push",
+    types={ECR_REPOSITORY},
+    description="ECR repositories scan every image for vulnerabilities when it is pushed.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    refs=("CKV_AWS_163", "AVD-AWS-0030"),
+    remediation="Set imageScanningConfiguration={scanOnPush: True}.",
+)
+def _scan_on_push(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    if not truthy(get(args.props, "imageScanningConfiguration", "scanOnPush")):
+        report("images are not scanned on push (imageScanningConfiguration.scanOnPush)")
+
+
+@resource_policy(
+    name="ecr-kms-encryption",
+    types={ECR_REPOSITORY},
+    description="ECR repositories encrypt images with a KMS key.",
+    severity=MEDIUM,
+    profile=SECURITY,
+    refs=("CKV_AWS_136", "AVD-AWS-0033"),
+    remediation='Set encryptionConfigurations=[{encryptionType: "KMS", kmsKey: <key ARN>}] '
+    "(a new repository: encryption cannot be changed in place).",
+)
+def _ecr_kms(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
+    configs = as_list(get(args.props, "encryptionConfigurations"))
+    if not any(get(c, "encryptionType") == "KMS" for c in configs):
+        report("images are not encrypted with a KMS key (encryptionConfigurations)")
 
 
 def _is_cloud_resource(resource_type: str) -> bool:

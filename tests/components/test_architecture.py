@@ -22,6 +22,7 @@ COMPONENT_MODULES = (
     "components.ingress",
     "components.network",
     "components.org_guardrails",
+    "components.registry",
     "components.resilience",
     "components.runner",
 )

@@ -13,6 +13,7 @@ from components.ingress import Ingress
 from components.network import Network
 from components.org_guardrails import OrgGuardrails
 from components.outputs import stack_outputs
+from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
 
@@ -23,6 +24,7 @@ PLATFORM_COMPONENTS = (
     CiRunner,
     Cluster,
     Ingress,
+    Registry,
     Database,
     Resilience,
 )

@@ -252,6 +252,27 @@ CASES = [
         "ballast:services[0].ingress.healthCheckPath must be a path starting with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ? (got 'healthz')",
         id="service-health-check-path",
     ),
+    # --- the image registry (ballast:registry) ---
+    pytest.param(
+        with_section("registry", keepImages=50),
+        "ballast:registry needs ballast:ci: the push roles trust the workflows of ci.repository through GitHub OIDC",
+        id="registry-needs-ci",
+    ),
+    pytest.param(
+        {**with_section("registry", repositories=["billing"]), "ballast:ci": CI},
+        "ballast:registry repositories billing name no service of ballast:services (services: none)",
+        id="registry-unknown-service",
+    ),
+    pytest.param(
+        {**with_section("registry", keepImages=0), "ballast:ci": CI},
+        "ballast:registry.keepImages must be between 1 and 10000 (got 0)",
+        id="registry-keep-images",
+    ),
+    pytest.param(
+        {**with_section("registry", repositories=["Checkout"]), "ballast:ci": CI},
+        "ballast:registry.repositories must be ECR repository names: lowercase letters and digits, separated by '.', '_' or '-' (got 'Checkout')",
+        id="registry-repository-name",
+    ),
     # --- the in-VPC runner (ballast:runner) ---
     pytest.param(
         {**with_section("runner", computeType="BUILD_GENERAL1_2XLARGE"), "ballast:ci": CI},
@@ -384,7 +405,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1064,7 +1085,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags)",
     ]
 
 

@@ -70,7 +70,45 @@ def explicit_k8s_namespace(env, name):
     )
 
 
+def repository(**overrides):
+    def build(env, name):
+        key = env.kms_key(f"{name}-key")
+        settings = {
+            "image_tag_mutability": "IMMUTABLE",
+            "image_scanning_configuration": {"scan_on_push": True},
+            "encryption_configurations": [{"encryption_type": "KMS", "kms_key": key.arn}],
+            **overrides,
+        }
+        aws.ecr.Repository(name, tags=tags(), opts=env.opts(), **settings)
+
+    return build
+
+
+ECR_POLICIES = ("ecr-immutable-tags", "ecr-scan-on-push", "ecr-kms-encryption")
+
 CASES = [
+    # --- container image repositories -----------------------------------------------
+    Case("ecr-ok", repository(), passes=ECR_POLICIES),
+    Case("ecr-mutable", repository(image_tag_mutability="MUTABLE"), fails="ecr-immutable-tags"),
+    Case(
+        "ecr-default-mutability", repository(image_tag_mutability=None), fails="ecr-immutable-tags"
+    ),
+    Case(
+        "ecr-no-scan",
+        repository(image_scanning_configuration={"scan_on_push": False}),
+        fails="ecr-scan-on-push",
+    ),
+    Case("ecr-scan-unset", repository(image_scanning_configuration=None), fails="ecr-scan-on-push"),
+    Case(
+        "ecr-aes",
+        repository(encryption_configurations=[{"encryption_type": "AES256"}]),
+        fails="ecr-kms-encryption",
+    ),
+    Case(
+        "ecr-default-encryption",
+        repository(encryption_configurations=None),
+        fails="ecr-kms-encryption",
+    ),
     Case("instance-large", instance("m7i.xlarge"), passes=("prod-instance-floor",)),
     Case("nodes-large", nodes("m6i.large", "m6a.2xlarge"), passes=("prod-instance-floor",)),
     Case("instance-micro", instance("m6i.medium"), fails="prod-instance-floor"),
