@@ -1,4 +1,4 @@
-"""Alertmanager routing as code (components/alerting.py), checked with the real `amtool`:
+"""Alertmanager routing as code (components/alertmanager.py), checked with the real `amtool`:
 the configuration passes `amtool check-config`, and `amtool config routes test` sends a
 page, a ticket, the Watchdog and an alert of no known severity where they belong.
 
@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components import alerting, slo
+from components import alertmanager, slo
 from tests.conftest import SHIPPED_STACKS, platform_config, require_tool
 
 SECRET = "alertmanager-receivers"
@@ -36,7 +36,7 @@ def for_amtool_025(config: dict[str, Any]) -> dict[str, Any]:
 @pytest.fixture(params=[False, True], ids=["webhooks", "with-slack"])
 def config_file(request, tmp_path) -> Path:
     path = tmp_path / "alertmanager.yaml"
-    config = alerting.alertmanager_config(secret=SECRET, slack=request.param)
+    config = alertmanager.alertmanager_config(secret=SECRET, slack=request.param)
     path.write_text(yaml.safe_dump(for_amtool_025(config)))
     return path
 
@@ -85,18 +85,18 @@ def test_amtool_reports_a_wrong_route(config_file):
 def test_every_url_comes_from_the_mounted_secret():
     """No receiver carries a URL in the configuration: each reads its file from the
     receivers Secret."""
-    config = alerting.alertmanager_config(secret=SECRET, slack=True)
+    config = alertmanager.alertmanager_config(secret=SECRET, slack=True)
     for receiver in config["receivers"]:
         for hook in receiver.get("webhook_configs", []):
             assert "url" not in hook
-            assert hook["url_file"].startswith(f"{alerting.SECRETS_DIR}/{SECRET}/")
+            assert hook["url_file"].startswith(f"{alertmanager.SECRETS_DIR}/{SECRET}/")
         for slack in receiver.get("slack_configs", []):
             assert "api_url" not in slack
-            assert slack["api_url_file"].startswith(f"{alerting.SECRETS_DIR}/{SECRET}/")
+            assert slack["api_url_file"].startswith(f"{alertmanager.SECRETS_DIR}/{SECRET}/")
 
 
 def test_a_page_inhibits_the_same_services_tickets():
-    (rule,) = alerting.alertmanager_config(secret=SECRET)["inhibit_rules"]
+    (rule,) = alertmanager.alertmanager_config(secret=SECRET)["inhibit_rules"]
     assert rule["source_matchers"] == ['severity="page"']
     assert rule["target_matchers"] == ['severity="ticket"']
     assert rule["equal"] == ["service"]
@@ -107,7 +107,7 @@ def test_every_severity_the_rules_use_has_a_route():
     services = [s for stack in SHIPPED_STACKS for s in platform_config(stack).services]
     links = slo.AlertLinks("https://example.com/repo", "https://grafana.example.com")
     severities = {r["labels"]["severity"] for r in slo.alerts(slo.rule_groups(services, links))}
-    routes = alerting.alertmanager_config(secret=SECRET)["route"]["routes"]
+    routes = alertmanager.alertmanager_config(secret=SECRET)["route"]["routes"]
     matched = {m.split("=")[1].strip('"') for r in routes for m in r["matchers"]}
     assert severities - {"heartbeat"} <= matched
     assert 'alertname="Watchdog"' in routes[0]["matchers"]
