@@ -23,7 +23,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import autoscaler
+from components.cluster.addons import autoscaler, nvidia_device_plugin
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope
@@ -413,6 +413,7 @@ class ClusterLayer(pulumi.ComponentResource):
         "clusterKubernetesVersion",
         "clusterAutoscalerRoleArn",
         "clusterVolumeTags",
+        "clusterGpuNodeGroups",
     )
 
     def __init__(
@@ -440,6 +441,7 @@ class ClusterLayer(pulumi.ComponentResource):
             autoscaler_role_arn=self.platform.require_output("clusterAutoscalerRoleArn"),
             volume_tags=known("clusterVolumeTags"),
             services=[ServiceConfig.model_validate(s) for s in known("services")],
+            gpu_node_groups=list(known("clusterGpuNodeGroups")),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -465,6 +467,7 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[autoscaler.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        nvidia_device_plugin.release(addons, cluster=cluster)
         self.register_outputs({"platformStack": platform_stack})
 
     def stack_outputs(self) -> dict[str, Any]:

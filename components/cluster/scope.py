@@ -60,6 +60,9 @@ class ClusterFacts:
     autoscaler_role_arn: pulumi.Output[str]
     volume_tags: Mapping[str, str]
     services: Sequence[ServiceConfig]
+    gpu_node_groups: Sequence[str] = ()
+    """Names of the node groups with NVIDIA GPUs (default none): the device plugin runs
+    on their nodes, and only when there is one."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -651,6 +651,41 @@ CASES = [
         id="node-group-instance-type-typo",
     ),
     pytest.param(
+        with_node_group(instanceTypes=["g5.xlarge", "m7i.large"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not mix accelerated and standard types, or NVIDIA and Neuron types: a node group runs one AMI, with one accelerator's drivers (got g5.xlarge (nvidia), m7i.large (standard))",
+        id="node-group-mixed-accelerated",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["inf2.xlarge", "g6.xlarge"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not mix accelerated and standard types, or NVIDIA and Neuron types: a node group runs one AMI, with one accelerator's drivers (got inf2.xlarge (neuron), g6.xlarge (nvidia))",
+        id="node-group-mixed-accelerators",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g4ad.xlarge"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list instance types an EKS Amazon Linux 2023 AMI can drive (g4ad.xlarge: its AMD Radeon GPUs have no driver in any EKS-optimized AMI); NVIDIA g4dn/g5/g6/p4d/p5 or Neuron inf2/trn1 are",
+        id="node-group-amd-gpu",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g5.xlarge"], amiType="AL2023_x86_64_STANDARD"),
+        "ballast:cluster.nodeGroups[0].amiType contradicts instanceTypes ['g5.xlarge']: they need AL2023_x86_64_NVIDIA, whose drivers and architecture match them (got 'AL2023_x86_64_STANDARD')",
+        id="node-group-ami-type-contradicts-family",
+    ),
+    pytest.param(
+        with_node_group(amiType="AL2023_x86_64_GPU"),
+        "ballast:cluster.nodeGroups[0].amiType must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NEURON, AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA (got 'AL2023_x86_64_GPU')",
+        id="node-group-ami-type-unknown",
+    ),
+    pytest.param(
+        with_node_group(amiType="BOTTLEROCKET_x86_64"),
+        "ballast:cluster.nodeGroups[0].amiType must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NEURON, AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA (Ballast nodes run Amazon Linux 2023) (got 'BOTTLEROCKET_x86_64')",
+        id="node-group-ami-type-not-al2023",
+    ),
+    pytest.param(
+        with_cluster(systemNodeGroup={"instanceTypes": ["g5.xlarge"]}),
+        "ballast:cluster.systemNodeGroup.instanceTypes must not list accelerated types: the system group runs platform add-ons only; put g5.xlarge in a workload group of nodeGroups",
+        id="system-node-group-accelerated",
+    ),
+    pytest.param(
         with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
         "ballast:cluster.nodeGroups[0] spot needs at least 2 instanceTypes, so one exhausted spot pool does not stop scaling (got ['m7i.large'])",
         id="node-group-spot-one-type",
@@ -702,7 +737,7 @@ CASES = [
     ),
     pytest.param(
         with_node_group(perAZ=True),
-        "ballast:cluster.nodeGroups[0].perAZ is not a known key; did you mean perAz? (accepted: capacityType, desiredSize, instanceTypes, labels, maxSize, minSize, name, perAz, taints)",
+        "ballast:cluster.nodeGroups[0].perAZ is not a known key; did you mean perAz? (accepted: amiType, capacityType, desiredSize, instanceTypes, labels, maxSize, minSize, name, perAz, taints)",
         id="node-group-unknown-key",
     ),
     pytest.param(
