@@ -252,10 +252,19 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
-            # The cluster layer names a namespace per service from this (no setting is
-            # written in both stack files); nothing here is secret.
+            # The cluster layer names a namespace per service from this, with its budget
+            # (no setting is written in both stack files); nothing here is secret.
             "services": [
-                {"name": s.name, "tier": s.tier, "namespace": s.namespace or s.name}
+                {
+                    "name": s.name,
+                    "tier": s.tier,
+                    "namespace": s.namespace or s.name,
+                    **(
+                        {"budget": s.budget.model_dump(by_alias=True, exclude_none=True)}
+                        if s.budget is not None
+                        else {}
+                    ),
+                }
                 for s in config.services
             ],
             **stack_outputs(self.network, Network),

@@ -94,6 +94,7 @@ from components.config.security import (
     OrgGuardrailsConfig,
 )
 from components.config.services import (
+    NamespaceBudgetConfig,
     ServiceConfig,
     SloConfig,
 )
@@ -154,6 +155,7 @@ __all__ = [
     "DrNetworkConfig",
     "FaultInjectionConfig",
     "GuardDutyFeature",
+    "NamespaceBudgetConfig",
     "NetworkConfig",
     "NodeGroupConfig",
     "OrgGuardrailsConfig",

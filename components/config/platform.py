@@ -255,6 +255,27 @@ class PlatformConfig(_Section):
                 )
         return value
 
+    @field_validator("services")
+    @classmethod
+    def _one_budget_per_namespace(cls, value: tuple[ServiceConfig, ...]):
+        for namespace in sorted({s.namespace or s.name for s in value}):
+            members = [s for s in value if (s.namespace or s.name) == namespace]
+            budgets = [s.name for s in members if s.budget is not None]
+            if len(budgets) > 1:
+                raise ValueError(
+                    f"must set at most one budget per namespace: services "
+                    f"{', '.join(budgets)} share namespace {namespace!r}"
+                )
+            tier = min(s.tier for s in members)  # tier-1 < tier-2 < tier-3
+            for service in members:
+                if service.budget is not None and service.tier != tier:
+                    raise ValueError(
+                        f"must set the budget of namespace {namespace!r} on a {tier} "
+                        f"service: the namespace takes the most critical tier of its "
+                        f"services, and service {service.name!r} is {service.tier}"
+                    )
+        return value
+
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ballast.cli import app
 from components.config import ConfigError, parse_platform_config
+from components.workloads import NAMESPACE_BUDGETS
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -111,6 +112,11 @@ def with_cluster(*groups: dict, **values) -> dict:
     """BASE (prod, no CI) with a valid cluster section, changed by `values`."""
     cluster = {"adminPrincipalArns": [CLUSTER_ADMIN], "nodeGroups": list(groups) or [GENERAL]}
     return {**BASE, "ballast:cluster": {**cluster, **values}}
+
+
+def with_budget(**budget) -> dict:
+    """BASE with one tier-1 service whose namespace budget is `budget`."""
+    return {**BASE, "ballast:services": [{"name": "api", "tier": "tier-1", "budget": budget}]}
 
 
 def with_node_group(**changes) -> dict:
@@ -373,6 +379,68 @@ CASES = [
         {**BASE, "ballast:services": [{"name": "api", "tier": "gold"}]},
         "ballast:services[0].tier must be one of 'tier-1', 'tier-2', 'tier-3' (got 'gold')",
         id="service-tier",
+    ),
+    pytest.param(
+        with_budget(requestsCpu="two"),
+        "ballast:services[0].budget.requestsCpu must be a Kubernetes quantity: 'two' is not a Kubernetes quantity: a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3), e.g. 500m, 2, 512Mi, 4Gi",
+        id="budget-quantity",
+    ),
+    pytest.param(
+        with_budget(maxMemory="0Gi"),
+        "ballast:services[0].budget.maxMemory must be a positive quantity (got '0Gi')",
+        id="budget-quantity-zero",
+    ),
+    pytest.param(
+        with_budget(pods=-1),
+        "ballast:services[0].budget.pods must be at least 0 (got -1)",
+        id="budget-pods-negative",
+    ),
+    pytest.param(
+        with_budget(requestsCpu="8", limitsCpu="4"),
+        "ballast:services[0].budget limitsCpu must be at least requestsCpu (got limitsCpu 4, requestsCpu 8)",
+        id="budget-limits-below-requests",
+    ),
+    pytest.param(
+        with_budget(limitsMemory="1Gi"),
+        f"ballast:services[0].budget limitsMemory must be at least requestsMemory (got limitsMemory 1Gi, requestsMemory {NAMESPACE_BUDGETS['tier-1'].requests_memory}, the tier-1 default)",
+        id="budget-limits-below-default-requests",
+    ),
+    pytest.param(
+        with_budget(defaultCpu="1", defaultCpuLimit="500m"),
+        "ballast:services[0].budget defaultCpuLimit must be at least defaultCpu (got defaultCpuLimit 500m, defaultCpu 1)",
+        id="budget-default-limit-below-request",
+    ),
+    pytest.param(
+        with_budget(maxMemory="64Mi"),
+        f"ballast:services[0].budget maxMemory must be at least defaultMemory (got maxMemory 64Mi, defaultMemory {NAMESPACE_BUDGETS['tier-1'].default_memory}, the tier-1 default)",
+        id="budget-max-below-default",
+    ),
+    pytest.param(
+        with_budget(requestCpu="2"),
+        "ballast:services[0].budget.requestCpu is not a known key; did you mean requestsCpu? (accepted: defaultCpu, defaultCpuLimit, defaultMemory, limitsCpu, limitsMemory, maxCpu, maxMemory, persistentVolumeClaims, pods, requestsCpu, requestsMemory)",
+        id="budget-unknown-key",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1", "budget": {"pods": 10}},
+                {"name": "jobs", "tier": "tier-1", "namespace": "api", "budget": {"pods": 20}},
+            ],
+        },
+        "ballast:services must set at most one budget per namespace: services api, jobs share namespace 'api'",
+        id="budget-twice-in-a-namespace",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1"},
+                {"name": "jobs", "tier": "tier-3", "namespace": "api", "budget": {"pods": 20}},
+            ],
+        },
+        "ballast:services must set the budget of namespace 'api' on a tier-1 service: the namespace takes the most critical tier of its services, and service 'jobs' is tier-3",
+        id="budget-from-a-lesser-tier",
     ),
     pytest.param(
         {
