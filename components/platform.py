@@ -21,6 +21,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi.runtime.sync_await import _sync_await
 
+from components.alerting import Alerting, AlertingArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons import autoscaler, nvidia_device_plugin
@@ -100,8 +101,8 @@ class Platform(pulumi.ComponentResource):
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `dr_network`
-    (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
-    `resilience`.
+    (None without `ballast:drNetwork`), `alerting` (the alert topics), `database` (None
+    without `ballast:database`), `resilience`.
     """
 
     def __init__(
@@ -274,6 +275,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
+            **stack_outputs(self.alerting, Alerting),
         }
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
@@ -307,16 +309,40 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=dr_provider),
             )
 
-        self.database: Database | None = None
         db = config.database
+        replicated = bool(
+            db is not None and db.replica and self.dr_network is not None and self.dr_context
+        )
+        # One alert topic per region with alarms: the primary's, and the DR region's when
+        # the replica (and its lag alarm) lives there.
+        self.alerting = Alerting(
+            f"{name}-alerts",
+            AlertingArgs(
+                context=self.context.with_tags({"service": "alerting", "tier": "tier-1"}),
+                other_regions=(
+                    [self.dr_context.with_tags({"service": "alerting", "tier": "tier-1"})]
+                    if replicated and self.dr_context is not None
+                    else []
+                ),
+                webhook_url=(
+                    pulumi.Output.secret(config.alert_webhook_url)
+                    if config.alert_webhook_url is not None
+                    else None
+                ),
+            ),
+            opts=in_primary,
+        )
+
+        self.database: Database | None = None
         if db is not None:
             replica = None
-            if db.replica and self.dr_network is not None and dr_net and self.dr_context:
+            if replicated and dr_net and self.dr_network is not None and self.dr_context:
                 replica = ReplicaArgs(
                     context=self.dr_context,
                     vpc_id=self.dr_network.vpc_id,
                     subnet_ids=self.dr_network.isolated_subnet_ids,
                     client_cidrs=workload_cidrs(dr_net),
+                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region)],
                 )
             self.database = Database(
                 f"{name}-db",
@@ -334,6 +360,7 @@ class Platform(pulumi.ComponentResource):
                         else {"client_cidrs": workload_cidrs(network)}
                     ),
                     replica=replica,
+                    alarm_actions=[self.alerting.topic_arn_of(self.context.region)],
                 ),
                 opts=in_primary,
             )

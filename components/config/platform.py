@@ -106,7 +106,11 @@ class PlatformConfig(_Section):
     )
     alert_webhook_url: str | None = Field(
         default=None,
-        description="Optional chat/pager webhook for alerts. Must be a Pulumi secret "
+        description="HTTPS endpoint of the pager that the alarms page (unset: the alert "
+        "topics have no subscriber and page nobody). Subscribed over https to the alert "
+        "topic of every region with alarms; the endpoint must confirm the SNS "
+        "subscription on its own (PagerDuty or Opsgenie SNS/CloudWatch integrations do, "
+        "a Slack incoming webhook does not). Must be a Pulumi secret "
         "(`pulumi config set --secret alertWebhookUrl ...`).",
     )
     ci: CiConfig | None = Field(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from components.alerting import Alerting
 from components.audit_trail import AuditTrail
 from components.cluster import Cluster
 from components.database import Database
@@ -15,7 +16,16 @@ from components.outputs import stack_outputs
 from components.resilience import Resilience
 from components.runner import CiRunner
 
-PLATFORM_COMPONENTS = (Network, Identity, AuditTrail, CiRunner, Cluster, Database, Resilience)
+PLATFORM_COMPONENTS = (
+    Network,
+    Identity,
+    AuditTrail,
+    CiRunner,
+    Cluster,
+    Database,
+    Resilience,
+    Alerting,
+)
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
 
@@ -36,7 +46,12 @@ def test_each_shipped_stack_exports_only_declared_names(shipped):
     check is: nothing undeclared, and every always-present component's names."""
     declared = {*PLATFORM_OWN, *(n for kind in PLATFORM_COMPONENTS for n in kind.STACK_OUTPUTS)}
     assert set(shipped.outputs) <= declared
-    always = {*Network.STACK_OUTPUTS, *AuditTrail.STACK_OUTPUTS, "permissionBoundaryArn"}
+    always = {
+        *Network.STACK_OUTPUTS,
+        *AuditTrail.STACK_OUTPUTS,
+        *Alerting.STACK_OUTPUTS,
+        "permissionBoundaryArn",
+    }
     assert always <= set(shipped.outputs)
 
 
