@@ -92,6 +92,10 @@ class ReplicaArgs:
     """CIDRs that may connect once the replica is promoted (required; the DR network's
     private subnets)."""
 
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    """SNS topics of the DR region the replica's lag alarm notifies (default none: it
+    then pages nobody). An alarm can only notify topics of its own region."""
+
 
 @dataclass(kw_only=True)
 class DatabaseArgs:
@@ -129,8 +133,9 @@ class DatabaseArgs:
     """The cross-region read replica (default None: no replica, no failover pair)."""
 
     alarm_actions: Sequence[pulumi.Input[str]] = ()
-    """SNS topics the health and lag alarms notify (default none: the alarms still stop
-    experiments and drive DNS, but page nobody until observability wires a topic)."""
+    """SNS topics of the primary region the primary's heartbeat alarm notifies, on ALARM
+    and OK (default none: the alarm still stops experiments and drives the failover DNS,
+    but pages nobody). The replica's lag alarm notifies `ReplicaArgs.alarm_actions`."""
 
 
 class Database(pulumi.ComponentResource):
@@ -494,7 +499,6 @@ class Database(pulumi.ComponentResource):
         monitoring: aws.iam.Role,
         family: str,
     ) -> aws.rds.Instance:
-        args = self._args
         resource = f"{self._name}-replica"
         dr = replica.context.provider
         # The trap: an encrypted cross-region replica needs a key of *its* region.
@@ -552,8 +556,8 @@ class Database(pulumi.ComponentResource):
             threshold=self._settings.objective.rpo_minutes * 60,
             comparison_operator="GreaterThanThreshold",
             treat_missing_data="breaching",
-            alarm_actions=list(args.alarm_actions),
-            ok_actions=list(args.alarm_actions),
+            alarm_actions=list(replica.alarm_actions),
+            ok_actions=list(replica.alarm_actions),
             tags=self._ctx.tags_for(alarm),
             opts=self._ctx.opts(self, provider=dr),
         )

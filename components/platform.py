@@ -21,9 +21,10 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 from pulumi.runtime.sync_await import _sync_await
 
+from components.alerting import Alerting, AlertingArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import autoscaler, load_balancer_controller
+from components.cluster.addons import autoscaler, load_balancer_controller, nvidia_device_plugin
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope
@@ -103,9 +104,8 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `dr_network`
-    (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
-    `resilience`.
+    cluster), `dr_network` (None without `ballast:drNetwork`), `alerting` (the alert
+    topics), `database` (None without `ballast:database`), `resilience`.
     """
 
     def __init__(
@@ -299,10 +299,19 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
-            # The cluster layer names a namespace per service from this (no setting is
-            # written in both stack files); nothing here is secret.
+            # The cluster layer names a namespace per service from this, with its budget
+            # (no setting is written in both stack files); nothing here is secret.
             "services": [
-                {"name": s.name, "tier": s.tier, "namespace": s.namespace or s.name}
+                {
+                    "name": s.name,
+                    "tier": s.tier,
+                    "namespace": s.namespace or s.name,
+                    **(
+                        {"budget": s.budget.model_dump(by_alias=True, exclude_none=True)}
+                        if s.budget is not None
+                        else {}
+                    ),
+                }
                 for s in config.services
             ],
             **stack_outputs(self.network, Network),
@@ -314,6 +323,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
+            **stack_outputs(self.alerting, Alerting),
         }
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
@@ -347,16 +357,40 @@ class Platform(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=self, provider=dr_provider),
             )
 
-        self.database: Database | None = None
         db = config.database
+        replicated = bool(
+            db is not None and db.replica and self.dr_network is not None and self.dr_context
+        )
+        # One alert topic per region with alarms: the primary's, and the DR region's when
+        # the replica (and its lag alarm) lives there.
+        self.alerting = Alerting(
+            f"{name}-alerts",
+            AlertingArgs(
+                context=self.context.with_tags({"service": "alerting", "tier": "tier-1"}),
+                other_regions=(
+                    [self.dr_context.with_tags({"service": "alerting", "tier": "tier-1"})]
+                    if replicated and self.dr_context is not None
+                    else []
+                ),
+                webhook_url=(
+                    pulumi.Output.secret(config.alert_webhook_url)
+                    if config.alert_webhook_url is not None
+                    else None
+                ),
+            ),
+            opts=in_primary,
+        )
+
+        self.database: Database | None = None
         if db is not None:
             replica = None
-            if db.replica and self.dr_network is not None and dr_net and self.dr_context:
+            if replicated and dr_net and self.dr_network is not None and self.dr_context:
                 replica = ReplicaArgs(
                     context=self.dr_context,
                     vpc_id=self.dr_network.vpc_id,
                     subnet_ids=self.dr_network.isolated_subnet_ids,
                     client_cidrs=workload_cidrs(dr_net),
+                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region)],
                 )
             self.database = Database(
                 f"{name}-db",
@@ -374,6 +408,7 @@ class Platform(pulumi.ComponentResource):
                         else {"client_cidrs": workload_cidrs(network)}
                     ),
                     replica=replica,
+                    alarm_actions=[self.alerting.topic_arn_of(self.context.region)],
                 ),
                 opts=in_primary,
             )
@@ -465,6 +500,7 @@ class ClusterLayer(pulumi.ComponentResource):
         "vpcId",
         "ingressControllerRoleArn",
         "ingressRoutes",
+        "clusterGpuNodeGroups",
     )
 
     def __init__(
@@ -495,6 +531,7 @@ class ClusterLayer(pulumi.ComponentResource):
             vpc_id=self.platform.require_output("vpcId"),
             load_balancer_controller_role_arn=known("ingressControllerRoleArn", optional=True),
             routes=known("ingressRoutes", optional=True) or (),
+            gpu_node_groups=list(known("clusterGpuNodeGroups")),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -533,6 +570,7 @@ class ClusterLayer(pulumi.ComponentResource):
                 controller=controller,
                 namespaces=self.baseline.namespaces,
             )
+        nvidia_device_plugin.release(addons, cluster=cluster)
         self.register_outputs({"platformStack": platform_stack})
 
     def stack_outputs(self) -> dict[str, Any]:

@@ -68,3 +68,7 @@ TIER_LABEL: Final = "ballast.io/tier"
 #: The system node group's taint: only platform add-ons tolerate it.
 SYSTEM_TAINT_KEY: Final = "CriticalAddonsOnly"
 SYSTEM_TAINT_VALUE: Final = "true"
+#: The taint of node groups with NVIDIA GPUs: only pods that ask for a GPU (and tolerate
+#: it) land on those expensive nodes; the NVIDIA device plugin tolerates it.
+GPU_TAINT_KEY: Final = "nvidia.com/gpu"
+GPU_TAINT_VALUE: Final = "true"

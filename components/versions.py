@@ -99,6 +99,16 @@ LOAD_BALANCER_CONTROLLER_APP_VERSION: Final = "v3.5.0"
 #: change here; the pack's lb-tls-policy accepts any TLS 1.2+ policy.
 ALB_TLS_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
+#: NVIDIA device plugin: chart `nvidia-device-plugin` from NVIDIA's Helm repository (the
+#: install instructions of github.com/NVIDIA/k8s-device-plugin). 0.20.0 is the newest
+#: release tag there (v0.20.0, 2026-08-19; chart and app version are the same); the
+#: chart's image defaults to the app version. There is no reference copy of this chart
+#: in the shared reference data: its values (components/cluster/addons/
+#: nvidia_device_plugin.py) were checked by reading the chart's values.yaml at the tag.
+NVIDIA_DEVICE_PLUGIN_CHART_REPOSITORY: Final = "https://nvidia.github.io/k8s-device-plugin"
+NVIDIA_DEVICE_PLUGIN_CHART: Final = "nvidia-device-plugin"
+NVIDIA_DEVICE_PLUGIN_CHART_VERSION: Final = "0.20.0"
+
 
 def addon_versions(kubernetes_version: str) -> dict[str, str]:
     """The pinned managed add-on versions for a Kubernetes minor version."""

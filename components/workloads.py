@@ -25,9 +25,11 @@ Tiers: `platform` for platform add-ons, then the service tiers of `ballast:servi
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any, Literal
 
 from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY, TIER_LABEL
@@ -101,6 +103,40 @@ _MEMORY_FACTORS = {
     "Ti": 2**40,
 }
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")
+
+
+#: A Kubernetes quantity (apimachinery's `resource.Quantity` grammar): a signed decimal
+#: number, then a binary suffix (Ki..Ei), a decimal exponent (e3, E-2) or a decimal SI
+#: suffix (m, none, k, M, G, T, P, E).
+_QUANTITY = re.compile(
+    r"^(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+))"
+    r"(?:(?P<binary>Ki|Mi|Gi|Ti|Pi|Ei)|[eE](?P<exponent>[+-]?\d+)|(?P<si>[mkMGTPE]?))$"
+)
+_BINARY_FACTORS = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_SI_EXPONENTS = {"m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
+
+
+def parse_quantity(quantity: str) -> Decimal:
+    """The value of a Kubernetes quantity (`250m` -> 0.25, `2Gi` -> 2147483648,
+    `1.5e3` -> 1500), as the API server reads it; ValueError, naming the accepted forms,
+    for anything else."""
+    match = _QUANTITY.fullmatch(str(quantity))
+    if match is None:
+        raise ValueError(
+            f"{quantity!r} is not a Kubernetes quantity: a number with an optional suffix "
+            "(m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3), "
+            "e.g. 500m, 2, 512Mi, 4Gi"
+        )
+    try:
+        number = Decimal(match["number"])
+    except InvalidOperation:  # pragma: no cover - the pattern admits only decimals
+        raise ValueError(f"{quantity!r} is not a Kubernetes quantity") from None
+    if match["binary"]:
+        return number * _BINARY_FACTORS[match["binary"]]
+    exponent = (
+        int(match["exponent"]) if match["exponent"] is not None else _SI_EXPONENTS[match["si"]]
+    )
+    return number.scaleb(exponent)
 
 
 def cpu_millicores(quantity: str) -> int:
@@ -357,6 +393,37 @@ class NamespaceBudget:
     max_memory: str = "8Gi"
 
 
+#: The budget's fields that are CPU quantities, memory quantities and counts, and the
+#: pairs where the first must not exceed the second (a quota's limits cover its requests;
+#: a LimitRange's default limit covers its default request, and its max covers both).
+BUDGET_CPU_FIELDS = ("requests_cpu", "limits_cpu", "default_cpu", "default_cpu_limit", "max_cpu")
+BUDGET_MEMORY_FIELDS = ("requests_memory", "limits_memory", "default_memory", "max_memory")
+BUDGET_COUNT_FIELDS = ("pods", "persistent_volume_claims")
+BUDGET_ORDER = (
+    ("requests_cpu", "limits_cpu"),
+    ("requests_memory", "limits_memory"),
+    ("default_cpu", "default_cpu_limit"),
+    ("default_cpu_limit", "max_cpu"),
+    ("default_memory", "max_memory"),
+)
+
+
+def budget_order_problem(budget: NamespaceBudget) -> tuple[str, str] | None:
+    """The first pair of `BUDGET_ORDER` whose smaller side exceeds the larger one (None
+    when every pair is in order): the API server refuses such a LimitRange, and such a
+    quota's requests could never all be used."""
+    for low, high in BUDGET_ORDER:
+        if parse_quantity(getattr(budget, low)) > parse_quantity(getattr(budget, high)):
+            return low, high
+    return None
+
+
+def tier_budget(tier: str, overrides: Mapping[str, Any] | None = None) -> NamespaceBudget:
+    """The budget of a namespace of `tier`: the tier's defaults (`NAMESPACE_BUDGETS`),
+    with `overrides` (field name -> value, e.g. a service's `budget` from the config)."""
+    return dataclasses.replace(NAMESPACE_BUDGETS[tier], **dict(overrides or {}))
+
+
 #: Per-namespace ceilings. They are guard rails against a runaway (a replica count typo,
 #: a leak of PVCs), not capacity planning: raise them in a reviewed change when a
 #: service outgrows them.
@@ -379,12 +446,22 @@ class NamespaceSpec:
     platform's ingress; every extra load balancer is one more thing that must be gone
     before the cluster can be destroyed)."""
     labels: Mapping[str, str] = field(default_factory=dict)
+    budget: NamespaceBudget | None = None
+    """Quota and container defaults (default: the tier's, `NAMESPACE_BUDGETS`); a
+    service's `budget` in the config overrides them field by field (`tier_budget`)."""
 
     def __post_init__(self) -> None:
         if not _NAME.fullmatch(self.name):
             raise ValueError(f"namespace {self.name!r} must be a DNS-1123 label")
         if self.tier not in NAMESPACE_BUDGETS:
             raise ValueError(f"namespace {self.name}: unknown tier {self.tier!r}")
+        if self.budget is not None and (wrong := budget_order_problem(self.budget)):
+            raise ValueError(f"namespace {self.name}: {wrong[0]} exceeds {wrong[1]}")
+
+    @property
+    def effective_budget(self) -> NamespaceBudget:
+        """`budget`, or the tier's default."""
+        return self.budget if self.budget is not None else NAMESPACE_BUDGETS[self.tier]
 
     @property
     def pod_security(self) -> str:
@@ -406,7 +483,7 @@ class NamespaceSpec:
         }
 
     def limit_range_spec(self) -> dict[str, Any]:
-        budget = NAMESPACE_BUDGETS[self.tier]
+        budget = self.effective_budget
         memory_limit = budget.default_memory  # memory limit = request by default
         return {
             "limits": [
@@ -423,7 +500,7 @@ class NamespaceSpec:
         }
 
     def resource_quota_spec(self) -> dict[str, Any]:
-        budget = NAMESPACE_BUDGETS[self.tier]
+        budget = self.effective_budget
         return {
             "hard": {
                 "requests.cpu": budget.requests_cpu,

@@ -1,10 +1,11 @@
 """`ClusterBaseline`: the in-cluster baseline every workload relies on, created by the
 cluster layer: the PriorityClasses, the default StorageClass (encrypted gp3), and a
 namespace per platform add-on and per service, each with its tier's LimitRange and
-ResourceQuota (components/workloads.py)."""
+ResourceQuota (components/workloads.py), or the ones a service's `budget` overrides."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import cast
@@ -15,7 +16,12 @@ import pulumi_kubernetes as k8s
 from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import PLATFORM_NAMESPACES, ServiceConfig
 from components.tags import CLUSTER_TAG, ENVIRONMENT_TAG
-from components.workloads import PRIORITY_CLASSES, NamespaceSpec, service_namespaces
+from components.workloads import (
+    PRIORITY_CLASSES,
+    NamespaceSpec,
+    service_namespaces,
+    tier_budget,
+)
 
 DEFAULT_STORAGE_CLASS = "gp3"
 #: The platform add-ons' namespaces (each in-cluster add-on gets its own from here).
@@ -28,10 +34,17 @@ PLATFORM_NAMESPACE_SPECS: tuple[NamespaceSpec, ...] = tuple(
 
 def namespace_specs(services: Sequence[ServiceConfig]) -> list[NamespaceSpec]:
     """The platform namespaces, then one per distinct service namespace (refused when a
-    name is declared twice)."""
+    name is declared twice), with the tier's quota and container defaults, or those a
+    service's `budget` overrides."""
+    budgets = {(s.namespace or s.name): s.budget for s in services if s.budget is not None}
     specs = [
         *PLATFORM_NAMESPACE_SPECS,
-        *service_namespaces([(s.namespace or s.name, s.tier) for s in services]),
+        *(
+            dataclasses.replace(spec, budget=tier_budget(spec.tier, budgets[spec.name].overrides()))
+            if spec.name in budgets
+            else spec
+            for spec in service_namespaces([(s.namespace or s.name, s.tier) for s in services])
+        ),
     ]
     names = [spec.name for spec in specs]
     dupes = sorted({n for n in names if names.count(n) > 1})

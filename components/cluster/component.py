@@ -102,7 +102,8 @@ class Cluster(pulumi.ComponentResource):
     Outputs: `cluster_name`, `cluster_arn`, `endpoint`, `certificate_authority`,
     `oidc_provider_arn`, `oidc_issuer_url`, `node_role_arn`, `cluster_security_group_id`,
     `autoscaler_role_arn`, `kubernetes_version`, `volume_tags` (what the cluster layer's
-    StorageClass puts on the volumes it provisions), `node_groups`.
+    StorageClass puts on the volumes it provisions), `gpu_node_groups` (names of the
+    workload groups with NVIDIA GPUs, for the cluster layer's device plugin), `node_groups`.
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them, and the
@@ -118,6 +119,7 @@ class Cluster(pulumi.ComponentResource):
         "clusterKubernetesVersion": "kubernetes_version",
         "clusterAutoscalerRoleArn": "autoscaler_role_arn",
         "clusterVolumeTags": "volume_tags",
+        "clusterGpuNodeGroups": "gpu_node_groups",
     }
 
     def __init__(
@@ -135,6 +137,7 @@ class Cluster(pulumi.ComponentResource):
         )
         zones = args.availability_zones
         self.kubernetes_version = args.settings.kubernetes_version
+        self.gpu_node_groups = nodes.gpu_node_groups(args.settings.node_groups)
         self.volume_tags = baseline.volume_tags(name, args.context.environment, args.context.tags)
 
         key, log_group = control_plane.encryption_and_logs(scope)

@@ -1,7 +1,9 @@
 """The nodes: their role, one launch template (IMDSv2 with a hop limit of 1, encrypted
 gp3 root volumes), the tainted `system` group and the workload groups (spanning every
-private subnet, or one per zone with `perAz`). `scalingConfig.desiredSize` is ignored
-after creation: the Cluster Autoscaler owns it."""
+private subnet, or one per zone with `perAz`). Each group runs the Amazon Linux 2023 AMI
+type its instance types need (NVIDIA or Neuron drivers for accelerated families;
+`NodeGroupConfig.resolved_ami_type`), and NVIDIA groups carry the GPU taint.
+`scalingConfig.desiredSize` is ignored after creation: the Cluster Autoscaler owns it."""
 
 from __future__ import annotations
 
@@ -12,8 +14,10 @@ import pulumi_aws as aws
 
 from components.cluster.roles import service_role
 from components.cluster.scope import ClusterScope
-from components.config import NodeGroupConfig, SystemNodeGroupConfig, instance_architecture
+from components.config import NodeGroupConfig, SystemNodeGroupConfig
 from components.tags import (
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
     NODE_GROUP_LABEL,
     NODE_GROUP_SET_TAG,
     SYSTEM_TAINT_KEY,
@@ -162,8 +166,11 @@ def _node_group(
         group_name, spot, labels = settings.name, settings.capacity_type == "spot", settings.labels
         system = False
         taints = [(t.key, t.value, t.effect) for t in settings.taints]
+        if settings.accelerator == "nvidia" and (GPU_TAINT_KEY, "NoSchedule") not in {
+            (key, effect) for key, _, effect in taints
+        }:
+            taints.append((GPU_TAINT_KEY, GPU_TAINT_VALUE, "NoSchedule"))
     resource_name = f"{scope.name}-{group_name}" + (f"-{zone}" if zone else "")
-    arm = instance_architecture(settings.instance_types[0]) == "arm64"
     desired = settings.desired_size if settings.desired_size is not None else settings.min_size
     return aws.eks.NodeGroup(
         resource_name,
@@ -171,7 +178,7 @@ def _node_group(
         version=cluster.version,
         node_role_arn=role.arn,
         subnet_ids=subnet_ids,
-        ami_type="AL2023_ARM_64_STANDARD" if arm else "AL2023_x86_64_STANDARD",
+        ami_type=settings.resolved_ami_type,
         capacity_type="SPOT" if spot else "ON_DEMAND",
         instance_types=list(settings.instance_types),
         scaling_config=aws.eks.NodeGroupScalingConfigArgs(
@@ -208,3 +215,9 @@ def _node_group(
             depends_on=list(depends_on),
         ),
     )
+
+
+def gpu_node_groups(settings: Sequence[NodeGroupConfig]) -> list[str]:
+    """The names of the workload groups with NVIDIA GPUs (a `perAz` set once), in config
+    order: the cluster layer installs the NVIDIA device plugin on exactly their nodes."""
+    return [group.name for group in settings if group.accelerator == "nvidia"]

@@ -68,6 +68,9 @@ class ClusterFacts:
     routes: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     """The platform's ingress routes (`Ingress.route_outputs`): one TargetGroupBinding
     each."""
+    gpu_node_groups: Sequence[str] = ()
+    """Names of the node groups with NVIDIA GPUs (default none): the device plugin runs
+    on their nodes, and only when there is one."""
 
 
 @dataclass(frozen=True, kw_only=True)

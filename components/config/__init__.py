@@ -106,6 +106,7 @@ from components.config.security import (
     OrgGuardrailsConfig,
 )
 from components.config.services import (
+    NamespaceBudgetConfig,
     ServiceConfig,
     SloConfig,
 )
@@ -174,6 +175,7 @@ __all__ = [
     "FaultInjectionConfig",
     "GuardDutyFeature",
     "IngressConfig",
+    "NamespaceBudgetConfig",
     "NetworkConfig",
     "NodeGroupConfig",
     "OrgGuardrailsConfig",

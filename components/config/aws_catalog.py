@@ -17,12 +17,26 @@ from collections.abc import Iterable
 
 from botocore.loaders import Loader, create_loader  # type: ignore[import-untyped]
 
-#: Families of accelerated instances and the AMI type each needs: NVIDIA GPUs (g*, p*)
-#: get the AL2023 NVIDIA AMI (drivers and container toolkit), AWS Inferentia and
-#: Trainium (inf*, trn*) the AL2023 Neuron AMI. Graviton GPU types (g5g) take the ARM64
-#: NVIDIA AMI.
-NVIDIA_FAMILY = re.compile(r"^(g|p)\d")
+#: Families of accelerated instances and the AMI type each needs: NVIDIA GPUs (g*, gr*,
+#: p*) get the AL2023 NVIDIA AMI (drivers and container toolkit), AWS Inferentia and
+#: Trainium (inf*, trn*) the AL2023 Neuron AMI; Graviton GPU types (g5g, and the Grace
+#: CPUs of p6e-gb200) the ARM64 NVIDIA AMI. Source: the EKS User Guide's table of
+#: accelerated AMI variants ("Use EKS-optimized accelerated AMIs for GPU instances").
+NVIDIA_FAMILY = re.compile(r"^(g|gr|p)\d")
 NEURON_FAMILY = re.compile(r"^(inf|trn)\d")
+#: Families the patterns above match that no EKS AL2023 AMI drives, and why: refused in a
+#: node group rather than given an AMI without their drivers. Absent from the EKS table
+#: of accelerated AMI variants (its oldest NVIDIA families are g4dn and p3).
+UNSUPPORTED_ACCELERATED_FAMILIES = {
+    "g4ad": "its AMD Radeon GPUs have no driver in any EKS-optimized AMI",
+    "g2": "the AL2023 NVIDIA drivers no longer support its GPU generation",
+    "g3": "the AL2023 NVIDIA drivers no longer support its GPU generation",
+    "g3s": "the AL2023 NVIDIA drivers no longer support its GPU generation",
+    "p2": "the AL2023 NVIDIA drivers no longer support its GPU generation",
+}
+#: The AMI family every node group runs: the launch template (root device /dev/xvda,
+#: no AMI ID) and the node configuration assume Amazon Linux 2023.
+AMI_FAMILY_PREFIX = "AL2023_"
 
 
 @functools.cache
@@ -57,6 +71,26 @@ def eks_ami_types() -> tuple[str, ...]:
     return tuple(model["shapes"]["AMITypes"]["enum"])
 
 
+def node_ami_types() -> tuple[str, ...]:
+    """The AMI types a Ballast node group may run: botocore's EKS AMI types of the
+    Amazon Linux 2023 family (standard, NVIDIA, Neuron; x86_64 and ARM64)."""
+    return tuple(t for t in eks_ami_types() if t.startswith(AMI_FAMILY_PREFIX))
+
+
+def ami_type_for(kind: str | None, architecture: str) -> str:
+    """The AL2023 AMI type for an accelerator (`nvidia`, `neuron` or None) on an
+    architecture (`x86_64` or `arm64`), e.g. `AL2023_ARM_64_NVIDIA`. Raises ValueError,
+    naming what exists, when botocore lists no such type (there is no ARM64 Neuron AMI)."""
+    arch = "ARM_64" if architecture == "arm64" else "x86_64"
+    name = f"{AMI_FAMILY_PREFIX}{arch}_{(kind or 'standard').upper()}"
+    if name not in node_ami_types():
+        raise ValueError(
+            f"has no EKS AMI type for {kind or 'standard'} {architecture} instances "
+            f"(botocore lists {', '.join(node_ami_types())})"
+        )
+    return name
+
+
 def _closest(value: str, known: Iterable[str]) -> str:
     guess = difflib.get_close_matches(value, sorted(known), n=1, cutoff=0.7)
     return f"; did you mean {guess[0]}?" if guess else ""
@@ -83,10 +117,18 @@ def instance_type_problem(instance_type: str) -> str | None:
 
 
 def accelerator(instance_type: str) -> str | None:
-    """`nvidia` or `neuron` for an accelerated instance type, else None."""
+    """`nvidia` or `neuron` for an accelerated instance type, else None (see
+    `unsupported_accelerator` for the accelerated families no AMI drives)."""
     family = instance_type.split(".", 1)[0]
     if NVIDIA_FAMILY.match(family):
         return "nvidia"
     if NEURON_FAMILY.match(family):
         return "neuron"
     return None
+
+
+def unsupported_accelerator(instance_type: str) -> str | None:
+    """Why no EKS AL2023 AMI drives an accelerated instance type's accelerator (None when
+    one does, or the type is not accelerated)."""
+    reason = UNSUPPORTED_ACCELERATED_FAMILIES.get(instance_type.split(".", 1)[0])
+    return None if reason is None else f"{instance_type}: {reason}"

@@ -9,7 +9,14 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.config.aws_catalog import instance_type_problem
+from components.config.aws_catalog import (
+    accelerator,
+    ami_type_for,
+    eks_ami_types,
+    instance_type_problem,
+    node_ami_types,
+    unsupported_accelerator,
+)
 from components.config.base import (
     _IAM_PRINCIPAL_ARN,
     _PRIVATE_RANGES,
@@ -17,7 +24,13 @@ from components.config.base import (
     _log_retention,
     _Section,
 )
-from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY, SYSTEM_TAINT_VALUE
+from components.tags import (
+    GPU_TAINT_KEY,
+    GPU_TAINT_VALUE,
+    NODE_GROUP_LABEL,
+    SYSTEM_TAINT_KEY,
+    SYSTEM_TAINT_VALUE,
+)
 from components.versions import KUBERNETES_VERSION, SUPPORTED_KUBERNETES_VERSIONS
 
 #: The Kubernetes versions `kubernetesVersion` accepts: those components/versions.py pins
@@ -41,6 +54,8 @@ KUBERNETES_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-syst
 
 #: Graviton families carry a `g` after the generation digit (m7g, c7gn, r8gd, g5g).
 _ARM_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*$")
+#: NVIDIA Grace-Blackwell families (p6e-gb200) run on Grace, an Arm CPU.
+_GRACE_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*-gb\d+$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
 _LABEL_PREFIX = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _LABEL_VALUE = re.compile(r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$")
@@ -48,9 +63,22 @@ _NODE_GROUP_NAME = re.compile(r"^[a-z]([-a-z0-9]{0,18}[a-z0-9])?$")
 
 
 def instance_architecture(instance_type: str) -> Literal["arm64", "x86_64"]:
-    """`arm64` for Graviton types (m7g.large, c7gn.xlarge), else `x86_64`."""
+    """`arm64` for Graviton and Grace types (m7g.large, c7gn.xlarge, p6e-gb200.36xlarge),
+    else `x86_64`."""
     family = instance_type.split(".", 1)[0]
-    return "arm64" if _ARM_FAMILY.fullmatch(family) else "x86_64"
+    arm = _ARM_FAMILY.fullmatch(family) or _GRACE_FAMILY.fullmatch(family)
+    return "arm64" if arm else "x86_64"
+
+
+def node_ami_type(instance_types: tuple[str, ...], ami_type: str | None = None) -> str:
+    """The EKS AMI type of a node group: `ami_type` when given, else the Amazon Linux 2023
+    type matching the group's accelerator and architecture (`AL2023_x86_64_STANDARD`,
+    `AL2023_x86_64_NVIDIA`, `AL2023_ARM_64_NVIDIA`, `AL2023_x86_64_NEURON`, ...). The
+    config checks have already made every type of the group share both."""
+    if ami_type is not None:
+        return ami_type
+    first = instance_types[0]
+    return ami_type_for(accelerator(first), instance_architecture(first))
 
 
 def _label_key_problem(key: str) -> str | None:
@@ -76,6 +104,27 @@ def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, 
             "must not mix Graviton (arm64) and x86_64 types: a node group runs one AMI "
             f"(got {list(value)})"
         )
+    for instance_type in value:
+        unsupported = unsupported_accelerator(instance_type)
+        if unsupported is not None:
+            raise ValueError(
+                "must list instance types an EKS Amazon Linux 2023 AMI can drive "
+                f"({unsupported}); NVIDIA g4dn/g5/g6/p4d/p5 or Neuron inf2/trn1 are"
+            )
+    kinds = {accelerator(t) or "standard" for t in value}
+    if len(kinds) > 1:
+        raise ValueError(
+            "must not mix accelerated and standard types, or NVIDIA and Neuron types: a "
+            "node group runs one AMI, with one accelerator's drivers (got "
+            + ", ".join(f"{t} ({accelerator(t) or 'standard'})" for t in value)
+            + ")"
+        )
+    (kind,) = kinds
+    if kind != "standard":
+        try:
+            ami_type_for(kind, architectures[0])
+        except ValueError as error:
+            raise ValueError(f"must list types with an EKS AMI: {error}") from None
     if _context(info, "environment") == "prod":
         burstable = [t for t in value if t.split(".", 1)[0] in BURSTABLE_FAMILIES]
         if burstable:
@@ -123,7 +172,19 @@ class SystemNodeGroupConfig(_Section):
     @field_validator("instance_types")
     @classmethod
     def _types(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
+        accelerated = [t for t in value if accelerator(t) or unsupported_accelerator(t)]
+        if accelerated:
+            raise ValueError(
+                "must not list accelerated types: the system group runs platform add-ons "
+                f"only; put {', '.join(accelerated)} in a workload group of nodeGroups"
+            )
         return _instance_types(value, info)
+
+    @property
+    def resolved_ami_type(self) -> str:
+        """The group's EKS AMI type (`node_ami_type`): AL2023 standard, of its
+        architecture."""
+        return node_ami_type(self.instance_types)
 
     @field_validator("min_size")
     @classmethod
@@ -206,6 +267,18 @@ class NodeGroupConfig(_Section):
         default=(),
         description="Taints of the nodes, so only tolerating pods land there.",
     )
+    ami_type: str | None = Field(
+        default=None,
+        description="EKS AMI type of the nodes (unset: chosen from instanceTypes: "
+        "AL2023_x86_64_NVIDIA or AL2023_ARM_64_NVIDIA for NVIDIA GPU families (g*, gr*, "
+        "p*), AL2023_x86_64_NEURON for Inferentia and Trainium (inf*, trn*), else "
+        "AL2023_x86_64_STANDARD or AL2023_ARM_64_STANDARD). One of the Amazon Linux 2023 "
+        "types botocore's EKS model lists; it must be the one that matches the types' "
+        "accelerator and architecture, so setting it pins the choice: a later change of "
+        "instanceTypes that would switch the AMI fails instead of switching. An NVIDIA group is tainted "
+        f"{GPU_TAINT_KEY}={GPU_TAINT_VALUE}:NoSchedule and gets the NVIDIA device plugin "
+        "in the cluster layer.",
+    )
     per_az: bool = Field(
         default=False,
         description="One group per zone instead of one spanning every private subnet "
@@ -230,6 +303,35 @@ class NodeGroupConfig(_Section):
     @classmethod
     def _types(cls, value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
         return _instance_types(value, info)
+
+    @field_validator("ami_type")
+    @classmethod
+    def _ami_type(cls, value: str | None, info: ValidationInfo) -> str | None:
+        if value is None:
+            return None
+        if value not in node_ami_types():
+            other = " (Ballast nodes run Amazon Linux 2023)" if value in eks_ami_types() else ""
+            raise ValueError(f"must be one of {', '.join(node_ami_types())}{other} (got {value!r})")
+        types = info.data.get("instance_types")
+        if not types:
+            return value  # instanceTypes is wrong, and reported on its own
+        wanted = node_ami_type(types)
+        if value != wanted:
+            raise ValueError(
+                f"contradicts instanceTypes {list(types)}: they need {wanted}, whose "
+                f"drivers and architecture match them (got {value!r})"
+            )
+        return value
+
+    @property
+    def accelerator(self) -> str | None:
+        """`nvidia`, `neuron` or None: the accelerator of the group's instance types."""
+        return accelerator(self.instance_types[0])
+
+    @property
+    def resolved_ami_type(self) -> str:
+        """The group's EKS AMI type: `amiType`, or the one `node_ami_type` chooses."""
+        return node_ami_type(self.instance_types, self.ami_type)
 
     @field_validator("labels")
     @classmethod

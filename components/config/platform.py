@@ -108,7 +108,11 @@ class PlatformConfig(_Section):
     )
     alert_webhook_url: str | None = Field(
         default=None,
-        description="Optional chat/pager webhook for alerts. Must be a Pulumi secret "
+        description="HTTPS endpoint of the pager that the alarms page (unset: the alert "
+        "topics have no subscriber and page nobody). Subscribed over https to the alert "
+        "topic of every region with alarms; the endpoint must confirm the SNS "
+        "subscription on its own (PagerDuty or Opsgenie SNS/CloudWatch integrations do, "
+        "a Slack incoming webhook does not). Must be a Pulumi secret "
         "(`pulumi config set --secret alertWebhookUrl ...`).",
     )
     ci: CiConfig | None = Field(
@@ -268,6 +272,27 @@ class PlatformConfig(_Section):
                     f"must not put service {service.name!r} in namespace {namespace!r}: "
                     f"{', '.join(reserved)} belong to Kubernetes and the platform add-ons"
                 )
+        return value
+
+    @field_validator("services")
+    @classmethod
+    def _one_budget_per_namespace(cls, value: tuple[ServiceConfig, ...]):
+        for namespace in sorted({s.namespace or s.name for s in value}):
+            members = [s for s in value if (s.namespace or s.name) == namespace]
+            budgets = [s.name for s in members if s.budget is not None]
+            if len(budgets) > 1:
+                raise ValueError(
+                    f"must set at most one budget per namespace: services "
+                    f"{', '.join(budgets)} share namespace {namespace!r}"
+                )
+            tier = min(s.tier for s in members)  # tier-1 < tier-2 < tier-3
+            for service in members:
+                if service.budget is not None and service.tier != tier:
+                    raise ValueError(
+                        f"must set the budget of namespace {namespace!r} on a {tier} "
+                        f"service: the namespace takes the most critical tier of its "
+                        f"services, and service {service.name!r} is {service.tier}"
+                    )
         return value
 
     @field_validator("services")

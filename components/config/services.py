@@ -6,9 +6,18 @@ import re
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
+from pydantic.alias_generators import to_camel
 
 from components.config.base import _context, _Section
 from components.config.ingress import ServiceIngressConfig
+from components.workloads import (
+    BUDGET_CPU_FIELDS,
+    BUDGET_MEMORY_FIELDS,
+    NAMESPACE_BUDGETS,
+    budget_order_problem,
+    parse_quantity,
+    tier_budget,
+)
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 #: A Prometheus metric name (the data model's rule, without the `:` reserved for rules).
@@ -80,6 +89,92 @@ class SloConfig(_Section):
         return self
 
 
+def _default(tier: str, field: str) -> str:
+    return str(getattr(NAMESPACE_BUDGETS[tier], field))
+
+
+class NamespaceBudgetConfig(_Section):
+    """`budget` of one service: overrides of its namespace's ResourceQuota and
+    LimitRange, key by key; every key left out keeps the tier's default (the table in
+    docs/cluster.md, "Namespaces, quotas and priorities"; `NAMESPACE_BUDGETS` in
+    components/workloads.py). Quantities are Kubernetes quantities (`500m`, `2`,
+    `512Mi`, `4Gi`)."""
+
+    requests_cpu: str | None = Field(
+        default=None,
+        description="Quota: CPU all pods of the namespace may request together "
+        f"(tier-1 default {_default('tier-1', 'requests_cpu')}).",
+    )
+    requests_memory: str | None = Field(
+        default=None,
+        description="Quota: memory all pods may request together (tier-1 default "
+        f"{_default('tier-1', 'requests_memory')}).",
+    )
+    limits_cpu: str | None = Field(
+        default=None,
+        description="Quota: sum of the CPU limits, at least requestsCpu (tier-1 default "
+        f"{_default('tier-1', 'limits_cpu')}).",
+    )
+    limits_memory: str | None = Field(
+        default=None,
+        description="Quota: sum of the memory limits, at least requestsMemory (tier-1 "
+        f"default {_default('tier-1', 'limits_memory')}).",
+    )
+    pods: int | None = Field(
+        default=None,
+        ge=0,
+        description=f"Quota: pods (tier-1 default {_default('tier-1', 'pods')}).",
+    )
+    persistent_volume_claims: int | None = Field(
+        default=None,
+        ge=0,
+        description="Quota: PersistentVolumeClaims (tier-1 default "
+        f"{_default('tier-1', 'persistent_volume_claims')}).",
+    )
+    default_cpu: str | None = Field(
+        default=None,
+        description="LimitRange: CPU request of a container that sets none (default "
+        f"{_default('tier-1', 'default_cpu')}).",
+    )
+    default_memory: str | None = Field(
+        default=None,
+        description="LimitRange: memory request, and limit, of a container that sets "
+        f"none (default {_default('tier-1', 'default_memory')}).",
+    )
+    default_cpu_limit: str | None = Field(
+        default=None,
+        description="LimitRange: CPU limit of a container that sets none, at least "
+        f"defaultCpu (default {_default('tier-1', 'default_cpu_limit')}).",
+    )
+    max_cpu: str | None = Field(
+        default=None,
+        description="LimitRange: the most CPU one container may have as its limit, at "
+        f"least defaultCpuLimit (default {_default('tier-1', 'max_cpu')}).",
+    )
+    max_memory: str | None = Field(
+        default=None,
+        description="LimitRange: the most memory one container may have, at least "
+        f"defaultMemory (default {_default('tier-1', 'max_memory')}).",
+    )
+
+    @field_validator(*BUDGET_CPU_FIELDS, *BUDGET_MEMORY_FIELDS)
+    @classmethod
+    def _quantity(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            amount = parse_quantity(value)
+        except ValueError as error:
+            raise ValueError(f"must be a Kubernetes quantity: {error}") from None
+        if amount <= 0:
+            raise ValueError(f"must be a positive quantity (got {value!r})")
+        return value
+
+    def overrides(self) -> dict[str, str | int]:
+        """The keys set, by their field name (what `tier_budget` takes)."""
+        return self.model_dump(exclude_none=True)
+
+
 class ServiceConfig(_Section):
     """One entry of `ballast:services`: a workload the platform hosts."""
 
@@ -93,6 +188,12 @@ class ServiceConfig(_Section):
         default=None,
         description="A route on the public ALB to this service (unset: not reachable from "
         "outside the cluster). Needs ballast:ingress.",
+    )
+    budget: NamespaceBudgetConfig | None = Field(
+        default=None,
+        description="Overrides of the namespace's quota and container defaults (unset: "
+        "the tier's); see NamespaceBudgetConfig. A namespace takes at most one budget, "
+        "from a service of the namespace's tier.",
     )
 
     @field_validator("name", "namespace")
@@ -114,5 +215,25 @@ class ServiceConfig(_Section):
             raise ValueError(
                 "needs ballast:ingress: the public ALB, its zone and certificate the route "
                 "is made on"
+            )
+        return value
+
+    @field_validator("budget")
+    @classmethod
+    def _budget(
+        cls, value: NamespaceBudgetConfig | None, info: ValidationInfo
+    ) -> NamespaceBudgetConfig | None:
+        tier = info.data.get("tier")
+        if value is None or tier is None:
+            return value
+        merged = tier_budget(tier, value.overrides())
+        wrong = budget_order_problem(merged)
+        if wrong is not None:
+            low, high = wrong
+            origin = {f: "" if f in value.overrides() else f", the {tier} default" for f in wrong}
+            raise ValueError(
+                f"{to_camel(high)} must be at least {to_camel(low)} (got {to_camel(high)} "
+                f"{getattr(merged, high)}{origin[high]}, {to_camel(low)} "
+                f"{getattr(merged, low)}{origin[low]})"
             )
         return value

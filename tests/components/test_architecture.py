@@ -15,6 +15,7 @@ COMPONENTS = ROOT / "components"
 #: Modules (or packages) that define a component: each may import only building blocks
 #: and its own package.
 COMPONENT_MODULES = (
+    "components.alerting",
     "components.audit_trail",
     "components.cluster",
     "components.database",

@@ -597,7 +597,8 @@ def test_the_tamper_rule_sees_calls_that_blind_the_audit_trail(event, expected):
 
 def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
     account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
-    (topic,) = shipped.of_type(TOPIC)
+    # The audit trail's own topic (the alert topics are `Alerting`'s).
+    (topic,) = audit(shipped, TOPIC)
     rule = one(shipped, EVENT_RULE, "-findings")
     assert region_of(shipped, rule) == region
     pattern = json.loads(rule.inputs["eventPattern"])
@@ -630,7 +631,7 @@ def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
     other_rule = {**context, "aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/x"}
     assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_rule)
     # The topic accepts publishes from these rules only.
-    (topic_policy,) = shipped.of_type("aws:sns/topicPolicy:TopicPolicy")
+    (topic_policy,) = audit(shipped, "aws:sns/topicPolicy:TopicPolicy")
     assert topic_policy.inputs["arn"] == topic.outputs["arn"]
     document = policy_of(topic_policy)
     for source in (rule, tamper):

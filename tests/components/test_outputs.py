@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from components.alerting import Alerting
 from components.audit_trail import AuditTrail
 from components.cluster import Cluster
 from components.database import Database
@@ -27,6 +28,7 @@ PLATFORM_COMPONENTS = (
     Registry,
     Database,
     Resilience,
+    Alerting,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
@@ -48,7 +50,12 @@ def test_each_shipped_stack_exports_only_declared_names(shipped):
     check is: nothing undeclared, and every always-present component's names."""
     declared = {*PLATFORM_OWN, *(n for kind in PLATFORM_COMPONENTS for n in kind.STACK_OUTPUTS)}
     assert set(shipped.outputs) <= declared
-    always = {*Network.STACK_OUTPUTS, *AuditTrail.STACK_OUTPUTS, "permissionBoundaryArn"}
+    always = {
+        *Network.STACK_OUTPUTS,
+        *AuditTrail.STACK_OUTPUTS,
+        *Alerting.STACK_OUTPUTS,
+        "permissionBoundaryArn",
+    }
     assert always <= set(shipped.outputs)
 
 

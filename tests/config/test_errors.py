@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 
 from ballast.cli import app
 from components.config import ConfigError, parse_platform_config
+from components.workloads import NAMESPACE_BUDGETS
 from tests.conftest import ROOT
 
 runner = CliRunner()
@@ -111,6 +112,11 @@ def with_cluster(*groups: dict, **values) -> dict:
     """BASE (prod, no CI) with a valid cluster section, changed by `values`."""
     cluster = {"adminPrincipalArns": [CLUSTER_ADMIN], "nodeGroups": list(groups) or [GENERAL]}
     return {**BASE, "ballast:cluster": {**cluster, **values}}
+
+
+def with_budget(**budget) -> dict:
+    """BASE with one tier-1 service whose namespace budget is `budget`."""
+    return {**BASE, "ballast:services": [{"name": "api", "tier": "tier-1", "budget": budget}]}
 
 
 def with_node_group(**changes) -> dict:
@@ -506,6 +512,68 @@ CASES = [
         id="service-tier",
     ),
     pytest.param(
+        with_budget(requestsCpu="two"),
+        "ballast:services[0].budget.requestsCpu must be a Kubernetes quantity: 'two' is not a Kubernetes quantity: a number with an optional suffix (m, k, M, G, T, P, E, Ki, Mi, Gi, Ti, Pi, Ei or an exponent such as e3), e.g. 500m, 2, 512Mi, 4Gi",
+        id="budget-quantity",
+    ),
+    pytest.param(
+        with_budget(maxMemory="0Gi"),
+        "ballast:services[0].budget.maxMemory must be a positive quantity (got '0Gi')",
+        id="budget-quantity-zero",
+    ),
+    pytest.param(
+        with_budget(pods=-1),
+        "ballast:services[0].budget.pods must be at least 0 (got -1)",
+        id="budget-pods-negative",
+    ),
+    pytest.param(
+        with_budget(requestsCpu="8", limitsCpu="4"),
+        "ballast:services[0].budget limitsCpu must be at least requestsCpu (got limitsCpu 4, requestsCpu 8)",
+        id="budget-limits-below-requests",
+    ),
+    pytest.param(
+        with_budget(limitsMemory="1Gi"),
+        f"ballast:services[0].budget limitsMemory must be at least requestsMemory (got limitsMemory 1Gi, requestsMemory {NAMESPACE_BUDGETS['tier-1'].requests_memory}, the tier-1 default)",
+        id="budget-limits-below-default-requests",
+    ),
+    pytest.param(
+        with_budget(defaultCpu="1", defaultCpuLimit="500m"),
+        "ballast:services[0].budget defaultCpuLimit must be at least defaultCpu (got defaultCpuLimit 500m, defaultCpu 1)",
+        id="budget-default-limit-below-request",
+    ),
+    pytest.param(
+        with_budget(maxMemory="64Mi"),
+        f"ballast:services[0].budget maxMemory must be at least defaultMemory (got maxMemory 64Mi, defaultMemory {NAMESPACE_BUDGETS['tier-1'].default_memory}, the tier-1 default)",
+        id="budget-max-below-default",
+    ),
+    pytest.param(
+        with_budget(requestCpu="2"),
+        "ballast:services[0].budget.requestCpu is not a known key; did you mean requestsCpu? (accepted: defaultCpu, defaultCpuLimit, defaultMemory, limitsCpu, limitsMemory, maxCpu, maxMemory, persistentVolumeClaims, pods, requestsCpu, requestsMemory)",
+        id="budget-unknown-key",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1", "budget": {"pods": 10}},
+                {"name": "jobs", "tier": "tier-1", "namespace": "api", "budget": {"pods": 20}},
+            ],
+        },
+        "ballast:services must set at most one budget per namespace: services api, jobs share namespace 'api'",
+        id="budget-twice-in-a-namespace",
+    ),
+    pytest.param(
+        {
+            **BASE,
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1"},
+                {"name": "jobs", "tier": "tier-3", "namespace": "api", "budget": {"pods": 20}},
+            ],
+        },
+        "ballast:services must set the budget of namespace 'api' on a tier-1 service: the namespace takes the most critical tier of its services, and service 'jobs' is tier-3",
+        id="budget-from-a-lesser-tier",
+    ),
+    pytest.param(
         {
             **BASE,
             "ballast:services": [
@@ -814,6 +882,41 @@ CASES = [
         id="node-group-instance-type-typo",
     ),
     pytest.param(
+        with_node_group(instanceTypes=["g5.xlarge", "m7i.large"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not mix accelerated and standard types, or NVIDIA and Neuron types: a node group runs one AMI, with one accelerator's drivers (got g5.xlarge (nvidia), m7i.large (standard))",
+        id="node-group-mixed-accelerated",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["inf2.xlarge", "g6.xlarge"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must not mix accelerated and standard types, or NVIDIA and Neuron types: a node group runs one AMI, with one accelerator's drivers (got inf2.xlarge (neuron), g6.xlarge (nvidia))",
+        id="node-group-mixed-accelerators",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g4ad.xlarge"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list instance types an EKS Amazon Linux 2023 AMI can drive (g4ad.xlarge: its AMD Radeon GPUs have no driver in any EKS-optimized AMI); NVIDIA g4dn/g5/g6/p4d/p5 or Neuron inf2/trn1 are",
+        id="node-group-amd-gpu",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g5.xlarge"], amiType="AL2023_x86_64_STANDARD"),
+        "ballast:cluster.nodeGroups[0].amiType contradicts instanceTypes ['g5.xlarge']: they need AL2023_x86_64_NVIDIA, whose drivers and architecture match them (got 'AL2023_x86_64_STANDARD')",
+        id="node-group-ami-type-contradicts-family",
+    ),
+    pytest.param(
+        with_node_group(amiType="AL2023_x86_64_GPU"),
+        "ballast:cluster.nodeGroups[0].amiType must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NEURON, AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA (got 'AL2023_x86_64_GPU')",
+        id="node-group-ami-type-unknown",
+    ),
+    pytest.param(
+        with_node_group(amiType="BOTTLEROCKET_x86_64"),
+        "ballast:cluster.nodeGroups[0].amiType must be one of AL2023_x86_64_STANDARD, AL2023_ARM_64_STANDARD, AL2023_x86_64_NEURON, AL2023_x86_64_NVIDIA, AL2023_ARM_64_NVIDIA (Ballast nodes run Amazon Linux 2023) (got 'BOTTLEROCKET_x86_64')",
+        id="node-group-ami-type-not-al2023",
+    ),
+    pytest.param(
+        with_cluster(systemNodeGroup={"instanceTypes": ["g5.xlarge"]}),
+        "ballast:cluster.systemNodeGroup.instanceTypes must not list accelerated types: the system group runs platform add-ons only; put g5.xlarge in a workload group of nodeGroups",
+        id="system-node-group-accelerated",
+    ),
+    pytest.param(
         with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
         "ballast:cluster.nodeGroups[0] spot needs at least 2 instanceTypes, so one exhausted spot pool does not stop scaling (got ['m7i.large'])",
         id="node-group-spot-one-type",
@@ -865,7 +968,7 @@ CASES = [
     ),
     pytest.param(
         with_node_group(perAZ=True),
-        "ballast:cluster.nodeGroups[0].perAZ is not a known key; did you mean perAz? (accepted: capacityType, desiredSize, instanceTypes, labels, maxSize, minSize, name, perAz, taints)",
+        "ballast:cluster.nodeGroups[0].perAZ is not a known key; did you mean perAz? (accepted: amiType, capacityType, desiredSize, instanceTypes, labels, maxSize, minSize, name, perAz, taints)",
         id="node-group-unknown-key",
     ),
     pytest.param(
