@@ -34,6 +34,10 @@ class ResourceRecord:
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per input (camelCase engine name), the URNs of the resources its value came from,
+    as the engine receives them (`propertyDependencies`); inputs with none are absent.
+    `ballast verify` turns these links into Terraform references."""
     read: bool = False
     """A `ReadResource` (the program reads existing state, e.g. a `StackReference`)
     rather than a registration: nothing to create."""
