@@ -369,6 +369,16 @@ class _References:
         return re.sub(rf"(?<![\w-])(?:{pattern})(?![\w-])", swap, value)
 
 
+def _merge(offers) -> list[tuple[str, str]]:
+    """Every dependency's (value, expression) pairs in one list, longest value first (so
+    an ARN is replaced whole, not the name inside it), one expression per value."""
+    pairs: dict[str, str] = {}
+    for offer in offers:
+        for value, expression in offer:
+            pairs.setdefault(value, expression)
+    return sorted(pairs.items(), key=lambda p: -len(p[0]))
+
+
 def _descendants(run: ProgramRun, urn: str) -> list[str]:
     out, stack = [], [urn]
     while stack:
@@ -457,16 +467,19 @@ def convert(
                 argument = values._name(key, *_top(schema, tf_type))
                 if argument is None or argument not in body:
                     continue
-                for urn in urns:
-                    targets = [urn] if urn in conversion.addresses else _descendants(run, urn)
-                    for target in targets:
-                        if target not in conversion.addresses:
-                            continue
-                        pairs = references.candidates(target)
-                        used: set[str] = set()
-                        body[argument] = references.rewrite(body[argument], pairs, used)
-                        if not used:
-                            depends.add(conversion.addresses[target])
+                targets = [
+                    target
+                    for urn in urns
+                    for target in ([urn] if urn in conversion.addresses else _descendants(run, urn))
+                    if target in conversion.addresses
+                ]
+                offered = {target: references.candidates(target) for target in targets}
+                pairs = _merge(offered.values())
+                used: set[str] = set()
+                body[argument] = references.rewrite(body[argument], pairs, used)
+                for target, candidates in offered.items():
+                    if not used & {expression for _, expression in candidates}:
+                        depends.add(conversion.addresses[target])
         depends.discard(address)
         if record.provider in providers:
             body["provider"] = providers[record.provider]

@@ -2,7 +2,8 @@
 
 - `MotoServer`: moto's server (`python -m moto.server`) as a subprocess on 127.0.0.1
   with a free port, ready within `READY_TIMEOUT_S`, stopped by its PID. Its state lives
-  in the process and is discarded with it.
+  in the process and is discarded with it. AWS managed IAM policies are loaded (roles
+  attach them); the default AMIs are not (thousands of images nothing here uses).
 - `RequestCounter`: a listener on 127.0.0.1 that answers every request with 503 and
   counts it: the plan step points every endpoint here to prove it makes no calls.
 """
@@ -53,7 +54,9 @@ class MotoServer:
         return version("moto")
 
     def __enter__(self) -> MotoServer:
-        env = dict(os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS="false")
+        env = dict(
+            os.environ, MOTO_EC2_LOAD_DEFAULT_AMIS="false", MOTO_IAM_LOAD_MANAGED_POLICIES="true"
+        )
         env.pop("MOTO_ACCOUNT_ID", None)
         self.process = subprocess.Popen(
             [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
