@@ -49,7 +49,9 @@ def load_gaps(path: Path = GAPS_FILE) -> tuple[Gap, ...]:
             re.compile(entry["match"])
         except re.error as exc:
             raise GapListError(f"{path} entry {index + 1}: match is not a regex ({exc})") from None
-        gaps.append(Gap(str(entry["type"]), str(entry["match"]), str(entry["reason"]), str(entry["moto"])))
+        gaps.append(
+            Gap(str(entry["type"]), str(entry["match"]), str(entry["reason"]), str(entry["moto"]))
+        )
     return tuple(gaps)
 
 
@@ -98,12 +100,12 @@ def classify(failure: Failure, gaps: tuple[Gap, ...]) -> Failure:
             "looks like an API moto does not implement: if so, add it to "
             "ballast/verify/emulator_gaps.yaml with the reason"
         )
-    return Failure(failure.step, failure.address, failure.message, failure.argument, "defect", None, hint)
+    return Failure(
+        failure.step, failure.address, failure.message, failure.argument, "defect", None, hint
+    )
 
 
-def stale_gaps(
-    gaps: tuple[Gap, ...], created: set[str], failures: list[Failure]
-) -> list[Gap]:
+def stale_gaps(gaps: tuple[Gap, ...], created: set[str], failures: list[Failure]) -> list[Gap]:
     """Entries whose resource type was created in this apply with no failure matching
     them: the emulator now does what the entry says it cannot."""
     created_types = {address.split(".", 1)[0] for address in created}

@@ -53,7 +53,9 @@ PROPERTY_RENAMES: dict[tuple[str, str], str] = {
     ("aws_cloudwatch_metric_alarm", "name"): "alarm_name",
 }
 #: Terraform type prefixes whose service endpoint key is not the type's second word
-#: (longest prefix wins); every other type uses `aws_<service>_...`.
+#: (longest prefix wins; a prefix matches whole words: `aws_route` matches `aws_route`
+#: and `aws_route_table`, not `aws_route53_zone`); every other type uses
+#: `aws_<service>_...`.
 SERVICE_PREFIXES: dict[str, str] = {
     "aws_db_": "rds",
     "aws_cloudwatch_log_": "logs",
@@ -108,7 +110,7 @@ def singulars(name: str) -> list[str]:
 
 def terraform_type(token: str, schema: ProviderSchema) -> str:
     """The Terraform resource type of a pulumi-aws token (see the module docstring)."""
-    package, _, rest = token.partition(":")
+    _, _, rest = token.partition(":")
     module, _, name = rest.partition(":")[0].partition("/")
     base = snake(name)
     candidates = [f"aws_{module}_{base}", f"aws_{base}"]
@@ -242,7 +244,9 @@ class _Values:
             return value
         kind, inner = type_[0], type_[1]
         if kind in ("list", "set"):
-            return [self.attribute(v, inner) for v in (value if isinstance(value, list) else [value])]
+            return [
+                self.attribute(v, inner) for v in (value if isinstance(value, list) else [value])
+            ]
         if kind == "map":
             return {k: self.attribute(v, inner) for k, v in value.items()}
         if kind == "object":
@@ -262,7 +266,8 @@ def _identifier(name: str) -> str:
 def endpoint_service(tf_type: str, schema: ProviderSchema) -> str:
     """The `endpoints` key of the service a Terraform resource type talks to."""
     for prefix in sorted(SERVICE_PREFIXES, key=len, reverse=True):
-        if tf_type.startswith(prefix):
+        stem = prefix.rstrip("_")
+        if tf_type == stem or tf_type.startswith(f"{stem}_"):
             return SERVICE_PREFIXES[prefix]
     service = tf_type.split("_")[1]
     if service not in schema.endpoint_services():
@@ -320,21 +325,17 @@ class _References:
         if record is None or address is None:
             return []
         tf_type = address.split(".", 1)[0]
-        attributes = self.schema.resource(tf_type).get("attributes", {})
-        pairs: list[tuple[int, str, str]] = []
         values = dict(record.outputs)
         if record.id:
             values["id"] = record.id
-        for key, value in values.items():
-            name = snake(key)
-            if not isinstance(value, str) or len(value) < MIN_REFERENCE_LENGTH:
-                continue
-            if name not in attributes and name != "id":
+        pairs: list[tuple[int, str, str]] = []
+        for path, name, value in _leaves(values, self.schema.resource(tf_type), ""):
+            if len(value) < MIN_REFERENCE_LENGTH:
                 continue
             if not (name in REFERENCE_ATTRIBUTES or name.endswith(("_id", "_arn", "_name"))):
                 continue
-            rank = 0 if name == "id" else 1 if name == "arn" else 2
-            pairs.append((rank, value, f"${{{address}.{name}}}"))
+            rank = 0 if path == "id" else 1 if path == "arn" else 2 + path.count(".")
+            pairs.append((rank, value, f"${{{address}.{path}}}"))
         pairs.sort(key=lambda p: (-len(p[1]), p[0]))
         seen: set[str] = set()
         out = []
@@ -367,6 +368,35 @@ class _References:
             return lookup[match.group(0)]
 
         return re.sub(rf"(?<![\w-])(?:{pattern})(?![\w-])", swap, value)
+
+
+#: How deep a reference may reach into nested blocks (`vpc_config[0].x` is depth 1).
+MAX_REFERENCE_DEPTH = 2
+
+
+def _leaves(values: dict[str, Any], block: dict[str, Any], prefix: str, depth: int = 0):
+    """(path, attribute name, value) of every string attribute of a resource's outputs
+    the schema knows, through list and single nested blocks of one item
+    (`vpc_config[0].cluster_security_group_id`); set blocks cannot be indexed."""
+    attributes = block.get("attributes", {})
+    blocks = block.get("block_types", {})
+    for key, value in values.items():
+        name = snake(key)
+        if isinstance(value, str) and (name in attributes or (not prefix and name == "id")):
+            yield f"{prefix}{name}", name, value
+        elif name in blocks and depth < MAX_REFERENCE_DEPTH:
+            spec = blocks[name]
+            items = value if isinstance(value, list) else [value]
+            if len(items) != 1 or not isinstance(items[0], dict):
+                continue
+            mode = spec.get("nesting_mode")
+            if mode == "list":
+                path = f"{prefix}{name}[0]."
+            elif mode in ("single", "group"):
+                path = f"{prefix}{name}."
+            else:
+                continue
+            yield from _leaves(items[0], spec["block"], path, depth + 1)
 
 
 def _merge(offers) -> list[tuple[str, str]]:

@@ -16,12 +16,28 @@ def _count(value: int | None) -> str:
 def render(console: Console, result: VerifyResult) -> None:
     counts = result.counts()
     table = Table(title=f"ballast verify {result.stack} (AWS provider {result.provider_version})")
-    for column in ("converted", "validated", "planned", "created", "gaps", "defects", "not started"):
+    for column in (
+        "converted",
+        "validated",
+        "planned",
+        "created",
+        "gaps",
+        "defects",
+        "not started",
+    ):
         table.add_column(column, justify="right")
     table.add_row(
         *(
             _count(counts[key])
-            for key in ("converted", "validated", "planned", "created", "gaps", "defects", "notStarted")
+            for key in (
+                "converted",
+                "validated",
+                "planned",
+                "created",
+                "gaps",
+                "defects",
+                "notStarted",
+            )
         )
     )
     console.print(table)
@@ -56,4 +72,6 @@ def render(console: Console, result: VerifyResult) -> None:
             )
         console.print(detail)
     for note in result.notes:
-        console.print(f"[yellow]note:[/] {note.address} {note.argument}: {note.reason}", soft_wrap=True)
+        console.print(
+            f"[yellow]note:[/] {note.address} {note.argument}: {note.reason}", soft_wrap=True
+        )

@@ -98,7 +98,11 @@ class VerifyResult:
         if self.apply is not None:
             found += self.apply.defects
             found += [
-                Failure("apply", None, f"listed emulator gap now works, remove it: {g.type} ({g.reason})")
+                Failure(
+                    "apply",
+                    None,
+                    f"listed emulator gap now works, remove it: {g.type} ({g.reason})",
+                )
                 for g in self.apply.stale_gaps
             ]
         return found
@@ -162,11 +166,17 @@ def _plan(workspace: Workspace) -> Step:
     def on_message(message: dict[str, Any]) -> None:
         if message.get("type") == "change_summary":
             step.count = int(message["changes"].get("add", 0))
-        elif message.get("type") == "diagnostic" and message["diagnostic"].get("severity") == "error":
+        elif (
+            message.get("type") == "diagnostic" and message["diagnostic"].get("severity") == "error"
+        ):
             step.failures.append(_message_failure("plan", message))
 
     workspace.stream(
-        "plan", "-input=false", "-lock=false", "-refresh=false", on_message=on_message,
+        "plan",
+        "-input=false",
+        "-lock=false",
+        "-refresh=false",
+        on_message=on_message,
         timeout=PLAN_TIMEOUT_S,
     )
     step.seconds = time.monotonic() - started
@@ -200,8 +210,13 @@ def _apply(
             step.failures.append(classify(_message_failure("apply", message), gaps))
 
     workspace.stream(
-        "apply", "-auto-approve", "-input=false", "-lock=false",
-        f"-parallelism={APPLY_PARALLELISM}", on_message=on_message, timeout=APPLY_TIMEOUT_S,
+        "apply",
+        "-auto-approve",
+        "-input=false",
+        "-lock=false",
+        f"-parallelism={APPLY_PARALLELISM}",
+        on_message=on_message,
+        timeout=APPLY_TIMEOUT_S,
     )
     step.seconds = time.monotonic() - started
     step.count = len(created)

@@ -2,8 +2,10 @@
 
 Every command runs with `TF_CLI_CONFIG_FILE` pointing at a configuration written next to
 the working directory (never the user's), `CHECKPOINT_DISABLE=1` (no version check over
-the network), no input, and without the caller's AWS credential variables, so nothing
-can reach a real account. Every command has a timeout (`TIMEOUT_S` unless given).
+the network), no input, without the caller's `AWS_*` and `TF_*` variables, and with
+`HTTP(S)_PROXY` set to a closed port on 127.0.0.1 (`NO_PROXY` only for 127.0.0.1 and
+localhost): a request for any other host fails at once instead of reaching AWS, even for
+a service the converter gave no endpoint. Every command has a timeout (`TIMEOUT_S` unless given).
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ from ballast.verify.environment import PROVIDER_SOURCE, Toolchain
 TIMEOUT_S = 600
 CONFIG_FILE = "main.tf.json"
 _DROPPED_ENV_PREFIXES = ("AWS_", "TF_")
+#: Port 1 on the loopback: nothing listens there, so a proxied request fails at once.
+_NOWHERE = "http://127.0.0.1:1"
 
 
 class TerraformError(RuntimeError):
@@ -83,6 +87,12 @@ class Workspace:
             TF_INPUT="0",
             CHECKPOINT_DISABLE="1",
             TF_DATA_DIR=str(self.directory / ".terraform"),
+            HTTP_PROXY=_NOWHERE,
+            HTTPS_PROXY=_NOWHERE,
+            http_proxy=_NOWHERE,
+            https_proxy=_NOWHERE,
+            NO_PROXY="127.0.0.1,localhost",
+            no_proxy="127.0.0.1,localhost",
         )
         return env
 
@@ -117,7 +127,9 @@ class Workspace:
         try:
             document = json.loads(done.stdout)
         except json.JSONDecodeError as exc:
-            raise TerraformError(f"terraform validate printed no JSON: {done.stderr.strip()}") from exc
+            raise TerraformError(
+                f"terraform validate printed no JSON: {done.stderr.strip()}"
+            ) from exc
         return [
             Diagnostic(
                 severity=d.get("severity", "error"),

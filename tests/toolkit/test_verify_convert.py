@@ -66,8 +66,9 @@ def test_plural_pulumi_names_become_the_schemas_block_names():
     body = _resources(conversion)[conversion.addresses[record.urn]]
     assert "rules" not in body
     assert [rule["id"] for rule in body["rule"]] == [rule["id"] for rule in record.inputs["rules"]]
-    assert body["rule"][0]["transition"][0]["storage_class"] == (
-        record.inputs["rules"][0]["transitions"][0]["storageClass"]
+    assert (
+        body["rule"][0]["transition"][0]["storage_class"]
+        == (record.inputs["rules"][0]["transitions"][0]["storageClass"])
     )
 
 
@@ -85,7 +86,9 @@ def test_json_documents_are_strings_and_maps_keep_their_keys():
     conversion = convert(run, provider_schema())
     for record in run.of_type("aws:iam/role:Role"):
         body = _resources(conversion)[conversion.addresses[record.urn]]
-        assert json.loads(body["assume_role_policy"]) == json.loads(record.inputs["assumeRolePolicy"])
+        assert json.loads(body["assume_role_policy"]) == json.loads(
+            record.inputs["assumeRolePolicy"]
+        )
         assert body["tags"] == record.inputs["tags"]
 
 
