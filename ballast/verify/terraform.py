@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,9 +52,9 @@ class Diagnostic:
         }
 
 
-def _address_from_range(diag: dict[str, Any], config: dict[str, Any] | None) -> str | None:
-    """Terraform validate diagnostics name a source range, not the address: find the
-    resource whose JSON object spans that range by looking at the snippet's context."""
+def _address_from_range(diag: dict[str, Any]) -> str | None:
+    """Terraform validate diagnostics name a source range, not the address: the
+    snippet's context (`resource.aws_x.name` in a JSON configuration) names it."""
     snippet = diag.get("snippet") or {}
     context = snippet.get("context") or ""
     # JSON configs: context is like `resource.aws_x.name` or `resource.aws_x`.
@@ -135,7 +136,7 @@ class Workspace:
                 severity=d.get("severity", "error"),
                 summary=d.get("summary", ""),
                 detail=d.get("detail", ""),
-                address=_address_from_range(d, self.config),
+                address=_address_from_range(d),
                 attribute=_attribute(d),
             )
             for d in document.get("diagnostics", [])
@@ -145,16 +146,17 @@ class Workspace:
         self, *args: str, on_message: Callable[[dict[str, Any]], None], timeout: float
     ) -> int:
         """Run a command with `-json` and hand every machine-readable message to
-        `on_message`; returns the exit code. Killed (by its PID) after `timeout` s."""
-        process = subprocess.Popen(
-            [str(self.toolchain.terraform), *args, "-json", "-no-color"],
-            cwd=self.directory,
-            env=self.env(),
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        import threading
+        `on_message`; returns the exit code. Killed (by its PID) after `timeout` s.
+        Standard error goes to `<command>.stderr` in the working directory."""
+        with (self.directory / f"{args[0]}.stderr").open("w", encoding="utf-8") as errors:
+            process = subprocess.Popen(
+                [str(self.toolchain.terraform), *args, "-json", "-no-color"],
+                cwd=self.directory,
+                env=self.env(),
+                stdout=subprocess.PIPE,
+                stderr=errors,
+                text=True,
+            )
 
         timer = threading.Timer(timeout, process.kill)
         timer.start()

@@ -8,7 +8,14 @@ import re
 
 import pytest
 
-from ballast.verify.convert import _escape, convert, singulars, snake, terraform_type
+from ballast.verify.convert import (
+    _escape,
+    convert,
+    endpoint_service,
+    singulars,
+    snake,
+    terraform_type,
+)
 from ballast.verify.skew import V6_ONLY
 from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
 from tests.toolkit.verify_fixtures import provider_schema
@@ -187,3 +194,39 @@ def test_cluster_stacks_have_nothing_to_convert(stack):
     conversion = convert(stack_run(stack), provider_schema())
     assert conversion.addresses == {}
     assert conversion.skipped["kubernetes"] > 0
+
+
+def test_endpoint_prefixes_match_whole_words():
+    schema = provider_schema()
+    assert endpoint_service("aws_route_table_association", schema) == "ec2"
+    assert endpoint_service("aws_route", schema) == "ec2"
+    assert endpoint_service("aws_route53_zone", schema) == "route53"
+    assert endpoint_service("aws_db_instance", schema) == "rds"
+    assert endpoint_service("aws_cloudwatch_log_group", schema) == "logs"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_converted_type_has_an_endpoint(stack):
+    conversion = convert(stack_run(stack), provider_schema(), endpoint="http://127.0.0.1:9")
+    for block in conversion.config["provider"]["aws"]:
+        services = set(block["endpoints"][0])
+        for tf_type in conversion.config["resource"]:
+            assert endpoint_service(tf_type, provider_schema()) in services
+
+
+def test_references_reach_into_nested_blocks():
+    run = stack_run("dev")
+    conversion = convert(run, provider_schema(), mode="linked")
+    cluster = _record(run, "aws:eks/cluster:Cluster")
+    cluster_sg = cluster.outputs["vpcConfig"]["clusterSecurityGroupId"]
+    rules = [
+        r
+        for r in run.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs.get("securityGroupId") == cluster_sg
+    ]
+    assert rules, "the dev stack has no rule on the cluster security group"
+    for rule in rules:
+        body = _resources(conversion)[conversion.addresses[rule.urn]]
+        assert body["security_group_id"] == (
+            f"${{{conversion.addresses[cluster.urn]}.vpc_config[0].cluster_security_group_id}}"
+        )
