@@ -190,6 +190,11 @@ def _apply(
     progress: Callable[[str, str], None] | None,
 ) -> Step:
     step = Step("apply")
+    bodies = {
+        f"{tf_type}.{name}": body
+        for tf_type, named in conversion.config.get("resource", {}).items()
+        for name, body in named.items()
+    }
     created: set[str] = set()
     errored: set[str] = set()
     started = time.monotonic()
@@ -207,7 +212,8 @@ def _apply(
             if progress:
                 progress("failed", address)
         elif kind == "diagnostic" and message["diagnostic"].get("severity") == "error":
-            step.failures.append(classify(_message_failure("apply", message), gaps))
+            failure = _message_failure("apply", message)
+            step.failures.append(classify(failure, gaps, bodies.get(failure.address or "")))
 
     workspace.stream(
         "apply",
@@ -221,7 +227,7 @@ def _apply(
     step.seconds = time.monotonic() - started
     step.count = len(created)
     step.not_started = len(set(conversion.addresses.values()) - created - errored)
-    step.stale_gaps = stale_gaps(gaps, created, step.failures)
+    step.stale_gaps = stale_gaps(gaps, created, step.failures, bodies)
     return step
 
 

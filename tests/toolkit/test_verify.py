@@ -126,3 +126,42 @@ def test_a_listed_gap_that_starts_working_is_reported():
     assert result.apply.count == 1
     assert result.apply.stale_gaps == [gap]
     assert any("now works" in f.message for f in result.defects)
+
+
+def test_a_gap_about_one_situation_neither_hides_nor_goes_stale_elsewhere():
+    gap = Gap(
+        "aws_route53_zone",
+        "PublicZoneVPCAssociation",
+        "moto infers no private zone",
+        "5.2.5",
+        when_path="vpc[1]",
+    )
+    two_vpcs = {"vpc": [{"vpc_id": "a"}, {"vpc_id": "b"}]}
+    one_vpc = {"vpc": [{"vpc_id": "a"}]}
+    failure = Failure("apply", "aws_route53_zone.z", "x PublicZoneVPCAssociation y")
+    assert classify(failure, (gap,), two_vpcs).kind == "gap"
+    assert classify(failure, (gap,), one_vpc).kind == "defect"
+    # A one-VPC zone that creates says nothing about the two-VPC case ...
+    assert stale_gaps((gap,), {"aws_route53_zone.z"}, [], {"aws_route53_zone.z": one_vpc}) == []
+    # ... a two-VPC zone that creates does.
+    assert stale_gaps((gap,), {"aws_route53_zone.z"}, [], {"aws_route53_zone.z": two_vpcs}) == [gap]
+
+
+def test_an_intermittent_gap_is_never_reported_stale():
+    gap = Gap("aws_guardduty_detector_feature", "empty result", "race", "5.2.5", intermittent=True)
+    assert stale_gaps((gap,), {"aws_guardduty_detector_feature.f"}, []) == []
+
+
+def test_every_situational_gap_applies_to_a_shipped_resource():
+    """A `when` that matches nothing in any shipped stack would never classify anything."""
+    schema = provider_schema()
+    bodies = []
+    for stack in SHIPPED_STACKS:
+        conversion = convert(stack_run(stack), schema, mode="linked")
+        bodies += [
+            (tf_type, body)
+            for tf_type, named in conversion.config["resource"].items()
+            for body in named.values()
+        ]
+    for gap in load_gaps():
+        assert any(gap.applies(tf_type, body) for tf_type, body in bodies), gap
