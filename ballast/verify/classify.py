@@ -3,12 +3,14 @@ AWS-style validation error, a create-order failure) or an emulator gap (an entry
 `emulator_gaps.yaml`: the resource type, a pattern of the provider's message, the reason
 and the moto version it was recorded with, and optionally `when`, the situation it is
 about: an argument `path` of the resource's configuration (`vpc[1]`, `a.b`) that must
-be present, and text it must `contain`; `intermittent: true` for a race that fails
+be present, and text it must `contain` (without a path: text anywhere in the
+configuration); `intermittent: true` for a race that fails
 some resources in some runs). Anything not on the list is a defect, so the
 list must name every gap; `stale_gaps` finds entries that no longer fail."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -57,7 +59,9 @@ class Gap:
         if tf_type != self.type:
             return False
         if self.when_path is None:
-            return True
+            if self.when_contains is None:
+                return True
+            return self.when_contains in json.dumps(body or {})
         value = _lookup(body or {}, self.when_path)
         if value is None:
             return False
@@ -87,8 +91,8 @@ def load_gaps(path: Path = GAPS_FILE) -> tuple[Gap, ...]:
         except re.error as exc:
             raise GapListError(f"{path} entry {index + 1}: match is not a regex ({exc})") from None
         when = entry.get("when") or {}
-        if when and "path" not in when:
-            raise GapListError(f"{path} entry {index + 1}: when needs a path")
+        if when and not ({"path", "contains"} & set(when)):
+            raise GapListError(f"{path} entry {index + 1}: when needs a path or contains")
         gaps.append(
             Gap(
                 str(entry["type"]),
