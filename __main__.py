@@ -19,11 +19,16 @@ except ConfigError as error:
 
 pulumi.export("stackKind", config.stack_kind)
 root: Platform | Organization | ClusterLayer
+project, stack = pulumi.get_project(), pulumi.get_stack()
+# The root's name starts every child's: `<namePrefix>-<stack>` (components/names.py). A
+# cluster stack's physical names (the cluster's) come from its platform stack's outputs.
 if isinstance(config, ClusterStackConfig):
-    root = ClusterLayer(f"ballast-{pulumi.get_stack()}", config)
-elif config.stack_kind == "organization":
-    root = Organization("ballast-org", config)
+    root = ClusterLayer(f"{project}-{stack}", config)
 else:
-    root = Platform(f"ballast-{config.environment}", config)
+    names = config.physical_names(project, stack)
+    if config.stack_kind == "organization":
+        root = Organization(names.base, config)
+    else:
+        root = Platform(names.base, config, names=names)
 for key, value in root.stack_outputs().items():
     pulumi.export(key, value)

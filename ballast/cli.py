@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+import traceback
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +17,7 @@ import typer
 from rich.console import Console
 
 from ballast import __version__
+from ballast.output import console, text
 
 EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
@@ -29,14 +32,28 @@ app = typer.Typer(
 
 
 def _stderr() -> Console:
-    return Console(stderr=True, highlight=False)
+    return console(stderr=True)
 
 
 def fail(message: str, code: int = EXIT_USAGE) -> typer.Exit:
     """Print `message` (one or more lines) as an error and return the exit to raise."""
-    console = _stderr()
+    err = _stderr()
     for line in message.splitlines() or [message]:
-        console.print(f"[red]error:[/] {line}", soft_wrap=True)
+        err.print(text(("error:", "red"), " ", line), soft_wrap=True)
+    return typer.Exit(code)
+
+
+def fail_json(kind: str, message: str, code: int = EXIT_USAGE) -> typer.Exit:
+    """The error as the one JSON document on stdout (`--json`): `{"schemaVersion", "error":
+    {"kind", "message", "problems"}}`, one problem per line of `message`."""
+    from ballast.preview import SCHEMA_VERSION
+
+    problems = message.splitlines() or [message]
+    document = {
+        "schemaVersion": SCHEMA_VERSION,
+        "error": {"kind": kind, "message": message, "problems": problems},
+    }
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
     return typer.Exit(code)
 
 
@@ -55,11 +72,32 @@ def _root(
     """Ballast toolkit."""
 
 
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+    sarif = "sarif"
+
+
 @app.command()
 def preview(
     stack: Annotated[str, typer.Argument(help="Stack name: stacks/Pulumi.<stack>.yaml.")],
-    json_output: Annotated[
-        bool, typer.Option("--json", help="Print one JSON document instead of tables.")
+    json_output: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    output_format: Annotated[
+        Format,
+        typer.Option(
+            "--format",
+            help="table: for a terminal or CI log; json: one document (docs/preview-json.md); "
+            "markdown: a pull-request comment; sarif: SARIF 2.1.0 for code scanning.",
+        ),
+    ] = Format.table,
+    violations_only: Annotated[
+        bool,
+        typer.Option("--violations-only", help="table: the policy findings only, not the plan."),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option("--debug", help="On a program error, print its whole traceback."),
     ] = False,
     project_dir: Annotated[
         Path,
@@ -71,45 +109,121 @@ def preview(
     stack's `environment` output). Stacks that STACK reads through a StackReference run
     offline first.
 
-    A from-scratch plan, not a diff against deployed state. Exits 1 when any mandatory
-    policy violation is found.
+    A from-scratch plan, not a diff against deployed state. The policy findings come
+    first: violations (mandatory first), each with the exemption entry that would
+    excuse it, then what the config's exemptions excused. Exits 1 when any mandatory
+    policy violation is found, 2 on an unusable stack, program or policy setup.
     """
     from ballast.offline import ProgramError, StackNotFound, StackReferenceError
     from ballast.offline.stack_config import ProjectError
     from ballast.policy.config import PolicyConfigError
     from ballast.policy.harness import PolicyPackError
-    from ballast.preview import preview_stack, render
+    from ballast.preview import preview_stack
 
-    console = Console(highlight=False)
+    chosen = Format.json if json_output else output_format
+    as_json = chosen is Format.json
+
+    def error(kind: str, message: str) -> typer.Exit:
+        return fail_json(kind, message) if as_json else fail(message)
+
     try:
-        if json_output:
+        if chosen is not Format.table:
             result = preview_stack(project_dir, stack)
         else:
-            with _stderr().status(f"running stack {stack} offline with its guardrails"):
+            with _stderr().status(text(f"running stack {stack} offline with its guardrails")):
                 result = preview_stack(project_dir, stack)
-    except (StackNotFound, ProjectError, PolicyConfigError, StackReferenceError) as exc:
-        raise fail(str(exc)) from None
+    except (StackNotFound, ProjectError) as exc:
+        raise error("stack", str(exc)) from None
+    except PolicyConfigError as exc:
+        raise error("policyConfig", str(exc)) from None
+    except StackReferenceError as exc:
+        raise error("stackReference", str(exc)) from None
     except ProgramError as exc:
-        raise fail(f"stack {stack} failed:\n{exc}") from None
+        where = program_location(exc, project_dir)
+        if debug and exc.__cause__ is not None:
+            _stderr().print(text(_traceback(exc.__cause__)), soft_wrap=True)
+        message = f"stack {stack} failed:\n{exc}" + (f"\nat {where}" if where else "")
+        if not debug and exc.__cause__ is not None:
+            message += "\n(run with --debug for the whole traceback)"
+        raise error("program", message) from None
     except PolicyPackError as exc:
-        raise fail(f"policy evaluation failed: {exc}") from None
+        raise error("policyPack", f"policy evaluation failed: {exc}") from None
 
-    if json_output:
+    out = console()
+    if chosen is Format.json:
         sys.stdout.write(json.dumps(result.to_json(), indent=2, sort_keys=False) + "\n")
-        if result.policy is not None and result.policy.config_source is None:
-            _stderr().print(
-                f"note: no policy config for stack {stack}; evaluated with the pack defaults",
-                soft_wrap=True,
-            )
+    elif chosen is Format.sarif:
+        from ballast.preview_sarif import sarif
+
+        sys.stdout.write(json.dumps(sarif(result), indent=2) + "\n")
+    elif chosen is Format.markdown:
+        from ballast.preview_render import markdown
+
+        sys.stdout.write(markdown(result))
     else:
-        render(console, result)
-    if result.missing_pack is not None:
-        _stderr().print(
-            f"[yellow]warning:[/] no policy pack at {result.missing_pack}: "
-            "the guardrails were not evaluated",
+        from ballast.preview_render import render
+
+        render(out, result, violations_only=violations_only)
+    _warnings(result, stack, table=chosen is Format.table)
+    raise typer.Exit(EXIT_FINDINGS if result.mandatory_violations else EXIT_OK)
+
+
+def _warnings(result, stack: str, *, table: bool) -> None:
+    """What stderr says beside the document: no pack, the pack defaults, and exemptions
+    in the stack's own config that match none of its resources."""
+    err = _stderr()
+    for warning in result.warnings:
+        err.print(text(("warning:", "yellow"), f" {warning}"), soft_wrap=True)
+    if result.policy is not None and result.policy.config_source is None and not table:
+        err.print(
+            f"note: no policy config for stack {stack}; evaluated with the pack defaults",
             soft_wrap=True,
         )
-    raise typer.Exit(EXIT_FINDINGS if result.mandatory_violations else EXIT_OK)
+    if result.missing_pack is not None:
+        err.print(
+            text(
+                ("warning:", "yellow"),
+                f" no policy pack at {result.missing_pack}: the guardrails were not evaluated",
+            ),
+            soft_wrap=True,
+        )
+    report = result.policy
+    if report is not None and report.unmatched_exemptions and not report.config_shared:
+        for entry in report.unmatched_exemptions:
+            err.print(
+                text(
+                    ("warning:", "yellow"),
+                    f" {report.config_source}: {entry.where} ({entry.selector}) matches no "
+                    f"resource of stack {stack}; remove it or fix the type and name",
+                ),
+                soft_wrap=True,
+            )
+
+
+def program_location(exc: BaseException, project_dir: Path) -> str | None:
+    """`file:line` of the innermost frame of the program's own failure that lies in the
+    project (not the SDK, not the toolkit), relative to the project; None if none does."""
+    cause = exc.__cause__
+    if cause is None:
+        return None
+    root = project_dir.resolve()
+    found = None
+    for frame in traceback.extract_tb(cause.__traceback__):
+        path = Path(frame.filename)
+        if "site-packages" in path.parts or not path.is_absolute():
+            continue
+        try:
+            relative = path.resolve().relative_to(root)
+        except ValueError:
+            continue
+        if relative.parts and relative.parts[0] in {".venv", "venv"}:
+            continue
+        found = f"{relative}:{frame.lineno}"
+    return found
+
+
+def _traceback(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)).rstrip()
 
 
 @app.command()

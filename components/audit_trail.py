@@ -2,14 +2,22 @@
 place a human sees it (an SNS topic).
 
 - A multi-region CloudTrail with log-file validation, encrypted with the *audit key*:
-  CloudTrail may encrypt with it, S3 log delivery may encrypt with it, and only the
-  security-audit role may decrypt (key administration stays with the account, through
-  IAM, but without the right to decrypt).
+  CloudTrail may encrypt with it, S3 log delivery may encrypt with it, only the
+  security-audit role may decrypt to read, and (with a DR region) S3 replication may
+  decrypt to copy, through S3 only and for the audit buckets only (key administration
+  stays with the account, through IAM, but without the right to decrypt).
 - The trail's bucket: versioned, public access blocked, ACLs disabled, SSE-KMS with the
   audit key and no S3 Bucket Key (with one, CloudTrail would require kms:Decrypt for the
   trail's creator, i.e. the pipeline), TLS only, lifecycled (Glacier Instant Retrieval after 90 days, expiry after
   `log_retention_days`), object lock in prod, and server access logging into a second
   bucket (same protections, no object lock; it cannot log to itself).
+- With a DR region: both buckets replicated into buckets of the DR region (same
+  protections and lifecycle, the trail replica locked like the trail in prod), encrypted
+  with a key of the DR region that the replication role may only encrypt with; the role
+  (S3 assumes it) reads exactly the two buckets and writes exactly the two replicas.
+  Delete markers are not replicated. In a stack that existed before replication, the
+  audit key's policy change needs an administrator outside the boundary
+  (docs/security-baseline.md, "Replicating the audit trail").
 - A CloudWatch Logs copy of the trail (its own key), for alarms and quick queries.
 - GuardDuty in the primary and DR regions, each detector created or adopted
   (`guardDutyDetectorIds`), with the configured protection plans (S3 data
@@ -41,10 +49,17 @@ from components.buckets import (
     CompliantBucket,
     ObjectLock,
     compliant_bucket,
+    replicate,
 )
 from components.config import GUARDDUTY_FEATURES, AuditConfig
 from components.context import AwsContext
-from components.iam import RoleFactory, Trust, security_read_document
+from components.iam import (
+    ReplicationRoute,
+    RoleFactory,
+    Trust,
+    replication_policy_document,
+    security_read_document,
+)
 from components.kms import account_root_arn, log_group_statement, rotating_key
 from components.tags import AUDIT_EVIDENCE_TAG
 
@@ -60,6 +75,12 @@ FEATURE_ADDITIONAL_CONFIGURATION = {
 #: least `ARCHIVE_MIN_RETENTION_DAYS` (Glacier IR bills 90 days minimum).
 ARCHIVE_AFTER_DAYS, ARCHIVE_MIN_RETENTION_DAYS = 90, 180
 NONCURRENT_VERSION_DAYS = 30
+#: S3 Bucket Keys of the audit buckets. The trail bucket has none: with one, CloudTrail
+#: would require kms:Decrypt for whoever creates or updates the trail. The access-log
+#: bucket has one (only S3 log delivery writes there). The DR replicas have none: with
+#: one, the replication role would need kms:Decrypt on the replica key too (S3 User
+#: Guide, "Replicating encrypted objects", S3 Bucket Keys and replication).
+TRAIL_BUCKET_KEY, ACCESS_LOG_BUCKET_KEY, REPLICA_BUCKET_KEY = False, True, False
 
 
 #: API calls that stop, blind or mute the audit trail and threat detection, as
@@ -138,7 +159,8 @@ class AuditTrailArgs:
     limits and trade-offs are documented there (docs/configuration.md)."""
 
     security_role_arn: pulumi.Input[str]
-    """The security-audit role (required): the only principal the audit key lets decrypt."""
+    """The security-audit role (required): the only principal the audit keys let decrypt
+    to read (S3 replication decrypts to copy, through S3 only)."""
 
     security_role_name: pulumi.Input[str]
     """Its name (required): the component grants it read access to the audit buckets."""
@@ -148,8 +170,10 @@ class AuditTrailArgs:
     the boundary protects)."""
 
     dr_context: AwsContext | None = None
-    """The DR region's context (default None). With it, GuardDuty runs there too and its
-    findings are forwarded to the primary region's topic."""
+    """The DR region's context (default None). With it, GuardDuty runs there too, its
+    findings are forwarded to the primary region's topic, and the trail and access-log
+    buckets are replicated into buckets there (a second copy of the evidence, in a region
+    an outage or a compromised primary region does not take with it)."""
 
 
 class AuditTrail(pulumi.ComponentResource):
@@ -157,7 +181,8 @@ class AuditTrail(pulumi.ComponentResource):
 
     Outputs: `trail_name`, `trail_arn`, `trail_bucket_name`, `access_log_bucket_name`,
     `audit_key_arn`, `trail_log_group_name`, `findings_topic_arn`, `detector_ids`
-    (region -> detector ID).
+    (region -> detector ID), `bucket_names` (region -> the audit buckets there; the DR
+    region's are the replicas).
     """
 
     #: Stack outputs (export name -> attribute); `__main__.py` exports them.
@@ -182,11 +207,23 @@ class AuditTrail(pulumi.ComponentResource):
             service="cloudtrail", region=self._ctx.region, resource=f"trail/{self.trail_name}"
         )
 
-        key = self._audit_key(trail_arn)
+        # The replication role comes first: the keys name it in their policies, and KMS
+        # refuses a key policy whose principal does not exist yet.
+        dr = args.dr_context
+        replication_role = self._replication_role(dr) if dr is not None else None
+        key = self._audit_key(trail_arn, replication_role)
         self.audit_key_arn: pulumi.Output[str] = key.arn
         access_logs = self._access_log_bucket(key)
-        bucket, bucket_policy = self._trail_bucket(key, access_logs, trail_arn)
+        trail_bucket = self._trail_bucket(key, access_logs, trail_arn)
+        bucket, bucket_policy = trail_bucket.bucket, trail_bucket.policy
         group, delivery_role, delivery_policy = self._cloud_watch_copy()
+        #: Region -> the names of the audit buckets there (the DR region's are replicas).
+        self.bucket_names: dict[str, list[pulumi.Output[str]]] = {
+            self._ctx.region: [bucket.id, access_logs.bucket.id]
+        }
+        if dr is not None and replication_role is not None:
+            replicas = self._replicate_to_dr(dr, replication_role, key, trail_bucket, access_logs)
+            self.bucket_names[dr.region] = [r.bucket.id for r in replicas]
 
         trail = aws.cloudtrail.Trail(
             f"{name}-trail",
@@ -212,9 +249,9 @@ class AuditTrail(pulumi.ComponentResource):
             f"{name}-security-read",
             name=f"{name}-read-audit-logs",
             role=args.security_role_name,
-            policy=pulumi.Output.all(self._ctx.partition, bucket.id, access_logs.bucket.id).apply(
-                lambda v: json.dumps(security_read_document(v[0], v[1:]))
-            ),
+            policy=pulumi.Output.all(
+                self._ctx.partition, *[n for names in self.bucket_names.values() for n in names]
+            ).apply(lambda v: json.dumps(security_read_document(v[0], v[1:]))),
             opts=pulumi.ResourceOptions(parent=self),
         )
 
@@ -236,6 +273,7 @@ class AuditTrail(pulumi.ComponentResource):
                 "trailLogGroupName": self.trail_log_group_name,
                 "findingsTopicArn": self.findings_topic_arn,
                 "detectorIds": self.detector_ids,
+                "bucketNames": self.bucket_names,
             }
         )
 
@@ -244,12 +282,14 @@ class AuditTrail(pulumi.ComponentResource):
     def _tags(self, name: str, evidence: bool = False) -> dict[str, str]:
         return self._ctx.tags_for(name, **({AUDIT_EVIDENCE_TAG: "true"} if evidence else {}))
 
-    def _bucket_name(self, kind: str) -> pulumi.Output[str]:
-        """`<prefix><kind>-<account>-<region>`: unique across AWS, stable, protected by the
-        boundary through its prefix."""
+    def _bucket_name(self, kind: str, region: str | None = None) -> pulumi.Output[str]:
+        """`<prefix><kind>-<account>-<region>` (`region` defaults to the primary): unique
+        across AWS, stable, protected by the boundary through its prefix."""
 
         def build(account: str) -> str:
-            bucket = f"{self._args.bucket_prefix}{kind}-{account}-{self._ctx.region}"
+            # Config validation checks this length for every platform region
+            # (`components.names.base_problems`); this is the last line of defence.
+            bucket = f"{self._args.bucket_prefix}{kind}-{account}-{region or self._ctx.region}"
             if len(bucket) > S3_BUCKET_NAME_MAX:
                 raise ValueError(f"{self._name}: bucket name {bucket} is over 63 characters")
             return bucket
@@ -258,7 +298,9 @@ class AuditTrail(pulumi.ComponentResource):
 
     # --- keys ----------------------------------------------------------------------------
 
-    def _audit_key(self, trail_arn: pulumi.Output[str]) -> aws.kms.Key:
+    def _audit_key(
+        self, trail_arn: pulumi.Output[str], replication_role: aws.iam.Role | None
+    ) -> aws.kms.Key:
         name = self._name
         trail_context = pulumi.Output.format(
             "arn:{0}:cloudtrail:*:{1}:trail/*", self._ctx.partition, self._ctx.account_id
@@ -299,10 +341,26 @@ class AuditTrail(pulumi.ComponentResource):
                 "Resource": "*",
             },
         ]
+        if replication_role is not None:
+            # Replication reads the log files to copy them, through S3 of this region and
+            # for the audit buckets only: the role can open nothing itself.
+            statements.append(
+                {
+                    "Sid": "ReplicationDecryptsTheAuditBucketsThroughS3",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": replication_role.arn},
+                    "Action": "kms:Decrypt",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": f"s3.{self._ctx.region}.amazonaws.com"},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": self._source_contexts()},
+                    },
+                }
+            )
         return rotating_key(
             f"{name}-trail",
             parent=self,
-            description=f"Encrypts {name}'s CloudTrail logs; only the security role decrypts",
+            description=f"Encrypts {name}'s CloudTrail logs; only the security role reads",
             partition=self._ctx.partition,
             account_id=self._ctx.account_id,
             statements=statements,
@@ -345,6 +403,7 @@ class AuditTrail(pulumi.ComponentResource):
             tags=self._tags(resource, evidence=True),
             access_log_bucket=None,
             receives_access_logs=True,
+            bucket_key=ACCESS_LOG_BUCKET_KEY,
             lifecycle_rules=self._lifecycle(),
             policy_statements=lambda bucket: [
                 {
@@ -363,9 +422,17 @@ class AuditTrail(pulumi.ComponentResource):
         )
         return made
 
+    def _object_lock(self) -> ObjectLock | None:
+        """The trail's object lock: prod only (a locked bucket outlives its stack)."""
+        if not self._ctx.protect:
+            return None
+        return ObjectLock(
+            mode=self._settings.object_lock_mode, days=self._settings.object_lock_days
+        )
+
     def _trail_bucket(
         self, key: aws.kms.Key, access_logs: CompliantBucket, trail_arn: pulumi.Output[str]
-    ) -> tuple[aws.s3.Bucket, aws.s3.BucketPolicy]:
+    ) -> CompliantBucket:
         resource = f"{self._name}-trail"
         made = compliant_bucket(
             resource,
@@ -379,17 +446,11 @@ class AuditTrail(pulumi.ComponentResource):
             # update a trail with SSE-KMS encryption enabled"), else CreateTrail fails with
             # InsufficientEncryptionPolicyException. Granting the pipeline Decrypt would
             # end the separation of duties; trail volume makes the extra KMS calls cheap.
-            bucket_key=False,
+            bucket_key=TRAIL_BUCKET_KEY,
             tags=self._tags(resource, evidence=True),
             access_log_bucket=access_logs,
             lifecycle_rules=self._lifecycle(),
-            object_lock=(
-                ObjectLock(
-                    mode=self._settings.object_lock_mode, days=self._settings.object_lock_days
-                )
-                if self._ctx.protect
-                else None
-            ),
+            object_lock=self._object_lock(),
             policy_statements=lambda bucket: [
                 {
                     "Sid": "CloudTrailReadsTheAcl",
@@ -417,7 +478,200 @@ class AuditTrail(pulumi.ComponentResource):
             ],
             protect=self._ctx.protect,
         )
-        return made.bucket, made.policy
+        return made
+
+    # --- replication to the DR region ----------------------------------------------------
+
+    def _routes(self, region: str) -> pulumi.Output[list[ReplicationRoute]]:
+        """The two audit buckets and their replicas in `region`."""
+        locked = self._ctx.protect
+        return pulumi.Output.all(
+            self._bucket_name("trail"),
+            self._bucket_name("trail", region),
+            self._bucket_name("access-logs"),
+            self._bucket_name("access-logs", region),
+        ).apply(
+            lambda n: [
+                ReplicationRoute(
+                    source=n[0],
+                    destination=n[1],
+                    source_locked=locked,
+                    source_bucket_key=TRAIL_BUCKET_KEY,
+                ),
+                ReplicationRoute(
+                    source=n[2], destination=n[3], source_bucket_key=ACCESS_LOG_BUCKET_KEY
+                ),
+            ]
+        )
+
+    def _source_contexts(self) -> pulumi.Output[list[str]]:
+        """The KMS encryption contexts of the audit buckets' objects: the object's ARN,
+        or the bucket's where the bucket uses an S3 Bucket Key."""
+        return pulumi.Output.all(
+            self._ctx.partition, self._bucket_name("trail"), self._bucket_name("access-logs")
+        ).apply(
+            lambda v: [
+                f"arn:{v[0]}:s3:::{v[1]}" + ("" if TRAIL_BUCKET_KEY else "/*"),
+                f"arn:{v[0]}:s3:::{v[2]}" + ("" if ACCESS_LOG_BUCKET_KEY else "/*"),
+            ]
+        )
+
+    def _replication_role(self, dr: AwsContext) -> aws.iam.Role:
+        """The role S3 assumes to copy the audit buckets into `dr`'s region. Its policy
+        comes later (`_replicate_to_dr`): it names the keys, whose policies name it."""
+        return self._args.roles.role(
+            f"{self._name}-replication",
+            parent=self,
+            description=f"Lets S3 replicate {self._name}'s audit buckets to {dr.region}",
+            # S3 documents no source context for this trust (components/iam/actions.py,
+            # PASSED_ROLE_SERVICES): PutBucketReplication passes it, PassRole guards it.
+            trust=[Trust.passed_role("s3.amazonaws.com")],
+            tags=self._ctx.tags_for(),
+        )
+
+    def _replica_key(self, dr: AwsContext, replication_role: aws.iam.Role) -> aws.kms.Key:
+        """The DR region's evidence key: replication encrypts with it, S3 log delivery
+        (the trail replica's access logs) encrypts with it, the security role decrypts;
+        the account administers it without using it, like the audit key."""
+        name, s3 = self._name, f"s3.{dr.region}.amazonaws.com"
+        replicas = pulumi.Output.all(
+            self._ctx.partition,
+            self._bucket_name("trail", dr.region),
+            self._bucket_name("access-logs", dr.region),
+        ).apply(lambda v: [f"arn:{v[0]}:s3:::{b}/*" for b in v[1:]])
+        return rotating_key(
+            f"{name}-trail-replica",
+            parent=self,
+            description=f"Encrypts the {dr.region} replicas of {name}'s audit buckets; "
+            "only the security role reads",
+            partition=self._ctx.partition,
+            account_id=self._ctx.account_id,
+            statements=[
+                {
+                    "Sid": "ReplicationEncryptsReplicasThroughS3",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": replication_role.arn},
+                    "Action": "kms:Encrypt",
+                    "Resource": "*",
+                    "Condition": {
+                        "StringEquals": {"kms:ViaService": s3},
+                        "StringLike": {"kms:EncryptionContext:aws:s3:arn": replicas},
+                    },
+                },
+                {
+                    "Sid": "S3AccessLogDeliveryEncrypts",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "kms:GenerateDataKey*",
+                    "Resource": "*",
+                    "Condition": {"StringEquals": {"aws:SourceAccount": self._ctx.account_id}},
+                },
+                {
+                    "Sid": "OnlyTheSecurityRoleDecrypts",
+                    "Effect": "Allow",
+                    "Principal": {"AWS": self._args.security_role_arn},
+                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                    "Resource": "*",
+                },
+            ],
+            account_may_use_key=False,
+            tags=self._tags(f"{name}-trail-replica", evidence=True),
+            protect=self._ctx.protect,
+            provider=dr.provider,
+        )
+
+    def _replicate_to_dr(
+        self,
+        dr: AwsContext,
+        replication_role: aws.iam.Role,
+        key: aws.kms.Key,
+        trail_bucket: CompliantBucket,
+        access_logs: CompliantBucket,
+    ) -> tuple[CompliantBucket, CompliantBucket]:
+        """Replicas of the trail and access-log buckets in `dr`'s region, encrypted with
+        a key there, the trail's with the same object lock (prod), and the replication
+        that fills them. Returns (trail replica, access-log replica)."""
+        name, region = self._name, dr.region
+        replica_key = self._replica_key(dr, replication_role)
+        trail_replica_name = self._bucket_name("trail", region)
+        log_replica = compliant_bucket(
+            f"{name}-access-logs-{region}",
+            parent=self,
+            bucket_name=self._bucket_name("access-logs", region),
+            kms_key_arn=replica_key.arn,
+            tags=self._tags(f"{name}-access-logs-{region}", evidence=True),
+            access_log_bucket=None,
+            receives_access_logs=True,
+            bucket_key=REPLICA_BUCKET_KEY,
+            lifecycle_rules=self._lifecycle(),
+            policy_statements=lambda bucket: [
+                {
+                    "Sid": "S3ServerAccessLogsFromTheTrailReplica",
+                    "Effect": "Allow",
+                    "Principal": {"Service": "logging.s3.amazonaws.com"},
+                    "Action": "s3:PutObject",
+                    "Resource": pulumi.Output.format("{0}/*", bucket.arn),
+                    "Condition": {
+                        "ArnLike": {
+                            "aws:SourceArn": pulumi.Output.format(
+                                "arn:{0}:s3:::{1}", self._ctx.partition, trail_replica_name
+                            )
+                        },
+                        "StringEquals": {"aws:SourceAccount": self._ctx.account_id},
+                    },
+                }
+            ],
+            protect=self._ctx.protect,
+            provider=dr.provider,
+        )
+        trail_replica = compliant_bucket(
+            f"{name}-trail-{region}",
+            parent=self,
+            bucket_name=trail_replica_name,
+            kms_key_arn=replica_key.arn,
+            tags=self._tags(f"{name}-trail-{region}", evidence=True),
+            access_log_bucket=log_replica,
+            bucket_key=REPLICA_BUCKET_KEY,
+            lifecycle_rules=self._lifecycle(),
+            # S3 replicates objects of a locked bucket only into a locked bucket, and
+            # the replica keeps each file's retention.
+            object_lock=self._object_lock(),
+            protect=self._ctx.protect,
+            provider=dr.provider,
+        )
+        policy = aws.iam.RolePolicy(
+            f"{name}-replication",
+            name="replicate-audit-buckets",
+            role=replication_role.id,
+            policy=pulumi.Output.all(
+                self._ctx.partition, self._routes(region), key.arn, replica_key.arn
+            ).apply(
+                lambda v: json.dumps(
+                    replication_policy_document(
+                        partition=v[0],
+                        source_region=self._ctx.region,
+                        destination_region=region,
+                        routes=v[1],
+                        source_key_arn=v[2],
+                        replica_key_arn=v[3],
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        pairs = {"trail": (trail_bucket, trail_replica), "access-logs": (access_logs, log_replica)}
+        for kind, (source, replica) in pairs.items():
+            replicate(
+                f"{name}-{kind}-to-{region}",
+                parent=self,
+                source=source,
+                destination=replica,
+                role_arn=replication_role.arn,
+                replica_kms_key_arn=replica_key.arn,
+                # The role's policy, and both keys whose policies name the role.
+                depends_on=[policy, key, replica_key],
+            )
+        return trail_replica, log_replica
 
     # --- CloudWatch Logs copy ------------------------------------------------------------
 
@@ -425,7 +679,7 @@ class AuditTrail(pulumi.ComponentResource):
         self,
     ) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role, aws.iam.RolePolicy]:
         name, region = self._name, self._ctx.region
-        group_name = f"/ballast/{name}/cloudtrail"
+        group_name = self._ctx.names.log_group(name, "cloudtrail")
         group_arn = self._ctx.arn(service="logs", region=region, resource=f"log-group:{group_name}")
         key = rotating_key(
             f"{name}-trail-logs",

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 import pulumi
 import pulumi_aws as aws
 
+from components.names import PhysicalNames
+
 #: ARNs of global services carry no region (IAM, S3 buckets, Route 53).
 NO_REGION = ""
 
@@ -25,7 +27,12 @@ class AwsContext:
     """One environment in one region, as a component sees it."""
 
     environment: str
-    """Environment name (`dev`, `staging`, `prod`): physical names and scoping."""
+    """Environment name (`dev`, `staging`, `prod`): tags, tag-based scoping and the
+    strictness of prod. Not names: two stacks of one environment share it."""
+
+    names: PhysicalNames
+    """How this stack names its resources (`<namePrefix>-<stack>`): IAM names, log groups,
+    the private DNS zone."""
 
     region: str
     """Region of `provider`: the region every child is created in."""
@@ -57,6 +64,7 @@ class AwsContext:
         cls,
         *,
         environment: str,
+        names: PhysicalNames,
         region: str,
         provider: pulumi.ProviderResource | None,
         parent: pulumi.Resource | None = None,
@@ -67,6 +75,7 @@ class AwsContext:
         partition = aws.get_partition_output(opts=invoke)
         return cls(
             environment=environment,
+            names=names,
             region=region,
             account_id=aws.get_caller_identity_output(opts=invoke).account_id,
             partition=partition.partition,

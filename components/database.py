@@ -163,7 +163,7 @@ class Database(pulumi.ComponentResource):
         self._settings = settings = args.settings
         if args.replica is not None and args.replica.context.region == ctx.region:
             raise ValueError(f"{name}: the replica must be in another region than {ctx.region}")
-        self._zone_name = settings.dns_zone_name or f"{ctx.environment}.ballast.internal"
+        self._zone_name = settings.dns_zone_name or ctx.names.private_zone
         self.identifier = name
         self.port = POSTGRES_PORT
         self.multi_az = self._settings.multi_az

@@ -1,8 +1,9 @@
 """`Identity`: the permission boundary, the role factory, and the roles people and CI use.
 
 Every IAM role Ballast creates is made by one `RoleFactory`, which always attaches the
-environment's permission boundary (`ballast-<env>-permission-boundary`) and names the
-role `ballast-<env>-...`. The boundary is the ceiling of what any platform role can ever
+stack's permission boundary (`<namePrefix>-<stack>-permission-boundary`, e.g.
+`ballast-dev-permission-boundary`) and names the role `<namePrefix>-<stack>-...`
+(`components.names`). The boundary is the ceiling of what any platform role can ever
 do, whatever policies are attached to it later:
 
 - it allows only the AWS services the platform uses (`BOUNDARY_SERVICES`, widened per
@@ -13,10 +14,10 @@ do, whatever policies are attached to it later:
   acting on (or tagging into) another environment's resources, creating a role without
   this boundary, removing or editing the boundary (only the CI apply role may edit it,
   i.e. only through the reviewed pipeline), passing roles that are not this
-  environment's platform roles, and any regional action outside the platform's regions.
+  stack's platform roles, and any regional action outside the platform's regions.
 
 The security-audit role alone carries a second, read-only boundary
-(`ballast-<env>-audit-permission-boundary`): the read actions of `AUDIT_READ_SERVICES`
+(`<namePrefix>-<stack>-audit-permission-boundary`): the read actions of `AUDIT_READ_SERVICES`
 in every region (an intruder's Lambda in an unused region is what it must see), decrypting
 only with the audit evidence keys, and no secret values, parameter values or object
 contents outside the audit trail's buckets. The main boundary refuses that boundary to
@@ -28,7 +29,7 @@ identity trust exact `sub` and `aud` conditions.
 
 Keyless CI: a GitHub Actions OIDC provider and two roles per environment, trusted only for
 `repo:<org>/<repo>:environment:<env>`: `ci-plan` (read-only, plus this stack's state and
-lock) and `ci-apply` (the platform's services, IAM only under this environment's names).
+lock) and `ci-apply` (the platform's services, IAM only under this stack's names).
 """
 
 from __future__ import annotations
@@ -57,10 +58,7 @@ from components.iam import (
     Trust,
     apply_policy_document,
     audit_boundary_document,
-    audit_boundary_policy_name,
-    audit_bucket_prefix,
     boundary_document,
-    boundary_policy_name,
     check_fits,
     github_subject,
     physical_role_name,
@@ -73,8 +71,8 @@ class IdentityArgs:
     """Inputs of `Identity`."""
 
     context: AwsContext
-    """Environment, account, partition and tags (required): the environment prefixes
-    every role and names the boundary."""
+    """Environment, names, account, partition and tags (required): the stack's names
+    (`context.names`) prefix every role and name the boundary."""
 
     regions: Sequence[str]
     """The platform's regions (required): the boundary denies regional actions elsewhere.
@@ -96,7 +94,7 @@ class IdentityArgs:
     """Stack name in those paths (required): the CI roles reach this stack's state only."""
 
     security_principal_arns: Sequence[str] = ()
-    """Who may assume the security-audit role, the only role that can decrypt the audit
+    """Who may assume the security-audit role, the only role that can read the audit
     trail (default: principals of this account signed in with MFA)."""
 
 
@@ -129,9 +127,10 @@ class Identity(pulumi.ComponentResource):
         tags = ctx.tags_for()
         self.account_id: pulumi.Output[str] = ctx.account_id
         self.partition: pulumi.Output[str] = ctx.partition
-        self.audit_bucket_prefix = audit_bucket_prefix(env)
-        self.boundary_name = boundary_policy_name(env)
-        self.audit_boundary_name = audit_boundary_policy_name(env)
+        names = ctx.names
+        self.audit_bucket_prefix = names.audit_bucket_prefix
+        self.boundary_name = names.boundary_policy
+        self.audit_boundary_name = names.audit_boundary_policy
 
         apply_name = f"{name}-ci-apply"
         security_name = f"{name}-security-audit"
@@ -143,14 +142,17 @@ class Identity(pulumi.ComponentResource):
 
         boundary_arn = arn_of(f"policy/{self.boundary_name}")
         audit_boundary_arn = arn_of(f"policy/{self.audit_boundary_name}")
-        apply_arn = arn_of(f"role/{physical_role_name(env, apply_name)}") if args.ci else None
-        security_arn = arn_of(f"role/{physical_role_name(env, security_name)}")
+        apply_arn = (
+            arn_of(f"role/{physical_role_name(names.role_prefix, apply_name)}") if args.ci else None
+        )
+        security_arn = arn_of(f"role/{physical_role_name(names.role_prefix, security_name)}")
 
         def render_boundary(values: list[Any]) -> str:
             partition, account, own_arn, apply_role, security_role, audit_boundary = values
             document = boundary_document(
                 BoundaryInputs(
                     environment=env,
+                    role_prefix=names.role_prefix,
                     partition=partition,
                     account_id=account,
                     regions=tuple(args.regions),
@@ -180,7 +182,9 @@ class Identity(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )  # fmt: skip
         self.boundary_arn: pulumi.Output[str] = boundary.arn
-        self.roles = RoleFactory(environment=env, boundary_arn=boundary.arn, tags=tags)
+        self.roles = RoleFactory(
+            role_prefix=names.role_prefix, boundary_arn=boundary.arn, tags=tags
+        )
 
         def render_audit_boundary(partition: str) -> str:
             document = audit_boundary_document(
@@ -202,7 +206,8 @@ class Identity(pulumi.ComponentResource):
         )
         self.audit_boundary_arn: pulumi.Output[str] = audit_boundary.arn
 
-        # The only principal the audit trail's key lets decrypt.
+        # The only principal the audit trail's keys let decrypt to read (S3 replication
+        # decrypts only to copy, through S3).
         root = arn_of("root")
         trusted = list(args.security_principal_arns)
         security = self.roles.role(
@@ -312,7 +317,7 @@ class Identity(pulumi.ComponentResource):
             inline_policies={
                 "deploy": render(
                     lambda p, a: apply_policy_document(
-                        environment=env,
+                        role_prefix=args.context.names.role_prefix,
                         partition=p,
                         account_id=a,
                         services=services,

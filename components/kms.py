@@ -15,43 +15,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.iam.actions import KEY_ADMIN_ACTIONS
+
 #: Days a key waits between `ScheduleKeyDeletion` and its deletion (the AWS maximum):
 #: the longest window in which a mistaken deletion can still be cancelled.
 DELETION_WINDOW_DAYS = 30
 
-#: The key administration actions, listed one by one: none encrypts or decrypts, and
-#: `kms:CreateGrant` is left out (a grant can hand Decrypt to any principal, so an
-#: administrator could make themselves a reader; wildcards such as `kms:Create*` would
-#: include it). `kms:PutKeyPolicy` stays: without it nobody could ever change the policy
-#: again (KMS's lockout check refuses such a policy). For keys tagged
-#: `ballast.io/audit-evidence` the permission boundary denies `kms:PutKeyPolicy` and
-#: `kms:CreateGrant` to every platform role, the CI apply role included, so only an
-#: administrator outside the boundary can change who decrypts the audit trail.
-KEY_ADMIN_ACTIONS = (
-    "kms:CancelKeyDeletion",
-    "kms:CreateAlias",
-    "kms:DeleteAlias",
-    "kms:DescribeKey",
-    "kms:DisableKey",
-    "kms:DisableKeyRotation",
-    "kms:EnableKey",
-    "kms:EnableKeyRotation",
-    "kms:GetKeyPolicy",
-    "kms:GetKeyRotationStatus",
-    "kms:ListAliases",
-    "kms:ListGrants",
-    "kms:ListKeyPolicies",
-    "kms:ListKeyRotations",
-    "kms:ListResourceTags",
-    "kms:PutKeyPolicy",
-    "kms:RevokeGrant",
-    "kms:RotateKeyOnDemand",
-    "kms:ScheduleKeyDeletion",
-    "kms:TagResource",
-    "kms:UntagResource",
-    "kms:UpdateAlias",
-    "kms:UpdateKeyDescription",
-)
 
 #: What CloudWatch Logs needs of a key to encrypt and read back a log group.
 LOG_GROUP_KEY_ACTIONS = (

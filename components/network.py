@@ -363,7 +363,7 @@ class Network(pulumi.ComponentResource):
         name, ctx = self._name, self._ctx
         account_id = ctx.account_id
         child = ctx.opts(self)
-        group_name = f"/ballast/{name}/vpc-flow-logs"
+        group_name = ctx.names.log_group(name, "vpc-flow-logs")
         _, group = encrypted_log_group(
             ctx,
             self,

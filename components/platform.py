@@ -23,7 +23,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import autoscaler
+from components.cluster.addons import autoscaler, load_balancer_controller
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope
@@ -38,6 +38,8 @@ from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
 from components.iam import RoleFactory
 from components.identity import Identity, IdentityArgs
+from components.ingress import Ingress, IngressArgs
+from components.names import PhysicalNames
 from components.network import Network, NetworkArgs, plan_subnets
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
@@ -98,14 +100,23 @@ class Platform(pulumi.ComponentResource):
     """One environment: per-region providers, then the components in dependency order.
 
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
-    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `dr_network`
+    `audit_trail`, `network`, `cluster` (None without `ballast:cluster`), `ingress` (None
+    without `ballast:ingress` or a cluster), `dr_network`
     (None without `ballast:drNetwork`), `database` (None without `ballast:database`),
     `resilience`.
     """
 
     def __init__(
-        self, name: str, config: PlatformConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: PlatformConfig,
+        opts: pulumi.ResourceOptions | None = None,
+        *,
+        names: PhysicalNames,
     ) -> None:
+        """`names` is how this stack names its resources (`config.physical_names`);
+        `name`, the component's own, is `names.base` in `__main__.py`, so every child's
+        name starts with it."""
         guard = BoundaryGuard()
         super().__init__(
             "ballast:components:Platform",
@@ -130,6 +141,7 @@ class Platform(pulumi.ComponentResource):
         #: One account and partition lookup for the whole environment.
         self.context = AwsContext.lookup(
             environment=config.environment,
+            names=names,
             region=config.primary_region,
             provider=self.primary_provider,
             parent=self,
@@ -223,6 +235,30 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
+        self.ingress: Ingress | None = None
+        if config.ingress is not None and self.cluster is not None:
+            self.ingress = Ingress(
+                f"{name}-ingress",
+                IngressArgs(
+                    context=self.context.with_tags({"service": "ingress", "tier": "tier-1"}),
+                    roles=roles,
+                    settings=config.ingress,
+                    services=config.services,
+                    vpc_id=self.network.vpc_id,
+                    vpc_cidr=config.network.cidr,
+                    public_subnet_ids=self.network.public_subnet_ids,
+                    private_subnet_ids=self.network.private_subnet_ids,
+                    availability_zones=self.network.availability_zones,
+                    cluster_name=self.cluster.cluster_name,
+                    cluster_security_group_id=self.cluster.cluster_security_group_id,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    controller_namespace=load_balancer_controller.NAMESPACE,
+                    controller_service_account=load_balancer_controller.SERVICE_ACCOUNT,
+                ),
+                opts=in_primary,
+            )
+
         self._data_and_recovery(name, config, roles, prod)
 
         self.register_outputs(
@@ -253,6 +289,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.audit_trail, AuditTrail),
             **stack_outputs(self.runner, CiRunner),
             **stack_outputs(self.cluster, Cluster),
+            **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
         }
@@ -403,6 +440,9 @@ class ClusterLayer(pulumi.ComponentResource):
         "clusterKubernetesVersion",
         "clusterAutoscalerRoleArn",
         "clusterVolumeTags",
+        "vpcId",
+        "ingressControllerRoleArn",
+        "ingressRoutes",
     )
 
     def __init__(
@@ -416,8 +456,8 @@ class ClusterLayer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
-        def known(output: str) -> Any:
-            return known_output(self.platform, output, stack=platform_stack)
+        def known(output: str, *, optional: bool = False) -> Any:
+            return known_output(self.platform, output, stack=platform_stack, optional=optional)
 
         self.cluster = ClusterFacts(
             name=known("clusterName"),
@@ -430,6 +470,9 @@ class ClusterLayer(pulumi.ComponentResource):
             autoscaler_role_arn=self.platform.require_output("clusterAutoscalerRoleArn"),
             volume_tags=known("clusterVolumeTags"),
             services=[ServiceConfig.model_validate(s) for s in known("services")],
+            vpc_id=self.platform.require_output("vpcId"),
+            load_balancer_controller_role_arn=known("ingressControllerRoleArn", optional=True),
+            routes=known("ingressRoutes", optional=True) or (),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -455,6 +498,19 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[autoscaler.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        controller = load_balancer_controller.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[load_balancer_controller.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
+        if controller is not None:
+            load_balancer_controller.bindings(
+                addons,
+                cluster=cluster,
+                controller=controller,
+                namespaces=self.baseline.namespaces,
+            )
         self.register_outputs({"platformStack": platform_stack})
 
     def stack_outputs(self) -> dict[str, Any]:
@@ -467,17 +523,22 @@ class ClusterLayer(pulumi.ComponentResource):
         }
 
 
-def known_output(reference: pulumi.StackReference, output: str, *, stack: str) -> Any:
+def known_output(
+    reference: pulumi.StackReference, output: str, *, stack: str, optional: bool = False
+) -> Any:
     """The plain value of another stack's output, for what must be known while the program
     runs (resource names, pinned versions): the engine reads a referenced stack before the
     program goes on, in a preview too. Secret outputs stay secret through `require_output`;
-    never read one here. Fails with one sentence when the stack does not export it."""
+    never read one here. Fails with one sentence when the stack does not export it, unless
+    `optional` (an output that is null when its component is absent): then None."""
     details = _sync_await(reference.get_output_details(output))
     if details.secret_value is not None:
         raise pulumi.RunError(
             f"output {output} of stack {stack} is a secret; it cannot name resources"
         )
     if details.value is None:
+        if optional:
+            return None
         raise pulumi.RunError(
             f"stack {stack} exports no output {output}: run `pulumi up` on it first, or "
             "check ballast:platformStack"

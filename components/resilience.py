@@ -308,7 +308,7 @@ class Resilience(pulumi.ComponentResource):
             key_resource=f"{name}-fis-logs",
             key_description=f"Encrypts the AWS FIS experiment logs of {name}",
             group_resource=f"{name}-fis-experiments",
-            group_name=f"/ballast/{name}/fis-experiments",
+            group_name=self._ctx.names.log_group(name, "fis-experiments"),
             retention_days=FIS_LOG_RETENTION_DAYS,
         )
         aws.cloudwatch.LogResourcePolicy(

@@ -264,7 +264,7 @@ class CiRunner(pulumi.ComponentResource):
             key_resource=f"{name}-logs",
             key_description=f"Encrypts the CI job logs of {name}",
             group_resource=f"{name}-logs",
-            group_name=f"/ballast/{name}/jobs",
+            group_name=self._ctx.names.log_group(name, "jobs"),
             retention_days=LOG_RETENTION_DAYS,
         )
         return group

@@ -17,6 +17,12 @@ The first column is the version, the second whether it is EKS's default for that
 Kubernetes version. An add-on version that does not list the cluster's Kubernetes
 version fails `CreateAddon`/`UpdateAddon` at apply time, before anything changes.
 
+Renovate (`.github/renovate.json`) proposes chart and autoscaler-image bumps from this
+file: a chart is pinned as three consecutive constants, `<NAME>_CHART_REPOSITORY`,
+`<NAME>_CHART` and `<NAME>_CHART_VERSION`, which is the shape its custom manager reads
+(tests/test_repository_hygiene.py fails for a chart pinned any other way). The add-on and
+engine versions below need AWS credentials to look up, so they are refreshed by hand.
+
 The Kubernetes upgrade procedure (one minor at a time: control plane, then add-ons, then
 node groups, then the autoscaler image) is in docs/cluster.md.
 """
@@ -72,6 +78,26 @@ CLUSTER_AUTOSCALER_CHART_REPOSITORY: Final = "https://kubernetes.github.io/autos
 CLUSTER_AUTOSCALER_CHART: Final = "cluster-autoscaler"
 CLUSTER_AUTOSCALER_CHART_VERSION: Final = "9.59.0"
 CLUSTER_AUTOSCALER_IMAGE_TAGS: Final[dict[str, str]] = {"1.35": "v1.35.2"}
+
+#: AWS Load Balancer Controller: chart `aws-load-balancer-controller` from the EKS charts
+#: repository, and the controller image it deploys (appVersion v3.5.0 of chart 3.5.0).
+#: In Ballast it only serves TargetGroupBindings (Pulumi owns the load balancers,
+#: docs/ingress.md); its IAM policy is derived from the upstream policy of exactly this
+#: release (components/data/aws-load-balancer-controller/), so a bump brings that file
+#: along. The CRDs of the same release are what the tests validate bindings against.
+LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY: Final = "https://aws.github.io/eks-charts"
+LOAD_BALANCER_CONTROLLER_CHART: Final = "aws-load-balancer-controller"
+LOAD_BALANCER_CONTROLLER_CHART_VERSION: Final = "3.5.0"
+LOAD_BALANCER_CONTROLLER_APP_VERSION: Final = "v3.5.0"
+
+#: TLS policy of every HTTPS listener: TLS 1.3 and TLS 1.2 with forward-secret AES-GCM
+#: ciphers only, no TLS 1.0/1.1 (ELB's "Security policies for your Application Load
+#: Balancer" table). It is the policy ELB itself recommends for new HTTPS listeners and
+#: the one the console preselects; clients older than TLS 1.2 (Android 4.3, Java 7, IE
+#: on Windows 7 without updates) cannot connect, which is the point. A newer policy
+#: (the post-quantum `ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`, say) is a reviewed
+#: change here; the pack's lb-tls-policy accepts any TLS 1.2+ policy.
+ALB_TLS_POLICY: Final = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def addon_versions(kubernetes_version: str) -> dict[str, str]:

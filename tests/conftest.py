@@ -3,6 +3,7 @@ session: a run is deterministic), and the external-tool gate."""
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -13,8 +14,11 @@ import pulumi
 import pytest
 
 from ballast.offline import ProgramRun, load_stack_config, run_stack
+from ballast.offline.mocks import DEFAULT_ACCOUNT_ID
 from ballast.offline.stack_config import load_project
+from components.config import PlatformConfig, StackConfig, parse_stack_config
 from components.context import AwsContext
+from components.names import PhysicalNames
 
 ROOT = Path(__file__).resolve().parent.parent
 #: The shipped platform stacks, one per environment.
@@ -34,6 +38,65 @@ def stack_run(stack: str) -> ProgramRun:
             _RUNS.setdefault(name, referenced)
         _RUNS[stack] = run
     return _RUNS[stack]
+
+
+@functools.cache
+def stack_config(stack: str) -> StackConfig:
+    """A shipped stack's config, read and validated by the project's own parser: what
+    the program itself builds from. Tests compare a run with it (the provider's region
+    is the configured region), so a fork that changes the values keeps them green."""
+    flat = load_stack_config(load_project(ROOT), stack)
+    return parse_stack_config(
+        dict(flat.config), secret_keys=flat.secret_keys, source=flat.label, stack=stack
+    )
+
+
+def platform_config(stack: str) -> PlatformConfig:
+    """`stack_config` of a platform stack (a cluster stack: of the platform stack it reads)."""
+    config = stack_config(stack)
+    if isinstance(config, PlatformConfig):
+        return config
+    return platform_config(config.platform_stack)
+
+
+def account_of(stack: str) -> str:
+    """The account a stack's resources live in: its `ballast:accountId`, or the offline
+    engine's stand-in when the stack does not set one."""
+    return platform_config(stack).account_id or DEFAULT_ACCOUNT_ID
+
+
+def regions_of(stack: str) -> list[str]:
+    """The platform's regions, primary first, then the DR region when configured."""
+    config = platform_config(stack)
+    return [config.primary_region] + ([config.dr_region] if config.dr_region else [])
+
+
+def expected_zones(region: str, network) -> list[str]:
+    """The zones a `Network` with these settings uses in `region`: the configured
+    `availabilityZones`, else the first `azCount` the region offers (offline: the
+    engine's stand-ins `<region>a`, `b`, ..., as the README says)."""
+    if network.availability_zones is not None:
+        return sorted(network.availability_zones)
+    return [f"{region}{letter}" for letter in "abcdef"[: network.az_count]]
+
+
+#: Regions a case may use as "outside the platform": the first one no shipped stack uses
+#: is taken, so a fork that moves into one of them still gets a region outside its own.
+_OTHER_REGIONS = ("ap-southeast-2", "sa-east-1", "ca-central-1", "ap-northeast-3")
+
+
+def region_outside() -> str:
+    """A region none of the shipped stacks configures."""
+    used = {region for stack in SHIPPED_STACKS for region in regions_of(stack)}
+    return next(region for region in _OTHER_REGIONS if region not in used)
+
+
+def name_prefix(run: ProgramRun) -> str:
+    """The prefix of every physical name in a run: its root component's name and a
+    hyphen (children derive their names from the component's, DESIGN.md)."""
+    (stack,) = run.of_type("pulumi:pulumi:Stack")
+    (root,) = [r for r in run.resources if not r.custom and r.parent == stack.urn]
+    return f"{root.name}-"
 
 
 @pytest.fixture(params=SHIPPED_STACKS)
@@ -72,7 +135,9 @@ def aws_context(
     provider: pulumi.ProviderResource, region: str, *, environment: str = "test", **kw: Any
 ) -> AwsContext:
     """The context a stand-alone component test hands its component (inside a program:
-    it looks the account up through `provider`, as the composition root does)."""
+    it looks the account up through `provider`, as the composition root does). Its names
+    (`names=`) default to the mock program's project and `environment` as the stack."""
+    kw.setdefault("names", PhysicalNames(prefix=pulumi.get_project(), stack=environment))
     return AwsContext.lookup(environment=environment, region=region, provider=provider, **kw)
 
 

@@ -209,6 +209,19 @@ class DeterministicMocks(pulumi.runtime.Mocks):
         return answer(region, account, part, args.args), []
 
 
+def _hosted_zone(region: str, account: str, part: str, args: Mapping[str, Any]) -> dict:
+    """A public hosted zone looked up by name: a stable ID per account and name."""
+    name = str(args.get("name") or args.get("zoneId") or "").rstrip(".")
+    zone_id = str(args.get("zoneId") or f"Z{_digest('zone', account, name, length=20).upper()}")
+    return {
+        "id": zone_id,
+        "zoneId": zone_id,
+        "name": name,
+        "arn": f"arn:{part}:route53:::hostedzone/{zone_id}",
+        "privateZone": bool(args.get("privateZone", False)),
+    }
+
+
 def _regional_resource(
     typ: str, name: str, physical: str, state: dict, region: str, account: str, part: str
 ) -> tuple[str, dict] | None:
@@ -260,6 +273,51 @@ def _regional_resource(
         return policy, state
     if typ == "aws:organizations/policyAttachment:PolicyAttachment":
         return f"{state.get('targetId', '')}:{state.get('policyId', '')}", state
+    if typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+        balancer = typ.endswith("LoadBalancer")
+        suffix = (
+            f"{'app' if balancer else 'targetgroup'}/{physical}/{_digest(typ, name, length=16)}"
+        )
+        resource = f"loadbalancer/{suffix}" if balancer else suffix
+        arn = f"arn:{part}:elasticloadbalancing:{region}:{account}:{resource}"
+        state.update(name=physical, arn=arn, arnSuffix=suffix)
+        if balancer:
+            scheme = "internal-" if state.get("internal") else ""
+            dns = f"{scheme}{physical}-{_digest('dns', name, length=10)}.{region}.elb.amazonaws.com"
+            state.update(dnsName=dns, zoneId=f"Z{_digest('elbzone', region, length=13).upper()}")
+        return arn, state
+    if typ in ("aws:lb/listener:Listener", "aws:lb/listenerRule:ListenerRule"):
+        kind = "listener" if typ.endswith("Listener") else "listener-rule"
+        arn = f"arn:{part}:elasticloadbalancing:{region}:{account}:{kind}/app/{_digest(typ, name, length=16)}"
+        state["arn"] = arn
+        return arn, state
+    if typ == "aws:acm/certificate:Certificate":
+        certificate = _uuid(typ, name)
+        domains = [state.get("domainName"), *(state.get("subjectAlternativeNames") or [])]
+        state.update(
+            arn=f"arn:{part}:acm:{region}:{account}:certificate/{certificate}",
+            domainValidationOptions=[
+                {
+                    "domainName": domain,
+                    "resourceRecordName": f"_{_digest('acm', str(domain), length=32)}."
+                    f"{str(domain).removeprefix('*.')}.",
+                    "resourceRecordType": "CNAME",
+                    "resourceRecordValue": f"_{_digest('acmv', str(domain), length=32)}.acm-validations.aws.",
+                }
+                for domain in domains
+                if domain
+            ],
+        )
+        return state["arn"], state
+    if typ == "aws:acm/certificateValidation:CertificateValidation":
+        return str(state.get("certificateArn", physical)), state
+    if typ == "aws:wafv2/webAcl:WebAcl":
+        acl = _uuid(typ, name)
+        state.update(
+            arn=f"arn:{part}:wafv2:{region}:{account}:regional/webacl/{physical}/{acl}",
+            name=physical,
+        )
+        return acl, state
     if typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation":
         association = f"a-{_digest(typ, name)}"
         cluster = state.get("clusterName", "")
@@ -499,6 +557,7 @@ def _region(region: str, account: str, part: str, args: dict) -> dict:
 
 _INVOKES: dict[str, Callable[[str, str, str, dict], dict]] = {
     "aws:index/getAvailabilityZones:getAvailabilityZones": _availability_zones,
+    "aws:route53/getZone:getZone": _hosted_zone,
     "aws:index/getCallerIdentity:getCallerIdentity": _caller_identity,
     "aws:index/getPartition:getPartition": _partition,
     "aws:index/getRegion:getRegion": _region,

@@ -43,6 +43,18 @@ class ResourceRecord:
     rather than a registration: nothing to create."""
 
     @property
+    def input_dependencies(self) -> tuple[str, ...]:
+        """Resources the inputs came from (`propertyDependencies`, all inputs together):
+        the engine creates them first too. Not part of `to_json` (the plan snapshot
+        records what is written)."""
+        return tuple(sorted({urn for urns in self.property_dependencies.values() for urn in urns}))
+
+    def waits_for(self, urn: str) -> bool:
+        """Whether the engine creates `urn` before this resource: an explicit
+        `depends_on`, or an input taken from its outputs."""
+        return urn in self.depends_on or urn in self.input_dependencies
+
+    @property
     def package(self) -> str:
         """`aws` for `aws:ec2/vpc:Vpc`, `aws` for `pulumi:providers:aws`."""
         if self.type.startswith("pulumi:providers:"):

@@ -6,15 +6,18 @@ of every policy. The CLI reconciles it with what the pack reports (each policy's
 level and the defaults of its config schema, then the pack's initial config, then `all`,
 then the per-policy entries), validates the properties against each policy's JSON schema
 and sends the result in one `Configure` call. This module does the same, with one
-deliberate difference: a policy name the pack does not have is an error here, because
-the CLI silently ignores a misspelt name and the guardrail it meant to configure keeps
-its default.
+deliberate difference: a policy name the pack does not have, and a key a policy's
+schema does not declare (at any depth: a setting, a field of an exemption), is an
+error here, with the closest known name, because the CLI silently ignores a misspelt
+name and the guardrail it meant to configure keeps its default. Exemptions are checked
+entry by entry (`ballast.policy.exemptions`).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,12 +118,17 @@ def reconcile(
     match a policy's schema (all problems in one message).
     """
     problems = [
-        f"{source}: no policy named {name!r} in the pack"
+        f"{source}: no policy named {name!r} in the pack{_did_you_mean(name, [ALL, *policies])}"
         for name in (entries or {})
         if name != ALL and name not in policies
     ]
+    for name, entry in (entries or {}).items():
+        if name in policies:
+            schema = {"properties": {**policies[name][1], "enforcementLevel": {}}}
+            problems += _unknown_keys(schema, entry.properties, name, source)
     if problems:
         raise PolicyConfigError("\n".join(problems))
+    _check_exemptions(entries or {}, source)
     result = {
         name: PolicyConfig(
             level,
@@ -135,6 +143,47 @@ def reconcile(
     if problems:
         raise PolicyConfigError("\n".join(problems))
     return result
+
+
+def _did_you_mean(key: str, known: Iterable[str]) -> str:
+    close = difflib.get_close_matches(key, list(known), n=1)
+    return f"; did you mean {close[0]!r}?" if close else ""
+
+
+def _unknown_keys(schema: Mapping[str, Any], value: Any, path: str, source: str) -> list[str]:
+    """Keys of `value` that `schema` does not declare, at any depth. An object schema
+    with `properties` declares exactly those, unless `additionalProperties` allows more;
+    arrays are walked through `items`."""
+    problems: list[str] = []
+    if isinstance(value, dict) and isinstance(schema.get("properties"), Mapping):
+        declared = schema["properties"]
+        extra = schema.get("additionalProperties")
+        for key, item in value.items():
+            if key in declared:
+                problems += _unknown_keys(declared[key], item, f"{path}.{key}", source)
+            elif isinstance(extra, Mapping):
+                problems += _unknown_keys(extra, item, f"{path}.{key}", source)
+            elif extra is not True:
+                known = ", ".join(sorted(declared)) or "none"
+                problems.append(
+                    f"{source}: {path}.{key} is not a known key"
+                    f"{_did_you_mean(key, declared)} (known here: {known})"
+                )
+    elif isinstance(value, list) and isinstance(schema.get("items"), Mapping):
+        for index, item in enumerate(value):
+            problems += _unknown_keys(schema["items"], item, f"{path}[{index}]", source)
+    return problems
+
+
+def _check_exemptions(entries: Mapping[str, ConfigEntry], source: str) -> None:
+    from ballast.policy.exemptions import EXEMPTIONS_KEY, ExemptionError, parse_exemptions
+
+    for name, entry in entries.items():
+        if EXEMPTIONS_KEY in entry.properties:
+            try:
+                parse_exemptions(name, entry.properties[EXEMPTIONS_KEY], source)
+            except ExemptionError as exc:
+                raise PolicyConfigError(str(exc)) from None
 
 
 def _validate(policies, result: Mapping[str, PolicyConfig], source: str) -> list[str]:

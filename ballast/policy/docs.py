@@ -1,8 +1,9 @@
 """The generated parts of the policy pack: the levels in `config/<env>.json` and the
 policy table of `policy-pack/README.md`, both from the pack itself.
 
-The levels come from each policy's profile (`ballast.policy.levels`). The table (ID,
-scanner mapping, level per stack, what it checks) is generated from what the pack
+The levels come from each policy's profile (`ballast.policy.levels`). The table (the
+number of policies and how many each stack enables, then per policy its ID, scanner
+mapping, level per stack and what it checks) is generated from what the pack
 reports over the analyzer protocol and from each stack's policy config, so the README
 cannot drift from the code; tests compare both. Regenerate both (levels first, the table
 reads them) with::
@@ -33,7 +34,14 @@ def render_table(pack_dir: Path = PACK_DIR) -> str:
             stack: pack.configure(load_policy_config(config_file_of(pack_dir, stack)))
             for stack in STACKS
         }
+    enabled = ", ".join(
+        f"{stack} {sum(1 for c in levels[stack].values() if c.level != 'disabled')}"
+        for stack in STACKS
+    )
     lines = [
+        f"{len(policies)} policies; enabled (advisory or mandatory) per stack: {enabled}. "
+        "`ballast preview` reports the number its stack enables.",
+        "",
         "| policy | concern | severity | maps to | default | dev | staging | prod | what it checks |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]

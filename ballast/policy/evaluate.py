@@ -3,12 +3,26 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 
 from ballast.offline import ProgramRun
-from ballast.policy.config import load_policy_config
-from ballast.policy.harness import PolicyPackProcess, PolicyReport
+from ballast.policy.config import ConfigEntry, PolicyConfig, load_policy_config
+from ballast.policy.exemptions import (
+    EXEMPTIONS_KEY,
+    ExemptedFinding,
+    Exemption,
+    exemptions_of,
+    first_match,
+    unmatched,
+)
+from ballast.policy.harness import (
+    AnalyzerInput,
+    Diagnostic,
+    PolicyPackProcess,
+    PolicyReport,
+)
 from ballast.policy.inputs import analyzer_inputs
 
 PACK_DIRNAME = "policy-pack"
@@ -61,6 +75,11 @@ def evaluate_run(
     `pack`, when given, is a pack process the caller already spawned for `run`'s
     project and stack (to overlap its start-up with the program run); it is closed here.
 
+    When the config has exemptions, the resources they name are analyzed a second time
+    with the exemptions withdrawn: what the pack reports then and not before is what the
+    exemptions excused (`PolicyReport.exempted`, each with its entry and reason). The
+    pack stays the judge of what is excused; this only makes it visible.
+
     Raises `PolicyConfigError` for an unusable config file and `PolicyPackError` when
     the pack cannot start or fails while analyzing.
     """
@@ -79,8 +98,60 @@ def evaluate_run(
             load_policy_config(config_file, label=config_label) if config_file is not None else None
         )
         label = (config_label or str(config_file)) if config_file is not None else None
-        effective = pack.configure(entries, source=label or "the pack defaults")
+        source = label or "the pack defaults"
+        effective = pack.configure(entries, source=source)
         diagnostics = pack.evaluate(inputs)
-        return PolicyReport(
-            pack=pack.info, config=effective, diagnostics=diagnostics, config_source=label
+        exemptions = exemptions_of(effective, source)
+        exempted = (
+            _exempted(pack, entries or {}, effective, inputs, diagnostics, exemptions, source)
+            if exemptions
+            else []
         )
+        return PolicyReport(
+            pack=pack.info,
+            config=effective,
+            diagnostics=diagnostics,
+            config_source=label,
+            exempted=exempted,
+            unmatched_exemptions=unmatched(exemptions, [i.urn for i in inputs]),
+        )
+
+
+def _exempted(
+    pack: PolicyPackProcess,
+    entries: Mapping[str, ConfigEntry],
+    effective: Mapping[str, PolicyConfig],
+    inputs: list[AnalyzerInput],
+    reported: list[Diagnostic],
+    exemptions: list[Exemption],
+    source: str,
+) -> list[ExemptedFinding]:
+    """What `exemptions` excused: the named resources analyzed again (the whole stack
+    when a stack policy has exemptions) with every exemption withdrawn, minus what the
+    pack reported with them."""
+    policies = {e.policy for e in exemptions}
+    withdrawn = dict(entries)
+    for name in policies:
+        current = entries.get(name)
+        withdrawn[name] = ConfigEntry(
+            current.level if current else None,
+            {**(current.properties if current else {}), EXEMPTIONS_KEY: []},
+        )
+    pack.configure(withdrawn, source=f"{source} without its exemptions")
+    named = [i for i in inputs if any(e.matches(i.urn) for e in exemptions)]
+    again = pack.analyze_many(named)
+    kinds = pack.info.policies
+    if any(kinds[name].kind == "stack" for name in policies if name in kinds):
+        again += pack.analyze_stack(inputs)
+    seen = Counter((d.policy, d.urn, d.message) for d in reported)
+    found = []
+    for d in again:
+        key = (d.policy, d.urn, d.message)
+        if seen[key]:
+            seen[key] -= 1
+            continue
+        if d.policy not in policies or d.skipped or effective[d.policy].level == "disabled":
+            continue
+        mine = [e for e in exemptions if e.policy == d.policy]
+        found.append(ExemptedFinding(d, first_match(mine, d.urn)))
+    return found

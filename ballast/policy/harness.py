@@ -35,6 +35,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from ballast.policy.config import ConfigEntry, PolicyConfig, reconcile
+from ballast.policy.exemptions import ExemptedFinding, Exemption
 
 #: The engine address passed on the command line. A pack never dials it (see module
 #: docstring); a closed loopback port makes any attempt fail fast instead of hanging.
@@ -141,6 +142,13 @@ class PolicyReport:
     diagnostics: list[Diagnostic]
     config_source: str | None = None
     """The policy config file applied, or None when the pack defaults were used."""
+    exempted: list[ExemptedFinding] = field(default_factory=list)
+    """Findings the config's exemptions excused (not in `diagnostics`)."""
+    unmatched_exemptions: list[Exemption] = field(default_factory=list)
+    """Exemptions that name no resource of the evaluated run."""
+    config_shared: bool = False
+    """The config file is the environment's, shared with its other stacks (so an
+    exemption for one of those may rightly match nothing here)."""
 
     @property
     def violations(self) -> list[Diagnostic]:

@@ -19,10 +19,10 @@ from components.workloads import PRIORITY_CLASSES, NamespaceSpec, service_namesp
 
 DEFAULT_STORAGE_CLASS = "gp3"
 #: The platform add-ons' namespaces (each in-cluster add-on gets its own from here).
-#: Only the ingress may own load balancers.
+#: None may own a Service of type LoadBalancer, the ingress's included: the load
+#: balancers are Pulumi's (docs/ingress.md), and the controller only binds targets.
 PLATFORM_NAMESPACE_SPECS: tuple[NamespaceSpec, ...] = tuple(
-    NamespaceSpec(n, "platform", load_balancers=2 if n == "ingress" else 0)
-    for n in PLATFORM_NAMESPACES
+    NamespaceSpec(n, "platform") for n in PLATFORM_NAMESPACES
 )
 
 

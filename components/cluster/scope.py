@@ -10,7 +10,8 @@ was; a section never reaches into another's resources except through what it is 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -60,6 +61,13 @@ class ClusterFacts:
     autoscaler_role_arn: pulumi.Output[str]
     volume_tags: Mapping[str, str]
     services: Sequence[ServiceConfig]
+    vpc_id: pulumi.Input[str] | None = None
+    """The VPC (the load balancer controller is told it instead of asking IMDS)."""
+    load_balancer_controller_role_arn: str | None = None
+    """The controller's IRSA role; None when the platform has no ingress."""
+    routes: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
+    """The platform's ingress routes (`Ingress.route_outputs`): one TargetGroupBinding
+    each."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -28,10 +28,6 @@ _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n)
     for n in ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10")
 )
-_REGION = re.compile(
-    r"^(us|eu|ap|sa|ca|me|af|il|mx|cn)(-gov|-iso[a-z]?)?"
-    r"-(north|south|east|west|central|northeast|northwest|southeast|southwest)-[1-9]$"
-)
 _IAM_PRINCIPAL_ARN = re.compile(r"^arn:aws(-cn|-us-gov)?:iam::\d{12}:(role|user)/[\w+=,.@/-]+$")
 
 

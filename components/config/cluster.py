@@ -9,6 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
+from components.config.aws_catalog import instance_type_problem
 from components.config.base import (
     _IAM_PRINCIPAL_ARN,
     _PRIVATE_RANGES,
@@ -38,7 +39,6 @@ MIN_PROD_SYSTEM_NODES = 2
 PLATFORM_NAMESPACES = ("cluster-autoscaler", "ingress", "observability", "vault", "gitops")
 KUBERNETES_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
-_INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 #: Graviton families carry a `g` after the generation digit (m7g, c7gn, r8gd, g5g).
 _ARM_FAMILY = re.compile(r"^[a-z]+\d+[a-z]*g[a-z]*$")
 _LABEL_NAME = re.compile(r"^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$")
@@ -65,10 +65,9 @@ def _label_key_problem(key: str) -> str | None:
 
 def _instance_types(value: tuple[str, ...], info: ValidationInfo) -> tuple[str, ...]:
     for instance_type in value:
-        if not _INSTANCE_TYPE.fullmatch(instance_type):
-            raise ValueError(
-                f"must list EC2 instance types such as m7i.large (got {instance_type!r})"
-            )
+        problem = instance_type_problem(instance_type)
+        if problem is not None:
+            raise ValueError(problem)
     if len(set(value)) != len(value):
         raise ValueError(f"must not repeat an instance type (got {list(value)})")
     architectures = sorted({instance_architecture(t) for t in value})

@@ -161,7 +161,8 @@ class DatabaseConfig(_Section):
     dns_zone_name: str | None = Field(
         default=None,
         description="Private hosted zone of the database's failover record (unset: "
-        "<environment>.ballast.internal); the record is <name>.db.<zone>.",
+        "<stack>.<namePrefix>.internal, e.g. dev.ballast.internal); the record is "
+        "<name>.db.<zone>.",
     )
     dns_zone_id: str | None = Field(
         default=None,

@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
+from components.config.aws_catalog import region_problem
 from components.config.base import (
-    _REGION,
     ENVIRONMENTS,
     NAMESPACE,
     SECRET_KEYS,
@@ -26,10 +26,12 @@ from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES
 from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
+from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
+from components.names import PhysicalNames, base_problems, prefix_problem
 from components.tags import RESERVED_TAG_KEYS
 
 _TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
@@ -49,6 +51,17 @@ class PlatformConfig(_Section):
         "in-cluster layer, whose keys are listed under Cluster stacks.",
     )
     owner: str = Field(description="Owning team, written to the `owner` tag everywhere.")
+    name_prefix: str | None = Field(
+        default=None,
+        description="Start of every physical name: resources are named "
+        "<namePrefix>-<stack>-... (unset: the Pulumi project name, so the shipped stacks "
+        "dev, staging and prod make ballast-dev-..., ballast-staging-..., "
+        "ballast-prod-...). Lowercase letters, digits and single hyphens, starting with a "
+        "letter; with the stack name short enough for S3's 63-character bucket names "
+        "(the audit buckets add -audit-access-logs-<account>-<region>). Two stacks of one "
+        "environment in one account never share a name, since the stack name differs. "
+        "Changing it renames, and so replaces, every named resource.",
+    )
     account_id: str | None = Field(
         default=None,
         description="12-digit AWS account this stack may deploy to (unset: any). Set it: "
@@ -119,6 +132,12 @@ class PlatformConfig(_Section):
         default=None,
         description="The EKS cluster. Unset: no cluster.",
     )
+    ingress: IngressConfig | None = Field(
+        default=None,
+        description="The Pulumi-owned public and internal ALBs (HTTPS, WAF, access logs) "
+        "and the AWS Load Balancer Controller that binds services to them "
+        "(docs/ingress.md). Needs ballast:cluster. Unset: no load balancers.",
+    )
     runner: RunnerConfig | None = Field(
         default=None,
         description="The in-VPC CI runner (a CodeBuild-hosted GitHub Actions runner in the "
@@ -138,15 +157,27 @@ class PlatformConfig(_Section):
             )
         return value
 
+    def physical_names(self, project: str, stack: str) -> PhysicalNames:
+        """How stack `stack` of project `project` names its resources:
+        `<namePrefix>-<stack>`, the prefix defaulting to the project name."""
+        return PhysicalNames(prefix=self.name_prefix or project, stack=stack)
+
+    @field_validator("name_prefix")
+    @classmethod
+    def _name_prefix(cls, value: str | None) -> str | None:
+        problem = None if value is None else prefix_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
+        return value
+
     @field_validator("primary_region", "dr_region")
     @classmethod
     def _region(cls, value: str | None, info: ValidationInfo) -> str | None:
         if value is None:
             return value
-        if not _REGION.fullmatch(value):
-            raise ValueError(
-                f"must be an AWS region name such as us-east-1 or eu-central-1 (got {value!r})"
-            )
+        problem = region_problem(value)
+        if problem is not None:
+            raise ValueError(problem)
         if info.field_name == "dr_region" and value == info.data.get("primary_region"):
             raise ValueError(
                 f"must differ from primaryRegion: a DR copy in the same region shares its "
@@ -231,6 +262,33 @@ class PlatformConfig(_Section):
                 )
         return value
 
+    @field_validator("services")
+    @classmethod
+    def _unique_routes(cls, value: tuple[ServiceConfig, ...]):
+        seen: dict[tuple[str, str], str] = {}
+        for service in value:
+            route = service.ingress
+            if route is None:
+                continue
+            key = (route.host, route.path)
+            if key in seen:
+                raise ValueError(
+                    f"must route each host and path once: services {seen[key]!r} and "
+                    f"{service.name!r} both claim {route.host}{route.path}"
+                )
+            seen[key] = service.name
+        return value
+
+    @field_validator("ingress")
+    @classmethod
+    def _ingress_needs_cluster(cls, value: IngressConfig | None, info: ValidationInfo):
+        if value is not None and _context(info, "has_cluster") is False:
+            raise ValueError(
+                "needs ballast:cluster: the load balancers send to pods of the cluster, "
+                "through target groups its controller fills"
+            )
+        return value
+
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
@@ -292,6 +350,7 @@ PLATFORM_ONLY_KEYS = (
     "backup",
     "faultInjection",
     "runner",
+    "ingress",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
@@ -367,14 +426,18 @@ def parse_stack_config(
     secret_keys: Iterable[str] = (),
     source: str = "stack config",
     stack: str | None = None,
+    project: str | None = None,
 ) -> StackConfig:
     """Build the config of any stack kind from flat stack config or raise `ConfigError`:
     a `ClusterStackConfig` when `ballast:stackKind` is `cluster`, else a `PlatformConfig`
-    (see `parse_platform_config` for `raw`, `secret_keys` and `source`). `stack` is this
-    stack's name, when known (a cluster stack must not reference itself)."""
+    (see `parse_platform_config` for `raw`, `secret_keys`, `source`, `project` and
+    `stack`). `stack` is this stack's name, when known (a cluster stack must not
+    reference itself)."""
     if raw.get(f"{NAMESPACE}:stackKind") == "cluster":
         return parse_cluster_stack_config(raw, secret_keys=secret_keys, source=source, stack=stack)
-    return parse_platform_config(raw, secret_keys=secret_keys, source=source)
+    return parse_platform_config(
+        raw, secret_keys=secret_keys, source=source, project=project, stack=stack
+    )
 
 
 #: The keys a cluster stack may set; every other key of a platform stack belongs there.
@@ -420,13 +483,17 @@ def parse_platform_config(
     *,
     secret_keys: Iterable[str] = (),
     source: str = "stack config",
+    project: str | None = None,
+    stack: str | None = None,
 ) -> PlatformConfig:
     """Build a `PlatformConfig` from flat stack config or raise `ConfigError`.
 
     `raw` maps qualified keys (`ballast:network`, `aws:region`, ...) to values as the
     Pulumi CLI hands them to a program: strings, with maps and lists JSON-encoded.
     `secret_keys` lists the qualified keys that hold Pulumi secrets. `source` prefixes
-    every message (the stack file, e.g. `stacks/Pulumi.prod.yaml`).
+    every message (the stack file, e.g. `stacks/Pulumi.prod.yaml`). With `project` and
+    `stack` (the Pulumi project and stack names) the physical names they make with
+    `ballast:namePrefix` are checked too (`components.names.base_problems`).
     """
     problems: list[str] = []
     data = _ballast_keys(raw, secret_keys, problems)
@@ -440,6 +507,9 @@ def parse_platform_config(
         else None,
         "dr_region": data.get("drRegion") if isinstance(data.get("drRegion"), str) else None,
         "has_dr_network": data.get("drNetwork") is not None,
+        "has_ingress": data.get("ingress") is not None,
+        "has_cluster": data.get("cluster") is not None,
+        "ingress_zone": _ingress_zone(data.get("ingress")),
     }
     config: PlatformConfig | None = None
     try:
@@ -448,10 +518,32 @@ def parse_platform_config(
         problems.extend(describe_errors(PlatformConfig, exc.errors(include_url=False)))
 
     problems.extend(_stack_kind_problems(data, known_environment))
+    if config is not None and project is not None and stack is not None:
+        # Only a platform stack makes the audit buckets, the longest names.
+        regions = (
+            (config.primary_region, *((config.dr_region,) if config.dr_region else ()))
+            if config.stack_kind == "platform"
+            else ()
+        )
+        problems.extend(
+            base_problems(
+                config.physical_names(project, stack),
+                regions=regions,
+                prefix_key=f"{NAMESPACE}:namePrefix",
+                prefix_is_default=config.name_prefix is None,
+            )
+        )
     if problems or config is None:
         # Sorted by key path, so related problems sit together and the order is stable.
         raise ConfigError([f"{source}: {p}" for p in sorted(problems)])
     return config
+
+
+def _ingress_zone(section: Any) -> str | None:
+    """The ingress zone's name, when the section gives one as a string (hosts are checked
+    against it while the services are validated)."""
+    zone = section.get("hostedZoneName") if isinstance(section, Mapping) else None
+    return zone if isinstance(zone, str) else None
 
 
 def stack_file_label(stack: str) -> str:
@@ -475,5 +567,9 @@ def load_from_pulumi_runtime() -> StackConfig:
     secret_keys.update(runtime_config._SECRET_KEYS.get())  # private: the SDK has no getter
     stack = pulumi.get_stack()
     return parse_stack_config(
-        raw, secret_keys=secret_keys, source=stack_file_label(stack), stack=stack
+        raw,
+        secret_keys=secret_keys,
+        source=stack_file_label(stack),
+        stack=stack,
+        project=pulumi.get_project(),
     )

@@ -9,9 +9,9 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
+from components.config.aws_catalog import region_problem
 from components.config.base import (
     _IAM_PRINCIPAL_ARN,
-    _REGION,
     _context,
     _log_retention,
     _Section,
@@ -222,7 +222,7 @@ class AuditConfig(_Section):
     security_principal_arns: tuple[str, ...] = Field(
         default=(),
         description="IAM roles or users (e.g. the security team's SSO role) that may assume "
-        "the security-audit role, the only role that can decrypt the trail (empty: any "
+        "the security-audit role, the only role that can read the trail (empty: any "
         "principal of this account signed in with MFA; SSO sessions carry no MFA flag, so "
         "list their role here).",
     )
@@ -359,8 +359,9 @@ class OrgGuardrailsConfig(_Section):
     @classmethod
     def _regions(cls, value: tuple[str, ...]) -> tuple[str, ...]:
         for region in value:
-            if not _REGION.fullmatch(region):
-                raise ValueError(f"must list AWS region names such as us-east-1 (got {region!r})")
+            problem = region_problem(region)
+            if problem is not None:
+                raise ValueError(problem.replace("must be an AWS region", "must list AWS regions"))
         if len(set(value)) != len(value):
             raise ValueError(f"must not repeat a region (got {list(value)})")
         return value

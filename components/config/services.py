@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, ValidationInfo, field_validator
 
-from components.config.base import _Section
+from components.config.base import _context, _Section
+from components.config.ingress import ServiceIngressConfig
 
 _DNS_LABEL = re.compile(r"^[a-z]([-a-z0-9]{0,61}[a-z0-9])?$")
 
@@ -35,6 +36,11 @@ class ServiceConfig(_Section):
     )
     namespace: str | None = Field(default=None, description="Namespace (unset: name).")
     slo: SloConfig | None = Field(default=None, description="Objectives.")
+    ingress: ServiceIngressConfig | None = Field(
+        default=None,
+        description="A route on the public ALB to this service (unset: not reachable from "
+        "outside the cluster). Needs ballast:ingress.",
+    )
 
     @field_validator("name", "namespace")
     @classmethod
@@ -43,5 +49,17 @@ class ServiceConfig(_Section):
             raise ValueError(
                 "must be a DNS-1123 label: lowercase letters, digits and '-', starting "
                 f"with a letter, at most 63 characters (got {value!r})"
+            )
+        return value
+
+    @field_validator("ingress")
+    @classmethod
+    def _needs_ingress_section(
+        cls, value: ServiceIngressConfig | None, info: ValidationInfo
+    ) -> ServiceIngressConfig | None:
+        if value is not None and _context(info, "has_ingress") is False:
+            raise ValueError(
+                "needs ballast:ingress: the public ALB, its zone and certificate the route "
+                "is made on"
             )
         return value

@@ -38,6 +38,12 @@ DEPLOY_SERVICES: tuple[str, ...] = (
     "tag",
     "wafv2",
 )
+#: Deploy services the apply role gets action by action rather than service-wide: for KMS,
+#: the key administration actions and key creation, and key use only through the AWS
+#: services that encrypt on the caller's behalf (`KEY_USE_THROUGH_SERVICES`), so the
+#: deploy job can build encrypted resources but never decrypt data itself.
+ACTION_SCOPED_SERVICES: tuple[str, ...] = ("kms",)
+
 #: Services only workloads and nodes call at run time: token exchange for pods, IAM
 #: database auth, SSM sessions to nodes, Karpenter's price lookups, Vault and app storage.
 RUNTIME_SERVICES: tuple[str, ...] = (
@@ -51,7 +57,7 @@ RUNTIME_SERVICES: tuple[str, ...] = (
     "sts",
 )
 #: Services the apply role reaches only by name: IAM roles, policies and instance profiles,
-#: and S3 buckets, named with the environment's prefix (`ballast-<env>-`).
+#: and S3 buckets, named with the stack's prefix (`<namePrefix>-<stack>-`).
 NAME_SCOPED_SERVICES: tuple[str, ...] = ("iam", "s3")
 #: Everything a platform role may ever use (IAM fenced further by the Deny statements).
 BOUNDARY_SERVICES: tuple[str, ...] = tuple(
@@ -179,14 +185,20 @@ DATA_EXPOSURE_ACTIONS: tuple[str, ...] = (
 #: document for CloudTrail to use CloudWatch Logs for monitoring": "Confused deputy
 #: prevention is not applicable to the role policy for CloudWatch Logs monitoring. The
 #: role policy doesn't support the use of aws:SourceArn and aws:SourceAccount").
+#: S3 assuming a bucket's replication role is listed with them: the S3 User Guide's
+#: trust policy for it ("Setting up permissions for live replication") has no condition
+#: and the guide documents no source context to condition on, so a conditioned trust is
+#: unproven and a wrong one would stop replication silently (objects turn FAILED).
 #: None of them can act for another account with it: each only assumes a role a
 #: principal of this account handed it with iam:PassRole (CreateTrail/UpdateTrail pass
-#: the delivery role), and the boundary denies passing any role but this environment's.
+#: the delivery role, PutBucketReplication the replication role), and the boundary
+#: denies passing any role but this environment's.
 #: So for these the guard is PassRole, and `Trust.passed_role` trusts them unconditioned.
 PASSED_ROLE_SERVICES: tuple[str, ...] = (
     "cloudtrail.amazonaws.com",
     "ec2.amazonaws.com",
     "eks.amazonaws.com",
+    "s3.amazonaws.com",
 )
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -270,7 +282,7 @@ OIDC_PROVIDER_ACTIONS: tuple[str, ...] = (
 )
 
 #: Services the security-audit role may read (its own permission boundary,
-#: `ballast-<env>-audit-permission-boundary`): where an intruder's resources or a
+#: `<namePrefix>-<stack>-audit-permission-boundary`): where an intruder's resources or a
 #: misconfiguration show up, in any region. Their read actions are not hand-kept: they are
 #: generated from the pinned IAM catalogue into `components/iam/read_actions.py`
 #: (`python -m ballast.iam_catalogue`). A service added here widens only what that one
@@ -370,4 +382,69 @@ AUDIT_READ_SERVICES: tuple[str, ...] = tuple(
             "xray",
         ]
     )
+)
+
+
+#: The key administration actions, listed one by one: none encrypts or decrypts, and
+#: `kms:CreateGrant` is left out (a grant can hand Decrypt to any principal, so an
+#: administrator could make themselves a reader; wildcards such as `kms:Create*` would
+#: include it). `kms:PutKeyPolicy` stays: without it nobody could ever change the policy
+#: again (KMS's lockout check refuses such a policy). For keys tagged
+#: `ballast.io/audit-evidence` the permission boundary denies `kms:PutKeyPolicy` and
+#: `kms:CreateGrant` to every platform role, the CI apply role included, so only an
+#: administrator outside the boundary can change who decrypts the audit trail.
+KEY_ADMIN_ACTIONS = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListAliases",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+
+#: What creating keys adds to administering them (the apply role creates the platform's
+#: keys; `kms:ListKeys` has no resource, the provider reads it during refresh).
+KEY_CREATE_ACTIONS: tuple[str, ...] = ("kms:CreateKey", "kms:ListKeys")
+#: Key use the apply role needs only through a service that creates encrypted resources
+#: with the caller's credentials (forward access): an encrypted RDS instance or its
+#: cross-region replica, an EKS cluster's secrets encryption, an encrypted volume or
+#: snapshot copy, a Secrets Manager secret, a backup vault. Never called directly.
+KEY_USE_ACTIONS: tuple[str, ...] = (
+    "kms:CreateGrant",
+    "kms:Decrypt",
+    "kms:Encrypt",
+    "kms:GenerateDataKey",
+    "kms:GenerateDataKeyWithoutPlaintext",
+    "kms:ReEncryptFrom",
+    "kms:ReEncryptTo",
+)
+#: The services through which the apply role may use a key (`kms:ViaService`, any of the
+#: platform's regions; the boundary fences the regions).
+KEY_USE_THROUGH_SERVICES: tuple[str, ...] = (
+    "backup",
+    "ec2",
+    "eks",
+    "rds",
+    "s3",
+    "secretsmanager",
+    "sns",
+    "sqs",
+    "ssm",
 )

@@ -11,17 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 
 from components.iam.actions import (
+    ACTION_SCOPED_SERVICES,
     AUDIT_DISABLING_ACTIONS,
     DATA_EXPOSURE_ACTIONS,
     GLOBAL_SERVICE_ACTIONS,
     IAM_MANAGEMENT_ACTIONS,
     IAM_USER_ACTIONS,
+    KEY_ADMIN_ACTIONS,
+    KEY_CREATE_ACTIONS,
+    KEY_USE_ACTIONS,
+    KEY_USE_THROUGH_SERVICES,
     NAME_SCOPED_SERVICES,
     OIDC_PROVIDER_ACTIONS,
     S3_BUCKET_MANAGEMENT_ACTIONS,
     SERVICE_LINKED_ROLE_SERVICES,
 )
-from components.iam.names import role_name_prefix
 from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.tags import AUDIT_EVIDENCE_TAG, ENVIRONMENT_TAG
 
@@ -48,6 +52,8 @@ def check_fits(document: Mapping[str, Any], limit: int, label: str) -> None:
 @dataclass(frozen=True)
 class BoundaryInputs:
     environment: str
+    #: Every platform role's name starts with this (`PhysicalNames.role_prefix`).
+    role_prefix: str
     partition: str
     account_id: str
     regions: tuple[str, ...]
@@ -63,7 +69,7 @@ class BoundaryInputs:
 def boundary_document(b: BoundaryInputs) -> dict[str, Any]:
     """The permission boundary: one Allow for the platform's services, then the Denies."""
     iam = f"arn:{b.partition}:iam::{b.account_id}"
-    platform_roles = f"{iam}:role/{role_name_prefix(b.environment)}*"
+    platform_roles = f"{iam}:role/{b.role_prefix}*"
     editing: dict[str, Any] = {
         "Sid": "DenyEditingTheBoundaryOutsideThePipeline",
         "Effect": "Deny",
@@ -389,7 +395,7 @@ def plan_policy_document(
 
 def apply_policy_document(
     *,
-    environment: str,
+    role_prefix: str,
     partition: str,
     account_id: str,
     services: Sequence[str],
@@ -397,10 +403,12 @@ def apply_policy_document(
     secrets_key_arn: str | None,
 ) -> dict[str, Any]:
     """Inline policy of the apply role: the deploy-time services (`DEPLOY_SERVICES` plus
-    the stack's extra services) service-wide, and IAM and S3 only for this environment's
-    names, minus the data-exposure actions it never needs. The boundary caps it further."""
+    the stack's extra services) service-wide, KMS action by action (administer and create
+    keys; use them only through the services that encrypt for it), and IAM and S3 only for
+    names that start with `role_prefix` (this stack's, `PhysicalNames.role_prefix`), minus
+    the data-exposure actions it never needs. The boundary caps it further."""
     iam = f"arn:{partition}:iam::{account_id}"
-    prefix = role_name_prefix(environment)
+    prefix = role_prefix
     statements: list[dict[str, Any]] = [
         {
             # Service-wide: the platform manages hundreds of resource types whose ARNs
@@ -408,11 +416,35 @@ def apply_policy_document(
             # apply on top; the reviewed pipeline is the only caller.
             "Sid": "DeployThePlatformServices",
             "Effect": "Allow",
-            "Action": [f"{s}:*" for s in services if s not in NAME_SCOPED_SERVICES],
+            "Action": [
+                f"{s}:*"
+                for s in services
+                if s not in NAME_SCOPED_SERVICES and s not in ACTION_SCOPED_SERVICES
+            ],
             "Resource": "*",
         },
         {
-            # Platform buckets are named ballast-<env>-...; the apply role manages their
+            "Sid": "AdministerAndCreateKeys",
+            "Effect": "Allow",
+            "Action": sorted({*KEY_ADMIN_ACTIONS, *KEY_CREATE_ACTIONS}),
+            "Resource": "*",
+        },
+        {
+            # Encrypted RDS, EKS secrets, volumes, secrets and vaults are created with the
+            # caller's key permissions, forwarded by the service; a direct Decrypt by the
+            # deploy job is not allowed (no data through this role).
+            "Sid": "UseKeysOnlyThroughAwsServices",
+            "Effect": "Allow",
+            "Action": list(KEY_USE_ACTIONS),
+            "Resource": "*",
+            "Condition": {
+                "StringLike": {
+                    "kms:ViaService": [f"{s}.*.amazonaws.com" for s in KEY_USE_THROUGH_SERVICES]
+                }
+            },
+        },
+        {
+            # Platform buckets are named <namePrefix>-<stack>-...; the apply role manages their
             # configuration only (no object reads or writes), and no other bucket:
             # another stack's state included.
             "Sid": "ManageThisEnvironmentsBuckets",
@@ -514,3 +546,103 @@ def security_read_document(partition: str, bucket_names: Sequence[str]) -> dict[
             },
         ],
     }
+
+
+@dataclass(frozen=True)
+class ReplicationRoute:
+    """One source bucket replicated into one destination bucket (names, not ARNs)."""
+
+    source: str
+    destination: str
+    #: The source has S3 Object Lock: replication also reads each version's retention
+    #: and legal hold, which the replica keeps.
+    source_locked: bool = False
+    #: The source uses an S3 Bucket Key: its objects' KMS encryption context is then the
+    #: bucket's ARN, not the object's (S3 User Guide, "Replicating encrypted objects").
+    source_bucket_key: bool = False
+
+
+def replication_policy_document(
+    *,
+    partition: str,
+    source_region: str,
+    destination_region: str,
+    routes: Sequence[ReplicationRoute],
+    source_key_arn: str,
+    replica_key_arn: str,
+) -> dict[str, Any]:
+    """Inline policy of an S3 replication role, as the S3 User Guide lists it ("Setting
+    up permissions for live replication", "Replicating encrypted objects"), for exactly
+    the buckets of `routes`: read the sources' replication configuration and object
+    versions (and, for locked sources, retention and legal hold), replicate objects (not
+    deletes) into the destinations, decrypt with `source_key_arn` and encrypt with
+    `replica_key_arn` only through S3 of the bucket's region and only for those buckets'
+    encryption context. Replicas are expected without an S3 Bucket Key (with one, the
+    role would also need kms:Decrypt on the replica key)."""
+    if not routes:
+        raise ValueError("a replication role needs at least one route")
+    s3 = f"arn:{partition}:s3:::"
+    sources = [f"{s3}{r.source}" for r in routes]
+    locked = [f"{s3}{r.source}/*" for r in routes if r.source_locked]
+    source_contexts = [
+        f"{s3}{r.source}" if r.source_bucket_key else f"{s3}{r.source}/*" for r in routes
+    ]
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "ReadTheSourcesReplicationConfiguration",
+            "Effect": "Allow",
+            "Action": ["s3:GetReplicationConfiguration", "s3:ListBucket"],
+            "Resource": sources,
+        },
+        {
+            "Sid": "ReadTheSourcesObjectVersions",
+            "Effect": "Allow",
+            "Action": [
+                "s3:GetObjectVersionAcl",
+                "s3:GetObjectVersionForReplication",
+                "s3:GetObjectVersionTagging",
+            ],
+            "Resource": [f"{a}/*" for a in sources],
+        },
+    ]
+    if locked:
+        statements.append(
+            {
+                "Sid": "ReadTheLockedSourcesRetention",
+                "Effect": "Allow",
+                "Action": ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+                "Resource": locked,
+            }
+        )
+    statements += [
+        {
+            # Objects only: s3:ReplicateDelete is not granted, deletes never reach a replica.
+            "Sid": "ReplicateObjectsIntoTheReplicas",
+            "Effect": "Allow",
+            "Action": "s3:ReplicateObject",
+            "Resource": [f"{s3}{r.destination}/*" for r in routes],
+        },
+        {
+            "Sid": "DecryptSourceObjectsThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": source_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{source_region}.amazonaws.com"},
+                "StringLike": {"kms:EncryptionContext:aws:s3:arn": source_contexts},
+            },
+        },
+        {
+            "Sid": "EncryptReplicasThroughS3",
+            "Effect": "Allow",
+            "Action": "kms:Encrypt",
+            "Resource": replica_key_arn,
+            "Condition": {
+                "StringEquals": {"kms:ViaService": f"s3.{destination_region}.amazonaws.com"},
+                "StringLike": {
+                    "kms:EncryptionContext:aws:s3:arn": [f"{s3}{r.destination}/*" for r in routes]
+                },
+            },
+        },
+    ]
+    return {"Version": "2012-10-17", "Statement": statements}

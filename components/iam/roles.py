@@ -1,5 +1,5 @@
 """`RoleFactory`: the only way a Ballast component creates an IAM role. It names the role
-`ballast-<env>-...`, always attaches the environment's permission boundary, and accepts
+`<namePrefix>-<stack>-...`, always attaches the stack's permission boundary, and accepts
 trust only as `Trust` statements."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam.names import physical_role_name, role_name_prefix
+from components.iam.names import physical_role_name
 from components.iam.trusts import Trust, irsa_subject, trust_policy
 
 
@@ -18,27 +18,24 @@ class RoleFactory:
     """Creates every Ballast role, always with the environment's permission boundary.
 
     Components take a `RoleFactory` argument instead of creating `aws.iam.Role`
-    themselves; the factory names the role `ballast-<env>-...`, attaches the boundary,
+    themselves; the factory names the role `<role_prefix>...`, attaches the boundary,
     and accepts trust only as `Trust` statements.
     """
 
     def __init__(
         self,
         *,
-        environment: str,
+        role_prefix: str,
         boundary_arn: pulumi.Input[str],
         tags: Mapping[str, str] | None = None,
     ) -> None:
-        self.environment = environment
+        #: Every role's name starts with this (`PhysicalNames.role_prefix`, `ballast-dev-`).
+        self.role_prefix = role_prefix
         self.boundary_arn = boundary_arn
         self._tags = dict(tags or {})
 
-    @property
-    def name_prefix(self) -> str:
-        return role_name_prefix(self.environment)
-
     def role_name(self, resource_name: str) -> str:
-        return physical_role_name(self.environment, resource_name)
+        return physical_role_name(self.role_prefix, resource_name)
 
     def role(
         self,

@@ -94,9 +94,9 @@ class Trust:
     @classmethod
     def passed_role(cls, service: str) -> Trust:
         """One of `PASSED_ROLE_SERVICES` (EKS for a cluster role, EC2 for a node role,
-        CloudTrail for its CloudWatch Logs delivery role), which send no source context to
-        condition on: the role is only ever assumed after a principal of this account
-        passed it (iam:PassRole)."""
+        CloudTrail for its CloudWatch Logs delivery role, S3 for a replication role), with
+        no source context to condition on: the role is only ever assumed after a
+        principal of this account passed it (iam:PassRole)."""
         if service not in PASSED_ROLE_SERVICES:
             raise ValueError(
                 f"{service!r} sends aws:SourceAccount; use Trust.service with a condition"

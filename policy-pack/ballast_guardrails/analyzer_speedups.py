@@ -6,13 +6,17 @@ pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf
 ~70 policies decodes every resource ~70 times, and a stack policy decodes the whole
 stack again each. That SDK work, not the policies, dominates the pack's time.
 
-`install()` memoises the decoding calls (and the SDK's unknown-checking proxy over their
-result) for the duration of one `Analyze`, `AnalyzeStack` or `Remediate` call: the first
-policy decodes, the others reuse the result. Policies receive the very same values they
-would have (inside the SDK's unknown-checking proxy); policies must not mutate their
-inputs, which none of Ballast's do (they are validators). It also routes each `Analyze`
-request to the resource policies that apply to its type (`_PoliciesForType`): the others
-would have returned at once.
+`Analyze` is replaced by the SDK's own method with two changes: it runs only the
+resource policies that apply to the request's type (`_PoliciesForType`; the others would
+have returned at once), and it builds the request's properties, options and provider
+once (where the SDK first builds them) and hands the same read-only objects to each of
+those policies. A provider is decoded once per distinct provider message for the
+servicer's lifetime (`_shared_provider`): every resource repeats its provider's
+properties. For the SDK paths left as they were (`Remediate`, and the helpers the
+replaced methods call), `install()` memoises the decoding calls (and the SDK's
+unknown-checking proxy over their result) for the duration of one analyzer call.
+Policies receive the very same values they would have (inside the SDK's
+unknown-checking proxy).
 
 `AnalyzeStack` is replaced by the SDK's own method with one change: the resource list
 (each resource decoded, its `PolicyResource` built and linked to its parent and
@@ -24,8 +28,9 @@ shared objects are read-only (`PolicyResource` attributes, `dependencies`,
 naming this module. The tests run the whole policy suite through it (none mutates) and
 compare its responses with the SDK's own on a shipped stack.
 
-The memo is keyed by the protobuf message object and lives only during one call, so no
-state crosses requests. On any pulumi-policy version other than the one this was written
+The memo is keyed by the protobuf message object and lives only during one call. The
+one state that crosses requests is the provider cache (at most `PROVIDER_CACHE_SIZE`
+read-only providers, keyed by their exact bytes). On any pulumi-policy version other than the one this was written
 against, `install()` does nothing and the SDK's own behaviour stands; so does setting
 `BALLAST_ANALYZER_SPEEDUPS=off` in the pack's environment (to rule the shim out).
 """
@@ -131,8 +136,9 @@ def _memoised_method(method: Callable[..., Any]) -> Callable[..., Any]:
 class _PoliciesForType(list[Any]):
     """The servicer's policy list; inside `Analyze` it yields only the resource policies
     that apply to the request's resource type (each policy's `applies_to_type`, set by
-    `spec.resource_policy`), plus every policy that does not say. Skipped policies would
-    have returned at once for that type; the SDK's per-policy work for them is saved.
+    `spec.resource_policy`), plus every resource policy that does not say. Skipped
+    policies (stack policies among them, which `Analyze` never runs) would have returned
+    at once for that type; the SDK's per-policy work for them is saved.
     Everywhere else (Configure, AnalyzeStack, GetAnalyzerInfo, ...) it is the full list."""
 
     def __init__(self, policies: list[Any]):
@@ -145,11 +151,16 @@ class _PoliciesForType(list[Any]):
             return super().__iter__()
         chosen = self._by_type.get(resource_type)
         if chosen is None:
+            from pulumi_policy import StackValidationPolicy
+
             chosen = tuple(
                 policy
                 for policy in super().__iter__()
-                if getattr(policy, "applies_to_type", None) is None
-                or policy.applies_to_type(resource_type)
+                if not isinstance(policy, StackValidationPolicy)
+                and (
+                    getattr(policy, "applies_to_type", None) is None
+                    or policy.applies_to_type(resource_type)
+                )
             )
             self._by_type[resource_type] = chosen
         return iter(chosen)
@@ -431,6 +442,121 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     return response
 
 
+# --- Analyze: the request decoded once, providers shared across requests -------------
+
+#: How many distinct provider messages one servicer keeps decoded (a stack has a handful).
+PROVIDER_CACHE_SIZE = 64
+
+
+def _shared_provider(servicer: Any, request: Any) -> Any:
+    """The request's provider as the SDK builds it (`_get_provider_resource`), read-only
+    and made once per distinct provider message for the servicer's lifetime: every
+    resource of a stack repeats its provider's properties, and decoding them was a
+    third of `Analyze`. Keyed by the message's deterministic serialisation, so two
+    requests share an object only when their providers are byte-for-byte equal."""
+    if not request.HasField("provider"):
+        return None
+    cache: dict[bytes, Any] = servicer.__dict__.setdefault("_ballast_providers", {})
+    key = request.provider.SerializeToString(deterministic=True)
+    provider = cache.get(key)
+    if provider is None:
+        provider = _freeze(servicer._get_provider_resource(request))
+        if len(cache) >= PROVIDER_CACHE_SIZE:
+            cache.pop(next(iter(cache)))  # the oldest: insertion order
+        cache[key] = provider
+    return provider
+
+
+def _analyze(self: Any, request: Any, _context: Any) -> Any:
+    """pulumi-policy 1.21's `Analyze`, step for step, with the request's properties,
+    options and provider built once (on the first enabled resource policy, where the SDK
+    first builds them) and shared read-only by the request's policies, instead of being
+    looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`).
+    Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
+    from pulumi_policy import policy as sdk
+
+    def private(name: str) -> Any:
+        return getattr(self, f"_PolicyAnalyzerServicer__{name}")
+
+    self._configure_runtime_settings()
+
+    response = sdk.proto.AnalyzeResponse()
+    shared: tuple[Any, Any, Any] | None = None
+
+    for policy in private("policies"):
+        enforcement_level = self._get_enforcement_level(policy)
+        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
+            policy, sdk.ResourceValidationPolicy
+        ):
+            continue
+        if not policy.has_validation():
+            # A remediation-only policy: reported as not applicable, as the SDK does.
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(
+                    policy_name=policy.name, reason="Policy does not implement validate"
+                )
+            )
+            continue
+        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
+            # Still violating after a remediation: reported as mandatory, as the SDK does.
+            enforcement_level = sdk.EnforcementLevel.MANDATORY
+
+        report_violation = self._create_report_violation(
+            response, policy.name, policy.description, enforcement_level, policy.severity
+        )
+        if shared is None:
+            deserialized = sdk.deserialize_properties(
+                sdk.json_format.MessageToDict(request.properties)
+            )
+            shared = (
+                sdk.unknown_checking_proxy(deserialized),
+                _freeze(self._get_resource_options(request)),
+                _shared_provider(self, request),
+            )
+        props, opts, provider = shared
+        config = self._get_policy_config(policy.name)
+        args = sdk.ResourceValidationArgs(
+            request.type,
+            props,
+            request.urn,
+            request.name,
+            opts,
+            provider,
+            config,
+            private("stack_tags"),
+        )
+
+        try:
+            result = policy.validate(args, report_violation)
+            if isawaitable(result):
+                loop = asyncio.new_event_loop()
+                task = asyncio.Task(cast(Any, result), loop=loop)
+                loop.run_until_complete(task)
+                loop.close()
+        except sdk.UnknownValueError as e:
+            pack, version = private("policy_pack_name"), private("policy_pack_version")
+            response.diagnostics.append(
+                sdk.proto.AnalyzeDiagnostic(
+                    policyName=policy.name,
+                    policyPackName=pack,
+                    policyPackVersion=version,
+                    message=(
+                        f"can't run policy '{policy.name}' from policy pack "
+                        f"'{pack}@v{version}' during preview: {e.message}"
+                    ),
+                    urn="",
+                    description=policy.description,
+                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+                )
+            )
+        except sdk._NotApplicableError as e:
+            response.not_applicable.append(
+                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+            )
+
+    return response
+
+
 def install() -> bool:
     """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
     from pulumi_policy import policy as sdk
@@ -453,6 +579,7 @@ def install() -> bool:
     for name in ("_get_resource_options", "_get_provider_resource"):
         _wrap(servicer, name, _memoised_method)
     setattr(servicer, "AnalyzeStack", _analyze_stack)  # noqa: B010 (a class attribute)
+    setattr(servicer, "Analyze", _analyze)  # noqa: B010 (a class attribute)
     _wrap(servicer, "Analyze", _routed_by_type)
     for name in ("Analyze", "AnalyzeStack"):
         _wrap(servicer, name, _shared_inputs)

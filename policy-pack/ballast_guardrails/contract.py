@@ -1,5 +1,6 @@
 """The pack's copies of the names other Ballast code also spells: tag keys, their fixed
-vocabularies, the environments, and how the permission boundary is named.
+vocabularies, the environments, the config key of the name prefix and how the permission
+boundary's name ends.
 
 The pack cannot import `components` (the CLI runs it from `policy-pack/` with only
 pulumi-policy installed), so it keeps these copies in this one module, and
@@ -33,9 +34,11 @@ NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
 
 # --- Resource names -------------------------------------------------------------------
 
-#: How the platform names each environment's permission boundary policy,
-#: `<prefix><env><suffix>` (components/iam/names.py `boundary_policy_name`).
-BOUNDARY_PREFIX: Final = "ballast-"
+#: The stack setting every physical name starts with (then `-<stack>`); unset, the
+#: project name stands in (components/config/platform.py `name_prefix`). `naming` reads it.
+NAME_PREFIX_KEY: Final = "ballast:namePrefix"
+#: How a stack's permission boundary policy names end, after `<namePrefix>-<stack>`
+#: (components/names.py `PhysicalNames.boundary_policy`).
 BOUNDARY_SUFFIX: Final = "-permission-boundary"
 
 # --- IAM action catalogues -------------------------------------------------------------

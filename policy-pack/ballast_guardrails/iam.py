@@ -7,7 +7,8 @@ policies of keys, buckets, queues, topics, repositories and secrets.
 Permission boundaries are ceilings, not grants: a boundary document allows whole
 services on purpose (whatever a role may ever be given) and is never attached as a
 permission. So an `aws:iam/policy:Policy` named by the platform convention
-(`ballast-<env>-permission-boundary`) is left out of the grant checks, and
+(`<namePrefix>-<stack>-permission-boundary` of the stack being analysed, `naming`) is
+left out of the grant checks, and
 `iam-boundary-not-attached` makes sure such a policy is never attached to a principal,
 which would turn the ceiling into a grant.
 
@@ -30,7 +31,9 @@ from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails import iam_actions
 from ballast_guardrails import iam_document as doc
-from ballast_guardrails.contract import BOUNDARY_PREFIX, BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
+from ballast_guardrails.contract import BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
+from ballast_guardrails.exemptions import EXEMPTIONS, exempted
+from ballast_guardrails.naming import boundary_name_prefix, is_boundary_name
 from ballast_guardrails.spec import (
     CRITICAL,
     HIGH,
@@ -121,14 +124,6 @@ ATTACHMENT_TYPES = frozenset(
         ROLE,
     }
 )
-
-
-def is_boundary_name(name: object) -> bool:
-    return (
-        isinstance(name, str)
-        and name.startswith(BOUNDARY_PREFIX)
-        and name.endswith(BOUNDARY_SUFFIX)
-    )
 
 
 def is_boundary_policy(args: ResourceValidationArgs) -> bool:
@@ -520,25 +515,26 @@ def _no_data_exposure(args: ResourceValidationArgs, report: Report, settings: Se
 @resource_policy(
     name="iam-passrole-requires-approval",
     types=IDENTITY_TYPES,
-    description="A policy granting iam:PassRole needs its URN approved in the "
-    'stack\'s policy config; PassRole on Resource "*" is never approved.',
+    description="A policy granting iam:PassRole needs an approval in the stack's policy "
+    'config; PassRole on Resource "*" is never approved.',
     severity=HIGH,
     profile=SECURITY,
-    remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then "
-    "add the URN to approvedUrns in a reviewed change to the policy config.",
+    remediation="Scope PassRole to the role ARNs (and iam:PassedToService), then add the "
+    "policy to this policy's exemptions (its approvals) in a reviewed change to the "
+    "policy config.",
     config={
-        "approvedUrns": {
-            "type": "array",
-            "items": {"type": "string"},
-            "default": [],
-            "description": "URNs of policies whose PassRole grant was reviewed.",
+        "exemptions": {
+            **EXEMPTIONS,
+            "description": "Approved PassRole grants on named roles: {type, name, reason} "
+            "or {urn, reason}; a grant on every role is never approved.",
         }
     },
-    # Its approval list is the exemption, and "*" must stay unapprovable.
+    # Its exemptions are the approvals, and "*" must stay unapprovable: it applies them
+    # itself, to grants on named roles only.
     exemptable=False,
 )
 def _pass_role_approval(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
-    approved = set(settings.get("approvedUrns", ()))
+    approved = exempted(settings.get("exemptions"), args.urn)
     for label, document in identity_documents(args):
         statements = document.granting(PASS_ROLE)
         if not statements:
@@ -549,12 +545,11 @@ def _pass_role_approval(args: ResourceValidationArgs, report: Report, settings: 
                 f"{label}: {anywhere[0].label} grants iam:PassRole on every role "
                 '(Resource "*" or NotResource); name the role ARNs. This is never approvable'
             )
-        elif args.urn not in approved:
+        elif not approved:
             roles = sorted({r for s in statements for r in s.resources})
             report(
-                f"{label}: grants iam:PassRole on {', '.join(roles)}; after review, add "
-                f"{args.urn} to approvedUrns of iam-passrole-requires-approval in the "
-                "stack's policy config"
+                f"{label}: grants iam:PassRole on {', '.join(roles)}; after review, approve "
+                "it with an entry in this policy's exemptions in the stack's policy config"
             )
 
 
@@ -661,7 +656,8 @@ def _boundary_ok(value: str, settings) -> bool:
     if value in settings.get("boundaryArns", ()):
         return True
     name = value.rsplit("/", 1)[-1]
-    return name.startswith(settings["namePrefix"]) and name.endswith(settings["nameSuffix"])
+    prefix = settings["namePrefix"] or boundary_name_prefix()
+    return name.startswith(prefix) and name.endswith(settings["nameSuffix"])
 
 
 @resource_policy(
@@ -673,7 +669,12 @@ def _boundary_ok(value: str, settings) -> bool:
     remediation="Set permissionsBoundary to the ARN of the platform boundary "
     "policy (components/identity.py creates it).",
     config={
-        "namePrefix": {"type": "string", "default": BOUNDARY_PREFIX},
+        "namePrefix": {
+            "type": "string",
+            "default": "",
+            "description": "Start of an accepted boundary name; empty: the analysed "
+            "stack's own <namePrefix>-<stack>- (ballast:namePrefix, else the project).",
+        },
         "nameSuffix": {"type": "string", "default": BOUNDARY_SUFFIX},
         "boundaryArns": {
             "type": "array",
@@ -688,7 +689,7 @@ def _permission_boundary(args: ResourceValidationArgs, report: Report, settings:
     if not value:
         report(
             "has no permissions boundary; set permissionsBoundary to the platform boundary "
-            f"({settings['namePrefix']}<env>{settings['nameSuffix']})"
+            f"({settings['namePrefix'] or boundary_name_prefix()}...{settings['nameSuffix']})"
         )
     elif not isinstance(value, str) or not _boundary_ok(value, settings):
         report(f"its permissions boundary {value} is not the platform boundary")

@@ -48,6 +48,20 @@ _KINDS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
+#: Entry points the AWS Load Balancer Controller (or EKS's in-tree cloud provider) would
+#: create outside Pulumi: Services of type LoadBalancer, Ingresses of the ALB class.
+SERVICES = frozenset({"kubernetes:core/v1:Service"})
+INGRESSES = frozenset(
+    {
+        "kubernetes:networking.k8s.io/v1:Ingress",
+        "kubernetes:networking.k8s.io/v1beta1:Ingress",
+        "kubernetes:extensions/v1beta1:Ingress",
+    }
+)
+#: The class names by which an Ingress asks the controller for an ALB.
+ALB_INGRESS_CLASSES = frozenset({"alb"})
+
+
 def tokens(*kinds: str) -> frozenset[str]:
     """The type tokens of `kinds` in every registered apiVersion."""
     return frozenset(f"kubernetes:{v}:{kind}" for kind in kinds for v in _KINDS[kind][0])
@@ -399,3 +413,39 @@ def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings)
                 "selecting its pods",
                 workload.urn,
             )
+
+
+@resource_policy(
+    name="k8s-no-controller-load-balancers",
+    types=SERVICES | INGRESSES,
+    description="No Service of type LoadBalancer and no Ingress of the ALB class: entry "
+    "points are Pulumi-owned load balancers, joined through TargetGroupBindings.",
+    severity=HIGH,
+    profile=SECURITY,
+    remediation="Use a ClusterIP Service and opt it in with ballast:services[].ingress "
+    "(or Ingress.route for a platform UI): Pulumi makes the target group, listener rule "
+    "and record, and the controller binds the Service (docs/ingress.md).",
+)
+def _no_controller_load_balancers(
+    args: ResourceValidationArgs, report: Report, settings: Settings
+) -> None:
+    if args.resource_type in SERVICES:
+        kind = get(args.props, "spec", "type")
+        if str(kind) == "LoadBalancer":
+            report(
+                "is a Service of type LoadBalancer: the load balancer it asks for would be "
+                "invisible to Pulumi and the guardrails"
+            )
+        return
+    annotations = get(args.props, "metadata", "annotations") or {}
+    names = {
+        get(args.props, "spec", "ingressClassName"),
+        annotations.get("kubernetes.io/ingress.class")
+        if isinstance(annotations, Mapping)
+        else None,
+    }
+    if names & ALB_INGRESS_CLASSES:
+        report(
+            "is an Ingress of the ALB class: the load balancer the controller would make "
+            "for it is invisible to Pulumi and the guardrails"
+        )

@@ -40,6 +40,7 @@ SG_INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 INGRESS_TYPES = (SECURITY_GROUP, SG_RULE, SG_INGRESS_RULE)
 LOAD_BALANCERS = ("aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+WAF_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
 INSTANCE = "aws:ec2/instance:Instance"
 LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
 
@@ -430,6 +431,29 @@ def _lb_access_logs(args: ResourceValidationArgs, report: Report, settings: Sett
     logs = get(args.props, "accessLogs")
     if not truthy(get(logs, "enabled")) or not get(logs, "bucket"):
         report("access logs are not enabled (accessLogs.enabled and accessLogs.bucket)")
+
+
+@stack_policy(
+    name="lb-public-waf",
+    description="Internet-facing application load balancers have a WAF web ACL associated.",
+    severity=HIGH,
+    profile=SECURITY,
+    refs=("CKV2_AWS_28",),
+    remediation="Associate a REGIONAL aws.wafv2.WebAcl with the load balancer "
+    "(aws.wafv2.WebAclAssociation whose resourceArn is the load balancer's ARN); "
+    "components/ingress.py does this for the public ALB.",
+)
+def _public_waf(args: StackValidationArgs, report: Report, settings: Settings) -> None:
+    associations = References(of_type(args.resources, WAF_ASSOCIATION), "resourceArn")
+    for balancer in of_type(args.resources, *LOAD_BALANCERS):
+        if truthy(get(balancer.props, "internal")) or not _is_application(balancer.props):
+            continue
+        if not associations.to(balancer):
+            report(
+                f"internet-facing load balancer {balancer.name} has no WAF web ACL "
+                "associated (aws.wafv2.WebAclAssociation)",
+                balancer.urn,
+            )
 
 
 @resource_policy(

@@ -30,9 +30,11 @@ The wrapper around every check:
   what the CLI (or the Ballast harness) sent in `Configure`. The CLI fills schema
   defaults in itself; merging here too keeps a policy correct when a caller sends a
   partial config;
-* every policy (unless it opts out) takes an `exemptions` setting, `{urn: reason}`: a
-  reviewed change to a stack's policy config that excuses one resource, with the
-  reason (and ticket) next to it. Violations on an exempted URN are not reported.
+* every policy (unless it opts out) takes an `exemptions` setting: a list of reviewed
+  entries in a stack's policy config, each naming a resource by type and logical name
+  (or by a URN pattern) with the reason and ticket (`exemptions`). Violations on an
+  exempted resource are not reported. A policy that opts out (`exemptable=False`) may
+  declare its own `exemptions` setting and apply it where it chooses.
 """
 
 from __future__ import annotations
@@ -55,6 +57,7 @@ from pulumi_policy import (
 )
 
 from ballast_guardrails.contract import ENVIRONMENTS
+from ballast_guardrails.exemptions import EXEMPTIONS, exempted
 
 ADVISORY = EnforcementLevel.ADVISORY
 MANDATORY = EnforcementLevel.MANDATORY
@@ -98,14 +101,6 @@ class StackCheck(Protocol):
 
 R = TypeVar("R", bound=ResourceCheck)
 S = TypeVar("S", bound=StackCheck)
-
-#: The config property every exemptable policy has: URN -> the reason it is excused.
-EXEMPTIONS: Mapping[str, Any] = {
-    "type": "object",
-    "additionalProperties": {"type": "string", "minLength": 1},
-    "default": {},
-    "description": "URN -> reason (and ticket) for excusing that one resource.",
-}
 
 
 @dataclass(frozen=True)
@@ -153,7 +148,8 @@ class Meta:
     config: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """JSON-schema properties of this policy's config; each has a "default"."""
     exemptable: bool = True
-    """Whether single resources may be exempted by URN (see `EXEMPTIONS`)."""
+    """Whether the wrapper applies `exemptions` (`ballast_guardrails.exemptions`) to
+    every finding; False: the policy declares and applies its own, or none."""
 
     @property
     def level(self) -> EnforcementLevel:
@@ -293,7 +289,7 @@ def resource_policy(
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if applies(args.resource_type):
                 settings = _settings(meta, args.get_config())
-                if args.urn not in settings.get("exemptions", {}):
+                if not (meta.exemptable and exempted(settings.get("exemptions"), args.urn)):
                     # The SDK's callback takes `urn` as optional (see `Report`).
                     check(args, cast(Report, report), settings)
 
@@ -316,10 +312,10 @@ def stack_policy(**declared: Unpack[Declared]) -> Callable[[S], S]:
 
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
             settings = _settings(meta, args.get_config())
-            exempt = settings.get("exemptions", {})
+            exemptions = settings.get("exemptions") if meta.exemptable else None
 
             def unless_exempt(message: str, urn: str | None = None) -> None:
-                if urn not in exempt:
+                if not exempted(exemptions, urn):
                     report(message, urn)
 
             check(args, unless_exempt, settings)

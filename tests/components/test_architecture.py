@@ -19,6 +19,7 @@ COMPONENT_MODULES = (
     "components.cluster",
     "components.database",
     "components.identity",
+    "components.ingress",
     "components.network",
     "components.org_guardrails",
     "components.resilience",

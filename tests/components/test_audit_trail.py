@@ -21,7 +21,17 @@ from components.audit_trail import (
     tamper_pattern,
 )
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import ROOT, platform_boundary, stack_run
+from tests.conftest import (
+    ROOT,
+    SHIPPED_STACKS,
+    account_of,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    region_outside,
+    regions_of,
+    stack_run,
+)
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     BUCKET,
@@ -36,13 +46,15 @@ from tests.tokens import (
     TRAIL,
 )
 
-ACCOUNT = "123456789012"
-#: stack: (S3 retention, CloudWatch retention, GuardDuty regions)
-EXPECTED = {
-    "dev": (90, 14, ["us-east-1"]),
-    "staging": (365, 30, ["us-east-1"]),
-    "prod": (2557, 365, ["us-east-1", "us-west-2"]),
-}
+#: The platform stacks, each with an audit trail.
+EXPECTED = SHIPPED_STACKS
+#: The account of the events and identities built by hand below.
+ACCOUNT = "111122223333"
+
+
+def audit_config(stack: str):
+    """The stack's `ballast:audit` settings, as the program reads them."""
+    return platform_config(stack).audit
 
 
 def audit(run, type_: str) -> list:
@@ -71,6 +83,11 @@ def region_of(run, record) -> str:
     return run.by_urn()[record.provider].inputs["region"]
 
 
+def replication_role(run):
+    (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-audit-replication")]
+    return role
+
+
 def security_role(run):
     (role,) = [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-security-audit")]
     return role
@@ -95,6 +112,7 @@ def test_the_trail_is_multi_region_validated_and_encrypted(shipped):
 
 
 def test_only_the_security_role_may_decrypt_the_trail(shipped):
+    account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
     (trail,) = shipped.of_type(TRAIL)
     policy = policy_of(one(shipped, KEY, "-trail"))
     # Conditions aside: any statement that could ever grant a decrypt.
@@ -107,7 +125,13 @@ def test_only_the_security_role_may_decrypt_the_trail(shipped):
             evaluate({"Statement": [s]}, a) == ALLOW for a in ("kms:Decrypt", "kms:ReEncryptFrom")
         )
     ]
-    assert [s["Principal"] for s in decrypting] == [{"AWS": security_role(shipped).outputs["arn"]}]
+    # The security role reads; in a stack with a DR region the replication role decrypts
+    # too, but only through S3 of the trail's region for the audit buckets' objects
+    # (test_replication_reads_the_audit_buckets_only_through_s3).
+    readers = [{"AWS": security_role(shipped).outputs["arn"]}]
+    if shipped.outputs.get("drRegion"):
+        readers.append({"AWS": replication_role(shipped).outputs["arn"]})
+    assert [s["Principal"] for s in decrypting] == readers
     # The account administers the key through IAM but cannot use it.
     (admin,) = [s for s in policy["Statement"] if s["Sid"] == "AccountAdministersKeyWithoutUsingIt"]
     for action in ("kms:Decrypt", "kms:Encrypt", "kms:ReEncryptFrom", "kms:GenerateDataKey"):
@@ -121,7 +145,7 @@ def test_only_the_security_role_may_decrypt_the_trail(shipped):
     }
     assert _key_allows(policy, cloudtrail, "kms:GenerateDataKey", context)
     assert not _key_allows(policy, cloudtrail, "kms:Decrypt", context)
-    other = {**context, "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/other"}
+    other = {**context, "aws:SourceArn": f"arn:aws:cloudtrail:{region}:{account}:trail/other"}
     assert not _key_allows(policy, cloudtrail, "kms:GenerateDataKey", other)
 
 
@@ -132,6 +156,7 @@ def test_cloudtrail_can_create_the_trail_without_anyone_else_decrypting(shipped)
     The trail bucket therefore has no Bucket Key, and neither the account (the pipeline,
     through IAM) nor CloudTrail may decrypt: only the security role, with CloudTrail's
     encryption context."""
+    account = account_of(shipped.stack)
     (trail,) = shipped.of_type(TRAIL)
     key = one(shipped, KEY, "-trail")
     policy = policy_of(key)
@@ -145,8 +170,8 @@ def test_cloudtrail_can_create_the_trail_without_anyone_else_decrypting(shipped)
         "aws:SourceArn": trail.outputs["arn"],
         "kms:EncryptionContext:aws:cloudtrail:arn": trail.outputs["arn"],
     }
-    root = f"arn:aws:iam::{ACCOUNT}:root"
-    apply_role = shipped.outputs.get("ciApplyRoleArn") or f"arn:aws:iam::{ACCOUNT}:role/x"
+    root = f"arn:aws:iam::{account}:root"
+    apply_role = shipped.outputs.get("ciApplyRoleArn") or f"arn:aws:iam::{account}:role/x"
     creator_decrypts = any(
         _key_allows(policy, ("AWS", principal), "kms:Decrypt", log_context)
         for principal in (root, apply_role)
@@ -175,12 +200,12 @@ def _key_allows(policy: dict, principal: tuple[str, str], action: str, context: 
 
 
 def test_the_trail_bucket_is_private_versioned_encrypted_and_lifecycled(shipped):
-    stack = shipped.outputs["environment"]
+    account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
     key = one(shipped, KEY, "-trail")
     (trail,) = shipped.of_type(TRAIL)
     for suffix in ("-trail", "-access-logs"):
         bucket = one(shipped, BUCKET, suffix)
-        assert bucket.id.startswith(f"ballast-{stack}-audit-")
+        assert bucket.id.startswith(f"{name_prefix(shipped)}audit-")
         assert bucket.inputs["forceDestroy"] is False
         block = sub_resource(shipped, "BucketPublicAccessBlock", bucket)
         assert all(
@@ -205,10 +230,12 @@ def test_the_trail_bucket_is_private_versioned_encrypted_and_lifecycled(shipped)
         }
         (lifecycle,) = sub_resource(shipped, "BucketLifecycleConfiguration", bucket).inputs["rules"]
         assert lifecycle["status"] == "Enabled"
-        assert lifecycle["expiration"] == {"days": EXPECTED[stack][0]}
+        assert lifecycle["expiration"] == {"days": audit_config(shipped.stack).log_retention_days}
         assert lifecycle["noncurrentVersionExpiration"] == {"noncurrentDays": 30}
         archived = [t["storageClass"] for t in lifecycle.get("transitions", [])]
-        assert archived == (["GLACIER_IR"] if EXPECTED[stack][0] >= 180 else [])
+        assert archived == (
+            ["GLACIER_IR"] if audit_config(shipped.stack).log_retention_days >= 180 else []
+        )
         policy = policy_of(sub_resource(shipped, "BucketPolicy", bucket))
         insecure = {"aws:SecureTransport": "false"}
         assert evaluate(policy, "s3:GetObject", f"{bucket.outputs['arn']}/x", insecure) == "Deny"
@@ -225,7 +252,7 @@ def test_the_trail_bucket_is_private_versioned_encrypted_and_lifecycled(shipped)
         policy,
         principal=cloudtrail,
         action="s3:PutObject",
-        context={**context, "aws:SourceArn": f"arn:aws:cloudtrail:us-east-1:{ACCOUNT}:trail/x"},
+        context={**context, "aws:SourceArn": f"arn:aws:cloudtrail:{region}:{account}:trail/x"},
     )
 
 
@@ -242,7 +269,10 @@ def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
     assert target_encryption.urn in logging.depends_on
     policy = policy_of(sub_resource(shipped, "BucketPolicy", log_bucket))
     delivery = ("Service", "logging.s3.amazonaws.com")
-    context = {"aws:SourceArn": trail_bucket.outputs["arn"], "aws:SourceAccount": ACCOUNT}
+    context = {
+        "aws:SourceArn": trail_bucket.outputs["arn"],
+        "aws:SourceAccount": account_of(shipped.stack),
+    }
     assert trust_allows(policy, principal=delivery, action="s3:PutObject", context=context)
     stranger = {**context, "aws:SourceArn": "arn:aws:s3:::someone-elses-bucket"}
     assert not trust_allows(policy, principal=delivery, action="s3:PutObject", context=stranger)
@@ -250,15 +280,25 @@ def test_trail_bucket_access_is_logged_to_the_log_bucket(shipped):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_object_lock_and_protection_only_in_prod(stack):
+    settings = audit_config(stack)
     run = stack_run(stack)
     prod = stack == "prod"
-    trail_bucket = one(run, BUCKET, "-trail")
-    assert trail_bucket.inputs["objectLockEnabled"] is prod
+    trail_buckets = [b for b in audit(run, BUCKET) if "-audit-trail-" in b.id]
+    # prod's DR region holds the trail's replica, locked like the trail.
+    assert len(trail_buckets) == (2 if prod else 1)
+    assert {b.inputs["objectLockEnabled"] for b in trail_buckets} == {prod}
     locks = run.of_type("aws:s3/bucketObjectLockConfiguration:BucketObjectLockConfiguration")
     if prod:
-        (lock,) = locks
-        assert lock.inputs["bucket"] == trail_bucket.id
-        assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 365}}
+        assert sorted(lock.inputs["bucket"] for lock in locks) == sorted(
+            b.id for b in trail_buckets
+        )
+        for lock in locks:
+            assert lock.inputs["rule"] == {
+                "defaultRetention": {
+                    "mode": settings.object_lock_mode,
+                    "days": settings.object_lock_days,
+                }
+            }
     else:
         assert locks == []
     stateful = [*audit(run, BUCKET), *audit(run, KEY), *audit(run, LOG_GROUP)]
@@ -267,11 +307,11 @@ def test_object_lock_and_protection_only_in_prod(stack):
 
 
 def test_the_cloudwatch_copy(shipped):
-    stack = shipped.outputs["environment"]
+    account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
     (trail,) = shipped.of_type(TRAIL)
     (group,) = audit(shipped, LOG_GROUP)
     key = one(shipped, KEY, "-trail-logs")
-    assert group.inputs["retentionInDays"] == EXPECTED[stack][1]
+    assert group.inputs["retentionInDays"] == audit_config(shipped.stack).cloud_watch_retention_days
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert trail.inputs["cloudWatchLogsGroupArn"] == f"{group.outputs['arn']}:*"
     (role,) = [
@@ -289,18 +329,18 @@ def test_the_cloudwatch_copy(shipped):
     # The guard is PassRole: a platform role may hand CloudTrail this environment's roles
     # only (the boundary), and this role is one of them.
     boundary = json.loads(platform_boundary(shipped).inputs["policy"])
-    passing = {"aws:RequestedRegion": "us-east-1"}
+    passing = {"aws:RequestedRegion": region}
     assert evaluate(boundary, "iam:PassRole", role.outputs["arn"], passing) == ALLOW
-    stranger = f"arn:aws:iam::{ACCOUNT}:role/someone-elses-logs-role"
+    stranger = f"arn:aws:iam::{account}:role/someone-elses-logs-role"
     assert evaluate(boundary, "iam:PassRole", stranger, passing) == "Deny"
     (policy,) = [
         p for p in audit(shipped, "aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
     ]
     document = policy_of(policy)
-    stream = f"{group.outputs['arn']}:log-stream:{ACCOUNT}_CloudTrail_us-east-1"
+    stream = f"{group.outputs['arn']}:log-stream:{account}_CloudTrail_{region}"
     assert evaluate(document, "logs:PutLogEvents", stream) == ALLOW
     assert (
-        evaluate(document, "logs:PutLogEvents", "arn:aws:logs:us-east-1:1:log-group:x:log-stream:y")
+        evaluate(document, "logs:PutLogEvents", f"arn:aws:logs:{region}:1:log-group:x:log-stream:y")
         == IMPLICIT_DENY
     )
 
@@ -330,7 +370,7 @@ def test_the_security_roles_own_boundary_lets_it_read_and_decrypt_the_trail(ship
     ]
     assert boundary_policy.inputs["name"].endswith("-audit-permission-boundary")
     boundary = json.loads(boundary_policy.inputs["policy"])
-    region = {"aws:RequestedRegion": "us-east-1"}
+    region = {"aws:RequestedRegion": platform_config(shipped.stack).primary_region}
     for suffix in ("-trail", "-access-logs"):
         arn = one(shipped, BUCKET, suffix).outputs["arn"]
         assert evaluate(boundary, "s3:GetObject", f"{arn}/AWSLogs/x.json.gz", region) == ALLOW
@@ -376,7 +416,7 @@ def features_of(run, detector_id) -> dict[str, Any]:
 def test_guardduty_runs_in_every_platform_region(stack):
     run = stack_run(stack)
     detectors = run.of_type(GUARDDUTY_DETECTOR)
-    assert sorted(region_of(run, d) for d in detectors) == EXPECTED[stack][2]
+    assert sorted(region_of(run, d) for d in detectors) == sorted(regions_of(stack))
     assert run.outputs["guardDutyDetectorIds"] == {region_of(run, d): d.id for d in detectors}
     for detector in detectors:
         assert detector.inputs["enable"] is True
@@ -420,7 +460,10 @@ def test_every_feature_the_sdk_accepts_is_managed_except_the_superseded_eks_runt
 
 
 #: Detector IDs an adopting stack is given (32 hex characters, as AWS prints them).
-ADOPTED = {"us-east-1": "0" * 31 + "a", "us-west-2": "b" * 32}
+def adopted_detectors() -> dict[str, str]:
+    """prod's regions, primary then DR, each with an existing detector's ID."""
+    primary, dr = regions_of("prod")
+    return {primary: "0" * 31 + "a", dr: "b" * 32}
 
 
 def run_with_audit(stack: str, **audit_settings) -> Any:
@@ -432,32 +475,35 @@ def run_with_audit(stack: str, **audit_settings) -> Any:
 
 
 def test_a_listed_region_adopts_its_detector_and_the_other_is_created():
-    run = run_with_audit("prod", guardDutyDetectorIds={"us-west-2": ADOPTED["us-west-2"]})
+    ADOPTED = adopted_detectors()
+    primary, dr = ADOPTED
+    run = run_with_audit("prod", guardDutyDetectorIds={dr: ADOPTED[dr]})
     (created,) = run.of_type(GUARDDUTY_DETECTOR)
-    assert region_of(run, created) == "us-east-1"
+    assert region_of(run, created) == primary
     assert run.outputs["guardDutyDetectorIds"] == {
-        "us-east-1": created.id,
-        "us-west-2": ADOPTED["us-west-2"],
+        primary: created.id,
+        dr: ADOPTED[dr],
     }
-    adopted = features_of(run, ADOPTED["us-west-2"])
+    adopted = features_of(run, ADOPTED[dr])
     assert sorted(adopted) == sorted(config_module.GUARDDUTY_FEATURES)
-    assert {region_of(run, f) for f in adopted.values()} == {"us-west-2"}
+    assert {region_of(run, f) for f in adopted.values()} == {dr}
     # The findings of the adopted detector's region still reach the primary topic.
-    forward = one(run, EVENT_RULE, "-findings-us-west-2")
+    forward = one(run, EVENT_RULE, f"-findings-{dr}")
     assert json.loads(forward.inputs["eventPattern"]) == findings_pattern(4.0)
 
 
 def test_an_adopting_stack_creates_no_detector_and_sets_no_publishing_frequency():
-    run = run_with_audit("prod", guardDutyDetectorIds=ADOPTED)
+    detectors = adopted_detectors()
+    run = run_with_audit("prod", guardDutyDetectorIds=detectors)
     assert run.of_type(GUARDDUTY_DETECTOR) == []
-    assert run.outputs["guardDutyDetectorIds"] == ADOPTED
-    for region, detector_id in ADOPTED.items():
+    assert run.outputs["guardDutyDetectorIds"] == detectors
+    for region, detector_id in detectors.items():
         features = features_of(run, detector_id)
         assert {region_of(run, f) for f in features.values()} == {region}
         assert {n for n, f in features.items() if f.inputs["status"] == "ENABLED"} == set(
             config_module.DEFAULT_GUARDDUTY_FEATURES
         )
-    assert {region_of(run, r) for r in run.of_type(EVENT_RULE)} == set(ADOPTED)
+    assert {region_of(run, r) for r in run.of_type(EVENT_RULE)} == set(detectors)
 
 
 def test_a_created_detector_is_the_only_place_the_publishing_frequency_is_set(shipped):
@@ -550,9 +596,10 @@ def test_the_tamper_rule_sees_calls_that_blind_the_audit_trail(event, expected):
 
 
 def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
+    account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
     (topic,) = shipped.of_type(TOPIC)
     rule = one(shipped, EVENT_RULE, "-findings")
-    assert region_of(shipped, rule) == "us-east-1"
+    assert region_of(shipped, rule) == region
     pattern = json.loads(rule.inputs["eventPattern"])
     assert matches(pattern, finding(4.0)) and matches(pattern, finding(8.5))
     assert not matches(pattern, finding(3.9))
@@ -580,7 +627,7 @@ def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
         assert _key_allows(key_policy, events, "kms:Decrypt", context)
     other_topic = {**context, "kms:EncryptionContext:aws:sns:topicArn": "arn:aws:sns:x"}
     assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_topic)
-    other_rule = {**context, "aws:SourceArn": f"arn:aws:events:us-east-1:{ACCOUNT}:rule/x"}
+    other_rule = {**context, "aws:SourceArn": f"arn:aws:events:{region}:{account}:rule/x"}
     assert not _key_allows(key_policy, events, "kms:GenerateDataKey", other_rule)
     # The topic accepts publishes from these rules only.
     (topic_policy,) = shipped.of_type("aws:sns/topicPolicy:TopicPolicy")
@@ -602,18 +649,20 @@ def test_findings_of_medium_severity_and_up_reach_the_encrypted_topic(shipped):
 
 
 def test_dr_findings_are_forwarded_to_the_primary_topic():
+    primary, dr = regions_of("prod")
+    account = account_of("prod")
     run = stack_run("prod")
-    forward = one(run, EVENT_RULE, "-findings-us-west-2")
-    assert region_of(run, forward) == "us-west-2"
+    forward = one(run, EVENT_RULE, f"-findings-{dr}")
+    assert region_of(run, forward) == dr
     assert json.loads(forward.inputs["eventPattern"]) == findings_pattern(4.0)
     (target,) = [t for t in run.of_type(EVENT_TARGET) if t.inputs["rule"] == forward.id]
-    primary_bus = f"arn:aws:events:us-east-1:{ACCOUNT}:event-bus/default"
+    primary_bus = f"arn:aws:events:{primary}:{account}:event-bus/default"
     assert target.inputs["arn"] == primary_bus
-    assert region_of(run, target) == "us-west-2"
+    assert region_of(run, target) == dr
     (role,) = [r for r in run.of_type(ROLE) if r.outputs["arn"] == target.inputs["roleArn"]]
     trust = json.loads(role.inputs["assumeRolePolicy"])
     events = ("Service", "events.amazonaws.com")
-    tamper = one(run, EVENT_RULE, "-tamper-us-west-2")
+    tamper = one(run, EVENT_RULE, f"-tamper-{dr}")
     assert json.loads(tamper.inputs["eventPattern"]) == tamper_pattern()
     (tamper_target,) = [t for t in run.of_type(EVENT_TARGET) if t.inputs["rule"] == tamper.id]
     assert (tamper_target.inputs["arn"], tamper_target.inputs["roleArn"]) == (
@@ -621,9 +670,9 @@ def test_dr_findings_are_forwarded_to_the_primary_topic():
         role.outputs["arn"],
     )
     for source in (forward, tamper):
-        context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": source.outputs["arn"]}
+        context = {"aws:SourceAccount": account, "aws:SourceArn": source.outputs["arn"]}
         assert trust_allows(trust, principal=events, context=context)
-    stranger = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": "arn:aws:events:x:rule/other"}
+    stranger = {"aws:SourceAccount": account, "aws:SourceArn": "arn:aws:events:x:rule/other"}
     assert not trust_allows(trust, principal=events, context=stranger)
     (policy,) = [
         p for p in run.of_type("aws:iam/rolePolicy:RolePolicy") if p.inputs["role"] == role.id
@@ -631,17 +680,22 @@ def test_dr_findings_are_forwarded_to_the_primary_topic():
     document = policy_of(policy)
     assert evaluate(document, "events:PutEvents", primary_bus) == ALLOW
     assert (
-        evaluate(document, "events:PutEvents", primary_bus.replace("us-east-1", "eu-west-1"))
+        evaluate(
+            document,
+            "events:PutEvents",
+            primary_bus.replace(f":{primary}:", f":{region_outside()}:"),
+        )
         == IMPLICIT_DENY
     )
     # Forwarded findings keep their region and match the primary rule.
     primary = json.loads(one(run, EVENT_RULE, "-findings").inputs["eventPattern"])
-    assert matches(primary, finding(7.0, region="us-west-2"))
+    assert matches(primary, finding(7.0, region=dr))
 
 
 def test_without_a_dr_region_nothing_is_forwarded():
+    region = platform_config("dev").primary_region
     run = stack_run("dev")
-    assert [region_of(run, r) for r in run.of_type(EVENT_RULE)] == ["us-east-1", "us-east-1"]
+    assert [region_of(run, r) for r in run.of_type(EVENT_RULE)] == [region, region]
     assert [r for r in run.of_type(ROLE) if r.inputs["name"].endswith("-forward")] == []
 
 

@@ -11,6 +11,7 @@ import pulumi_aws as aws
 import pytest
 
 from ballast.offline import run_component
+from ballast.offline.mocks import DEFAULT_ACCOUNT_ID
 from components import versions
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons.autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
@@ -23,7 +24,16 @@ from components.config import (
     TaintConfig,
 )
 from components.iam import RoleFactory
-from tests.conftest import SHIPPED_STACKS, aws_context, platform_boundary, stack_run
+from tests.conftest import (
+    SHIPPED_STACKS,
+    account_of,
+    aws_context,
+    expected_zones,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    stack_run,
+)
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
 from tests.tokens import (
     ACCESS_ENTRY,
@@ -40,14 +50,18 @@ from tests.tokens import (
 )
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
-ACCOUNT = "123456789012"
+#: The offline engine's account, for the stand-alone component runs (their providers
+#: name no account).
+ACCOUNT = DEFAULT_ACCOUNT_ID
 SYSTEM_TAINT = {"key": "CriticalAddonsOnly", "value": "true", "effect": "NO_SCHEDULE"}
-#: The zones each shipped network spans (tests/components/test_network.py checks the network).
-ZONES = {
-    "dev": ["us-east-1a", "us-east-1b"],
-    "staging": ["us-east-1a", "us-east-1b", "us-east-1c"],
-    "prod": ["us-east-1a", "us-east-1b", "us-east-1c"],
-}
+
+
+def zones_of(stack: str) -> list[str]:
+    """The zones a shipped stack's primary network spans (test_network.py checks it)."""
+    config = platform_config(stack)
+    return expected_zones(config.primary_region, config.network)
+
+
 #: Service accounts that get AWS access through IRSA, by role name suffix.
 IRSA = {
     "-vpc-cni": "system:serviceaccount:kube-system:aws-node",
@@ -88,26 +102,26 @@ def test_private_subnets_and_version(shipped):
         s.id
         for s in shipped.of_type(SUBNET)
         if s.inputs["tags"].get("ballast.io/subnet-tier") == "private"
-        and s.inputs["availabilityZone"] in ZONES[shipped.stack]  # not the DR network's
+        and s.inputs["availabilityZone"] in zones_of(shipped.stack)  # not the DR network's
     }
-    assert len(private) == len(ZONES[shipped.stack])
+    assert len(private) == len(zones_of(shipped.stack))
     assert set(cluster.inputs["vpcConfig"]["subnetIds"]) == private
     assert cluster.inputs["version"] == versions.KUBERNETES_VERSION
     assert cluster.inputs["bootstrapSelfManagedAddons"] is False
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_the_endpoint_is_private(stack):
-    vpc = the_cluster(stack_run(stack)).inputs["vpcConfig"]
+def test_the_endpoint_is_private_or_public_only_to_the_allowlist(shipped):
+    """Always private; public only when configured, and then only to the configured
+    networks (never 0.0.0.0/0)."""
+    settings = platform_config(shipped.stack).cluster
+    vpc = the_cluster(shipped).inputs["vpcConfig"]
     assert vpc["endpointPrivateAccess"] is True
-    assert vpc["endpointPublicAccess"] is False
-    assert "publicAccessCidrs" not in vpc
-
-
-def test_a_public_endpoint_is_allowlisted():
-    vpc = the_cluster(stack_run("dev")).inputs["vpcConfig"]
-    assert vpc["endpointPrivateAccess"] is True and vpc["endpointPublicAccess"] is True
-    assert vpc["publicAccessCidrs"] == ["203.0.113.0/24"]
+    assert vpc["endpointPublicAccess"] is settings.endpoint_public_access
+    if settings.endpoint_public_access:
+        assert vpc["publicAccessCidrs"] == list(settings.public_access_cidrs)
+        assert "0.0.0.0/0" not in vpc["publicAccessCidrs"]
+    else:
+        assert "publicAccessCidrs" not in vpc
 
 
 def test_secrets_are_encrypted_with_a_rotating_key(shipped):
@@ -254,7 +268,7 @@ def node_groups(run) -> dict[str, object]:
 
 def test_node_groups_cover_every_zone_of_the_network(shipped):
     zone_of = primary_zones_by_subnet(shipped)
-    zones = ZONES[shipped.stack]
+    zones = zones_of(shipped.stack)
     assert shipped.outputs["availabilityZones"] == zones
     groups = node_groups(shipped)
     assert "system" in groups and len(groups) >= 2
@@ -369,7 +383,7 @@ def test_coredns_tolerates_the_system_taint_spreads_and_has_a_pdb(shipped):
     assert spread["topologyKey"] == "topology.kubernetes.io/zone"
     assert spread["labelSelector"] == {"matchLabels": {"k8s-app": "kube-dns"}}
     assert values["podDisruptionBudget"] == {"enabled": True, "maxUnavailable": 1}
-    assert values["replicaCount"] == max(2, len(ZONES[shipped.stack]))
+    assert values["replicaCount"] == max(2, len(zones_of(shipped.stack)))
     # The pod-spec fragments are valid Kubernetes.
     pod_spec = {
         "containers": [{"name": "coredns", "image": "coredns:1"}],
@@ -417,6 +431,7 @@ def test_kubernetes_validate_has_the_pinned_version():
 
 
 def test_autoscaler_scales_only_this_clusters_groups(shipped):
+    account, region = account_of(shipped.stack), platform_config(shipped.stack).primary_region
     cluster = the_cluster(shipped).inputs["name"]
     (policy,) = [
         p
@@ -425,11 +440,9 @@ def test_autoscaler_scales_only_this_clusters_groups(shipped):
     ]
     document = json.loads(policy.inputs["policy"])
     assert document == autoscaler_policy_document(
-        partition="aws", region="us-east-1", account_id=ACCOUNT, cluster=cluster
+        partition="aws", region=region, account_id=account, cluster=cluster
     )
-    asg = (
-        f"arn:aws:autoscaling:us-east-1:{ACCOUNT}:autoScalingGroup:1234:autoScalingGroupName/eks-x"
-    )
+    asg = f"arn:aws:autoscaling:{region}:{account}:autoScalingGroup:1234:autoScalingGroupName/eks-x"
     ours = {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster}": "owned"}
     theirs = {"aws:ResourceTag/k8s.io/cluster-autoscaler/other": "owned"}
     assert evaluate(document, "autoscaling:SetDesiredCapacity", asg, ours) == ALLOW
@@ -440,8 +453,8 @@ def test_autoscaler_scales_only_this_clusters_groups(shipped):
     )
     assert evaluate(document, "autoscaling:UpdateAutoScalingGroup", asg, ours) == IMPLICIT_DENY
     assert evaluate(document, "autoscaling:DescribeAutoScalingGroups") == ALLOW
-    own_group = f"arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/{cluster}/general/abc"
-    other_group = f"arn:aws:eks:us-east-1:{ACCOUNT}:nodegroup/other/general/abc"
+    own_group = f"arn:aws:eks:{region}:{account}:nodegroup/{cluster}/general/abc"
+    other_group = f"arn:aws:eks:{region}:{account}:nodegroup/other/general/abc"
     assert evaluate(document, "eks:DescribeNodegroup", own_group) == ALLOW
     assert evaluate(document, "eks:DescribeNodegroup", other_group) == IMPLICIT_DENY
 
@@ -490,7 +503,7 @@ def component(
             "c",
             ClusterArgs(
                 context=aws_context(provider, "eu-west-1"),
-                roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+                roles=RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
                 settings=settings,
                 private_subnet_ids=SUBNETS,
                 availability_zones=availability_zones,
@@ -577,8 +590,9 @@ def test_unsafe_arguments_are_refused(changes, message):
 
 
 def test_only_passed_role_services_are_trusted_without_source_conditions():
-    """EKS, EC2 and CloudTrail (its CloudWatch Logs role) send no aws:SourceAccount, so
-    their trust cannot carry one; every other service trust still must
+    """EKS, EC2 and CloudTrail (its CloudWatch Logs role) send no aws:SourceAccount, and
+    S3's replication trust is documented without one, so their trust carries none; every
+    other service trust still must
     (components/iam/trusts.py, PASSED_ROLE_SERVICES)."""
     from components.iam.trusts import PASSED_ROLE_SERVICES, Trust, _check_statement
 
@@ -586,6 +600,7 @@ def test_only_passed_role_services_are_trusted_without_source_conditions():
         "cloudtrail.amazonaws.com",
         "ec2.amazonaws.com",
         "eks.amazonaws.com",
+        "s3.amazonaws.com",
     )
     with pytest.raises(ValueError, match="sends aws:SourceAccount"):
         Trust.passed_role("lambda.amazonaws.com")
@@ -606,9 +621,7 @@ def _unconditioned(service: str) -> dict:
 def test_stack_outputs_name_the_cluster(shipped):
     cluster = the_cluster(shipped)
     (provider,) = of_cluster(shipped, OIDC)
-    assert (
-        shipped.outputs["clusterName"] == cluster.inputs["name"] == f"ballast-{shipped.stack}-eks"
-    )
+    assert shipped.outputs["clusterName"] == cluster.inputs["name"] == f"{name_prefix(shipped)}eks"
     assert shipped.outputs["clusterEndpoint"] == cluster.outputs["endpoint"]
     assert shipped.outputs["clusterOidcProviderArn"] == provider.outputs["arn"]
     assert shipped.outputs["clusterNodeRoleArn"] == role_named(shipped, "-eks-node").outputs["arn"]

@@ -14,16 +14,23 @@ import pytest
 
 from ballast.offline import run_component
 from components import versions
+from components.cluster.addons import load_balancer_controller as lb_controller
 from components.cluster.addons.autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
-from components.cluster.scope import ClusterFacts
+from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import PLATFORM_NAMESPACES, ServiceConfig
 from components.platform import ClusterLayer
-from components.workloads import PRIORITY_CLASSES
+from components.tags import SYSTEM_TAINT_KEY
+from components.workloads import PRIORITY_CLASSES, ZONE_KEY
 from tests.conftest import CLUSTER_STACKS, SHIPPED_STACKS, stack_run
+from tests.reference import validate_custom_resource
 from tests.tokens import HELM_RELEASE
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+#: API groups of custom resources the cluster layer creates (validated against the CRDs
+#: in the reference data, not kubernetes-validate's built-in schemas).
+CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws",)
+TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
 @pytest.fixture(params=CLUSTER_STACKS)
@@ -122,7 +129,19 @@ def test_every_kubernetes_object_passes_strict_validation(layer):
     ]
     assert len(objects) >= 20
     for record in objects:
-        kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
+        group = str(record.inputs["apiVersion"]).partition("/")[0]
+        if group in CUSTOM_RESOURCE_GROUPS:
+            # Against the controller's own CRD at the pinned version (tests/reference.py).
+            validate_custom_resource(manifest(record))
+        else:
+            kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
+
+
+def is_newer_than_the_split(record) -> bool:
+    return record.type == TARGET_GROUP_BINDING or (
+        record.type == HELM_RELEASE
+        and record.inputs["chart"] == versions.LOAD_BALANCER_CONTROLLER_CHART
+    )
 
 
 def test_objects_moved_from_the_platform_stack_keep_their_names_and_an_alias(layer):
@@ -131,7 +150,12 @@ def test_objects_moved_from_the_platform_stack_keep_their_names_and_an_alias(lay
     deployment adopts them instead of recreating its namespaces (docs/layers.md)."""
     run, platform = layer
     prefix = platform.outputs["clusterName"]
-    moved = [r for r in run.resources if r.type.startswith("kubernetes:") or r.is_provider]
+    in_cluster = [r for r in run.resources if r.type.startswith("kubernetes:") or r.is_provider]
+    for record in in_cluster:
+        assert record.name.startswith(prefix), record.urn
+    # The load balancer controller and its bindings came after the split: nothing to move.
+    moved = [r for r in in_cluster if not is_newer_than_the_split(r)]
+    assert len(moved) < len(in_cluster)
     for record in moved:
         assert record.name.startswith(prefix), record.urn
         assert "noParent" in record.aliases, record.urn
@@ -178,7 +202,8 @@ def test_a_namespace_with_limits_and_a_quota_per_addon_and_service(layer):
         assert {"requests.cpu", "requests.memory", "limits.cpu", "limits.memory", "pods"} <= set(
             hard
         )
-        assert hard["services.loadbalancers"] == ("2" if name == "ingress" else "0"), name
+        # Entry points are Pulumi's ALBs: no namespace may own a LoadBalancer Service.
+        assert hard["services.loadbalancers"] == "0", name
     guarded = {
         q["metadata"]["namespace"]
         for q in quotas
@@ -203,9 +228,14 @@ def test_the_default_storage_class_tags_volumes_as_the_platform_says(layer):
 # --- the autoscaler ----------------------------------------------------------------------
 
 
+def release_of(run, chart: str):
+    (release,) = [r for r in of_type(run, HELM_RELEASE) if r.inputs["chart"] == chart]
+    return release
+
+
 def test_the_autoscaler_release_uses_the_platforms_role(layer):
     run, platform = layer
-    (release,) = of_type(run, HELM_RELEASE)
+    release = release_of(run, versions.CLUSTER_AUTOSCALER_CHART)
     assert release.inputs["chart"] == versions.CLUSTER_AUTOSCALER_CHART
     assert release.inputs["version"] == versions.CLUSTER_AUTOSCALER_CHART_VERSION
     assert release.inputs["repositoryOpts"] == {
@@ -231,6 +261,78 @@ def test_the_autoscaler_release_uses_the_platforms_role(layer):
     assert namespace.urn in release.depends_on
     classes = {r.urn for r in of_type(run, "kubernetes:scheduling.k8s.io/v1:PriorityClass")}
     assert classes <= set(release.depends_on)
+
+
+# --- the load balancer controller and its bindings ----------------------------------------
+
+
+def test_the_controller_release_is_pinned_and_uses_the_platforms_role(layer):
+    run, platform = layer
+    release = release_of(run, versions.LOAD_BALANCER_CONTROLLER_CHART)
+    assert release.inputs["version"] == versions.LOAD_BALANCER_CONTROLLER_CHART_VERSION
+    assert release.inputs["repositoryOpts"] == {
+        "repo": versions.LOAD_BALANCER_CONTROLLER_CHART_REPOSITORY
+    }
+    assert release.inputs["namespace"] == lb_controller.NAMESPACE
+    values = release.inputs["values"]
+    assert values["clusterName"] == platform.outputs["clusterName"]
+    assert values["region"] == platform.outputs["primaryRegion"]
+    assert values["vpcId"] == platform.outputs["vpcId"]
+    assert values["serviceAccount"]["name"] == lb_controller.SERVICE_ACCOUNT
+    assert values["serviceAccount"]["annotations"] == {
+        "eks.amazonaws.com/role-arn": platform.outputs["ingressControllerRoleArn"]
+    }
+    # Nothing that lets an Ingress or a Service make a load balancer.
+    assert values["createIngressClassResource"] is False
+    assert values["enableServiceMutatorWebhook"] is False
+    # Two replicas on the system nodes, spread over zones, with a budget and limits.
+    assert values["replicaCount"] == 2
+    assert {"key": SYSTEM_TAINT_KEY, "operator": "Exists", "effect": "NoSchedule"} in values[
+        "tolerations"
+    ] or any(t["key"] == SYSTEM_TAINT_KEY for t in values["tolerations"])
+    zone_spread = [c for c in values["topologySpreadConstraints"] if c["topologyKey"] == ZONE_KEY]
+    assert zone_spread and zone_spread[0]["whenUnsatisfiable"] == "DoNotSchedule"
+    assert zone_spread[0]["labelSelector"]["matchLabels"] == {
+        "app.kubernetes.io/name": lb_controller.RELEASE
+    }
+    assert values["podDisruptionBudget"] == {"maxUnavailable": 1}
+    assert set(values["resources"]) == {"requests", "limits"}
+    # The chart's webhook is on (its default), since values never turn it off.
+    assert "webhookConfig" not in values or values["webhookConfig"].get(
+        "disableIngressValidation"
+    ) in (None, False)
+
+
+def test_a_binding_per_route_after_the_controller(layer):
+    run, platform = layer
+    release = release_of(run, versions.LOAD_BALANCER_CONTROLLER_CHART)
+    routes = platform.outputs["ingressRoutes"]
+    assert routes, "the shipped stacks route services"
+    bindings = {
+        (b.inputs["metadata"]["namespace"], b.inputs["spec"]["targetGroupARN"]): b
+        for b in of_type(run, TARGET_GROUP_BINDING)
+    }
+    assert len(bindings) == len(routes)
+    namespaces = {
+        r.inputs["metadata"]["name"]: r.urn for r in of_type(run, "kubernetes:core/v1:Namespace")
+    }
+    for route in routes:
+        binding = bindings[(route["namespace"], route["targetGroupArn"])]
+        spec = binding.inputs["spec"]
+        assert binding.inputs["apiVersion"] == lb_controller.BINDING_API_VERSION
+        assert spec["serviceRef"] == {"name": route["service"], "port": route["port"]}
+        assert spec["targetType"] == "ip"
+        assert "networking" not in spec  # the rule is Pulumi's
+        # Made after (so destroyed before) the controller and the service's namespace.
+        assert release.urn in binding.depends_on
+        assert namespaces[route["namespace"]] in binding.depends_on
+
+
+def test_without_an_ingress_there_is_no_controller_and_no_binding():
+    scope = InClusterScope(name="c", parent=None, provider=None)  # type: ignore[arg-type]
+    assert (
+        lb_controller.release(scope, cluster=facts(), namespace=None, priority_classes=[]) is None
+    )  # type: ignore[arg-type]
 
 
 # --- the baseline on its own ---------------------------------------------------------------

@@ -7,6 +7,7 @@ import pulumi_aws as aws
 
 from ballast.offline import run_component
 from components.context import NO_REGION, AwsContext
+from components.names import PhysicalNames
 from tests.conftest import aws_context
 from tests.tokens import AWS_PROVIDER
 
@@ -38,6 +39,7 @@ def test_arns_name_the_context_region_unless_told_otherwise():
 def _context(**changes) -> AwsContext:
     values = {
         "environment": "test",
+        "names": PhysicalNames(prefix="acme", stack="test"),
         "region": "eu-west-1",
         "account_id": pulumi.Output.from_input("210987654321"),
         "partition": pulumi.Output.from_input("aws"),

@@ -4,6 +4,7 @@ runbook's time budget."""
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from pathlib import Path
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from ballast.offline import ProgramError, ProgramRun, run_component
+from ballast.offline.mocks import DEFAULT_ACCOUNT_ID
 from ballast.offline.stack_config import load_project, load_stack_config
 from components.config import TIER_OBJECTIVES, ConfigError, DatabaseConfig, parse_platform_config
 from components.database import (
@@ -30,7 +32,18 @@ from components.iam import RoleFactory
 from components.network import plan_subnets
 from components.tags import BACKUP_TAG, BACKUP_TAG_VALUE
 from components.versions import POSTGRES_ENGINE_VERSION, postgres_family
-from tests.conftest import ROOT, aws_context, platform_boundary, stack_run
+from tests.conftest import (
+    ROOT,
+    SHIPPED_STACKS,
+    account_of,
+    aws_context,
+    expected_zones,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    regions_of,
+    stack_run,
+)
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     ALARM,
@@ -42,14 +55,23 @@ from tests.tokens import (
     LOG_GROUP,
 )
 
-ACCOUNT = "123456789012"
+#: The offline engine's account, for the stand-alone component runs (their providers
+#: name no account).
+ACCOUNT = DEFAULT_ACCOUNT_ID
 RUNBOOK = ROOT / "runbooks" / "database-promotion.md"
-#: stack: (tier, Multi-AZ, replica, instance class, backup retention)
-EXPECTED = {
-    "dev": ("tier-3", False, False, "db.t4g.medium", 7),
-    "staging": ("tier-2", True, False, "db.r6g.large", 14),
-    "prod": ("tier-1", True, True, "db.r6g.large", 35),
-}
+#: The platform stacks, each with a database.
+EXPECTED = SHIPPED_STACKS
+
+
+def database_config(stack: str):
+    """The stack's `ballast:database` settings, as the program reads them."""
+    return platform_config(stack).database
+
+
+def zone_name(run: ProgramRun) -> str:
+    """The private hosted zone the database's record lives in."""
+    (zone,) = of_database(run, "aws:route53/zone:Zone")
+    return zone.inputs["name"]
 
 
 def of_database(run: ProgramRun, type_: str) -> list:
@@ -80,14 +102,16 @@ def network_records(run: ProgramRun, component: str, type_: str) -> list:
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_shape_follows_the_stack_and_its_tier(stack):
     run = stack_run(stack)
-    tier, multi_az, has_replica, instance_class, retention = EXPECTED[stack]
+    settings = database_config(stack)
+    tier, multi_az, has_replica = settings.tier, settings.multi_az, settings.replica
+    retention = settings.backup_retention_days or TIER_OBJECTIVES[tier].backup_retention_days
     db = primary(run)
     assert db.inputs["multiAz"] is multi_az
-    assert db.inputs["instanceClass"] == instance_class
+    assert db.inputs["instanceClass"] == settings.instance_class
     assert (
         db.inputs["backupRetentionPeriod"]
         == retention
-        == TIER_OBJECTIVES[tier].backup_retention_days
+        >= TIER_OBJECTIVES[tier].backup_retention_days
     )
     assert len(replicas(run)) == int(has_replica)
     # AWS Backup's plan of the database's tier selects it by these two tags.
@@ -110,7 +134,7 @@ def test_prod_is_multi_az_deletion_protected_snapshotted_and_protected():
     assert db.inputs["multiAz"] is True
     assert db.inputs["deletionProtection"] is True
     assert db.inputs["skipFinalSnapshot"] is False
-    assert db.inputs["finalSnapshotIdentifier"] == "ballast-prod-db-final"
+    assert db.inputs["finalSnapshotIdentifier"] == f"{db.name}-final"
     assert db.inputs["deleteAutomatedBackups"] is False
     assert db.protect is True
     (replica,) = replicas(run)
@@ -126,10 +150,10 @@ def test_dev_stays_cheap():
     db = primary(run)
     assert db.inputs["multiAz"] is False
     assert replicas(run) == []
-    assert [r.name for r in run.of_type("ballast:components:Network")] == ["ballast-dev-net"]
+    assert [r.name for r in run.of_type("ballast:components:Network")] == [f"{name_prefix(run)}net"]
     assert db.inputs["deletionProtection"] is False and db.inputs["skipFinalSnapshot"] is True
     assert db.protect is False
-    assert db.inputs["allocatedStorage"] == 20
+    assert db.inputs["allocatedStorage"] == database_config("dev").allocated_storage_gb
     assert of_database(run, HEALTH_CHECK) == []
 
 
@@ -138,14 +162,14 @@ def test_primary_runs_in_the_isolated_subnets_and_is_never_public(stack):
     run = stack_run(stack)
     db = primary(run)
     (group,) = [g for g in of_database(run, "aws:rds/subnetGroup:SubnetGroup") if g.name == db.name]
-    isolated = network_records(run, f"ballast-{stack}-net", "aws:ec2/subnet:Subnet")
+    isolated = network_records(run, f"{name_prefix(run)}net", "aws:ec2/subnet:Subnet")
     isolated_ids = sorted(
         s.id for s in isolated if s.inputs["tags"]["ballast.io/subnet-tier"] == "isolated"
     )
     assert sorted(group.inputs["subnetIds"]) == isolated_ids
     assert db.inputs["dbSubnetGroupName"] == group.outputs["name"]
     assert db.inputs["publiclyAccessible"] is False
-    assert region_of(run, db) == "us-east-1"
+    assert region_of(run, db) == platform_config(stack).primary_region
 
 
 @pytest.mark.parametrize("stack", EXPECTED)
@@ -162,13 +186,14 @@ def test_storage_insights_and_secret_use_the_databases_own_key(stack):
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_the_master_password_is_managed_by_rds_never_config(stack):
+    region, account = platform_config(stack).primary_region, account_of(stack)
     run = stack_run(stack)
     db = primary(run)
     assert db.inputs["manageMasterUserPassword"] is True
     assert "password" not in db.inputs and "passwordWo" not in db.inputs
     secret = run.outputs["databaseSecretArn"]
     assert secret == db.outputs["masterUserSecrets"][0]["secretArn"]
-    assert secret.startswith(f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-")
+    assert secret.startswith(f"arn:aws:secretsmanager:{region}:{account}:secret:rds!db-")
     stack_file = yaml.safe_load((ROOT / "stacks" / f"Pulumi.{stack}.yaml").read_text())
     assert not re.search(r"password", json.dumps(stack_file["config"]), re.IGNORECASE)
 
@@ -197,13 +222,13 @@ def test_engine_logs_go_to_encrypted_expiring_groups_made_before_the_instance(st
     own region included, finds its groups made first, encrypted with a key of that region
     that CloudWatch Logs may use for that group only, and kept the configured days."""
     run = stack_run(stack)
-    settings = parse_platform_config(dict(load_stack_config(load_project(ROOT), stack).config))
+    settings = platform_config(stack)
     assert settings.database is not None
     retention = settings.database.log_retention_days
     keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
     groups = {g.inputs["name"]: g for g in of_database(run, LOG_GROUP)}
     instances = of_database(run, DB_INSTANCE)
-    assert len(instances) == (2 if EXPECTED[stack][2] else 1)
+    assert len(instances) == (2 if settings.database.replica else 1)
     for instance in instances:
         assert instance.inputs["enabledCloudwatchLogsExports"] == list(EXPORTED_LOGS)
         region = region_of(run, instance)
@@ -266,6 +291,7 @@ def stack_file_network(stack: str) -> dict:
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
+    config, account = platform_config(stack), account_of(stack)
     run = stack_run(stack)
     db = primary(run)
     (role,) = [r for r in of_database(run, "aws:iam/role:Role")]
@@ -277,8 +303,8 @@ def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
         role.inputs["assumeRolePolicy"],
         principal=("Service", "monitoring.rds.amazonaws.com"),
         context={
-            "aws:SourceAccount": ACCOUNT,
-            "aws:SourceArn": f"arn:aws:rds:us-east-1:{ACCOUNT}:db:{db.name}",
+            "aws:SourceAccount": account,
+            "aws:SourceArn": f"arn:aws:rds:{config.primary_region}:{account}:db:{db.name}",
         },
     )
     assert not trust_allows(
@@ -288,17 +314,19 @@ def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
     )
     (policy,) = [p for p in of_database(run, "aws:iam/rolePolicy:RolePolicy")]
     document = policy.inputs["policy"]
-    stream = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:{MONITORING_LOG_GROUP}:log-stream:i-1"
+    stream = f"arn:aws:logs:{config.primary_region}:{account}:log-group:{MONITORING_LOG_GROUP}:log-stream:i-1"
     assert evaluate(document, "logs:PutLogEvents", stream) == ALLOW
-    other = f"arn:aws:logs:us-east-1:{ACCOUNT}:log-group:RDSAnythingElse:log-stream:i-1"
+    other = (
+        f"arn:aws:logs:{config.primary_region}:{account}:log-group:RDSAnythingElse:log-stream:i-1"
+    )
     assert evaluate(document, "logs:PutLogEvents", other) == IMPLICIT_DENY
     assert evaluate(document, "logs:DeleteLogGroup", stream.rsplit(":log-stream", 1)[0]) == (
         IMPLICIT_DENY
     )
     statements = json.loads(document)["Statement"]
     assert all(s["Resource"] != "*" for s in statements)
-    if stack == "prod":  # the replica publishes in the DR region
-        dr_stream = stream.replace("us-east-1", "us-west-2")
+    if config.database.replica:  # the replica publishes in the DR region
+        dr_stream = stream.replace(f":{config.primary_region}:", f":{config.dr_region}:")
         assert evaluate(document, "logs:PutLogEvents", dr_stream) == ALLOW
 
 
@@ -306,31 +334,33 @@ def test_enhanced_monitoring_role_writes_only_the_os_metrics_group(stack):
 
 
 def test_prod_replica_is_in_the_dr_region_encrypted_with_a_key_of_that_region():
+    config = platform_config("prod")
     run = stack_run("prod")
     db = primary(run)
     (replica,) = replicas(run)
-    assert region_of(run, db) == "us-east-1"
-    assert region_of(run, replica) == "us-west-2"
+    assert region_of(run, db) == config.primary_region
+    assert region_of(run, replica) == config.dr_region
     assert replica.inputs["replicateSourceDb"] == db.outputs["arn"]
-    assert db.outputs["arn"].startswith("arn:aws:rds:us-east-1:")
+    assert db.outputs["arn"].startswith(f"arn:aws:rds:{config.primary_region}:")
     # The trap: the replica's key must be a key of the replica's region.
     keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
     key = keys[replica.inputs["kmsKeyId"]]
-    assert region_of(run, key) == "us-west-2"
-    assert ":us-west-2:" in key.outputs["arn"]
+    assert region_of(run, key) == config.dr_region
+    assert f":{config.dr_region}:" in key.outputs["arn"]
     assert replica.inputs["storageEncrypted"] is True
     assert replica.inputs["performanceInsightsKmsKeyId"] == key.outputs["arn"]
     assert replica.inputs["kmsKeyId"] != db.inputs["kmsKeyId"]
 
 
 def test_the_replica_lives_in_the_dr_network():
+    config = platform_config("prod")
     run = stack_run("prod")
     (replica,) = replicas(run)
     (group,) = [
         g for g in of_database(run, "aws:rds/subnetGroup:SubnetGroup") if g.name == replica.name
     ]
-    assert region_of(run, group) == "us-west-2"
-    dr_subnets = network_records(run, "ballast-prod-dr-net", "aws:ec2/subnet:Subnet")
+    assert region_of(run, group) == config.dr_region
+    dr_subnets = network_records(run, f"{name_prefix(run)}dr-net", "aws:ec2/subnet:Subnet")
     isolated = sorted(
         s.id for s in dr_subnets if s.inputs["tags"]["ballast.io/subnet-tier"] == "isolated"
     )
@@ -339,36 +369,51 @@ def test_the_replica_lives_in_the_dr_network():
     (sg,) = [
         g for g in of_database(run, "aws:ec2/securityGroup:SecurityGroup") if g.name == replica.name
     ]
-    (vpc,) = network_records(run, "ballast-prod-dr-net", "aws:ec2/vpc:Vpc")
-    assert sg.inputs["vpcId"] == vpc.id and region_of(run, sg) == "us-west-2"
-    dr_private = [p.cidr for p in plan_subnets("10.31.0.0/20", 2) if p.tier == "private"]
+    (vpc,) = network_records(run, f"{name_prefix(run)}dr-net", "aws:ec2/vpc:Vpc")
+    assert sg.inputs["vpcId"] == vpc.id and region_of(run, sg) == config.dr_region
+    dr_private = [
+        p.cidr
+        for p in plan_subnets(config.dr_network.cidr, config.dr_network.az_count)
+        if p.tier == "private"
+    ]
     rules = [r for r in of_database(run, INGRESS_RULE) if r.inputs["securityGroupId"] == sg.id]
     assert sorted(r.inputs["cidrIpv4"] for r in rules) == sorted(dr_private)
-    assert replica.inputs["backupRetentionPeriod"] == 35
+    assert replica.inputs["backupRetentionPeriod"] == primary(run).inputs["backupRetentionPeriod"]
     assert replica.inputs["iamDatabaseAuthenticationEnabled"] is True
     assert replica.inputs["publiclyAccessible"] is False
     assert BACKUP_TAG not in replica.inputs["tags"]
 
 
 def test_the_dr_network_is_smaller_and_in_the_dr_region():
+    config = platform_config("prod")
+    settings = config.dr_network
     run = stack_run("prod")
-    (vpc,) = network_records(run, "ballast-prod-dr-net", "aws:ec2/vpc:Vpc")
-    assert vpc.inputs["cidrBlock"] == "10.31.0.0/20"
-    assert region_of(run, vpc) == "us-west-2"
-    subnets = network_records(run, "ballast-prod-dr-net", "aws:ec2/subnet:Subnet")
-    assert {s.inputs["availabilityZone"] for s in subnets} == {"us-west-2a", "us-west-2b"}
-    assert len(network_records(run, "ballast-prod-dr-net", "aws:ec2/natGateway:NatGateway")) == 1
-    assert len(network_records(run, "ballast-prod-dr-net", "aws:ec2/flowLog:FlowLog")) == 1
+    dr_net = f"{name_prefix(run)}dr-net"
+    (vpc,) = network_records(run, dr_net, "aws:ec2/vpc:Vpc")
+    assert vpc.inputs["cidrBlock"] == settings.cidr
+    assert region_of(run, vpc) == config.dr_region
+    subnets = network_records(run, dr_net, "aws:ec2/subnet:Subnet")
+    zones = expected_zones(config.dr_region, settings)
+    assert {s.inputs["availabilityZone"] for s in subnets} == set(zones)
+    nats = network_records(run, dr_net, "aws:ec2/natGateway:NatGateway")
+    assert len(nats) == (1 if settings.nat_mode == "single" else len(zones))
+    assert len(network_records(run, dr_net, "aws:ec2/flowLog:FlowLog")) == 1
+    # Smaller: no larger a block, and no more zones, than the primary network.
+    primary_vpc = ipaddress.ip_network(config.network.cidr)
+    assert ipaddress.ip_network(settings.cidr).num_addresses <= primary_vpc.num_addresses
+    assert len(zones) <= config.network.az_count
 
 
 def test_replica_lag_alarm_fires_above_the_tier_rpo():
     run = stack_run("prod")
     (replica,) = replicas(run)
     (alarm,) = [a for a in of_database(run, ALARM) if a.name.endswith("-lag")]
-    assert region_of(run, alarm) == "us-west-2"
+    assert region_of(run, alarm) == platform_config("prod").dr_region
     assert alarm.inputs["metricName"] == "ReplicaLag"
     assert alarm.inputs["dimensions"] == {"DBInstanceIdentifier": replica.outputs["identifier"]}
-    assert alarm.inputs["threshold"] == TIER_OBJECTIVES["tier-1"].rpo_minutes * 60
+    assert (
+        alarm.inputs["threshold"] == TIER_OBJECTIVES[database_config("prod").tier].rpo_minutes * 60
+    )
     assert alarm.inputs["comparisonOperator"] == "GreaterThanThreshold"
     assert alarm.inputs["treatMissingData"] == "breaching"
 
@@ -377,6 +422,7 @@ def test_replica_lag_alarm_fires_above_the_tier_rpo():
 
 
 def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check():
+    config = platform_config("prod")
     run = stack_run("prod")
     db, (replica,) = primary(run), replicas(run)
     records = of_database(run, DNS_RECORD)
@@ -384,7 +430,8 @@ def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check(
     by_role = {r.inputs["failoverRoutingPolicies"][0]["type"]: r for r in records}
     assert set(by_role) == {"PRIMARY", "SECONDARY"}
     first, second = by_role["PRIMARY"], by_role["SECONDARY"]
-    assert first.inputs["name"] == second.inputs["name"] == "app.db.prod.ballast.internal"
+    dns_name = f"{config.database.name}.db.{zone_name(run)}"
+    assert first.inputs["name"] == second.inputs["name"] == dns_name
     assert first.inputs["type"] == second.inputs["type"] == "CNAME"
     assert first.inputs["zoneId"] == second.inputs["zoneId"]
     assert all(r.inputs["ttl"] <= 60 for r in records)
@@ -401,7 +448,7 @@ def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check(
     assert check.inputs["type"] == "CLOUDWATCH_METRIC"
     (health,) = [a for a in of_database(run, ALARM) if a.name.endswith("-primary-heartbeat")]
     assert check.inputs["cloudwatchAlarmName"] == health.outputs["name"]
-    assert check.inputs["cloudwatchAlarmRegion"] == region_of(run, health) == "us-east-1"
+    assert check.inputs["cloudwatchAlarmRegion"] == region_of(run, health) == config.primary_region
     assert check.inputs["insufficientDataHealthStatus"] == "Unhealthy"
     assert health.inputs["dimensions"] == {"DBInstanceIdentifier": db.outputs["identifier"]}
     assert health.inputs["evaluationPeriods"] * health.inputs["period"] == HEALTH_ALARM_MINUTES * 60
@@ -409,8 +456,8 @@ def test_prod_failover_records_are_a_primary_secondary_pair_with_a_health_check(
     # Both VPCs resolve the private zone.
     (zone,) = of_database(run, "aws:route53/zone:Zone")
     assert first.inputs["zoneId"] == zone.outputs["zoneId"]
-    assert sorted(v["vpcRegion"] for v in zone.inputs["vpcs"]) == ["us-east-1", "us-west-2"]
-    assert run.outputs["databaseDnsName"] == "app.db.prod.ballast.internal"
+    assert sorted(v["vpcRegion"] for v in zone.inputs["vpcs"]) == sorted(regions_of("prod"))
+    assert run.outputs["databaseDnsName"] == dns_name
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging"])
@@ -421,15 +468,20 @@ def test_without_a_replica_the_record_is_plain(stack):
     assert record.inputs["records"] == [primary(run).outputs["address"]]
     assert record.inputs["ttl"] <= 60
     assert of_database(run, HEALTH_CHECK) == []
-    assert run.outputs["databaseDnsName"] == f"app.db.{stack}.ballast.internal"
+    assert run.outputs["databaseDnsName"] == record.inputs["name"]
+    assert record.inputs["name"] == f"{database_config(stack).name}.db.{zone_name(run)}"
 
 
 def test_exports_give_operators_what_a_failover_needs():
-    outputs = stack_run("prod").outputs
-    assert outputs["databaseEndpoint"].endswith(f".us-east-1.rds.amazonaws.com:{POSTGRES_PORT}")
-    assert outputs["databaseReplicaIdentifier"] == "ballast-prod-db-replica"
-    assert ".us-west-2.rds.amazonaws.com" in outputs["databaseReplicaAddress"]
-    assert outputs["databaseHealthCheckAlarm"].endswith(":alarm:ballast-prod-db-primary-heartbeat")
+    run = stack_run("prod")
+    outputs, config = run.outputs, platform_config("prod")
+    (replica,) = replicas(run)
+    (health,) = [a for a in of_database(run, ALARM) if a.name.endswith("-primary-heartbeat")]
+    region, dr_region = config.primary_region, config.dr_region
+    assert outputs["databaseEndpoint"].endswith(f".{region}.rds.amazonaws.com:{POSTGRES_PORT}")
+    assert outputs["databaseReplicaIdentifier"] == replica.outputs["identifier"]
+    assert f".{dr_region}.rds.amazonaws.com" in outputs["databaseReplicaAddress"]
+    assert outputs["databaseHealthCheckAlarm"] == health.outputs["arn"]
 
 
 # --- config: tiers ----------------------------------------------------------------------
@@ -484,7 +536,7 @@ def database_args(provider, *, replica=None, **changes) -> DatabaseArgs:
     }
     return DatabaseArgs(
         context=aws_context(provider, "eu-west-1"),
-        roles=RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        roles=RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
         settings=DatabaseConfig(
             name="orders", tier="tier-2", dns_zone_name="test.example.internal", **changes
         ),

@@ -3,6 +3,7 @@ recorded resource graph and evaluated with a small IAM evaluator (tests/iam_eval
 
 from __future__ import annotations
 
+import functools
 import json
 
 import pulumi
@@ -13,6 +14,7 @@ from hypothesis import strategies as st
 
 from ballast import iam_catalogue
 from ballast.offline import ProgramError, run_component
+from ballast.offline.mocks import DEFAULT_ACCOUNT_ID
 from components.config import BoundaryConfig, CiConfig
 from components.iam import (
     BOUNDARY_SERVICES,
@@ -29,17 +31,28 @@ from components.iam import (
     irsa_subject,
     physical_role_name,
 )
-from components.iam.actions import AUDIT_READ_SERVICES
+from components.iam.actions import ACTION_SCOPED_SERVICES, AUDIT_READ_SERVICES, KEY_USE_ACTIONS
 from components.iam.read_actions import AUDIT_READ_ACTIONS
 from components.identity import Identity, IdentityArgs
 from components.platform import BoundaryGuard
 from components.tags import AUDIT_EVIDENCE_TAG
-from tests.conftest import aws_context, platform_boundary, source_offenders, stack_run
+from tests.conftest import (
+    account_of,
+    aws_context,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    region_outside,
+    regions_of,
+    source_offenders,
+    stack_run,
+)
 from tests.iam_eval import ALLOW, DENY, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import ATTACHMENT, IAM_POLICY, OIDC, ROLE, ROLE_POLICY
 
-ACCOUNT = "123456789012"
-REPOSITORY = "your-org--set-me/ballast"
+#: The offline engine's account, for the stand-alone component runs below (their
+#: providers name no account).
+ACCOUNT = DEFAULT_ACCOUNT_ID
 #: stack: (GitHub environment of the apply role, of the plan role)
 CI_ENVIRONMENTS = {
     "dev": ("dev", "dev"),
@@ -47,11 +60,43 @@ CI_ENVIRONMENTS = {
     "prod": ("prod", "prod-preview"),
 }
 FAKE_ISSUER = "https://oidc.eks.us-east-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B71EXAMPLE"
-FAKE_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
-PROD_APPLY = f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-apply"
-PROD_BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-prod-permission-boundary"
-IN_REGION = {"aws:RequestedRegion": "us-east-1"}
+FAKE_BOUNDARY = "arn:aws:iam::{account}:policy/ballast-test-permission-boundary"
+#: The case tables below hold placeholders that `filled` replaces with what the prod
+#: stack's config and run say ({account}, {region}, {prefix}, ...), so the cases hold
+#: for any fork's values, not only the shipped ones.
+PROD_APPLY = "arn:aws:iam::{account}:role/{prefix}iam-ci-apply"
+PROD_BOUNDARY = "arn:aws:iam::{account}:policy/{prefix}permission-boundary"
+IN_REGION = {"aws:RequestedRegion": "{region}"}
 EVIDENCE_TAG = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
+
+
+@functools.cache
+def prod_values() -> dict[str, str]:
+    """What the placeholders of the prod case tables stand for."""
+    run = stack_run("prod")
+    config = platform_config("prod")
+    (trail,) = run.of_type("aws:cloudtrail/trail:Trail")
+    return {
+        "account": account_of("prod"),
+        "region": config.primary_region,
+        "dr_region": config.dr_region or config.primary_region,
+        "outside": region_outside(),
+        "prefix": name_prefix(run),
+        "dev_prefix": name_prefix(stack_run("dev")),
+        "trail_bucket": trail.inputs["s3BucketName"],
+    }
+
+
+def filled(value, values: dict[str, str] | None = None):
+    """`value` (a string, or a dict/list of them) with its placeholders filled in."""
+    values = values if values is not None else prod_values()
+    if isinstance(value, str):
+        return value.format(**values)
+    if isinstance(value, dict):
+        return {filled(k, values): filled(v, values) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(filled(v, values) for v in value)
+    return value
 
 
 def boundary_of(run):
@@ -85,11 +130,11 @@ def trust_of(role) -> dict:
 
 
 def test_every_role_carries_the_boundary(shipped):
-    environment = shipped.outputs["environment"]
+    prefix = name_prefix(shipped)
     boundary = boundary_of(shipped)
-    assert boundary.inputs["name"] == f"ballast-{environment}-permission-boundary"
+    assert boundary.inputs["name"] == f"{prefix}permission-boundary"
     audit = audit_boundary_of(shipped)
-    assert audit.inputs["name"] == f"ballast-{environment}-audit-permission-boundary"
+    assert audit.inputs["name"] == f"{prefix}audit-permission-boundary"
     roles = shipped.of_type(ROLE)
     assert len(roles) >= 3  # security audit, CloudTrail delivery, flow logs (+ CI roles)
     for role in roles:
@@ -99,7 +144,7 @@ def test_every_role_carries_the_boundary(shipped):
 
 
 def test_roles_are_named_for_their_environment(shipped):
-    prefix = f"ballast-{shipped.outputs['environment']}-"
+    prefix = name_prefix(shipped)
     for role in shipped.of_type(ROLE):
         name = role.inputs["name"]
         assert name.startswith(prefix) and len(name) <= 64, name
@@ -124,7 +169,8 @@ def test_every_trust_policy_is_scoped(shipped):
                 # EKS, EC2, CloudTrail send no source context; only a passed role reaches them.
                 assert condition == {}, role.urn
             elif "Service" in principal:
-                assert condition["StringEquals"]["aws:SourceAccount"] == ACCOUNT, role.urn
+                account = account_of(shipped.stack)
+                assert condition["StringEquals"]["aws:SourceAccount"] == account, role.urn
 
 
 def github_provider(run):
@@ -139,6 +185,7 @@ def test_github_trust_names_the_repository_and_environment_exactly(stack):
     provider = github_provider(run)
     assert provider.inputs["url"] == f"https://{GITHUB_OIDC_HOST}"
     assert provider.inputs["clientIdLists"] == ["sts.amazonaws.com"]
+    repository = platform_config(stack).ci.repository
     apply_env, plan_env = CI_ENVIRONMENTS[stack]
     for suffix, environment in (("-ci-apply", apply_env), ("-ci-plan", plan_env)):
         role = role_named(run, suffix)
@@ -147,7 +194,7 @@ def test_github_trust_names_the_repository_and_environment_exactly(stack):
         assert statement["Action"] == "sts:AssumeRoleWithWebIdentity"
         assert statement["Condition"] == {
             "StringEquals": {
-                f"{GITHUB_OIDC_HOST}:sub": f"repo:{REPOSITORY}:environment:{environment}",
+                f"{GITHUB_OIDC_HOST}:sub": f"repo:{repository}:environment:{environment}",
                 f"{GITHUB_OIDC_HOST}:aud": "sts.amazonaws.com",
             }
         }
@@ -159,18 +206,22 @@ def test_github_trust_names_the_repository_and_environment_exactly(stack):
 @pytest.mark.parametrize(
     ("subject", "audience", "accepted"),
     [
-        (f"repo:{REPOSITORY}:environment:prod", "sts.amazonaws.com", True),
-        (f"repo:{REPOSITORY}:environment:prod", "https://github.com/your-org--set-me", False),
-        (f"repo:{REPOSITORY}:environment:staging", "sts.amazonaws.com", False),
-        (f"repo:{REPOSITORY}:ref:refs/heads/main", "sts.amazonaws.com", False),
-        (f"repo:{REPOSITORY}:pull_request", "sts.amazonaws.com", False),
-        (f"repo:{REPOSITORY}-fork:environment:prod", "sts.amazonaws.com", False),
-        ("repo:other-org/ballast:environment:prod", "sts.amazonaws.com", False),
+        ("repo:{repository}:environment:prod", "sts.amazonaws.com", True),
+        ("repo:{repository}:environment:prod", "https://github.com/{owner}", False),
+        ("repo:{repository}:environment:staging", "sts.amazonaws.com", False),
+        ("repo:{repository}:ref:refs/heads/main", "sts.amazonaws.com", False),
+        ("repo:{repository}:pull_request", "sts.amazonaws.com", False),
+        ("repo:{repository}-fork:environment:prod", "sts.amazonaws.com", False),
+        ("repo:other-org/{name}:environment:prod", "sts.amazonaws.com", False),
     ],
 )
 def test_only_the_environments_jobs_can_assume_the_apply_role(subject, audience, accepted):
     run = stack_run("prod")
     provider = github_provider(run)
+    repository = platform_config("prod").ci.repository
+    owner, name = repository.split("/")
+    names = {"repository": repository, "owner": owner, "name": name}
+    subject, audience = subject.format(**names), audience.format(**names)
     claims = {f"{GITHUB_OIDC_HOST}:sub": subject, f"{GITHUB_OIDC_HOST}:aud": audience}
     assert (
         trust_allows(
@@ -194,26 +245,26 @@ def test_the_boundary_has_one_allow_and_its_other_statements_are_denies(shipped)
     assert compact_length(document) <= MANAGED_POLICY_MAX_CHARS
 
 
-def test_the_boundary_fences_the_platforms_regions():
-    for stack, regions in (("dev", ["us-east-1"]), ("prod", ["us-east-1", "us-west-2"])):
-        document = json.loads(boundary_of(stack_run(stack)).inputs["policy"])
-        (fence,) = [s for s in document["Statement"] if s["Sid"] == "DenyRegionsOutsideThePlatform"]
-        assert fence["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": regions}
+def test_the_boundary_fences_the_platforms_regions(shipped):
+    regions = regions_of(shipped.stack)
+    document = json.loads(boundary_of(shipped).inputs["policy"])
+    (fence,) = [s for s in document["Statement"] if s["Sid"] == "DenyRegionsOutsideThePlatform"]
+    assert fence["Condition"]["StringNotEquals"] == {"aws:RequestedRegion": regions}
 
 
 def test_the_main_boundary_fences_every_platform_role_without_exception(shipped):
     """No principal is exempt from the region fence any more: the security-audit role,
     which must see every region, carries the audit boundary instead."""
     document = json.loads(boundary_of(shipped).inputs["policy"])
-    far = {"aws:RequestedRegion": "ap-southeast-2"}
+    far = {"aws:RequestedRegion": region_outside()}
     for role in shipped.of_type(ROLE):
         context = {**far, "aws:PrincipalArn": role.outputs["arn"]}
         assert evaluate(document, "ec2:DescribeInstances", "*", context) == DENY, role.urn
         assert evaluate(document, "lambda:ListFunctions", "*", context) != ALLOW, role.urn
 
 
-AUDIT_TRAIL_OBJECT = "arn:aws:s3:::ballast-prod-audit-trail-123456789012-us-east-1/AWSLogs/x"
-FAR = {"aws:RequestedRegion": "ap-southeast-2"}
+AUDIT_TRAIL_OBJECT = "arn:aws:s3:::{trail_bucket}/AWSLogs/x"
+FAR = {"aws:RequestedRegion": "{outside}"}
 AUDIT_BOUNDARY_CASES = [
     # (action, resource, context, expected)
     # SecurityAudit's reads beyond the 33 platform services, in a region the platform
@@ -240,9 +291,9 @@ AUDIT_BOUNDARY_CASES = [
     # No secret values, no data, no decryption but the audit trail's.
     ("secretsmanager:GetSecretValue", "*", IN_REGION, DENY),
     ("secretsmanager:DescribeSecret", "*", IN_REGION, ALLOW),
-    ("ssm:GetParameter", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app/db-password", IN_REGION, DENY),
-    ("ssm:GetParametersByPath", f"arn:aws:ssm:us-east-1:{ACCOUNT}:parameter/app", IN_REGION, DENY),
-    ("ssm:GetParameter", "arn:aws:ssm:us-east-1::parameter/aws/service/eks/optimized-ami/x", IN_REGION, ALLOW),
+    ("ssm:GetParameter", "arn:aws:ssm:{region}:{account}:parameter/app/db-password", IN_REGION, DENY),
+    ("ssm:GetParametersByPath", "arn:aws:ssm:{region}:{account}:parameter/app", IN_REGION, DENY),
+    ("ssm:GetParameter", "arn:aws:ssm:{region}::parameter/aws/service/eks/optimized-ami/x", IN_REGION, ALLOW),
     ("ssm:DescribeParameters", "*", IN_REGION, ALLOW),
     ("dynamodb:GetItem", "*", IN_REGION, DENY),
     ("s3:GetObject", "arn:aws:s3:::some-app-bucket/customers.csv", IN_REGION, DENY),
@@ -257,7 +308,7 @@ AUDIT_BOUNDARY_CASES = [
 @pytest.mark.parametrize(("action", "resource", "context", "expected"), AUDIT_BOUNDARY_CASES)
 def test_what_the_audit_boundary_allows_and_denies(action, resource, context, expected):
     document = json.loads(audit_boundary_of(stack_run("prod")).inputs["policy"])
-    assert evaluate(document, action, resource, context) == expected
+    assert evaluate(document, action, filled(resource), filled(context)) == expected
 
 
 def test_the_audit_boundary_allows_only_read_and_list_actions():
@@ -265,11 +316,12 @@ def test_the_audit_boundary_allows_only_read_and_list_actions():
     catalogue (its patterns are generated, so this checks the generator, not a copy)."""
     document = json.loads(audit_boundary_of(stack_run("prod")).inputs["policy"])
     table = iam_catalogue.catalogue()
+    in_region = filled(IN_REGION)
     checked = 0
     for service in AUDIT_READ_SERVICES:
         for action, (level, _) in table[service].items():
             name = f"{service}:{action}"
-            decision = evaluate(document, name, "*", IN_REGION)
+            decision = evaluate(document, name, "*", in_region)
             if decision == ALLOW and name != "kms:Decrypt":
                 assert level in iam_catalogue.READ_LEVELS, name
                 checked += 1
@@ -313,11 +365,11 @@ def test_only_the_security_role_may_carry_the_audit_boundary(role, boundary, exp
     arns = {
         "audit": audit_boundary_of(run).outputs["arn"],
         "main": boundary_of(run).outputs["arn"],
-        "other": FAKE_BOUNDARY,
+        "other": filled(FAKE_BOUNDARY),
     }
     resource = role_named(run, f"-{role}").outputs["arn"]
     for action in ("iam:CreateRole", "iam:PutRolePermissionsBoundary"):
-        context = {**IN_REGION, "iam:PermissionsBoundary": arns[boundary]}
+        context = {**filled(IN_REGION), "iam:PermissionsBoundary": arns[boundary]}
         assert evaluate(document, action, resource, context) == expected, action
 
 
@@ -329,23 +381,23 @@ def test_neither_boundary_can_be_edited_outside_the_pipeline():
     for policy in (boundary_of(run), audit_boundary_of(run)):
         arn = policy.outputs["arn"]
         for who, expected in ((plan, DENY), (apply, ALLOW)):
-            context = {**IN_REGION, "aws:PrincipalArn": who}
+            context = {**filled(IN_REGION), "aws:PrincipalArn": who}
             assert evaluate(document, "iam:CreatePolicyVersion", arn, context) == expected
 
 
 BOUNDARY_CASES = [
     # (action, resource, context, expected)
     ("ec2:RunInstances", "*", IN_REGION, ALLOW),
-    ("eks:CreateCluster", "*", {"aws:RequestedRegion": "us-west-2"}, ALLOW),
-    ("ec2:RunInstances", "*", {"aws:RequestedRegion": "eu-west-1"}, DENY),
-    ("iam:CreateRole", "*", {"aws:RequestedRegion": "us-east-1", "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
-    ("iam:GetRole", "*", {"aws:RequestedRegion": "eu-west-1"}, ALLOW),  # IAM is global
+    ("eks:CreateCluster", "*", {"aws:RequestedRegion": "{dr_region}"}, ALLOW),
+    ("ec2:RunInstances", "*", {"aws:RequestedRegion": "{outside}"}, DENY),
+    ("iam:CreateRole", "*", {**IN_REGION, "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
+    ("iam:GetRole", "*", {"aws:RequestedRegion": "{outside}"}, ALLOW),  # IAM is global
     ("lambda:CreateFunction", "*", IN_REGION, IMPLICIT_DENY),  # not a platform service
     # The in-VPC runner: its project and webhook, and its connection's token at run time.
     ("codebuild:CreateWebhook", "*", IN_REGION, ALLOW),
     ("codeconnections:GetConnectionToken", "*", IN_REGION, ALLOW),
     ("codestar-connections:GetConnectionToken", "*", IN_REGION, ALLOW),
-    ("codebuild:StartBuild", "*", {"aws:RequestedRegion": "eu-west-1"}, DENY),
+    ("codebuild:StartBuild", "*", {"aws:RequestedRegion": "{outside}"}, DENY),
     ("iam:CreateUser", "*", IN_REGION, DENY),
     ("iam:CreateAccessKey", "*", IN_REGION, DENY),
     ("iam:CreateLoginProfile", "*", IN_REGION, DENY),
@@ -366,12 +418,12 @@ BOUNDARY_CASES = [
     ("iam:PutRolePermissionsBoundary", "*", {**IN_REGION, "iam:PermissionsBoundary": PROD_BOUNDARY}, ALLOW),
     ("iam:DeleteRolePermissionsBoundary", "*", IN_REGION, DENY),
     ("iam:CreatePolicyVersion", PROD_BOUNDARY, {**IN_REGION, "aws:PrincipalArn": PROD_APPLY}, ALLOW),
-    ("iam:CreatePolicyVersion", PROD_BOUNDARY, {**IN_REGION, "aws:PrincipalArn": f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-iam-ci-plan"}, DENY),
-    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-net-flow-logs", IN_REGION, ALLOW),
-    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-dev-net-flow-logs", IN_REGION, DENY),
-    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/OrganizationAccountAccessRole", IN_REGION, DENY),
+    ("iam:CreatePolicyVersion", PROD_BOUNDARY, {**IN_REGION, "aws:PrincipalArn": "arn:aws:iam::{account}:role/{prefix}iam-ci-plan"}, DENY),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/{prefix}net-flow-logs", IN_REGION, ALLOW),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/{dev_prefix}net-flow-logs", IN_REGION, DENY),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/OrganizationAccountAccessRole", IN_REGION, DENY),
     # The audit trail's evidence.
-    ("s3:DeleteObject", "arn:aws:s3:::ballast-prod-audit-trail-123456789012-us-east-1/AWSLogs/x", IN_REGION, DENY),
+    ("s3:DeleteObject", AUDIT_TRAIL_OBJECT, IN_REGION, DENY),
     ("s3:DeleteObject", "arn:aws:s3:::some-app-bucket/x", IN_REGION, ALLOW),
     ("s3:BypassGovernanceRetention", "arn:aws:s3:::some-app-bucket/x", IN_REGION, DENY),
     ("kms:ScheduleKeyDeletion", "*", {**IN_REGION, f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}, DENY),
@@ -385,7 +437,7 @@ BOUNDARY_CASES = [
 @pytest.mark.parametrize(("action", "resource", "context", "expected"), BOUNDARY_CASES)
 def test_what_the_prod_boundary_allows_and_denies(action, resource, context, expected):
     document = json.loads(boundary_of(stack_run("prod")).inputs["policy"])
-    assert evaluate(document, action, resource, context) == expected
+    assert evaluate(document, filled(action), filled(resource), filled(context)) == expected
 
 
 EVIDENCE = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
@@ -408,20 +460,51 @@ EVIDENCE = {f"aws:ResourceTag/{AUDIT_EVIDENCE_TAG}": "true"}
     ],
 )
 def test_the_apply_role_cannot_open_an_audit_evidence_key(action, tagged, request_tags, expected):
-    """The apply role's own policy allows kms:*; what it may do to the audit key is what
-    the boundary leaves of that (both must allow)."""
+    """The apply role's own policy allows these KMS actions (a grant only when a service
+    asks for it); what it may do to the audit key is what the boundary leaves of that
+    (both must allow)."""
     run = stack_run("prod")
     boundary = json.loads(boundary_of(run).inputs["policy"])
     apply = role_named(run, "-ci-apply")
     own = inline_policy(run, apply)
-    key = f"arn:aws:kms:us-east-1:{ACCOUNT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
-    context: dict = {**IN_REGION, "aws:PrincipalArn": apply.outputs["arn"]}
+    key = filled("arn:aws:kms:{region}:{account}:key/1234abcd-12ab-34cd-56ef-1234567890ab")
+    context: dict = {
+        **filled(IN_REGION),
+        "aws:PrincipalArn": apply.outputs["arn"],
+        "kms:ViaService": filled("rds.{region}.amazonaws.com"),
+    }
     if tagged:
         context.update(EVIDENCE)
     if request_tags:
         context["aws:TagKeys"] = request_tags
     assert evaluate(own, action, key, context) == ALLOW
     assert evaluate(boundary, action, key, context) == expected
+
+
+@pytest.mark.parametrize(
+    ("action", "via", "expected"),
+    [
+        # Creating and administering keys: directly.
+        ("kms:CreateKey", None, ALLOW),
+        ("kms:ScheduleKeyDeletion", None, ALLOW),
+        ("kms:PutKeyPolicy", None, ALLOW),
+        # Using a key: only when a service that builds encrypted resources asks for it,
+        *[(action, "rds", ALLOW) for action in KEY_USE_ACTIONS],
+        *[(action, "eks", ALLOW) for action in KEY_USE_ACTIONS],
+        # never directly, nor through a service the platform does not encrypt with.
+        *[(action, None, IMPLICIT_DENY) for action in KEY_USE_ACTIONS],
+        ("kms:Decrypt", "lambda", IMPLICIT_DENY),
+        # Nothing else of KMS.
+        ("kms:Sign", None, IMPLICIT_DENY),
+        ("kms:GenerateMac", "rds", IMPLICIT_DENY),
+    ],
+)
+def test_the_apply_role_uses_keys_only_through_aws_services(action, via, expected):
+    run = stack_run("prod")
+    own = inline_policy(run, role_named(run, "-ci-apply"))
+    region = filled(IN_REGION)["aws:RequestedRegion"]
+    context = {"kms:ViaService": f"{via}.{region}.amazonaws.com"} if via else {}
+    assert evaluate(own, action, "*", context) == expected
 
 
 @pytest.mark.parametrize("service", DEPLOY_SERVICES)
@@ -432,16 +515,20 @@ def test_every_deploy_service_is_within_the_boundary_and_the_apply_role(service)
     ceiling = json.loads(boundary_of(run).inputs["policy"])
     apply = inline_policy(run, role_named(run, "-ci-apply"))
     action = f"{service}:SomeAction"
-    assert evaluate(ceiling, action, "*", IN_REGION) == ALLOW
-    assert evaluate(ceiling, action, "*", {"aws:RequestedRegion": "eu-west-1"}) == (
+    assert evaluate(ceiling, action, "*", filled(IN_REGION)) == ALLOW
+    assert evaluate(ceiling, action, "*", {"aws:RequestedRegion": region_outside()}) == (
         ALLOW if f"{service}:*" in GLOBAL_SERVICE_ACTIONS else DENY
     )
-    assert evaluate(apply, action, "*") == ALLOW
+    # KMS is granted action by action (see the test above), every other service whole.
+    assert evaluate(apply, action, "*") == (
+        IMPLICIT_DENY if service in ACTION_SCOPED_SERVICES else ALLOW
+    )
 
 
 def test_dev_roles_cannot_touch_prod_resources():
     document = json.loads(boundary_of(stack_run("dev")).inputs["policy"])
-    tagged_prod = {"aws:RequestedRegion": "us-east-1", "aws:ResourceTag/environment": "prod"}
+    region = platform_config("dev").primary_region
+    tagged_prod = {"aws:RequestedRegion": region, "aws:ResourceTag/environment": "prod"}
     assert evaluate(document, "rds:DeleteDBInstance", "*", tagged_prod) == DENY
     assert evaluate(document, "s3:GetObject", "*", tagged_prod) == DENY
 
@@ -452,26 +539,26 @@ def test_dev_roles_cannot_touch_prod_resources():
 APPLY_CASES = [
     ("ec2:CreateVpc", "*", ALLOW),
     ("eks:CreateCluster", "*", ALLOW),
-    ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
-    ("iam:PutRolePolicy", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
-    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-prod-cluster-nodes", ALLOW),
+    ("iam:CreateRole", "arn:aws:iam::{account}:role/{prefix}cluster-nodes", ALLOW),
+    ("iam:PutRolePolicy", "arn:aws:iam::{account}:role/{prefix}cluster-nodes", ALLOW),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/{prefix}cluster-nodes", ALLOW),
     ("iam:CreatePolicyVersion", PROD_BOUNDARY, ALLOW),
-    ("iam:CreateRole", f"arn:aws:iam::{ACCOUNT}:role/ballast-dev-cluster-nodes", IMPLICIT_DENY),
-    ("iam:PassRole", f"arn:aws:iam::{ACCOUNT}:role/admin", IMPLICIT_DENY),
-    ("iam:CreateUser", f"arn:aws:iam::{ACCOUNT}:user/ci", IMPLICIT_DENY),
-    ("iam:CreateOpenIDConnectProvider", f"arn:aws:iam::{ACCOUNT}:oidc-provider/x", ALLOW),
+    ("iam:CreateRole", "arn:aws:iam::{account}:role/{dev_prefix}cluster-nodes", IMPLICIT_DENY),
+    ("iam:PassRole", "arn:aws:iam::{account}:role/admin", IMPLICIT_DENY),
+    ("iam:CreateUser", "arn:aws:iam::{account}:user/ci", IMPLICIT_DENY),
+    ("iam:CreateOpenIDConnectProvider", "arn:aws:iam::{account}:oidc-provider/x", ALLOW),
     ("lambda:CreateFunction", "*", IMPLICIT_DENY),
     ("organizations:LeaveOrganization", "*", IMPLICIT_DENY),
     ("codebuild:CreateProject", "*", ALLOW),
     ("codeconnections:CreateConnection", "*", ALLOW),
     # Buckets: this environment's, configuration only.
-    ("s3:CreateBucket", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
-    ("s3:PutBucketPolicy", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
-    ("s3:PutEncryptionConfiguration", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
-    ("s3:GetBucketObjectLockConfiguration", "arn:aws:s3:::ballast-prod-loki-chunks", ALLOW),
-    ("s3:GetObject", "arn:aws:s3:::ballast-prod-loki-chunks/index/x", IMPLICIT_DENY),
-    ("s3:PutObject", "arn:aws:s3:::ballast-prod-loki-chunks/index/x", IMPLICIT_DENY),
-    ("s3:PutBucketPolicy", "arn:aws:s3:::ballast-dev-loki-chunks", IMPLICIT_DENY),
+    ("s3:CreateBucket", "arn:aws:s3:::{prefix}loki-chunks", ALLOW),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::{prefix}loki-chunks", ALLOW),
+    ("s3:PutEncryptionConfiguration", "arn:aws:s3:::{prefix}loki-chunks", ALLOW),
+    ("s3:GetBucketObjectLockConfiguration", "arn:aws:s3:::{prefix}loki-chunks", ALLOW),
+    ("s3:GetObject", "arn:aws:s3:::{prefix}loki-chunks/index/x", IMPLICIT_DENY),
+    ("s3:PutObject", "arn:aws:s3:::{prefix}loki-chunks/index/x", IMPLICIT_DENY),
+    ("s3:PutBucketPolicy", "arn:aws:s3:::{dev_prefix}loki-chunks", IMPLICIT_DENY),
     ("s3:PutBucketPolicy", "arn:aws:s3:::customer-data", IMPLICIT_DENY),
 ]
 
@@ -482,14 +569,14 @@ def test_the_apply_role_reaches_the_platforms_services_and_this_environments_iam
 ):
     run = stack_run("prod")
     document = inline_policy(run, role_named(run, "-ci-apply"))
-    assert evaluate(document, action, resource) == expected
+    assert evaluate(document, action, filled(resource)) == expected
 
 
 def test_the_apply_role_may_create_only_known_service_linked_roles():
     run = stack_run("prod")
     document = inline_policy(run, role_named(run, "-ci-apply"))
-    slr = (
-        f"arn:aws:iam::{ACCOUNT}:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
+    slr = filled(
+        "arn:aws:iam::{account}:role/aws-service-role/eks.amazonaws.com/AWSServiceRoleForAmazonEKS"
     )
     eks = {"iam:AWSServiceName": "eks.amazonaws.com"}
     other = {"iam:AWSServiceName": "lambda.amazonaws.com"}
@@ -658,7 +745,8 @@ def test_an_existing_oidc_provider_is_reused():
 def test_security_audit_role_needs_mfa_by_default(shipped):
     role = role_named(shipped, "-security-audit")
     (statement,) = trust_of(role)["Statement"]
-    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{ACCOUNT}:root"]}
+    account = account_of(shipped.stack)
+    assert statement["Principal"] == {"AWS": [f"arn:aws:iam::{account}:root"]}
     assert statement["Condition"] == {"Bool": {"aws:MultiFactorAuthPresent": "true"}}
     attached = [
         a.inputs["policyArn"]
@@ -678,7 +766,7 @@ def _factory_program(build):
         parent = pulumi.ComponentResource(
             "test:index:Parent", "parent", None, pulumi.ResourceOptions(provider=provider)
         )
-        factory = RoleFactory(environment="test", boundary_arn=FAKE_BOUNDARY)
+        factory = RoleFactory(role_prefix="ballast-test-", boundary_arn=FAKE_BOUNDARY)
         build(factory, parent)
 
     return program
@@ -824,9 +912,9 @@ NAME_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-"
 
 @given(st.text(alphabet=NAME_CHARACTERS, min_size=1, max_size=120))
 def test_role_names_always_fit_and_keep_the_prefix(resource_name):
-    name = physical_role_name("staging", resource_name)
+    name = physical_role_name("ballast-staging-", resource_name)
     assert name.startswith("ballast-staging-") and len(name) <= 64
-    assert name == physical_role_name("staging", resource_name)
+    assert name == physical_role_name("ballast-staging-", resource_name)
     if len("ballast-staging-" + resource_name) <= 64:
         assert name == "ballast-staging-" + resource_name
 
@@ -840,7 +928,7 @@ def test_role_names_always_fit_and_keep_the_prefix(resource_name):
     )
 )
 def test_long_role_names_never_collide(resource_names):
-    names = [physical_role_name("prod", n) for n in resource_names]
+    names = [physical_role_name("ballast-prod-", n) for n in resource_names]
     assert len(set(names)) == len(names)
 
 

@@ -20,7 +20,17 @@ from components.network import (
     NetworkArgs,
     plan_subnets,
 )
-from tests.conftest import aws_context, platform_boundary, stack_run
+from tests.conftest import (
+    SHIPPED_STACKS,
+    account_of,
+    aws_context,
+    expected_zones,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    regions_of,
+    stack_run,
+)
 from tests.tokens import (
     AWS_PROVIDER,
     NAT,
@@ -31,12 +41,23 @@ from tests.tokens import (
     VPC_ENDPOINT,
 )
 
-EXPECTED = {
-    # stack: (zones, NAT gateways, interface endpoints, flow-log retention)
-    "dev": (["us-east-1a", "us-east-1b"], 1, False, 14),
-    "staging": (["us-east-1a", "us-east-1b", "us-east-1c"], 3, True, 30),
-    "prod": (["us-east-1a", "us-east-1b", "us-east-1c"], 3, True, 365),
-}
+#: The platform stacks whose primary network these tests read.
+EXPECTED = SHIPPED_STACKS
+
+
+def network_config(stack: str):
+    """The stack's `ballast:network` settings, as the program reads them."""
+    return platform_config(stack).network
+
+
+def zones_of(stack: str) -> list[str]:
+    return expected_zones(platform_config(stack).primary_region, network_config(stack))
+
+
+def nat_count_of(stack: str) -> int:
+    """One NAT gateway per zone, or one in all (`natMode: single`)."""
+    settings = network_config(stack)
+    return 1 if settings.nat_mode == "single" else len(zones_of(stack))
 
 
 #: The boundary a stand-alone Network test hands its role factory.
@@ -51,9 +72,10 @@ def primary_network(run: ProgramRun) -> ProgramRun:
     """The run seen through the primary region's Network only: the security baseline and
     the database have keys, roles and security groups of their own, and prod has a second
     (DR) network (tests/components/test_database.py covers it)."""
-    (network,) = [
-        r for r in run.of_type("ballast:components:Network") if r.name == f"ballast-{run.stack}-net"
-    ]
+    networks = run.of_type("ballast:components:Network")
+    if len(networks) > 1:  # the primary region's is named for the platform, the DR one not
+        networks = [r for r in networks if r.name == f"{name_prefix(run)}net"]
+    (network,) = networks
     return ProgramRun(
         project=run.project,
         stack=run.stack,
@@ -69,13 +91,13 @@ def of_network(run, type_: str) -> list:
 
 
 def factory() -> RoleFactory:
-    return RoleFactory(environment="test", boundary_arn=TEST_BOUNDARY)
+    return RoleFactory(role_prefix="ballast-test-", boundary_arn=TEST_BOUNDARY)
 
 
 @pytest.mark.parametrize("stack", EXPECTED)
 def test_one_subnet_per_tier_and_zone(stack):
     run = primary_network(stack_run(stack))
-    zones = EXPECTED[stack][0]
+    zones = zones_of(stack)
     subnets = run.of_type(SUBNET)
     by_tier = {
         tier: sorted(s.inputs["availabilityZone"] for s in subnets if tier_of(s) == tier)
@@ -108,7 +130,7 @@ def test_load_balancer_discovery_tags_and_no_public_ips(stack):
 def test_nat_gateways_sit_in_public_subnets(stack):
     run = primary_network(stack_run(stack))
     nats = run.of_type(NAT)
-    assert len(nats) == EXPECTED[stack][1]
+    assert len(nats) == nat_count_of(stack)
     assert len(run.of_type("aws:ec2/eip:Eip")) == len(nats)
     public_ids = {s.id for s in run.of_type(SUBNET) if tier_of(s) == "public"}
     assert {n.inputs["subnetId"] for n in nats} <= public_ids
@@ -119,7 +141,7 @@ def test_nat_gateways_sit_in_public_subnets(stack):
 def test_each_zone_has_its_own_private_route_table(stack):
     """Per-AZ NAT: a zone's egress goes through the NAT in that zone (single NAT: the one)."""
     run = primary_network(stack_run(stack))
-    zones, nat_count = EXPECTED[stack][0], EXPECTED[stack][1]
+    zones, nat_count = zones_of(stack), nat_count_of(stack)
     subnets = {s.id: s for s in run.of_type(SUBNET)}
     nat_zone = {
         n.id: subnets[n.inputs["subnetId"]].inputs["availabilityZone"] for n in run.of_type(NAT)
@@ -163,14 +185,13 @@ def test_flow_logs_to_an_encrypted_log_group(stack):
     assert flow_log.inputs["vpcId"] == vpc.id
     assert flow_log.inputs["trafficType"] == "ALL"
     assert flow_log.inputs["logDestination"] == group.outputs["arn"]
-    assert group.inputs["retentionInDays"] == EXPECTED[stack][3]
+    assert group.inputs["retentionInDays"] == network_config(stack).flow_log_retention_days
     assert group.inputs["kmsKeyId"] == key.outputs["arn"]
     assert key.inputs["enableKeyRotation"] is True
     # The key lets CloudWatch Logs use it for this one log group only.
     statements = json.loads(key.inputs["policy"])["Statement"]
-    logs = next(
-        s for s in statements if s["Principal"] == {"Service": "logs.us-east-1.amazonaws.com"}
-    )
+    logs_service = f"logs.{platform_config(stack).primary_region}.amazonaws.com"
+    logs = next(s for s in statements if s["Principal"] == {"Service": logs_service})
     assert (
         logs["Condition"]["ArnEquals"]["kms:EncryptionContext:aws:logs:arn"] == group.outputs["arn"]
     )
@@ -183,7 +204,7 @@ def test_flow_log_role_writes_only_its_log_group(stack):
     (group,) = of_network(run, "aws:cloudwatch/logGroup:LogGroup")
     trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert [s["Principal"] for s in trust] == [{"Service": "vpc-flow-logs.amazonaws.com"}]
-    assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert trust[0]["Condition"]["StringEquals"] == {"aws:SourceAccount": account_of(stack)}
     # Made by the role factory: it carries the environment's permission boundary.
     boundary = platform_boundary(run)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
@@ -196,7 +217,8 @@ def test_flow_log_role_writes_only_its_log_group(stack):
 def test_s3_gateway_endpoint_on_every_private_and_isolated_table(stack):
     run = primary_network(stack_run(stack))
     gateways = [e for e in run.of_type(VPC_ENDPOINT) if e.inputs["vpcEndpointType"] == "Gateway"]
-    assert [g.inputs["serviceName"] for g in gateways] == ["com.amazonaws.us-east-1.s3"]
+    region = platform_config(stack).primary_region
+    assert [g.inputs["serviceName"] for g in gateways] == [f"com.amazonaws.{region}.s3"]
     public = {t.id for t in run.of_type(ROUTE_TABLE) if t.name.endswith("-public")}
     others = {t.id for t in run.of_type(ROUTE_TABLE)} - public
     assert set(gateways[0].inputs["routeTableIds"]) == others
@@ -208,7 +230,7 @@ def test_interface_endpoints_behind_one_flag(stack):
     interfaces = [
         e for e in run.of_type(VPC_ENDPOINT) if e.inputs["vpcEndpointType"] == "Interface"
     ]
-    if not EXPECTED[stack][2]:
+    if not network_config(stack).interface_endpoints:
         assert interfaces == []
         assert run.of_type("aws:ec2/securityGroup:SecurityGroup") == []
         return
@@ -218,7 +240,8 @@ def test_interface_endpoints_behind_one_flag(stack):
     )
     assert len(interfaces) == len(INTERFACE_ENDPOINT_SERVICES)
     assert sorted(e.inputs["serviceName"] for e in interfaces) == sorted(
-        f"com.amazonaws.us-east-1.{s}" for s in INTERFACE_ENDPOINT_SERVICES
+        f"com.amazonaws.{platform_config(stack).primary_region}.{s}"
+        for s in INTERFACE_ENDPOINT_SERVICES
     ), services
     private_ids = sorted(s.id for s in run.of_type(SUBNET) if tier_of(s) == "private")
     (group,) = run.of_type("aws:ec2/securityGroup:SecurityGroup")
@@ -241,14 +264,14 @@ def test_default_security_group_is_stripped(shipped):
 
 
 def test_providers_carry_the_default_tags(shipped):
-    environment = shipped.outputs["environment"]
+    config = platform_config(shipped.stack)
     for provider in [r for r in shipped.resources if r.type == AWS_PROVIDER]:
         tags = provider.inputs["defaultTags"]
         tags = json.loads(tags) if isinstance(tags, str) else tags
         assert {k: tags["tags"][k] for k in ("environment", "project", "owner", "managed-by")} == {
-            "environment": environment,
-            "project": "ballast",
-            "owner": "platform-team",
+            "environment": config.environment,
+            "project": shipped.project,
+            "owner": config.owner,
             "managed-by": "pulumi",
         }
 
@@ -274,14 +297,11 @@ def test_no_resource_or_invoke_uses_a_default_provider(shipped):
     assert shipped.invokes and all(i.provider in provider_urns for i in shipped.invokes)
 
 
-def test_prod_has_a_dr_region_provider():
-    regions = sorted(
-        r.inputs["region"] for r in stack_run("prod").resources if r.type == AWS_PROVIDER
-    )
-    assert regions == ["us-east-1", "us-west-2"]
-    assert [r.inputs["region"] for r in stack_run("dev").resources if r.type == AWS_PROVIDER] == [
-        "us-east-1"
-    ]
+def test_one_provider_per_configured_region(shipped):
+    """A provider for the primary region, and one for the DR region where there is one."""
+    regions = [r.inputs["region"] for r in shipped.resources if r.type == AWS_PROVIDER]
+    assert sorted(regions) == sorted(regions_of(shipped.stack))
+    assert len(set(regions)) == len(regions)
 
 
 def test_a_forgotten_provider_fails_loudly():

@@ -9,13 +9,23 @@ from components.audit_trail import AuditTrail
 from components.cluster import Cluster
 from components.database import Database
 from components.identity import Identity
+from components.ingress import Ingress
 from components.network import Network
 from components.org_guardrails import OrgGuardrails
 from components.outputs import stack_outputs
 from components.resilience import Resilience
 from components.runner import CiRunner
 
-PLATFORM_COMPONENTS = (Network, Identity, AuditTrail, CiRunner, Cluster, Database, Resilience)
+PLATFORM_COMPONENTS = (
+    Network,
+    Identity,
+    AuditTrail,
+    CiRunner,
+    Cluster,
+    Ingress,
+    Database,
+    Resilience,
+)
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
 

@@ -10,6 +10,12 @@ values) regenerates them deliberately and commits the diff beside the code:
 
 The diff of `tests/components/snapshots/` is then the reviewable account of what the change does to
 each environment's plan.
+
+These tests are literal on purpose: they pin the plan of the stacks as shipped, every
+region, account and name included. A fork that changes its stack values (the README's
+"before the first `up`" checklist, a renamed project) regenerates them once with the
+command above and commits the result; from then on they pin the fork's own plan.
+tests/toolkit/test_fork.py does exactly that in a copy of the project.
 """
 
 from __future__ import annotations
@@ -75,5 +81,7 @@ def test_plan_matches_snapshot(stack: str) -> None:
         shown = "\n".join(lines[:80]) + ("\n..." if len(lines) > 80 else "")
         pytest.fail(
             f"the {stack} plan differs from {path.name} ({len(lines)} diff lines); if the "
-            f"change is intended, regenerate with {UPDATE_ENV}=1 and commit the diff\n{shown}"
+            f"change is intended (a code change, or a fork's own stack values or project "
+            f"name), regenerate with {UPDATE_ENV}=1 python -m pytest "
+            f"tests/components/test_platform_snapshot.py and commit the diff\n{shown}"
         )

@@ -10,6 +10,7 @@ import pulumi_aws as aws
 import pytest
 
 from ballast.offline import ProgramError, ProgramRun, run_component
+from ballast.offline.mocks import DEFAULT_ACCOUNT_ID
 from components.buckets import compliant_bucket
 from components.config import TIER_OBJECTIVES, BackupConfig, FaultInjectionConfig
 from components.iam import RoleFactory
@@ -27,7 +28,16 @@ from components.tags import (
     FAULT_INJECTION_TAG,
     FAULT_INJECTION_TAG_VALUE,
 )
-from tests.conftest import aws_context, platform_boundary, source_offenders, stack_run
+from tests.conftest import (
+    account_of,
+    aws_context,
+    expected_zones,
+    name_prefix,
+    platform_boundary,
+    platform_config,
+    source_offenders,
+    stack_run,
+)
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
 from tests.tokens import (
     ALARM,
@@ -42,7 +52,9 @@ from tests.tokens import (
     VAULT_LOCK,
 )
 
-ACCOUNT = "123456789012"
+#: The offline engine's account, for the stand-alone component runs (their providers
+#: name no account).
+ACCOUNT = DEFAULT_ACCOUNT_ID
 RETENTION = {tier: o.backup_retention_days for tier, o in TIER_OBJECTIVES.items()}
 
 
@@ -79,7 +91,7 @@ def test_vaults_are_encrypted_with_their_own_regional_keys(shipped):
         assert key.inputs["enableKeyRotation"] is True
         assert vault.inputs["forceDestroy"] is False
         assert vault.protect is key.protect is (shipped.stack == "prod")
-    assert shipped.outputs["backupVaultName"] == f"ballast-{shipped.stack}-resilience"
+    assert shipped.outputs["backupVaultName"] == f"{name_prefix(shipped)}resilience"
 
 
 def test_vault_lock_only_in_prod_on_both_vaults(shipped):
@@ -99,26 +111,31 @@ def test_vault_lock_only_in_prod_on_both_vaults(shipped):
 
 
 def test_a_daily_plan_per_tier_keeps_the_tiers_retention(shipped):
+    config = platform_config(shipped.stack)
+    hour, minute = (int(part) for part in config.backup.daily_at_utc.split(":"))
     plans = {
         p.inputs["rules"][0]["recoveryPointTags"]["tier"]: p
         for p in of_resilience(shipped, BACKUP_PLAN)
     }
     assert sorted(plans) == sorted(TIER_OBJECTIVES)
     (vault,) = [
-        v for v in of_resilience(shipped, BACKUP_VAULT) if region_of(shipped, v) == "us-east-1"
+        v
+        for v in of_resilience(shipped, BACKUP_VAULT)
+        if region_of(shipped, v) == config.primary_region
     ]
     for tier, plan in plans.items():
         (rule,) = plan.inputs["rules"]
-        assert rule["schedule"] == "cron(0 5 * * ? *)"  # daily, 05:00 UTC
+        assert rule["schedule"] == f"cron({minute} {hour} * * ? *)"  # daily
         assert rule["lifecycle"]["deleteAfter"] == RETENTION[tier]
         assert rule["targetVaultName"] == vault.outputs["name"]
-        assert plan.inputs["name"] == f"ballast-{shipped.stack}-resilience-{tier}"
+        assert plan.inputs["name"] == f"{name_prefix(shipped)}resilience-{tier}"
 
 
 def test_prod_backups_are_copied_to_the_dr_region():
+    dr_region = platform_config("prod").dr_region
     run = stack_run("prod")
-    (dr_vault,) = [v for v in of_resilience(run, BACKUP_VAULT) if region_of(run, v) == "us-west-2"]
-    assert ":us-west-2:" in dr_vault.outputs["arn"]
+    (dr_vault,) = [v for v in of_resilience(run, BACKUP_VAULT) if region_of(run, v) == dr_region]
+    assert f":{dr_region}:" in dr_vault.outputs["arn"]
     plans = of_resilience(run, BACKUP_PLAN)
     assert len(plans) == 3
     for plan in plans:
@@ -138,6 +155,7 @@ def test_without_a_dr_region_nothing_is_copied(stack):
 
 
 def test_selections_take_tagged_rds_and_ebs_of_their_tier(shipped):
+    region, account = platform_config(shipped.stack).primary_region, account_of(shipped.stack)
     role = role_named(shipped, "-backup")
     plans = {p.id: p for p in of_resilience(shipped, BACKUP_PLAN)}
     selections = of_resilience(shipped, BACKUP_SELECTION)
@@ -147,8 +165,8 @@ def test_selections_take_tagged_rds_and_ebs_of_their_tier(shipped):
         tier = plan.inputs["rules"][0]["recoveryPointTags"]["tier"]
         assert selection.inputs["iamRoleArn"] == role.outputs["arn"]
         assert sorted(selection.inputs["resources"]) == [
-            f"arn:aws:ec2:us-east-1:{ACCOUNT}:volume/*",
-            f"arn:aws:rds:us-east-1:{ACCOUNT}:db:*",
+            f"arn:aws:ec2:{region}:{account}:volume/*",
+            f"arn:aws:rds:{region}:{account}:db:*",
         ]
         (condition,) = selection.inputs["conditions"]
         assert {(c["key"], c["value"]) for c in condition["stringEquals"]} == {
@@ -172,7 +190,9 @@ def test_the_backup_role_is_for_aws_backup_only(shipped):
     role = role_named(shipped, "-backup")
     trust = role.inputs["assumeRolePolicy"]
     assert trust_allows(
-        trust, principal=("Service", "backup.amazonaws.com"), context={"aws:SourceAccount": ACCOUNT}
+        trust,
+        principal=("Service", "backup.amazonaws.com"),
+        context={"aws:SourceAccount": account_of(shipped.stack)},
     )
     assert not trust_allows(
         trust, principal=("Service", "backup.amazonaws.com"), context={"aws:SourceAccount": "1"}
@@ -204,6 +224,8 @@ def fis_policy(run: ProgramRun) -> dict:
 
 
 def test_the_fis_role_can_do_nothing_beyond_its_actions():
+    config = platform_config("prod")
+    region, account = config.primary_region, account_of("prod")
     run = stack_run("prod")
     role = role_named(run, "-fis")
     # Nothing attached: the inline policy is all it has.
@@ -222,7 +244,7 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
     assert allowed == {*FIS_RDS_ACTIONS, *FIS_NODE_ACTIONS, *FIS_LOG_ACTIONS}
 
     db = primary_database(run).outputs["arn"]
-    other_db = f"arn:aws:rds:us-east-1:{ACCOUNT}:db:someone-elses"
+    other_db = f"arn:aws:rds:{region}:{account}:db:someone-elses"
     assert evaluate(document, "rds:RebootDBInstance", db) == ALLOW
     assert evaluate(document, "rds:RebootDBInstance", other_db) == IMPLICIT_DENY
     (replica,) = [
@@ -235,7 +257,7 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
     dr_db = replica.outputs["arn"]
     assert evaluate(document, "rds:DescribeDBInstances", dr_db) == IMPLICIT_DENY  # other region
 
-    instance = f"arn:aws:ec2:us-east-1:{ACCOUNT}:instance/i-0123456789abcdef0"
+    instance = f"arn:aws:ec2:{region}:{account}:instance/i-0123456789abcdef0"
     tagged = {
         f"aws:ResourceTag/{FAULT_INJECTION_TAG}": FAULT_INJECTION_TAG_VALUE,
         "aws:ResourceTag/environment": "prod",
@@ -245,19 +267,19 @@ def test_the_fis_role_can_do_nothing_beyond_its_actions():
     assert evaluate(document, "ec2:TerminateInstances", instance, untagged) == IMPLICIT_DENY
     other_env = {**tagged, "aws:ResourceTag/environment": "dev"}
     assert evaluate(document, "ec2:TerminateInstances", instance, other_env) == IMPLICIT_DENY
-    other_region = instance.replace("us-east-1", "us-west-2")
+    other_region = instance.replace(f":{region}:", f":{config.dr_region}:")
     assert evaluate(document, "ec2:TerminateInstances", other_region, tagged) == IMPLICIT_DENY
     for action in ("ec2:StopInstances", "ec2:RunInstances", "iam:PassRole", "s3:GetObject"):
         assert evaluate(document, action, "*", tagged) == IMPLICIT_DENY
 
     trust = role.inputs["assumeRolePolicy"]
-    experiment = f"arn:aws:fis:us-east-1:{ACCOUNT}:experiment/EXP123"
-    context = {"aws:SourceAccount": ACCOUNT, "aws:SourceArn": experiment}
+    experiment = f"arn:aws:fis:{region}:{account}:experiment/EXP123"
+    context = {"aws:SourceAccount": account, "aws:SourceArn": experiment}
     assert trust_allows(trust, principal=("Service", "fis.amazonaws.com"), context=context)
     assert not trust_allows(
         trust,
         principal=("Service", "fis.amazonaws.com"),
-        context={**context, "aws:SourceArn": f"arn:aws:fis:us-east-1:{ACCOUNT}:other/x"},
+        context={**context, "aws:SourceArn": f"arn:aws:fis:{region}:{account}:other/x"},
     )
     boundary = platform_boundary(run)
     assert role.inputs["permissionsBoundary"] == boundary.outputs["arn"]
@@ -277,6 +299,8 @@ def test_the_failover_experiment_reboots_the_primary_with_a_forced_failover():
 
 
 def test_the_node_experiment_terminates_a_share_of_tagged_nodes_in_one_zone(shipped):
+    config = platform_config(shipped.stack)
+    zones = expected_zones(config.primary_region, config.network)
     (template,) = [
         t for t in of_resilience(shipped, FIS_TEMPLATE) if t.name.endswith("-zone-nodes")
     ]
@@ -287,7 +311,7 @@ def test_the_node_experiment_terminates_a_share_of_tagged_nodes_in_one_zone(ship
         {"key": FAULT_INJECTION_TAG, "value": FAULT_INJECTION_TAG_VALUE}
     ]
     filters = {f["path"]: f["values"] for f in target["filters"]}
-    assert filters == {"Placement.AvailabilityZone": ["us-east-1a"], "State.Name": ["running"]}
+    assert filters == {"Placement.AvailabilityZone": [zones[0]], "State.Name": ["running"]}
     (action,) = template.inputs["actions"]
     assert action["actionId"] == "aws:ec2:terminate-instances"
     assert action["target"] == {"key": "Instances", "value": target["name"]}
@@ -315,7 +339,10 @@ def test_every_experiment_stops_on_alarms_and_logs_to_cloudwatch(shipped):
     lag = [a for a in shipped.of_type(ALARM) if a.name.endswith("-lag")]
     assert len(lag) == (shipped.stack == "prod")
     for alarm in lag:
-        assert shipped.by_urn()[alarm.provider].inputs["region"] != "us-east-1"
+        assert (
+            shipped.by_urn()[alarm.provider].inputs["region"]
+            == platform_config(shipped.stack).dr_region
+        )
         assert all(
             alarm.outputs["arn"] not in [c["value"] for c in t.inputs["stopConditions"]]
             for t in templates
@@ -325,13 +352,15 @@ def test_every_experiment_stops_on_alarms_and_logs_to_cloudwatch(shipped):
     (statement,) = json.loads(policy.inputs["policyDocument"])["Statement"]
     assert statement["Principal"] == {"Service": "delivery.logs.amazonaws.com"}
     assert statement["Resource"] == f"{group.outputs['arn']}:log-stream:*"
-    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": ACCOUNT}
+    assert statement["Condition"]["StringEquals"] == {
+        "aws:SourceAccount": account_of(shipped.stack)
+    }
 
 
 def test_a_single_az_database_gets_no_failover_experiment():
     run = stack_run("dev")
     names = sorted(t.name for t in of_resilience(run, FIS_TEMPLATE))
-    assert names == ["ballast-dev-resilience-zone-nodes"]
+    assert names == [f"{name_prefix(run)}resilience-zone-nodes"]
     assert set(stack_run("prod").outputs["faultInjectionTemplateIds"]) == {
         "rdsFailover",
         "zoneNodes",
@@ -353,7 +382,7 @@ BOUNDARY = f"arn:aws:iam::{ACCOUNT}:policy/ballast-test-permission-boundary"
 def resilience_args(provider, *, node_termination_percent: int = 33, **changes) -> ResilienceArgs:
     values = {
         "context": aws_context(provider, "eu-west-1"),
-        "roles": RoleFactory(environment="test", boundary_arn=BOUNDARY),
+        "roles": RoleFactory(role_prefix="ballast-test-", boundary_arn=BOUNDARY),
         "backup": BackupConfig(),
         "fault_injection": FaultInjectionConfig(
             target_zone="eu-west-1b", node_termination_percent=node_termination_percent

@@ -75,7 +75,7 @@ def runner_program(settings: RunnerConfig, *, protect: bool = True):
             NAME,
             CiRunnerArgs(
                 context=context.with_tags({"service": "ci", "tier": "tier-2"}),
-                roles=RoleFactory(environment=ENVIRONMENT, boundary_arn=BOUNDARY),
+                roles=RoleFactory(role_prefix=context.names.role_prefix, boundary_arn=BOUNDARY),
                 settings=settings,
                 repository=REPOSITORY,
                 vpc_id=VPC,
@@ -108,7 +108,7 @@ def job_policy(run: ProgramRun) -> dict:
 def apply_role_policy() -> dict:
     """The CI apply role's policy, as Identity builds it for this environment."""
     return apply_policy_document(
-        environment=ENVIRONMENT,
+        role_prefix=f"ballast-{ENVIRONMENT}-",
         partition="aws",
         account_id=ACCOUNT,
         services=tuple(sorted({*DEPLOY_SERVICES, *NAME_SCOPED_SERVICES})),
@@ -121,6 +121,7 @@ def boundary() -> dict:
     return boundary_document(
         BoundaryInputs(
             environment=ENVIRONMENT,
+            role_prefix=f"ballast-{ENVIRONMENT}-",
             partition="aws",
             account_id=ACCOUNT,
             regions=(REGION,),
@@ -378,8 +379,9 @@ def test_the_boundary_still_denies_the_role_iam_escape_hatches():
 
 @pytest.fixture(scope="module")
 def policy_pack():
-    """The policy pack, started as the CLI starts it (tests/policy/conftest.py)."""
-    with PolicyPackProcess(PACK_DIR, project="ballast", stack="test") as process:
+    """The policy pack, started as the CLI starts it (tests/policy/conftest.py) for a
+    stack named like this test's names (`aws_context`: the environment as the stack)."""
+    with PolicyPackProcess(PACK_DIR, project="ballast", stack=ENVIRONMENT) as process:
         yield process
 
 
@@ -422,7 +424,7 @@ def test_a_name_codeconnections_cannot_hold_is_refused():
             "ballast-staging-runner-for-the-cluster-layer",
             CiRunnerArgs(
                 context=aws_context(provider, REGION),
-                roles=RoleFactory(environment="staging", boundary_arn=BOUNDARY),
+                roles=RoleFactory(role_prefix="ballast-staging-", boundary_arn=BOUNDARY),
                 settings=RunnerConfig(),
                 repository=REPOSITORY,
                 vpc_id=VPC,

@@ -117,9 +117,141 @@ def with_node_group(**changes) -> dict:
     return with_cluster({**GENERAL, **changes})
 
 
+#: A valid ingress section (BASE has no cluster: combine it with `with_cluster()`).
+INGRESS = {"hostedZoneName": "example.com", "platformCidrs": ["198.51.100.0/24"]}
+WEB = {"name": "web", "tier": "tier-1"}
+
+
+def with_ingress(*services: dict, **changes) -> dict:
+    """BASE with a cluster and an ingress section (changed by `changes`; None drops a
+    key), and `services` if given."""
+    section = {k: v for k, v in {**INGRESS, **changes}.items() if v is not None}
+    config = {**with_cluster(), "ballast:ingress": section}
+    if services:
+        config["ballast:services"] = list(services)
+    return config
+
+
+def routed(name: str = "web", **ingress) -> dict:
+    """A tier-1 service with an ingress at www.example.com:8080, changed by `ingress`."""
+    return {
+        "name": name,
+        "tier": "tier-1",
+        "ingress": {"host": "www.example.com", "port": 8080, **ingress},
+    }
+
+
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
+    # --- physical names (ballast:namePrefix; the fixture's project is ballast, stack bad) ---
+    pytest.param(
+        {**BASE, "ballast:namePrefix": "Acme_Platform"},
+        "ballast:namePrefix must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'Acme_Platform')",
+        id="name-prefix-characters",
+    ),
+    pytest.param(
+        {**BASE, "ballast:namePrefix": "acme--platform"},
+        "ballast:namePrefix must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'acme--platform')",
+        id="name-prefix-double-hyphen",
+    ),
+    pytest.param(
+        # BASE's regions: eu-west-1 and eu-central-1, the longer one counts.
+        {**BASE, "ballast:namePrefix": "acme-commerce-platform"},
+        "ballast:namePrefix is 'acme-commerce-platform', which with the stack name makes the audit bucket acme-commerce-platform-bad-audit-access-logs-<account>-eu-central-1 70 characters long; S3 accepts at most 63, so <namePrefix>-<stack> ('acme-commerce-platform-bad') may have at most 19 characters in eu-central-1 (it has 26)",
+        id="name-prefix-too-long",
+    ),
+    pytest.param(
+        {**BASE, "ballast:namePrefix": ["acme"]},
+        "ballast:namePrefix must be a string (got ['acme'])",
+        id="name-prefix-type",
+    ),
+    # --- ingress (ballast:ingress, ballast:services[].ingress) ---
+    pytest.param(
+        with_ingress(hostedZoneName="Example.com."),
+        "ballast:ingress.hostedZoneName must be a DNS name of lowercase labels such as example.com, without a trailing dot (got 'Example.com.')",
+        id="ingress-zone-name",
+    ),
+    pytest.param(
+        with_ingress(hostedZoneId="example"),
+        "ballast:ingress.hostedZoneId must be a Route 53 hosted zone ID such as Z0123456789ABCDEFGHIJ (got 'example')",
+        id="ingress-zone-id",
+    ),
+    pytest.param(
+        with_ingress(platformCidrs=[]),
+        "ballast:ingress.platformCidrs must list at least 1 entry (got 0)",
+        id="ingress-platform-cidrs-empty",
+    ),
+    pytest.param(
+        with_ingress(hostedZoneName=None),
+        "ballast:ingress.hostedZoneName is required: The public Route 53 zone every ingress host name lives in, e.g. example.com. It names the certificate (*.<zone>) and is checked against every host; the zone itself is not created here.",
+        id="ingress-zone-missing",
+    ),
+    pytest.param(
+        with_ingress(platformCidrs=["0.0.0.0/0"]),
+        "ballast:ingress.platformCidrs must not include the whole internet: the internal ALB serves platform UIs to operators only (got 0.0.0.0/0)",
+        id="ingress-platform-cidrs-internet",
+    ),
+    pytest.param(
+        with_ingress(allowedCidrs=["203.0.113.7/24"]),
+        "ballast:ingress.allowedCidrs must list network addresses: '203.0.113.7/24' has host bits set, did you mean 203.0.113.0/24?",
+        id="ingress-allowed-cidrs-host-bits",
+    ),
+    pytest.param(
+        with_ingress(wafRateLimit=5),
+        "ballast:ingress.wafRateLimit must be between 10 and 2000000000 (got 5)",
+        id="ingress-waf-rate-limit",
+    ),
+    pytest.param(
+        with_ingress(idleTimeoutSeconds=5000),
+        "ballast:ingress.idleTimeoutSeconds must be between 1 and 4000 (got 5000)",
+        id="ingress-idle-timeout",
+    ),
+    pytest.param(
+        with_ingress(wafLogRetentionDays=31),
+        "ballast:ingress.wafLogRetentionDays must be one of 1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653 (got 31)",
+        id="ingress-waf-log-retention",
+    ),
+    pytest.param(
+        {**BASE, "ballast:ingress": INGRESS},
+        "ballast:ingress needs ballast:cluster: the load balancers send to pods of the cluster, through target groups its controller fills",
+        id="ingress-without-cluster",
+    ),
+    pytest.param(
+        with_ingress(routed(host="www.example.org")),
+        "ballast:services[0].ingress.host must be inside ballast:ingress.hostedZoneName example.com, where its record and certificate are made (got 'www.example.org')",
+        id="service-host-outside-zone",
+    ),
+    pytest.param(
+        with_ingress(routed(port=0)),
+        "ballast:services[0].ingress.port must be between 1 and 65535 (got 0)",
+        id="service-port-zero",
+    ),
+    pytest.param(
+        with_ingress(routed(port=70000)),
+        "ballast:services[0].ingress.port must be between 1 and 65535 (got 70000)",
+        id="service-port-too-high",
+    ),
+    pytest.param(
+        with_ingress(routed(), routed("api", port=9090)),
+        "ballast:services must route each host and path once: services 'web' and 'api' both claim www.example.com/",
+        id="service-duplicate-host-and-path",
+    ),
+    pytest.param(
+        {**with_cluster(), "ballast:services": [routed()]},
+        "ballast:services[0].ingress needs ballast:ingress: the public ALB, its zone and certificate the route is made on",
+        id="service-ingress-without-section",
+    ),
+    pytest.param(
+        with_ingress(routed(path="api")),
+        "ballast:services[0].ingress.path must be a path starting with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ? (got 'api')",
+        id="service-path-without-slash",
+    ),
+    pytest.param(
+        with_ingress(routed(healthCheckPath="healthz")),
+        "ballast:services[0].ingress.healthCheckPath must be a path starting with '/', at most 128 characters of letters, digits and _ - . $ / ~ \" ' @ : + & * ? (got 'healthz')",
+        id="service-health-check-path",
+    ),
     # --- the in-VPC runner (ballast:runner) ---
     pytest.param(
         {**with_section("runner", computeType="BUILD_GENERAL1_2XLARGE"), "ballast:ci": CI},
@@ -252,7 +384,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -272,8 +404,24 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:primaryRegion": "us-east"},
-        "ballast:primaryRegion must be an AWS region name such as us-east-1 or eu-central-1 (got 'us-east')",
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-east'); did you mean us-east-2?",
         id="region-form",
+    ),
+    pytest.param(
+        # Well-formed, but no such region: only the partition data can tell.
+        {**BASE, "ballast:primaryRegion": "eu-west-9"},
+        "ballast:primaryRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'eu-west-9'); did you mean eu-west-3?",
+        id="region-unknown",
+    ),
+    pytest.param(
+        {**BASE, "ballast:drRegion": "us-gov-east-9"},
+        "ballast:drRegion must be an AWS region the installed botocore knows, such as us-east-1 or eu-central-1 (got 'us-gov-east-9'); did you mean us-gov-east-1?",
+        id="dr-region-unknown",
+    ),
+    pytest.param(
+        with_guardrails(allowedRegions=["us-east-1", "mars-north-1"]),
+        "ballast:orgGuardrails.allowedRegions must list AWS regions the installed botocore knows, such as us-east-1 or eu-central-1 (got 'mars-north-1'); did you mean eu-north-1?",
+        id="org-allowed-region-unknown",
     ),
     pytest.param(
         {**BASE, "ballast:drRegion": "eu-west-1"},
@@ -604,8 +752,13 @@ CASES = [
     ),
     pytest.param(
         with_node_group(instanceTypes=["large"]),
-        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types such as m7i.large (got 'large')",
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'large'); did you mean t3.large?",
         id="node-group-instance-type",
+    ),
+    pytest.param(
+        with_node_group(instanceTypes=["g5.2xlarg"]),
+        "ballast:cluster.nodeGroups[0].instanceTypes must list EC2 instance types the installed botocore knows, such as m7i.large (got 'g5.2xlarg'); did you mean g5.2xlarge?",
+        id="node-group-instance-type-typo",
     ),
     pytest.param(
         with_node_group(capacityType="spot", instanceTypes=["m7i.large"]),
@@ -866,7 +1019,10 @@ def test_every_problem_is_reported_at_once(project):
     }
     result = preview(project, config, "--json")
     assert result.exit_code == 2
-    lines = [line.removeprefix("error: ") for line in result.stderr.splitlines()[2:]]
+    # With --json the error is the JSON document on stdout (docs/preview-json.md).
+    error = json.loads(result.stdout)["error"]
+    assert error["kind"] == "program"
+    lines = error["problems"][2:]
     assert lines == [
         P
         + "ballast:drRegion must differ from primaryRegion: a DR copy in the same region shares its failures (got eu-west-1)",
@@ -876,7 +1032,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
     ]
 
 
@@ -930,3 +1086,39 @@ def test_a_cluster_section_gets_safe_defaults():
     assert cluster.system_node_group.min_size == 2
     (general,) = cluster.node_groups
     assert (general.capacity_type, general.min_size, general.per_az) == ("on-demand", 1, False)
+
+
+def _flat(config: dict) -> dict:
+    return {k: json.dumps(v) if isinstance(v, (dict, list)) else v for k, v in config.items()}
+
+
+#: (project, stack, message) for names the project or stack name makes, not the prefix.
+NAME_SOURCE_CASES = [
+    pytest.param(
+        "Acme_Platform",
+        "prod",
+        "ballast:namePrefix is unset, so the project name 'Acme_Platform' is the name prefix; it must be lowercase letters, digits and single hyphens, starting with a letter and not ending in a hyphen, as S3 bucket and RDS names require (got 'Acme_Platform'); set ballast:namePrefix to such a name",
+        id="project-name-as-prefix",
+    ),
+    pytest.param(
+        "acme",
+        "Prod_EU",
+        "ballast:namePrefix is unset, so the project name 'acme' is the name prefix, and the stack name follows it in every physical name: the stack name must be lowercase letters, digits and single hyphens, starting with a letter (got 'Prod_EU'); rename the stack (`pulumi stack rename`)",
+        id="stack-name",
+    ),
+]
+
+
+@pytest.mark.parametrize(("project_name", "stack", "message"), NAME_SOURCE_CASES)
+def test_names_made_from_the_project_and_stack_are_checked(project_name, stack, message):
+    with pytest.raises(ConfigError) as error:
+        parse_platform_config(_flat(BASE), source="s", project=project_name, stack=stack)
+    assert error.value.problems == [f"s: {message}"]
+
+
+def test_an_explicit_prefix_replaces_a_project_name_aws_would_refuse():
+    config = parse_platform_config(
+        _flat({**BASE, "ballast:namePrefix": "acme"}), project="Acme_Platform", stack="prod"
+    )
+    names = config.physical_names("Acme_Platform", "prod")
+    assert (names.prefix, names.base) == ("acme", "acme-prod")

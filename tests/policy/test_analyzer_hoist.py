@@ -3,6 +3,7 @@ and responses identical to the SDK's own (pulumi-policy's servicer without the s
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from collections.abc import Iterator
 
@@ -23,7 +24,7 @@ from tests.conftest import ROOT, stack_run
 sys.path.insert(0, str(ROOT / "policy-pack"))
 
 from ballast_guardrails import POLICIES, analyzer_speedups
-from pulumi_policy import EnforcementLevel, StackValidationPolicy
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
 from pulumi_policy import policy as sdk
 from pulumi_policy import version as sdk_version
 
@@ -132,6 +133,21 @@ def test_every_stack_policy_gets_the_same_read_only_resources(installed):
             mutate()
 
 
+def _untagged(resources: list[AnalyzerInput]) -> list[AnalyzerInput]:
+    """The resources that carry tags, without them and without their provider's default
+    tags: the tag policies then report on each, so `Analyze`'s violations are compared
+    too, not only its empty answers."""
+    return [
+        dataclasses.replace(
+            r,
+            inputs={k: v for k, v in r.inputs.items() if k not in ("tags", "tagsAll")},
+            provider=None,
+        )
+        for r in resources
+        if "tags" in r.inputs
+    ]
+
+
 def _responses(stacks: list[list[AnalyzerInput]]) -> list[bytes]:
     """Every Analyze and AnalyzeStack response of a pack process (which inherits the
     environment, and so the switch), serialized."""
@@ -139,7 +155,7 @@ def _responses(stacks: list[list[AnalyzerInput]]) -> list[bytes]:
         pack.configure(load_policy_config(PACK_DIR / "config" / "prod.json"))
         with grpc.insecure_channel(f"127.0.0.1:{pack.port}") as channel:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-            found = [stub.Analyze(analyze_request(r)) for r in stacks[0]]
+            found = [stub.Analyze(analyze_request(r)) for r in stacks[0] + _untagged(stacks[0])]
             found += [stub.AnalyzeStack(_stack_request(resources)) for resources in stacks]
     return [m.SerializeToString(deterministic=True) for m in found]
 
@@ -159,8 +175,54 @@ def test_responses_with_and_without_the_shim_are_identical(monkeypatch):
 
     stack_response = analyzer_pb2.AnalyzeResponse.FromString(without_shim[-1])
     assert stack_response.diagnostics, "the broken stack must produce stack diagnostics"
-    assert len(with_shim) == len(without_shim) == len(resources) + 2
+    untagged = _untagged(resources)
+    analyzed = [analyzer_pb2.AnalyzeResponse.FromString(b) for b in without_shim[:-2]]
+    assert sum(len(r.diagnostics) for r in analyzed[len(resources) :]) >= len(untagged), (
+        "the untagged resources must produce resource diagnostics"
+    )
+    assert len(with_shim) == len(without_shim) == len(resources) + len(untagged) + 2
     assert with_shim == without_shim
+
+
+def test_analyze_decodes_a_request_once_and_each_provider_once(installed, monkeypatch):
+    """Every resource policy of a request gets the same read-only properties, options
+    and provider; requests with byte-identical providers share one provider object."""
+    seen: list = []
+    builds: list = []
+    build = sdk._PolicyAnalyzerServicer._get_provider_resource
+
+    def counting_build(servicer, request):
+        builds.append(request)
+        return build(servicer, request)
+
+    monkeypatch.setattr(sdk._PolicyAnalyzerServicer, "_get_provider_resource", counting_build)
+
+    def record(args, report):
+        seen.append(args)
+
+    probes = [
+        ResourceValidationPolicy(name=f"probe-{i}", description="probe", validate=record)
+        for i in (1, 2)
+    ]
+    servicer = _servicer(probes)
+    resources = [r for r in _prod_inputs() if r.provider is not None][:20]
+    providers = {r.provider.urn for r in resources}
+    for r in resources:
+        servicer.Analyze(analyze_request(r), None)
+    assert len(seen) == 2 * len(resources)
+    for first, second in zip(seen[::2], seen[1::2], strict=True):
+        assert first.props is second.props and first.opts is second.opts
+        assert first.provider is second.provider
+    assert len(builds) == len(providers) < len(resources)
+    some = seen[0]
+    mutations = [
+        lambda: some.props.__setitem__("tags", {}),
+        lambda: setattr(some.opts, "protect", True),
+        lambda: setattr(some.provider, "props", {}),
+    ]
+    for mutate in mutations:
+        with pytest.raises(TypeError, match="shared by every policy"):
+            mutate()
 
 
 def test_the_version_guard_leaves_the_sdk_analyze_stack_alone(restorable, monkeypatch):

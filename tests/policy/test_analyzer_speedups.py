@@ -9,6 +9,7 @@ from tests.conftest import ROOT
 sys.path.insert(0, str(ROOT / "policy-pack"))
 
 from ballast_guardrails import analyzer_speedups
+from pulumi_policy import StackValidationPolicy
 
 
 class Servicer:
@@ -82,8 +83,9 @@ def test_analyze_sees_only_the_policies_for_its_type():
     vpc = Policy("vpc-only", ["aws:ec2/vpc:Vpc"])
     bucket = Policy("bucket-only", ["aws:s3/bucket:Bucket"])
     anything = Policy("undeclared")  # says nothing: always included
+    stack = StackValidationPolicy(name="stack", description="never run by Analyze", validate=print)
     servicer = type("Servicer", (), {})()
-    servicer._PolicyAnalyzerServicer__policies = [vpc, bucket, anything]
+    servicer._PolicyAnalyzerServicer__policies = [vpc, bucket, anything, stack]
     seen = []
 
     def analyze(self, request, context):
@@ -98,6 +100,7 @@ def test_analyze_sees_only_the_policies_for_its_type():
         "vpc-only",
         "bucket-only",
         "undeclared",
+        "stack",
     ]
 
 

@@ -48,14 +48,14 @@ def test_the_three_profiles(levels):
     assert set(per_policy.values()) == profiles
 
 
-URN = "urn:pulumi:dev::ballast::aws:s3/bucket:Bucket::logs"
+EXEMPTION = {"type": "aws:s3/bucket:Bucket", "name": "{stack}-logs", "reason": "SEC-1: reviewed"}
 
 
 def test_regeneration_keeps_settings_and_replaces_levels():
     text = json.dumps(
         {
             "all": "advisory",
-            "a-policy": {"exemptions": {URN: "SEC-1: reviewed"}, "enforcementLevel": "disabled"},
+            "a-policy": {"exemptions": [EXEMPTION], "enforcementLevel": "disabled"},
             "b-policy": "disabled",
             "removed-policy": "mandatory",
         }
@@ -64,7 +64,7 @@ def test_regeneration_keeps_settings_and_replaces_levels():
         render_config(text, {"a-policy": "mandatory", "b-policy": "advisory", "c-policy": "x"})
     )
     assert rendered == {
-        "a-policy": {"enforcementLevel": "mandatory", "exemptions": {URN: "SEC-1: reviewed"}},
+        "a-policy": {"enforcementLevel": "mandatory", "exemptions": [EXEMPTION]},
         "b-policy": "advisory",
         "c-policy": "x",
     }
@@ -82,12 +82,12 @@ def test_a_hand_edited_level_is_stale(levels):
 
 def test_a_hand_edited_exemption_survives(levels):
     data = json.loads(stack_config_file("prod").read_text())
-    data["rds-multi-az"] = {"enforcementLevel": "mandatory", "exemptions": {URN: "SEC-2"}}
+    data["rds-multi-az"] = {"enforcementLevel": "mandatory", "exemptions": [EXEMPTION]}
     edited = json.dumps(data, indent=2) + "\n"
     assert render_config(edited, levels["prod"]) == edited
 
 
 def test_settings_of_an_unknown_policy_are_not_dropped_silently():
-    text = json.dumps({"renamed-policy": {"exemptions": {URN: "SEC-3"}}})
+    text = json.dumps({"renamed-policy": {"exemptions": [EXEMPTION]}})
     with pytest.raises(PolicyConfigError, match="renamed-policy"):
         render_config(text, {"a-policy": "mandatory"})

@@ -41,7 +41,7 @@ def program() -> None:
         opts=env.opts(),
     )
     # 3. An ALB in one subnet, compliant in every other way.
-    aws.lb.LoadBalancer(
+    edge = aws.lb.LoadBalancer(
         "edge-alb",
         load_balancer_type="application",
         subnets=[env.subnets[0].id],
@@ -49,6 +49,12 @@ def program() -> None:
         enable_deletion_protection=True,
         access_logs={"bucket": env.log_bucket.id, "enabled": True},
         tags=tags(),
+        opts=env.opts(),
+    )
+    aws.wafv2.WebAclAssociation(
+        "edge-alb-waf",
+        resource_arn=edge.arn,
+        web_acl_arn="arn:aws:wafv2:us-east-1:123456789012:regional/webacl/edge/a1b2c3d4",
         opts=env.opts(),
     )
 

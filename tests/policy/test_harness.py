@@ -43,7 +43,7 @@ def test_configure_expands_all_and_applies_entries_on_top(pack):
     assert effective["lb-min-subnets"].properties["minSubnets"] == 3
     # Schema defaults fill what the file leaves out.
     assert effective["rds-backup-retention"].properties["minDays"] == 7
-    assert effective["iam-role-permission-boundary"].properties["exemptions"] == {}
+    assert effective["iam-role-permission-boundary"].properties["exemptions"] == []
 
 
 def test_pack_defaults_when_no_config_is_given(pack):
@@ -63,7 +63,7 @@ def test_disabled_policies_do_not_run(pack):
     assert pack.analyze(bucket) == []
 
 
-def test_exemptions_excuse_one_urn_only(pack):
+def test_exemptions_excuse_one_resource_only(pack):
     star = '{"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}'
     exempt = resource("aws:iam/policy:Policy", "break-glass", {"policy": star})
     other = resource("aws:iam/policy:Policy", "other", {"policy": star})
@@ -73,7 +73,13 @@ def test_exemptions_excuse_one_urn_only(pack):
                 "all": "disabled",
                 "iam-no-admin-wildcard": {
                     "enforcementLevel": "mandatory",
-                    "exemptions": {exempt.urn: "INC-42: break-glass role, expires 2027-01-31"},
+                    "exemptions": [
+                        {
+                            "type": exempt.type,
+                            "name": exempt.name,
+                            "reason": "INC-42: break-glass role, expires 2027-01-31",
+                        }
+                    ],
                 },
             }
         )

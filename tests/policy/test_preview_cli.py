@@ -63,8 +63,26 @@ def test_json_adds_violations_and_the_policy_count(tmp_path):
     dev = json.loads((PACK_DIR / "config" / "dev.json").read_text())
     disabled = [name for name, value in dev.items() if value == "disabled"]
     assert disabled and document["policies"] == len(POLICIES) - len(disabled)
+    assert document["schemaVersion"] == 1
+    pack_policies = {p.meta.name: p.meta for p in POLICIES}
     for violation in document["violations"]:
-        assert set(violation) == {"policy", "level", "urn", "message"}
+        assert set(violation) == {
+            "policy",
+            "level",
+            "severity",
+            "urn",
+            "type",
+            "name",
+            "message",
+            "remediation",
+            "exemption",
+        }
+        meta = pack_policies[violation["policy"]]
+        assert violation["remediation"] == meta.remediation
+        assert violation["severity"] == meta.severity.value
+        assert violation["urn"].endswith(f"{violation['type']}::{violation['name']}")
+    levels = [v["level"] for v in document["violations"]]
+    assert levels == sorted(levels, key=lambda level: level != "mandatory"), "mandatory first"
     mandatory = {
         (v["policy"], v["urn"].rsplit("::", 1)[-1])
         for v in document["violations"]
@@ -80,6 +98,7 @@ def test_human_view_groups_violations_with_remediation(tmp_path):
     assert result.exit_code == 1, result.output
     out = result.stdout
     assert "Policy violations" in out and "s3-no-public-acl" in out
+    assert out.index("Policy violations") < out.index("Resources by type"), "findings first"
     assert "BucketOwnerEnforced" in out  # the policy's remediation sentence
     assert "2 mandatory" in out
 

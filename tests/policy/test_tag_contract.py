@@ -1,24 +1,22 @@
 """The pack's copies of the tag contract (`ballast_guardrails/contract.py`) are the names
 the components use (`components/tags.py`, `components/config/base.py`,
-`components/iam/names.py`). The pack cannot import `components`; this test is what keeps
+`components/names.py`). The pack cannot import `components`; this test is what keeps
 the two spellings one."""
 
 from __future__ import annotations
 
 import ast
+import json
 
 import pytest
 
 from components import tags
 from components.config import base
-from components.iam import (
-    DATA_EXPOSURE_ACTIONS,
-    audit_boundary_policy_name,
-    boundary_policy_name,
-)
+from components.iam import DATA_EXPOSURE_ACTIONS
+from components.names import PhysicalNames
 from tests.policy.conftest import PACK_DIR
 
-from ballast_guardrails import contract  # isort: skip  (the pack dir, see conftest)
+from ballast_guardrails import contract, naming  # isort: skip  (the pack dir, see conftest)
 
 #: Every public name of the pack's contract module -> the component-side value it copies.
 TIED = {
@@ -32,9 +30,10 @@ TIED = {
     "ALLOWED_TAG_VALUES": {tags.ENVIRONMENT_TAG: base.ENVIRONMENTS, tags.TIER_TAG: base.TIERS},
     "NODE_GROUP_SET_TAG": tags.NODE_GROUP_SET_TAG,
     "DATA_EXPOSURE_ACTIONS": DATA_EXPOSURE_ACTIONS,
+    "NAME_PREFIX_KEY": f"{base.NAMESPACE}:namePrefix",
 }
 #: Names only the pack uses: no component sets them (if one starts to, tie it above).
-PACK_ONLY = {"PUBLIC_ACCESS_TAG", "PUBLIC_ACCESS_TESTING", "BOUNDARY_PREFIX", "BOUNDARY_SUFFIX"}
+PACK_ONLY = {"PUBLIC_ACCESS_TAG", "PUBLIC_ACCESS_TESTING", "BOUNDARY_SUFFIX"}
 
 
 def _public_names() -> set[str]:
@@ -55,20 +54,43 @@ def test_pack_only_tags_are_not_component_tags():
     assert contract.PUBLIC_ACCESS_TAG not in component_values
 
 
-@pytest.mark.parametrize("environment", base.ENVIRONMENTS)
-def test_boundary_name_matches_identity(environment):
-    expected = f"{contract.BOUNDARY_PREFIX}{environment}{contract.BOUNDARY_SUFFIX}"
-    assert boundary_policy_name(environment) == expected
+def test_the_config_key_is_the_platform_setting():
+    from components.config import PlatformConfig
+
+    field = PlatformConfig.model_fields["name_prefix"]
+    assert f"{base.NAMESPACE}:{field.alias}" == contract.NAME_PREFIX_KEY
 
 
-@pytest.mark.parametrize("environment", base.ENVIRONMENTS)
-def test_the_audit_boundary_name_is_a_boundary_name_to_the_pack(environment):
-    """The security-audit role's boundary passes `iam-role-permission-boundary` and is
-    kept out of the grant checks by the same prefix and suffix."""
-    name = audit_boundary_policy_name(environment)
-    assert name != boundary_policy_name(environment)
-    assert name.startswith(contract.BOUNDARY_PREFIX + environment)
-    assert name.endswith(contract.BOUNDARY_SUFFIX)
+#: (project, stack, ballast:namePrefix or None): the shipped shape, a renamed project, a
+#: second stack of an environment, an explicit prefix.
+NAMINGS = [
+    ("ballast", "dev", None),
+    ("acme-platform", "prod", None),
+    ("ballast", "qa", None),
+    ("acme-platform", "staging", "shop"),
+]
+
+
+def _pack_environ(project: str, stack: str, prefix: str | None) -> dict[str, str]:
+    """The environment the CLI starts the pack with (the stack's config as JSON)."""
+    config = {
+        "ballast:environment": "dev",
+        **({contract.NAME_PREFIX_KEY: prefix} if prefix else {}),
+    }
+    return {"PULUMI_PROJECT": project, "PULUMI_STACK": stack, "PULUMI_CONFIG": json.dumps(config)}
+
+
+@pytest.mark.parametrize(("project", "stack", "prefix"), NAMINGS)
+def test_the_pack_knows_the_stacks_boundaries_by_their_platform_names(project, stack, prefix):
+    """Both boundaries the platform names for a stack are boundaries to the pack run for
+    that stack, and another stack's (same project, other stack) are not."""
+    names = PhysicalNames(prefix=prefix or project, stack=stack)
+    environ = _pack_environ(project, stack, prefix)
+    assert naming.stack_name_base(environ) == names.base
+    assert naming.is_boundary_name(names.boundary_policy, environ)
+    assert naming.is_boundary_name(names.audit_boundary_policy, environ)
+    other = PhysicalNames(prefix=names.prefix, stack=f"{stack}x")
+    assert not naming.is_boundary_name(other.boundary_policy, environ)
 
 
 def test_the_pack_serves_the_contract_as_defaults(pack):
@@ -80,8 +102,10 @@ def test_the_pack_serves_the_contract_as_defaults(pack):
         tags.TIER_TAG: list(base.TIERS),
     }
     boundary = schema["iam-role-permission-boundary"]
-    assert boundary_policy_name("prod") == (
-        boundary["namePrefix"]["default"] + "prod" + boundary["nameSuffix"]["default"]
+    # An empty prefix: the analysed stack's own names (`naming`), never a literal.
+    assert boundary["namePrefix"]["default"] == ""
+    assert PhysicalNames(prefix="p", stack="s").boundary_policy.endswith(
+        boundary["nameSuffix"]["default"]
     )
 
 

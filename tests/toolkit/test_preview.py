@@ -12,7 +12,7 @@ import pytest
 from typer.testing import CliRunner
 
 from ballast.cli import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, expected_zones, platform_config
 
 runner = CliRunner()
 
@@ -57,28 +57,36 @@ def test_json_document_shape(prod):
 
 def in_primary_network(preview: dict, type_: str) -> list[dict]:
     """Resources of `type_` in the primary region's network (prod also has a DR one)."""
-    parent = f"ballast:components:Network::ballast-{preview['stack']}-net"
+    (stack,) = of_type(preview, "pulumi:pulumi:Stack")
+    (root,) = [r for r in preview["resources"] if r["parent"] == stack["urn"]]
+    parent = f"ballast:components:Network::{root['name']}-net"
     return [r for r in of_type(preview, type_) if (r["parent"] or "").endswith(parent)]
 
 
-def test_prod_network_in_three_zones(prod):
+def zones_of(stack: str) -> set[str]:
+    """The zones the stack's config gives its primary network."""
+    config = platform_config(stack)
+    return set(expected_zones(config.primary_region, config.network))
+
+
+def test_prod_network_spans_its_configured_zones(prod):
     subnets = in_primary_network(prod, "aws:ec2/subnet:Subnet")
     tiers = {}
     for subnet in subnets:
         tiers.setdefault(subnet["inputs"]["tags"]["ballast.io/subnet-tier"], set()).add(
             subnet["inputs"]["availabilityZone"]
         )
-    assert tiers == {
-        tier: {"us-east-1a", "us-east-1b", "us-east-1c"}
-        for tier in ("public", "private", "isolated")
-    }
-    assert len(in_primary_network(prod, "aws:ec2/natGateway:NatGateway")) == 3
+    zones = zones_of("prod")
+    assert tiers == {tier: zones for tier in ("public", "private", "isolated")}
+    per_az = platform_config("prod").network.nat_mode == "per-az"
+    nats = in_primary_network(prod, "aws:ec2/natGateway:NatGateway")
+    assert len(nats) == (len(zones) if per_az else 1)
     private_tables = [
         t
         for t in in_primary_network(prod, "aws:ec2/routeTable:RouteTable")
         if "-private-" in t["name"]
     ]
-    assert len(private_tables) == 3
+    assert len(private_tables) == len(zones)
     assert len(in_primary_network(prod, "aws:ec2/flowLog:FlowLog")) == 1
 
 
@@ -88,11 +96,12 @@ def test_prod_has_no_resource_on_a_default_provider(prod):
     assert custom and all(r["provider"] in providers for r in custom)
 
 
-def test_dev_is_two_zones_one_nat():
+def test_dev_network_follows_its_config():
     dev = preview_json("dev")
     zones = {s["inputs"]["availabilityZone"] for s in of_type(dev, "aws:ec2/subnet:Subnet")}
-    assert zones == {"us-east-1a", "us-east-1b"}
-    assert len(of_type(dev, "aws:ec2/natGateway:NatGateway")) == 1
+    assert zones == zones_of("dev")
+    single = platform_config("dev").network.nat_mode == "single"
+    assert len(of_type(dev, "aws:ec2/natGateway:NatGateway")) == (1 if single else len(zones))
 
 
 def test_mock_ids_are_what_other_resources_see(prod):

@@ -258,10 +258,14 @@ def test_runs_passed_in_are_not_run_again(tmp_path):
 
 
 def assert_error(root: Path, stack: str, sentence: str) -> None:
-    result = preview(root, stack, "--json")
+    result = preview(root, stack, "--violations-only")
     assert result.exit_code == 2, result.output
     assert result.stdout == ""
     assert result.stderr.strip() == f"error: {sentence}"
+    # With --json the same sentence is the JSON error document, alone on stdout.
+    as_json = preview(root, stack, "--json")
+    assert as_json.exit_code == 2, as_json.output
+    assert json.loads(as_json.stdout)["error"]["message"] == sentence
 
 
 def test_a_referenced_stack_without_config_file(tmp_path):
@@ -411,10 +415,11 @@ def test_a_referenced_stack_whose_file_is_not_yaml(tmp_path):
     (root / "stacks" / "Pulumi.dev.yaml").write_text("config: [unclosed\n")
     result = preview(root, "dev-cluster", "--json")
     assert result.exit_code == 2, result.output
-    assert result.stderr.startswith(
-        "error: stack dev-cluster references stack dev, whose config cannot be read: "
+    message = json.loads(result.stdout)["error"]["message"]
+    assert message.startswith(
+        "stack dev-cluster references stack dev, whose config cannot be read: "
     )
-    assert "stacks/Pulumi.dev.yaml is not valid YAML at line" in result.stderr
+    assert "stacks/Pulumi.dev.yaml is not valid YAML at line" in message
 
 
 def test_errors_are_typed_for_library_callers(tmp_path):

@@ -178,10 +178,13 @@ EXTRA_CONFIGS["single-az-replica-exempt"] = (
     "prod",
     {
         "rds-multi-az": {
-            "exemptions": {
-                "urn:pulumi:test::ballast::aws:rds/instance:Instance::"
-                "rds-ok-single-az-replica-exempt-replica": "Approved: single-AZ DR replica"
-            }
+            "exemptions": [
+                {
+                    "type": "aws:rds/instance:Instance",
+                    "name": "rds-ok-single-az-replica-exempt-replica",
+                    "reason": "Approved: single-AZ DR replica",
+                }
+            ]
         }
     },
 )

@@ -24,31 +24,43 @@ OIDC_ARN = f"arn:aws:iam::{ACCOUNT}:oidc-provider/{OIDC}"
 
 
 def urn(type_: str, name: str) -> str:
-    return f"urn:pulumi:test::ballast::{type_}::{name}"
+    """A URN pattern for a case's resource, in any stack of any project."""
+    return f"urn:pulumi:{{stack}}::{{project}}::{type_}::{name}"
 
 
 EXTRA_CONFIGS["passrole-approved"] = (
     "prod",
     {
         "iam-passrole-requires-approval": {
-            "approvedUrns": [
-                urn("aws:iam/policy:Policy", "iam-ok-passrole"),
-                urn("aws:iam/policy:Policy", "iam-passrole-star"),
+            "exemptions": [
+                {"urn": urn("aws:iam/policy:Policy", name), "reason": "Approved: SEC-7"}
+                for name in ("iam-ok-passrole", "iam-passrole-star")
             ]
         }
     },
 )
 
 
-#: The one reviewed long-lived key: a vendor that cannot assume a role.
+#: Reviewed long-lived keys (a vendor that cannot assume a role), one per way an
+#: exemption names a resource, and entries that must not excuse the key they seem to.
+KEY = "aws:iam/accessKey:AccessKey"
 EXTRA_CONFIGS["access-key-exempt"] = (
     "prod",
     {
         "iam-no-user-access-keys": {
-            "exemptions": {
-                urn("aws:iam/accessKey:AccessKey", "iam-ok-key-exempt"): "Approved: vendor X "
-                "cannot assume roles (SEC-123)"
-            }
+            "exemptions": [
+                {"type": KEY, "name": name, "reason": "Approved: vendor X (SEC-123)"}
+                for name in ("iam-ok-key-exempt", "iam-ok-key-{stack}-placeholder")
+            ]
+            + [
+                {"urn": urn(KEY, "iam-ok-key-by-urn"), "reason": "Approved: SEC-124"},
+                # The user's name, not the key's: an entry names one type.
+                {"type": "aws:iam/user:User", "name": "iam-key-wrong-type", "reason": "SEC-125"},
+                # Another stack's key: placeholders stand for the resource's own stack only.
+                {"urn": f"urn:pulumi:prod::{{project}}::{KEY}::iam-key-other-stack", "reason": "x"},
+                # A whole URN must be whole: no parents, no partial names.
+                {"type": KEY, "name": "iam-key-partial", "reason": "SEC-126"},
+            ]
         }
     },
 )
@@ -114,10 +126,14 @@ EXTRA_CONFIGS["broad-deploy-exempt"] = (
     "prod",
     {
         name: {
-            "exemptions": {
-                urn("aws:iam/policy:Policy", case): "Approved: the pipeline's deploy rights"
+            "exemptions": [
+                {
+                    "type": "aws:iam/policy:Policy",
+                    "name": case,
+                    "reason": "Approved: the pipeline's deploy rights",
+                }
                 for case in ("iam-ok-deploy-denies-data", "iam-deploy-reads-data")
-            }
+            ]
         }
         for name in BROAD_DEPLOY_POLICIES
     },
@@ -676,11 +692,13 @@ CASES = [
         fails="resource-policy-no-public-principal",
     ),
     Case("iam-user-access-key", access_key, fails="iam-no-user-access-keys"),
-    Case(
-        "iam-ok-key-exempt",
-        access_key,
-        passes=("iam-no-user-access-keys",),
-        config="access-key-exempt",
+    *(
+        Case(name, access_key, passes=("iam-no-user-access-keys",), config="access-key-exempt")
+        for name in ("iam-ok-key-exempt", "iam-ok-key-test-placeholder", "iam-ok-key-by-urn")
+    ),
+    *(
+        Case(name, access_key, fails="iam-no-user-access-keys", config="access-key-exempt")
+        for name in ("iam-key-wrong-type", "iam-key-other-stack", "iam-key-partial-name")
     ),
     # --- resource policies declared on the resource itself --------------------------
     Case(

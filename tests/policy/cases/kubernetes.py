@@ -150,7 +150,61 @@ HOST_PATH = {"volumes": [{"name": "root", "host_path": {"path": "/"}}]}
 
 IMAGE = ("k8s-image-tag-pinned", "k8s-image-immutable")
 
+
+def service(kind: str):
+    def build(env, name):
+        k8s.core.v1.Service(
+            name,
+            metadata={"name": name, "namespace": "apps"},
+            spec={"type": kind, "selector": {"app": name}, "ports": [{"port": 8080}]},
+            opts=pulumi.ResourceOptions(provider=env.k8s),
+        )
+
+    return build
+
+
+def ingress(class_name: str | None = None, annotation: str | None = None):
+    def build(env, name):
+        k8s.networking.v1.Ingress(
+            name,
+            metadata={
+                "name": name,
+                "namespace": "apps",
+                **(
+                    {"annotations": {"kubernetes.io/ingress.class": annotation}}
+                    if annotation
+                    else {}
+                ),
+            },
+            spec={
+                **({"ingress_class_name": class_name} if class_name else {}),
+                "default_backend": {"service": {"name": "api", "port": {"number": 8080}}},
+            },
+            opts=pulumi.ResourceOptions(provider=env.k8s),
+        )
+
+    return build
+
+
 CASES = [
+    # --- entry points are Pulumi's ---------------------------------------------------------
+    Case(
+        "svc-cluster-ip",
+        service("ClusterIP"),
+        passes=("k8s-no-controller-load-balancers",),
+    ),
+    Case("svc-load-balancer", service("LoadBalancer"), fails="k8s-no-controller-load-balancers"),
+    Case("ingress-alb-class", ingress("alb"), fails="k8s-no-controller-load-balancers"),
+    Case(
+        "ingress-alb-annotation",
+        ingress(annotation="alb"),
+        fails="k8s-no-controller-load-balancers",
+    ),
+    Case(
+        "ingress-other-class",
+        ingress("nginx"),
+        passes=("k8s-no-controller-load-balancers",),
+    ),
     Case(
         "api",
         deployment(),

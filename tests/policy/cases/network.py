@@ -9,6 +9,9 @@ from tests.policy.casebook import ACCOUNT, Case, tags
 
 LB_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:loadbalancer/app/edge/50dc6c495c0c9188"
 TG_ARN = f"arn:aws:elasticloadbalancing:us-east-1:{ACCOUNT}:targetgroup/app/73e2d6bc24d8a067"
+WEB_ACL_ARN = (
+    f"arn:aws:wafv2:us-east-1:{ACCOUNT}:regional/webacl/edge/a1b2c3d4-5678-90ab-cdef-EXAMPLE11111"
+)
 CERT = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/12345678-1234-1234-1234-123456789012"
 
 
@@ -26,7 +29,8 @@ def web_group(env, name, ports=(443,)):
     )
 
 
-def load_balancer(env, name, subnets=3, groups=None, **overrides):
+def load_balancer(env, name, subnets=3, groups=None, waf=True, **overrides):
+    """A compliant ALB; internet-facing ones get a WAF association unless `waf` is off."""
     args = {
         "load_balancer_type": "application",
         "subnets": [s.id for s in env.subnets[:subnets]],
@@ -37,7 +41,12 @@ def load_balancer(env, name, subnets=3, groups=None, **overrides):
         "tags": tags(),
         **overrides,
     }
-    return aws.lb.LoadBalancer(name, **args, opts=env.opts())
+    balancer = aws.lb.LoadBalancer(name, **args, opts=env.opts())
+    if waf and not args.get("internal"):
+        aws.wafv2.WebAclAssociation(
+            f"{name}-waf", resource_arn=balancer.arn, web_acl_arn=WEB_ACL_ARN, opts=env.opts()
+        )
+    return balancer
 
 
 def lb(**overrides):
@@ -212,6 +221,7 @@ LB_POLICIES = (
     "lb-drop-invalid-headers",
     "lb-deletion-protection",
     "lb-access-logs",
+    "lb-public-waf",
 )
 
 
@@ -300,6 +310,8 @@ CASES = [
     ),
     Case("lb-deletable", lb(enable_deletion_protection=False), fails="lb-deletion-protection"),
     Case("lb-unlogged", lb(access_logs=None), fails="lb-access-logs"),
+    Case("lb-public-without-waf", lb(waf=False), fails="lb-public-waf"),
+    Case("lb-internal-without-waf", lb(waf=False, internal=True), passes=("lb-public-waf",)),
     Case("lambda-url-ok", function_url("AWS_IAM"), passes=("lambda-url-auth",)),
     Case("lambda-url-open", function_url("NONE"), fails="lambda-url-auth"),
 ]
