@@ -3,8 +3,8 @@ AWS-style validation error, a create-order failure) or an emulator gap (an entry
 `emulator_gaps.yaml`: the resource type, a pattern of the provider's message, the reason
 and the moto version it was recorded with, and optionally `when`, the situation it is
 about: an argument `path` of the resource's configuration (`vpc[1]`, `a.b`) that must
-be present, and text it must `contain` (without a path: text anywhere in the
-configuration); `intermittent: true` for a race that fails
+be present, text it must `contain` (without a path: text anywhere in the
+configuration) or `lack`; `intermittent: true` for a race that fails
 some resources in some runs). Anything not on the list is a defect, so the
 list must name every gap; `stale_gaps` finds entries that no longer fail."""
 
@@ -50,6 +50,9 @@ class Gap:
     moto: str
     when_path: str | None = None
     when_contains: str | None = None
+    when_lacks: str | None = None
+    """Text the value at `when_path` must not contain (e.g. `${`: a literal, not a
+    reference to a resource of the stack)."""
     intermittent: bool = False
     """A race in the emulator: fails some resources in some runs, so one apply without
     a failure does not show it fixed; never reported by `stale_gaps`."""
@@ -64,6 +67,8 @@ class Gap:
             return self.when_contains in json.dumps(body or {})
         value = _lookup(body or {}, self.when_path)
         if value is None:
+            return False
+        if self.when_lacks is not None and self.when_lacks in str(value):
             return False
         return self.when_contains is None or self.when_contains in str(value)
 
@@ -101,6 +106,7 @@ def load_gaps(path: Path = GAPS_FILE) -> tuple[Gap, ...]:
                 str(entry["moto"]),
                 when.get("path"),
                 when.get("contains"),
+                when.get("lacks"),
                 bool(entry.get("intermittent", False)),
             )
         )

@@ -46,6 +46,8 @@ MODULE_PREFIXES: dict[str, str] = {"rds": "db"}
 TOKEN_TYPES: dict[str, str] = {
     "aws:cloudtrail/trail:Trail": "aws_cloudtrail",
     "aws:iam/openIdConnectProvider:OpenIdConnectProvider": "aws_iam_openid_connect_provider",
+    "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
+    "aws:s3/bucketReplicationConfig:BucketReplicationConfig": "aws_s3_bucket_replication_configuration",
 }
 #: (Terraform type, Pulumi property) -> Terraform argument, where neither snake_case nor
 #: singularising gives the name.
@@ -57,6 +59,7 @@ PROPERTY_RENAMES: dict[tuple[str, str], str] = {
 #: and `aws_route_table`, not `aws_route53_zone`); every other type uses
 #: `aws_<service>_...`.
 SERVICE_PREFIXES: dict[str, str] = {
+    "aws_lb": "elbv2",
     "aws_db_": "rds",
     "aws_cloudwatch_log_": "logs",
     "aws_cloudwatch_event_": "events",

@@ -165,3 +165,19 @@ def test_every_situational_gap_applies_to_a_shipped_resource():
         ]
     for gap in load_gaps():
         assert any(gap.applies(tf_type, body) for tf_type, body in bodies), gap
+
+
+def test_a_gap_can_require_a_literal_value():
+    gap = Gap(
+        "aws_route53_record",
+        "couldn't find",
+        "zone looked up by name",
+        "5.2.5",
+        when_path="zone_id",
+        when_lacks="${",
+    )
+    literal = {"zone_id": "Z123"}
+    linked = {"zone_id": "${aws_route53_zone.z.id}"}
+    failure = Failure("apply", "aws_route53_record.r", "couldn't find resource")
+    assert classify(failure, (gap,), literal).kind == "gap"
+    assert classify(failure, (gap,), linked).kind == "defect"
