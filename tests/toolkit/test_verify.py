@@ -80,6 +80,7 @@ def test_cluster_stack_is_refused_with_exit_2():
 
 
 def test_missing_plugin_mirror_exits_2(monkeypatch, tmp_path):
+    require_toolchain()  # Terraform itself is there; only the mirror is missing
     monkeypatch.setenv("BALLAST_TF_PLUGIN_DIR", str(tmp_path))
     result = runner.invoke(app, ["verify", "dev", "--project-dir", str(ROOT)])
     assert result.exit_code == 2
