@@ -23,7 +23,8 @@ EXIT_OK, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
 
 app = typer.Typer(
     name="ballast",
-    help="Preview a Ballast stack offline with its guardrails (more commands to come).",
+    help="Preview a Ballast stack offline with its guardrails, or verify it with the "
+    "Terraform AWS provider (more commands to come).",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -229,6 +230,104 @@ def program_location(exc: BaseException, project_dir: Path) -> str | None:
 
 def _traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
+
+
+@app.command()
+def verify(
+    stack: Annotated[str, typer.Argument(help="Platform stack: stacks/Pulumi.<stack>.yaml.")],
+    emulator: Annotated[
+        bool,
+        typer.Option(
+            "--emulator", help="Also apply the stack to a moto server started on 127.0.0.1."
+        ),
+    ] = False,
+    json_output: Annotated[
+        bool, typer.Option("--json", help="Print one JSON document instead of tables.")
+    ] = False,
+    project_dir: Annotated[
+        Path,
+        typer.Option("--project-dir", help="Project to run (default: the current directory)."),
+    ] = Path("."),
+) -> None:
+    """Convert STACK's offline plan to a Terraform configuration and check it with the
+    Terraform AWS provider: `terraform validate` and `terraform plan` with the resolved
+    values and no reachable API, and with --emulator a `terraform apply` against moto.
+
+    Exits 1 when any step finds a defect (an argument the provider rejects, a plan that
+    calls an API, an apply failure not on the emulator-gap list), 2 when Terraform, the
+    provider mirror or moto is missing.
+    """
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ballast.offline import ProgramError, StackNotFound, StackReferenceError
+    from ballast.offline.stack_config import ProjectError
+    from ballast.verify.classify import GapListError
+    from ballast.verify.convert import ConversionError
+    from ballast.verify.emulator import EmulatorError
+    from ballast.verify.environment import ToolMissing, find_toolchain, require_moto
+    from ballast.verify.report import render
+    from ballast.verify.run import verify_run
+    from ballast.verify.terraform import TerraformError
+
+    err = _stderr()
+    try:
+        toolchain = find_toolchain()
+        if emulator:
+            require_moto()
+    except ToolMissing as exc:
+        raise fail(str(exc)) from None
+    try:
+        from ballast.offline import run_stack_with_references
+
+        with err.status(f"running stack {stack} offline"):
+            run = run_stack_with_references(project_dir, stack)
+    except (StackNotFound, ProjectError, StackReferenceError) as exc:
+        raise fail(str(exc)) from None
+    except ProgramError as exc:
+        raise fail(f"stack {stack} failed:\n{exc}") from None
+    if not any(r.type.startswith("aws:") for r in run.resources):
+        raise fail(
+            f"stack {stack} declares no AWS resources (a cluster stack?); verify a platform "
+            "stack such as dev, staging or prod"
+        )
+
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=json_output or not err.is_terminal,
+    )
+    task = progress.add_task("converting", total=None)
+
+    def on_step(name: str) -> None:
+        if name == "apply":
+            total = sum(1 for r in run.resources if r.type.startswith("aws:"))
+            progress.update(task, description="applying to moto", total=total, completed=0)
+        else:
+            progress.update(task, description=f"terraform {name}")
+        if not progress.console.is_terminal and not json_output:
+            err.print(f"terraform {name} ...")
+
+    def on_resource(event: str, address: str) -> None:
+        progress.advance(task)
+
+    try:
+        with progress:
+            result = verify_run(
+                run, emulator=emulator, toolchain=toolchain, progress=on_resource, on_step=on_step
+            )
+    except ToolMissing as exc:
+        raise fail(str(exc)) from None
+    except (TerraformError, EmulatorError, ConversionError, GapListError) as exc:
+        raise fail(str(exc)) from None
+
+    if json_output:
+        sys.stdout.write(json.dumps(result.to_json(), indent=2) + "\n")
+    else:
+        render(console(), result)
+    raise typer.Exit(EXIT_FINDINGS if result.defects else EXIT_OK)
 
 
 from ballast.drift.command import drift as _drift  # noqa: E402

@@ -76,6 +76,16 @@ def _alias_text(alias) -> str:
     return " ".join(parts) or "current"
 
 
+def _property_dependencies(request) -> dict[str, tuple[str, ...]]:
+    """Per input, the URNs its value came from (sorted, for run-to-run identical records);
+    inputs that depend on nothing are left out."""
+    return {
+        name: tuple(sorted(set(deps.urns)))
+        for name, deps in sorted(request.propertyDependencies.items())
+        if deps.urns
+    }
+
+
 def _explicit_dependencies(request) -> tuple[str, ...]:
     """`depends_on` as written: the engine receives it merged with the dependencies
     implied by inputs, which `propertyDependencies` lists per input."""
@@ -160,9 +170,7 @@ class RecordingMonitor(MockMonitor):
                 protect=bool(request.protect),
                 ignore_changes=tuple(request.ignoreChanges),
                 depends_on=_explicit_dependencies(request),
-                input_dependencies=tuple(
-                    sorted({u for d in request.propertyDependencies.values() for u in d.urns})
-                ),
+                property_dependencies=_property_dependencies(request),
                 delete_before_replace=bool(request.deleteBeforeReplace),
                 retain_on_delete=bool(request.retainOnDelete),
                 aliases=tuple(_alias_text(a) for a in request.aliases),

@@ -34,12 +34,20 @@ class ResourceRecord:
     retain_on_delete: bool = False
     aliases: tuple[str, ...] = ()
     additional_secret_outputs: tuple[str, ...] = ()
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Per input (camelCase engine name), the URNs of the resources its value came from,
+    as the engine receives them (`propertyDependencies`); inputs with none are absent.
+    `ballast verify` turns these links into Terraform references."""
     read: bool = False
     """A `ReadResource` (the program reads existing state, e.g. a `StackReference`)
     rather than a registration: nothing to create."""
-    input_dependencies: tuple[str, ...] = ()
-    """Resources the inputs came from (`propertyDependencies`): the engine creates them
-    first too. Not part of `to_json` (the plan snapshot records what is written)."""
+
+    @property
+    def input_dependencies(self) -> tuple[str, ...]:
+        """Resources the inputs came from (`propertyDependencies`, all inputs together):
+        the engine creates them first too. Not part of `to_json` (the plan snapshot
+        records what is written)."""
+        return tuple(sorted({urn for urns in self.property_dependencies.values() for urn in urns}))
 
     def waits_for(self, urn: str) -> bool:
         """Whether the engine creates `urn` before this resource: an explicit
