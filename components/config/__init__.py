@@ -108,6 +108,7 @@ from components.config.services import (
     ServiceConfig,
     SloConfig,
 )
+from components.config.vault import VaultConfig
 
 # The tag, label and taint contract lives in components/tags.py; these names stay
 # importable from here for the modules that already do.
@@ -185,6 +186,7 @@ __all__ = [
     "SystemNodeGroupConfig",
     "TaintConfig",
     "TierObjective",
+    "VaultConfig",
     "in_zone",
     "instance_architecture",
     "load_from_pulumi_runtime",

@@ -24,6 +24,7 @@ COMPONENT_MODULES = (
     "components.org_guardrails",
     "components.resilience",
     "components.runner",
+    "components.vault",
 )
 COMPOSITION_ROOT = "components.platform"
 

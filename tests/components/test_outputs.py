@@ -15,6 +15,7 @@ from components.org_guardrails import OrgGuardrails
 from components.outputs import stack_outputs
 from components.resilience import Resilience
 from components.runner import CiRunner
+from components.vault import Vault
 
 PLATFORM_COMPONENTS = (
     Network,
@@ -25,6 +26,7 @@ PLATFORM_COMPONENTS = (
     Ingress,
     Database,
     Resilience,
+    Vault,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 
