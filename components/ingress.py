@@ -33,7 +33,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -418,6 +418,7 @@ class Ingress(pulumi.ComponentResource):
         path: str = "/",
         health_check_path: str = "/healthz",
         internal: bool = False,
+        protocol: Literal["HTTP", "HTTPS"] = "HTTP",
     ) -> Route:
         """Send `host` (default `<name>.<zone>`) and `path` (default every path) on the
         public ALB, or the internal one with `internal`, to port `port` of Service
@@ -425,7 +426,10 @@ class Ingress(pulumi.ComponentResource):
         alias record and the security-group rules. The cluster layer binds the Service to
         the target group (`routes`). Later components (Vault, Grafana, Argo CD) call this
         with `internal=True`. The host must be covered by the certificate: one label
-        below the zone for routes added after construction."""
+        below the zone for routes added after construction. `protocol` (default HTTP)
+        is how the ALB talks to the pods and checks their health: HTTPS for a service
+        that serves TLS itself (Vault), so traffic stays encrypted up to the pod (the
+        ALB does not verify the pod's certificate)."""
         zone = self._settings.hosted_zone_name
         host = host or f"{name}.{zone}"
         if not in_zone(host, zone):
@@ -451,7 +455,7 @@ class Ingress(pulumi.ComponentResource):
             resource,
             name=load_balancer_name(ctx.names.role_prefix, f"{kind[:3]}-{name}"),
             target_type="ip",
-            protocol="HTTP",
+            protocol=protocol,
             protocol_version="HTTP1",
             port=port,
             vpc_id=self._args.vpc_id,
@@ -460,7 +464,7 @@ class Ingress(pulumi.ComponentResource):
                 "enabled": True,
                 "path": health_check_path,
                 "port": "traffic-port",
-                "protocol": "HTTP",
+                "protocol": protocol,
                 "matcher": "200-399",
                 "interval": 15,
                 "timeout": 5,

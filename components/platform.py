@@ -25,15 +25,17 @@ from components.alerting import Alerting, AlertingArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons import autoscaler, load_balancer_controller, nvidia_device_plugin
+from components.cluster.addons import vault as vault_addon
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
-from components.cluster.scope import ClusterFacts, InClusterScope
+from components.cluster.scope import ClusterFacts, InClusterScope, VaultFacts
 from components.config import (
     TIER_OBJECTIVES,
     ClusterStackConfig,
     NetworkConfig,
     PlatformConfig,
     ServiceConfig,
+    VaultConfig,
 )
 from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
@@ -48,6 +50,7 @@ from components.registry import Registry, RegistryArgs
 from components.resilience import Resilience, ResilienceArgs
 from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
+from components.vault import Vault, VaultArgs
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -104,8 +107,9 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `dr_network` (None without `ballast:drNetwork`), `alerting` (the alert
-    topics), `database` (None without `ballast:database`), `resilience`.
+    cluster), `vault` (None without `ballast:vault`), `dr_network` (None without
+    `ballast:drNetwork`), `alerting` (the alert topics), `database` (None without
+    `ballast:database`), `resilience`.
     """
 
     def __init__(
@@ -280,6 +284,10 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
+        self.vault: Vault | None = None
+        if config.vault is not None and self.cluster is not None:
+            self.vault = self._vault(name, config.vault, roles, self.cluster)
+
         self._data_and_recovery(name, config, roles, prod)
 
         self.register_outputs(
@@ -321,6 +329,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.registry, Registry),
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
+            **stack_outputs(self.vault, Vault),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
             **stack_outputs(self.alerting, Alerting),
@@ -335,6 +344,38 @@ class Platform(pulumi.ComponentResource):
             # (or the reverse) fails before it changes anything.
             allowed_account_ids=[self.config.account_id] if self.config.account_id else None,
             opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _vault(
+        self, name: str, settings: VaultConfig, roles: RoleFactory, cluster: Cluster
+    ) -> Vault:
+        """Vault's platform half, and its UI's route on the internal ALB where there is
+        one (never on the public ALB): to the active server's Service, over HTTPS."""
+        url = vault_addon.in_cluster_url()
+        if self.ingress is not None and self.ingress.internal_arn is not None:
+            route = self.ingress.route(
+                "vault",
+                namespace=vault_addon.NAMESPACE,
+                service=vault_addon.ACTIVE_SERVICE,
+                port=vault_addon.PORT,
+                health_check_path=vault_addon.HEALTH_CHECK_PATH,
+                internal=True,
+                protocol="HTTPS",
+            )
+            url = route.url
+        return Vault(
+            f"{name}-vault",
+            VaultArgs(
+                context=self.context.with_tags({"service": "vault", "tier": "tier-1"}),
+                roles=roles,
+                settings=settings,
+                oidc_provider_arn=cluster.oidc_provider_arn,
+                oidc_issuer_url=cluster.oidc_issuer_url,
+                namespace=vault_addon.NAMESPACE,
+                service_account=vault_addon.SERVICE_ACCOUNT,
+                url=url,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.primary_provider),
         )
 
     def _data_and_recovery(
@@ -501,6 +542,10 @@ class ClusterLayer(pulumi.ComponentResource):
         "ingressControllerRoleArn",
         "ingressRoutes",
         "clusterGpuNodeGroups",
+        "vaultReplicas",
+        "vaultStorageSizeGib",
+        "vaultServerRoleArn",
+        "vaultUnsealKeyId",
     )
 
     def __init__(
@@ -532,6 +577,7 @@ class ClusterLayer(pulumi.ComponentResource):
             load_balancer_controller_role_arn=known("ingressControllerRoleArn", optional=True),
             routes=known("ingressRoutes", optional=True) or (),
             gpu_node_groups=list(known("clusterGpuNodeGroups")),
+            vault=self._vault_facts(known),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -571,7 +617,26 @@ class ClusterLayer(pulumi.ComponentResource):
                 namespaces=self.baseline.namespaces,
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
+        vault_addon.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
         self.register_outputs({"platformStack": platform_stack})
+
+    @staticmethod
+    def _vault_facts(known: Any) -> VaultFacts | None:
+        """Vault's platform half, when the platform stack has one."""
+        replicas = known("vaultReplicas", optional=True)
+        if replicas is None:
+            return None
+        return VaultFacts(
+            replicas=int(replicas),
+            storage_size_gib=int(known("vaultStorageSizeGib")),
+            server_role_arn=known("vaultServerRoleArn"),
+            unseal_key_id=known("vaultUnsealKeyId"),
+        )
 
     def stack_outputs(self) -> dict[str, Any]:
         """The cluster stack's outputs: which platform it builds on, and its namespaces."""

@@ -90,6 +90,19 @@ LOAD_BALANCER_CONTROLLER_CHART: Final = "aws-load-balancer-controller"
 LOAD_BALANCER_CONTROLLER_CHART_VERSION: Final = "3.5.0"
 LOAD_BALANCER_CONTROLLER_APP_VERSION: Final = "v3.5.0"
 
+#: HashiCorp Vault: the official chart `vault` from HashiCorp's Helm repository, and the
+#: Vault server (and agent) version it deploys: chart 0.34.1 has appVersion 2.0.4 and
+#: defaults `server.image.tag`, `injector.agentImage.tag` and `csi.agent.image.tag` to it.
+#: It is pinned because the tests check every value Ballast sets against the values.yaml
+#: and values.schema.json of exactly this chart release (the reference data), and the
+#: server version is written into the release explicitly, so a chart bump cannot change
+#: the Vault version unnoticed. Upgrades: standbys first, the active node last
+#: (docs/vault.md; the StatefulSet's update strategy is OnDelete).
+VAULT_CHART_REPOSITORY: Final = "https://helm.releases.hashicorp.com"
+VAULT_CHART: Final = "vault"
+VAULT_CHART_VERSION: Final = "0.34.1"
+VAULT_VERSION: Final = "2.0.4"
+
 #: TLS policy of every HTTPS listener: TLS 1.3 and TLS 1.2 with forward-secret AES-GCM
 #: ciphers only, no TLS 1.0/1.1 (ELB's "Security policies for your Application Load
 #: Balancer" table). It is the policy ELB itself recommends for new HTTPS listeners and

@@ -44,6 +44,17 @@ class ClusterScope:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VaultFacts:
+    """What the platform stack made for Vault (components/vault.py), read by the cluster
+    layer: how many servers, their volume size, their IRSA role and unseal key."""
+
+    replicas: int
+    storage_size_gib: int
+    server_role_arn: str
+    unseal_key_id: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
     """What the cluster layer knows about its cluster: the platform stack's outputs, read
     through a StackReference. Values that name resources or pick pins are plain (read once
@@ -71,6 +82,8 @@ class ClusterFacts:
     gpu_node_groups: Sequence[str] = ()
     """Names of the node groups with NVIDIA GPUs (default none): the device plugin runs
     on their nodes, and only when there is one."""
+    vault: VaultFacts | None = None
+    """Vault's platform half; None when the platform has no `ballast:vault`."""
 
 
 @dataclass(frozen=True, kw_only=True)

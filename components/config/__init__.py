@@ -110,6 +110,7 @@ from components.config.services import (
     ServiceConfig,
     SloConfig,
 )
+from components.config.vault import VaultConfig
 
 # The tag, label and taint contract lives in components/tags.py; these names stay
 # importable from here for the modules that already do.
@@ -190,6 +191,7 @@ __all__ = [
     "SystemNodeGroupConfig",
     "TaintConfig",
     "TierObjective",
+    "VaultConfig",
     "in_zone",
     "instance_architecture",
     "load_from_pulumi_runtime",

@@ -32,6 +32,7 @@ from components.config.registry import RegistryConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
 from components.config.services import ServiceConfig
+from components.config.vault import VaultConfig
 from components.names import PhysicalNames, base_problems, prefix_problem
 from components.tags import RESERVED_TAG_KEYS
 
@@ -142,6 +143,12 @@ class PlatformConfig(_Section):
         description="The Pulumi-owned public and internal ALBs (HTTPS, WAF, access logs) "
         "and the AWS Load Balancer Controller that binds services to them "
         "(docs/ingress.md). Needs ballast:cluster. Unset: no load balancers.",
+    )
+    vault: VaultConfig | None = Field(
+        default=None,
+        description="Vault on the cluster (docs/vault.md): HA with integrated Raft "
+        "storage, auto-unsealed with a KMS key of its own, its UI on the internal ALB "
+        "when there is one. Needs ballast:cluster. Unset: no Vault.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -322,6 +329,13 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("vault")
+    @classmethod
+    def _vault_needs_cluster(cls, value: VaultConfig | None, info: ValidationInfo):
+        if value is not None and _context(info, "has_cluster") is False:
+            raise ValueError("needs ballast:cluster: Vault runs on the cluster's nodes")
+        return value
+
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
@@ -404,6 +418,7 @@ PLATFORM_ONLY_KEYS = (
     "runner",
     "ingress",
     "registry",
+    "vault",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)

@@ -21,6 +21,7 @@ CHARTS = {
         versions.LOAD_BALANCER_CONTROLLER_CHART_VERSION,
         (),
     ),
+    versions.VAULT_CHART: (versions.VAULT_CHART_VERSION, ()),
 }
 
 

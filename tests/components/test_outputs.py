@@ -17,6 +17,7 @@ from components.outputs import stack_outputs
 from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
+from components.vault import Vault
 
 PLATFORM_COMPONENTS = (
     Network,
@@ -29,6 +30,7 @@ PLATFORM_COMPONENTS = (
     Database,
     Resilience,
     Alerting,
+    Vault,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
 

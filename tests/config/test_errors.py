@@ -138,6 +138,11 @@ def with_ingress(*services: dict, **changes) -> dict:
     return config
 
 
+def with_vault(config: dict | None = None, **values) -> dict:
+    """`config` (default: BASE with a cluster) with a `ballast:vault` section."""
+    return {**(config if config is not None else with_cluster()), "ballast:vault": values}
+
+
 def routed(name: str = "web", **ingress) -> dict:
     """A tier-1 service with an ingress at www.example.com:8080, changed by `ingress`."""
     return {
@@ -171,6 +176,37 @@ CASES = [
         {**BASE, "ballast:namePrefix": ["acme"]},
         "ballast:namePrefix must be a string (got ['acme'])",
         id="name-prefix-type",
+    ),
+    # --- vault (ballast:vault) ---
+    pytest.param(
+        with_vault(replicas=4),
+        "ballast:vault.replicas must be an odd number from 1 to 7: Raft needs a majority, and an even count tolerates no more failures than one fewer (got 4)",
+        id="vault-replicas-even",
+    ),
+    pytest.param(
+        with_vault(replicas=9),
+        "ballast:vault.replicas must be an odd number from 1 to 7: Raft needs a majority, and an even count tolerates no more failures than one fewer (got 9)",
+        id="vault-replicas-too-many",
+    ),
+    pytest.param(
+        with_vault(replicas=1),
+        "ballast:vault.replicas must be at least 3 in prod, so that losing one zone keeps a quorum (got 1)",
+        id="vault-replicas-prod-single",
+    ),
+    pytest.param(
+        with_vault(BASE),
+        "ballast:vault needs ballast:cluster: Vault runs on the cluster's nodes",
+        id="vault-without-cluster",
+    ),
+    pytest.param(
+        with_vault(storageSizeGib=0),
+        "ballast:vault.storageSizeGib must be between 1 and 1000 (got 0)",
+        id="vault-storage-size",
+    ),
+    pytest.param(
+        with_vault(replica=3),
+        "ballast:vault.replica is not a known key; did you mean replicas? (accepted: replicas, storageSizeGib)",
+        id="vault-unknown-key",
     ),
     # --- ingress (ballast:ingress, ballast:services[].ingress) ---
     pytest.param(
@@ -411,7 +447,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1188,7 +1224,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
     ]
 
 

@@ -69,6 +69,7 @@ class Env:
             allowed_account_ids=[ACCOUNT],
         )
         self._k8s = None
+        self._vault = None
         self.key = self.kms_key("env-key")
         self.key_dr = self.kms_key("env-key-dr", provider=self.aws_dr)
         self.vpc = aws.ec2.Vpc("env-vpc", cidr_block="10.0.0.0/16", tags=tags(), opts=self.opts())
@@ -108,6 +109,17 @@ class Env:
 
             self._k8s = k8s.Provider("env-k8s", kubeconfig="{}", namespace="apps")
         return self._k8s
+
+    @property
+    def vault(self):
+        """An explicit Vault provider (its address only: no token is ever recorded)."""
+        if self._vault is None:
+            import pulumi_vault as vault
+
+            self._vault = vault.Provider(
+                "env-vault", address="https://vault.example.internal:8200", skip_child_token=True
+            )
+        return self._vault
 
     def kms_key(self, name: str, provider=None, **overrides) -> aws.kms.Key:
         args = {

@@ -1,0 +1,306 @@
+"""Vault's cluster-layer half (docs/vault.md): the servers' TLS certificate and the Helm
+release of the official `vault` chart (`versions.VAULT_CHART_VERSION`).
+
+The release runs Vault in HA with integrated Raft storage on every environment (dev runs
+a one-node Raft, so it rehearses what staging and prod run):
+
+- `replicas` servers (`ballast:vault.replicas`: 1 in dev, 3 elsewhere), never two on one
+  node (required pod anti-affinity) and spread over the zones with a maximum skew of one
+  (`DoNotSchedule`), a disruption budget of one unavailable server, requests equal to
+  limits for memory, on the system node group at the platform priority;
+- a Raft volume and an audit-log volume per server from the default StorageClass
+  (encrypted gp3);
+- TLS on the listener (API and cluster port) with a certificate from `tls_secret`;
+- the `awskms` seal with the platform's unseal key, through the IRSA role the platform
+  layer made (components/vault.py);
+- the UI, reached only through the internal ALB: the platform stack's route sends it to
+  the Service `vault-active`, and `load_balancer_controller.bindings` binds it. The chart
+  makes no Ingress and no LoadBalancer Service.
+
+The audit device itself is enabled through Vault's API after initialisation (a file
+device on the audit volume; runbooks/vault-init-and-recovery.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_tls as tls
+
+from components import versions
+from components.cluster.baseline import DEFAULT_STORAGE_CLASS
+from components.cluster.scope import ClusterFacts, InClusterScope
+from components.workloads import HOST_KEY, ZONE_KEY, workload_defaults
+
+NAMESPACE = "vault"
+SERVICE_ACCOUNT = "vault"
+RELEASE = "vault"
+#: The chart's Service that selects only the active server (HA mode): the UI route's
+#: target, so the ALB never sends a request to a standby.
+ACTIVE_SERVICE = "vault-active"
+#: The chart's headless Service: each server's stable DNS name for Raft.
+INTERNAL_SERVICE = "vault-internal"
+PORT = 8200
+CLUSTER_PORT = 8201
+#: The health check of the UI route: 200 from the active server only (a standby answers
+#: 429, a sealed server 503).
+HEALTH_CHECK_PATH = "/v1/sys/health"
+#: The Secret (in the vault namespace) with the listener's certificate, key and CA.
+TLS_SECRET = "vault-tls"
+TLS_DIR = "/vault/userconfig/vault-tls"
+#: The servers' certificate is valid for a year and renewed by the first `pulumi up` of
+#: the cluster stack in its last 30 days (docs/vault.md, "TLS"); the CA for ten years.
+CERT_VALIDITY_HOURS = 365 * 24
+CERT_EARLY_RENEWAL_HOURS = 30 * 24
+CA_VALIDITY_HOURS = 10 * 365 * 24
+#: The labels the chart puts on every server pod.
+SERVER_LABELS = {
+    "app.kubernetes.io/name": "vault",
+    "app.kubernetes.io/instance": RELEASE,
+    "component": "server",
+}
+
+
+def in_cluster_url() -> str:
+    """The active server's address inside the cluster."""
+    return f"https://{ACTIVE_SERVICE}.{NAMESPACE}.svc:{PORT}"
+
+
+def server_dns_names(replicas: int) -> list[str]:
+    """Every name a client or a Raft peer reaches a server by: the Services, each pod's
+    name under the headless Service, and localhost for `vault` run inside a pod."""
+    services = (RELEASE, ACTIVE_SERVICE, "vault-standby", INTERNAL_SERVICE)
+    names = [
+        *(f"{s}.{NAMESPACE}.svc" for s in services),
+        *(f"{s}.{NAMESPACE}.svc.cluster.local" for s in services),
+        *(f"{RELEASE}-{i}.{INTERNAL_SERVICE}" for i in range(replicas)),
+        *(f"{RELEASE}-{i}.{INTERNAL_SERVICE}.{NAMESPACE}.svc" for i in range(replicas)),
+        "localhost",
+    ]
+    return names
+
+
+def server_config(*, region: str, unseal_key_id: str, replicas: int) -> str:
+    """Vault's server configuration (HCL): a TLS listener, Raft storage that joins the
+    other servers over TLS, the `awskms` seal with `unseal_key_id`, Kubernetes service
+    registration (which labels the active pod for `vault-active`), and the UI."""
+    joins = "\n".join(
+        f"""  retry_join {{
+    leader_api_addr = "https://{RELEASE}-{i}.{INTERNAL_SERVICE}:{PORT}"
+    leader_ca_cert_file = "{TLS_DIR}/ca.crt"
+  }}"""
+        for i in range(replicas)
+    )
+    return f"""ui = true
+listener "tcp" {{
+  address = "[::]:{PORT}"
+  cluster_address = "[::]:{CLUSTER_PORT}"
+  tls_disable = false
+  tls_cert_file = "{TLS_DIR}/tls.crt"
+  tls_key_file = "{TLS_DIR}/tls.key"
+  tls_min_version = "tls12"
+}}
+storage "raft" {{
+  path = "/vault/data"
+{joins}
+}}
+seal "awskms" {{
+  region = "{region}"
+  kms_key_id = "{unseal_key_id}"
+}}
+service_registration "kubernetes" {{}}
+"""
+
+
+def server_affinity() -> dict[str, Any]:
+    """Never two servers on one node (a node's loss costs one Raft voter at most); prefer
+    the system node group."""
+    defaults = workload_defaults(
+        RELEASE, namespace=NAMESPACE, tier="platform", system_nodes=True, selector=SERVER_LABELS
+    )
+    return {
+        **(defaults.affinity or {}),
+        "podAntiAffinity": {
+            "requiredDuringSchedulingIgnoredDuringExecution": [
+                {"labelSelector": {"matchLabels": dict(SERVER_LABELS)}, "topologyKey": HOST_KEY}
+            ]
+        },
+    }
+
+
+def server_spread() -> list[dict[str, Any]]:
+    """Servers spread over the zones, at most one apart (`DoNotSchedule`): three servers
+    over three zones is one per zone, so a zone's loss keeps two of three voters."""
+    return [
+        {
+            "maxSkew": 1,
+            "topologyKey": ZONE_KEY,
+            "whenUnsatisfiable": "DoNotSchedule",
+            "labelSelector": {"matchLabels": dict(SERVER_LABELS)},
+        }
+    ]
+
+
+def helm_values(
+    *,
+    region: str,
+    replicas: int,
+    storage_size_gib: int,
+    role_arn: pulumi.Input[str],
+    unseal_key_id: pulumi.Input[str],
+) -> dict[str, Any]:
+    """Values of the pinned vault chart (checked against its values.yaml and
+    values.schema.json in the tests)."""
+    defaults = workload_defaults(
+        RELEASE,
+        namespace=NAMESPACE,
+        tier="platform",
+        cpu="250m",
+        memory="512Mi",
+        system_nodes=True,
+        selector=SERVER_LABELS,
+    )
+    storage = {
+        "enabled": True,
+        "size": f"{storage_size_gib}Gi",
+        "storageClass": DEFAULT_STORAGE_CLASS,
+        "accessMode": "ReadWriteOnce",
+    }
+    config = pulumi.Output.from_input(unseal_key_id).apply(
+        lambda key: server_config(region=region, unseal_key_id=key, replicas=replicas)
+    )
+    return {
+        "global": {"enabled": True, "tlsDisable": False},
+        # Injection is not configured by this release yet (docs/vault.md).
+        "injector": {"enabled": False},
+        "server": {
+            "enabled": True,
+            "image": {"repository": "hashicorp/vault", "tag": versions.VAULT_VERSION},
+            # Upgrades replace standbys first and the active server last, by hand.
+            "updateStrategyType": "OnDelete",
+            "resources": defaults.resources,
+            "tolerations": defaults.tolerations,
+            "priorityClassName": defaults.priority_class_name,
+            "affinity": server_affinity(),
+            "topologySpreadConstraints": server_spread(),
+            "extraEnvironmentVars": {
+                # The `vault` CLI inside a pod verifies the listener with the CA.
+                "VAULT_CACERT": f"{TLS_DIR}/ca.crt",
+                "VAULT_ADDR": f"https://127.0.0.1:{PORT}",
+            },
+            "volumes": [{"name": TLS_SECRET, "secret": {"secretName": TLS_SECRET}}],
+            "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
+            "readinessProbe": {"enabled": True, "port": PORT},
+            "dataStorage": {**storage, "mountPath": "/vault/data"},
+            "auditStorage": {**storage, "mountPath": "/vault/audit"},
+            "serviceAccount": {
+                "create": True,
+                "name": SERVICE_ACCOUNT,
+                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+            },
+            "service": {"enabled": True, "active": {"enabled": True}},
+            "ingress": {"enabled": False},
+            "standalone": {"enabled": False},
+            "ha": {
+                "enabled": True,
+                "replicas": replicas,
+                "apiAddr": None,
+                "raft": {"enabled": True, "setNodeId": True, "config": config},
+                "disruptionBudget": {"enabled": True, "maxUnavailable": 1},
+            },
+        },
+        # The UI is served by the active server's listener (`ui = true`) through the
+        # internal ALB; no extra Service of the chart's.
+        "ui": {"enabled": False},
+        "csi": {"enabled": False},
+    }
+
+
+def tls_secret(
+    scope: InClusterScope, *, replicas: int, namespace: pulumi.Resource
+) -> k8s.core.v1.Secret:
+    """The listener's certificate: a private CA for this cluster's Vault (ECDSA P-256,
+    ten years) and a server certificate it signs for every name in `server_dns_names`
+    (one year, renewed by the first `pulumi up` in its last 30 days), in the Secret
+    `vault-tls` (`tls.crt`, `tls.key`, `ca.crt`). The keys live only in the stack's
+    encrypted state and in that Secret."""
+    provider = tls.Provider(f"{scope.name}-tls", opts=pulumi.ResourceOptions(parent=scope.parent))
+    opts = pulumi.ResourceOptions(parent=scope.parent, provider=provider)
+    ca_key = tls.PrivateKey(
+        f"{scope.name}-vault-ca", algorithm="ECDSA", ecdsa_curve="P256", opts=opts
+    )
+    ca = tls.SelfSignedCert(
+        f"{scope.name}-vault-ca",
+        private_key_pem=ca_key.private_key_pem,
+        is_ca_certificate=True,
+        subject={"common_name": f"{scope.name} Vault CA", "organization": "Ballast"},
+        validity_period_hours=CA_VALIDITY_HOURS,
+        allowed_uses=["cert_signing", "crl_signing"],
+        opts=opts,
+    )
+    key = tls.PrivateKey(
+        f"{scope.name}-vault-server", algorithm="ECDSA", ecdsa_curve="P256", opts=opts
+    )
+    request = tls.CertRequest(
+        f"{scope.name}-vault-server",
+        private_key_pem=key.private_key_pem,
+        subject={"common_name": f"{ACTIVE_SERVICE}.{NAMESPACE}.svc"},
+        dns_names=server_dns_names(replicas),
+        ip_addresses=["127.0.0.1"],
+        opts=opts,
+    )
+    cert = tls.LocallySignedCert(
+        f"{scope.name}-vault-server",
+        cert_request_pem=request.cert_request_pem,
+        ca_private_key_pem=ca_key.private_key_pem,
+        ca_cert_pem=ca.cert_pem,
+        validity_period_hours=CERT_VALIDITY_HOURS,
+        early_renewal_hours=CERT_EARLY_RENEWAL_HOURS,
+        allowed_uses=["digital_signature", "key_encipherment", "server_auth", "client_auth"],
+        opts=opts,
+    )
+    return k8s.core.v1.Secret(
+        f"{scope.name}-vault-tls",
+        metadata={"name": TLS_SECRET, "namespace": NAMESPACE},
+        type="kubernetes.io/tls",
+        string_data={
+            "tls.crt": cert.cert_pem,
+            "tls.key": key.private_key_pem,
+            "ca.crt": ca.cert_pem,
+        },
+        opts=scope.opts([namespace]),
+    )
+
+
+def release(
+    scope: InClusterScope,
+    *,
+    cluster: ClusterFacts,
+    namespace: pulumi.Resource,
+    priority_classes: Sequence[pulumi.Resource],
+) -> k8s.helm.v3.Release | None:
+    """The TLS Secret and the Helm release, after the namespace and the priority
+    classes; None when the platform has no Vault (no unseal key or role was made)."""
+    vault = cluster.vault
+    if vault is None:
+        return None
+    secret = tls_secret(scope, replicas=vault.replicas, namespace=namespace)
+    return k8s.helm.v3.Release(
+        f"{scope.name}-vault",
+        name=RELEASE,
+        chart=versions.VAULT_CHART,
+        version=versions.VAULT_CHART_VERSION,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.VAULT_CHART_REPOSITORY),
+        namespace=NAMESPACE,
+        values=helm_values(
+            region=cluster.region,
+            replicas=vault.replicas,
+            storage_size_gib=vault.storage_size_gib,
+            role_arn=vault.server_role_arn,
+            unseal_key_id=vault.unseal_key_id,
+        ),
+        opts=scope.opts([namespace, secret, *priority_classes]),
+    )
