@@ -23,13 +23,14 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import autoscaler, load_balancer_controller
+from components.cluster.addons import argocd, autoscaler, load_balancer_controller
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import (
     TIER_OBJECTIVES,
     ClusterStackConfig,
+    GitOpsSettings,
     NetworkConfig,
     PlatformConfig,
     ServiceConfig,
@@ -259,6 +260,8 @@ class Platform(pulumi.ComponentResource):
                 opts=in_primary,
             )
 
+        self.gitops = self._gitops(config)
+
         self._data_and_recovery(name, config, roles, prod)
 
         self.register_outputs(
@@ -290,9 +293,33 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.runner, CiRunner),
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
+            # The cluster layer installs Argo CD from this (plain data, nothing secret).
+            "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
         }
+
+    def _gitops(self, config: PlatformConfig) -> GitOpsSettings | None:
+        """`ballast:gitops` resolved, and the Argo CD UI's route on the internal ALB where
+        there is one (elsewhere the UI is reached with `kubectl port-forward`)."""
+        if config.gitops is None:
+            return None
+        ui_host = None
+        if self.ingress is not None and self.ingress.internal_arn is not None:
+            route = self.ingress.route(
+                "argocd",
+                namespace=argocd.NAMESPACE,
+                service=argocd.SERVER_SERVICE,
+                port=argocd.SERVER_PORT,
+                health_check_path="/healthz",
+                internal=True,
+            )
+            ui_host = route.host
+        return config.gitops.settings(
+            environment=config.environment,
+            ci_repository=config.ci.repository if config.ci else None,
+            ui_host=ui_host,
+        )
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(
@@ -443,6 +470,7 @@ class ClusterLayer(pulumi.ComponentResource):
         "vpcId",
         "ingressControllerRoleArn",
         "ingressRoutes",
+        "gitops",
     )
 
     def __init__(
@@ -473,6 +501,7 @@ class ClusterLayer(pulumi.ComponentResource):
             vpc_id=self.platform.require_output("vpcId"),
             load_balancer_controller_role_arn=known("ingressControllerRoleArn", optional=True),
             routes=known("ingressRoutes", optional=True) or (),
+            gitops=_gitops(known("gitops", optional=True)),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -511,6 +540,14 @@ class ClusterLayer(pulumi.ComponentResource):
                 controller=controller,
                 namespaces=self.baseline.namespaces,
             )
+        argocd_release = argocd.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[argocd.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
+        if argocd_release is not None:
+            argocd.app_of_apps(addons, cluster=cluster, argocd=argocd_release)
         self.register_outputs({"platformStack": platform_stack})
 
     def stack_outputs(self) -> dict[str, Any]:
@@ -521,6 +558,11 @@ class ClusterLayer(pulumi.ComponentResource):
             "clusterName": self.cluster.name,
             "namespaces": sorted(self.baseline.namespaces),
         }
+
+
+def _gitops(exported: Any) -> GitOpsSettings | None:
+    """The platform stack's `gitops` output, validated again (it is plain data)."""
+    return None if exported is None else GitOpsSettings.model_validate(exported)
 
 
 def known_output(

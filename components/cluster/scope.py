@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig, ServiceConfig
+from components.config import ClusterConfig, GitOpsSettings, ServiceConfig
 from components.context import AwsContext
 from components.iam import RoleFactory
 
@@ -68,6 +68,9 @@ class ClusterFacts:
     routes: Sequence[Mapping[str, Any]] = field(default_factory=tuple)
     """The platform's ingress routes (`Ingress.route_outputs`): one TargetGroupBinding
     each."""
+    gitops: GitOpsSettings | None = None
+    """The resolved `ballast:gitops` section; None when the platform has none (no Argo
+    CD, no signature policy)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -26,6 +26,7 @@ from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES
 from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
+from components.config.gitops import GitOpsConfig
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.runner import RunnerConfig
@@ -137,6 +138,12 @@ class PlatformConfig(_Section):
         description="The Pulumi-owned public and internal ALBs (HTTPS, WAF, access logs) "
         "and the AWS Load Balancer Controller that binds services to them "
         "(docs/ingress.md). Needs ballast:cluster. Unset: no load balancers.",
+    )
+    gitops: GitOpsConfig | None = Field(
+        default=None,
+        description="Argo CD, the environment's AppProject and App-of-Apps, and the "
+        "image-signature policy, installed by the cluster stack (docs/gitops.md). Needs "
+        "ballast:cluster. Unset: no GitOps.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -305,6 +312,22 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("gitops")
+    @classmethod
+    def _gitops_needs(cls, value: GitOpsConfig | None, info: ValidationInfo):
+        if value is None:
+            return value
+        if _context(info, "has_cluster") is False:
+            raise ValueError("needs ballast:cluster: Argo CD runs on the environment's cluster")
+        if info.data.get("ci") is None and (
+            value.repo_url is None or value.signing.repository is None
+        ):
+            raise ValueError(
+                "needs repoUrl and signing.repository when ballast:ci is not set: both "
+                "default to ballast:ci.repository"
+            )
+        return value
+
     @field_validator("runner")
     @classmethod
     def _runner_needs_ci(cls, value: RunnerConfig | None, info: ValidationInfo):
@@ -351,6 +374,7 @@ PLATFORM_ONLY_KEYS = (
     "faultInjection",
     "runner",
     "ingress",
+    "gitops",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)

@@ -21,6 +21,12 @@ CHARTS = {
         versions.LOAD_BALANCER_CONTROLLER_CHART_VERSION,
         (),
     ),
+    # argo-cd writes every key under configs.cm, configs.params and configs.rbac into
+    # its ConfigMaps as given; values.yaml lists only a few of Argo CD's settings.
+    versions.ARGO_CD_CHART: (
+        versions.ARGO_CD_CHART_VERSION,
+        ("configs.cm", "configs.params", "configs.rbac"),
+    ),
 }
 
 
