@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field, ValidationInfo, field_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from components.config.base import _context, _Section
 
@@ -231,16 +231,14 @@ class GitOpsConfig(_Section):
             raise ValueError(f"must be a group name of the identity provider (got {value!r})")
         return value
 
-    @field_validator("signing")
-    @classmethod
-    def _prod_needs_sync_group(cls, value: SigningConfig, info: ValidationInfo) -> SigningConfig:
-        # After sync_group (fields validate in order): prod names who may sync.
-        if _context(info, "environment") == "prod" and info.data.get("sync_group") is None:
+    @model_validator(mode="after")
+    def _prod_needs_sync_group(self, info: ValidationInfo) -> GitOpsConfig:
+        if _context(info, "environment") == "prod" and self.sync_group is None:
             raise ValueError(
-                "needs gitops.syncGroup in prod: prod never syncs by itself, so a named "
-                "SSO group must be the only one allowed to"
+                "needs syncGroup in prod: prod never syncs by itself, so a named SSO group "
+                "must be the only one allowed to"
             )
-        return value
+        return self
 
     def settings(
         self, *, environment: str, ci_repository: str | None, ui_host: str | None
