@@ -23,7 +23,12 @@ from pulumi.runtime.sync_await import _sync_await
 
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import argocd, autoscaler, load_balancer_controller
+from components.cluster.addons import (
+    argocd,
+    autoscaler,
+    load_balancer_controller,
+    policy_controller,
+)
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope
@@ -548,6 +553,12 @@ class ClusterLayer(pulumi.ComponentResource):
         )
         if argocd_release is not None:
             argocd.app_of_apps(addons, cluster=cluster, argocd=argocd_release)
+        policy_controller.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[policy_controller.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
         self.register_outputs({"platformStack": platform_stack})
 
     def stack_outputs(self) -> dict[str, Any]:

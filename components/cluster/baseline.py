@@ -6,12 +6,13 @@ ResourceQuota (components/workloads.py)."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.addons import policy_controller
 from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import PLATFORM_NAMESPACES, ServiceConfig
 from components.tags import CLUSTER_TAG, ENVIRONMENT_TAG
@@ -26,12 +27,17 @@ PLATFORM_NAMESPACE_SPECS: tuple[NamespaceSpec, ...] = tuple(
 )
 
 
-def namespace_specs(services: Sequence[ServiceConfig]) -> list[NamespaceSpec]:
-    """The platform namespaces, then one per distinct service namespace (refused when a
-    name is declared twice)."""
+def namespace_specs(
+    services: Sequence[ServiceConfig], service_labels: Mapping[str, str] | None = None
+) -> list[NamespaceSpec]:
+    """The platform namespaces, then one per distinct service namespace with
+    `service_labels` (default none) (refused when a name is declared twice)."""
     specs = [
         *PLATFORM_NAMESPACE_SPECS,
-        *service_namespaces([(s.namespace or s.name, s.tier) for s in services]),
+        *(
+            replace(spec, labels={**spec.labels, **(service_labels or {})})
+            for spec in service_namespaces([(s.namespace or s.name, s.tier) for s in services])
+        ),
     ]
     names = [spec.name for spec in specs]
     dupes = sorted({n for n in names if names.count(n) > 1})
@@ -164,7 +170,10 @@ class ClusterBaseline(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ballast:components:ClusterBaseline", name, None, opts)
         try:
-            specs = namespace_specs(args.cluster.services)
+            specs = namespace_specs(
+                args.cluster.services,
+                policy_controller.service_namespace_labels(args.cluster.gitops),
+            )
         except ValueError as error:
             raise ValueError(f"{name}: {error}") from None
         scope = InClusterScope(name=name, parent=self, provider=args.provider)

@@ -29,7 +29,7 @@ from tests.tokens import HELM_RELEASE
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
-CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io")
+CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io", "policy.sigstore.dev")
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -138,13 +138,17 @@ def test_every_kubernetes_object_passes_strict_validation(layer):
 
 
 #: Charts first installed after the split (nothing of theirs to move).
-CHARTS_AFTER_THE_SPLIT = (versions.LOAD_BALANCER_CONTROLLER_CHART, versions.ARGO_CD_CHART)
+CHARTS_AFTER_THE_SPLIT = (
+    versions.LOAD_BALANCER_CONTROLLER_CHART,
+    versions.ARGO_CD_CHART,
+    versions.POLICY_CONTROLLER_CHART,
+)
 
 
 def is_newer_than_the_split(record) -> bool:
     return (
         record.type == TARGET_GROUP_BINDING
-        or record.type.startswith("kubernetes:argoproj.io/")
+        or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
         or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
     )
 
