@@ -7,7 +7,16 @@ Importing a concern module declares its policies (`spec.resource_policy` and
 """
 
 # Imported for their declarations.
-from ballast_guardrails import data, delivery, eks, iam, kubernetes, network, tagging  # noqa: F401
+from ballast_guardrails import (  # noqa: F401
+    data,
+    delivery,
+    eks,
+    gitops,
+    iam,
+    kubernetes,
+    network,
+    tagging,
+)
 from ballast_guardrails.spec import CONCERNS, registered
 
 PACK_NAME = "ballast-guardrails"

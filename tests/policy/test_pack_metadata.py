@@ -25,7 +25,16 @@ def test_at_least_45_policies_with_complete_metadata(pack):
         assert policy.remediation, policy.name
         assert policy.level in ("advisory", "mandatory"), policy.name
         concern = policy.tags[0]
-        assert concern in ("iam", "data", "network", "eks", "kubernetes", "delivery", "tagging")
+        assert concern in (
+            "iam",
+            "data",
+            "network",
+            "eks",
+            "kubernetes",
+            "gitops",
+            "delivery",
+            "tagging",
+        )
 
 
 def _imports(path) -> set[str]:
