@@ -545,14 +545,23 @@ class ClusterLayer(pulumi.ComponentResource):
                 controller=controller,
                 namespaces=self.baseline.namespaces,
             )
+        webhook = config.gitops_webhook_url
+        if webhook is not None and cluster.gitops is None:
+            raise pulumi.RunError(
+                "ballast:gitopsWebhookUrl is set but platform stack "
+                f"{platform_stack} has no ballast:gitops: there is no Argo CD to notify"
+            )
         argocd_release = argocd.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[argocd.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
+            webhook_url=pulumi.Output.secret(webhook) if webhook is not None else None,
         )
         if argocd_release is not None:
-            argocd.app_of_apps(addons, cluster=cluster, argocd=argocd_release)
+            argocd.app_of_apps(
+                addons, cluster=cluster, argocd=argocd_release, notify=webhook is not None
+            )
         policy_controller.release(
             addons,
             cluster=cluster,

@@ -481,7 +481,9 @@ def parse_cluster_stack_config(
     of the platform stack is refused with where it belongs instead: the cluster layer
     reads the platform's settings from that stack's outputs."""
     problems: list[str] = []
-    data = _ballast_keys(raw, (*secret_keys, *(f"{NAMESPACE}:{k}" for k in SECRET_KEYS)), problems)
+    # A platform stack's secret keys are reported below as belonging there, not as plain.
+    platform_secrets = (f"{NAMESPACE}:{k}" for k in SECRET_KEYS if k not in CLUSTER_STACK_KEYS)
+    data = _ballast_keys(raw, (*secret_keys, *platform_secrets), problems)
     platform_keys = {
         field.alias or name for name, field in PlatformConfig.model_fields.items()
     } - set(CLUSTER_STACK_KEYS)

@@ -10,6 +10,7 @@ from components import versions
 from components.cluster.addons import argocd
 from components.config import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES, GitOpsSettings
 from tests.conftest import CLUSTER_STACKS, platform_config, stack_run
+from tests.reference import validate_custom_resource
 from tests.tokens import HELM_RELEASE
 
 APP_PROJECT = "kubernetes:argoproj.io/v1alpha1:AppProject"
@@ -135,3 +136,51 @@ def test_the_signing_identity_defaults_to_the_ci_repositorys_image_workflow(laye
         f"https://github.com/{repository}/.github/workflows/"
     )
     assert settings.signing_subject.endswith("@refs/heads/main")
+
+
+def test_a_webhook_turns_on_notifications_for_every_project(tmp_path):
+    """With ballast:gitopsWebhookUrl the controller gets the webhook (through its
+    secret) and both projects subscribe to OutOfSync, Degraded and failed syncs."""
+    settings = GitOpsSettings(
+        environment="prod",
+        repo_url="https://github.com/org/repo.git",
+        path="gitops/envs/prod",
+        target_revision="main",
+        sync_group="release",
+        signing_subject="https://github.com/org/repo/.github/workflows/image.yml@refs/heads/main",
+    )
+    quiet = argocd.helm_values(settings, zone_count=3)["notifications"]
+    assert "notifiers" not in quiet and "secret" not in quiet
+    values = argocd.helm_values(settings, zone_count=3, webhook_url="https://hooks.example.com/x")
+    notifications = values["notifications"]
+    assert notifications["secret"]["items"] == {
+        argocd.WEBHOOK_SECRET_KEY: "https://hooks.example.com/x"
+    }
+    (service,) = notifications["notifiers"].values()
+    assert f"${argocd.WEBHOOK_SECRET_KEY}" in service  # the URL is read from the secret
+    assert "hooks.example.com" not in service
+    triggers = {key.removeprefix("trigger.") for key in notifications["triggers"]}
+    assert triggers == {"on-out-of-sync", "on-degraded", "on-sync-failed"}
+    for project in (
+        argocd.services_project(settings, ["checkout"], notify=True),
+        argocd.root_project(settings, notify=True),
+    ):
+        validate_custom_resource(project)
+        prefix = "notifications.argoproj.io/subscribe."
+        subscribed = {
+            key.removeprefix(prefix).rsplit(".", 1)[0]
+            for key in project["metadata"]["annotations"]
+            if key.startswith(prefix) and key.endswith(f".{argocd.WEBHOOK_SERVICE}")
+        }
+        assert subscribed == triggers
+    from tests.reference import unknown_value_keys
+
+    assert (
+        unknown_value_keys(
+            values,
+            versions.ARGO_CD_CHART,
+            versions.ARGO_CD_CHART_VERSION,
+            free_form=("configs.cm", "configs.params", "configs.rbac"),
+        )
+        == []
+    )

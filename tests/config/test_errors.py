@@ -322,6 +322,11 @@ CASES = [
         id="cluster-stack-itself",
     ),
     pytest.param(
+        {**CLUSTER_STACK, "ballast:gitopsWebhookUrl": "https://hooks.example.com/T0/B0/abc"},
+        "ballast:gitopsWebhookUrl must be a Pulumi secret: set it with `pulumi config set --secret gitopsWebhookUrl <value>` so it is never stored in clear text",
+        id="cluster-stack-plain-webhook",
+    ),
+    pytest.param(
         {**CLUSTER_STACK, "ballast:platformStack": ["prod"]},
         "ballast:platformStack must be a string (got ['prod'])",
         id="cluster-stack-list",

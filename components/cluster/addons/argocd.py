@@ -29,6 +29,7 @@ This module is the cluster layer's half:
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -126,6 +127,74 @@ def _cm(settings: GitOpsSettings) -> dict[str, Any]:
     return cm
 
 
+#: The notifications controller's webhook service and the events it is told about.
+WEBHOOK_SERVICE = "gitops"
+WEBHOOK_SECRET_KEY = "webhook-url"
+NOTIFY_TRIGGERS = {
+    "on-out-of-sync": ("The application differs from Git", "app.status.sync.status == 'OutOfSync'"),
+    "on-degraded": ("The application is Degraded", "app.status.health.status == 'Degraded'"),
+    "on-sync-failed": (
+        "A sync failed",
+        "app.status.operationState != nil and app.status.operationState.phase in ['Error', 'Failed']",
+    ),
+}
+
+
+def notification_values(settings: GitOpsSettings, webhook_url: pulumi.Input[str]) -> dict[str, Any]:
+    """The notifications controller's webhook (URL from the secret), one JSON template and
+    the three triggers; projects subscribe with `subscription_annotations()`."""
+    body = json.dumps(
+        {
+            "environment": settings.environment,
+            "application": "{{.app.metadata.name}}",
+            "project": "{{.app.spec.project}}",
+            "sync": "{{.app.status.sync.status}}",
+            "health": "{{.app.status.health.status}}",
+            "revision": "{{.app.status.sync.revision}}",
+        }
+    )
+    return {
+        "secret": {"items": {WEBHOOK_SECRET_KEY: webhook_url}},
+        "notifiers": {
+            f"service.webhook.{WEBHOOK_SERVICE}": yaml.safe_dump(
+                {
+                    "url": f"${WEBHOOK_SECRET_KEY}",
+                    "headers": [{"name": "Content-Type", "value": "application/json"}],
+                },
+                sort_keys=False,
+            )
+        },
+        "templates": {
+            "template.gitops-event": yaml.safe_dump(
+                {"webhook": {WEBHOOK_SERVICE: {"method": "POST", "body": body}}}, sort_keys=False
+            )
+        },
+        "triggers": {
+            f"trigger.{name}": yaml.safe_dump(
+                [
+                    {
+                        "description": description,
+                        "send": ["gitops-event"],
+                        "when": when,
+                        # Once per state a revision reaches, not on every refresh.
+                        "oncePer": "app.status.sync.revision",
+                    }
+                ],
+                sort_keys=False,
+            )
+            for name, (description, when) in NOTIFY_TRIGGERS.items()
+        },
+    }
+
+
+def subscription_annotations() -> dict[str, str]:
+    """What subscribes every application of a project to the webhook's events."""
+    return {
+        f"notifications.argoproj.io/subscribe.{trigger}.{WEBHOOK_SERVICE}": ""
+        for trigger in NOTIFY_TRIGGERS
+    }
+
+
 def _component(name: str, replicas: int | None, *, pdb: bool) -> dict[str, Any]:
     cpu, memory = _RESOURCES[name]
     defaults = workload_defaults(
@@ -139,8 +208,14 @@ def _component(name: str, replicas: int | None, *, pdb: bool) -> dict[str, Any]:
     return values
 
 
-def helm_values(settings: GitOpsSettings, *, zone_count: int) -> dict[str, Any]:
-    """Values of the pinned argo-cd chart for one environment."""
+def helm_values(
+    settings: GitOpsSettings,
+    *,
+    zone_count: int,
+    webhook_url: pulumi.Input[str] | None = None,
+) -> dict[str, Any]:
+    """Values of the pinned argo-cd chart for one environment; with `webhook_url` (a
+    secret), the notifications controller posts every project's events there."""
     ha = highly_available(settings.environment)
     replicas = 2 if ha else 1
     spread_hard = ha and zone_count >= 2
@@ -187,7 +262,11 @@ def helm_values(settings: GitOpsSettings, *, zone_count: int) -> dict[str, Any]:
             **_component("server", replicas, pdb=ha),
             "service": {"type": "ClusterIP", "servicePortHttp": SERVER_PORT},
         },
-        "notifications": {"enabled": True, **_component("notifications", None, pdb=False)},
+        "notifications": {
+            "enabled": True,
+            **_component("notifications", None, pdb=False),
+            **(notification_values(settings, webhook_url) if webhook_url is not None else {}),
+        },
         "redis": {"enabled": not ha, **_component("redis", None, pdb=False)},
         "redis-ha": {"enabled": ha},
     }
@@ -215,8 +294,11 @@ def _sync_windows(settings: GitOpsSettings) -> list[dict[str, Any]]:
     ]
 
 
-def services_project(settings: GitOpsSettings, service_namespaces: Iterable[str]) -> dict[str, Any]:
-    """The AppProject every service's Application belongs to."""
+def services_project(
+    settings: GitOpsSettings, service_namespaces: Iterable[str], *, notify: bool = False
+) -> dict[str, Any]:
+    """The AppProject every service's Application belongs to (subscribed to the webhook's
+    events with `notify`)."""
     environment = settings.environment
     spec: dict[str, Any] = {
         "description": f"The services of {environment}: their namespaces, from the "
@@ -237,19 +319,26 @@ def services_project(settings: GitOpsSettings, service_namespaces: Iterable[str]
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
-        "metadata": {"name": project_name(environment), "namespace": NAMESPACE},
+        "metadata": _metadata(project_name(environment), notify),
         "spec": spec,
     }
 
 
-def root_project(settings: GitOpsSettings) -> dict[str, Any]:
+def _metadata(name: str, notify: bool) -> dict[str, Any]:
+    metadata: dict[str, Any] = {"name": name, "namespace": NAMESPACE}
+    if notify:
+        metadata["annotations"] = subscription_annotations()
+    return metadata
+
+
+def root_project(settings: GitOpsSettings, *, notify: bool = False) -> dict[str, Any]:
     """The App-of-Apps' own AppProject: it may create `Application` objects in Argo CD's
     namespace and nothing else."""
     environment = settings.environment
     return {
         "apiVersion": API_VERSION,
         "kind": "AppProject",
-        "metadata": {"name": root_name(environment), "namespace": NAMESPACE},
+        "metadata": _metadata(root_name(environment), notify),
         "spec": {
             "description": f"The App-of-Apps of {environment}: Applications only.",
             "sourceRepos": [settings.repo_url],
@@ -306,8 +395,10 @@ def release(
     cluster: ClusterFacts,
     namespace: pulumi.Resource,
     priority_classes: Sequence[pulumi.Resource],
+    webhook_url: pulumi.Input[str] | None = None,
 ) -> k8s.helm.v3.Release | None:
-    """Argo CD's Helm release, or None when the platform has no `ballast:gitops`."""
+    """Argo CD's Helm release, or None when the platform has no `ballast:gitops`;
+    `webhook_url` (a secret) turns the notifications on."""
     if cluster.gitops is None:
         return None
     return k8s.helm.v3.Release(
@@ -317,13 +408,17 @@ def release(
         version=versions.ARGO_CD_CHART_VERSION,
         repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.ARGO_CD_CHART_REPOSITORY),
         namespace=NAMESPACE,
-        values=helm_values(cluster.gitops, zone_count=cluster.zone_count),
+        values=helm_values(cluster.gitops, zone_count=cluster.zone_count, webhook_url=webhook_url),
         opts=scope.opts([namespace, *priority_classes]),
     )
 
 
 def app_of_apps(
-    scope: InClusterScope, *, cluster: ClusterFacts, argocd: k8s.helm.v3.Release
+    scope: InClusterScope,
+    *,
+    cluster: ClusterFacts,
+    argocd: k8s.helm.v3.Release,
+    notify: bool = False,
 ) -> list[k8s.apiextensions.CustomResource]:
     """The two AppProjects and the root Application, after the release (whose chart
     brings the CRDs); the root goes first on destroy, so its finalizer still has a
@@ -333,7 +428,11 @@ def app_of_apps(
         return []
     namespaces = [s.namespace or s.name for s in cluster.services]
     made: list[k8s.apiextensions.CustomResource] = []
-    for manifest in (services_project(settings, namespaces), root_project(settings)):
+    projects = (
+        services_project(settings, namespaces, notify=notify),
+        root_project(settings, notify=notify),
+    )
+    for manifest in projects:
         made.append(_custom_resource(scope, manifest, [argocd]))
     made.append(_custom_resource(scope, root_application(settings), [argocd, *made]))
     return made
