@@ -10,6 +10,8 @@ nothing else there.
 
 from __future__ import annotations
 
+from typing import Any
+
 from pulumi_policy import ResourceValidationArgs
 
 from ballast_guardrails.spec import HIGH, SECURITY, Report, Settings, resource_policy
@@ -72,7 +74,7 @@ def _destination_problems(
     return []
 
 
-_NAMESPACE_CONFIG = {
+_NAMESPACE_CONFIG: dict[str, dict[str, Any]] = {
     "forbiddenNamespaces": {
         "type": "array",
         "items": {"type": "string"},
