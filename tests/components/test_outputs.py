@@ -26,7 +26,7 @@ PLATFORM_COMPONENTS = (
     Database,
     Resilience,
 )
-PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
+PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
 
 
 def test_no_two_components_export_the_same_name():

@@ -353,7 +353,7 @@ CASES = [
     ),
     pytest.param(
         {**CLUSTER_STACK, "ballast:platfromStack": "prod"},
-        "ballast:platfromStack is not a known key; did you mean platformStack? (accepted: platformStack, stackKind)",
+        "ballast:platfromStack is not a known key; did you mean platformStack? (accepted: gitopsWebhookUrl, platformStack, stackKind)",
         id="cluster-stack-typo",
     ),
     pytest.param(
@@ -403,7 +403,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1103,7 +1103,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, runner, services, stackKind, tags)",
     ]
 
 
