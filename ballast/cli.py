@@ -206,6 +206,56 @@ def _warnings(result, stack: str, *, table: bool) -> None:
             )
 
 
+@app.command()
+def promote(
+    source: Annotated[
+        str, typer.Option("--from", help="Environment whose image to take (e.g. staging).")
+    ],
+    target: Annotated[str, typer.Option("--to", help="Environment to rewrite (e.g. prod).")],
+    service: Annotated[
+        str, typer.Option("--service", help="Service name (gitops/envs/<env>/<service>.yaml).")
+    ],
+    digest: Annotated[
+        str | None,
+        typer.Option("--digest", help="Refuse unless the source runs exactly this digest."),
+    ] = None,
+    project_dir: Annotated[
+        Path, typer.Option("--project-dir", help="The project's root (holds gitops/).")
+    ] = Path("."),
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show, write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON document on stdout.")] = False,
+) -> None:
+    """Rewrite the target overlay to the image digest (and Git SHA) the source overlay runs:
+    only those two lines change, as a reviewable diff."""
+    from ballast.promote import PromotionError
+    from ballast.promote import promote as run_promotion
+
+    try:
+        result = run_promotion(
+            project_dir / "gitops",
+            service=service,
+            source=source,
+            target=target,
+            digest=digest,
+            write=not dry_run,
+        )
+    except PromotionError as error:
+        if as_json:
+            raise fail_json("promotion", str(error)) from None
+        raise fail(str(error)) from None
+    if as_json:
+        sys.stdout.write(json.dumps(result.as_json(), indent=2) + "\n")
+        return
+    out = console()
+    if not result.changed:
+        out.print(f"{target} already runs {service} at {result.digest}; nothing to change.")
+        return
+    verb = "would rewrite" if dry_run else "rewrote"
+    out.print(f"{verb} {result.path}:", soft_wrap=True)
+    out.print(f"  digest: {result.previous_digest} -> {result.digest}", soft_wrap=True)
+    out.print(f"  gitSha: {result.previous_git_sha} -> {result.git_sha}", soft_wrap=True)
+
+
 def program_location(exc: BaseException, project_dir: Path) -> str | None:
     """`file:line` of the innermost frame of the program's own failure that lies in the
     project (not the SDK, not the toolkit), relative to the project; None if none does."""

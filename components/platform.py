@@ -24,7 +24,13 @@ from pulumi.runtime.sync_await import _sync_await
 from components.alerting import Alerting, AlertingArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
-from components.cluster.addons import autoscaler, load_balancer_controller, nvidia_device_plugin
+from components.cluster.addons import (
+    argocd,
+    autoscaler,
+    load_balancer_controller,
+    nvidia_device_plugin,
+    policy_controller,
+)
 from components.cluster.addons import vault as vault_addon
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
@@ -32,6 +38,7 @@ from components.cluster.scope import ClusterFacts, InClusterScope, VaultFacts
 from components.config import (
     TIER_OBJECTIVES,
     ClusterStackConfig,
+    GitOpsSettings,
     NetworkConfig,
     PlatformConfig,
     ServiceConfig,
@@ -287,6 +294,7 @@ class Platform(pulumi.ComponentResource):
         self.vault: Vault | None = None
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
+        self.gitops = self._gitops(config)
 
         self._data_and_recovery(name, config, roles, prod)
 
@@ -330,10 +338,34 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.vault, Vault),
+            # The cluster layer installs Argo CD from this (plain data, nothing secret).
+            "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
             **stack_outputs(self.alerting, Alerting),
         }
+
+    def _gitops(self, config: PlatformConfig) -> GitOpsSettings | None:
+        """`ballast:gitops` resolved, and the Argo CD UI's route on the internal ALB where
+        there is one (elsewhere the UI is reached with `kubectl port-forward`)."""
+        if config.gitops is None:
+            return None
+        ui_host = None
+        if self.ingress is not None and self.ingress.internal_arn is not None:
+            route = self.ingress.route(
+                "argocd",
+                namespace=argocd.NAMESPACE,
+                service=argocd.SERVER_SERVICE,
+                port=argocd.SERVER_PORT,
+                health_check_path="/healthz",
+                internal=True,
+            )
+            ui_host = route.host
+        return config.gitops.settings(
+            environment=config.environment,
+            ci_repository=config.ci.repository if config.ci else None,
+            ui_host=ui_host,
+        )
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(
@@ -546,6 +578,7 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultStorageSizeGib",
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
+        "gitops",
     )
 
     def __init__(
@@ -578,6 +611,7 @@ class ClusterLayer(pulumi.ComponentResource):
             routes=known("ingressRoutes", optional=True) or (),
             gpu_node_groups=list(known("clusterGpuNodeGroups")),
             vault=self._vault_facts(known),
+            gitops=_gitops(known("gitops", optional=True)),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -623,6 +657,29 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        webhook = config.gitops_webhook_url
+        if webhook is not None and cluster.gitops is None:
+            raise pulumi.RunError(
+                "ballast:gitopsWebhookUrl is set but platform stack "
+                f"{platform_stack} has no ballast:gitops: there is no Argo CD to notify"
+            )
+        argocd_release = argocd.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[argocd.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+            webhook_url=pulumi.Output.secret(webhook) if webhook is not None else None,
+        )
+        if argocd_release is not None:
+            argocd.app_of_apps(
+                addons, cluster=cluster, argocd=argocd_release, notify=webhook is not None
+            )
+        policy_controller.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[policy_controller.NAMESPACE],
+            priority_classes=self.baseline.priority_classes,
+        )
         self.register_outputs({"platformStack": platform_stack})
 
     @staticmethod
@@ -646,6 +703,11 @@ class ClusterLayer(pulumi.ComponentResource):
             "clusterName": self.cluster.name,
             "namespaces": sorted(self.baseline.namespaces),
         }
+
+
+def _gitops(exported: Any) -> GitOpsSettings | None:
+    """The platform stack's `gitops` output, validated again (it is plain data)."""
+    return None if exported is None else GitOpsSettings.model_validate(exported)
 
 
 def known_output(

@@ -103,6 +103,22 @@ VAULT_CHART: Final = "vault"
 VAULT_CHART_VERSION: Final = "0.34.1"
 VAULT_VERSION: Final = "2.0.4"
 
+#: Argo CD: chart `argo-cd` from the Argo project's Helm repository, deploying Argo CD
+#: v3.4.4 (appVersion of chart 10.1.1). The chart installs the argoproj.io CRDs of that
+#: release, which the tests validate the AppProject and Applications against.
+ARGO_CD_CHART_REPOSITORY: Final = "https://argoproj.github.io/argo-helm"
+ARGO_CD_CHART: Final = "argo-cd"
+ARGO_CD_CHART_VERSION: Final = "10.1.1"
+ARGO_CD_APP_VERSION: Final = "v3.4.4"
+
+#: Sigstore policy-controller: chart `policy-controller` from Sigstore's Helm repository,
+#: deploying policy-controller 0.13.1 (appVersion of chart 0.10.6), whose
+#: ClusterImagePolicy CRD (policy.sigstore.dev) the tests validate the policy against.
+POLICY_CONTROLLER_CHART_REPOSITORY: Final = "https://sigstore.github.io/helm-charts"
+POLICY_CONTROLLER_CHART: Final = "policy-controller"
+POLICY_CONTROLLER_CHART_VERSION: Final = "0.10.6"
+POLICY_CONTROLLER_APP_VERSION: Final = "0.13.1"
+
 #: TLS policy of every HTTPS listener: TLS 1.3 and TLS 1.2 with forward-secret AES-GCM
 #: ciphers only, no TLS 1.0/1.1 (ELB's "Security policies for your Application Load
 #: Balancer" table). It is the policy ELB itself recommends for new HTTPS listeners and

@@ -5,14 +5,14 @@ ResourceQuota (components/workloads.py), or the ones a service's `budget` overri
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import cast
 
 import pulumi
 import pulumi_kubernetes as k8s
 
+from components.cluster.addons import policy_controller
 from components.cluster.scope import ClusterFacts, InClusterScope
 from components.config import PLATFORM_NAMESPACES, ServiceConfig
 from components.tags import CLUSTER_TAG, ENVIRONMENT_TAG
@@ -32,17 +32,24 @@ PLATFORM_NAMESPACE_SPECS: tuple[NamespaceSpec, ...] = tuple(
 )
 
 
-def namespace_specs(services: Sequence[ServiceConfig]) -> list[NamespaceSpec]:
+def namespace_specs(
+    services: Sequence[ServiceConfig], service_labels: Mapping[str, str] | None = None
+) -> list[NamespaceSpec]:
     """The platform namespaces, then one per distinct service namespace (refused when a
-    name is declared twice), with the tier's quota and container defaults, or those a
-    service's `budget` overrides."""
+    name is declared twice) with `service_labels` (default none), with the tier's quota
+    and container defaults, or those a service's `budget` overrides."""
     budgets = {(s.namespace or s.name): s.budget for s in services if s.budget is not None}
+
+    def for_services(spec: NamespaceSpec) -> NamespaceSpec:
+        labelled = replace(spec, labels={**spec.labels, **(service_labels or {})})
+        if spec.name not in budgets:
+            return labelled
+        return replace(labelled, budget=tier_budget(spec.tier, budgets[spec.name].overrides()))
+
     specs = [
         *PLATFORM_NAMESPACE_SPECS,
         *(
-            dataclasses.replace(spec, budget=tier_budget(spec.tier, budgets[spec.name].overrides()))
-            if spec.name in budgets
-            else spec
+            for_services(spec)
             for spec in service_namespaces([(s.namespace or s.name, s.tier) for s in services])
         ),
     ]
@@ -177,7 +184,10 @@ class ClusterBaseline(pulumi.ComponentResource):
     ) -> None:
         super().__init__("ballast:components:ClusterBaseline", name, None, opts)
         try:
-            specs = namespace_specs(args.cluster.services)
+            specs = namespace_specs(
+                args.cluster.services,
+                policy_controller.service_namespace_labels(args.cluster.gitops),
+            )
         except ValueError as error:
             raise ValueError(f"{name}: {error}") from None
         scope = InClusterScope(name=name, parent=self, provider=args.provider)

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from components.config import ClusterConfig, ServiceConfig
+from components.config import ClusterConfig, GitOpsSettings, ServiceConfig
 from components.context import AwsContext
 from components.iam import RoleFactory
 
@@ -84,6 +84,9 @@ class ClusterFacts:
     on their nodes, and only when there is one."""
     vault: VaultFacts | None = None
     """Vault's platform half; None when the platform has no `ballast:vault`."""
+    gitops: GitOpsSettings | None = None
+    """The resolved `ballast:gitops` section; None when the platform has none (no Argo
+    CD, no signature policy)."""
 
 
 @dataclass(frozen=True, kw_only=True)

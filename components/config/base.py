@@ -22,7 +22,7 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 #: Config keys that may only hold Pulumi secrets (`pulumi config set --secret`).
-SECRET_KEYS = ("alertWebhookUrl",)
+SECRET_KEYS = ("alertWebhookUrl", "gitopsWebhookUrl")
 
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n)

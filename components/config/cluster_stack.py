@@ -30,6 +30,22 @@ class ClusterStackConfig(_Section):
         "prod), read through a StackReference; its `pulumi up` must have run first."
     )
 
+    gitops_webhook_url: str | None = Field(
+        default=None,
+        description="Webhook the Argo CD notifications controller posts OutOfSync, "
+        "Degraded and sync-failure events of every application to, as JSON (unset: no "
+        "notifications; the alerts of docs/gitops.md still fire). Must be a Pulumi secret "
+        "(`pulumi config set --secret gitopsWebhookUrl https://...`). Needs ballast:gitops "
+        "in the platform stack.",
+    )
+
+    @field_validator("gitops_webhook_url")
+    @classmethod
+    def _webhook(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError("must be an https:// URL")
+        return value
+
     @field_validator("platform_stack")
     @classmethod
     def _platform_stack(cls, value: str, info: ValidationInfo) -> str:

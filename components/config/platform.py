@@ -26,6 +26,7 @@ from components.config.cluster import KUBERNETES_NAMESPACES, PLATFORM_NAMESPACES
 from components.config.cluster_stack import ClusterStackConfig
 from components.config.data import BackupConfig, DatabaseConfig, FaultInjectionConfig
 from components.config.errors import describe_errors
+from components.config.gitops import GitOpsConfig
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
 from components.config.registry import RegistryConfig
@@ -149,6 +150,12 @@ class PlatformConfig(_Section):
         description="Vault on the cluster (docs/vault.md): HA with integrated Raft "
         "storage, auto-unsealed with a KMS key of its own, its UI on the internal ALB "
         "when there is one. Needs ballast:cluster. Unset: no Vault.",
+    )
+    gitops: GitOpsConfig | None = Field(
+        default=None,
+        description="Argo CD, the environment's AppProject and App-of-Apps, and the "
+        "image-signature policy, installed by the cluster stack (docs/gitops.md). Needs "
+        "ballast:cluster. Unset: no GitOps.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -352,6 +359,22 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("gitops")
+    @classmethod
+    def _gitops_needs(cls, value: GitOpsConfig | None, info: ValidationInfo):
+        if value is None:
+            return value
+        if _context(info, "has_cluster") is False:
+            raise ValueError("needs ballast:cluster: Argo CD runs on the environment's cluster")
+        if info.data.get("ci") is None and (
+            value.repo_url is None or value.signing.repository is None
+        ):
+            raise ValueError(
+                "needs repoUrl and signing.repository when ballast:ci is not set: both "
+                "default to ballast:ci.repository"
+            )
+        return value
+
     @field_validator("runner")
     @classmethod
     def _runner_needs_ci(cls, value: RunnerConfig | None, info: ValidationInfo):
@@ -419,6 +442,7 @@ PLATFORM_ONLY_KEYS = (
     "ingress",
     "registry",
     "vault",
+    "gitops",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
@@ -525,7 +549,9 @@ def parse_cluster_stack_config(
     of the platform stack is refused with where it belongs instead: the cluster layer
     reads the platform's settings from that stack's outputs."""
     problems: list[str] = []
-    data = _ballast_keys(raw, (*secret_keys, *(f"{NAMESPACE}:{k}" for k in SECRET_KEYS)), problems)
+    # A platform stack's secret keys are reported below as belonging there, not as plain.
+    platform_secrets = (f"{NAMESPACE}:{k}" for k in SECRET_KEYS if k not in CLUSTER_STACK_KEYS)
+    data = _ballast_keys(raw, (*secret_keys, *platform_secrets), problems)
     platform_keys = {
         field.alias or name for name, field in PlatformConfig.model_fields.items()
     } - set(CLUSTER_STACK_KEYS)

@@ -11,6 +11,7 @@ from ballast_guardrails import (  # noqa: F401
     data,
     delivery,
     eks,
+    gitops,
     iam,
     kubernetes,
     network,

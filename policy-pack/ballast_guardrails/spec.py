@@ -66,7 +66,17 @@ DISABLED = EnforcementLevel.DISABLED
 LOW, MEDIUM, HIGH, CRITICAL = Severity.LOW, Severity.MEDIUM, Severity.HIGH, Severity.CRITICAL
 
 #: The concerns, in the order the pack lists them; each is a module of this package.
-CONCERNS = ("iam", "data", "network", "eks", "kubernetes", "secrets", "delivery", "tagging")
+CONCERNS = (
+    "iam",
+    "data",
+    "network",
+    "eks",
+    "kubernetes",
+    "secrets",
+    "gitops",
+    "delivery",
+    "tagging",
+)
 
 Settings = Mapping[str, Any]
 """A policy's config: its schema defaults overlaid with what `Configure` sent."""

@@ -31,7 +31,7 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 TLS_PROVIDER = "pulumi:providers:tls"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
-CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws",)
+CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io", "policy.sigstore.dev")
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -145,14 +145,20 @@ def test_every_kubernetes_object_passes_strict_validation(layer):
             kubernetes_validate.validate(manifest(record), versions.KUBERNETES_VERSION, strict=True)
 
 
+#: Charts first installed after the split (nothing of theirs to move).
+CHARTS_AFTER_THE_SPLIT = (
+    versions.LOAD_BALANCER_CONTROLLER_CHART,
+    versions.VAULT_CHART,
+    versions.ARGO_CD_CHART,
+    versions.POLICY_CONTROLLER_CHART,
+)
+
+
 def is_newer_than_the_split(record) -> bool:
     return (
         record.type in (TARGET_GROUP_BINDING, TLS_PROVIDER)
-        or (
-            record.type == HELM_RELEASE
-            and record.inputs["chart"]
-            in (versions.LOAD_BALANCER_CONTROLLER_CHART, versions.VAULT_CHART)
-        )
+        or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
+        or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)
     )
 
@@ -166,8 +172,8 @@ def test_objects_moved_from_the_platform_stack_keep_their_names_and_an_alias(lay
     in_cluster = [r for r in run.resources if r.type.startswith("kubernetes:") or r.is_provider]
     for record in in_cluster:
         assert record.name.startswith(prefix), record.urn
-    # The load balancer controller, its bindings and Vault came after the split: nothing
-    # to move.
+    # The load balancer controller, its bindings, Vault and Argo CD came after the split:
+    # nothing to move.
     moved = [r for r in in_cluster if not is_newer_than_the_split(r)]
     assert len(moved) < len(in_cluster)
     for record in moved:

@@ -293,9 +293,11 @@ def test_every_service_with_an_ingress_gets_a_target_group_rule_and_alias(shippe
         ]
     assert len(set(priorities)) == len(priorities)
     urls = run.outputs["ingressServiceUrls"]
-    # Platform UIs (Vault) add internal routes; the public ones are exactly the services'.
+    # Platform UIs (Vault, Argo CD) add internal routes of their own beside the services'.
+    internal = {r["name"] for r in run.outputs["ingressRoutes"] if r["internal"]}
     public_routes = {r["name"] for r in run.outputs["ingressRoutes"] if not r["internal"]}
     assert public_routes == {s.name for s in routed} <= set(urls)
+    assert set(urls) == {s.name for s in routed} | internal
     for service in routed:
         suffix = "" if service.ingress.path == "/" else service.ingress.path
         assert urls[service.name] == f"https://{service.ingress.host}{suffix}"

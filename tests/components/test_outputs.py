@@ -32,7 +32,7 @@ PLATFORM_COMPONENTS = (
     Alerting,
     Vault,
 )
-PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services")
+PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
 
 
 def test_no_two_components_export_the_same_name():

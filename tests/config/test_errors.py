@@ -152,6 +152,20 @@ def routed(name: str = "web", **ingress) -> dict:
     }
 
 
+#: A valid prod gitops section without ballast:ci (so repoUrl and the signer are given).
+GITOPS = {
+    "repoUrl": "https://github.com/org/repo.git",
+    "syncGroup": "release-managers",
+    "signing": {"repository": "org/repo"},
+}
+
+
+def with_gitops(**changes) -> dict:
+    """BASE with a cluster and a gitops section changed by `changes` (None drops a key)."""
+    section = {k: v for k, v in {**GITOPS, **changes}.items() if v is not None}
+    return {**with_cluster(), "ballast:gitops": section}
+
+
 P = "stacks/Pulumi.bad.yaml: "
 
 CASES = [
@@ -371,6 +385,11 @@ CASES = [
         id="cluster-stack-itself",
     ),
     pytest.param(
+        {**CLUSTER_STACK, "ballast:gitopsWebhookUrl": "https://hooks.example.com/T0/B0/abc"},
+        "ballast:gitopsWebhookUrl must be a Pulumi secret: set it with `pulumi config set --secret gitopsWebhookUrl <value>` so it is never stored in clear text",
+        id="cluster-stack-plain-webhook",
+    ),
+    pytest.param(
         {**CLUSTER_STACK, "ballast:platformStack": ["prod"]},
         "ballast:platformStack must be a string (got ['prod'])",
         id="cluster-stack-list",
@@ -397,7 +416,7 @@ CASES = [
     ),
     pytest.param(
         {**CLUSTER_STACK, "ballast:platfromStack": "prod"},
-        "ballast:platfromStack is not a known key; did you mean platformStack? (accepted: platformStack, stackKind)",
+        "ballast:platfromStack is not a known key; did you mean platformStack? (accepted: gitopsWebhookUrl, platformStack, stackKind)",
         id="cluster-stack-typo",
     ),
     pytest.param(
@@ -447,7 +466,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1187,6 +1206,58 @@ CASES = [
         "ballast:database is not used by an organization stack, which manages only the service control policies; remove it",
         id="org-stack-with-database",
     ),
+    pytest.param(
+        {**BASE, "ballast:gitops": GITOPS},
+        "ballast:gitops needs ballast:cluster: Argo CD runs on the environment's cluster",
+        id="gitops-without-cluster",
+    ),
+    pytest.param(
+        with_gitops(syncGroup=None),
+        "ballast:gitops needs syncGroup in prod: prod never syncs by itself, so a named SSO group must be the only one allowed to",
+        id="gitops-prod-without-sync-group",
+    ),
+    pytest.param(
+        with_gitops(repoUrl=None),
+        "ballast:gitops needs repoUrl and signing.repository when ballast:ci is not set: both default to ballast:ci.repository",
+        id="gitops-no-repository-without-ci",
+    ),
+    pytest.param(
+        with_gitops(repoUrl="ftp://example.com/repo"),
+        "ballast:gitops.repoUrl must be a Git URL such as https://github.com/org/repo.git or git@github.com:org/repo.git (got 'ftp://example.com/repo')",
+        id="gitops-repo-url",
+    ),
+    pytest.param(
+        with_gitops(path="../other"),
+        "ballast:gitops.path must be a folder inside the repository: relative, without '..' (got '../other')",
+        id="gitops-path-outside",
+    ),
+    pytest.param(
+        with_gitops(signing={"repository": "org/repo", "workflow": "image.yml"}),
+        "ballast:gitops.signing.workflow must be a workflow file such as .github/workflows/image.yml (got 'image.yml')",
+        id="gitops-signing-workflow",
+    ),
+    pytest.param(
+        with_gitops(signing={"repository": "org/repo", "ref": "main"}),
+        "ballast:gitops.signing.ref must be a full ref such as refs/heads/main (got 'main')",
+        id="gitops-signing-ref",
+    ),
+    pytest.param(
+        with_gitops(syncWindows=[{"kind": "allow", "schedule": "daily", "duration": "2h"}]),
+        "ballast:gitops.syncWindows[0].schedule must be a five-field cron schedule such as '0 9 * * 1-5' (got 'daily')",
+        id="gitops-window-schedule",
+    ),
+    pytest.param(
+        with_gitops(
+            syncWindows=[{"kind": "allow", "schedule": "0 8 * * *", "duration": "2 hours"}]
+        ),
+        "ballast:gitops.syncWindows[0].duration must be hours and/or minutes such as 2h or 1h30m (got '2 hours')",
+        id="gitops-window-duration",
+    ),
+    pytest.param(
+        with_gitops(oidc={"issuer": "http://login.example.com", "clientId": "argocd"}),
+        "ballast:gitops.oidc.issuer must be an https:// URL (got 'http://login.example.com')",
+        id="gitops-oidc-issuer",
+    ),
 ]
 
 
@@ -1224,7 +1295,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
     ]
 
 

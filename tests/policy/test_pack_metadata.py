@@ -32,6 +32,7 @@ def test_at_least_45_policies_with_complete_metadata(pack):
             "eks",
             "kubernetes",
             "secrets",
+            "gitops",
             "delivery",
             "tagging",
         )
