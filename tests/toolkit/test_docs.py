@@ -55,10 +55,6 @@ NOT_IN_THE_REPOSITORY = {
     "policy-pack/config/qa.json",
     # What the README's upgrade notes say a module used to be.
     "components/cluster.py",
-    # The image workflow ballast:gitops.signing.workflow defaults to (docs/gitops.md,
-    # "What the image workflow must do"); the delivery work adds it. Remove this entry
-    # when it lands.
-    ".github/workflows/image.yml",
 }
 
 #: Top-level names the layout reserves (README, "Layout"): a path into them is checked
