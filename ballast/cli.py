@@ -225,6 +225,11 @@ def _traceback(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)).rstrip()
 
 
+from ballast.audit.command import audit as _audit  # noqa: E402 - beside the other commands
+
+app.command(name="audit")(_audit)
+
+
 def main() -> None:
     app()
 
