@@ -22,8 +22,11 @@ from ballast.emulator import MotoServer
 DEMO_AGE_DAYS = 90
 
 
-def demo_options(options: AuditOptions, url: str, seeded: Seeded) -> AuditOptions:
-    """`options` pointed at the seeded estate at `url`."""
+def demo_options(
+    options: AuditOptions, url: str, seeded: Seeded, session: boto3.Session | None = None
+) -> AuditOptions:
+    """`options` pointed at the seeded estate at `url` (with throwaway credentials, or
+    `session`'s)."""
     client = dataclasses.replace(
         options.client, endpoint_url=url, hooks=options.client.hooks + seeded.corrections()
     )
@@ -37,7 +40,7 @@ def demo_options(options: AuditOptions, url: str, seeded: Seeded) -> AuditOption
         thresholds=Thresholds(image_days=days, snapshot_days=days, key_days=days,
                               key_unused_days=days),  # fmt: skip
         now=seeded.split + timedelta(days=days),
-        session=boto3.Session(region_name=seeded.regions[0], **CREDENTIALS),
+        session=session or boto3.Session(region_name=seeded.regions[0], **CREDENTIALS),
     )
 
 

@@ -69,9 +69,12 @@ class ClientFactory:
     def __init__(self, settings: ClientSettings, session: boto3.Session | None = None):
         self.settings = settings
         self._base = session or boto3.Session()
-        self._sessions: dict[str, boto3.Session] = {}
+        # Per account, the credentials its clients use (empty: the base session's own).
+        # Clients come from the one base session so service models load once.
+        self._credentials: dict[str, dict[str, str]] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
         self._lock = threading.Lock()
+        self._making = threading.Lock()
         self._calls = 0
         self._config = Config(
             retries={"mode": "adaptive", "max_attempts": settings.max_attempts},
@@ -91,10 +94,10 @@ class ClientFactory:
         with self._lock:
             self._calls += 1
 
-    def _make(self, session: boto3.Session, service: str, region: str) -> Any:
+    def _make(self, credentials: dict[str, str], service: str, region: str) -> Any:
         endpoint = self.settings.service_endpoints.get(service, self.settings.endpoint_url)
-        client = session.client(
-            service, region_name=region, endpoint_url=endpoint, config=self._config
+        client = self._base.client(
+            service, region_name=region, endpoint_url=endpoint, config=self._config, **credentials
         )
         events = client.meta.events
         events.register("before-send", self._count)
@@ -107,36 +110,41 @@ class ClientFactory:
     def caller_account(self) -> str:
         """The account the base credentials belong to (`sts:GetCallerIdentity`)."""
         region = self._base.region_name or "us-east-1"
-        client = self._make(self._base, "sts", region)
+        with self._making:
+            client = self._make({}, "sts", region)
         return str(client.get_caller_identity()["Account"])
 
     def add_account(self, account: str, role_arn: str | None, region: str) -> None:
         """Use the base credentials for `account` (role None) or assume `role_arn`."""
-        if role_arn is None:
-            session = self._base
-        else:
-            sts = self._make(self._base, "sts", region)
-            credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)[
-                "Credentials"
-            ]
-            session = boto3.Session(
-                aws_access_key_id=credentials["AccessKeyId"],
-                aws_secret_access_key=credentials["SecretAccessKey"],
-                aws_session_token=credentials["SessionToken"],
-            )
+        credentials: dict[str, str] = {}
+        if role_arn is not None:
+            with self._making:
+                sts = self._make({}, "sts", region)
+            answer = sts.assume_role(RoleArn=role_arn, RoleSessionName=SESSION_NAME)
+            credentials = {
+                "aws_access_key_id": answer["Credentials"]["AccessKeyId"],
+                "aws_secret_access_key": answer["Credentials"]["SecretAccessKey"],
+                "aws_session_token": answer["Credentials"]["SessionToken"],
+            }
         with self._lock:
-            self._sessions[account] = session
+            self._credentials[account] = credentials
 
     def client(self, account: str, region: str, service: str) -> Any:
         key = (account, region, service)
         with self._lock:
             found = self._clients.get(key)
-            session = self._sessions[account]
+            credentials = self._credentials[account]
         if found is not None:
             return found
-        made = self._make(session, service, region)
-        with self._lock:
-            return self._clients.setdefault(key, made)
+        # A boto3 session is not thread-safe: clients are made one at a time.
+        with self._making:
+            with self._lock:
+                found = self._clients.get(key)
+            if found is not None:
+                return found
+            made = self._make(credentials, service, region)
+            with self._lock:
+                return self._clients.setdefault(key, made)
 
 
 def enabled_regions(factory: ClientFactory, account: str, region: str) -> list[str]:

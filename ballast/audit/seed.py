@@ -62,34 +62,35 @@ class Seeded:
 
 
 class _Account:
-    def __init__(self, url: str, session: boto3.Session, account: str):
+    def __init__(self, url: str, session: boto3.Session, account: str, credentials: dict[str, str]):
         self.url, self.session, self.account = url, session, account
+        self.credentials = credentials
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str = REGIONS[0]) -> Any:
+        if (service, region) in self._clients:
+            return self._clients[(service, region)]
         client = self.session.client(
-            service, region_name=region, endpoint_url=self.url, config=_CONFIG
+            service, region_name=region, endpoint_url=self.url, config=_CONFIG, **self.credentials
         )
         if service == "s3control":
             client.meta.events.register("before-sign.s3-control", strip_account_host_prefix)
-        return client
+        return self._clients.setdefault((service, region), client)
 
 
-def _session(url: str, account: str | None) -> tuple[boto3.Session, str]:
-    base = boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
+def _account(url: str, base: boto3.Session, account: str | None) -> _Account:
     sts = base.client("sts", endpoint_url=url, config=_CONFIG)
     caller = sts.get_caller_identity()["Account"]
     if account is None or account == caller:
-        return base, caller
+        return _Account(url, base, caller, {})
     creds = sts.assume_role(
         RoleArn=f"arn:aws:iam::{account}:role/{ROLE_NAME}", RoleSessionName="ballast-seed"
     )["Credentials"]
-    session = boto3.Session(
-        aws_access_key_id=creds["AccessKeyId"],
-        aws_secret_access_key=creds["SecretAccessKey"],
-        aws_session_token=creds["SessionToken"],
-        region_name=REGIONS[0],
-    )
-    return session, account
+    return _Account(url, base, account, {
+        "aws_access_key_id": creds["AccessKeyId"],
+        "aws_secret_access_key": creds["SecretAccessKey"],
+        "aws_session_token": creds["SessionToken"],
+    })  # fmt: skip
 
 
 def _vpc(ec2: Any) -> tuple[str, list[str]]:
@@ -107,10 +108,10 @@ def _vpc(ec2: Any) -> tuple[str, list[str]]:
 def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     """Build the estate at `url`; `extra_volumes` adds that many clean, attached-looking
     volumes per region (the bench's bulk)."""
-    main_session, main = _session(url, None)
-    second_session, second = _session(url, SECOND_ACCOUNT)
-    a = _Account(url, main_session, main)
-    b = _Account(url, second_session, second)
+    base = boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
+    a = _account(url, base, None)
+    b = _account(url, base, SECOND_ACCOUNT)
+    main, second = a.account, b.account
     east, west = REGIONS
     seeded = Seeded(accounts=[main, second], regions=list(REGIONS), split=datetime.now(timezone.utc))
 
