@@ -26,8 +26,9 @@ from types import TracebackType
 
 #: How long moto may take to answer its first request, seconds.
 READY_TIMEOUT_S = 30.0
-#: How long moto may take to exit after SIGTERM before it is killed, seconds.
-STOP_TIMEOUT_S = 10.0
+#: How long moto may take to exit after SIGTERM before it is killed, seconds (its
+#: state is in memory and disposable).
+STOP_TIMEOUT_S = 3.0
 
 
 def free_port() -> int:

@@ -13,7 +13,9 @@ then older than the threshold, what was made after it is younger.
 from __future__ import annotations
 
 import json
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
@@ -28,6 +30,7 @@ SECOND_ACCOUNT = "111111111111"
 ROLE_NAME = "BallastAudit"
 REGIONS = ("us-east-1", "eu-west-1")
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+_MAKING = threading.Lock()
 _CONFIG = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
 
 
@@ -68,14 +71,17 @@ class _Account:
         self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str = REGIONS[0]) -> Any:
-        if (service, region) in self._clients:
+        # Sections seed concurrently; a boto3 session makes one client at a time.
+        with _MAKING:
+            if (service, region) not in self._clients:
+                client = self.session.client(
+                    service, region_name=region, endpoint_url=self.url, config=_CONFIG,
+                    **self.credentials,
+                )  # fmt: skip
+                if service == "s3control":
+                    client.meta.events.register("before-sign.s3-control", strip_account_host_prefix)
+                self._clients[(service, region)] = client
             return self._clients[(service, region)]
-        client = self.session.client(
-            service, region_name=region, endpoint_url=self.url, config=_CONFIG, **self.credentials
-        )
-        if service == "s3control":
-            client.meta.events.register("before-sign.s3-control", strip_account_host_prefix)
-        return self._clients.setdefault((service, region), client)
 
 
 def _account(url: str, base: boto3.Session, account: str | None) -> _Account:
@@ -146,20 +152,30 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     seeded.case("iam-access-key-unused", user_arn + "old-key-user", user_arn + "new-key-user")
     del old_key
 
-    _ec2(seeded, a, b, ec2, subnets, old_instance["InstanceId"])
-    _eks(seeded, a, subnets)
-    _elb(seeded, a, ec2, vpc, subnets)
-    _iam(seeded, a)
-    _s3(seeded, a, b)
-    _rds(seeded, a)
-    _trails(seeded, a, b)
-    _regional(seeded, a)
-    _misc(seeded, a)
-    for region in REGIONS:
-        bulk = a.client("ec2", region)
-        for i in range(extra_volumes):
-            bulk.create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=True)
+    sections = [
+        lambda: _ec2(seeded, a, b, ec2, subnets, old_instance["InstanceId"]),
+        lambda: _eks(seeded, a, subnets),
+        lambda: _elb(seeded, a, ec2, vpc, subnets),
+        lambda: _iam(seeded, a),
+        lambda: _s3(seeded, a, b),
+        lambda: _rds(seeded, a),
+        lambda: _trails(seeded, a, b),
+        lambda: _regional(seeded, a),
+        lambda: _misc(seeded, a),
+    ]
+    sections += [lambda r=region: _bulk(a, r, extra_volumes) for region in REGIONS]
+    # Independent sections, concurrently: the emulator's first call to each service is
+    # slow, and those waits overlap.
+    with ThreadPoolExecutor(len(sections)) as pool:
+        for future in [pool.submit(section) for section in sections]:
+            future.result()
     return seeded
+
+
+def _bulk(a: _Account, region: str, volumes: int) -> None:
+    ec2 = a.client("ec2", region)
+    for _ in range(volumes):
+        ec2.create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=True)
 
 
 def _ec2(seeded: Seeded, a: _Account, b: _Account, ec2: Any, subnets: list[str], instance: str) -> None:

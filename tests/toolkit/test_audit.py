@@ -212,7 +212,7 @@ def test_throttling_is_retried_then_reported(server, seeded):
         return answer(400, b'{"message": "Rate exceeded"}', **{"x-amzn-ErrorType": "ThrottlingException"})(request)
 
     run = audit(options(server, seeded, services=("backup",), accounts=[seeded.accounts[0]],
-                        regions=["us-east-1"], max_attempts=3,
+                        regions=["us-east-1"], max_attempts=2,
                         hooks=[("before-send.backup.ListBackupPlans", throttled)]))  # fmt: skip
     assert len(calls) > 1  # retried (adaptive mode) before it gave up
     assert [(e.service, e.kind) for e in run.errors] == [("backup", "throttled")]
@@ -343,3 +343,94 @@ def test_bad_input_is_one_sentence_and_exit_two(args, message, tmp_path):
     assert outcome.exit_code == 2
     assert message in outcome.output
     assert not (tmp_path / "r.json").exists()
+
+
+# --- IaC coverage --------------------------------------------------------------------
+
+
+def stack_export(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A `pulumi stack export` document (version 3) holding `resources` (type, name, id,
+    outputs) under a stack and an AWS provider, as the CLI writes it."""
+    stack = "urn:pulumi:dev::ballast::pulumi:pulumi:Stack::ballast-dev"
+    provider = "urn:pulumi:dev::ballast::pulumi:providers:aws::aws-us-east-1"
+    entries = [
+        {"urn": stack, "custom": False, "type": "pulumi:pulumi:Stack", "outputs": {}},
+        {"urn": provider, "custom": True, "id": "6a2b1c", "type": "pulumi:providers:aws",
+         "inputs": {"region": "us-east-1"}, "outputs": {"region": "us-east-1"}, "parent": stack},
+    ]  # fmt: skip
+    for r in resources:
+        entries.append({
+            "urn": f"urn:pulumi:dev::ballast::{r['type']}::{r['name']}", "custom": True,
+            "id": r["id"], "type": r["type"], "inputs": {}, "outputs": {"id": r["id"], **r.get("outputs", {})},
+            "parent": stack, "provider": f"{provider}::6a2b1c",
+        })  # fmt: skip
+    return {
+        "version": 3,
+        "deployment": {
+            "manifest": {"time": "2026-11-30T10:00:00Z", "magic": "x", "version": "v3.272.0"},
+            "secrets_providers": {"type": "passphrase", "state": {}},
+            "resources": entries,
+        },
+    }
+
+
+def test_coverage_and_import_file(result, tmp_path):
+    from ballast.audit.coverage import coverage, import_document, managed_ids
+
+    def one(kind: str, name: str):
+        return next(r for r in result.resources if r.kind == kind and (r.name or r.id) == name)
+
+    bucket, role, db = one("bucket", "governed-data"), one("role", "reader"), one("db-instance", "governed-db")
+    lb = one("load-balancer", "governed-alb")
+    export = stack_export([
+        {"type": "aws:s3/bucket:Bucket", "name": "data", "id": bucket.id, "outputs": {"arn": bucket.arn}},
+        {"type": "aws:iam/role:Role", "name": "reader", "id": role.name, "outputs": {"arn": role.arn}},
+        {"type": "aws:rds/instance:Instance", "name": "db", "id": "db-ABCDEFG", "outputs": {"arn": db.arn}},
+    ])  # fmt: skip
+    terraform = {"version": 4, "terraform_version": "1.9.0", "resources": [
+        {"mode": "managed", "type": "aws_lb", "name": "web", "instances": [{"attributes": {"id": lb.arn, "arn": lb.arn}}]},
+        {"mode": "data", "type": "aws_iam_role", "name": "ro", "instances": [{"attributes": {"id": "legacy-admin"}}]},
+    ]}  # fmt: skip
+    (tmp_path / "dev.json").write_text(json.dumps(export))
+    (tmp_path / "terraform.tfstate").write_text(json.dumps(terraform))
+    ids = managed_ids([tmp_path / "dev.json", tmp_path / "terraform.tfstate"])
+    report = coverage(result.resources, ids)
+    managed_keys = {bucket.key, role.key, db.key, lb.key}
+    unmanaged = {u["resource"] for u in report["unmanaged"]}
+    assert not managed_keys & unmanaged
+    assert report["managed"] == 4 and report["total"] == report["managed"] + len(unmanaged)
+    assert report["percent"] == round(100 * 4 / report["total"], 1)
+    assert report["by_service"]["rds"]["managed"] == 1
+    assert one("role", "legacy-admin").key in unmanaged  # a data source manages nothing
+    document = import_document(result.resources, ids)
+    ids_imported = {e["id"] for e in document["resources"]}
+    assert bucket.id not in ids_imported and lb.arn not in ids_imported
+    assert len(document["resources"]) == len(unmanaged)
+    assert len({e["name"] for e in document["resources"]}) == len(document["resources"])
+    assert all(e["type"].startswith("aws:") for e in document["resources"])
+
+
+def test_cli_state_and_import_file(server, seeded, tmp_path, monkeypatch):
+    for key, value in CREDENTIALS.items():
+        monkeypatch.setenv(key.upper(), value)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    export = stack_export([{"type": "aws:s3/bucket:Bucket", "name": "data", "id": "governed-data"}])
+    (tmp_path / "dev.json").write_text(json.dumps(export))
+    outcome = CliRunner().invoke(app, [
+        "audit", "--endpoint-url", server.url, "--regions", "us-east-1", "--services", "s3",
+        "--state", str(tmp_path / "dev.json"), "--import-file", str(tmp_path / "import.json"),
+        "--json", "-",
+    ])  # fmt: skip
+    assert outcome.exit_code == EXIT_FINDINGS, outcome.output
+    doc = json.loads(outcome.stdout)
+    assert doc["coverage"]["by_service"]["s3"]["managed"] == 1
+    imported = json.loads((tmp_path / "import.json").read_text())["resources"]
+    assert "governed-data" not in {e["id"] for e in imported}
+    assert {e["id"] for e in imported} >= {"sprawl-bare", "sprawl-public-acl"}
+
+
+def test_a_state_file_that_is_neither_shape_is_refused(tmp_path):
+    (tmp_path / "bad.json").write_text('{"hello": 1}')
+    outcome = CliRunner().invoke(app, ["audit", "--state", str(tmp_path / "bad.json")])
+    assert outcome.exit_code == 2
+    assert "pulumi stack export" in outcome.output
