@@ -84,7 +84,7 @@ def build_backlog(findings: list[Finding]) -> list[BacklogItem]:
     groups: dict[tuple[str, str], list[Finding]] = {}
     for f in findings:
         groups.setdefault((f.check, f.account), []).append(f)
-    drafts = []
+    drafts: list[dict[str, Any]] = []
     for (check_id, account), items in groups.items():
         c = REGISTRY[check_id]
         kind, base_points = EFFORT.get(check_id, ("medium", 3))

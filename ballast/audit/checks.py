@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from types import ModuleType
@@ -71,7 +71,7 @@ class Context:
 
     inventory: Inventory
     regions: dict[str, list[str]]
-    now: datetime = field(default_factory=lambda: datetime.now(timezone.utc))
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
     thresholds: Thresholds = field(default_factory=Thresholds)
 
 
@@ -130,7 +130,9 @@ def run_checks(ctx: Context, only: set[str] | None = None) -> list[Finding]:
                 )
             )  # fmt: skip
     order = {s: i for i, s in enumerate(SEVERITIES)}
-    return sorted(findings, key=lambda f: (order[f.severity], f.check, f.account, f.region, f.resource))
+    return sorted(
+        findings, key=lambda f: (order[f.severity], f.check, f.account, f.region, f.resource)
+    )
 
 
 def _age_days(ctx: Context, stamp: str) -> float | None:
@@ -139,7 +141,7 @@ def _age_days(ctx: Context, stamp: str) -> float | None:
     except ValueError:
         return None
     if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
+        when = when.replace(tzinfo=UTC)
     return (ctx.now - when) / timedelta(days=1)
 
 
@@ -166,8 +168,9 @@ def _document(statements: list[dict[str, Any]]) -> Any:
 
 def _is_admin(r: Resource) -> list[str]:
     """Why the principal is an administrator (empty when it is not)."""
-    _, iam = _guardrails()
-    reasons = [a for a in r.data["attached"] if a.rsplit("/", 1)[-1].lower() == "administratoraccess"]
+    reasons = [
+        a for a in r.data["attached"] if a.rsplit("/", 1)[-1].lower() == "administratoraccess"
+    ]
     if _document(r.data["statements"]).star_on_star():
         reasons.append("Allow * on *")
     return reasons
@@ -184,7 +187,8 @@ def _principals(ctx: Context) -> list[Resource]:
 def _starred_grants(r: Resource, action: str) -> bool:
     document, _ = _guardrails()
     return any(
-        any(document.is_star(res) for res in s.resources) for s in _document(r.data["statements"]).granting(action)
+        any(document.is_star(res) for res in s.resources)
+        for s in _document(r.data["statements"]).granting(action)
     )
 
 
@@ -217,7 +221,9 @@ def _system_untainted(ctx: Context) -> Iterator[Hit]:
 def _eks_public(ctx: Context) -> Iterator[Hit]:
     for r in ctx.inventory.of("eks", "cluster"):
         if r.data["public"] and any(c in WORLD for c in r.data["public_cidrs"]):
-            yield Hit(r, {"endpointPublicAccess": True, "publicAccessCidrs": r.data["public_cidrs"]})
+            yield Hit(
+                r, {"endpointPublicAccess": True, "publicAccessCidrs": r.data["public_cidrs"]}
+            )
 
 
 @check("eks-secrets-not-encrypted", "EKS secrets not envelope-encrypted with KMS", "high",
@@ -270,7 +276,11 @@ def _lb_single_az(ctx: Context) -> Iterator[Hit]:
        ("policy:lb-http-redirects-to-https",))  # fmt: skip
 def _lb_http(ctx: Context) -> Iterator[Hit]:
     for r in _load_balancers(ctx):
-        bad = [l["port"] for l in r.data["listeners"] if l["protocol"] == "HTTP" and not l["redirects_https"]]
+        bad = [
+            listener["port"]
+            for listener in r.data["listeners"]
+            if listener["protocol"] == "HTTP" and not listener["redirects_https"]
+        ]
         if bad:
             yield Hit(r, {"http_ports": bad})
 
@@ -281,9 +291,10 @@ def _lb_http(ctx: Context) -> Iterator[Hit]:
 def _lb_tls(ctx: Context) -> Iterator[Hit]:
     for r in _load_balancers(ctx):
         old = [
-            {"port": l["port"], "ssl_policy": l["ssl_policy"]}
-            for l in r.data["listeners"]
-            if l["protocol"] in ("HTTPS", "TLS") and (l["ssl_policy"] or "") in OLD_TLS_POLICIES
+            {"port": listener["port"], "ssl_policy": listener["ssl_policy"]}
+            for listener in r.data["listeners"]
+            if listener["protocol"] in ("HTTPS", "TLS")
+            and (listener["ssl_policy"] or "") in OLD_TLS_POLICIES
         ]
         if old:
             yield Hit(r, {"listeners": old})
@@ -384,7 +395,9 @@ def _open_ports(r: Resource, ports: dict[int, str]) -> list[str]:
         every = rule["protocol"] == "-1"
         for port, label in ports.items():
             low, high = rule["from"], rule["to"]
-            if every or (rule["protocol"] in ("tcp", "6") and low is not None and low <= port <= high):
+            if every or (
+                rule["protocol"] in ("tcp", "6") and low is not None and low <= port <= high
+            ):
                 found.append(f"{label} ({port})")
     return sorted(set(found))
 
@@ -443,7 +456,9 @@ def _escalation(ctx: Context) -> Iterator[Hit]:
         document = _document(r.data["statements"])
         actions = [a for a in iam.ESCALATION_ACTIONS if document.granting(a)]
         if document.granting(iam.PASS_ROLE):
-            actions += [f"{iam.PASS_ROLE}+{a}" for a in iam.PASS_ROLE_LAUNCHERS if document.granting(a)]
+            actions += [
+                f"{iam.PASS_ROLE}+{a}" for a in iam.PASS_ROLE_LAUNCHERS if document.granting(a)
+            ]
         if actions:
             yield Hit(r, {"kind": r.kind, "actions": actions})
 
@@ -472,7 +487,9 @@ def _key_unused(ctx: Context) -> Iterator[Hit]:
                 created = _age_days(ctx, k["created"])
                 if created is None or created > ctx.thresholds.key_unused_days:
                     unused.append({"id": k["id"], "last_used": None})
-            elif (age := _age_days(ctx, k["last_used"])) is not None and age > ctx.thresholds.key_unused_days:
+            elif (
+                age := _age_days(ctx, k["last_used"])
+            ) is not None and age > ctx.thresholds.key_unused_days:
                 unused.append({"id": k["id"], "last_used": k["last_used"]})
         if unused:
             yield Hit(r, {"keys": unused})
@@ -658,7 +675,7 @@ def _accounts_read(ctx: Context, service: str, kind: str) -> dict[str, list[Reso
        ("policy:cloudtrail-multi-region", "component:AuditTrail"))  # fmt: skip
 def _trail_multi(ctx: Context) -> Iterator[Hit]:
     trails = ctx.inventory.of("cloudtrail", "trail")
-    for account, reads in _accounts_read(ctx, "cloudtrail", "trails-read").items():
+    for account in _accounts_read(ctx, "cloudtrail", "trails-read"):
         mine = [t for t in trails if t.account == account]
         if not any(t.data["multi_region"] and t.data["logging"] for t in mine):
             anchor = Resource(account, ctx.regions[account][0], "cloudtrail", "account", account)

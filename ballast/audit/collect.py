@@ -9,13 +9,14 @@ cluster, load balancer, user...) are units of their own, so their latency overla
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 from urllib.parse import unquote
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ballast.audit.model import Resource
 from ballast.audit.pool import Unit
@@ -132,7 +133,9 @@ class Collector:
             if i.get("OwnerId") not in (None, account):
                 continue
             sizes = [
-                b["Ebs"].get("VolumeSize", 0) for b in i.get("BlockDeviceMappings", []) if "Ebs" in b
+                b["Ebs"].get("VolumeSize", 0)
+                for b in i.get("BlockDeviceMappings", [])
+                if "Ebs" in b
             ]
             self._add(
                 account=account, region=region, service="ec2", kind="image", id=i["ImageId"],
@@ -258,7 +261,7 @@ class Collector:
                     submit(
                         self._unit(
                             account, region, "eks", "DescribeNodegroup",
-                            lambda g=group: self._nodegroup(eks, account, region, name, g),
+                            functools.partial(self._nodegroup, eks, account, region, name, group),
                         )
                     )  # fmt: skip
 
@@ -286,7 +289,7 @@ class Collector:
             submit(
                 self._unit(
                     account, region, "elbv2", "DescribeListeners",
-                    lambda lb=lb: self._load_balancer(elb, account, region, lb),
+                    functools.partial(self._load_balancer, elb, account, region, lb),
                 )
             )  # fmt: skip
 
@@ -462,7 +465,7 @@ class Collector:
                 submit(
                     self._unit(
                         account, region, "iam", "ListAccessKeys",
-                        lambda p=p, data=data: self._user(iam, account, region, p, data),
+                        functools.partial(self._user, iam, account, region, p, data),
                     )
                 )  # fmt: skip
 
@@ -521,7 +524,7 @@ class Collector:
             submit(
                 self._unit(
                     account, region, "s3", "GetBucketAcl",
-                    lambda name=b["Name"]: self._bucket(s3, account, region, name),
+                    functools.partial(self._bucket, s3, account, region, b["Name"]),
                 )
             )  # fmt: skip
 
@@ -538,7 +541,9 @@ class Collector:
         public_grants = sorted(
             g.get("Permission", "")
             for g in acl.get("Grants", [])
-            if g.get("Grantee", {}).get("URI", "").endswith(("/global/AllUsers", "/global/AuthenticatedUsers"))
+            if g.get("Grantee", {})
+            .get("URI", "")
+            .endswith(("/global/AllUsers", "/global/AuthenticatedUsers"))
         )
         policy = optional(lambda: s3.get_bucket_policy(Bucket=name), "NoSuchBucketPolicy")
         block = optional(
@@ -586,7 +591,9 @@ class Collector:
             zone_id = zone["Id"].split("/")[-1]
 
             def records(zone_id: str = zone_id, zone_name: str = zone["Name"]) -> None:
-                pages = _pages(r53, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone_id)
+                pages = _pages(
+                    r53, "list_resource_record_sets", "ResourceRecordSets", HostedZoneId=zone_id
+                )
                 for r in pages:
                     if not r.get("Failover"):
                         continue

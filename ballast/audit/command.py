@@ -23,16 +23,22 @@ def _split(values: list[str] | None) -> list[str]:
 def audit(
     accounts: Annotated[
         list[str] | None,
-        typer.Option("--accounts", help="Account ids to audit (comma-separated or repeated); "
-                     "each entered through --role-name. Default: the caller's account."),
+        typer.Option(
+            "--accounts",
+            help="Account ids to audit (comma-separated or repeated); "
+            "each entered through --role-name. Default: the caller's account.",
+        ),
     ] = None,
     role_name: Annotated[
         str, typer.Option("--role-name", help="Role assumed in each of --accounts.")
     ] = "BallastAudit",
     regions: Annotated[
         list[str] | None,
-        typer.Option("--regions", help="Regions (comma-separated or repeated). "
-                     "Default: every region enabled for the account."),
+        typer.Option(
+            "--regions",
+            help="Regions (comma-separated or repeated). "
+            "Default: every region enabled for the account.",
+        ),
     ] = None,
     services: Annotated[
         list[str] | None,
@@ -44,13 +50,19 @@ def audit(
     ] = None,
     state: Annotated[
         list[Path] | None,
-        typer.Option("--state", help="`pulumi stack export` document or Terraform state "
-                     "(repeatable): report IaC coverage."),
+        typer.Option(
+            "--state",
+            help="`pulumi stack export` document or Terraform state "
+            "(repeatable): report IaC coverage.",
+        ),
     ] = None,
     import_file: Annotated[
         Path | None,
-        typer.Option("--import-file", help="Write a `pulumi import --file` document for the "
-                     "unmanaged resources (needs --state)."),
+        typer.Option(
+            "--import-file",
+            help="Write a `pulumi import --file` document for the "
+            "unmanaged resources (needs --state).",
+        ),
     ] = None,
     json_path: Annotated[
         str | None, typer.Option("--json", help="Write the JSON report to this file ('-': stdout).")
@@ -61,11 +73,16 @@ def audit(
     markdown_path: Annotated[
         Path | None, typer.Option("--markdown", help="Write the report as Markdown.")
     ] = None,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=256, help="Concurrent calls.")] = 32,
+    workers: Annotated[
+        int, typer.Option("--workers", min=1, max=256, help="Concurrent calls.")
+    ] = 32,
     demo: Annotated[
         bool,
-        typer.Option("--demo", help="Start moto's server on 127.0.0.1, seed an example "
-                     "estate (two accounts, two regions) and audit it."),
+        typer.Option(
+            "--demo",
+            help="Start moto's server on 127.0.0.1, seed an example "
+            "estate (two accounts, two regions) and audit it.",
+        ),
     ] = False,
 ) -> None:
     """Discover an AWS estate into findings, IaC coverage and a risk-ranked backlog,
@@ -150,4 +167,3 @@ def audit(
             render.write(Path(json_path), render.to_json(report))
         render.summary(console(), report)
     raise typer.Exit(result.exit_code)
-

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from datetime import timedelta
 
-import boto3
+import boto3  # type: ignore[import-untyped]
 
 from ballast.audit.checks import Thresholds
 from ballast.audit.run import AuditOptions
@@ -37,8 +37,9 @@ def demo_options(
         role_name=ROLE_NAME,
         regions=options.regions or list(seeded.regions),
         client=client,
-        thresholds=Thresholds(image_days=days, snapshot_days=days, key_days=days,
-                              key_unused_days=days),  # fmt: skip
+        thresholds=Thresholds(
+            image_days=days, snapshot_days=days, key_days=days, key_unused_days=days
+        ),
         now=seeded.split + timedelta(days=days),
         session=session or boto3.Session(region_name=seeded.regions[0], **CREDENTIALS),
     )

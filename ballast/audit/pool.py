@@ -17,14 +17,14 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
-from botocore.exceptions import (
+from botocore.exceptions import (  # type: ignore[import-untyped]
     BotoCoreError,
     ClientError,
-    ConnectionError as BotoConnectionError,
     EndpointConnectionError,
     ReadTimeoutError,
 )
-from botocore.parsers import ResponseParserError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError  # type: ignore[import-untyped]
 
 from ballast.audit.model import AuditError
 
@@ -135,6 +135,6 @@ class Pool:
     def _run_one(self, unit: Unit, submit: Callable[[Unit], None]) -> None:
         try:
             unit.run(submit)
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a recorded error
+        except Exception as exc:
             kind, message = classify(exc)
             self._error(unit, kind, message)

@@ -100,7 +100,9 @@ def to_markdown(doc: dict[str, Any]) -> str:
         lines += ["", "## Errors", "", "| account | region | service | operation | kind |",
                   "| --- | --- | --- | --- | --- |"]  # fmt: skip
         for e in doc["errors"]:
-            lines.append(f"| {e['account']} | {e['region']} | {e['service']} | {e['operation']} | {e['kind']} |")
+            lines.append(
+                f"| {e['account']} | {e['region']} | {e['service']} | {e['operation']} | {e['kind']} |"
+            )
     return "\n".join(lines) + "\n"
 
 

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-import boto3
-from botocore.exceptions import BotoCoreError, ClientError
+import boto3  # type: ignore[import-untyped]
+from botocore.exceptions import BotoCoreError, ClientError  # type: ignore[import-untyped]
 
 from ballast.audit.checks import Context, Thresholds, run_checks
 from ballast.audit.collect import SERVICES, Collector, Inventory
@@ -85,13 +85,18 @@ class AuditResult:
 def audit(options: AuditOptions) -> AuditResult:
     started = time.monotonic()
     factory = ClientFactory(options.client, options.session)
-    home = (options.regions or [None])[0] or (
-        options.session.region_name if options.session else None
-    ) or boto3.Session().region_name or FALLBACK_REGION
+    home = (
+        (options.regions[0] if options.regions else None)
+        or (options.session.region_name if options.session else None)
+        or boto3.Session().region_name
+        or FALLBACK_REGION
+    )
     try:
         caller = factory.caller_account()
     except (BotoCoreError, ClientError) as exc:
-        raise ScopeError(f"cannot read the caller's identity (sts:GetCallerIdentity): {exc}") from None
+        raise ScopeError(
+            f"cannot read the caller's identity (sts:GetCallerIdentity): {exc}"
+        ) from None
     errors: list[AuditError] = []
     accounts = options.accounts or [caller]
     entered = []
@@ -105,14 +110,14 @@ def audit(options: AuditOptions) -> AuditResult:
             kind, message = classify(exc)
             errors.append(AuditError(account, home, "sts", "AssumeRole", kind, message))
     if not entered:
-        raise ScopeError(
-            "no account could be entered: " + "; ".join(e.message for e in errors)
-        )
+        raise ScopeError("no account could be entered: " + "; ".join(e.message for e in errors))
     if options.regions is None:
         try:
             regions = enabled_regions(factory, entered[0], home)
         except (BotoCoreError, ClientError) as exc:
-            raise ScopeError(f"cannot list the enabled regions (ec2:DescribeRegions): {exc}") from None
+            raise ScopeError(
+                f"cannot list the enabled regions (ec2:DescribeRegions): {exc}"
+            ) from None
     else:
         regions = list(options.regions)
     home = regions[0]

@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import boto3
-from botocore.config import Config
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
 
 #: Role assumed in each account given with `--accounts` (override with `--role-name`).
 DEFAULT_ROLE_NAME = "BallastAudit"

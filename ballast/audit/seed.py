@@ -12,16 +12,17 @@ then older than the threshold, what was made after it is younger.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-import boto3
-from botocore.config import Config
+import boto3  # type: ignore[import-untyped]
+from botocore.config import Config  # type: ignore[import-untyped]
 
 from ballast.audit.scope import strip_account_host_prefix
 
@@ -118,15 +119,19 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     a = _account(url, base, None)
     b = _account(url, base, SECOND_ACCOUNT)
     main, second = a.account, b.account
-    east, west = REGIONS
-    seeded = Seeded(accounts=[main, second], regions=list(REGIONS), split=datetime.now(timezone.utc))
+    east = REGIONS[0]
+    seeded = Seeded(accounts=[main, second], regions=list(REGIONS), split=datetime.now(UTC))
 
     # --- phase 1: what must look old --------------------------------------------------
     ec2 = a.client("ec2")
     vpc, subnets = _vpc(ec2)
     old_instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
-    old_image = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-unused")["ImageId"]
-    old_used = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-in-template")["ImageId"]
+    old_image = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-unused")[
+        "ImageId"
+    ]
+    old_used = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-in-template")[
+        "ImageId"
+    ]
     ec2.create_launch_template(
         LaunchTemplateName="uses-old-image", LaunchTemplateData={"ImageId": old_used}
     )
@@ -136,7 +141,7 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     iam.create_user(UserName="old-key-user")
     old_key = iam.create_access_key(UserName="old-key-user")["AccessKey"]["AccessKeyId"]
     time.sleep(1.2)
-    seeded.split = datetime.now(timezone.utc)
+    seeded.split = datetime.now(UTC)
     time.sleep(1.2)
 
     # --- phase 2: everything else -----------------------------------------------------
@@ -163,7 +168,7 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
         lambda: _regional(seeded, a),
         lambda: _misc(seeded, a),
     ]
-    sections += [lambda r=region: _bulk(a, r, extra_volumes) for region in REGIONS]
+    sections += [functools.partial(_bulk, a, region, extra_volumes) for region in REGIONS]
     # Independent sections, concurrently: the emulator's first call to each service is
     # slow, and those waits overlap.
     with ThreadPoolExecutor(len(sections)) as pool:
@@ -178,10 +183,14 @@ def _bulk(a: _Account, region: str, volumes: int) -> None:
         ec2.create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=True)
 
 
-def _ec2(seeded: Seeded, a: _Account, b: _Account, ec2: Any, subnets: list[str], instance: str) -> None:
+def _ec2(
+    seeded: Seeded, a: _Account, b: _Account, ec2: Any, subnets: list[str], instance: str
+) -> None:
     east, west = REGIONS
     acct = a.account
-    loose = ec2.create_volume(Size=100, VolumeType="gp3", AvailabilityZone=f"{east}a", Encrypted=True)["VolumeId"]
+    loose = ec2.create_volume(
+        Size=100, VolumeType="gp3", AvailabilityZone=f"{east}a", Encrypted=True
+    )["VolumeId"]
     attached = ec2.create_volume(Size=8, AvailabilityZone=f"{east}a")["VolumeId"]
     ec2.attach_volume(VolumeId=attached, InstanceId=instance, Device="/dev/sdf")
     vol = f"arn:aws:ec2:{east}:{acct}:volume/"
@@ -205,8 +214,12 @@ def _ec2(seeded: Seeded, a: _Account, b: _Account, ec2: Any, subnets: list[str],
                 f"ec2:ebs-encryption-default:{acct}:{east}:{acct}/{east}")  # fmt: skip
     vpc = ec2.describe_subnets(SubnetIds=subnets[:1])["Subnets"][0]["VpcId"]
     groups = {}
-    for name, port, cidr in (("ssh-world", 22, "0.0.0.0/0"), ("ssh-office", 22, "10.0.0.0/8"),
-                             ("pg-world", 5432, "0.0.0.0/0"), ("https-world", 443, "0.0.0.0/0")):
+    for name, port, cidr in (
+        ("ssh-world", 22, "0.0.0.0/0"),
+        ("ssh-office", 22, "10.0.0.0/8"),
+        ("pg-world", 5432, "0.0.0.0/0"),
+        ("https-world", 443, "0.0.0.0/0"),
+    ):
         gid = ec2.create_security_group(GroupName=name, Description=name, VpcId=vpc)["GroupId"]
         ec2.authorize_security_group_ingress(
             GroupId=gid, IpPermissions=[{"IpProtocol": "tcp", "FromPort": port, "ToPort": port,
@@ -231,7 +244,11 @@ def _eks(seeded: Seeded, a: _Account, subnets: list[str]) -> None:
         name="sprawl", roleArn=role,
         resourcesVpcConfig={"subnetIds": subnets, "endpointPublicAccess": True, "publicAccessCidrs": ["0.0.0.0/0"]},
     )["cluster"]["arn"]  # fmt: skip
-    for check in ("eks-public-endpoint-open", "eks-secrets-not-encrypted", "eks-control-plane-logging-off"):
+    for check in (
+        "eks-public-endpoint-open",
+        "eks-secrets-not-encrypted",
+        "eks-control-plane-logging-off",
+    ):
         seeded.case(check, bad, good)
     node_role = f"arn:aws:iam::{a.account}:role/nodes"
 
@@ -267,7 +284,9 @@ def _elb(seeded: Seeded, a: _Account, ec2: Any, vpc: str, subnets: list[str]) ->
 
     bad = lb("sprawl-alb", subnets[:1])
     good = lb("governed-alb", subnets)
-    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][0]["TargetGroupArn"]
+    tg = elb.create_target_group(Name="web", Protocol="HTTP", Port=80, VpcId=vpc)["TargetGroups"][
+        0
+    ]["TargetGroupArn"]
     forward = [{"Type": "forward", "TargetGroupArn": tg}]
     elb.create_listener(LoadBalancerArn=bad, Protocol="HTTP", Port=80, DefaultActions=forward)
     elb.create_listener(LoadBalancerArn=bad, Protocol="HTTPS", Port=443, DefaultActions=forward,
@@ -289,7 +308,13 @@ def _elb(seeded: Seeded, a: _Account, ec2: Any, vpc: str, subnets: list[str]) ->
         VisibilityConfig={"SampledRequestsEnabled": True, "CloudWatchMetricsEnabled": True, "MetricName": "edge"},
     )["Summary"]["ARN"]  # fmt: skip
     waf.associate_web_acl(WebACLArn=acl, ResourceArn=good)
-    for check in ("elb-single-az", "elb-http-no-redirect", "elb-tls-policy-old", "elb-no-waf", "elb-no-access-logs"):
+    for check in (
+        "elb-single-az",
+        "elb-http-no-redirect",
+        "elb-tls-policy-old",
+        "elb-no-waf",
+        "elb-no-access-logs",
+    ):
         seeded.case(check, bad, good)
 
 
@@ -313,13 +338,41 @@ def _iam(seeded: Seeded, a: _Account) -> None:
             iam.attach_role_policy(RoleName=name, PolicyArn=managed)
         return str(arn)
 
-    reader = role("reader", [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/*"}])
+    reader = role(
+        "reader",
+        [{"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": "arn:aws:s3:::data/*"}],
+    )
     admin = role("legacy-admin", managed="arn:aws:iam::aws:policy/AdministratorAccess")
     star = role("deploy-star", [{"Effect": "Allow", "Action": "*", "Resource": "*"}])
-    passer = role("ci-passrole", [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:DescribeInstances"], "Resource": "*"}])
-    scoped = role("ci-scoped", [{"Effect": "Allow", "Action": "iam:PassRole", "Resource": f"arn:aws:iam::{a.account}:role/app"}])
-    escalate = role("ops-escalate", [{"Effect": "Allow", "Action": ["iam:AttachRolePolicy", "iam:CreatePolicyVersion"], "Resource": "*"}])
-    unbounded = role("unbounded", [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}], bounded=False)
+    passer = role(
+        "ci-passrole",
+        [{"Effect": "Allow", "Action": ["iam:PassRole", "ec2:DescribeInstances"], "Resource": "*"}],
+    )
+    scoped = role(
+        "ci-scoped",
+        [
+            {
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": f"arn:aws:iam::{a.account}:role/app",
+            }
+        ],
+    )
+    escalate = role(
+        "ops-escalate",
+        [
+            {
+                "Effect": "Allow",
+                "Action": ["iam:AttachRolePolicy", "iam:CreatePolicyVersion"],
+                "Resource": "*",
+            }
+        ],
+    )
+    unbounded = role(
+        "unbounded",
+        [{"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "*"}],
+        bounded=False,
+    )
     seeded.case("iam-admin-access", admin, reader)
     seeded.cases["iam-admin-access-wildcard"] = {"positive": star, "negative": scoped}
     seeded.case("iam-passrole-wildcard", passer, scoped)
@@ -329,8 +382,15 @@ def _iam(seeded: Seeded, a: _Account) -> None:
     iam.create_login_profile(UserName="console-no-mfa", Password="Initial-Passw0rd!")
     iam.create_user(UserName="console-mfa")
     iam.create_login_profile(UserName="console-mfa", Password="Initial-Passw0rd!")
-    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="console-mfa")["VirtualMFADevice"]["SerialNumber"]
-    iam.enable_mfa_device(UserName="console-mfa", SerialNumber=serial, AuthenticationCode1="123456", AuthenticationCode2="654321")
+    serial = iam.create_virtual_mfa_device(VirtualMFADeviceName="console-mfa")["VirtualMFADevice"][
+        "SerialNumber"
+    ]
+    iam.enable_mfa_device(
+        UserName="console-mfa",
+        SerialNumber=serial,
+        AuthenticationCode1="123456",
+        AuthenticationCode2="654321",
+    )
     user = f"arn:aws:iam::{a.account}:user/"
     seeded.case("iam-console-no-mfa", user + "console-no-mfa", user + "console-mfa")
 
@@ -374,7 +434,7 @@ def _s3(seeded: Seeded, a: _Account, b: _Account) -> None:
 
 
 def _rds(seeded: Seeded, a: _Account) -> None:
-    east, west = REGIONS
+    west = REGIONS[1]
     rds = a.client("rds")
 
     def db(name: str, good: bool, tags: dict[str, str]) -> str:
@@ -405,7 +465,10 @@ def _trails(seeded: Seeded, a: _Account, b: _Account) -> None:
         s3.create_bucket(Bucket=bucket)
         ct = account.client("cloudtrail")
         arn = ct.create_trail(
-            Name="main", S3BucketName=bucket, IsMultiRegionTrail=multi, EnableLogFileValidation=multi
+            Name="main",
+            S3BucketName=bucket,
+            IsMultiRegionTrail=multi,
+            EnableLogFileValidation=multi,
         )["TrailARN"]
         if multi:
             ct.start_logging(Name=arn)
@@ -425,8 +488,15 @@ def _regional(seeded: Seeded, a: _Account) -> None:
     a.client("guardduty").create_detector(Enable=True)
     a.client("backup").create_backup_plan(BackupPlan={"BackupPlanName": "tier-1", "Rules": [
         {"RuleName": "daily", "TargetBackupVaultName": "Default", "ScheduleExpression": "cron(0 3 * * ? *)"}]})  # fmt: skip
-    for check, service, kind in (("guardduty-off", "guardduty", "detectors"), ("backup-no-plan", "backup", "plans")):
-        seeded.case(check, f"{service}:{kind}:{acct}:{west}:{acct}/{west}", f"{service}:{kind}:{acct}:{east}:{acct}/{east}")
+    for check, service, kind in (
+        ("guardduty-off", "guardduty", "detectors"),
+        ("backup-no-plan", "backup", "plans"),
+    ):
+        seeded.case(
+            check,
+            f"{service}:{kind}:{acct}:{west}:{acct}/{west}",
+            f"{service}:{kind}:{acct}:{east}:{acct}/{east}",
+        )
 
 
 def _misc(seeded: Seeded, a: _Account) -> None:
@@ -435,10 +505,14 @@ def _misc(seeded: Seeded, a: _Account) -> None:
     rotated = sm.create_secret(Name="app/db", SecretString="placeholder-value")["ARN"]
     # No rotation function: the emulator would have to run it; the schedule alone turns
     # rotation on there.
-    sm.rotate_secret(SecretId=rotated, RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False)
+    sm.rotate_secret(
+        SecretId=rotated, RotationRules={"AutomaticallyAfterDays": 30}, RotateImmediately=False
+    )
     seeded.case("secret-no-rotation", stale, rotated)
     r53 = a.client("route53")
-    zone = r53.create_hosted_zone(Name="example.internal", CallerReference=str(time.time()))["HostedZone"]["Id"]
+    zone = r53.create_hosted_zone(Name="example.internal", CallerReference=str(time.time()))[
+        "HostedZone"
+    ]["Id"]
     check = r53.create_health_check(CallerReference=str(time.time()), HealthCheckConfig={
         "Type": "HTTPS", "FullyQualifiedDomainName": "primary.example.internal", "Port": 443, "ResourcePath": "/health"})["HealthCheck"]["Id"]  # fmt: skip
 

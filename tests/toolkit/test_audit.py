@@ -43,7 +43,6 @@ from ballast.cli import app
 from ballast.emulator import MotoServer, free_port
 from tests.conftest import ROOT
 
-
 #: One session for every audit here: service models load once.
 SESSION = boto3.Session(region_name="us-east-1", **CREDENTIALS)
 
@@ -184,19 +183,25 @@ def answer(status: int, body: bytes, **headers: str):
 
 def only_in(region: str, hook):
     def scoped(request: Any, **kwargs: Any) -> AWSResponse | None:
-        return hook(request, **kwargs) if f".{region}." in request.url or region in str(
-            request.headers.get("Authorization", b"")
-        ) else None
+        return (
+            hook(request, **kwargs)
+            if f".{region}." in request.url
+            or region in str(request.headers.get("Authorization", b""))
+            else None
+        )
 
     return scoped
 
 
 def test_access_denied_on_one_service_in_one_region(server, seeded):
-    denied = answer(403, b'{"message": "not authorized"}', **{"x-amzn-ErrorType": "AccessDeniedException"})
+    denied = answer(
+        403, b'{"message": "not authorized"}', **{"x-amzn-ErrorType": "AccessDeniedException"}
+    )
     run = audit(options(server, seeded, services=("guardduty", "backup"),
                         hooks=[("before-send.guardduty.ListDetectors", only_in("eu-west-1", denied))]))  # fmt: skip
     assert [(e.account, e.region, e.service, e.operation, e.kind) for e in run.errors] == [
-        (a, "eu-west-1", "guardduty", "ListDetectors", "access-denied") for a in sorted(seeded.accounts)
+        (a, "eu-west-1", "guardduty", "ListDetectors", "access-denied")
+        for a in sorted(seeded.accounts)
     ]
     # What could not be read is not reported as off; everything else is kept.
     assert {f.region for f in run.findings if f.check == "guardduty-off"} == {"us-east-1"}
@@ -209,7 +214,9 @@ def test_throttling_is_retried_then_reported(server, seeded):
 
     def throttled(request: Any, **_: Any) -> AWSResponse:
         calls.append(request.url)
-        return answer(400, b'{"message": "Rate exceeded"}', **{"x-amzn-ErrorType": "ThrottlingException"})(request)
+        return answer(
+            400, b'{"message": "Rate exceeded"}', **{"x-amzn-ErrorType": "ThrottlingException"}
+        )(request)
 
     run = audit(options(server, seeded, services=("backup",), accounts=[seeded.accounts[0]],
                         regions=["us-east-1"], max_attempts=2,
@@ -231,7 +238,9 @@ def test_unreachable_endpoint_for_one_service(server, seeded):
 
 
 def test_malformed_answer_is_an_error_not_a_crash(server, seeded):
-    garbage = answer(200, b"<DescribeVolumesResponse><volumeSet><item>", **{"Content-Type": "text/xml"})
+    garbage = answer(
+        200, b"<DescribeVolumesResponse><volumeSet><item>", **{"Content-Type": "text/xml"}
+    )
     run = audit(options(server, seeded, services=("ec2",), accounts=[seeded.accounts[0]],
                         regions=["us-east-1"],
                         hooks=[("before-send.ec2.DescribeVolumes", garbage)]))  # fmt: skip
@@ -250,7 +259,9 @@ def test_an_account_whose_role_cannot_be_assumed(server, seeded):
 
     run = audit(options(server, seeded, services=("guardduty",),
                         hooks=[("before-send.sts.AssumeRole", deny_second)]))  # fmt: skip
-    assert [(e.account, e.service, e.kind) for e in run.errors] == [(SECOND_ACCOUNT, "sts", "access-denied")]
+    assert [(e.account, e.service, e.kind) for e in run.errors] == [
+        (SECOND_ACCOUNT, "sts", "access-denied")
+    ]
     assert run.accounts == [seeded.accounts[0]]
     assert run.exit_code == EXIT_INCOMPLETE
 
@@ -258,7 +269,9 @@ def test_an_account_whose_role_cannot_be_assumed(server, seeded):
 def test_no_endpoint_at_all_is_an_environment_error(seeded):
     closed = f"http://127.0.0.1:{free_port()}"
     opts = dataclasses.replace(
-        AuditOptions(regions=["us-east-1"], session=boto3.Session(region_name="us-east-1", **CREDENTIALS)),
+        AuditOptions(
+            regions=["us-east-1"], session=boto3.Session(region_name="us-east-1", **CREDENTIALS)
+        ),
         client=ClientSettings(endpoint_url=closed, max_attempts=1, connect_timeout=1.0),
     )
     with pytest.raises(ScopeError, match="sts:GetCallerIdentity"):
@@ -305,7 +318,9 @@ def test_reports_are_stable_and_complete(result):
     assert render.to_json(doc) == render.to_json(json.loads(render.to_json(doc)))
     rows = list(csv.DictReader(io.StringIO(render.to_csv(backlog))))
     assert len(rows) == len(backlog)
-    assert rows[0]["Summary"] == backlog[0].title and rows[0]["Story Points"] == str(backlog[0].points)
+    assert rows[0]["Summary"] == backlog[0].title and rows[0]["Story Points"] == str(
+        backlog[0].points
+    )
     markdown = render.to_markdown(doc)
     assert render.to_markdown(doc) == markdown
     assert all(f["resource"].replace("|", "\\|") in markdown for f in doc["findings"])
@@ -380,7 +395,11 @@ def test_coverage_and_import_file(result, tmp_path):
     def one(kind: str, name: str):
         return next(r for r in result.resources if r.kind == kind and (r.name or r.id) == name)
 
-    bucket, role, db = one("bucket", "governed-data"), one("role", "reader"), one("db-instance", "governed-db")
+    bucket, role, db = (
+        one("bucket", "governed-data"),
+        one("role", "reader"),
+        one("db-instance", "governed-db"),
+    )
     lb = one("load-balancer", "governed-alb")
     export = stack_export([
         {"type": "aws:s3/bucket:Bucket", "name": "data", "id": bucket.id, "outputs": {"arn": bucket.arn}},
