@@ -117,7 +117,7 @@ def audit(
     unknown = [s for s in chosen if s not in SERVICES]
     if unknown:
         raise usage(f"--services: unknown {', '.join(unknown)}; accepted: {', '.join(SERVICES)}")
-    if import_file is not None and not state and not demo:
+    if import_file is not None and not state:
         raise usage("--import-file needs --state (the stack exports that say what is managed)")
     if demo and (endpoint_url or account_ids):
         raise usage("--demo audits its own emulator; leave out --endpoint-url and --accounts")

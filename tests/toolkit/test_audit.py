@@ -453,3 +453,26 @@ def test_a_state_file_that_is_neither_shape_is_refused(tmp_path):
     outcome = CliRunner().invoke(app, ["audit", "--state", str(tmp_path / "bad.json")])
     assert outcome.exit_code == 2
     assert "pulumi stack export" in outcome.output
+
+
+def test_default_regions_are_the_enabled_ones():
+    """moto's DescribeRegions ignores opt-in status, so this one call is stubbed with
+    botocore's Stubber: regions not opted in are left out, client-side."""
+    from botocore.stub import Stubber
+
+    from ballast.audit.scope import ClientFactory, enabled_regions
+
+    factory = ClientFactory(ClientSettings(endpoint_url="http://127.0.0.1:9"), SESSION)
+    factory.add_account("123456789012", None, "us-east-1")
+    ec2 = factory.client("123456789012", "us-east-1", "ec2")
+    with Stubber(ec2) as stub:
+        stub.add_response(
+            "describe_regions",
+            {"Regions": [
+                {"RegionName": "us-east-1", "OptInStatus": "opt-in-not-required"},
+                {"RegionName": "af-south-1", "OptInStatus": "not-opted-in"},
+                {"RegionName": "eu-south-2", "OptInStatus": "opted-in"},
+            ]},
+            {"AllRegions": True},
+        )  # fmt: skip
+        assert enabled_regions(factory, "123456789012", "us-east-1") == ["eu-south-2", "us-east-1"]
