@@ -139,7 +139,11 @@ def audit(
 
             err.print(text("starting moto's server on 127.0.0.1 and seeding an example estate"))
             server, options = start_demo(options)
-        result = run_audit(options)
+        if json_path == "-":
+            result = run_audit(options)
+        else:
+            with err.status(text("reading the estate and running the checks")):
+                result = run_audit(options)
     except ScopeError as exc:
         raise usage(str(exc)) from None
     finally:
