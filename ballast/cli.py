@@ -385,6 +385,11 @@ from ballast.drift.command import drift as _drift  # noqa: E402
 app.command(name="drift")(_drift)
 
 
+from ballast.audit.command import audit as _audit  # noqa: E402 - beside the other commands
+
+app.command(name="audit")(_audit)
+
+
 def main() -> None:
     app()
 
