@@ -8,8 +8,8 @@ thousands of images per region nothing here uses); AWS managed IAM policies are
 (`MOTO_IAM_LOAD_MANAGED_POLICIES=true`: roles attach them). `MOTO_ACCOUNT_ID` is removed
 from the child's environment so `sts:AssumeRole` into another account works as on AWS.
 
-Shared code: the `verify` branch carries the same server in `ballast/verify/emulator.py`;
-one of the two should import the other once both have landed.
+One server for every user: the audit's tests, demo and bench, and `ballast verify`'s
+emulated apply (`ballast/verify/emulator.py` re-exports it).
 """
 
 from __future__ import annotations
@@ -45,11 +45,21 @@ class EmulatorError(RuntimeError):
 class MotoServer:
     """`with MotoServer() as moto: moto.url` -- a fresh moto server on 127.0.0.1."""
 
-    def __init__(self, ready_timeout: float = READY_TIMEOUT_S):
+    def __init__(
+        self, ready_timeout: float = READY_TIMEOUT_S, stop_timeout: float = STOP_TIMEOUT_S
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ready_timeout = ready_timeout
+        self.stop_timeout = stop_timeout
         self.process: subprocess.Popen[bytes] | None = None
+
+    @staticmethod
+    def version() -> str:
+        """The installed moto's version (what the emulator-gap list is written against)."""
+        from importlib.metadata import version
+
+        return version("moto")
 
     def start(self) -> MotoServer:
         env = dict(
@@ -88,10 +98,10 @@ class MotoServer:
             return
         os.kill(process.pid, signal.SIGTERM)
         try:
-            process.wait(timeout=STOP_TIMEOUT_S)
+            process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             os.kill(process.pid, signal.SIGKILL)
-            process.wait(timeout=STOP_TIMEOUT_S)
+            process.wait(timeout=self.stop_timeout)
 
     def __enter__(self) -> MotoServer:
         return self.start()
