@@ -377,6 +377,42 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     return [_freeze(resource) for resource, *_ in built]
 
 
+def _validate(servicer: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
+    """One policy's `validate` run as pulumi-policy 1.21's `Analyze` and `AnalyzeStack`
+    both run it: an awaitable result on its own event loop, an unknown value reported as
+    an advisory diagnostic, a not-applicable policy recorded as such."""
+    from pulumi_policy import policy as sdk
+
+    try:
+        result = policy.validate(args, report_violation)
+        if isawaitable(result):
+            loop = asyncio.new_event_loop()
+            task = asyncio.Task(cast(Any, result), loop=loop)
+            loop.run_until_complete(task)
+            loop.close()
+    except sdk.UnknownValueError as e:
+        pack = servicer._PolicyAnalyzerServicer__policy_pack_name
+        version = servicer._PolicyAnalyzerServicer__policy_pack_version
+        response.diagnostics.append(
+            sdk.proto.AnalyzeDiagnostic(
+                policyName=policy.name,
+                policyPackName=pack,
+                policyPackVersion=version,
+                message=(
+                    f"can't run policy '{policy.name}' from policy pack "
+                    f"'{pack}@v{version}' during preview: {e.message}"
+                ),
+                urn="",
+                description=policy.description,
+                enforcementLevel=servicer._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
+            )
+        )
+    except sdk._NotApplicableError as e:
+        response.not_applicable.append(
+            sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
+        )
+
+
 def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21's `AnalyzeStack`, with the resource list built once (on the
     first enabled stack policy, as the SDK would have built it) instead of per policy.
@@ -411,33 +447,7 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
         # are the shared, read-only ones.
         args = sdk.StackValidationArgs(list(shared), config, private("stack_tags"))
 
-        try:
-            result = policy.validate(args, report_violation)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                task = asyncio.Task(cast(Any, result), loop=loop)
-                loop.run_until_complete(task)
-                loop.close()
-        except sdk.UnknownValueError as e:
-            pack, version = private("policy_pack_name"), private("policy_pack_version")
-            response.diagnostics.append(
-                sdk.proto.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=pack,
-                    policyPackVersion=version,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{pack}@v{version}' during preview: {e.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
-                )
-            )
-        except sdk._NotApplicableError as e:
-            response.not_applicable.append(
-                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
-            )
+        _validate(self, policy, args, report_violation, response)
 
     return response
 
@@ -526,33 +536,7 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
             private("stack_tags"),
         )
 
-        try:
-            result = policy.validate(args, report_violation)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                task = asyncio.Task(cast(Any, result), loop=loop)
-                loop.run_until_complete(task)
-                loop.close()
-        except sdk.UnknownValueError as e:
-            pack, version = private("policy_pack_name"), private("policy_pack_version")
-            response.diagnostics.append(
-                sdk.proto.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=pack,
-                    policyPackVersion=version,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{pack}@v{version}' during preview: {e.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=self._map_enforcement_level(sdk.EnforcementLevel.ADVISORY),
-                )
-            )
-        except sdk._NotApplicableError as e:
-            response.not_applicable.append(
-                sdk.proto.PolicyNotApplicable(policy_name=policy.name, reason=e.reason or "")
-            )
+        _validate(self, policy, args, report_violation, response)
 
     return response
 
