@@ -8,6 +8,7 @@ from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
+import pytest
 
 from ballast.offline import ProgramRun, run_component
 from components.kms import (
@@ -18,9 +19,9 @@ from components.kms import (
     rotating_key,
     s3_access_log_delivery_statement,
 )
-from tests.conftest import source_offenders
+from tests.conftest import SHIPPED_STACKS, source_offenders, stack_run
 from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
-from tests.tokens import ALIAS, KEY
+from tests.tokens import ALIAS, BUCKET_ENCRYPTION, BUCKET_LOGGING, KEY
 
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
@@ -252,3 +253,30 @@ def test_components_make_keys_only_through_the_helper():
     """A source check: `aws.kms.Key(` appears in components/kms.py only, in any subpackage."""
     offenders = source_offenders(r"\bkms\.Key\(", allowed="kms.py")
     assert offenders == []
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_server_access_log_target_lets_s3_log_delivery_use_its_key(stack):
+    """S3 server access logging writes with the target bucket's default encryption: when
+    that is a customer managed key, the key policy must let `logging.s3.amazonaws.com`
+    generate data keys for this account, or no log file is ever delivered."""
+    run = stack_run(stack)
+    keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
+    encryption = {
+        r.inputs["bucket"]: r.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+        for r in run.of_type(BUCKET_ENCRYPTION)
+    }
+    targets = {r.inputs["targetBucket"] for r in run.of_type(BUCKET_LOGGING)}
+    assert targets, f"{stack} has buckets that log their access"
+    for target in sorted(targets):
+        default = encryption[target]
+        if default["sseAlgorithm"] != "aws:kms":
+            continue
+        key = keys[default["kmsMasterKeyId"]]
+        account = key.outputs["arn"].split(":")[4]
+        assert _key_allows(
+            json.loads(key.inputs["policy"])["Statement"],
+            LOG_DELIVERY,
+            "kms:GenerateDataKey",
+            **{"aws:SourceAccount": account},
+        ), f"{target}: S3 log delivery cannot encrypt with {key.name}"
