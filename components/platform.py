@@ -30,6 +30,7 @@ from components.cluster.addons import (
     load_balancer_controller,
     nvidia_device_plugin,
     policy_controller,
+    secrets_store_csi_driver,
 )
 from components.cluster.addons import vault as vault_addon
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
@@ -656,6 +657,7 @@ class ClusterLayer(pulumi.ComponentResource):
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
+            csi_driver_release=secrets_store_csi_driver.release(addons, cluster=cluster),
         )
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
