@@ -36,7 +36,7 @@ vault.py). It runs only when the platform has Vault (docs/vault.md, "Injection")
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -44,6 +44,8 @@ import pulumi_kubernetes as k8s
 
 from components import vault_access, versions
 from components.cluster.scope import ClusterFacts, InClusterScope
+from components.secret_injection import secret_provider_class
+from components.vault_access import SecretNeeds
 from components.workloads import workload_defaults
 
 NAMESPACE = "kube-system"
@@ -112,3 +114,41 @@ def release(
         values=helm_values(),
         opts=scope.opts(list(depends_on)),
     )
+
+
+def service_secret_needs(services: Iterable[Any]) -> list[tuple[str, str, SecretNeeds]]:
+    """(service, namespace, needs) of every service that asks Vault for something. A
+    service's needs come from its `secrets` setting (`SecretNeeds.of`); a service
+    without that setting (every service until `ballast:services[].secrets` is in the
+    configuration) asks for nothing and gets no SecretProviderClass."""
+    out = []
+    for service in services:
+        needs = SecretNeeds.of(getattr(service, "secrets", None))
+        if needs:
+            out.append((service.name, service.namespace or service.name, needs))
+    return out
+
+
+def secret_provider_classes(
+    scope: InClusterScope,
+    *,
+    services: Iterable[tuple[str, str, SecretNeeds]],
+    driver: pulumi.Resource,
+    namespaces: Mapping[str, pulumi.Resource],
+) -> list[k8s.apiextensions.CustomResource]:
+    """One `SecretProviderClass` per (service, namespace, needs), in the service's
+    namespace, after the driver's release (which installs the CRD) and the namespace."""
+    classes = []
+    for service, namespace, needs in services:
+        manifest = secret_provider_class(service, namespace, needs)
+        classes.append(
+            k8s.apiextensions.CustomResource(
+                f"{scope.name}-secretproviderclass-{service}",
+                api_version=manifest["apiVersion"],
+                kind=manifest["kind"],
+                metadata=manifest["metadata"],
+                spec=manifest["spec"],
+                opts=scope.opts([driver, namespaces[namespace]]),
+            )
+        )
+    return classes
