@@ -114,6 +114,12 @@ class DeterministicMocks(pulumi.runtime.Mocks):
             return _uuid(typ, name), state
         if typ.startswith("kubernetes:"):
             return _kubernetes_object(typ, name, state)
+        if typ == "random:index/randomPassword:RandomPassword":
+            # A stand-in of the requested length, derived from the name (the SDK marks
+            # `result` secret, so the plan shows "[secret]"); never a real password.
+            length = int(state.get("length") or 16)
+            state["result"] = (_digest(typ, name, length=64) * 4)[:length]
+            return _uuid(typ, name), state
         region, account = self._region_account(args.provider)
         part = partition_of(region)
         physical = str(state.get("name") or f"{name}-{_digest(typ, name, length=7)}")
