@@ -332,8 +332,9 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
-            # The cluster layer names a namespace per service from this, with its budget
-            # (no setting is written in both stack files); nothing here is secret.
+            # The cluster layer names a namespace per service from this, with its budget,
+            # and its SLO rules (no setting is written in both stack files); nothing here
+            # is secret.
             "services": [
                 {
                     "name": s.name,
@@ -342,6 +343,12 @@ class Platform(pulumi.ComponentResource):
                     **(
                         {"budget": s.budget.model_dump(by_alias=True, exclude_none=True)}
                         if s.budget is not None
+                        else {}
+                    ),
+                    # Its objectives: the cluster layer's SLO rules are generated from them.
+                    **(
+                        {"slo": s.slo.model_dump(by_alias=True, exclude_none=True)}
+                        if s.slo is not None
                         else {}
                     ),
                 }

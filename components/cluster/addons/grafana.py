@@ -213,8 +213,8 @@ def helm_values(*, urls: Datasources, root_url: str) -> dict[str, Any]:
                 "enabled": True,
                 "label": DASHBOARD_LABEL,
                 "labelValue": DASHBOARD_LABEL_VALUE,
-                # Only Grafana's own namespace: no cluster-wide read of ConfigMaps.
-                "searchNamespace": None,
+                # searchNamespace stays unset (the chart's default): Grafana's own
+                # namespace only, no cluster-wide read of ConfigMaps.
                 "resource": "configmap",
                 "provider": {"allowUiUpdates": False, "disableDelete": False},
             },
