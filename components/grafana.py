@@ -5,7 +5,7 @@ resources only:
   symbols Grafana's login form accepts), made once and kept in the stack's encrypted
   state; it changes only when the resource is replaced;
 - a **Secrets Manager secret** holding it (`<name prefix>-<stack>/grafana/admin`, JSON
-  with `admin-user` and `admin-password`), encrypted with a customer managed KMS key of
+  `{"username": ..., "password": ...}` as AWS's own credential secrets are), encrypted with a customer managed KMS key of
   its own (`components/kms.py`: yearly rotation, 30-day deletion window, protected in
   prod), so an operator reads it with `aws secretsmanager get-secret-value` and nothing
   else needs the stack;
@@ -32,17 +32,11 @@ import pulumi_random as random
 from components.context import AwsContext
 from components.kms import rotating_key
 
-#: Grafana's local administrator (the chart's `adminUser` default).
-ADMIN_USER = "admin"
 #: Length of the generated password (about 190 bits from the alphabet below).
 PASSWORD_LENGTH = 32
 #: Symbols the password may hold besides letters and digits: none that a shell, a URL or
 #: YAML would need quoted.
 PASSWORD_SYMBOLS = "-_.~"
-#: Keys of the secret's JSON and of the Kubernetes Secret (the chart's `admin.userKey`
-#: and `admin.passwordKey` defaults).
-USER_KEY = "admin-user"
-PASSWORD_KEY = "admin-password"
 
 
 @dataclass(kw_only=True)
@@ -56,6 +50,9 @@ class GrafanaArgs:
     url: str
     """Where operators open Grafana (required): `https://grafana.<zone>` on the internal
     ALB where there is one, else the address `kubectl port-forward` gives."""
+
+    admin_user: str
+    """Grafana's local administrator's name (required), stored beside the password."""
 
 
 class Grafana(pulumi.ComponentResource):
@@ -109,7 +106,9 @@ class Grafana(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-admin",
             secret_id=secret.id,
-            secret_string=password.result.apply(secret_document),
+            secret_string=password.result.apply(
+                lambda value: secret_document(args.admin_user, value)
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.admin_secret_arn: pulumi.Output[str] = secret.arn
@@ -118,7 +117,7 @@ class Grafana(pulumi.ComponentResource):
         self.register_outputs({"adminSecretArn": self.admin_secret_arn, "url": self.url})
 
 
-def secret_document(password: str) -> str:
-    """The secret's value: the user and password under the chart's key names."""
-    document: dict[str, Any] = {USER_KEY: ADMIN_USER, PASSWORD_KEY: password}
+def secret_document(user: str, password: str) -> str:
+    """The secret's value: `{"username": user, "password": password}`."""
+    document: dict[str, Any] = {"username": user, "password": password}
     return json.dumps(document)

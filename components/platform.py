@@ -412,6 +412,7 @@ class Platform(pulumi.ComponentResource):
             GrafanaArgs(
                 context=self.context.with_tags({"service": "observability", "tier": "tier-1"}),
                 url=url,
+                admin_user=grafana_addon.ADMIN_USER,
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary_provider),
         )

@@ -14,7 +14,7 @@ import pytest
 from ballast.offline.mocks import password_stand_in
 from components import dashboards, slo, versions
 from components.cluster.addons import grafana as addon
-from components.grafana import PASSWORD_KEY, PASSWORD_LENGTH, USER_KEY
+from components.grafana import PASSWORD_LENGTH
 from components.platform import GRAFANA_DATASOURCES, GRAFANA_PORT_FORWARD_URL
 from components.tags import NODE_GROUP_LABEL, SYSTEM_TAINT_KEY
 from components.workloads import SYSTEM_NODE_GROUP, memory_bytes
@@ -122,8 +122,8 @@ def test_the_chart_reads_the_admin_from_the_secret_the_layer_writes(stack):
     ]
     assert values["admin"] == {
         "existingSecret": secret.inputs["metadata"]["name"],
-        "userKey": USER_KEY,
-        "passwordKey": PASSWORD_KEY,
+        "userKey": addon.USER_KEY,
+        "passwordKey": addon.PASSWORD_KEY,
     }
     assert secret.inputs["stringData"] == "[secret]"
     assert values["image"]["tag"] == versions.GRAFANA_APP_VERSION

@@ -45,7 +45,6 @@ import pulumi_kubernetes as k8s
 
 from components import dashboards, versions
 from components.cluster.scope import ClusterFacts, InClusterScope
-from components.grafana import ADMIN_USER, PASSWORD_KEY, USER_KEY
 from components.workloads import workload_defaults
 
 NAMESPACE = "observability"
@@ -57,8 +56,13 @@ SERVICE = "grafana"
 PORT = 3000
 #: Grafana answers 200 here when its database is reachable (no login needed).
 HEALTH_CHECK_PATH = "/api/health"
-#: The Secret the chart reads the admin user and password from.
+#: The Secret the chart reads the admin user and password from, and its keys (the
+#: chart's `admin.userKey` and `admin.passwordKey` defaults).
 ADMIN_SECRET = "grafana-admin"
+USER_KEY = "admin-user"
+PASSWORD_KEY = "admin-password"
+#: Grafana's local administrator (the chart's `adminUser` default).
+ADMIN_USER = "admin"
 #: The label (and value) the dashboard sidecar watches.
 DASHBOARD_LABEL = "grafana_dashboard"
 DASHBOARD_LABEL_VALUE = "1"
