@@ -194,10 +194,10 @@ def recording_rules(service: ServiceConfig) -> list[dict[str, Any]]:
                     },
                 }
             )
-    slo = service.slo
-    assert slo is not None
+    objectives = service.slo
+    assert objectives is not None
     for name, budget in (
-        ("availability", error_budget(slo.availability)),
+        ("availability", error_budget(objectives.availability)),
         ("latency", LATENCY_BUDGET),
     ):
         rules.append(
