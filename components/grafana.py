@@ -99,7 +99,9 @@ class Grafana(pulumi.ComponentResource):
             name=f"{ctx.names.base}/grafana/admin",
             description=f"Grafana's local administrator ({ctx.environment})",
             kms_key_id=key.arn,
-            recovery_window_in_days=30,
+            # Prod keeps a deleted secret recoverable for 30 days; elsewhere it goes at
+            # once, so a destroyed dev environment can be rebuilt under the same name.
+            recovery_window_in_days=30 if ctx.protect else 0,
             tags=ctx.tags_for(f"{name}-admin"),
             opts=ctx.opts(self, stateful=True),
         )

@@ -114,6 +114,18 @@ def test_queries_name_only_series_the_platform_has(stack):
             assert names <= allowed, f"{uid}: {sorted(names - allowed)} in {expr!r}"
 
 
+def test_the_exported_list_holds_only_what_the_dashboards_use():
+    """The list is what the dashboards rely on: no entry without a query reading it."""
+    used = {
+        name
+        for stack in SHIPPED_STACKS
+        for board in _stack(stack)[2].values()
+        for expr in dashboards.queries(board)
+        for name in metric_names(expr)
+    }
+    assert set(EXPORTED) - used == set()
+
+
 def test_an_unknown_metric_is_caught():
     _, groups, _ = _stack("dev")
     assert metric_names("rate(made_up_requests_total[5m])") - relied_on(groups)

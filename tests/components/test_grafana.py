@@ -57,6 +57,7 @@ def test_the_admin_password_is_generated_and_kept_encrypted(stack):
     (secret,) = grafana_of(run, SECRET)
     assert secret.inputs["kmsKeyId"] == key.outputs["arn"]
     assert secret.outputs["arn"] == run.outputs["grafanaAdminSecretArn"]
+    assert secret.inputs["recoveryWindowInDays"] == (30 if key.protect else 0)
     (version,) = grafana_of(run, SECRET_VERSION)
     assert version.inputs["secretId"] == secret.id
     assert version.inputs["secretString"] == "[secret]"
