@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from grafana_foundation_sdk.builders import dashboard as db
@@ -285,132 +286,139 @@ def service_slo(services: Sequence[ServiceConfig]) -> dict[str, Any]:
     return _to_json(board)
 
 
+@dataclass(frozen=True)
+class _PanelSpec:
+    title: str
+    description: str
+    queries: tuple[tuple[str, str], ...]
+    unit: str = "short"
+    thresholds: tuple[tuple[float | None, str], ...] = ()
+
+
+#: The platform overview's panel per `slo.PLATFORM_PANELS` name: what the alerts linking
+#: there read. A name there without an entry here fails the build, naming it.
+PLATFORM_PANEL_SPECS: dict[str, _PanelSpec] = {
+    "nodes": _PanelSpec(
+        "Nodes",
+        "Nodes, and those not Ready (KubeNodeNotReady).",
+        (
+            ("count(kube_node_info)", "nodes"),
+            (
+                'count(kube_node_status_condition{condition="Ready", status="true"} == 0)'
+                " or vector(0)",
+                "not ready",
+            ),
+        ),
+    ),
+    "volumes": _PanelSpec(
+        "Volume free space",
+        "Free share of each PersistentVolumeClaim (PersistentVolumeFilling at 15 % with a "
+        "full volume predicted within 4 days).",
+        (
+            (
+                "kubelet_volume_stats_available_bytes / kubelet_volume_stats_capacity_bytes",
+                "{{namespace}}/{{persistentvolumeclaim}}",
+            ),
+        ),
+        unit="percentunit",
+        thresholds=((None, "red"), (0.15, "green")),
+    ),
+    "vault": _PanelSpec(
+        "Vault unsealed",
+        "1 when a Vault server is unsealed (VaultSealed at 0).",
+        (("vault_core_unsealed", "{{pod}}"),),
+    ),
+    "rule_failures": _PanelSpec(
+        "Rule evaluation failures",
+        "Failed rule evaluations per 10 minutes (PrometheusRuleFailures).",
+        (
+            (
+                "sum by (rule_group) (increase(prometheus_rule_evaluation_failures_total[10m]))",
+                "{{rule_group}}",
+            ),
+        ),
+    ),
+    "notifications": _PanelSpec(
+        "Alert notifications",
+        "Prometheus to Alertmanager error ratio (PrometheusNotificationsFailing) and failed "
+        "notifications per receiver integration (AlertmanagerNotificationsFailing).",
+        (
+            (
+                "sum by (pod) (rate(prometheus_notifications_errors_total[5m]))"
+                " / sum by (pod) (rate(prometheus_notifications_sent_total[5m]))",
+                "prometheus {{pod}}",
+            ),
+            (
+                "sum by (integration) (rate(alertmanager_notifications_failed_total[5m]))"
+                " / sum by (integration) (rate(alertmanager_notifications_total[5m]))",
+                "alertmanager {{integration}}",
+            ),
+        ),
+        unit="percentunit",
+    ),
+    "loki": _PanelSpec(
+        "Loki request errors",
+        "Share of 5xx answers per Loki route (LokiRequestErrors at 5 %).",
+        (
+            (
+                "sum by (job, route) (rate(loki_request_duration_seconds_count"
+                '{status_code=~"5.."}[5m]))'
+                " / sum by (job, route) (rate(loki_request_duration_seconds_count[5m]))",
+                "{{job}} {{route}}",
+            ),
+        ),
+        unit="percentunit",
+    ),
+    "watchdog": _PanelSpec(
+        "Watchdog",
+        "The always-firing Watchdog alert: a gap means the alerting pipeline is down (the "
+        "dead-man's switch pages).",
+        (('ALERTS{alertname="Watchdog", alertstate="firing"}', "watchdog"),),
+    ),
+}
+
+
 def platform_overview() -> dict[str, Any]:
     """The platform overview (`slo.PLATFORM_DASHBOARD`): one panel per platform alert's
-    signal (`slo.PLATFORM_PANELS`), then every service's fastest burn."""
-    p = slo.PLATFORM_PANELS
-    board = (
-        _dashboard(
-            slo.PLATFORM_DASHBOARD,
-            "Platform overview",
-            "What breaks under every service, and the signal system watching itself.",
-        )
-        .with_panel(
+    signal (`slo.PLATFORM_PANELS`, from `PLATFORM_PANEL_SPECS`), then every service's
+    fastest burn (the next free id). ValueError naming the panel when
+    `slo.PLATFORM_PANELS` has a name `PLATFORM_PANEL_SPECS` lacks."""
+    board = _dashboard(
+        slo.PLATFORM_DASHBOARD,
+        "Platform overview",
+        "What breaks under every service, and the signal system watching itself.",
+    )
+    for name, panel_id in sorted(slo.PLATFORM_PANELS.items(), key=lambda item: item[1]):
+        spec = PLATFORM_PANEL_SPECS.get(name)
+        if spec is None:
+            raise ValueError(
+                f"slo.PLATFORM_PANELS names panel {name!r} (id {panel_id}), which "
+                "components/dashboards.py does not define: add it to PLATFORM_PANEL_SPECS"
+            )
+        board = board.with_panel(
             _series(
-                p["nodes"],
-                "Nodes",
-                "Nodes, and those not Ready (KubeNodeNotReady).",
-                [
-                    ("count(kube_node_info)", "nodes"),
-                    (
-                        'count(kube_node_status_condition{condition="Ready", status="true"} == 0)'
-                        " or vector(0)",
-                        "not ready",
-                    ),
-                ],
+                panel_id,
+                spec.title,
+                spec.description,
+                spec.queries,
+                unit=spec.unit,
+                thresholds=_thresholds(*spec.thresholds) if spec.thresholds else None,
             )
         )
-        .with_panel(
-            _series(
-                p["volumes"],
-                "Volume free space",
-                "Free share of each PersistentVolumeClaim (PersistentVolumeFilling at 15 % "
-                "with a full volume predicted within 4 days).",
-                [
-                    (
-                        "kubelet_volume_stats_available_bytes"
-                        " / kubelet_volume_stats_capacity_bytes",
-                        "{{namespace}}/{{persistentvolumeclaim}}",
-                    )
-                ],
-                unit="percentunit",
-                thresholds=_thresholds((None, "red"), (0.15, "green")),
-            )
-        )
-        .with_panel(
-            _series(
-                p["vault"],
-                "Vault unsealed",
-                "1 when a Vault server is unsealed (VaultSealed at 0).",
-                [("vault_core_unsealed", "{{pod}}")],
-            )
-        )
-        .with_panel(
-            _series(
-                p["rule_failures"],
-                "Rule evaluation failures",
-                "Failed rule evaluations per 10 minutes (PrometheusRuleFailures).",
-                [
-                    (
-                        "sum by (rule_group) (increase("
-                        "prometheus_rule_evaluation_failures_total[10m]))",
-                        "{{rule_group}}",
-                    )
-                ],
-            )
-        )
-        .with_panel(
-            _series(
-                p["notifications"],
-                "Alert notifications",
-                "Prometheus to Alertmanager error ratio (PrometheusNotificationsFailing) "
-                "and failed notifications per receiver integration "
-                "(AlertmanagerNotificationsFailing).",
-                [
-                    (
-                        "sum by (pod) (rate(prometheus_notifications_errors_total[5m]))"
-                        " / sum by (pod) (rate(prometheus_notifications_sent_total[5m]))",
-                        "prometheus {{pod}}",
-                    ),
-                    (
-                        "sum by (integration) (rate(alertmanager_notifications_failed_total[5m]))"
-                        " / sum by (integration) (rate(alertmanager_notifications_total[5m]))",
-                        "alertmanager {{integration}}",
-                    ),
-                ],
-                unit="percentunit",
-            )
-        )
-        .with_panel(
-            _series(
-                p["loki"],
-                "Loki request errors",
-                "Share of 5xx answers per Loki route (LokiRequestErrors at 5 %).",
-                [
-                    (
-                        "sum by (job, route) (rate(loki_request_duration_seconds_count"
-                        '{status_code=~"5.."}[5m]))'
-                        " / sum by (job, route) (rate(loki_request_duration_seconds_count[5m]))",
-                        "{{job}} {{route}}",
-                    )
-                ],
-                unit="percentunit",
-            )
-        )
-        .with_panel(
-            _series(
-                p["watchdog"],
-                "Watchdog",
-                "The always-firing Watchdog alert: a gap means the alerting pipeline is "
-                "down (the dead-man's switch pages).",
-                [('ALERTS{alertname="Watchdog", alertstate="firing"}', "watchdog")],
-            )
-        )
-        .with_panel(
-            _series(
-                len(p) + 1,
-                "Fastest burn per service",
-                "The highest 1-hour burn rate of each service's objectives (1 spends the "
-                "30-day budget exactly).",
-                [
-                    (
-                        f"max by (service) ({slo.recorded('1h')}"
-                        f" / on (service, slo) group_left {slo.BUDGET_RECORD})",
-                        "{{service}}",
-                    )
-                ],
-                thresholds=_burn_thresholds(),
-            )
+    board = board.with_panel(
+        _series(
+            max(slo.PLATFORM_PANELS.values()) + 1,
+            "Fastest burn per service",
+            "The highest 1-hour burn rate of each service's objectives (1 spends the 30-day "
+            "budget exactly).",
+            [
+                (
+                    f"max by (service) ({slo.recorded('1h')}"
+                    f" / on (service, slo) group_left {slo.BUDGET_RECORD})",
+                    "{{service}}",
+                )
+            ],
+            thresholds=_burn_thresholds(),
         )
     )
     return _to_json(board)

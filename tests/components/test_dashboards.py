@@ -126,6 +126,12 @@ def test_the_exported_list_holds_only_what_the_dashboards_use():
     assert set(EXPORTED) - used == set()
 
 
+def test_a_platform_panel_without_queries_fails_the_build_naming_it(monkeypatch):
+    monkeypatch.setattr(slo, "PLATFORM_PANELS", {**slo.PLATFORM_PANELS, "gitops": 99})
+    with pytest.raises(ValueError, match="'gitops' \\(id 99\\)"):
+        dashboards.platform_overview()
+
+
 def test_an_unknown_metric_is_caught():
     _, groups, _ = _stack("dev")
     assert metric_names("rate(made_up_requests_total[5m])") - relied_on(groups)
