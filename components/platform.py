@@ -32,10 +32,11 @@ from components.cluster.addons import (
     policy_controller,
     secrets_store_csi_driver,
 )
+from components.cluster.addons import grafana as grafana_addon
 from components.cluster.addons import vault as vault_addon
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
-from components.cluster.scope import ClusterFacts, InClusterScope, VaultFacts
+from components.cluster.scope import ClusterFacts, GrafanaFacts, InClusterScope, VaultFacts
 from components.config import (
     TIER_OBJECTIVES,
     ClusterStackConfig,
@@ -47,6 +48,7 @@ from components.config import (
 )
 from components.context import AwsContext
 from components.database import Database, DatabaseArgs, ReplicaArgs
+from components.grafana import Grafana, GrafanaArgs
 from components.iam import RoleFactory
 from components.identity import Identity, IdentityArgs
 from components.ingress import Ingress, IngressArgs
@@ -65,6 +67,17 @@ MANAGED_BY = "pulumi"
 SECURITY_TAGS = {"service": "security", "tier": "tier-1"}
 NETWORK_TAGS = {"service": "network", "tier": "tier-1"}
 ROLE_TYPE = "aws:iam/role:Role"
+#: What Grafana reads, in the cluster: the query Services that kube-prometheus-stack
+#: (release `kube-prometheus-stack`), Loki (release `loki`, its gateway) and Tempo
+#: (release `tempo`) make in namespace `observability` under their charts' default names.
+GRAFANA_DATASOURCES = grafana_addon.Datasources(
+    prometheus_url="http://kube-prometheus-stack-prometheus.observability.svc:9090",
+    loki_url="http://loki-gateway.observability.svc",
+    tempo_url="http://tempo.observability.svc:3200",
+)
+#: Grafana's address without an internal ALB: `kubectl -n observability port-forward
+#: svc/grafana 3000`.
+GRAFANA_PORT_FORWARD_URL = f"http://localhost:{grafana_addon.PORT}"
 
 
 def default_tags(config: PlatformConfig, project: str) -> dict[str, str]:
@@ -115,7 +128,8 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `vault` (None without `ballast:vault`), `dr_network` (None without
+    cluster), `vault` (None without `ballast:vault`), `grafana` (None
+    without a cluster), `dr_network` (None without
     `ballast:drNetwork`), `alerting` (the alert topics), `database` (None without
     `ballast:database`), `resilience`.
     """
@@ -296,6 +310,9 @@ class Platform(pulumi.ComponentResource):
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
         self.gitops = self._gitops(config)
+        self.grafana: Grafana | None = None
+        if self.cluster is not None:
+            self.grafana = self._grafana(name)
 
         self._data_and_recovery(name, config, roles, prod)
 
@@ -316,8 +333,9 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
-            # The cluster layer names a namespace per service from this, with its budget
-            # (no setting is written in both stack files); nothing here is secret.
+            # The cluster layer names a namespace per service from this, with its budget,
+            # and its SLO rules (no setting is written in both stack files); nothing here
+            # is secret.
             "services": [
                 {
                     "name": s.name,
@@ -326,6 +344,12 @@ class Platform(pulumi.ComponentResource):
                     **(
                         {"budget": s.budget.model_dump(by_alias=True, exclude_none=True)}
                         if s.budget is not None
+                        else {}
+                    ),
+                    # Its objectives: the cluster layer's SLO rules are generated from them.
+                    **(
+                        {"slo": s.slo.model_dump(by_alias=True, exclude_none=True)}
+                        if s.slo is not None
                         else {}
                     ),
                 }
@@ -339,6 +363,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.vault, Vault),
+            **stack_outputs(self.grafana, Grafana),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             **stack_outputs(self.database, Database),
@@ -366,6 +391,31 @@ class Platform(pulumi.ComponentResource):
             environment=config.environment,
             ci_repository=config.ci.repository if config.ci else None,
             ui_host=ui_host,
+        )
+
+    def _grafana(self, name: str) -> Grafana:
+        """Grafana's platform half, and its UI's route on the internal ALB where there is
+        one (never on the public ALB); elsewhere the UI is reached with
+        `kubectl port-forward`."""
+        url = GRAFANA_PORT_FORWARD_URL
+        if self.ingress is not None and self.ingress.internal_arn is not None:
+            route = self.ingress.route(
+                "grafana",
+                namespace=grafana_addon.NAMESPACE,
+                service=grafana_addon.SERVICE,
+                port=grafana_addon.PORT,
+                health_check_path=grafana_addon.HEALTH_CHECK_PATH,
+                internal=True,
+            )
+            url = route.url
+        return Grafana(
+            f"{name}-grafana",
+            GrafanaArgs(
+                context=self.context.with_tags({"service": "observability", "tier": "tier-1"}),
+                url=url,
+                admin_user=grafana_addon.ADMIN_USER,
+            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=self.primary_provider),
         )
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
@@ -580,6 +630,8 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
         "gitops",
+        "grafanaAdminPassword",
+        "grafanaUrl",
     )
 
     def __init__(
@@ -613,6 +665,7 @@ class ClusterLayer(pulumi.ComponentResource):
             gpu_node_groups=list(known("clusterGpuNodeGroups")),
             vault=self._vault_facts(known),
             gitops=_gitops(known("gitops", optional=True)),
+            grafana=self._grafana_facts(known),
         )
         cluster = self.cluster
         self.kubernetes_provider = k8s.Provider(
@@ -690,6 +743,12 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[policy_controller.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        grafana_addon.release(
+            addons,
+            cluster=cluster,
+            namespace=self.baseline.namespaces[grafana_addon.NAMESPACE],
+            urls=GRAFANA_DATASOURCES,
+        )
         self.register_outputs({"platformStack": platform_stack})
 
     @staticmethod
@@ -703,6 +762,16 @@ class ClusterLayer(pulumi.ComponentResource):
             storage_size_gib=int(known("vaultStorageSizeGib")),
             server_role_arn=known("vaultServerRoleArn"),
             unseal_key_id=known("vaultUnsealKeyId"),
+        )
+
+    def _grafana_facts(self, known: Any) -> GrafanaFacts | None:
+        """Grafana's platform half, when the platform stack has one (its password stays
+        a secret: read with `require_output`, never `known`)."""
+        url = known("grafanaUrl", optional=True)
+        if url is None:
+            return None
+        return GrafanaFacts(
+            admin_password=self.platform.require_output("grafanaAdminPassword"), url=str(url)
         )
 
     def stack_outputs(self) -> dict[str, Any]:

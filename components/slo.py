@@ -17,7 +17,8 @@ faster than a factor (`BURN_RATES`):
 | ticket | 3d | 6h | 1 | 10 % in three days |
 
 The short window makes an alert stop soon after the burn stops. Recording rules
-(`slo:sli_error:ratio_rate<window>`) compute each error ratio once per window.
+(`slo:sli_error:ratio_rate<window>`) compute each error ratio once per window, and
+`slo:error_budget:ratio` holds each objective's budget for the dashboards.
 
 Rules are written in syntax both Debian's promtool 2.42 (tests) and the Prometheus 3.x that
 kube-prometheus-stack deploys accept: no 3.x-only functions or duration arithmetic, and the
@@ -171,9 +172,14 @@ def recorded(window: str) -> str:
     return f"slo:sli_error:ratio_rate{window}"
 
 
+#: The recording rule holding each objective's error budget (a constant per service and
+#: `slo`), so a dashboard templated by service divides by the right budget.
+BUDGET_RECORD = "slo:error_budget:ratio"
+
+
 def recording_rules(service: ServiceConfig) -> list[dict[str, Any]]:
     """One recording rule per objective and window, labelled with the service and the
-    objective (`slo`)."""
+    objective (`slo`), then each objective's error budget (`BUDGET_RECORD`)."""
     rules = []
     for window in WINDOWS:
         for slo, expr in _sli_expressions(service, window).items():
@@ -188,6 +194,19 @@ def recording_rules(service: ServiceConfig) -> list[dict[str, Any]]:
                     },
                 }
             )
+    objectives = service.slo
+    assert objectives is not None
+    for name, budget in (
+        ("availability", error_budget(objectives.availability)),
+        ("latency", LATENCY_BUDGET),
+    ):
+        rules.append(
+            {
+                "record": BUDGET_RECORD,
+                "expr": f"vector({number(budget)})",
+                "labels": {"service": service.name, "namespace": _namespace(service), "slo": name},
+            }
+        )
     return rules
 
 

@@ -140,6 +140,18 @@ POLICY_CONTROLLER_CHART: Final = "policy-controller"
 POLICY_CONTROLLER_CHART_VERSION: Final = "0.10.6"
 POLICY_CONTROLLER_APP_VERSION: Final = "0.13.1"
 
+#: Grafana: the standalone chart `grafana` from the grafana-community Helm repository
+#: (where kube-prometheus-stack 88.5.3's Chart.yaml takes the same chart version from;
+#: Ballast disables that bundled copy and releases this one on its own), deploying
+#: Grafana 13.2.0, the appVersion of chart 12.11.1. It is pinned because the tests
+#: check every value Ballast sets against the values.yaml of exactly this release (the
+#: reference data), and the image tag is written into the release explicitly, so a
+#: chart bump cannot change the Grafana version unnoticed.
+GRAFANA_CHART_REPOSITORY: Final = "https://grafana-community.github.io/helm-charts"
+GRAFANA_CHART: Final = "grafana"
+GRAFANA_CHART_VERSION: Final = "12.11.1"
+GRAFANA_APP_VERSION: Final = "13.2.0"
+
 #: TLS policy of every HTTPS listener: TLS 1.3 and TLS 1.2 with forward-secret AES-GCM
 #: ciphers only, no TLS 1.0/1.1 (ELB's "Security policies for your Application Load
 #: Balancer" table). It is the policy ELB itself recommends for new HTTPS listeners and

@@ -47,6 +47,16 @@ def _digest(*parts: str, length: int = 17) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:length]
 
 
+#: pulumi-random's password resource, answered with `password_stand_in`.
+RANDOM_PASSWORD_TYPE = "random:index/randomPassword:RandomPassword"
+
+
+def password_stand_in(name: str, length: int) -> str:
+    """The offline engine's value of the random password `name`: `length` hex digits
+    derived from the name (deterministic, like every answer here; never a real password)."""
+    return (_digest(RANDOM_PASSWORD_TYPE, name, length=64) * (length // 64 + 1))[:length]
+
+
 def _uuid(*parts: str) -> str:
     h = _digest(*parts, length=32)
     return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
@@ -114,6 +124,10 @@ class DeterministicMocks(pulumi.runtime.Mocks):
             return _uuid(typ, name), state
         if typ.startswith("kubernetes:"):
             return _kubernetes_object(typ, name, state)
+        if typ == RANDOM_PASSWORD_TYPE:
+            # The SDK marks `result` secret, so the plan shows "[secret]".
+            state["result"] = password_stand_in(name, int(state.get("length") or 16))
+            return _uuid(typ, name), state
         region, account = self._region_account(args.provider)
         part = partition_of(region)
         physical = str(state.get("name") or f"{name}-{_digest(typ, name, length=7)}")

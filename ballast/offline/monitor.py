@@ -166,7 +166,11 @@ class RecordingMonitor(MockMonitor):
                 provider=_provider_urn(request.provider),
                 id=(response.id or None) if request.custom else None,
                 inputs=inputs,
-                outputs=plain(registered.state) if registered else {},
+                # As the engine does: outputs the resource declares secret are secret.
+                outputs={
+                    k: SECRET_PLACEHOLDER if k in request.additionalSecretOutputs else v
+                    for k, v in (plain(registered.state) if registered else {}).items()
+                },
                 protect=bool(request.protect),
                 ignore_changes=tuple(request.ignoreChanges),
                 depends_on=_explicit_dependencies(request),

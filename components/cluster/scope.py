@@ -55,6 +55,15 @@ class VaultFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class GrafanaFacts:
+    """What the platform stack made for Grafana (components/grafana.py), read by the
+    cluster layer: the admin password (a Pulumi secret) and where operators open it."""
+
+    admin_password: pulumi.Output[str]
+    url: str
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
     """What the cluster layer knows about its cluster: the platform stack's outputs, read
     through a StackReference. Values that name resources or pick pins are plain (read once
@@ -87,6 +96,8 @@ class ClusterFacts:
     gitops: GitOpsSettings | None = None
     """The resolved `ballast:gitops` section; None when the platform has none (no Argo
     CD, no signature policy)."""
+    grafana: GrafanaFacts | None = None
+    """Grafana's platform half; None when the platform stack made none."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -19,6 +19,7 @@ COMPONENT_MODULES = (
     "components.audit_trail",
     "components.cluster",
     "components.database",
+    "components.grafana",
     "components.identity",
     "components.ingress",
     "components.network",

@@ -29,6 +29,9 @@ CHARTS = {
         versions.ARGO_CD_CHART_VERSION,
         ("configs.cm", "configs.params", "configs.rbac"),
     ),
+    # grafana writes every section and key under grafana.ini into grafana.ini as given;
+    # values.yaml lists only a few of Grafana's settings.
+    versions.GRAFANA_CHART: (versions.GRAFANA_CHART_VERSION, ("grafana.ini",)),
     # webhook.configData is the config-policy-controller ConfigMap's data, as given.
     versions.POLICY_CONTROLLER_CHART: (
         versions.POLICY_CONTROLLER_CHART_VERSION,

@@ -15,6 +15,7 @@ import pytest
 
 from ballast.offline import run_component
 from components import versions
+from components.cluster.addons import grafana as grafana_addon
 from components.cluster.addons import load_balancer_controller as lb_controller
 from components.cluster.addons.autoscaler import NAMESPACE as AUTOSCALER_NAMESPACE
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
@@ -157,6 +158,7 @@ CHARTS_AFTER_THE_SPLIT = (
     versions.ARGO_CD_CHART,
     versions.POLICY_CONTROLLER_CHART,
     versions.SECRETS_STORE_CSI_DRIVER_CHART,
+    versions.GRAFANA_CHART,
 )
 
 
@@ -168,6 +170,10 @@ def is_newer_than_the_split(record) -> bool:
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)
         or (record.type == "kubernetes:core/v1:ConfigMap" and record.name.endswith("-vault-ca"))
         or record.type.startswith("kubernetes:secrets-store.csi.x-k8s.io/")
+        or (
+            record.type in ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap")
+            and record.inputs["metadata"]["namespace"] == grafana_addon.NAMESPACE
+        )
     )
 
 
@@ -180,7 +186,7 @@ def test_objects_moved_from_the_platform_stack_keep_their_names_and_an_alias(lay
     in_cluster = [r for r in run.resources if r.type.startswith("kubernetes:") or r.is_provider]
     for record in in_cluster:
         assert record.name.startswith(prefix), record.urn
-    # The load balancer controller, its bindings, Vault and Argo CD came after the split:
+    # The load balancer controller, its bindings, Vault, Argo CD and Grafana came after the split:
     # nothing to move.
     moved = [r for r in in_cluster if not is_newer_than_the_split(r)]
     assert len(moved) < len(in_cluster)

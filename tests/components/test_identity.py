@@ -626,14 +626,22 @@ def test_the_apply_role_still_deploys_next_to_the_deny(action):
 
 
 def test_the_program_reads_no_secret_or_parameter(shipped):
-    """Why the Deny costs `pulumi up` nothing: no data source of the program reads
-    Secrets Manager or SSM (previews and ups make the same invokes)."""
+    """No data source of the program reads Secrets Manager or SSM (previews and ups make
+    the same invokes), and its only Secrets Manager resources are Grafana's admin secret
+    and its version. The provider reads a secret version back with GetSecretValue after
+    creating it, which the apply role's Deny refuses: an open conflict between the two
+    (docs/observability.md, "Grafana's secret and the deploy role")."""
     tokens = {invoke.token for invoke in shipped.invokes}
     assert tokens, "the run records its invokes"
     assert not [t for t in tokens if t.startswith(("aws:ssm/", "aws:secretsmanager/"))]
-    assert not [
-        r.type for r in shipped.resources if r.type.startswith(("aws:ssm/", "aws:secretsmanager/"))
+    stored = [
+        r for r in shipped.resources if r.type.startswith(("aws:ssm/", "aws:secretsmanager/"))
     ]
+    assert sorted(r.type for r in stored) == [
+        "aws:secretsmanager/secret:Secret",
+        "aws:secretsmanager/secretVersion:SecretVersion",
+    ]
+    assert all("ballast:components:Grafana" in r.urn for r in stored)
 
 
 def test_the_apply_policy_fits_the_inline_limit(shipped):

@@ -9,6 +9,7 @@ from components.alerting import Alerting
 from components.audit_trail import AuditTrail
 from components.cluster import Cluster
 from components.database import Database
+from components.grafana import Grafana
 from components.identity import Identity
 from components.ingress import Ingress
 from components.network import Network
@@ -31,6 +32,7 @@ PLATFORM_COMPONENTS = (
     Resilience,
     Alerting,
     Vault,
+    Grafana,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
 
