@@ -17,6 +17,7 @@ from components.config.base import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
     NAMESPACE,
+    SECRET_FIELDS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -93,6 +94,7 @@ from components.config.platform import (
     parse_stack_config,
     stack_file_label,
 )
+from components.config.observability import ObservabilityConfig, ReceiversConfig
 from components.config.registry import MAX_KEEP_IMAGES, RegistryConfig
 from components.config.runner import (
     MAX_BUILD_TIMEOUT_MINUTES,
@@ -169,6 +171,7 @@ __all__ = [
     "RESERVED_NODE_LABEL_KEYS",
     "RESERVED_TAG_KEYS",
     "RUNNER_COMPUTE_TYPES",
+    "SECRET_FIELDS",
     "SECRET_KEYS",
     "SYSTEM_TAINT_KEY",
     "TIERS",
@@ -190,9 +193,11 @@ __all__ = [
     "NamespaceBudgetConfig",
     "NetworkConfig",
     "NodeGroupConfig",
+    "ObservabilityConfig",
     "OidcConfig",
     "OrgGuardrailsConfig",
     "PlatformConfig",
+    "ReceiversConfig",
     "RegistryConfig",
     "RunnerComputeType",
     "RunnerConfig",

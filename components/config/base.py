@@ -23,6 +23,10 @@ LOG_RETENTION_DAYS = (
 
 #: Config keys that may only hold Pulumi secrets (`pulumi config set --secret`).
 SECRET_KEYS = ("alertWebhookUrl", "gitopsWebhookUrl")
+#: Sections with a field that holds secrets (section key -> field): when the field is
+#: set, the whole section must be a Pulumi secret
+#: (`pulumi config set --secret --path 'ballast:<section>.<field>.<key>' <value>`).
+SECRET_FIELDS = {"observability": "receivers"}
 
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n)

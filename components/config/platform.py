@@ -16,6 +16,7 @@ from components.config.aws_catalog import region_problem
 from components.config.base import (
     ENVIRONMENTS,
     NAMESPACE,
+    SECRET_FIELDS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -29,6 +30,7 @@ from components.config.errors import describe_errors
 from components.config.gitops import GitOpsConfig
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.observability import ObservabilityConfig
 from components.config.registry import RegistryConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
@@ -156,6 +158,13 @@ class PlatformConfig(_Section):
         description="Argo CD, the environment's AppProject and App-of-Apps, and the "
         "image-signature policy, installed by the cluster stack (docs/gitops.md). Needs "
         "ballast:cluster. Unset: no GitOps.",
+    )
+    observability: ObservabilityConfig | None = Field(
+        default=None,
+        description="Prometheus, Alertmanager, node-exporter and kube-state-metrics "
+        "(kube-prometheus-stack), the SLO and platform alert rules and the on-call "
+        "receivers, installed by the cluster stack (docs/observability.md). Needs "
+        "ballast:cluster. Unset: no metrics or alerting in the cluster.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -375,6 +384,18 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("observability")
+    @classmethod
+    def _observability_needs_cluster(
+        cls, value: ObservabilityConfig | None, info: ValidationInfo
+    ) -> ObservabilityConfig | None:
+        if value is not None and _context(info, "has_cluster") is False:
+            raise ValueError(
+                "needs ballast:cluster: Prometheus and Alertmanager run on the "
+                "environment's cluster"
+            )
+        return value
+
     @field_validator("runner")
     @classmethod
     def _runner_needs_ci(cls, value: RunnerConfig | None, info: ValidationInfo):
@@ -443,6 +464,7 @@ PLATFORM_ONLY_KEYS = (
     "registry",
     "vault",
     "gitops",
+    "observability",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
@@ -508,7 +530,21 @@ def _ballast_keys(
                 "clear text"
             )
             continue
-        data[key] = _decode(value)
+        decoded = _decode(value)
+        field = SECRET_FIELDS.get(key)
+        if (
+            field is not None
+            and isinstance(decoded, Mapping)
+            and decoded.get(field) is not None
+            and qualified not in secret
+        ):
+            problems.append(
+                f"{qualified}.{field} must be a Pulumi secret: set each of its keys with "
+                f"`pulumi config set --secret --path '{qualified}.{field}.<key>' <value>` "
+                "so it is never stored in clear text"
+            )
+            decoded = {k: v for k, v in decoded.items() if k != field}
+        data[key] = decoded
     return data
 
 
