@@ -26,7 +26,9 @@ from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons import (
     argocd,
+    argocd_alerts,
     autoscaler,
+    kube_prometheus_stack,
     load_balancer_controller,
     nvidia_device_plugin,
     policy_controller,
@@ -40,6 +42,7 @@ from components.config import (
     ClusterStackConfig,
     GitOpsSettings,
     NetworkConfig,
+    ObservabilitySettings,
     PlatformConfig,
     ServiceConfig,
     VaultConfig,
@@ -51,6 +54,7 @@ from components.identity import Identity, IdentityArgs
 from components.ingress import Ingress, IngressArgs
 from components.names import PhysicalNames
 from components.network import Network, NetworkArgs, plan_subnets
+from components.observability import Observability, ObservabilityArgs
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
 from components.registry import Registry, RegistryArgs
@@ -64,6 +68,8 @@ MANAGED_BY = "pulumi"
 SECURITY_TAGS = {"service": "security", "tier": "tier-1"}
 NETWORK_TAGS = {"service": "network", "tier": "tier-1"}
 ROLE_TYPE = "aws:iam/role:Role"
+#: The internal ALB route Grafana is reached through (the alerts' dashboard links).
+GRAFANA_ROUTE = "grafana"
 
 
 def default_tags(config: PlatformConfig, project: str) -> dict[str, str]:
@@ -295,6 +301,7 @@ class Platform(pulumi.ComponentResource):
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
         self.gitops = self._gitops(config)
+        self.observability = self._observability(config)
 
         self._data_and_recovery(name, config, roles, prod)
 
@@ -315,8 +322,9 @@ class Platform(pulumi.ComponentResource):
             "environment": config.environment,
             "primaryRegion": config.primary_region,
             "drRegion": config.dr_region,
-            # The cluster layer names a namespace per service from this, with its budget
-            # (no setting is written in both stack files); nothing here is secret.
+            # The cluster layer names a namespace per service from this, with its budget,
+            # and its SLO rules (no setting is written in both stack files); nothing here
+            # is secret.
             "services": [
                 {
                     "name": s.name,
@@ -325,6 +333,12 @@ class Platform(pulumi.ComponentResource):
                     **(
                         {"budget": s.budget.model_dump(by_alias=True, exclude_none=True)}
                         if s.budget is not None
+                        else {}
+                    ),
+                    # Its objectives: the cluster layer's SLO rules are generated from them.
+                    **(
+                        {"slo": s.slo.model_dump(by_alias=True, exclude_none=True)}
+                        if s.slo is not None
                         else {}
                     ),
                 }
@@ -340,6 +354,14 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.vault, Vault),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
+            # The cluster layer installs kube-prometheus-stack and the rules from this
+            # (plain data); the receivers' webhooks travel apart, as a secret output.
+            "observability": (
+                self.observability.model_dump(by_alias=True, mode="json")
+                if self.observability
+                else None
+            ),
+            "observabilityReceivers": self._receiver_urls(config),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
             **stack_outputs(self.alerting, Alerting),
@@ -366,6 +388,29 @@ class Platform(pulumi.ComponentResource):
             ci_repository=config.ci.repository if config.ci else None,
             ui_host=ui_host,
         )
+
+    def _observability(self, config: PlatformConfig) -> ObservabilitySettings | None:
+        """`ballast:observability` resolved: replicas for the environment, and the
+        runbooks of the gitops repository at its target revision unless
+        `runbookBaseUrl` says otherwise."""
+        section = config.observability
+        if section is None:
+            return None
+        base = section.runbook_base_url
+        if base is None and self.gitops is not None:
+            web = argocd_alerts.repository_web_url(self.gitops.repo_url)
+            base = f"{web}/blob/{self.gitops.target_revision}"
+        if base is None:
+            raise ValueError("ballast:observability needs runbookBaseUrl without ballast:gitops")
+        return section.settings(environment=config.environment, runbook_base_url=base)
+
+    @staticmethod
+    def _receiver_urls(config: PlatformConfig) -> pulumi.Output[dict[str, str]] | None:
+        """The receivers' webhooks, keyed like `ReceiversConfig`, as a secret."""
+        section = config.observability
+        if section is None or section.receivers is None:
+            return None
+        return pulumi.Output.secret(section.receivers.configured())
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(
@@ -554,7 +599,8 @@ class ClusterLayer(pulumi.ComponentResource):
     baseline and the add-ons' releases, all through that provider and nothing else.
 
     Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
-    `kubernetes_provider`, `baseline`.
+    `kubernetes_provider`, `baseline`, `observability` (None without
+    `ballast:observability` in the platform stack).
     """
 
     #: Outputs of the platform stack this layer reads; a test checks that the platform
@@ -579,6 +625,8 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
         "gitops",
+        "observability",
+        "observabilityReceivers",
     )
 
     def __init__(
@@ -680,7 +728,43 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[policy_controller.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        self.observability = self._observability(cluster.name, known)
         self.register_outputs({"platformStack": platform_stack})
+
+    def _observability(self, name: str, known: Any) -> Observability | None:
+        """Metrics and alerting, when the platform stack has `ballast:observability`.
+        Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
+        platform has one, else at the port-forward address."""
+        exported = known("observability", optional=True)
+        if exported is None:
+            return None
+        settings = ObservabilitySettings.model_validate(exported)
+        grafana = next(
+            (
+                f"https://{r['host']}"
+                for r in self.cluster.routes
+                if r.get("name") == GRAFANA_ROUTE and r.get("internal")
+            ),
+            None,
+        )
+        return Observability(
+            f"{name}-observability",
+            ObservabilityArgs(
+                provider=self.kubernetes_provider,
+                settings=settings,
+                services=self.cluster.services,
+                namespace=self.baseline.namespaces[kube_prometheus_stack.NAMESPACE],
+                **({"grafana_url": grafana} if grafana else {}),
+                receiver_urls=(
+                    self.platform.require_output("observabilityReceivers")
+                    if settings.receivers
+                    else None
+                ),
+                gitops=self.cluster.gitops,
+                depends_on=self.baseline.priority_classes,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     @staticmethod
     def _vault_facts(known: Any) -> VaultFacts | None:

@@ -94,7 +94,11 @@ from components.config.platform import (
     parse_stack_config,
     stack_file_label,
 )
-from components.config.observability import ObservabilityConfig, ReceiversConfig
+from components.config.observability import (
+    ObservabilityConfig,
+    ObservabilitySettings,
+    ReceiversConfig,
+)
 from components.config.registry import MAX_KEEP_IMAGES, RegistryConfig
 from components.config.runner import (
     MAX_BUILD_TIMEOUT_MINUTES,
@@ -194,6 +198,7 @@ __all__ = [
     "NetworkConfig",
     "NodeGroupConfig",
     "ObservabilityConfig",
+    "ObservabilitySettings",
     "OidcConfig",
     "OrgGuardrailsConfig",
     "PlatformConfig",

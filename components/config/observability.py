@@ -126,6 +126,13 @@ class ObservabilityConfig(_Section):
         "silences and deduplication while one member is lost, and an odd count never "
         "splits into two equal halves that both notify.",
     )
+    runbook_base_url: str | None = Field(
+        default=None,
+        description="Web address of the repository revision whose runbooks/ folder the "
+        "alerts' runbook_url links into, e.g. https://github.com/acme/platform/blob/main "
+        "(unset: the repository and targetRevision of ballast:gitops; required without "
+        "it). https:// only.",
+    )
     receivers: ReceiversConfig | None = Field(
         default=None,
         description="The on-call receivers (Pulumi secrets: the whole "
@@ -165,6 +172,13 @@ class ObservabilityConfig(_Section):
             )
         return value
 
+    @field_validator("runbook_base_url")
+    @classmethod
+    def _runbook_base(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith("https://"):
+            raise ValueError(f"must be an https:// URL (got {value!r})")
+        return value.rstrip("/") if value is not None else None
+
     @field_validator("retention_size_gib")
     @classmethod
     def _retention_fits(cls, value: int | None, info: ValidationInfo) -> int | None:
@@ -193,3 +207,33 @@ class ObservabilityConfig(_Section):
         if self.retention_size_gib is not None:
             return self.retention_size_gib
         return max(1, math.floor(self.prometheus_storage_gib * DEFAULT_RETENTION_SIZE_SHARE))
+
+    def settings(self, *, environment: str, runbook_base_url: str) -> ObservabilitySettings:
+        """Every default filled in for `environment`; the receivers' URLs are left out
+        (the platform stack exports them as a secret output of their own)."""
+        return ObservabilitySettings(
+            prometheus_replicas=self.prometheus_replica_count(environment),
+            alertmanager_replicas=self.alertmanager_replica_count(environment),
+            retention_days=self.retention_days,
+            retention_size_gib=self.retention_size(),
+            prometheus_storage_gib=self.prometheus_storage_gib,
+            alertmanager_storage_gib=self.alertmanager_storage_gib,
+            runbook_base_url=runbook_base_url,
+            receivers=tuple(sorted(self.receivers.configured())) if self.receivers else (),
+        )
+
+
+class ObservabilitySettings(_Section):
+    """The resolved `ballast:observability` section as the platform stack exports it
+    (`observability`) and the cluster stack reads it: plain data, nothing secret."""
+
+    prometheus_replicas: int
+    alertmanager_replicas: int
+    retention_days: int
+    retention_size_gib: int
+    prometheus_storage_gib: int
+    alertmanager_storage_gib: int
+    runbook_base_url: str
+    receivers: tuple[str, ...] = ()
+    """Which receivers have a URL (camelCase keys of `ReceiversConfig`); the URLs are in
+    the secret output `observabilityReceivers`."""

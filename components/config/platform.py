@@ -394,6 +394,11 @@ class PlatformConfig(_Section):
                 "needs ballast:cluster: Prometheus and Alertmanager run on the "
                 "environment's cluster"
             )
+        if value is not None and value.runbook_base_url is None and info.data.get("gitops") is None:
+            raise ValueError(
+                "needs runbookBaseUrl when ballast:gitops is not set: the alerts link to "
+                "the runbooks of the gitops repository by default"
+            )
         return value
 
     @field_validator("runner")
