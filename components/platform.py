@@ -406,11 +406,13 @@ class Platform(pulumi.ComponentResource):
 
     @staticmethod
     def _receiver_urls(config: PlatformConfig) -> pulumi.Output[dict[str, str]] | None:
-        """The receivers' webhooks, keyed like `ReceiversConfig`, as a secret."""
+        """The receivers' webhooks, keyed like `ReceiversConfig`, as a secret (empty
+        without receivers); None without `ballast:observability`."""
         section = config.observability
-        if section is None or section.receivers is None:
+        if section is None:
             return None
-        return pulumi.Output.secret(section.receivers.configured())
+        urls = section.receivers.configured() if section.receivers is not None else {}
+        return pulumi.Output.secret(urls)
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(

@@ -31,7 +31,12 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 TLS_PROVIDER = "pulumi:providers:tls"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
-CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io", "policy.sigstore.dev")
+CUSTOM_RESOURCE_GROUPS = (
+    "elbv2.k8s.aws",
+    "argoproj.io",
+    "policy.sigstore.dev",
+    "monitoring.coreos.com",
+)
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -160,6 +165,8 @@ def is_newer_than_the_split(record) -> bool:
         or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
         or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)
+        # Observability arrived after the split, as a component of its own.
+        or "$ballast:components:Observability$" in record.urn
     )
 
 
