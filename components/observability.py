@@ -77,7 +77,10 @@ class Observability(pulumi.ComponentResource):
             runbook_base=args.settings.runbook_base_url, grafana_url=args.grafana_url
         )
         secret = kps.receivers_secret(
-            scope, urls=args.receiver_urls, namespace=args.namespace
+            scope,
+            receivers=args.settings.receivers,
+            urls=args.receiver_urls,
+            namespace=args.namespace,
         )
         self.release = kps.release(
             scope,

@@ -190,24 +190,26 @@ def helm_values(settings: ObservabilitySettings) -> dict[str, Any]:
 def receivers_secret(
     scope: InClusterScope,
     *,
+    receivers: Sequence[str],
     urls: pulumi.Input[Mapping[str, str]] | None,
     namespace: pulumi.Resource,
 ) -> k8s.core.v1.Secret:
-    """The Secret Alertmanager reads every webhook URL from: one key per configured
-    receiver (`RECEIVER_KEYS`), from `urls` (the platform stack's secret output, keyed
-    like `ReceiversConfig`); empty when no receiver is configured."""
-    data = (
-        pulumi.Output.secret(urls).apply(
-            lambda given: {RECEIVER_KEYS[k]: v for k, v in (given or {}).items() if v}
+    """The Secret Alertmanager reads every webhook URL from: one key
+    (`RECEIVER_KEYS[r]`) per configured receiver `r` of `receivers`, its value taken from
+    `urls` (the platform stack's secret output, keyed like `ReceiversConfig`); empty
+    without receivers. A value the engine withholds (an offline preview shows a
+    referenced stack's secret as a placeholder) is passed on as it is."""
+
+    def url(receiver: str) -> pulumi.Output[str]:
+        return pulumi.Output.secret(urls).apply(
+            lambda given: given[receiver] if isinstance(given, Mapping) else given
         )
-        if urls is not None
-        else {}
-    )
+
     return k8s.core.v1.Secret(
         f"{scope.name}-alertmanager-receivers",
         metadata={"name": RECEIVERS_SECRET, "namespace": NAMESPACE},
         type="Opaque",
-        string_data=data,
+        string_data={RECEIVER_KEYS[r]: url(r) for r in receivers} if urls is not None else {},
         opts=scope.opts([namespace]),
     )
 
