@@ -13,7 +13,7 @@ import math
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.config.base import _context, _Section
+from components.config.base import WITHHELD_SECRET, _context, _Section
 
 #: Prometheus servers when `prometheusReplicas` is unset: two in prod (each scrapes
 #: everything; one survives a node or zone loss, Alertmanager deduplicates their alerts),
@@ -31,7 +31,7 @@ DEFAULT_RETENTION_SIZE_SHARE = 0.85
 
 
 def _https(value: str | None) -> str | None:
-    if value is not None and not value.startswith("https://"):
+    if value is not None and value != WITHHELD_SECRET and not value.startswith("https://"):
         # The value itself is never echoed: it is a secret.
         raise ValueError("must be an https:// URL")
     return value
