@@ -82,6 +82,11 @@ from components.config.network import (
     DrNetworkConfig,
     NetworkConfig,
 )
+from components.config.observability import (
+    ObservabilityConfig,
+    ObservabilitySettings,
+    ReceiversConfig,
+)
 from components.config.platform import (
     CLUSTER_STACK_KEYS,
     ORGANIZATION_ONLY_KEYS,
@@ -93,11 +98,6 @@ from components.config.platform import (
     parse_platform_config,
     parse_stack_config,
     stack_file_label,
-)
-from components.config.observability import (
-    ObservabilityConfig,
-    ObservabilitySettings,
-    ReceiversConfig,
 )
 from components.config.registry import MAX_KEEP_IMAGES, RegistryConfig
 from components.config.runner import (

@@ -68,11 +68,7 @@ class ReceiversConfig(_Section):
 
     def configured(self) -> dict[str, str]:
         """The receivers that have a URL, by their camelCase key."""
-        return {
-            key: url
-            for key, url in self.model_dump(by_alias=True).items()
-            if url is not None
-        }
+        return {key: url for key, url in self.model_dump(by_alias=True).items() if url is not None}
 
 
 class ObservabilityConfig(_Section):

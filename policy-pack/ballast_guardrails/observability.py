@@ -98,9 +98,7 @@ def _link_problems(rule: Mapping[str, Any], settings: Settings) -> list[str]:
         },
     },
 )
-def _alerts_link_runbooks(
-    args: ResourceValidationArgs, report: Report, settings: Settings
-) -> None:
+def _alerts_link_runbooks(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     for rule in alert_rules(args.props):
         for problem in _link_problems(rule, settings):
             report(problem)
@@ -137,8 +135,7 @@ def _tier1_burn_alerts(args: StackValidationArgs, report: Report, settings: Sett
         services = services_of.get(name)
         if not services:
             report(
-                f"tier-1 namespace {name} has no SLO rules: none of its services has "
-                "objectives",
+                f"tier-1 namespace {name} has no SLO rules: none of its services has objectives",
                 namespace.urn,
             )
             continue
@@ -155,4 +152,3 @@ def _tier1_burn_alerts(args: StackValidationArgs, report: Report, settings: Sett
                     f"{', '.join(missing)} burn-rate alert",
                     namespace.urn,
                 )
-

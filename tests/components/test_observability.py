@@ -301,7 +301,7 @@ def test_every_installed_rule_group_passes_promtool(layer, tmp_path):
 
 
 def test_alerts_link_the_repositorys_runbooks_and_grafana(layer):
-    run, platform, config = layer
+    run, platform, _ = layer
     exported = platform.outputs["observability"]
     gitops = platform.outputs["gitops"]
     repo = gitops["repoUrl"].removesuffix(".git")

@@ -277,7 +277,10 @@ CASES = [
     ),
     pytest.param(
         with_observability(
-            receivers={"pageWebhookUrl": "https://pager.example.com/x", "ticketWebhookUrl": "https://t.example.com/y"}
+            receivers={
+                "pageWebhookUrl": "https://pager.example.com/x",
+                "ticketWebhookUrl": "https://t.example.com/y",
+            }
         ),
         "ballast:observability.receivers must be a Pulumi secret: set each of its keys with `pulumi config set --secret --path 'ballast:observability.receivers.<key>' <value>` so it is never stored in clear text",
         id="observability-receivers-plain",

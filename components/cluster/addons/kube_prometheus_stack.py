@@ -201,9 +201,10 @@ def receivers_secret(
     referenced stack's secret as a placeholder) is passed on as it is."""
 
     def url(receiver: str) -> pulumi.Output[str]:
-        return pulumi.Output.secret(urls).apply(
-            lambda given: given[receiver] if isinstance(given, Mapping) else given
-        )
+        def pick(given: Any) -> str:
+            return str(given[receiver]) if isinstance(given, Mapping) else str(given)
+
+        return pulumi.Output.secret(urls).apply(pick)
 
     return k8s.core.v1.Secret(
         f"{scope.name}-alertmanager-receivers",
@@ -235,4 +236,3 @@ def release(
         values=helm_values(settings),
         opts=scope.opts([namespace, *depends_on]),
     )
-
