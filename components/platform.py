@@ -497,6 +497,11 @@ class Platform(pulumi.ComponentResource):
                     if config.alert_webhook_url is not None
                     else None
                 ),
+                ticket_webhook_url=(
+                    pulumi.Output.secret(config.alert_ticket_webhook_url)
+                    if config.alert_ticket_webhook_url is not None
+                    else None
+                ),
             ),
             opts=in_primary,
         )
@@ -510,7 +515,8 @@ class Platform(pulumi.ComponentResource):
                     vpc_id=self.dr_network.vpc_id,
                     subnet_ids=self.dr_network.isolated_subnet_ids,
                     client_cidrs=workload_cidrs(dr_net),
-                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region)],
+                    # Lag beyond the RPO is a risk, not an outage: a ticket.
+                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region, "ticket")],
                 )
             self.database = Database(
                 f"{name}-db",
@@ -528,7 +534,8 @@ class Platform(pulumi.ComponentResource):
                         else {"client_cidrs": workload_cidrs(network)}
                     ),
                     replica=replica,
-                    alarm_actions=[self.alerting.topic_arn_of(self.context.region)],
+                    # The primary is down: a page.
+                    alarm_actions=[self.alerting.topic_arn_of(self.context.region, "page")],
                 ),
                 opts=in_primary,
             )

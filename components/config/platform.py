@@ -112,12 +112,21 @@ class PlatformConfig(_Section):
     )
     alert_webhook_url: str | None = Field(
         default=None,
-        description="HTTPS endpoint of the pager that the alarms page (unset: the alert "
-        "topics have no subscriber and page nobody). Subscribed over https to the alert "
-        "topic of every region with alarms; the endpoint must confirm the SNS "
+        description="HTTPS endpoint of the pager that page-severity alarms (the database "
+        "primary's heartbeat) page (unset: the page topics have no subscriber and page "
+        "nobody). Subscribed over https to the page topic of every region with alarms; "
+        "the endpoint must confirm the SNS "
         "subscription on its own (PagerDuty or Opsgenie SNS/CloudWatch integrations do, "
         "a Slack incoming webhook does not). Must be a Pulumi secret "
         "(`pulumi config set --secret alertWebhookUrl ...`).",
+    )
+    alert_ticket_webhook_url: str | None = Field(
+        default=None,
+        description="HTTPS endpoint of the ticket system that ticket-severity alarms "
+        "(the database replica's lag) notify (unset: the ticket topics have no "
+        "subscriber). Subscribed over https to the ticket topic of every region with "
+        "alarms; like alertWebhookUrl it must confirm the SNS subscription on its own and "
+        "must be a Pulumi secret (`pulumi config set --secret alertTicketWebhookUrl ...`).",
     )
     ci: CiConfig | None = Field(
         default=None,

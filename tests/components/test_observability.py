@@ -231,6 +231,7 @@ def amtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.tool
 @pytest.mark.parametrize("receivers", [RECEIVERS, None], ids=["receivers", "none"])
 def test_the_config_alertmanager_loads_passes_amtool_and_routes_page_and_ticket(
     receivers, tmp_path
@@ -283,6 +284,7 @@ def test_a_rule_per_service_with_objectives_the_platform_alerts_and_gitops(layer
     assert set(rules(run)) == expected
 
 
+@pytest.mark.tool
 def test_every_installed_rule_group_passes_promtool(layer, tmp_path):
     run, _, _ = layer
     promtool = require_tool("promtool")
