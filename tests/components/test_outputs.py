@@ -32,7 +32,16 @@ PLATFORM_COMPONENTS = (
     Alerting,
     Vault,
 )
-PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
+PLATFORM_OWN = (
+    "stackKind",
+    "environment",
+    "primaryRegion",
+    "drRegion",
+    "services",
+    "gitops",
+    "observability",
+    "observabilityReceivers",
+)
 
 
 def test_no_two_components_export_the_same_name():
