@@ -15,6 +15,7 @@ from typing import Any
 
 from pulumi_policy import ResourceValidationArgs, StackValidationArgs
 
+from ballast_guardrails.contract import SERVICE_TAG, TIER_LABEL, TIERS
 from ballast_guardrails.graph import of_type
 from ballast_guardrails.spec import (
     HIGH,
@@ -29,7 +30,10 @@ from ballast_guardrails.values import as_list, get, string_map
 
 PROMETHEUS_RULE = "kubernetes:monitoring.coreos.com/v1:PrometheusRule"
 NAMESPACE = "kubernetes:core/v1:Namespace"
-TIER_LABEL = "ballast.io/tier"
+#: The alert label naming a service: the same word as the tag contract's service tag.
+SERVICE_LABEL = SERVICE_TAG
+#: The tier whose services must page and ticket.
+TIER_1 = TIERS[0]
 #: What each objective needs: a page and a ticket burn-rate alert.
 OBJECTIVES = ("availability", "latency")
 SEVERITIES = ("page", "ticket")
@@ -121,15 +125,15 @@ def _tier1_burn_alerts(args: StackValidationArgs, report: Report, settings: Sett
     for resource in rules:
         for rule in recording_rules(resource.props):
             labels = string_map(get(rule, "labels"))
-            if "namespace" in labels and "service" in labels:
-                services_of.setdefault(labels["namespace"], set()).add(labels["service"])
+            if "namespace" in labels and SERVICE_LABEL in labels:
+                services_of.setdefault(labels["namespace"], set()).add(labels[SERVICE_LABEL])
         for rule in alert_rules(resource.props):
             labels = string_map(get(rule, "labels"))
-            if {"service", "slo", "severity"} <= set(labels):
-                alerted.add((labels["service"], labels["slo"], labels["severity"]))
+            if {SERVICE_LABEL, "slo", "severity"} <= set(labels):
+                alerted.add((labels[SERVICE_LABEL], labels["slo"], labels["severity"]))
     for namespace in of_type(args.resources, NAMESPACE):
         labels = string_map(get(namespace.props, "metadata", "labels"))
-        if labels.get(TIER_LABEL) != "tier-1":
+        if labels.get(TIER_LABEL) != TIER_1:
             continue
         name = str(get(namespace.props, "metadata", "name") or namespace.name)
         services = services_of.get(name)
