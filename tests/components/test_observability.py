@@ -166,6 +166,41 @@ def test_prometheus_evaluates_exactly_the_labelled_rules(layer):
         assert rule["metadata"]["namespace"] == kps.NAMESPACE
 
 
+#: prometheusSpec keys the chart reads itself rather than copying into the Prometheus
+#: object (it renders `storageSpec` as `spec.storage`).
+CHART_ONLY = {
+    "ruleSelectorNilUsesHelmValues",
+    "serviceMonitorSelectorNilUsesHelmValues",
+    "podMonitorSelectorNilUsesHelmValues",
+    "storageSpec",
+}
+
+
+def test_prometheus_and_alertmanager_specs_validate_against_the_operators_crds(layer):
+    """The chart copies prometheusSpec and alertmanagerSpec into the Prometheus and
+    Alertmanager objects: what Ballast sets there must fit the operator's CRDs (the
+    retention and size patterns, the spread, the volume claim templates)."""
+    from tests.reference import validate_custom_resource
+
+    run, _, _ = layer
+    values = release(run).inputs["values"]
+    spec = values["prometheus"]["prometheusSpec"]
+    prometheus = {k: v for k, v in spec.items() if k not in CHART_ONLY}
+    prometheus["storage"] = spec["storageSpec"]
+    for kind, body in (
+        ("Prometheus", prometheus),
+        ("Alertmanager", values["alertmanager"]["alertmanagerSpec"]),
+    ):
+        validate_custom_resource(
+            {
+                "apiVersion": "monitoring.coreos.com/v1",
+                "kind": kind,
+                "metadata": {"name": kind.lower(), "namespace": kps.NAMESPACE},
+                "spec": body,
+            }
+        )
+
+
 # --- receivers ---------------------------------------------------------------------------
 
 
