@@ -80,9 +80,9 @@ class ObservabilityConfig(_Section):
         default=15,
         ge=MIN_RETENTION_DAYS,
         le=MAX_RETENTION_DAYS,
-        description="How long Prometheus keeps samples, in days (default 15: the SLO "
-        "alerts need 3 days, the 30-day budget panels read the recording rules). Longer "
-        "retention needs a bigger prometheusStorageGib.",
+        description="How long Prometheus keeps samples, in days (default 15; the slowest "
+        "SLO alert reads 3 days, and an error-budget panel over the whole 30-day window "
+        "needs 30). Longer retention needs a bigger prometheusStorageGib.",
     )
     prometheus_storage_gib: int = Field(
         default=50,
