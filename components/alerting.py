@@ -1,14 +1,18 @@
 """`Alerting`: where the platform's CloudWatch alarms go. One KMS-encrypted SNS topic per
+severity (`SEVERITIES`: `page` and `ticket`, as in Alertmanager's routing) in each
 region that has alarms (the primary region always; the DR region when the database's
 replica, and so its lag alarm, lives there), since an alarm can only notify a topic of
-its own region. Every shipped alarm (the database's primary heartbeat and replica lag)
-notifies its region's topic, on ALARM and on OK.
+its own region. Each shipped alarm notifies the topic of its severity in its region, on
+ALARM and on OK: the database's primary heartbeat pages (the primary is down), the
+replica's lag opens a ticket (a failover now would lose more than the tier's RPO, but
+nothing is down). Both alarms name their runbook (runbooks/database-promotion.md).
 
-With `ballast:alertWebhookUrl` set, each topic gets an `https` subscription to that
-URL, which pages whoever is behind it; without it the topics have no subscriber, and the
-alarms page nobody (they still drive the failover DNS and stop FIS experiments).
+With `ballast:alertWebhookUrl` set, each page topic gets an `https` subscription to that
+URL, which pages whoever is behind it; with `ballast:alertTicketWebhookUrl`, each ticket
+topic gets one to that URL. Without them the topics have no subscriber and notify
+nobody (the alarms still drive the failover DNS and stop FIS experiments).
 
-The URL is a secret end to end: it is read from a Pulumi secret, handed to the
+The URLs are secrets end to end: it is read from a Pulumi secret, handed to the
 subscription as a secret Output (so the state, the engine's events and `ballast preview`
 show `[secret]`), and never logged or exported.
 
@@ -40,6 +44,9 @@ from components.kms import account_root_arn, rotating_key
 
 #: Minutes `pulumi up` waits for the webhook to confirm its subscription before it fails.
 CONFIRMATION_TIMEOUT_MINUTES = 5
+#: The severities, each with a topic per region; the first is the default of
+#: `topic_arn_of`, and its topics keep the names they had when there was one topic.
+SEVERITIES = ("page", "ticket")
 
 
 @dataclass(kw_only=True)
@@ -55,49 +62,77 @@ class AlertingArgs:
     region when the database's replica is there."""
 
     webhook_url: pulumi.Input[str] | None = None
-    """The pager's HTTPS endpoint (default None: no subscription, the alarms page
-    nobody). Pass it as a secret Output; it is made secret here in any case."""
+    """The pager's HTTPS endpoint, subscribed to the page topics (default None: no
+    subscription, the alarms page nobody). Pass it as a secret Output; it is made secret
+    here in any case."""
+
+    ticket_webhook_url: pulumi.Input[str] | None = None
+    """The ticket system's HTTPS endpoint, subscribed to the ticket topics (default
+    None: no subscription). A secret, like `webhook_url`."""
 
 
 class Alerting(pulumi.ComponentResource):
     """The alert topics; see the module docstring.
 
-    Outputs: `topic_arns` (region -> topic ARN), `topic_arn_of(region)`.
+    Outputs: `topic_arns` (region -> page topic ARN), `ticket_topic_arns` (region ->
+    ticket topic ARN), `topic_arn_of(region, severity)`.
     """
 
     #: Stack outputs (export name -> attribute).
-    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {"alertTopicArns": "topic_arns"}
+    STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
+        "alertTopicArns": "topic_arns",
+        "alertTicketTopicArns": "ticket_topic_arns",
+    }
 
     def __init__(
         self, name: str, args: AlertingArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("ballast:components:Alerting", name, None, opts)
-        webhook = None if args.webhook_url is None else pulumi.Output.secret(args.webhook_url)
+        webhooks = {
+            severity: None if url is None else pulumi.Output.secret(url)
+            for severity, url in zip(
+                SEVERITIES, (args.webhook_url, args.ticket_webhook_url), strict=True
+            )
+        }
         contexts = [args.context, *args.other_regions]
         regions = [c.region for c in contexts]
         if len(set(regions)) != len(regions):
             raise ValueError(f"{name}: a region is listed twice ({', '.join(regions)})")
-        self._topics: dict[str, pulumi.Output[str]] = {}
+        self._topics: dict[str, dict[str, pulumi.Output[str]]] = {s: {} for s in SEVERITIES}
         for index, ctx in enumerate(contexts):
             # The primary region's resources keep the bare name; others carry the region.
-            resource = name if index == 0 else f"{name}-{ctx.region}"
-            self._topics[ctx.region] = self._topic(resource, ctx, webhook)
-        self.topic_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(**self._topics).apply(
-            dict
+            base = name if index == 0 else f"{name}-{ctx.region}"
+            for severity in SEVERITIES:
+                # Page topics keep the names of the single topic there used to be.
+                resource = base if severity == SEVERITIES[0] else f"{base}-{severity}"
+                self._topics[severity][ctx.region] = self._topic(
+                    resource, ctx, webhooks[severity], severity
+                )
+        self.topic_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            **self._topics["page"]
+        ).apply(dict)
+        self.ticket_topic_arns: pulumi.Output[dict[str, str]] = pulumi.Output.all(
+            **self._topics["ticket"]
+        ).apply(dict)
+        self.register_outputs(
+            {"topicArns": self.topic_arns, "ticketTopicArns": self.ticket_topic_arns}
         )
-        self.register_outputs({"topicArns": self.topic_arns})
 
-    def topic_arn_of(self, region: str) -> pulumi.Output[str]:
-        """The ARN of `region`'s topic (KeyError naming the regions when it has none)."""
+    def topic_arn_of(self, region: str, severity: str = SEVERITIES[0]) -> pulumi.Output[str]:
+        """The ARN of `region`'s topic for `severity` (default page; KeyError naming what
+        there is when it has none)."""
+        if severity not in self._topics:
+            raise KeyError(f"no severity {severity}; there are {', '.join(SEVERITIES)}")
         try:
-            return self._topics[region]
+            return self._topics[severity][region]
         except KeyError:
             raise KeyError(
-                f"no alert topic in {region}; there are topics in {', '.join(self._topics)}"
+                f"no alert topic in {region}; there are topics in "
+                f"{', '.join(self._topics[severity])}"
             ) from None
 
     def _topic(
-        self, resource: str, ctx: AwsContext, webhook: pulumi.Output[str] | None
+        self, resource: str, ctx: AwsContext, webhook: pulumi.Output[str] | None, severity: str
     ) -> pulumi.Output[str]:
         child = ctx.opts(self, provider=ctx.provider)
         topic_name = resource
@@ -128,7 +163,11 @@ class Alerting(pulumi.ComponentResource):
         topic = aws.sns.Topic(
             resource,
             name=topic_name,
-            display_name=f"Platform alerts ({ctx.environment}, {ctx.region})",
+            display_name=(
+                f"Platform alerts ({ctx.environment}, {ctx.region})"
+                if severity == SEVERITIES[0]
+                else f"Platform alerts, {severity} ({ctx.environment}, {ctx.region})"
+            ),
             kms_master_key_id=key.arn,
             tags=ctx.tags_for(topic_name),
             opts=child,

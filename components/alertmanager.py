@@ -14,7 +14,8 @@ as a dict; nothing here needs Pulumi, so `amtool check-config` and
 
 Receivers' URLs are never in the configuration: each webhook reads its URL from a file
 (`url_file`, `api_url_file`) that Alertmanager mounts from a Kubernetes Secret
-(`secret_file`).
+(`secret_file`). A receiver whose URL is not configured keeps its name and routes but has
+no integration: its alerts are visible in Alertmanager and notify nobody.
 """
 
 from __future__ import annotations
@@ -38,29 +39,36 @@ def secret_file(secret: str, key: str) -> str:
     return f"{SECRETS_DIR}/{secret}/{key}"
 
 
-def alertmanager_config(*, secret: str, slack: bool = False) -> dict[str, Any]:
+#: The Secret keys of the receivers every configuration names.
+ALL_KEYS = frozenset({PAGE_KEY, TICKET_KEY, HEARTBEAT_KEY})
+
+
+def alertmanager_config(
+    *, secret: str, slack: bool = False, configured: frozenset[str] | set[str] = ALL_KEYS
+) -> dict[str, Any]:
     """The Alertmanager configuration, reading every URL from the Secret `secret` (its
     keys: `PAGE_KEY`, `TICKET_KEY`, `HEARTBEAT_KEY`, and `SLACK_KEY` when `slack`).
+    `configured` names the keys the Secret holds (default all three): a receiver without
+    its key gets no webhook.
 
     Timing: a new group waits 30 s for its siblings; a page repeats every 4 hours and a
     ticket every 24 hours while it fires; the Watchdog repeats every minute so the
     dead-man's switch at the other end notices within minutes when it stops."""
 
-    def webhook(name: str, key: str) -> dict[str, Any]:
+    def webhook(name: str, key: str, *, send_resolved: bool = True) -> dict[str, Any]:
+        if key not in configured:
+            return {"name": name}
         return {
             "name": name,
-            "webhook_configs": [{"url_file": secret_file(secret, key), "send_resolved": True}],
+            "webhook_configs": [
+                {"url_file": secret_file(secret, key), "send_resolved": send_resolved}
+            ],
         }
 
     receivers = [
         webhook(PAGE, PAGE_KEY),
         webhook(TICKET, TICKET_KEY),
-        {
-            "name": HEARTBEAT,
-            "webhook_configs": [
-                {"url_file": secret_file(secret, HEARTBEAT_KEY), "send_resolved": False}
-            ],
-        },
+        webhook(HEARTBEAT, HEARTBEAT_KEY, send_resolved=False),
     ]
     ticket_routes: list[dict[str, Any]] = [
         {"receiver": TICKET, "matchers": ['severity="ticket"'], "repeat_interval": "24h"}

@@ -10,7 +10,7 @@ Three dashboards, with the UIDs and panel ids the alerts of `components/slo.py` 
   (with the burn-rate factors of `slo.BURN_RATES` as thresholds), error ratio, p95
   latency, queue lag, container restarts and rollouts (`slo.SLO_PANELS`).
 - **Platform overview** (`slo.PLATFORM_DASHBOARD`): nodes, volumes, Vault, rule
-  failures, notifications, Loki, the Watchdog (`slo.PLATFORM_PANELS`), and every
+  failures, notifications, Loki, the Watchdog, GitOps (`slo.PLATFORM_PANELS`), and every
   service's fastest burn.
 - **Cluster capacity** (`slo.CAPACITY_DASHBOARD`): requests against allocatable CPU and
   memory, node and namespace usage, pods per node, filesystems, quota use.
@@ -34,6 +34,7 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from grafana_foundation_sdk.models import dashboard as model
 
 from components import slo
+from components.cluster.addons import argocd_alerts
 from components.config import ServiceConfig
 from components.config.services import SloConfig
 
@@ -368,6 +369,28 @@ PLATFORM_PANEL_SPECS: dict[str, _PanelSpec] = {
             ),
         ),
         unit="percentunit",
+    ),
+    "gitops": _PanelSpec(
+        "GitOps applications",
+        "Argo CD applications out of sync or degraded (GitOpsApplicationOutOfSync, "
+        "GitOpsApplicationDegraded) and failed syncs per 30 minutes (GitOpsSyncFailed); the "
+        "series come from Argo CD's own metrics.",
+        (
+            (
+                'count by (sync_status) (argocd_app_info{sync_status!="Synced"})',
+                "{{sync_status}}",
+            ),
+            (
+                'count by (health_status) (argocd_app_info{health_status!="Healthy"})',
+                "{{health_status}}",
+            ),
+            (
+                "sum by (name) (increase(argocd_app_sync_total"
+                '{phase=~"Error|Failed"}'
+                f"[{argocd_alerts.SYNC_FAILURE_WINDOW}]))",
+                "failed syncs {{name}}",
+            ),
+        ),
     ),
     "watchdog": _PanelSpec(
         "Watchdog",

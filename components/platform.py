@@ -26,7 +26,9 @@ from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons import (
     argocd,
+    argocd_alerts,
     autoscaler,
+    kube_prometheus_stack,
     load_balancer_controller,
     nvidia_device_plugin,
     policy_controller,
@@ -42,6 +44,7 @@ from components.config import (
     ClusterStackConfig,
     GitOpsSettings,
     NetworkConfig,
+    ObservabilitySettings,
     PlatformConfig,
     ServiceConfig,
     VaultConfig,
@@ -54,6 +57,7 @@ from components.identity import Identity, IdentityArgs
 from components.ingress import Ingress, IngressArgs
 from components.names import PhysicalNames
 from components.network import Network, NetworkArgs, plan_subnets
+from components.observability import Observability, ObservabilityArgs
 from components.org_guardrails import OrgGuardrails, OrgGuardrailsArgs
 from components.outputs import stack_outputs
 from components.registry import Registry, RegistryArgs
@@ -78,6 +82,8 @@ GRAFANA_DATASOURCES = grafana_addon.Datasources(
 #: Grafana's address without an internal ALB: `kubectl -n observability port-forward
 #: svc/grafana 3000`.
 GRAFANA_PORT_FORWARD_URL = f"http://localhost:{grafana_addon.PORT}"
+#: The internal ALB route Grafana is reached through (the alerts' dashboard links).
+GRAFANA_ROUTE = "grafana"
 
 
 def default_tags(config: PlatformConfig, project: str) -> dict[str, str]:
@@ -313,6 +319,7 @@ class Platform(pulumi.ComponentResource):
         self.grafana: Grafana | None = None
         if self.cluster is not None:
             self.grafana = self._grafana(name)
+        self.observability = self._observability(config)
 
         self._data_and_recovery(name, config, roles, prod)
 
@@ -366,6 +373,14 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.grafana, Grafana),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
+            # The cluster layer installs kube-prometheus-stack and the rules from this
+            # (plain data); the receivers' webhooks travel apart, as a secret output.
+            "observability": (
+                self.observability.model_dump(by_alias=True, mode="json")
+                if self.observability
+                else None
+            ),
+            "observabilityReceivers": self._receiver_urls(config),
             **stack_outputs(self.database, Database),
             **stack_outputs(self.resilience, Resilience),
             **stack_outputs(self.alerting, Alerting),
@@ -400,7 +415,7 @@ class Platform(pulumi.ComponentResource):
         url = GRAFANA_PORT_FORWARD_URL
         if self.ingress is not None and self.ingress.internal_arn is not None:
             route = self.ingress.route(
-                "grafana",
+                GRAFANA_ROUTE,
                 namespace=grafana_addon.NAMESPACE,
                 service=grafana_addon.SERVICE,
                 port=grafana_addon.PORT,
@@ -417,6 +432,30 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary_provider),
         )
+    def _observability(self, config: PlatformConfig) -> ObservabilitySettings | None:
+        """`ballast:observability` resolved: replicas for the environment, and the
+        runbooks of the gitops repository at its target revision unless
+        `runbookBaseUrl` says otherwise."""
+        section = config.observability
+        if section is None:
+            return None
+        base = section.runbook_base_url
+        if base is None and self.gitops is not None:
+            web = argocd_alerts.repository_web_url(self.gitops.repo_url)
+            base = f"{web}/blob/{self.gitops.target_revision}"
+        if base is None:
+            raise ValueError("ballast:observability needs runbookBaseUrl without ballast:gitops")
+        return section.settings(environment=config.environment, runbook_base_url=base)
+
+    @staticmethod
+    def _receiver_urls(config: PlatformConfig) -> pulumi.Output[dict[str, str]] | None:
+        """The receivers' webhooks, keyed like `ReceiversConfig`, as a secret (empty
+        without receivers); None without `ballast:observability`."""
+        section = config.observability
+        if section is None:
+            return None
+        urls = section.receivers.configured() if section.receivers is not None else {}
+        return pulumi.Output.secret(urls)
 
     def _aws_provider(self, name: str, region: str, tags: dict[str, str]) -> aws.Provider:
         return aws.Provider(
@@ -501,6 +540,11 @@ class Platform(pulumi.ComponentResource):
                     if config.alert_webhook_url is not None
                     else None
                 ),
+                ticket_webhook_url=(
+                    pulumi.Output.secret(config.alert_ticket_webhook_url)
+                    if config.alert_ticket_webhook_url is not None
+                    else None
+                ),
             ),
             opts=in_primary,
         )
@@ -514,7 +558,8 @@ class Platform(pulumi.ComponentResource):
                     vpc_id=self.dr_network.vpc_id,
                     subnet_ids=self.dr_network.isolated_subnet_ids,
                     client_cidrs=workload_cidrs(dr_net),
-                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region)],
+                    # Lag beyond the RPO is a risk, not an outage: a ticket.
+                    alarm_actions=[self.alerting.topic_arn_of(self.dr_context.region, "ticket")],
                 )
             self.database = Database(
                 f"{name}-db",
@@ -532,7 +577,8 @@ class Platform(pulumi.ComponentResource):
                         else {"client_cidrs": workload_cidrs(network)}
                     ),
                     replica=replica,
-                    alarm_actions=[self.alerting.topic_arn_of(self.context.region)],
+                    # The primary is down: a page.
+                    alarm_actions=[self.alerting.topic_arn_of(self.context.region, "page")],
                 ),
                 opts=in_primary,
             )
@@ -605,7 +651,8 @@ class ClusterLayer(pulumi.ComponentResource):
     baseline and the add-ons' releases, all through that provider and nothing else.
 
     Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
-    `kubernetes_provider`, `baseline`.
+    `kubernetes_provider`, `baseline`, `observability` (None without
+    `ballast:observability` in the platform stack).
     """
 
     #: Outputs of the platform stack this layer reads; a test checks that the platform
@@ -632,6 +679,8 @@ class ClusterLayer(pulumi.ComponentResource):
         "gitops",
         "grafanaAdminPassword",
         "grafanaUrl",
+        "observability",
+        "observabilityReceivers",
     )
 
     def __init__(
@@ -749,7 +798,43 @@ class ClusterLayer(pulumi.ComponentResource):
             namespace=self.baseline.namespaces[grafana_addon.NAMESPACE],
             urls=GRAFANA_DATASOURCES,
         )
+        self.observability = self._observability(cluster.name, known)
         self.register_outputs({"platformStack": platform_stack})
+
+    def _observability(self, name: str, known: Any) -> Observability | None:
+        """Metrics and alerting, when the platform stack has `ballast:observability`.
+        Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
+        platform has one, else at the port-forward address."""
+        exported = known("observability", optional=True)
+        if exported is None:
+            return None
+        settings = ObservabilitySettings.model_validate(exported)
+        grafana = next(
+            (
+                f"https://{r['host']}"
+                for r in self.cluster.routes
+                if r.get("name") == GRAFANA_ROUTE and r.get("internal")
+            ),
+            None,
+        )
+        return Observability(
+            f"{name}-observability",
+            ObservabilityArgs(
+                provider=self.kubernetes_provider,
+                settings=settings,
+                services=self.cluster.services,
+                namespace=self.baseline.namespaces[kube_prometheus_stack.NAMESPACE],
+                **({"grafana_url": grafana} if grafana else {}),
+                receiver_urls=(
+                    self.platform.require_output("observabilityReceivers")
+                    if settings.receivers
+                    else None
+                ),
+                gitops=self.cluster.gitops,
+                depends_on=self.baseline.priority_classes,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     @staticmethod
     def _vault_facts(known: Any) -> VaultFacts | None:

@@ -72,6 +72,7 @@ PLATFORM_PANELS = {
     "notifications": 5,
     "loki": 6,
     "watchdog": 7,
+    "gitops": 8,
 }
 
 

@@ -151,6 +151,18 @@ GRAFANA_CHART_REPOSITORY: Final = "https://grafana-community.github.io/helm-char
 GRAFANA_CHART: Final = "grafana"
 GRAFANA_CHART_VERSION: Final = "12.11.1"
 GRAFANA_APP_VERSION: Final = "13.2.0"
+#: kube-prometheus-stack: chart `kube-prometheus-stack` from the prometheus-community Helm
+#: repository. Chart 88.5.3 has appVersion v0.93.1 (the Prometheus operator, whose
+#: monitoring.coreos.com CRDs the chart installs and the tests validate the
+#: PrometheusRules against), and defaults Prometheus to v3.14.0 and Alertmanager to
+#: v0.34.0 (its values.yaml); its subcharts are kube-state-metrics 8.4.0 and
+#: prometheus-node-exporter 4.56.1. It is pinned because the tests check every value
+#: Ballast sets against the values of exactly this release (the reference data), and the
+#: rules are written for the Prometheus 3.x it runs (docs/observability.md).
+KUBE_PROMETHEUS_STACK_CHART_REPOSITORY: Final = "https://prometheus-community.github.io/helm-charts"
+KUBE_PROMETHEUS_STACK_CHART: Final = "kube-prometheus-stack"
+KUBE_PROMETHEUS_STACK_CHART_VERSION: Final = "88.5.3"
+KUBE_PROMETHEUS_STACK_APP_VERSION: Final = "v0.93.1"
 
 #: TLS policy of every HTTPS listener: TLS 1.3 and TLS 1.2 with forward-secret AES-GCM
 #: ciphers only, no TLS 1.0/1.1 (ELB's "Security policies for your Application Load

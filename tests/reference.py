@@ -227,6 +227,8 @@ def _walk(set_values: Any, defaults: Any, path: str, free_form: frozenset[str]) 
         where = f"{path}.{key}" if path else str(key)
         if not isinstance(defaults, Mapping):
             return
+        if where in free_form:
+            continue
         if key not in defaults:
             yield where
             continue
@@ -244,7 +246,8 @@ def unknown_value_keys(
     misspelt key the chart would silently ignore. Below a default that is an empty map
     or null, any key is accepted (those are free-form: labels, annotations, selectors);
     so is any key below a path in `free_form` (default none), for maps whose defaults
-    are only examples, such as a chart's map of command-line flags."""
+    are only examples, such as a chart's map of command-line flags, and a path in
+    `free_form` itself, for a key values.yaml documents only in a comment."""
     return sorted(_walk(values, chart_values(chart, version), "", frozenset(free_form)))
 
 

@@ -17,6 +17,7 @@ from components.config.base import (
     ENVIRONMENTS,
     LOG_RETENTION_DAYS,
     NAMESPACE,
+    SECRET_FIELDS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -80,6 +81,11 @@ from components.config.network import (
     MIN_VPC_PREFIX,
     DrNetworkConfig,
     NetworkConfig,
+)
+from components.config.observability import (
+    ObservabilityConfig,
+    ObservabilitySettings,
+    ReceiversConfig,
 )
 from components.config.platform import (
     CLUSTER_STACK_KEYS,
@@ -169,6 +175,7 @@ __all__ = [
     "RESERVED_NODE_LABEL_KEYS",
     "RESERVED_TAG_KEYS",
     "RUNNER_COMPUTE_TYPES",
+    "SECRET_FIELDS",
     "SECRET_KEYS",
     "SYSTEM_TAINT_KEY",
     "TIERS",
@@ -190,9 +197,12 @@ __all__ = [
     "NamespaceBudgetConfig",
     "NetworkConfig",
     "NodeGroupConfig",
+    "ObservabilityConfig",
+    "ObservabilitySettings",
     "OidcConfig",
     "OrgGuardrailsConfig",
     "PlatformConfig",
+    "ReceiversConfig",
     "RegistryConfig",
     "RunnerComputeType",
     "RunnerConfig",

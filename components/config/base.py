@@ -22,7 +22,14 @@ LOG_RETENTION_DAYS = (
 )  # fmt: skip
 
 #: Config keys that may only hold Pulumi secrets (`pulumi config set --secret`).
-SECRET_KEYS = ("alertWebhookUrl", "gitopsWebhookUrl")
+SECRET_KEYS = ("alertWebhookUrl", "alertTicketWebhookUrl", "gitopsWebhookUrl")
+#: Sections with a field that holds secrets (section key -> field): when the field is
+#: set, the whole section must be a Pulumi secret
+#: (`pulumi config set --secret --path 'ballast:<section>.<field>.<key>' <value>`).
+SECRET_FIELDS = {"observability": "receivers"}
+#: What an offline preview (`ballast preview`) holds in place of a secure value it cannot
+#: decrypt: a secret's format cannot be checked there, only where the CLI decrypts it.
+WITHHELD_SECRET = "[secret]"
 
 _PRIVATE_RANGES = tuple(
     ipaddress.IPv4Network(n)

@@ -23,7 +23,7 @@ from pydantic import BaseModel
 from pydantic.alias_generators import to_camel
 from pydantic.fields import FieldInfo
 
-from components.config.base import NAMESPACE, SECRET_KEYS
+from components.config.base import NAMESPACE, SECRET_FIELDS, SECRET_KEYS
 
 
 def _key_path(loc: Iterable[Any]) -> str:
@@ -169,7 +169,12 @@ def _describe(root: type[BaseModel], error: Mapping[str, Any]) -> str:
     kind = error["type"]
     path = _key_path(loc)
     got = error.get("input")
-    secret = any(str(p) in SECRET_KEYS or to_camel(str(p)) in SECRET_KEYS for p in loc)
+    secret = any(
+        str(p) in SECRET_KEYS
+        or to_camel(str(p)) in SECRET_KEYS
+        or to_camel(str(p)) in SECRET_FIELDS.values()
+        for p in loc
+    )
     shown = "a secret value" if secret else repr(got)
     if kind == "extra_forbidden":
         return _unknown_key_message(root, loc)

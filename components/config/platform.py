@@ -16,6 +16,7 @@ from components.config.aws_catalog import region_problem
 from components.config.base import (
     ENVIRONMENTS,
     NAMESPACE,
+    SECRET_FIELDS,
     SECRET_KEYS,
     TIERS,
     ConfigError,
@@ -29,6 +30,7 @@ from components.config.errors import describe_errors
 from components.config.gitops import GitOpsConfig
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.observability import ObservabilityConfig
 from components.config.registry import RegistryConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
@@ -110,12 +112,21 @@ class PlatformConfig(_Section):
     )
     alert_webhook_url: str | None = Field(
         default=None,
-        description="HTTPS endpoint of the pager that the alarms page (unset: the alert "
-        "topics have no subscriber and page nobody). Subscribed over https to the alert "
-        "topic of every region with alarms; the endpoint must confirm the SNS "
+        description="HTTPS endpoint of the pager that page-severity alarms (the database "
+        "primary's heartbeat) page (unset: the page topics have no subscriber and page "
+        "nobody). Subscribed over https to the page topic of every region with alarms; "
+        "the endpoint must confirm the SNS "
         "subscription on its own (PagerDuty or Opsgenie SNS/CloudWatch integrations do, "
         "a Slack incoming webhook does not). Must be a Pulumi secret "
         "(`pulumi config set --secret alertWebhookUrl ...`).",
+    )
+    alert_ticket_webhook_url: str | None = Field(
+        default=None,
+        description="HTTPS endpoint of the ticket system that ticket-severity alarms "
+        "(the database replica's lag) notify (unset: the ticket topics have no "
+        "subscriber). Subscribed over https to the ticket topic of every region with "
+        "alarms; like alertWebhookUrl it must confirm the SNS subscription on its own and "
+        "must be a Pulumi secret (`pulumi config set --secret alertTicketWebhookUrl ...`).",
     )
     ci: CiConfig | None = Field(
         default=None,
@@ -156,6 +167,13 @@ class PlatformConfig(_Section):
         description="Argo CD, the environment's AppProject and App-of-Apps, and the "
         "image-signature policy, installed by the cluster stack (docs/gitops.md). Needs "
         "ballast:cluster. Unset: no GitOps.",
+    )
+    observability: ObservabilityConfig | None = Field(
+        default=None,
+        description="Prometheus, Alertmanager, node-exporter and kube-state-metrics "
+        "(kube-prometheus-stack), the SLO and platform alert rules and the on-call "
+        "receivers, installed by the cluster stack (docs/observability.md). Needs "
+        "ballast:cluster. Unset: no metrics or alerting in the cluster.",
     )
     runner: RunnerConfig | None = Field(
         default=None,
@@ -375,6 +393,23 @@ class PlatformConfig(_Section):
             )
         return value
 
+    @field_validator("observability")
+    @classmethod
+    def _observability_needs_cluster(
+        cls, value: ObservabilityConfig | None, info: ValidationInfo
+    ) -> ObservabilityConfig | None:
+        if value is not None and _context(info, "has_cluster") is False:
+            raise ValueError(
+                "needs ballast:cluster: Prometheus and Alertmanager run on the "
+                "environment's cluster"
+            )
+        if value is not None and value.runbook_base_url is None and info.data.get("gitops") is None:
+            raise ValueError(
+                "needs runbookBaseUrl when ballast:gitops is not set: the alerts link to "
+                "the runbooks of the gitops repository by default"
+            )
+        return value
+
     @field_validator("runner")
     @classmethod
     def _runner_needs_ci(cls, value: RunnerConfig | None, info: ValidationInfo):
@@ -443,6 +478,7 @@ PLATFORM_ONLY_KEYS = (
     "registry",
     "vault",
     "gitops",
+    "observability",
 )
 #: Keys only an organization stack uses (and needs).
 ORGANIZATION_ONLY_KEYS = ("orgGuardrails",)
@@ -508,7 +544,21 @@ def _ballast_keys(
                 "clear text"
             )
             continue
-        data[key] = _decode(value)
+        decoded = _decode(value)
+        field = SECRET_FIELDS.get(key)
+        if (
+            field is not None
+            and isinstance(decoded, Mapping)
+            and decoded.get(field) is not None
+            and qualified not in secret
+        ):
+            problems.append(
+                f"{qualified}.{field} must be a Pulumi secret: set each of its keys with "
+                f"`pulumi config set --secret --path '{qualified}.{field}.<key>' <value>` "
+                "so it is never stored in clear text"
+            )
+            decoded = {k: v for k, v in decoded.items() if k != field}
+        data[key] = decoded
     return data
 
 

@@ -15,6 +15,7 @@ from ballast_guardrails import (  # noqa: F401
     iam,
     kubernetes,
     network,
+    observability,
     secrets,
     tagging,
 )

@@ -31,6 +31,9 @@ ALLOWED_TAG_VALUES: Final = {ENVIRONMENT_TAG: ENVIRONMENTS, TIER_TAG: TIERS}
 #: The node-group tag that makes per-zone groups (components/cluster/nodes.py `perAz`) one set
 #: for `eks-nodegroup-multi-az`; its value names the set (unique per cluster).
 NODE_GROUP_SET_TAG: Final = "ballast.io/node-group-set"
+#: The workload tier label of namespaces and pods (components/tags.py TIER_LABEL);
+#: `tier1-slo-burn-alerts` finds the tier-1 namespaces by it.
+TIER_LABEL: Final = "ballast.io/tier"
 
 # --- Resource names -------------------------------------------------------------------
 

@@ -74,6 +74,7 @@ CONCERNS = (
     "kubernetes",
     "secrets",
     "gitops",
+    "observability",
     "delivery",
     "tagging",
 )

@@ -12,7 +12,7 @@ import pytest
 from ballast.offline import load_stack_config, run_stack
 from ballast.offline.records import SECRET_PLACEHOLDER
 from ballast.offline.stack_config import load_project
-from components.alerting import CONFIRMATION_TIMEOUT_MINUTES
+from components.alerting import CONFIRMATION_TIMEOUT_MINUTES, SEVERITIES
 from tests.conftest import ROOT, SHIPPED_STACKS, platform_config, stack_run
 from tests.tokens import ALARM, KEY
 
@@ -21,51 +21,71 @@ TOPIC_POLICY = "aws:sns/topicPolicy:TopicPolicy"
 SUBSCRIPTION = "aws:sns/topicSubscription:TopicSubscription"
 #: A pager URL as a fork would set it (`pulumi config set --secret alertWebhookUrl ...`).
 WEBHOOK = "https://events.pager.example/integration/0123456789abcdef/enqueue"
+TICKET_WEBHOOK = "https://tickets.example/hooks/sns/fedcba9876543210"
 
 
 def region_of(run, record) -> str:
     return run.by_urn()[record.provider].inputs["region"]
 
 
-def alert_topics(run) -> dict[str, object]:
-    """region -> the alert topic there (the findings topic is the audit trail's)."""
-    topics = [t for t in run.of_type(TOPIC) if "Alerting" in t.urn]
+def severity_of(topic) -> str:
+    return "ticket" if topic.name.endswith("-ticket") else "page"
+
+
+def alert_topics(run, severity: str = "page") -> dict[str, object]:
+    """region -> the alert topic of `severity` there (the findings topic is the audit
+    trail's)."""
+    topics = [t for t in run.of_type(TOPIC) if "Alerting" in t.urn and severity_of(t) == severity]
     by_region = {region_of(run, t): t for t in topics}
-    assert len(by_region) == len(topics), "two alert topics in one region"
+    assert len(by_region) == len(topics), f"two {severity} topics in one region"
     return by_region
 
 
-def with_webhook(stack: str):
-    """`stack` run as the CLI runs it once the secret is decrypted: the value known to
-    the program, its key flagged secret."""
+def all_topics(run) -> list[tuple[str, object]]:
+    """(region, topic) of every alert topic, of every severity."""
+    return [(r, t) for sev in SEVERITIES for r, t in alert_topics(run, sev).items()]
+
+
+def with_webhook(stack: str, **extra: str):
+    """`stack` run as the CLI runs it once the secrets are decrypted: the values known to
+    the program, their keys flagged secret. `extra`: further secret keys (unqualified)."""
     base = load_stack_config(load_project(ROOT), stack)
-    config = {**base.config, "ballast:alertWebhookUrl": WEBHOOK}
-    keys = tuple(sorted({*base.secret_keys, "ballast:alertWebhookUrl"}))
+    secrets = {"ballast:alertWebhookUrl": WEBHOOK, **{f"ballast:{k}": v for k, v in extra.items()}}
+    config = {**base.config, **secrets}
+    keys = tuple(sorted({*base.secret_keys, *secrets}))
     return run_stack(dataclasses.replace(base, config=config, secret_keys=keys))
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
-def test_every_alarm_notifies_the_alert_topic_of_its_own_region(stack):
+def test_every_alarm_notifies_the_topic_of_its_severity_in_its_own_region(stack):
     run = stack_run(stack)
-    topics = alert_topics(run)
     alarms = run.of_type(ALARM)
     assert alarms
     for alarm in alarms:
-        topic = topics[region_of(run, alarm)]
+        # The primary's heartbeat means it is down (page); the replica's lag is a risk to
+        # the RPO with nothing down (ticket). Both name their runbook.
+        severity = "ticket" if alarm.inputs["name"].endswith("-lag") else "page"
+        topic = alert_topics(run, severity)[region_of(run, alarm)]
         assert alarm.inputs["alarmActions"] == [topic.outputs["arn"]]
         assert alarm.inputs["okActions"] == [topic.outputs["arn"]]
-    # A topic in each region with alarms, and in the primary region in any case.
-    assert set(topics) == {region_of(run, a) for a in alarms} | {
-        platform_config(stack).primary_region
-    }
-    assert run.outputs["alertTopicArns"] == {r: t.outputs["arn"] for r, t in topics.items()}
+        assert "runbooks/database-promotion.md" in alarm.inputs["alarmDescription"]
+        assert (ROOT / "runbooks" / "database-promotion.md").is_file()
+    # A topic of each severity in each region with alarms, and in the primary region.
+    regions = {region_of(run, a) for a in alarms} | {platform_config(stack).primary_region}
+    for severity, output in (("page", "alertTopicArns"), ("ticket", "alertTicketTopicArns")):
+        topics = alert_topics(run, severity)
+        assert set(topics) == regions
+        assert run.outputs[output] == {r: t.outputs["arn"] for r, t in topics.items()}
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_each_topic_is_encrypted_with_a_key_of_its_region_that_cloudwatch_may_use(stack):
     run = stack_run(stack)
     keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
-    for region, topic in alert_topics(run).items():
+    topics = all_topics(run)
+    # One key per topic: the key admits CloudWatch for that topic only.
+    assert len({t.inputs["kmsMasterKeyId"] for _, t in topics}) == len(topics)
+    for region, topic in topics:
         key = keys[topic.inputs["kmsMasterKeyId"]]
         assert region_of(run, key) == region
         statements = json.loads(key.inputs["policy"])["Statement"]
@@ -81,7 +101,7 @@ def test_each_topic_is_encrypted_with_a_key_of_its_region_that_cloudwatch_may_us
 def test_only_this_accounts_alarms_of_the_region_may_publish(stack):
     run = stack_run(stack)
     policies = {p.inputs["arn"]: p for p in run.of_type(TOPIC_POLICY)}
-    for region, topic in alert_topics(run).items():
+    for region, topic in all_topics(run):
         document = json.loads(policies[topic.outputs["arn"]].inputs["policy"])
         (publish,) = [s for s in document["Statement"] if s["Action"] == "sns:Publish"]
         assert publish["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
@@ -94,6 +114,7 @@ def test_only_this_accounts_alarms_of_the_region_may_publish(stack):
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_without_a_webhook_nothing_subscribes(stack):
     assert platform_config(stack).alert_webhook_url is None
+    assert platform_config(stack).alert_ticket_webhook_url is None
     assert stack_run(stack).of_type(SUBSCRIPTION) == []
 
 
@@ -104,7 +125,21 @@ def paged():
     return stack, with_webhook(stack)
 
 
-def test_with_a_webhook_every_topic_pages_it_over_https(paged):
+def test_the_ticket_webhook_subscribes_to_the_ticket_topics_only_the_pager_to_the_page_topics(
+    paged,
+):
+    stack, only_pager = paged
+    page = {t.outputs["arn"] for t in alert_topics(only_pager, "page").values()}
+    assert {s.inputs["topic"] for s in only_pager.of_type(SUBSCRIPTION)} == page
+    both = with_webhook(stack, alertTicketWebhookUrl=TICKET_WEBHOOK)
+    subscriptions = both.of_type(SUBSCRIPTION)
+    ticket = {t.outputs["arn"] for t in alert_topics(both, "ticket").values()}
+    assert sorted(s.inputs["topic"] for s in subscriptions) == sorted(page | ticket)
+    assert len(subscriptions) == len(page) + len(ticket)
+    assert TICKET_WEBHOOK not in json.dumps(both.to_json())
+
+
+def test_with_a_webhook_every_page_topic_pages_it_over_https(paged):
     _, run = paged
     topics = alert_topics(run)
     subscriptions = run.of_type(SUBSCRIPTION)

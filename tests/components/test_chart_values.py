@@ -32,6 +32,17 @@ CHARTS = {
     # grafana writes every section and key under grafana.ini into grafana.ini as given;
     # values.yaml lists only a few of Grafana's settings.
     versions.GRAFANA_CHART: (versions.GRAFANA_CHART_VERSION, ("grafana.ini",)),
+    # alertmanager.config is Alertmanager's own configuration file (amtool checks it);
+    # the two priorityClassName keys are documented only as comments in values.yaml
+    # ("Assign a PriorityClassName to pods if set").
+    versions.KUBE_PROMETHEUS_STACK_CHART: (
+        versions.KUBE_PROMETHEUS_STACK_CHART_VERSION,
+        (
+            "alertmanager.config",
+            "kube-state-metrics.priorityClassName",
+            "prometheusOperator.priorityClassName",
+        ),
+    ),
     # webhook.configData is the config-policy-controller ConfigMap's data, as given.
     versions.POLICY_CONTROLLER_CHART: (
         versions.POLICY_CONTROLLER_CHART_VERSION,

@@ -37,6 +37,7 @@ CUSTOM_RESOURCE_GROUPS = (
     "argoproj.io",
     "policy.sigstore.dev",
     "secrets-store.csi.x-k8s.io",
+    "monitoring.coreos.com",
 )
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
@@ -174,6 +175,8 @@ def is_newer_than_the_split(record) -> bool:
             record.type in ("kubernetes:core/v1:Secret", "kubernetes:core/v1:ConfigMap")
             and record.inputs["metadata"]["namespace"] == grafana_addon.NAMESPACE
         )
+        # Observability arrived after the split, as a component of its own.
+        or "$ballast:components:Observability$" in record.urn
     )
 
 

@@ -14,6 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from components import dashboards, slo
+from components.cluster.addons import argocd_alerts
 from components.exported_metrics import (
     ALERTMANAGER,
     CADVISOR,
@@ -35,8 +36,17 @@ KPS = ("kube-prometheus-stack", "88.5.3")
 
 
 def _stack(stack: str) -> tuple[list[Any], list[dict[str, Any]], dict[str, dict[str, Any]]]:
-    services = platform_config(stack).services
-    return services, slo.rule_groups(services, LINKS), dashboards.dashboards(services)
+    """The stack's services, every rule group the cluster stack installs for them (the SLO
+    and platform rules, and the GitOps rules Argo CD's panel explains), its dashboards."""
+    config = platform_config(stack)
+    services = config.services
+    groups = slo.rule_groups(services, LINKS)
+    if config.gitops is not None:
+        groups += argocd_alerts.rule_groups(
+            f"{LINKS.runbook_base}/{argocd_alerts.RUNBOOK_PATH}",
+            LINKS.panel(slo.PLATFORM_DASHBOARD, slo.PLATFORM_PANELS["gitops"]),
+        )
+    return services, groups, dashboards.dashboards(services)
 
 
 def relied_on(groups: list[dict[str, Any]]) -> set[str]:
@@ -127,8 +137,8 @@ def test_the_exported_list_holds_only_what_the_dashboards_use():
 
 
 def test_a_platform_panel_without_queries_fails_the_build_naming_it(monkeypatch):
-    monkeypatch.setattr(slo, "PLATFORM_PANELS", {**slo.PLATFORM_PANELS, "gitops": 99})
-    with pytest.raises(ValueError, match="'gitops' \\(id 99\\)"):
+    monkeypatch.setattr(slo, "PLATFORM_PANELS", {**slo.PLATFORM_PANELS, "unbuilt": 99})
+    with pytest.raises(ValueError, match="'unbuilt' \\(id 99\\)"):
         dashboards.platform_overview()
 
 

@@ -34,7 +34,16 @@ PLATFORM_COMPONENTS = (
     Vault,
     Grafana,
 )
-PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
+PLATFORM_OWN = (
+    "stackKind",
+    "environment",
+    "primaryRegion",
+    "drRegion",
+    "services",
+    "gitops",
+    "observability",
+    "observabilityReceivers",
+)
 
 
 def test_no_two_components_export_the_same_name():

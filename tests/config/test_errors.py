@@ -143,6 +143,13 @@ def with_vault(config: dict | None = None, **values) -> dict:
     return {**(config if config is not None else with_cluster()), "ballast:vault": values}
 
 
+def with_observability(config: dict | None = None, **values) -> dict:
+    """`config` (default: BASE with a cluster and GitOps) with `ballast:observability`."""
+    if config is None:
+        config = {**with_cluster(), "ballast:ci": CI, "ballast:gitops": {"syncGroup": "release"}}
+    return {**config, "ballast:observability": values}
+
+
 def routed(name: str = "web", **ingress) -> dict:
     """A tier-1 service with an ingress at www.example.com:8080, changed by `ingress`."""
     return {
@@ -221,6 +228,67 @@ CASES = [
         with_vault(replica=3),
         "ballast:vault.replica is not a known key; did you mean replicas? (accepted: replicas, storageSizeGib)",
         id="vault-unknown-key",
+    ),
+    # --- observability (ballast:observability) ---
+    pytest.param(
+        with_observability(alertmanagerReplicas=4),
+        "ballast:observability.alertmanagerReplicas must be an odd number from 1 to 7: an even cluster can split into two equal halves that both notify (got 4)",
+        id="observability-alertmanager-even",
+    ),
+    pytest.param(
+        with_observability(alertmanagerReplicas=1),
+        "ballast:observability.alertmanagerReplicas must be at least 3 in prod, so the Alertmanager cluster keeps its silences and deduplication while one member is lost (got 1)",
+        id="observability-alertmanager-prod-single",
+    ),
+    pytest.param(
+        with_observability(prometheusReplicas=1),
+        "ballast:observability.prometheusReplicas must be at least 2 in prod, so losing a node or a zone keeps a Prometheus evaluating the alerts (got 1)",
+        id="observability-prometheus-prod-single",
+    ),
+    pytest.param(
+        with_observability(prometheusReplicas=5),
+        "ballast:observability.prometheusReplicas must be from 1 to 4 (got 5)",
+        id="observability-prometheus-too-many",
+    ),
+    pytest.param(
+        with_observability(prometheusStorageGib=40, retentionSizeGib=40),
+        "ballast:observability.retentionSizeGib must be below prometheusStorageGib (40): the write-ahead log is not counted in it (got 40)",
+        id="observability-retention-size",
+    ),
+    pytest.param(
+        with_observability(retentionDays=0),
+        "ballast:observability.retentionDays must be between 1 and 365 (got 0)",
+        id="observability-retention-days",
+    ),
+    pytest.param(
+        with_observability(runbookBaseUrl="http://git.example.com/ops/blob/main"),
+        "ballast:observability.runbookBaseUrl must be an https:// URL (got 'http://git.example.com/ops/blob/main')",
+        id="observability-runbook-base",
+    ),
+    pytest.param(
+        with_observability(with_cluster()),
+        "ballast:observability needs runbookBaseUrl when ballast:gitops is not set: the alerts link to the runbooks of the gitops repository by default",
+        id="observability-without-runbooks",
+    ),
+    pytest.param(
+        with_observability(BASE, runbookBaseUrl="https://github.com/acme/platform/blob/main"),
+        "ballast:observability needs ballast:cluster: Prometheus and Alertmanager run on the environment's cluster",
+        id="observability-without-cluster",
+    ),
+    pytest.param(
+        with_observability(
+            receivers={
+                "pageWebhookUrl": "https://pager.example.com/x",
+                "ticketWebhookUrl": "https://t.example.com/y",
+            }
+        ),
+        "ballast:observability.receivers must be a Pulumi secret: set each of its keys with `pulumi config set --secret --path 'ballast:observability.receivers.<key>' <value>` so it is never stored in clear text",
+        id="observability-receivers-plain",
+    ),
+    pytest.param(
+        with_observability(retention=30),
+        "ballast:observability.retention is not a known key; did you mean retentionDays? (accepted: alertmanagerReplicas, alertmanagerStorageGib, prometheusReplicas, prometheusStorageGib, receivers, retentionDays, retentionSizeGib, runbookBaseUrl)",
+        id="observability-unknown-key",
     ),
     # --- ingress (ballast:ingress, ballast:services[].ingress) ---
     pytest.param(
@@ -466,7 +534,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertTicketWebhookUrl, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, observability, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1295,7 +1363,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertTicketWebhookUrl, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, observability, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
     ]
 
 
@@ -1309,6 +1377,22 @@ def test_plain_secret_is_never_echoed(project):
 
 def test_secure_secret_is_accepted_and_never_shown(project):
     config = {**BASE, "ballast:alertWebhookUrl": {"secure": "v1:AAAAAAAAAAAAAAAA:cipher"}}
+    result = preview(project, config, "--json")
+    assert result.exit_code == 0, result.output
+    assert "cipher" not in result.output
+
+
+def test_plain_receivers_are_never_echoed(project):
+    url = "https://pager.example.com/integration/0123456789abcdef"
+    config = with_observability(receivers={"pageWebhookUrl": url, "ticketWebhookUrl": url})
+    result = preview(project, config)
+    assert result.exit_code == 2
+    assert "pager.example.com" not in result.output
+
+
+def test_secure_receivers_are_accepted_and_never_shown(project):
+    secure = {"secure": "v1:AAAAAAAAAAAAAAAA:cipher"}
+    config = with_observability(receivers={"pageWebhookUrl": secure, "ticketWebhookUrl": secure})
     result = preview(project, config, "--json")
     assert result.exit_code == 0, result.output
     assert "cipher" not in result.output

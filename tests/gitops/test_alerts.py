@@ -12,9 +12,11 @@ import yaml
 
 from components.cluster.addons import argocd_alerts
 from components.config import GitOpsSettings
+from components.slo import RULE_SELECTOR_LABEL
 from tests.conftest import ROOT, require_tool
 
 RUNBOOK = "https://github.com/org/repo/blob/main/runbooks/gitops-drift.md"
+DASHBOARD = "https://grafana.example.com/d/platform-overview/?viewPanel=8"
 
 
 def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -31,7 +33,7 @@ def promtool(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture
 def rules(tmp_path: Path) -> Path:
     path = tmp_path / "rules.yaml"
-    path.write_text(yaml.safe_dump({"groups": argocd_alerts.rule_groups(RUNBOOK)}))
+    path.write_text(yaml.safe_dump({"groups": argocd_alerts.rule_groups(RUNBOOK, DASHBOARD)}))
     return path
 
 
@@ -81,13 +83,16 @@ def test_drift_degradation_and_failed_syncs_fire_and_a_healthy_app_stays_silent(
                         "exp_alerts": [
                             {
                                 "exp_labels": {
-                                    "severity": "warning",
+                                    "severity": "ticket",
+                                    "service": "gitops",
+                                    "tier": "tier-1",
                                     "name": "drifted",
                                     "project": "prod",
                                 },
                                 "exp_annotations": {
                                     "summary": "Argo CD application drifted has differed from Git for over 1h",
                                     "description": "The live objects of drifted (project prod) are not what Git says: a change made outside Git, or a commit nobody synced.",
+                                    "dashboard_url": DASHBOARD,
                                     "runbook_url": RUNBOOK,
                                 },
                             }
@@ -99,13 +104,16 @@ def test_drift_degradation_and_failed_syncs_fire_and_a_healthy_app_stays_silent(
                         "exp_alerts": [
                             {
                                 "exp_labels": {
-                                    "severity": "critical",
+                                    "severity": "ticket",
+                                    "service": "gitops",
+                                    "tier": "tier-1",
                                     "name": "broken",
                                     "project": "prod",
                                 },
                                 "exp_annotations": {
                                     "summary": "Argo CD application broken is Degraded",
                                     "description": "A resource of broken (project prod) failed its health check for over 15m.",
+                                    "dashboard_url": DASHBOARD,
                                     "runbook_url": RUNBOOK,
                                 },
                             }
@@ -117,13 +125,16 @@ def test_drift_degradation_and_failed_syncs_fire_and_a_healthy_app_stays_silent(
                         "exp_alerts": [
                             {
                                 "exp_labels": {
-                                    "severity": "warning",
+                                    "severity": "ticket",
+                                    "service": "gitops",
+                                    "tier": "tier-1",
                                     "name": "failing",
                                     "project": "prod",
                                 },
                                 "exp_annotations": {
                                     "summary": "A sync of Argo CD application failing failed",
                                     "description": "failing (project prod) had a failed or erroring sync in the last 30m.",
+                                    "dashboard_url": DASHBOARD,
                                     "runbook_url": RUNBOOK,
                                 },
                             }
@@ -148,7 +159,21 @@ def test_the_rule_links_its_runbook_in_the_environments_repository():
         sync_group="release",
         signing_subject="https://github.com/org/repo/.github/workflows/image.yml@refs/heads/main",
     )
-    rule = argocd_alerts.prometheus_rule(settings, namespace="observability")
+    rule = argocd_alerts.prometheus_rule(
+        settings, namespace="observability", dashboard_url=DASHBOARD
+    )
     urls = {r["annotations"]["runbook_url"] for g in rule["spec"]["groups"] for r in g["rules"]}
     assert urls == {f"https://github.com/org/repo/blob/main/{argocd_alerts.RUNBOOK_PATH}"}
     assert (ROOT / argocd_alerts.RUNBOOK_PATH).is_file()
+    # A fork's runbook base (ballast:observability.runbookBaseUrl) wins over the repository.
+    forked = argocd_alerts.prometheus_rule(
+        settings,
+        namespace="observability",
+        dashboard_url=DASHBOARD,
+        runbook_base="https://git.example.com/ops/platform/src/branch/main/",
+    )
+    urls = {r["annotations"]["runbook_url"] for g in forked["spec"]["groups"] for r in g["rules"]}
+    assert urls == {
+        f"https://git.example.com/ops/platform/src/branch/main/{argocd_alerts.RUNBOOK_PATH}"
+    }
+    assert forked["metadata"]["labels"] == {RULE_SELECTOR_LABEL: "true"}

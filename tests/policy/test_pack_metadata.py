@@ -33,6 +33,7 @@ def test_at_least_45_policies_with_complete_metadata(pack):
             "kubernetes",
             "secrets",
             "gitops",
+            "observability",
             "delivery",
             "tagging",
         )
