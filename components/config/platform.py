@@ -29,6 +29,7 @@ from components.config.errors import describe_errors
 from components.config.gitops import GitOpsConfig
 from components.config.ingress import IngressConfig
 from components.config.network import DrNetworkConfig, NetworkConfig
+from components.config.observability import ObservabilityConfig
 from components.config.registry import RegistryConfig
 from components.config.runner import RunnerConfig
 from components.config.security import AuditConfig, BoundaryConfig, CiConfig, OrgGuardrailsConfig
@@ -150,6 +151,12 @@ class PlatformConfig(_Section):
         description="Vault on the cluster (docs/vault.md): HA with integrated Raft "
         "storage, auto-unsealed with a KMS key of its own, its UI on the internal ALB "
         "when there is one. Needs ballast:cluster. Unset: no Vault.",
+    )
+    observability: ObservabilityConfig = Field(
+        default_factory=ObservabilityConfig,
+        description="Logs and traces (docs/observability.md): retention, servers and "
+        "volumes of Loki and Tempo, whose S3 buckets and IRSA roles this stack makes when "
+        "it has a cluster. Needs ballast:cluster.",
     )
     gitops: GitOpsConfig | None = Field(
         default=None,
@@ -343,6 +350,13 @@ class PlatformConfig(_Section):
             raise ValueError("needs ballast:cluster: Vault runs on the cluster's nodes")
         return value
 
+    @field_validator("observability")
+    @classmethod
+    def _observability_needs_cluster(cls, value: ObservabilityConfig, info: ValidationInfo):
+        if _context(info, "has_cluster") is False:
+            raise ValueError("needs ballast:cluster: Loki and Tempo run on the cluster's nodes")
+        return value
+
     @field_validator("cluster")
     @classmethod
     def _cluster_admins(cls, value: ClusterConfig | None, info: ValidationInfo):
@@ -442,6 +456,7 @@ PLATFORM_ONLY_KEYS = (
     "ingress",
     "registry",
     "vault",
+    "observability",
     "gitops",
 )
 #: Keys only an organization stack uses (and needs).
