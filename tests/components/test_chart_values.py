@@ -33,6 +33,27 @@ CHARTS = {
         versions.POLICY_CONTROLLER_CHART_VERSION,
         ("webhook.configData",),
     ),
+    # loki.storage: `bucketNames` is documented only in a comment of values.yaml, and
+    # the schema takes any key there (`skipProperties`, `additionalProperties: true`);
+    # loki.limits_config is Loki's own limits block, written into its config as given;
+    # singleBinary.affinity is a Kubernetes Affinity whose default shows only one field.
+    versions.LOKI_CHART: (
+        versions.LOKI_CHART_VERSION,
+        ("loki.storage", "loki.limits_config", "singleBinary.affinity"),
+    ),
+    versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ()),
+    # config is the collector's configuration, merged over the chart's example; the
+    # PDB's maxUnavailable is listed only in a comment (the schema allows it).
+    versions.OTEL_COLLECTOR_CHART: (
+        versions.OTEL_COLLECTOR_CHART_VERSION,
+        ("config", "podDisruptionBudget"),
+    ),
+    # tempo.storage.trace and tempo.receivers are Tempo's own configuration, written
+    # into tempo.yaml as given; values.yaml holds only the local-backend example.
+    versions.TEMPO_CHART: (
+        versions.TEMPO_CHART_VERSION,
+        ("tempo.storage.trace", "tempo.receivers"),
+    ),
 }
 
 

@@ -17,6 +17,7 @@ from components.outputs import stack_outputs
 from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
+from components.telemetry_storage import TelemetryStorage
 from components.vault import Vault
 
 PLATFORM_COMPONENTS = (
@@ -31,6 +32,7 @@ PLATFORM_COMPONENTS = (
     Resilience,
     Alerting,
     Vault,
+    TelemetryStorage,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
 

@@ -466,7 +466,7 @@ CASES = [
     ),
     pytest.param(
         {**BASE, "ballast:netwrok": {"cidr": "10.1.0.0/16"}},
-        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        "ballast:netwrok is not a known key; did you mean network? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, observability, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -1028,7 +1028,7 @@ CASES = [
     ),
     pytest.param(
         {**with_cluster(), "ballast:services": [{"name": "vault", "tier": "tier-1"}]},
-        "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, vault, gitops belong to Kubernetes and the platform add-ons",
+        "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, telemetry, vault, gitops belong to Kubernetes and the platform add-ons",
         id="service-in-a-platform-namespace",
     ),
     # --- data and disaster recovery: tiers, database, DR network, backups, FIS ----------
@@ -1295,7 +1295,7 @@ def test_every_problem_is_reported_at_once(project):
         P
         + "ballast:network.natMode must be 'per-az' in prod: a single NAT gateway makes every zone's egress depend on one zone (got 'single')",
         P
-        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
+        + "ballast:owner_team is not a known key; did you mean owner? (accepted: accountId, alertWebhookUrl, audit, backup, boundary, ci, cluster, database, drNetwork, drRegion, environment, faultInjection, gitops, ingress, namePrefix, network, observability, orgGuardrails, owner, primaryRegion, registry, runner, services, stackKind, tags, vault)",
     ]
 
 
