@@ -42,18 +42,12 @@ CHARTS = {
         ("loki.storage", "loki.limits_config", "singleBinary.affinity"),
     ),
     versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ()),
-    # config is the collector's configuration, merged over the chart's example; the
-    # PDB's maxUnavailable is listed only in a comment (the schema allows it).
+    # The PDB's maxUnavailable is listed only in a comment (the schema allows it).
     versions.OTEL_COLLECTOR_CHART: (
         versions.OTEL_COLLECTOR_CHART_VERSION,
-        ("config", "podDisruptionBudget"),
+        ("podDisruptionBudget",),
     ),
-    # tempo.storage.trace and tempo.receivers are Tempo's own configuration, written
-    # into tempo.yaml as given; values.yaml holds only the local-backend example.
-    versions.TEMPO_CHART: (
-        versions.TEMPO_CHART_VERSION,
-        ("tempo.storage.trace", "tempo.receivers"),
-    ),
+    versions.TEMPO_CHART: (versions.TEMPO_CHART_VERSION, ()),
 }
 
 

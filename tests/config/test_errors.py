@@ -143,6 +143,11 @@ def with_vault(config: dict | None = None, **values) -> dict:
     return {**(config if config is not None else with_cluster()), "ballast:vault": values}
 
 
+def with_observability(config: dict | None = None, **values) -> dict:
+    """`config` (default: BASE with a cluster) with a `ballast:observability` section."""
+    return {**(config if config is not None else with_cluster()), "ballast:observability": values}
+
+
 def routed(name: str = "web", **ingress) -> dict:
     """A tier-1 service with an ingress at www.example.com:8080, changed by `ingress`."""
     return {
@@ -221,6 +226,42 @@ CASES = [
         with_vault(replica=3),
         "ballast:vault.replica is not a known key; did you mean replicas? (accepted: replicas, storageSizeGib)",
         id="vault-unknown-key",
+    ),
+    # --- logs and traces (ballast:observability) ---
+    pytest.param(
+        with_observability(logs={"replicas": 2}),
+        "ballast:observability.logs.replicas must be 1, or 3 to 9: replicated Loki writes every stream to 3 servers (got 2)",
+        id="loki-replicas-two",
+    ),
+    pytest.param(
+        with_observability(logs={"replicas": 1}),
+        "ballast:observability.logs.replicas must be at least 3 in prod, so that losing one zone keeps logs flowing (got 1)",
+        id="loki-replicas-prod-single",
+    ),
+    pytest.param(
+        with_observability(logs={"retentionDays": 0}),
+        "ballast:observability.logs.retentionDays must be between 1 and 3650 (got 0)",
+        id="log-retention-zero",
+    ),
+    pytest.param(
+        with_observability(traces={"retentionDays": 4000}),
+        "ballast:observability.traces.retentionDays must be between 1 and 3650 (got 4000)",
+        id="trace-retention-too-long",
+    ),
+    pytest.param(
+        with_observability(traces={"walStorageGib": 1}),
+        "ballast:observability.traces.walStorageGib must be between 5 and 500 (got 1)",
+        id="tempo-volume-too-small",
+    ),
+    pytest.param(
+        with_observability(BASE, logs={"retentionDays": 7}),
+        "ballast:observability needs ballast:cluster: Loki and Tempo run on the cluster's nodes",
+        id="observability-without-cluster",
+    ),
+    pytest.param(
+        with_observability(logs={"retention": 7}),
+        "ballast:observability.logs.retention is not a known key; did you mean retentionDays? (accepted: replicas, retentionDays, walStorageGib)",
+        id="observability-unknown-key",
     ),
     # --- ingress (ballast:ingress, ballast:services[].ingress) ---
     pytest.param(

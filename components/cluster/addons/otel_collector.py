@@ -10,9 +10,9 @@ replica; on the system node group at the platform priority. The pipeline is the
 collector's recommended minimum: `memory_limiter` (refuses data at 80 % of the memory
 limit, so the pod sheds load instead of being OOM-killed), `batch`, and an OTLP exporter
 to Tempo whose sending queue and retries carry traces over a Tempo restart (up to
-`QUEUE_SIZE` batches, retried for `RETRY_MAX_ELAPSED`). Traces only: the chart's logs and
-metrics pipelines, and its Jaeger, Zipkin and Prometheus receivers, are removed (logs
-go through Alloy, metrics through Prometheus).
+`QUEUE_SIZE` batches, retried for `RETRY_MAX_ELAPSED`). Traces only: none of the chart's
+example logs and metrics pipelines, nor its Jaeger, Zipkin and Prometheus receivers
+(`collector_config`; logs go through Alloy, metrics through Prometheus).
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ OTLP_HTTP_PORT = 4318
 #: Batches the exporter queues while Tempo is unreachable, and how long it retries one.
 QUEUE_SIZE = 5000
 RETRY_MAX_ELAPSED = "10m"
+#: The health check extension's port, which the chart's probes call.
+HEALTH_PORT = 13133
 SERVER_LABELS = {
     "app.kubernetes.io/name": "opentelemetry-collector",
     "app.kubernetes.io/instance": RELEASE,
@@ -57,9 +59,14 @@ def otlp_http_endpoint() -> str:
 
 
 def collector_config() -> dict[str, Any]:
-    """The collector's configuration, merged by the chart over its defaults (so the
-    defaults this release does not want are set to null, which removes them)."""
+    """The collector's whole configuration: OTLP in, `memory_limiter` and `batch`, OTLP to
+    Tempo out, and the health check the chart's probes call. It goes into the chart's
+    `alternateConfig`, which replaces the chart's example configuration instead of being
+    merged into it: removing the example's receivers and its logs and metrics pipelines
+    would take null values, and Pulumi drops nulls from a release's values before Helm
+    sees them."""
     return {
+        "extensions": {"health_check": {"endpoint": f"${{env:MY_POD_IP}}:{HEALTH_PORT}"}},
         "receivers": {
             "otlp": {
                 "protocols": {
@@ -67,9 +74,6 @@ def collector_config() -> dict[str, Any]:
                     "http": {"endpoint": f"${{env:MY_POD_IP}}:{OTLP_HTTP_PORT}"},
                 }
             },
-            "jaeger": None,
-            "zipkin": None,
-            "prometheus": None,
         },
         "processors": {
             "memory_limiter": {
@@ -87,18 +91,16 @@ def collector_config() -> dict[str, Any]:
                 "sending_queue": {"enabled": True, "queue_size": QUEUE_SIZE},
                 "retry_on_failure": {"enabled": True, "max_elapsed_time": RETRY_MAX_ELAPSED},
             },
-            "debug": None,
         },
         "service": {
+            "extensions": ["health_check"],
             "pipelines": {
                 "traces": {
                     "receivers": ["otlp"],
                     "processors": ["memory_limiter", "batch"],
                     "exporters": ["otlp"],
                 },
-                "logs": None,
-                "metrics": None,
-            }
+            },
         },
     }
 
@@ -122,7 +124,7 @@ def helm_values(*, replicas: int) -> dict[str, Any]:
         "fullnameOverride": RELEASE,
         "image": {"repository": IMAGE, "tag": versions.OTEL_COLLECTOR_VERSION},
         "replicaCount": replicas,
-        "config": collector_config(),
+        "alternateConfig": collector_config(),
         "ports": {
             "jaeger-compact": disabled,
             "jaeger-thrift": disabled,

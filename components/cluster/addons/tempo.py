@@ -10,7 +10,8 @@ delays traces rather than losing them; queries fail for that minute. A volume
 (encrypted gp3, `ballast:observability.traces.walStorageGib`) keeps the write-ahead log
 across restarts. Without replicas there is no disruption budget (one would block every
 node drain). Receives OTLP only (gRPC 4317, HTTP 4318), keeps traces
-`traces.retentionDays`, and answers queries on port 3200 (`query_url`).
+`traces.retentionDays`, and answers queries on port 3200 (`query_url`); its whole
+configuration is `tempo_config`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
+import yaml
 
 from components import versions
 from components.cluster.addons.loki import NAMESPACE
@@ -46,10 +48,49 @@ def otlp_endpoint() -> str:
     return f"{RELEASE}.{NAMESPACE}.svc.cluster.local:{OTLP_GRPC_PORT}"
 
 
+def tempo_config(*, region: str, bucket: str, retention_days: int) -> dict[str, Any]:
+    """Tempo's whole configuration (tempo.yaml): OTLP receivers only, trace blocks in
+    `bucket` through S3's regional endpoint (credentials from IRSA), a write-ahead log on
+    the volume, blocks kept `retention_days`, no usage reporting. It replaces the chart's
+    templated `config` instead of being merged into it: the chart's defaults open Jaeger
+    receivers and a local backend, and removing them would take null values, which
+    Pulumi drops from a release's values before Helm sees them."""
+    return {
+        "stream_over_http_enabled": False,
+        "multitenancy_enabled": False,
+        "usage_report": {"reporting_enabled": False},
+        "memberlist": {"cluster_label": f"{RELEASE}.{NAMESPACE}"},
+        "compactor": {"compaction": {"block_retention": f"{retention_days * 24}h"}},
+        "distributor": {
+            "receivers": {
+                "otlp": {
+                    "protocols": {
+                        "grpc": {"endpoint": f"0.0.0.0:{OTLP_GRPC_PORT}"},
+                        "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}"},
+                    }
+                }
+            }
+        },
+        "server": {"http_listen_port": HTTP_PORT},
+        "storage": {
+            "trace": {
+                "backend": "s3",
+                "s3": {
+                    "bucket": bucket,
+                    "endpoint": f"s3.{region}.amazonaws.com",
+                    "region": region,
+                },
+                "wal": {"path": "/var/tempo/wal"},
+            }
+        },
+        "overrides": {"defaults": {}, "per_tenant_override_config": "/conf/overrides.yaml"},
+    }
+
+
 def helm_values(
     *,
     region: str,
-    bucket: pulumi.Input[str],
+    bucket: str,
     role_arn: pulumi.Input[str],
     retention_days: int,
     wal_storage_gib: int,
@@ -65,6 +106,7 @@ def helm_values(
         selector=SERVER_LABELS,
     )
     chart = defaults.helm_values()
+    config = tempo_config(region=region, bucket=bucket, retention_days=retention_days)
     return {
         "fullnameOverride": RELEASE,
         "replicas": 1,
@@ -72,31 +114,9 @@ def helm_values(
             "tag": versions.TEMPO_VERSION,
             "resources": chart["resources"],
             "reportingEnabled": False,
-            "retention": f"{retention_days * 24}h",
-            "storage": {
-                "trace": {
-                    "backend": "s3",
-                    "s3": {
-                        "bucket": bucket,
-                        "endpoint": f"s3.{region}.amazonaws.com",
-                        "region": region,
-                    },
-                    "wal": {"path": "/var/tempo/wal"},
-                    # Helm merges maps: the chart's `local` backend must be removed.
-                    "local": None,
-                }
-            },
-            # OTLP only: the chart's Jaeger receivers are removed (null deletes a key).
-            "receivers": {
-                "jaeger": None,
-                "otlp": {
-                    "protocols": {
-                        "grpc": {"endpoint": f"0.0.0.0:{OTLP_GRPC_PORT}"},
-                        "http": {"endpoint": f"0.0.0.0:{OTLP_HTTP_PORT}"},
-                    }
-                },
-            },
         },
+        # The chart renders this with `tpl`; it holds no template action.
+        "config": yaml.safe_dump(config, sort_keys=False),
         "serviceAccount": {
             "create": True,
             "name": SERVICE_ACCOUNT,
