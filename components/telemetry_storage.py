@@ -12,8 +12,9 @@ AWS resources only:
   boundary) that only that store's service account can assume and that may list its
   bucket, read, write and delete objects in it, and use its key to encrypt and decrypt:
   nothing in any other bucket and no other key (`store_policy_document`);
-- the **access-log bucket** both buckets log their S3 server access to (its own key;
-  `ACCESS_LOG_RETENTION_DAYS`).
+- the **access-log bucket** both buckets log their S3 server access to, kept
+  `ACCESS_LOG_RETENTION_DAYS`, encrypted with its own key, which S3 log delivery may use
+  to encrypt the log files it writes (for buckets of this account only).
 
 The Helm releases that use them are the cluster layer's (components/cluster/addons/
 loki.py and tempo.py), which read the bucket names and role ARNs from this stack's
@@ -35,7 +36,7 @@ from components.buckets import S3_BUCKET_NAME_MAX, CompliantBucket, compliant_bu
 from components.config import ObservabilityConfig
 from components.context import AwsContext
 from components.iam import RoleFactory
-from components.kms import rotating_key
+from components.kms import rotating_key, s3_access_log_delivery_statement
 
 #: What a store does with its bucket itself: list its objects.
 BUCKET_ACTIONS = ("s3:ListBucket",)
@@ -236,7 +237,9 @@ class TelemetryStorage(pulumi.ComponentResource):
 
         return ctx.account_id.apply(build)
 
-    def _key(self, kind: str, description: str) -> aws.kms.Key:
+    def _key(
+        self, kind: str, description: str, statements: Sequence[Mapping[str, Any]] = ()
+    ) -> aws.kms.Key:
         ctx = self._args.context
         resource = f"{self._name}-{kind}"
         return rotating_key(
@@ -246,6 +249,7 @@ class TelemetryStorage(pulumi.ComponentResource):
             partition=ctx.partition,
             account_id=ctx.account_id,
             tags=ctx.tags_for(resource),
+            statements=statements,
             protect=ctx.protect,
         )
 
@@ -253,7 +257,12 @@ class TelemetryStorage(pulumi.ComponentResource):
         """The bucket the stores' buckets log their S3 server access to: only S3's
         logging service may write, and only for those buckets of this account."""
         ctx = self._args.context
-        key = self._key("telemetry-logs", "S3 server access logs of the log and trace buckets")
+        # S3 log delivery encrypts each log file with this key (its default encryption).
+        key = self._key(
+            "telemetry-logs",
+            "S3 server access logs of the log and trace buckets",
+            [s3_access_log_delivery_statement(ctx.account_id)],
+        )
         sources = [
             pulumi.Output.format("arn:{0}:s3:::{1}", ctx.partition, self._bucket_name(kind))
             for kind in kinds

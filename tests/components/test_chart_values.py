@@ -41,7 +41,9 @@ CHARTS = {
         versions.LOKI_CHART_VERSION,
         ("loki.storage", "loki.limits_config", "singleBinary.affinity"),
     ),
-    versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ()),
+    # configReloader.resources is a Kubernetes ResourceRequirements whose default shows
+    # only requests.
+    versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ("configReloader.resources",)),
     # The PDB's maxUnavailable is listed only in a comment (the schema allows it).
     versions.OTEL_COLLECTOR_CHART: (
         versions.OTEL_COLLECTOR_CHART_VERSION,

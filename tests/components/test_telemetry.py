@@ -336,9 +336,12 @@ def test_every_piece_runs_at_platform_priority_with_memory_limits(stack, chart):
     }[chart]
     pod, container = spec(values)
     assert pod["priorityClassName"] == "platform-critical"
-    resources = container["resources"]
-    assert resources["requests"]["memory"] == resources["limits"]["memory"]
-    assert "cpu" in resources["limits"]
+    containers = [container["resources"]]
+    if chart == versions.ALLOY_CHART:
+        containers.append(values["configReloader"]["resources"])
+    for resources in containers:
+        assert resources["requests"]["memory"] == resources["limits"]["memory"]
+        assert "cpu" in resources["limits"]
     # Tolerates the system nodes' taint (the agent tolerates every taint).
     assert any(
         t.get("key") == "CriticalAddonsOnly" or t == {"operator": "Exists"}
@@ -484,3 +487,57 @@ def test_the_parser_refuses_what_alloy_would():
     )
     rules = component(blocks, "discovery.relabel", "pods").children("rule")
     assert relabel(rules, POD)["pod"] == POD["__meta_kubernetes_pod_name"]
+
+
+def pod_fragments(chart: str, values: dict) -> tuple[dict, dict]:
+    """The pod-level and container-level Kubernetes fields a release's values carry."""
+    if chart == versions.LOKI_CHART:
+        pod = values["singleBinary"]
+        return {k: pod[k] for k in ("affinity", "tolerations", "topologySpreadConstraints")}, {
+            "resources": pod["resources"]
+        }
+    if chart == versions.TEMPO_CHART:
+        return {k: values[k] for k in ("affinity", "tolerations")}, {
+            "resources": values["tempo"]["resources"]
+        }
+    if chart == versions.OTEL_COLLECTOR_CHART:
+        return {k: values[k] for k in ("affinity", "tolerations", "topologySpreadConstraints")}, {
+            "resources": values["resources"]
+        }
+    return {"tolerations": values["controller"]["tolerations"]}, {
+        "resources": values["alloy"]["resources"],
+        "env": values["alloy"]["extraEnv"],
+    }
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+@pytest.mark.parametrize(
+    "chart",
+    [
+        versions.LOKI_CHART,
+        versions.TEMPO_CHART,
+        versions.OTEL_COLLECTOR_CHART,
+        versions.ALLOY_CHART,
+    ],
+)
+def test_the_kubernetes_fields_in_the_values_are_valid_kubernetes(stack, chart):
+    """The charts copy these fields into their pod templates as given: each is checked,
+    strictly, as part of a Pod of the pinned Kubernetes version."""
+    import kubernetes_validate
+
+    values = release_of(stack, chart).inputs["values"]
+    pod, container = pod_fragments(chart, values)
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "check", "namespace": loki.NAMESPACE},
+        "spec": {
+            **pod,
+            "priorityClassName": "platform-critical",
+            "containers": [{"name": "main", "image": "example/image:1", **container}],
+        },
+    }
+    kubernetes_validate.validate(manifest, versions.KUBERNETES_VERSION, strict=True)
+    broken = {**manifest, "spec": {**manifest["spec"], "tolerations": [{"operatr": "Exists"}]}}
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(broken, versions.KUBERNETES_VERSION, strict=True)

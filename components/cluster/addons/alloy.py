@@ -215,6 +215,13 @@ def helm_values(*, environment: str, region: str) -> dict[str, Any]:
                 }
             ],
         },
+        # The sidecar that reloads the configuration: memory limit equal to its request.
+        "configReloader": {
+            "resources": {
+                "requests": {"cpu": "10m", "memory": "64Mi"},
+                "limits": {"cpu": "50m", "memory": "64Mi"},
+            }
+        },
         "controller": {
             "type": "daemonset",
             # Every node's logs, the tainted system and GPU nodes' included.
