@@ -259,7 +259,7 @@ class TelemetryStorage(pulumi.ComponentResource):
         ctx = self._args.context
         # S3 log delivery encrypts each log file with this key (its default encryption).
         key = self._key(
-            "telemetry-logs",
+            "access-logs",
             "S3 server access logs of the log and trace buckets",
             [s3_access_log_delivery_statement(ctx.account_id)],
         )
