@@ -230,11 +230,9 @@ ALLOY_VERSION: Final = "v1.18.1"
 #: `otel/opentelemetry-collector-k8s` distribution (the OTLP receiver and exporter, the
 #: batch and memory_limiter processors: all the release uses). The chart requires an
 #: image repository; the tag is pinned in the release.
-OTEL_COLLECTOR_CHART_REPOSITORY: Final = (
-    "https://open-telemetry.github.io/opentelemetry-helm-charts"
-)
-OTEL_COLLECTOR_CHART: Final = "opentelemetry-collector"
-OTEL_COLLECTOR_CHART_VERSION: Final = "0.170.0"
+OTEL_CHART_REPOSITORY: Final = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+OTEL_CHART: Final = "opentelemetry-collector"
+OTEL_CHART_VERSION: Final = "0.170.0"
 OTEL_COLLECTOR_VERSION: Final = "0.158.0"
 
 #: Grafana Tempo, the trace backend: chart `tempo` 2.2.4 (single binary) from the

@@ -45,8 +45,8 @@ CHARTS = {
     # only requests.
     versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ("configReloader.resources",)),
     # The PDB's maxUnavailable is listed only in a comment (the schema allows it).
-    versions.OTEL_COLLECTOR_CHART: (
-        versions.OTEL_COLLECTOR_CHART_VERSION,
+    versions.OTEL_CHART: (
+        versions.OTEL_CHART_VERSION,
         ("podDisruptionBudget",),
     ),
     versions.TEMPO_CHART: (versions.TEMPO_CHART_VERSION, ()),

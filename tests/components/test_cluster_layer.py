@@ -154,7 +154,7 @@ CHARTS_AFTER_THE_SPLIT = (
     versions.LOKI_CHART,
     versions.ALLOY_CHART,
     versions.TEMPO_CHART,
-    versions.OTEL_COLLECTOR_CHART,
+    versions.OTEL_CHART,
 )
 
 

@@ -39,7 +39,7 @@ def chart_default(chart: str) -> dict:
     from tests.reference import chart_values
 
     version = {
-        versions.OTEL_COLLECTOR_CHART: versions.OTEL_COLLECTOR_CHART_VERSION,
+        versions.OTEL_CHART: versions.OTEL_CHART_VERSION,
     }[chart]
     return chart_values(chart, version)
 
@@ -293,7 +293,7 @@ def test_tempo_stores_in_its_bucket_through_its_role_for_the_retention(stack):
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_the_collector_sends_only_traces_and_only_to_tempo(stack):
     config = config_of(stack)
-    values = release_of(stack, versions.OTEL_COLLECTOR_CHART).inputs["values"]
+    values = release_of(stack, versions.OTEL_CHART).inputs["values"]
     assert values["mode"] == "deployment"
     assert values["image"]["tag"] == versions.OTEL_COLLECTOR_VERSION
     assert "config" not in values  # the chart's example is not merged in
@@ -309,7 +309,7 @@ def test_the_collector_sends_only_traces_and_only_to_tempo(stack):
     for kind in ("receivers", "processors", "exporters"):
         assert set(pipelines["traces"][kind]) <= set(collector[kind])
     assert collector["service"]["extensions"] == ["health_check"]
-    probe_port = chart_default(versions.OTEL_COLLECTOR_CHART)["livenessProbe"]["httpGet"]["port"]
+    probe_port = chart_default(versions.OTEL_CHART)["livenessProbe"]["httpGet"]["port"]
     assert collector["extensions"]["health_check"]["endpoint"].endswith(f":{probe_port}")
     replicas = values["replicaCount"]
     assert replicas == (1 if config.environment == "dev" else 2)
@@ -322,7 +322,7 @@ def test_the_collector_sends_only_traces_and_only_to_tempo(stack):
     [
         versions.LOKI_CHART,
         versions.TEMPO_CHART,
-        versions.OTEL_COLLECTOR_CHART,
+        versions.OTEL_CHART,
         versions.ALLOY_CHART,
     ],
 )
@@ -331,7 +331,7 @@ def test_every_piece_runs_at_platform_priority_with_memory_limits(stack, chart):
     spec = {
         versions.LOKI_CHART: lambda v: (v["singleBinary"], v["singleBinary"]),
         versions.TEMPO_CHART: lambda v: (v, v["tempo"]),
-        versions.OTEL_COLLECTOR_CHART: lambda v: (v, v),
+        versions.OTEL_CHART: lambda v: (v, v),
         versions.ALLOY_CHART: lambda v: (v["controller"], v["alloy"]),
     }[chart]
     pod, container = spec(values)
@@ -356,7 +356,7 @@ def test_the_query_urls_name_the_services_the_charts_make(stack):
     for addon, chart, url in (
         (loki, versions.LOKI_CHART, outputs["lokiUrl"]),
         (tempo, versions.TEMPO_CHART, outputs["tempoUrl"]),
-        (otel_collector, versions.OTEL_COLLECTOR_CHART, outputs["otlpEndpoint"]),
+        (otel_collector, versions.OTEL_CHART, outputs["otlpEndpoint"]),
     ):
         release = release_of(stack, chart)
         assert release.inputs["name"] == addon.RELEASE
@@ -500,7 +500,7 @@ def pod_fragments(chart: str, values: dict) -> tuple[dict, dict]:
         return {k: values[k] for k in ("affinity", "tolerations")}, {
             "resources": values["tempo"]["resources"]
         }
-    if chart == versions.OTEL_COLLECTOR_CHART:
+    if chart == versions.OTEL_CHART:
         return {k: values[k] for k in ("affinity", "tolerations", "topologySpreadConstraints")}, {
             "resources": values["resources"]
         }
@@ -516,7 +516,7 @@ def pod_fragments(chart: str, values: dict) -> tuple[dict, dict]:
     [
         versions.LOKI_CHART,
         versions.TEMPO_CHART,
-        versions.OTEL_COLLECTOR_CHART,
+        versions.OTEL_CHART,
         versions.ALLOY_CHART,
     ],
 )

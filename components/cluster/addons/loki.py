@@ -7,8 +7,9 @@ and three in staging and prod (`ballast:observability.logs.replicas`). Why not
 SimpleScalable (separate read, write and backend targets) in prod: the chart marks it
 deprecated and Loki 4 removes it, so adopting it now buys a forced migration; and its
 reason to exist, scaling reads apart from writes, pays off from hundreds of GB a day,
-while a platform of this size writes a few GB a day, which three single-binary servers
-with a replication factor of 3 carry. Three monolithic servers already survive the loss
+while the chart rates Monolithic for up to a few tens of GB a day, more than the
+platforms Ballast is the baseline for write, and three such servers with a replication
+factor of 3 carry it. Three monolithic servers already survive the loss
 of one server or zone (every stream is written to three, a write needs two). Past a few
 tens of GB a day the next step is the Distributed mode, not SimpleScalable.
 

@@ -155,11 +155,9 @@ def release(
     return k8s.helm.v3.Release(
         f"{scope.name}-otel-collector",
         name=RELEASE,
-        chart=versions.OTEL_COLLECTOR_CHART,
-        version=versions.OTEL_COLLECTOR_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(
-            repo=versions.OTEL_COLLECTOR_CHART_REPOSITORY
-        ),
+        chart=versions.OTEL_CHART,
+        version=versions.OTEL_CHART_VERSION,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.OTEL_CHART_REPOSITORY),
         namespace=NAMESPACE,
         values=helm_values(replicas=REPLICAS[cluster.environment]),
         opts=scope.opts([namespace, *priority_classes, *after]),
