@@ -48,7 +48,11 @@ class LogsConfig(_Section):
         le=MAX_WAL_GIB,
         description="Size of each Loki server's volume (encrypted gp3) in GiB, which holds "
         "the write-ahead log and the chunks not yet flushed to S3 (default 10). Too small "
-        "and a server stops accepting writes when an S3 outage keeps it from flushing.",
+        "and a server stops accepting writes when an S3 outage keeps it from flushing."
+        " Set it before the first `up`: a StatefulSet's claim size cannot change, so growing "
+        "it later means expanding each claim (`kubectl patch pvc`; the StorageClass allows "
+        "it) and deleting the StatefulSet with `--cascade=orphan` before the next `up` "
+        "(runbooks/loki-request-errors.md). Volumes never shrink.",
     )
 
     @field_validator("replicas")
@@ -91,7 +95,8 @@ class TracesConfig(_Section):
         le=MAX_WAL_GIB,
         description="Size of Tempo's volume (encrypted gp3) in GiB, which holds its "
         "write-ahead log and the blocks not yet flushed to S3 (default 10). Without the "
-        "volume a restart would lose the traces of the last minutes.",
+        "volume a restart would lose the traces of the last minutes. Grows like "
+        "logs.walStorageGib (expand the claim, orphan-delete the StatefulSet, then `up`).",
     )
 
 
