@@ -33,6 +33,7 @@ from components.cluster.addons import (
     nvidia_device_plugin,
     otel_collector,
     policy_controller,
+    secrets_store_csi_driver,
     tempo,
 )
 from components.cluster.addons import vault as vault_addon
@@ -685,12 +686,21 @@ class ClusterLayer(pulumi.ComponentResource):
                 namespaces=self.baseline.namespaces,
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
+        csi_driver = secrets_store_csi_driver.release(addons, cluster=cluster)
         vault_addon.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
+            csi_driver_release=csi_driver,
         )
+        if csi_driver is not None:
+            secrets_store_csi_driver.secret_provider_classes(
+                addons,
+                services=secrets_store_csi_driver.service_secret_needs(cluster.services),
+                driver=csi_driver,
+                namespaces=self.baseline.namespaces,
+            )
         self._telemetry(addons)
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:

@@ -31,7 +31,12 @@ K8S_PROVIDER = "pulumi:providers:kubernetes"
 TLS_PROVIDER = "pulumi:providers:tls"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
-CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io", "policy.sigstore.dev")
+CUSTOM_RESOURCE_GROUPS = (
+    "elbv2.k8s.aws",
+    "argoproj.io",
+    "policy.sigstore.dev",
+    "secrets-store.csi.x-k8s.io",
+)
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -155,6 +160,7 @@ CHARTS_AFTER_THE_SPLIT = (
     versions.ALLOY_CHART,
     versions.TEMPO_CHART,
     versions.OTEL_CHART,
+    versions.SECRETS_STORE_CSI_DRIVER_CHART,
 )
 
 
@@ -164,6 +170,8 @@ def is_newer_than_the_split(record) -> bool:
         or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
         or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)
+        or (record.type == "kubernetes:core/v1:ConfigMap" and record.name.endswith("-vault-ca"))
+        or record.type.startswith("kubernetes:secrets-store.csi.x-k8s.io/")
     )
 
 
