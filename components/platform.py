@@ -25,25 +25,36 @@ from components.alerting import Alerting, AlertingArgs
 from components.audit_trail import AuditTrail, AuditTrailArgs
 from components.cluster import Cluster, ClusterArgs
 from components.cluster.addons import (
+    alloy,
     argocd,
     argocd_alerts,
     autoscaler,
     kube_prometheus_stack,
     load_balancer_controller,
+    loki,
     nvidia_device_plugin,
+    otel_collector,
     policy_controller,
     secrets_store_csi_driver,
+    tempo,
 )
 from components.cluster.addons import grafana as grafana_addon
 from components.cluster.addons import vault as vault_addon
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
-from components.cluster.scope import ClusterFacts, GrafanaFacts, InClusterScope, VaultFacts
+from components.cluster.scope import (
+    ClusterFacts,
+    GrafanaFacts,
+    InClusterScope,
+    TelemetryFacts,
+    VaultFacts,
+)
 from components.config import (
     TIER_OBJECTIVES,
     ClusterStackConfig,
     GitOpsSettings,
     NetworkConfig,
+    ObservabilityConfig,
     ObservabilitySettings,
     PlatformConfig,
     ServiceConfig,
@@ -64,6 +75,7 @@ from components.registry import Registry, RegistryArgs
 from components.resilience import Resilience, ResilienceArgs
 from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
+from components.telemetry_storage import TelemetryStorage, TelemetryStorageArgs
 from components.vault import Vault, VaultArgs
 
 MANAGED_BY = "pulumi"
@@ -71,13 +83,12 @@ MANAGED_BY = "pulumi"
 SECURITY_TAGS = {"service": "security", "tier": "tier-1"}
 NETWORK_TAGS = {"service": "network", "tier": "tier-1"}
 ROLE_TYPE = "aws:iam/role:Role"
-#: What Grafana reads, in the cluster: the query Services that kube-prometheus-stack
-#: (release `kube-prometheus-stack`), Loki (release `loki`, its gateway) and Tempo
-#: (release `tempo`) make in namespace `observability` under their charts' default names.
+#: What Grafana reads, in the cluster: Prometheus (kube-prometheus-stack), Loki and Tempo
+#: at the query addresses their add-on modules name.
 GRAFANA_DATASOURCES = grafana_addon.Datasources(
-    prometheus_url="http://kube-prometheus-stack-prometheus.observability.svc:9090",
-    loki_url="http://loki-gateway.observability.svc",
-    tempo_url="http://tempo.observability.svc:3200",
+    prometheus_url=kube_prometheus_stack.query_url(),
+    loki_url=loki.query_url(),
+    tempo_url=tempo.query_url(),
 )
 #: Grafana's address without an internal ALB: `kubectl -n observability port-forward
 #: svc/grafana 3000`.
@@ -134,8 +145,9 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `vault` (None without `ballast:vault`), `grafana` (None
-    without a cluster), `dr_network` (None without
+    cluster), `vault` (None without `ballast:vault`), `grafana` (None without a cluster),
+    `telemetry` (the log and trace stores; None without a cluster), `observability` (the
+    resolved `ballast:observability`; None without it), `dr_network` (None without
     `ballast:drNetwork`), `alerting` (the alert topics), `database` (None without
     `ballast:database`), `resilience`.
     """
@@ -315,6 +327,21 @@ class Platform(pulumi.ComponentResource):
         self.vault: Vault | None = None
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
+        self.telemetry: TelemetryStorage | None = None
+        if self.cluster is not None:
+            self.telemetry = TelemetryStorage(
+                f"{name}-telemetry",
+                TelemetryStorageArgs(
+                    context=self.context.with_tags({"service": "observability", "tier": "tier-1"}),
+                    roles=roles,
+                    settings=config.observability or ObservabilityConfig(),
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    loki_service_account=(loki.NAMESPACE, loki.SERVICE_ACCOUNT),
+                    tempo_service_account=(tempo.NAMESPACE, tempo.SERVICE_ACCOUNT),
+                ),
+                opts=in_primary,
+            )
         self.gitops = self._gitops(config)
         self.grafana: Grafana | None = None
         if self.cluster is not None:
@@ -371,6 +398,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.vault, Vault),
             **stack_outputs(self.grafana, Grafana),
+            **stack_outputs(self.telemetry, TelemetryStorage),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             # The cluster layer installs kube-prometheus-stack and the rules from this
@@ -432,6 +460,7 @@ class Platform(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self, provider=self.primary_provider),
         )
+
     def _observability(self, config: PlatformConfig) -> ObservabilitySettings | None:
         """`ballast:observability` resolved: replicas for the environment, and the
         runbooks of the gitops repository at its target revision unless
@@ -652,7 +681,9 @@ class ClusterLayer(pulumi.ComponentResource):
 
     Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
     `kubernetes_provider`, `baseline`, `observability` (None without
-    `ballast:observability` in the platform stack).
+    `ballast:observability` in the platform stack), and the in-cluster addresses of the log and trace
+    pieces (None when the platform stack made no stores): `loki_url` and `tempo_url`
+    (Grafana's Loki and Tempo datasources), `otlp_endpoint` (where services send traces).
     """
 
     #: Outputs of the platform stack this layer reads; a test checks that the platform
@@ -676,6 +707,15 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultStorageSizeGib",
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
+        "lokiBucketName",
+        "lokiRoleArn",
+        "lokiRetentionDays",
+        "lokiReplicas",
+        "lokiWalStorageGib",
+        "tempoBucketName",
+        "tempoRoleArn",
+        "tempoRetentionDays",
+        "tempoWalStorageGib",
         "gitops",
         "grafanaAdminPassword",
         "grafanaUrl",
@@ -713,6 +753,7 @@ class ClusterLayer(pulumi.ComponentResource):
             routes=known("ingressRoutes", optional=True) or (),
             gpu_node_groups=list(known("clusterGpuNodeGroups")),
             vault=self._vault_facts(known),
+            telemetry=self._telemetry_facts(known),
             gitops=_gitops(known("gitops", optional=True)),
             grafana=self._grafana_facts(known),
         )
@@ -769,6 +810,7 @@ class ClusterLayer(pulumi.ComponentResource):
                 driver=csi_driver,
                 namespaces=self.baseline.namespaces,
             )
+        self._telemetry(addons)
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
             raise pulumi.RunError(
@@ -836,6 +878,50 @@ class ClusterLayer(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
 
+    def _telemetry(self, addons: InClusterScope) -> None:
+        """Logs and traces: Loki, then the agent that writes to it (Alloy); Tempo, then
+        the collector that writes to it. Query URLs: `loki_url`, `tempo_url`; where
+        services send traces: `otlp_endpoint` (None each without the stores)."""
+        cluster, baseline = self.cluster, self.baseline
+        namespace = baseline.namespaces[loki.NAMESPACE]
+        priority = baseline.priority_classes
+        logs = loki.release(addons, cluster=cluster, namespace=namespace, priority_classes=priority)
+        traces = tempo.release(
+            addons, cluster=cluster, namespace=namespace, priority_classes=priority
+        )
+        self.loki_url: str | None = None
+        self.tempo_url: str | None = None
+        self.otlp_endpoint: str | None = None
+        if logs is None or traces is None:
+            return
+        alloy.release(
+            addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[logs]
+        )
+        otel_collector.release(
+            addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[traces]
+        )
+        self.loki_url = loki.query_url()
+        self.tempo_url = tempo.query_url()
+        self.otlp_endpoint = otel_collector.otlp_grpc_endpoint()
+
+    @staticmethod
+    def _telemetry_facts(known: Any) -> TelemetryFacts | None:
+        """The log and trace stores' platform half, when the platform stack has one."""
+        bucket = known("lokiBucketName", optional=True)
+        if bucket is None:
+            return None
+        return TelemetryFacts(
+            loki_bucket_name=bucket,
+            loki_role_arn=known("lokiRoleArn"),
+            loki_retention_days=int(known("lokiRetentionDays")),
+            loki_replicas=int(known("lokiReplicas")),
+            loki_wal_storage_gib=int(known("lokiWalStorageGib")),
+            tempo_bucket_name=known("tempoBucketName"),
+            tempo_role_arn=known("tempoRoleArn"),
+            tempo_retention_days=int(known("tempoRetentionDays")),
+            tempo_wal_storage_gib=int(known("tempoWalStorageGib")),
+        )
+
     @staticmethod
     def _vault_facts(known: Any) -> VaultFacts | None:
         """Vault's platform half, when the platform stack has one."""
@@ -866,6 +952,10 @@ class ClusterLayer(pulumi.ComponentResource):
             "platformStack": self.config.platform_stack,
             "clusterName": self.cluster.name,
             "namespaces": sorted(self.baseline.namespaces),
+            # Where Grafana's datasources and the services' OTLP exporters point.
+            "lokiUrl": self.loki_url,
+            "tempoUrl": self.tempo_url,
+            "otlpEndpoint": self.otlp_endpoint,
         }
 
 

@@ -247,3 +247,46 @@ def postgres_family(engine_version: str) -> str:
     if not major.isdigit():
         raise ValueError(f"not a PostgreSQL version: {engine_version!r}")
     return f"postgres{major}"
+
+
+#: Grafana Loki: chart `loki` 18.11.0, now published from the grafana-community Helm
+#: repository (github.com/grafana-community/helm-charts, tag loki-18.11.0), deploying Loki 3.7.6 (its appVersion). The Loki version is
+#: written into the release explicitly (`loki.image.tag`), so a chart bump cannot change
+#: it unnoticed; the tests check every value against this release's values.yaml and
+#: values.schema.json (the reference data). Loki 3.7 reads the TSDB index (schema v13)
+#: the release configures; a move to Loki 4 drops the SimpleScalable mode that Ballast
+#: does not use (components/cluster/addons/loki.py).
+LOKI_CHART_REPOSITORY: Final = "https://grafana-community.github.io/helm-charts"
+LOKI_CHART: Final = "loki"
+LOKI_CHART_VERSION: Final = "18.11.0"
+LOKI_VERSION: Final = "3.7.6"
+
+#: Grafana Alloy, the log agent (Promtail, its predecessor, is end-of-life): chart
+#: `alloy` 1.11.1, built from grafana/alloy (operations/helm/charts/alloy, tag
+#: helm-chart/1.11.1) and released to Grafana's Helm repository, deploying Alloy v1.18.1
+#: (its appVersion), pinned in the release (`image.tag`) for the same reason as Loki's.
+ALLOY_CHART_REPOSITORY: Final = "https://grafana.github.io/helm-charts"
+ALLOY_CHART: Final = "alloy"
+ALLOY_CHART_VERSION: Final = "1.11.1"
+ALLOY_VERSION: Final = "v1.18.1"
+
+#: OpenTelemetry Collector: chart `opentelemetry-collector` 0.170.0 from the
+#: OpenTelemetry Helm repository, deploying collector 0.158.0 (its appVersion) from the
+#: `otel/opentelemetry-collector-k8s` distribution (the OTLP receiver and exporter, the
+#: batch and memory_limiter processors: all the release uses). The chart requires an
+#: image repository; the tag is pinned in the release.
+OTEL_CHART_REPOSITORY: Final = "https://open-telemetry.github.io/opentelemetry-helm-charts"
+OTEL_CHART: Final = "opentelemetry-collector"
+OTEL_CHART_VERSION: Final = "0.170.0"
+OTEL_COLLECTOR_VERSION: Final = "0.158.0"
+
+#: Grafana Tempo, the trace backend: chart `tempo` 2.2.4 (single binary) from the
+#: grafana-community Helm repository (the grafana/helm-charts copy is deprecated and
+#: stops at 1.24.4), deploying Tempo 2.10.8 (its appVersion), pinned in
+#: the release (`tempo.tag`). Chosen over Jaeger because it stores traces in S3 alone
+#: (no Elasticsearch or Cassandra to run) and Grafana links its traces to Loki's logs and
+#: Prometheus's metrics natively.
+TEMPO_CHART_REPOSITORY: Final = "https://grafana-community.github.io/helm-charts"
+TEMPO_CHART: Final = "tempo"
+TEMPO_CHART_VERSION: Final = "2.2.4"
+TEMPO_VERSION: Final = "2.10.8"

@@ -210,7 +210,9 @@ def _with_subcharts(folder: Path) -> dict[str, Any]:
 
 @functools.cache
 def _chart_values(chart: str, version: str) -> str:
-    return json.dumps(_with_subcharts(chart_dir(chart, version)))
+    # YAML reads an unquoted 2024-04-01 as a date (loki's testSchemaConfig); Helm, like
+    # JSON here, sees the text.
+    return json.dumps(_with_subcharts(chart_dir(chart, version)), default=str)
 
 
 def chart_values(chart: str, version: str) -> dict[str, Any]:

@@ -64,6 +64,23 @@ class GrafanaFacts:
 
 
 @dataclass(frozen=True, kw_only=True)
+class TelemetryFacts:
+    """What the platform stack made for logs and traces (components/telemetry_storage.py),
+    read by the cluster layer: each store's bucket, IRSA role, retention and volume, and
+    Loki's server count."""
+
+    loki_bucket_name: str
+    loki_role_arn: str
+    loki_retention_days: int
+    loki_replicas: int
+    loki_wal_storage_gib: int
+    tempo_bucket_name: str
+    tempo_role_arn: str
+    tempo_retention_days: int
+    tempo_wal_storage_gib: int
+
+
+@dataclass(frozen=True, kw_only=True)
 class ClusterFacts:
     """What the cluster layer knows about its cluster: the platform stack's outputs, read
     through a StackReference. Values that name resources or pick pins are plain (read once
@@ -98,6 +115,9 @@ class ClusterFacts:
     CD, no signature policy)."""
     grafana: GrafanaFacts | None = None
     """Grafana's platform half; None when the platform stack made none."""
+    telemetry: TelemetryFacts | None = None
+    """The log and trace stores' platform half; None when the platform stack made none
+    (then no Loki, Alloy, Tempo or collector is installed)."""
 
 
 @dataclass(frozen=True, kw_only=True)

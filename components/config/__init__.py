@@ -83,9 +83,13 @@ from components.config.network import (
     NetworkConfig,
 )
 from components.config.observability import (
+    DEFAULT_LOKI_REPLICAS,
+    LOKI_REPLICATION_FACTOR,
+    LogsConfig,
     ObservabilityConfig,
     ObservabilitySettings,
     ReceiversConfig,
+    TracesConfig,
 )
 from components.config.platform import (
     CLUSTER_STACK_KEYS,
@@ -137,11 +141,13 @@ __all__ = [
     "DAILY_COPY_RPO_MINUTES",
     "DATABASE_BACKUP_WINDOW_UTC",
     "DEFAULT_GUARDDUTY_FEATURES",
+    "DEFAULT_LOKI_REPLICAS",
     "ENVIRONMENTS",
     "GITHUB_ACTIONS_ISSUER",
     "GUARDDUTY_FEATURES",
     "KUBERNETES_NAMESPACES",
     "LOG_RETENTION_DAYS",
+    "LOKI_REPLICATION_FACTOR",
     "MAX_AUDIT_RETENTION_DAYS",
     "MAX_AZ_COUNT",
     "MAX_BACKUP_RETENTION_DAYS",
@@ -194,6 +200,7 @@ __all__ = [
     "GitOpsSettings",
     "GuardDutyFeature",
     "IngressConfig",
+    "LogsConfig",
     "NamespaceBudgetConfig",
     "NetworkConfig",
     "NodeGroupConfig",
@@ -215,6 +222,7 @@ __all__ = [
     "SystemNodeGroupConfig",
     "TaintConfig",
     "TierObjective",
+    "TracesConfig",
     "VaultConfig",
     "in_zone",
     "instance_architecture",

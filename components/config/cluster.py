@@ -49,7 +49,14 @@ MIN_PROD_CONTROL_PLANE_LOG_DAYS = 90
 MIN_PROD_SYSTEM_NODES = 2
 #: Namespaces the cluster creates for platform add-ons (components/cluster.py), and those
 #: Kubernetes owns: no service may use them.
-PLATFORM_NAMESPACES = ("cluster-autoscaler", "ingress", "observability", "vault", "gitops")
+PLATFORM_NAMESPACES = (
+    "cluster-autoscaler",
+    "ingress",
+    "observability",
+    "telemetry",
+    "vault",
+    "gitops",
+)
 KUBERNETES_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 
 #: Graviton families carry a `g` after the generation digit (m7g, c7gn, r8gd, g5g).

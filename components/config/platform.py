@@ -172,8 +172,11 @@ class PlatformConfig(_Section):
         default=None,
         description="Prometheus, Alertmanager, node-exporter and kube-state-metrics "
         "(kube-prometheus-stack), the SLO and platform alert rules and the on-call "
-        "receivers, installed by the cluster stack (docs/observability.md). Needs "
-        "ballast:cluster. Unset: no metrics or alerting in the cluster.",
+        "receivers, installed by the cluster stack, and the retention, servers and "
+        "volumes of Loki and Tempo (docs/observability.md). Needs ballast:cluster. Unset: "
+        "no metrics or alerting in the cluster; logs and traces are still kept, with the "
+        "defaults of logs and traces (their S3 buckets and IRSA roles are made whenever "
+        "there is a cluster).",
     )
     runner: RunnerConfig | None = Field(
         default=None,

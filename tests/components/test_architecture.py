@@ -28,6 +28,7 @@ COMPONENT_MODULES = (
     "components.registry",
     "components.resilience",
     "components.runner",
+    "components.telemetry_storage",
     "components.vault",
 )
 COMPOSITION_ROOT = "components.platform"

@@ -48,6 +48,23 @@ CHARTS = {
         versions.POLICY_CONTROLLER_CHART_VERSION,
         ("webhook.configData",),
     ),
+    # loki.storage: `bucketNames` is documented only in a comment of values.yaml, and
+    # the schema takes any key there (`skipProperties`, `additionalProperties: true`);
+    # loki.limits_config is Loki's own limits block, written into its config as given;
+    # singleBinary.affinity is a Kubernetes Affinity whose default shows only one field.
+    versions.LOKI_CHART: (
+        versions.LOKI_CHART_VERSION,
+        ("loki.storage", "loki.limits_config", "singleBinary.affinity"),
+    ),
+    # configReloader.resources is a Kubernetes ResourceRequirements whose default shows
+    # only requests.
+    versions.ALLOY_CHART: (versions.ALLOY_CHART_VERSION, ("configReloader.resources",)),
+    # The PDB's maxUnavailable is listed only in a comment (the schema allows it).
+    versions.OTEL_CHART: (
+        versions.OTEL_CHART_VERSION,
+        ("podDisruptionBudget",),
+    ),
+    versions.TEMPO_CHART: (versions.TEMPO_CHART_VERSION, ()),
 }
 
 

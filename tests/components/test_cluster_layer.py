@@ -158,6 +158,10 @@ CHARTS_AFTER_THE_SPLIT = (
     versions.VAULT_CHART,
     versions.ARGO_CD_CHART,
     versions.POLICY_CONTROLLER_CHART,
+    versions.LOKI_CHART,
+    versions.ALLOY_CHART,
+    versions.TEMPO_CHART,
+    versions.OTEL_CHART,
     versions.SECRETS_STORE_CSI_DRIVER_CHART,
     versions.GRAFANA_CHART,
 )

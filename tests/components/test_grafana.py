@@ -120,6 +120,7 @@ def test_the_chart_reads_the_admin_from_the_secret_the_layer_writes(stack):
         s
         for s in stack_run(f"{stack}-cluster").of_type(K8S_SECRET)
         if s.inputs["metadata"]["namespace"] == addon.NAMESPACE
+        and s.inputs["metadata"]["name"] == addon.ADMIN_SECRET
     ]
     assert values["admin"] == {
         "existingSecret": secret.inputs["metadata"]["name"],

@@ -18,6 +18,7 @@ from components.outputs import stack_outputs
 from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
+from components.telemetry_storage import TelemetryStorage
 from components.vault import Vault
 
 PLATFORM_COMPONENTS = (
@@ -33,6 +34,7 @@ PLATFORM_COMPONENTS = (
     Alerting,
     Vault,
     Grafana,
+    TelemetryStorage,
 )
 PLATFORM_OWN = (
     "stackKind",

@@ -287,8 +287,39 @@ CASES = [
     ),
     pytest.param(
         with_observability(retention=30),
-        "ballast:observability.retention is not a known key; did you mean retentionDays? (accepted: alertmanagerReplicas, alertmanagerStorageGib, prometheusReplicas, prometheusStorageGib, receivers, retentionDays, retentionSizeGib, runbookBaseUrl)",
+        "ballast:observability.retention is not a known key; did you mean retentionDays? (accepted: alertmanagerReplicas, alertmanagerStorageGib, logs, prometheusReplicas, prometheusStorageGib, receivers, retentionDays, retentionSizeGib, runbookBaseUrl, traces)",
         id="observability-unknown-key",
+    ),
+    # --- logs and traces (ballast:observability) ---
+    pytest.param(
+        with_observability(logs={"replicas": 2}),
+        "ballast:observability.logs.replicas must be 1, or 3 to 9: replicated Loki writes every stream to 3 servers (got 2)",
+        id="loki-replicas-two",
+    ),
+    pytest.param(
+        with_observability(logs={"replicas": 1}),
+        "ballast:observability.logs.replicas must be at least 3 in prod, so that losing one zone keeps logs flowing (got 1)",
+        id="loki-replicas-prod-single",
+    ),
+    pytest.param(
+        with_observability(logs={"retentionDays": 0}),
+        "ballast:observability.logs.retentionDays must be between 1 and 3650 (got 0)",
+        id="log-retention-zero",
+    ),
+    pytest.param(
+        with_observability(traces={"retentionDays": 4000}),
+        "ballast:observability.traces.retentionDays must be between 1 and 3650 (got 4000)",
+        id="trace-retention-too-long",
+    ),
+    pytest.param(
+        with_observability(traces={"walStorageGib": 1}),
+        "ballast:observability.traces.walStorageGib must be between 5 and 500 (got 1)",
+        id="tempo-volume-too-small",
+    ),
+    pytest.param(
+        with_observability(logs={"retention": 7}),
+        "ballast:observability.logs.retention is not a known key; did you mean retentionDays? (accepted: replicas, retentionDays, walStorageGib)",
+        id="observability-logs-unknown-key",
     ),
     # --- ingress (ballast:ingress, ballast:services[].ingress) ---
     pytest.param(
@@ -1096,7 +1127,7 @@ CASES = [
     ),
     pytest.param(
         {**with_cluster(), "ballast:services": [{"name": "vault", "tier": "tier-1"}]},
-        "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, vault, gitops belong to Kubernetes and the platform add-ons",
+        "ballast:services must not put service 'vault' in namespace 'vault': default, kube-node-lease, kube-public, kube-system, cluster-autoscaler, ingress, observability, telemetry, vault, gitops belong to Kubernetes and the platform add-ons",
         id="service-in-a-platform-namespace",
     ),
     # --- data and disaster recovery: tiers, database, DR network, backups, FIS ----------

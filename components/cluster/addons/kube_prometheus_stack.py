@@ -59,6 +59,12 @@ ALERTMANAGER_LABELS = {"app.kubernetes.io/name": "alertmanager"}
 EKS_UNREACHABLE = ("kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy")
 
 
+def query_url() -> str:
+    """Prometheus's HTTP API inside the cluster (the chart's `<release>-prometheus`
+    Service on port 9090): Grafana's Prometheus datasource points here."""
+    return f"http://{RELEASE}-prometheus.{NAMESPACE}.svc.cluster.local:9090"
+
+
 def _platform(name: str, *, cpu: str, memory: str, selector: Mapping[str, str] | None = None):
     return workload_defaults(
         name,
