@@ -31,23 +31,45 @@ Submit = Callable[[Unit], None]
 
 
 class Inventory:
-    """Discovered resources, added concurrently by units; read after the pool is done."""
+    """Discovered resources, added concurrently by units; read after the pool is done.
+
+    Reads are served from a sorted copy and a (service, kind) index, built on the first
+    read after a change, so the checks' many `of()` calls do not re-sort the estate.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[Resource] = []
+        self._sorted: list[Resource] | None = None
+        self._by_kind: dict[tuple[str, str], list[Resource]] = {}
 
     def add(self, resource: Resource) -> None:
         with self._lock:
             self._items.append(resource)
+            self._sorted = None
+
+    def _index(self) -> list[Resource]:
+        with self._lock:
+            if self._sorted is None:
+                self._sorted = sorted(
+                    self._items, key=lambda r: (r.service, r.kind, r.account, r.region, r.id)
+                )
+                by_kind: dict[tuple[str, str], list[Resource]] = {}
+                for r in self._sorted:
+                    by_kind.setdefault((r.service, r.kind), []).append(r)
+                self._by_kind = by_kind
+            return self._sorted
 
     @property
     def resources(self) -> list[Resource]:
-        with self._lock:
-            return sorted(self._items, key=lambda r: (r.service, r.kind, r.account, r.region, r.id))
+        """Every resource, sorted by (service, kind, account, region, id); a new list."""
+        return list(self._index())
 
     def of(self, service: str, kind: str) -> list[Resource]:
-        return [r for r in self.resources if r.service == service and r.kind == kind]
+        """The resources of one kind, in the same order; a new list."""
+        self._index()
+        with self._lock:
+            return list(self._by_kind.get((service, kind), []))
 
 
 def _tags(items: list[dict[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict:

@@ -9,13 +9,16 @@ and S3 Control's account-id host prefix is dropped (an IP address cannot take on
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import boto3  # type: ignore[import-untyped]
 from botocore.config import Config  # type: ignore[import-untyped]
+from botocore.utils import parse_timestamp  # type: ignore[import-untyped]
 
 #: Role assumed in each account given with `--accounts` (override with `--role-name`).
 DEFAULT_ROLE_NAME = "BallastAudit"
@@ -48,6 +51,23 @@ class ClientSettings:
     service_endpoints: dict[str, str] = field(default_factory=dict)
 
 
+_ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
+def read_timestamp(value: Any) -> datetime:
+    """A response timestamp as botocore's own parser reads it, faster for the common
+    ISO 8601 text (`datetime.fromisoformat`, C code, instead of dateutil's tokenizer:
+    an estate of a thousand snapshots and keys spent ~0.15 s there). Epoch numbers,
+    RFC 822 dates and anything `fromisoformat` refuses go to botocore's
+    `parse_timestamp`, so the value and its time zone are what botocore would give."""
+    if isinstance(value, str) and _ISO_8601.match(value):
+        try:
+            return datetime.fromisoformat(value)
+        except ValueError:
+            pass
+    return parse_timestamp(value)
+
+
 def strip_account_host_prefix(request: Any, **_: Any) -> None:
     """S3 Control puts `<account>.` before the host; an emulator's IP cannot take it."""
     from urllib.parse import urlsplit, urlunsplit
@@ -69,6 +89,11 @@ class ClientFactory:
     def __init__(self, settings: ClientSettings, session: boto3.Session | None = None):
         self.settings = settings
         self._base = session or boto3.Session()
+        # Clients made from here on parse timestamps with `read_timestamp`
+        # (botocore's documented parser default; the values are the same).
+        self._base._session.get_component("response_parser_factory").set_parser_defaults(
+            timestamp_parser=read_timestamp
+        )
         # Per account, the credentials its clients use (empty: the base session's own).
         # Clients come from the one base session so service models load once.
         self._credentials: dict[str, dict[str, str]] = {}
