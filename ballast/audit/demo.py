@@ -20,6 +20,9 @@ from ballast.audit.seed import CREDENTIALS, ROLE_NAME, Seeded, seed
 from ballast.emulator import MotoServer
 
 DEMO_AGE_DAYS = 90
+#: How long the demo's server may take to exit before it is killed, seconds: its state
+#: is thrown away, and moto spends seconds tearing a seeded estate down on SIGTERM.
+DEMO_STOP_TIMEOUT_S = 0.5
 
 
 def demo_options(
@@ -47,7 +50,7 @@ def demo_options(
 
 def start_demo(options: AuditOptions) -> tuple[MotoServer, AuditOptions]:
     """Start the server and seed it; the caller stops the server."""
-    server = MotoServer().start()
+    server = MotoServer(stop_timeout=DEMO_STOP_TIMEOUT_S).start()
     try:
         seeded = seed(server.url)
     except BaseException:

@@ -98,6 +98,7 @@ class ClientFactory:
         # Clients come from the one base session so service models load once.
         self._credentials: dict[str, dict[str, str]] = {}
         self._clients: dict[tuple[str, str, str], Any] = {}
+        self._made: list[Any] = []
         self._lock = threading.Lock()
         self._making = threading.Lock()
         self._calls = 0
@@ -130,6 +131,8 @@ class ClientFactory:
             events.register("before-sign.s3-control", strip_account_host_prefix)
         for name, handler in self.settings.hooks:
             events.register(name, handler)
+        with self._lock:
+            self._made.append(client)
         return client
 
     def caller_account(self) -> str:
@@ -170,6 +173,14 @@ class ClientFactory:
             made = self._make(credentials, service, region)
             with self._lock:
                 return self._clients.setdefault(key, made)
+
+    def close(self) -> None:
+        """Close every client's connections (the endpoint then sees them go at once,
+        instead of idle keep-alive sockets until this process exits)."""
+        with self._lock:
+            clients, self._made = self._made, []
+        for client in clients:
+            client.close()
 
 
 def enabled_regions(factory: ClientFactory, account: str, region: str) -> list[str]:

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from ballast.audit import render
 from ballast.audit.backlog import build_backlog
 from ballast.audit.checks import PRICES, REGISTRY, Thresholds
-from ballast.audit.demo import demo_options
+from ballast.audit.demo import DEMO_STOP_TIMEOUT_S, demo_options
 from ballast.audit.run import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -49,7 +49,9 @@ SESSION = boto3.Session(region_name="us-east-1", **CREDENTIALS)
 
 @pytest.fixture(scope="module")
 def server():
-    with MotoServer() as moto:
+    # Its state is thrown away: killed after DEMO_STOP_TIMEOUT_S instead of waiting
+    # seconds for moto to tear the estate down.
+    with MotoServer(stop_timeout=DEMO_STOP_TIMEOUT_S) as moto:
         yield moto
 
 
