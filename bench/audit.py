@@ -12,6 +12,13 @@ server and checks equivalent to the audit's where it has them; a tool that canno
 installed or cannot run against the emulator is recorded as such, with its error, not
 as a number.
 
+Fairness: one server, one estate, the same three regions and the caller's account for
+every tool, each run a fresh process (no tool's cache carries over; Custodian's is off).
+The peers run those of their checks that match the audit's (19 Custodian policies, 32
+Prowler checks); `ballast audit` runs all of its checks over all its services, so it does
+at least each peer's work and the ratios do not flatter it. Each run records its wall
+time, its own CPU time and the emulator's CPU time spent answering it.
+
 Targets: at least 4x faster than Cloud Custodian and 8x faster than Prowler on the same
 checks, and with the latency at most 1.3x the audit's own no-latency time.
 
@@ -27,6 +34,7 @@ import http.server
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -181,8 +189,27 @@ def bulk(url: str, per_region: int) -> int:
     return made
 
 
+#: The emulator's process id, for `emulator_cpu_seconds` (set once the server runs).
+EMULATOR_PID: list[int] = []
+
+
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds (user + system) process `pid` has used so far, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def timed(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
+    """Run `command`; its wall time, and where the time went: the CPU the tool used
+    (`cpu_seconds`, its process and the children it waited for) and the CPU the emulator
+    spent answering it (`emulator_cpu_seconds`). On 2 shared cores the wall time moves
+    with the load; the CPU figures much less."""
     load_before = load()
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    emulator = process_cpu(EMULATOR_PID[0]) if EMULATOR_PID else None
     started = time.monotonic()
     try:
         done = subprocess.run(command, env=env, cwd=cwd, capture_output=True, text=True,
@@ -190,7 +217,13 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, Any]:
     except subprocess.TimeoutExpired:
         return {"ok": False, "seconds": None, "error": f"timed out after {RUN_TIMEOUT_S} s"}
     seconds = round(time.monotonic() - started, 2)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (children.ru_utime + children.ru_stime)
+    emulator_after = process_cpu(EMULATOR_PID[0]) if EMULATOR_PID else None
     return {"ok": True, "seconds": seconds, "exit_code": done.returncode, "load_before": load_before,
+            "cpu_seconds": round(cpu, 2),
+            "emulator_cpu_seconds": round(emulator_after - emulator, 2)
+            if emulator is not None and emulator_after is not None else None,
             "stderr_tail": done.stderr[-1500:], "stdout_tail": done.stdout[-800:]}  # fmt: skip
 
 
@@ -299,6 +332,8 @@ def main() -> None:
     }
     with tempfile.TemporaryDirectory() as tmp, MotoServer() as moto:
         work = Path(tmp)
+        assert moto.process is not None
+        EMULATOR_PID[:] = [moto.process.pid]
         started = time.monotonic()
         seed(moto.url)
         result["bulk_resources"] = bulk(moto.url, args.bulk)
