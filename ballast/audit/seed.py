@@ -129,9 +129,11 @@ def _vpc(ec2: Any) -> tuple[str, list[str]]:
     return vpc, subnets
 
 
-def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
+def seed(url: str, *, extra_volumes: int = 0, session: boto3.Session | None = None) -> Seeded:
     """Build the estate at `url`; `extra_volumes` adds that many clean, attached-looking
-    volumes per region (the bench's bulk).
+    volumes per region (the bench's bulk). `session` (default: a new one with
+    `CREDENTIALS`) makes the clients; an audit given the same session afterwards reuses
+    the service models it loaded.
 
     The sections run concurrently on `SEED_WORKERS` threads as soon as what they need
     exists: the emulator's first call to a service loads that service (moto's EC2 alone
@@ -140,7 +142,7 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     the clock passes the next whole second (moto stamps creations to the second), then
     their young counterparts are made.
     """
-    base = boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
+    base = session or boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
     a = _account(url, base, None)
     seeded = Seeded(accounts=[a.account, SECOND_ACCOUNT], regions=list(REGIONS),
                     split=datetime.now(UTC))  # fmt: skip
