@@ -160,7 +160,7 @@ def _guardrails() -> tuple[ModuleType, ModuleType]:
 
     Loaded from their files, not through the package, when the package is not imported
     yet: its `__init__` declares every policy and so imports pulumi-policy and pulumi
-    (~0.25 s, a tenth of an audit), and these two modules need neither. Where the pack
+    (~0.25 s of every audit), and these two modules need neither. Where the pack
     is already imported (the tests), its own modules are used.
     """
     loaded = []

@@ -57,7 +57,7 @@ _ISO_8601 = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 def read_timestamp(value: Any) -> datetime:
     """A response timestamp as botocore's own parser reads it, faster for the common
     ISO 8601 text (`datetime.fromisoformat`, C code, instead of dateutil's tokenizer:
-    an estate of a thousand snapshots and keys spent ~0.15 s there). Epoch numbers,
+    an estate of a thousand snapshots and keys spent ~0.1 s there). Epoch numbers,
     RFC 822 dates and anything `fromisoformat` refuses go to botocore's
     `parse_timestamp`, so the value and its time zone are what botocore would give."""
     if isinstance(value, str) and _ISO_8601.match(value):
@@ -80,17 +80,20 @@ def strip_account_host_prefix(request: Any, **_: Any) -> None:
 
 
 class ClientFactory:
-    """boto3 clients for (account, region, service), cached, one session per account.
+    """boto3 clients for (account, region, service), one each, all made from one base
+    session (service models load once) with each account's credentials.
 
-    `accounts` maps an account id to the role ARN to assume there (None: the caller's
-    own credentials). Thread-safe: the worker pool asks for clients concurrently.
+    `add_account` enters an account: with the caller's own credentials (role None) or a
+    role assumed there. `close()` closes every client made. Thread-safe: the worker pool
+    asks for clients concurrently.
     """
 
     def __init__(self, settings: ClientSettings, session: boto3.Session | None = None):
         self.settings = settings
         self._base = session or boto3.Session()
-        # Clients made from here on parse timestamps with `read_timestamp`
-        # (botocore's documented parser default; the values are the same).
+        # Clients the session makes from here on (also the caller's own, when `session`
+        # is given) parse timestamps with `read_timestamp`, through botocore's parser
+        # defaults (`ResponseParserFactory.set_parser_defaults`); the values are the same.
         self._base._session.get_component("response_parser_factory").set_parser_defaults(
             timestamp_parser=read_timestamp
         )
