@@ -12,12 +12,13 @@ than 90 days or unused for 90 days, RDS backups under 7 days. Costs are us-east-
 on-demand list prices (`PRICES`), an estimate, not a bill.
 
 The IAM checks read documents with the policy pack's own parser and action lists
-(`policy-pack/ballast_guardrails/iam_document.py`, `iam.py`), so the audit flags exactly
-what the guardrails refuse on Ballast.
+(`policy-pack/ballast_guardrails/iam_document.py`, `escalation.py`), so the audit flags
+exactly what the guardrails refuse on Ballast.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -148,17 +149,36 @@ def _age_days(ctx: Context, stamp: str) -> float | None:
 # --- the policy pack's IAM reading ---------------------------------------------------
 
 
+#: The pack's modules the IAM checks read, both standard-library only.
+_PACK_MODULES = ("iam_document", "escalation")
+
+
 @cache
 def _guardrails() -> tuple[ModuleType, ModuleType]:
-    """The pack's policy-document parser and IAM action lists (policy-pack/ beside
-    the toolkit; importing them needs only pulumi-policy)."""
-    pack = str(Path(__file__).resolve().parents[2] / "policy-pack")
-    if pack not in sys.path:
-        sys.path.append(pack)
-    import ballast_guardrails.iam as iam
-    import ballast_guardrails.iam_document as document
+    """The pack's policy-document parser and its escalation action lists
+    (`policy-pack/ballast_guardrails/iam_document.py`, `escalation.py`).
 
-    return document, iam
+    Loaded from their files, not through the package, when the package is not imported
+    yet: its `__init__` declares every policy and so imports pulumi-policy and pulumi
+    (~0.25 s of every audit), and these two modules need neither. Where the pack
+    is already imported (the tests), its own modules are used.
+    """
+    loaded = []
+    for name in _PACK_MODULES:
+        module = sys.modules.get(f"ballast_guardrails.{name}")
+        if module is None:
+            private = f"_ballast_audit_{name}"
+            module = sys.modules.get(private)
+        if module is None:
+            path = Path(__file__).resolve().parents[2] / "policy-pack" / "ballast_guardrails"
+            spec = importlib.util.spec_from_file_location(private, path / f"{name}.py")
+            if spec is None or spec.loader is None:
+                raise ImportError(f"cannot load {path / name}.py")
+            module = importlib.util.module_from_spec(spec)
+            sys.modules[private] = module
+            spec.loader.exec_module(module)
+        loaded.append(module)
+    return loaded[0], loaded[1]
 
 
 def _document(statements: list[dict[str, Any]]) -> Any:
@@ -449,15 +469,17 @@ def _passrole(ctx: Context) -> Iterator[Hit]:
        "security", "Remove the escalation actions, or constrain them with a permission "
        "boundary and resource scoping.", ("policy:iam-no-privilege-escalation",))  # fmt: skip
 def _escalation(ctx: Context) -> Iterator[Hit]:
-    _, iam = _guardrails()
+    _, escalation = _guardrails()
     for r in _principals(ctx):
         if _is_admin(r):
             continue
         document = _document(r.data["statements"])
-        actions = [a for a in iam.ESCALATION_ACTIONS if document.granting(a)]
-        if document.granting(iam.PASS_ROLE):
+        actions = [a for a in escalation.ESCALATION_ACTIONS if document.granting(a)]
+        if document.granting(escalation.PASS_ROLE):
             actions += [
-                f"{iam.PASS_ROLE}+{a}" for a in iam.PASS_ROLE_LAUNCHERS if document.granting(a)
+                f"{escalation.PASS_ROLE}+{a}"
+                for a in escalation.PASS_ROLE_LAUNCHERS
+                if document.granting(a)
             ]
         if actions:
             yield Hit(r, {"kind": r.kind, "actions": actions})

@@ -31,31 +31,92 @@ Submit = Callable[[Unit], None]
 
 
 class Inventory:
-    """Discovered resources, added concurrently by units; read after the pool is done."""
+    """Discovered resources, added concurrently by units; read after the pool is done.
+
+    Reads are served from a sorted copy and a (service, kind) index, built on the first
+    read after a change, so the checks' many `of()` calls do not re-sort the estate.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._items: list[Resource] = []
+        self._sorted: list[Resource] | None = None
+        self._by_kind: dict[tuple[str, str], list[Resource]] = {}
 
     def add(self, resource: Resource) -> None:
         with self._lock:
             self._items.append(resource)
+            self._sorted = None
+
+    def _index(self) -> list[Resource]:
+        with self._lock:
+            if self._sorted is None:
+                self._sorted = sorted(
+                    self._items, key=lambda r: (r.service, r.kind, r.account, r.region, r.id)
+                )
+                by_kind: dict[tuple[str, str], list[Resource]] = {}
+                for r in self._sorted:
+                    by_kind.setdefault((r.service, r.kind), []).append(r)
+                self._by_kind = by_kind
+            return self._sorted
 
     @property
     def resources(self) -> list[Resource]:
-        with self._lock:
-            return sorted(self._items, key=lambda r: (r.service, r.kind, r.account, r.region, r.id))
+        """Every resource, sorted by (service, kind, account, region, id); a new list."""
+        return list(self._index())
 
     def of(self, service: str, kind: str) -> list[Resource]:
-        return [r for r in self.resources if r.service == service and r.kind == kind]
+        """The resources of one kind, in the same order; a new list."""
+        self._index()
+        with self._lock:
+            return list(self._by_kind.get((service, kind), []))
 
 
 def _tags(items: list[dict[str, Any]] | None, key: str = "Key", value: str = "Value") -> dict:
     return {str(t[key]): str(t.get(value, "")) for t in items or []}
 
 
+@functools.cache
+def _paginators(service: str) -> dict[str, Any]:
+    """botocore's paginator definitions of `service` (its `paginators-1` data)."""
+    return dict(_loader().load_service_model(service, "paginators-1")["pagination"])
+
+
+@functools.cache
+def _loader() -> Any:
+    from botocore.loaders import create_loader  # type: ignore[import-untyped]
+
+    return create_loader()
+
+
+def page_size(client: Any, operation: str) -> int | None:
+    """The largest page the API allows for `operation` (the client method name), read
+    from the service model: its paginator's limit parameter's `max`. None for EC2 (its
+    Describe* calls answer everything in one page when no limit is given, so a limit
+    could only add pages) and where the model states no maximum (Route 53 takes its
+    limit as text): the service's default then applies.
+
+    Asking for the largest page keeps big estates to few sequential round trips: IAM's
+    GetAccountAuthorizationDetails, for one, returns 100 principals a page by default
+    and up to 1,000 when asked."""
+    model = client.meta.service_model
+    if model.service_name == "ec2":
+        return None
+    name = client.meta.method_to_api_mapping.get(operation, operation)
+    config = _paginators(model.service_name).get(name) or {}
+    limit = config.get("limit_key")
+    shape = model.operation_model(name).input_shape
+    member = shape.members.get(limit) if limit and shape is not None else None
+    if member is None or member.type_name != "integer":
+        return None
+    largest = member.metadata.get("max")
+    return int(largest) if largest else None
+
+
 def _pages(client: Any, operation: str, result_key: str, **kwargs: Any) -> Iterator[Any]:
-    for page in client.get_paginator(operation).paginate(**kwargs):
+    size = page_size(client, operation)
+    config = {"PaginationConfig": {"PageSize": size}} if size else {}
+    for page in client.get_paginator(operation).paginate(**kwargs, **config):
         yield from page.get(result_key, [])
 
 
@@ -419,11 +480,16 @@ class Collector:
     def iam_authorization(self, account: str, region: str, submit: Submit) -> None:
         iam = self._client(account, region, "iam")
         paginator = iam.get_paginator("get_account_authorization_details")
+        size = page_size(iam, "get_account_authorization_details")
+        config = {"PageSize": size} if size else {}
         managed: dict[str, list[dict[str, Any]]] = {}
         principals: list[tuple[str, dict[str, Any]]] = []
         # AWS managed policies are read one by one, only those attached: the account's
         # details would otherwise carry all ~1,500 of them.
-        for page in paginator.paginate(Filter=["User", "Role", "LocalManagedPolicy"]):
+        pages = paginator.paginate(
+            Filter=["User", "Role", "LocalManagedPolicy"], PaginationConfig=config
+        )
+        for page in pages:
             for policy in page.get("Policies", []):
                 version = next(
                     (v for v in policy.get("PolicyVersionList", []) if v.get("IsDefaultVersion")),

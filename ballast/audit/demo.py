@@ -16,10 +16,13 @@ import boto3  # type: ignore[import-untyped]
 
 from ballast.audit.checks import Thresholds
 from ballast.audit.run import AuditOptions
-from ballast.audit.seed import CREDENTIALS, ROLE_NAME, Seeded, seed
+from ballast.audit.seed import CREDENTIALS, REGIONS, ROLE_NAME, Seeded, seed
 from ballast.emulator import MotoServer
 
 DEMO_AGE_DAYS = 90
+#: How long the demo's server may take to exit before it is killed, seconds: its state
+#: is thrown away, and moto spends seconds tearing a seeded estate down on SIGTERM.
+DEMO_STOP_TIMEOUT_S = 0.5
 
 
 def demo_options(
@@ -47,10 +50,12 @@ def demo_options(
 
 def start_demo(options: AuditOptions) -> tuple[MotoServer, AuditOptions]:
     """Start the server and seed it; the caller stops the server."""
-    server = MotoServer().start()
+    server = MotoServer(stop_timeout=DEMO_STOP_TIMEOUT_S).start()
+    # One session for the seed and the audit: the service models load once.
+    session = boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
     try:
-        seeded = seed(server.url)
+        seeded = seed(server.url, session=session)
     except BaseException:
         server.stop()
         raise
-    return server, demo_options(options, server.url, seeded)
+    return server, demo_options(options, server.url, seeded, session)

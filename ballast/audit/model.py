@@ -3,7 +3,7 @@ what could not be checked."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 
@@ -50,8 +50,12 @@ class Finding:
     tags: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        document = asdict(self)
+        """The finding as a JSON object, its fields in declaration order. A new mapping,
+        but `evidence` is the finding's own (`asdict` deep-copied every finding's
+        evidence: a third of writing a thousand-finding report, for nothing)."""
+        document = {f.name: getattr(self, f.name) for f in fields(self)}
         document["prevented_by"] = list(self.prevented_by)
+        document["tags"] = dict(self.tags)
         return document
 
 

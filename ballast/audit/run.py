@@ -85,6 +85,13 @@ class AuditResult:
 def audit(options: AuditOptions) -> AuditResult:
     started = time.monotonic()
     factory = ClientFactory(options.client, options.session)
+    try:
+        return _audit(options, factory, started)
+    finally:
+        factory.close()
+
+
+def _audit(options: AuditOptions, factory: ClientFactory, started: float) -> AuditResult:
     home = (
         (options.regions[0] if options.regions else None)
         or (options.session.region_name if options.session else None)

@@ -12,7 +12,6 @@ then older than the threshold, what was made after it is younger.
 
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import time
@@ -31,8 +30,14 @@ SECOND_ACCOUNT = "111111111111"
 ROLE_NAME = "BallastAudit"
 REGIONS = ("us-east-1", "eu-west-1")
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+#: Threads the sections are seeded on (at most this many calls in flight).
+SEED_WORKERS = 16
+#: How far past the next whole second the young resources are made, seconds.
+SPLIT_MARGIN_S = 0.05
 _MAKING = threading.Lock()
-_CONFIG = Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2})
+_CONFIG = Config(
+    s3={"addressing_style": "path"}, retries={"max_attempts": 2}, max_pool_connections=SEED_WORKERS
+)
 
 
 @dataclass
@@ -84,15 +89,27 @@ class _Account:
                 self._clients[(service, region)] = client
             return self._clients[(service, region)]
 
+    def close(self) -> None:
+        """Close the clients' connections (the server then stops without waiting on
+        idle keep-alive sockets)."""
+        with _MAKING:
+            clients, self._clients = list(self._clients.values()), {}
+        for client in clients:
+            client.close()
+
 
 def _account(url: str, base: boto3.Session, account: str | None) -> _Account:
-    sts = base.client("sts", endpoint_url=url, config=_CONFIG)
-    caller = sts.get_caller_identity()["Account"]
-    if account is None or account == caller:
-        return _Account(url, base, caller, {})
-    creds = sts.assume_role(
-        RoleArn=f"arn:aws:iam::{account}:role/{ROLE_NAME}", RoleSessionName="ballast-seed"
-    )["Credentials"]
+    with _MAKING:
+        sts = base.client("sts", endpoint_url=url, config=_CONFIG)
+    try:
+        caller = sts.get_caller_identity()["Account"]
+        if account is None or account == caller:
+            return _Account(url, base, caller, {})
+        creds = sts.assume_role(
+            RoleArn=f"arn:aws:iam::{account}:role/{ROLE_NAME}", RoleSessionName="ballast-seed"
+        )["Credentials"]
+    finally:
+        sts.close()
     return _Account(url, base, account, {
         "aws_access_key_id": creds["AccessKeyId"],
         "aws_secret_access_key": creds["SecretAccessKey"],
@@ -112,26 +129,62 @@ def _vpc(ec2: Any) -> tuple[str, list[str]]:
     return vpc, subnets
 
 
-def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
+def seed(url: str, *, extra_volumes: int = 0, session: boto3.Session | None = None) -> Seeded:
     """Build the estate at `url`; `extra_volumes` adds that many clean, attached-looking
-    volumes per region (the bench's bulk)."""
-    base = boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
-    a = _account(url, base, None)
-    b = _account(url, base, SECOND_ACCOUNT)
-    main, second = a.account, b.account
-    east = REGIONS[0]
-    seeded = Seeded(accounts=[main, second], regions=list(REGIONS), split=datetime.now(UTC))
+    volumes per region (the bench's bulk). `session` (default: a new one with
+    `CREDENTIALS`) makes the clients; an audit given the same session afterwards reuses
+    the service models it loaded.
 
-    # --- phase 1: what must look old --------------------------------------------------
-    ec2 = a.client("ec2")
-    vpc, subnets = _vpc(ec2)
+    The sections run concurrently on `SEED_WORKERS` threads as soon as what they need
+    exists: the emulator's first call to a service loads that service (moto's EC2 alone
+    takes seconds), and those loads overlap with the other sections' calls. Only the
+    resources that must look old are ordered against `split`: they are made first, then
+    the clock passes the next whole second (moto stamps creations to the second), then
+    their young counterparts are made.
+    """
+    base = session or boto3.Session(region_name=REGIONS[0], **CREDENTIALS)
+    a = _account(url, base, None)
+    seeded = Seeded(accounts=[a.account, SECOND_ACCOUNT], regions=list(REGIONS),
+                    split=datetime.now(UTC))  # fmt: skip
+    accounts = [a]
+    try:
+        with ThreadPoolExecutor(SEED_WORKERS, thread_name_prefix="seed") as pool:
+            second = pool.submit(_account, url, base, SECOND_ACCOUNT)
+            started = [
+                pool.submit(section, seeded, a) for section in (_iam, _rds, _regional, _misc)
+            ]
+            started += [pool.submit(_bulk, a, region, extra_volumes) for region in REGIONS]
+            ec2 = a.client("ec2")
+            vpc, subnets = _vpc(ec2)
+            started += [
+                pool.submit(_eks, seeded, a, subnets),
+                pool.submit(_elb, seeded, a, ec2, vpc, subnets),
+            ]
+            instance = _aged(seeded, a, ec2)
+            b = second.result()
+            accounts.append(b)
+            started += [
+                pool.submit(_ec2, seeded, a, ec2, subnets, instance),
+                pool.submit(_s3, seeded, a, b),
+                pool.submit(_trails, seeded, a, b),
+            ]
+            for future in started:
+                future.result()
+    finally:
+        for account in accounts:
+            account.close()
+    return seeded
+
+
+def _aged(seeded: Seeded, a: _Account, ec2: Any) -> str:
+    """The age checks' cases: an old and a young AMI, snapshot and access key on either
+    side of `seeded.split`. Returns the old instance (the other sections attach to it)."""
+    east = REGIONS[0]
+    main = a.account
     old_instance = ec2.run_instances(ImageId="ami-12c6146b", MinCount=1, MaxCount=1)["Instances"][0]
-    old_image = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-unused")[
-        "ImageId"
-    ]
-    old_used = ec2.create_image(InstanceId=old_instance["InstanceId"], Name="old-in-template")[
-        "ImageId"
-    ]
+    instance = old_instance["InstanceId"]
+    old_image = ec2.create_image(InstanceId=instance, Name="old-unused")["ImageId"]
+    old_used = ec2.create_image(InstanceId=instance, Name="old-in-template")["ImageId"]
     ec2.create_launch_template(
         LaunchTemplateName="uses-old-image", LaunchTemplateData={"ImageId": old_used}
     )
@@ -139,12 +192,11 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     old_snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
     iam = a.client("iam")
     iam.create_user(UserName="old-key-user")
-    old_key = iam.create_access_key(UserName="old-key-user")["AccessKey"]["AccessKeyId"]
-    time.sleep(1.2)
+    iam.create_access_key(UserName="old-key-user")
+    # moto stamps to the second, rounding down: what was made before `split` is stamped
+    # before it; what is made after the next whole second is stamped after it.
     seeded.split = datetime.now(UTC)
-    time.sleep(1.2)
-
-    # --- phase 2: everything else -----------------------------------------------------
+    time.sleep(1.0 - seeded.split.microsecond / 1e6 + SPLIT_MARGIN_S)
     new_snapshot = ec2.create_snapshot(VolumeId=volume)["SnapshotId"]
     iam.create_user(UserName="new-key-user")
     iam.create_access_key(UserName="new-key-user")
@@ -155,26 +207,7 @@ def seed(url: str, *, extra_volumes: int = 0) -> Seeded:
     user_arn = f"arn:aws:iam::{main}:user/"
     seeded.case("iam-access-key-old", user_arn + "old-key-user", user_arn + "new-key-user")
     seeded.case("iam-access-key-unused", user_arn + "old-key-user", user_arn + "new-key-user")
-    del old_key
-
-    sections = [
-        lambda: _ec2(seeded, a, b, ec2, subnets, old_instance["InstanceId"]),
-        lambda: _eks(seeded, a, subnets),
-        lambda: _elb(seeded, a, ec2, vpc, subnets),
-        lambda: _iam(seeded, a),
-        lambda: _s3(seeded, a, b),
-        lambda: _rds(seeded, a),
-        lambda: _trails(seeded, a, b),
-        lambda: _regional(seeded, a),
-        lambda: _misc(seeded, a),
-    ]
-    sections += [functools.partial(_bulk, a, region, extra_volumes) for region in REGIONS]
-    # Independent sections, concurrently: the emulator's first call to each service is
-    # slow, and those waits overlap.
-    with ThreadPoolExecutor(len(sections)) as pool:
-        for future in [pool.submit(section) for section in sections]:
-            future.result()
-    return seeded
+    return str(instance)
 
 
 def _bulk(a: _Account, region: str, volumes: int) -> None:
@@ -183,9 +216,7 @@ def _bulk(a: _Account, region: str, volumes: int) -> None:
         ec2.create_volume(Size=1, AvailabilityZone=f"{region}a", Encrypted=True)
 
 
-def _ec2(
-    seeded: Seeded, a: _Account, b: _Account, ec2: Any, subnets: list[str], instance: str
-) -> None:
+def _ec2(seeded: Seeded, a: _Account, ec2: Any, subnets: list[str], instance: str) -> None:
     east, west = REGIONS
     acct = a.account
     loose = ec2.create_volume(
@@ -228,7 +259,6 @@ def _ec2(
         groups[name] = f"arn:aws:ec2:{east}:{acct}:security-group/{gid}"
     seeded.case("sg-admin-ports-open", groups["ssh-world"], groups["ssh-office"])
     seeded.case("sg-database-ports-open", groups["pg-world"], groups["https-world"])
-    del b
 
 
 def _eks(seeded: Seeded, a: _Account, subnets: list[str]) -> None:

@@ -32,6 +32,7 @@ from pulumi_policy import ResourceValidationArgs
 from ballast_guardrails import iam_actions
 from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
+from ballast_guardrails.escalation import ESCALATION_ACTIONS, PASS_ROLE, PASS_ROLE_LAUNCHERS
 from ballast_guardrails.exemptions import EXEMPTIONS, exempted
 from ballast_guardrails.naming import boundary_name_prefix, is_boundary_name
 from ballast_guardrails.spec import (
@@ -71,24 +72,6 @@ RESOURCE_POLICY_TYPES = KEY_POLICY_TYPES | frozenset(
 )
 IDENTITY_TYPES = IDENTITY_POLICY_TYPES | {ROLE}
 GRANTING_TYPES = IDENTITY_TYPES | RESOURCE_POLICY_TYPES
-
-#: Single actions that let a principal raise its own privileges (Rhino Security Labs'
-#: IAM escalation methods; Checkov CKV_AWS_110).
-ESCALATION_ACTIONS = (
-    "iam:CreatePolicyVersion",
-    "iam:SetDefaultPolicyVersion",
-    "iam:AttachRolePolicy",
-    "iam:AttachUserPolicy",
-    "iam:AttachGroupPolicy",
-    "iam:PutRolePolicy",
-    "iam:PutUserPolicy",
-    "iam:PutGroupPolicy",
-    "iam:UpdateAssumeRolePolicy",
-    "iam:DeleteRolePermissionsBoundary",
-)
-PASS_ROLE = "iam:PassRole"
-#: With PassRole, these launch compute that runs as the passed role.
-PASS_ROLE_LAUNCHERS = ("ec2:RunInstances", "lambda:CreateFunction")
 
 #: AWS managed policies that make a principal an administrator.
 ADMIN_MANAGED_POLICIES = frozenset({"administratoraccess", "iamfullaccess", "poweruseraccess"})

@@ -28,7 +28,7 @@ from typer.testing import CliRunner
 from ballast.audit import render
 from ballast.audit.backlog import build_backlog
 from ballast.audit.checks import PRICES, REGISTRY, Thresholds
-from ballast.audit.demo import demo_options
+from ballast.audit.demo import DEMO_STOP_TIMEOUT_S, demo_options
 from ballast.audit.run import (
     EXIT_CLEAN,
     EXIT_FINDINGS,
@@ -49,13 +49,15 @@ SESSION = boto3.Session(region_name="us-east-1", **CREDENTIALS)
 
 @pytest.fixture(scope="module")
 def server():
-    with MotoServer() as moto:
+    # Its state is thrown away: killed after DEMO_STOP_TIMEOUT_S instead of waiting
+    # seconds for moto to tear the estate down.
+    with MotoServer(stop_timeout=DEMO_STOP_TIMEOUT_S) as moto:
         yield moto
 
 
 @pytest.fixture(scope="module")
 def seeded(server) -> Seeded:
-    return seed(server.url)
+    return seed(server.url, session=SESSION)
 
 
 def options(server, seeded: Seeded, **changes: Any) -> AuditOptions:
@@ -476,3 +478,58 @@ def test_default_regions_are_the_enabled_ones():
             {"AllRegions": True},
         )  # fmt: skip
         assert enabled_regions(factory, "123456789012", "us-east-1") == ["eu-south-2", "us-east-1"]
+
+
+def test_pages_are_as_large_as_the_api_allows(server, seeded):
+    """Paged calls ask for the largest page the service model allows (fewer sequential
+    round trips on a big estate); EC2's Describe* calls, which answer everything without
+    a limit, are sent without one."""
+    asked: dict[str, dict[str, Any]] = {}
+
+    def record(params: dict[str, Any], model: Any, **_: Any) -> None:
+        asked[model.name] = dict(params)
+
+    run = audit(options(server, seeded, services=("iam", "secretsmanager", "ec2"),
+                        accounts=[seeded.accounts[0]], regions=["us-east-1"],
+                        hooks=[("before-parameter-build", record)]))  # fmt: skip
+    assert run.errors == []
+
+    def largest(service: str, operation: str, member: str) -> int:
+        shape = SESSION.client(service).meta.service_model.operation_model(operation).input_shape
+        return int(shape.members[member].metadata["max"])
+
+    details = asked["GetAccountAuthorizationDetails"]
+    assert details["MaxItems"] == largest("iam", "GetAccountAuthorizationDetails", "MaxItems")
+    assert asked["ListSecrets"]["MaxResults"] == largest("secretsmanager", "ListSecrets",
+                                                         "MaxResults")  # fmt: skip
+    assert "MaxResults" not in asked["DescribeVolumes"]
+    assert "MaxResults" not in asked["DescribeSecurityGroups"]
+
+
+@pytest.mark.parametrize("value", [
+    "2026-12-02T06:00:00.000Z", "2026-12-02T06:00:00Z", "2026-12-02T06:00:00.123456+00:00",
+    "2026-12-02T06:00:00", "2026-12-02T06:00:00.000+0000", "1700000000", 1700000000.5,
+    "Wed, 21 Oct 2015 07:28:00 GMT", "2026-12-02T06:00:00+02:00",
+])  # fmt: skip
+def test_timestamps_read_as_botocore_reads_them(value):
+    from botocore.utils import parse_timestamp
+
+    from ballast.audit.scope import read_timestamp
+
+    ours, theirs = read_timestamp(value), parse_timestamp(value)
+    assert ours == theirs and str(ours) == str(theirs) and ours.utcoffset() == theirs.utcoffset()
+
+
+def test_the_iam_checks_do_not_import_the_policy_pack_package():
+    """The checks load the pack's parser and escalation lists from their files: the
+    package's __init__ would import pulumi-policy and pulumi (a tenth of an audit)."""
+    import subprocess
+
+    code = ("import sys; from ballast.audit import checks; document, escalation = "
+            "checks._guardrails(); assert document.parse({'Statement': []}) is not None; "
+            "assert escalation.PASS_ROLE == 'iam:PassRole'; "
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+            "('pulumi', 'pulumi_policy', 'ballast_guardrails')))")  # fmt: skip
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, timeout=60, check=True)  # fmt: skip
+    assert done.stdout.strip() == "[]"
