@@ -45,6 +45,12 @@ from collections.abc import Callable, Hashable, Iterator
 from inspect import isawaitable
 from typing import Any, cast
 
+from pulumi_policy import StackValidationPolicy
+from pulumi_policy import policy as sdk
+from pulumi_policy import proxy as sdk_proxy
+
+from ballast_guardrails import read_only_props
+
 #: The pulumi-policy release whose servicer internals this relies on.
 SUPPORTED_SDK_VERSION = "1.21.0"
 
@@ -151,8 +157,6 @@ class _PoliciesForType(list[Any]):
             return super().__iter__()
         chosen = self._by_type.get(resource_type)
         if chosen is None:
-            from pulumi_policy import StackValidationPolicy
-
             chosen = tuple(
                 policy
                 for policy in super().__iter__()
@@ -206,14 +210,7 @@ def _wrap(owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
 
 # --- read-only views of what every policy of a request shares ----------------------
 
-_READ_ONLY = (
-    "is shared by every policy of the request (pack shim ballast_guardrails."
-    "analyzer_speedups); policies must not modify their inputs"
-)
-
-
-def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
-    raise TypeError(f"this {type(self).__name__} {_READ_ONLY}")
+_refuse = read_only_props.refuse
 
 
 class _ReadOnlyList(list[Any]):
@@ -255,36 +252,39 @@ def _freeze(obj: Any) -> Any:
     return obj
 
 
-def _read_only_proxies(sdk_proxy: Any) -> Callable[[Any], Any]:
+def _read_only_proxies(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`unknown_checking_proxy` whose mappings refuse item assignment.
 
-    The SDK's (`proxy._proxy_helper`) builds the same tree of `_DictProxy` and
-    `_ListProxy`, but its `_DictProxy.__setitem__` writes into the proxy: harmless when
-    each policy gets its own proxy, not when the proxy is shared. `_ListProxy` is a
-    read-only `Sequence` already."""
+    The SDK's (`proxy._proxy_helper`) builds a tree of `_DictProxy` and `_ListProxy`
+    whose `_DictProxy.__setitem__` writes into the proxy: harmless when each policy gets
+    its own proxy, not when the proxy is shared. Within the shim's calls the same tree
+    is built read-only (`read_only_props.from_values`); elsewhere `original` builds it."""
 
-    class ReadOnlyDictProxy(sdk_proxy._DictProxy):
-        __setitem__ = _refuse
-
-    list_proxy = sdk_proxy._ListProxy
-    append_prop = sdk_proxy._append_prop
-
-    def build(value: Any, path: list[str]) -> Any:
-        if isinstance(value, list):
-            return list_proxy([build(e, append_prop(path, i)) for i, e in enumerate(value)], path)
-        if isinstance(value, dict):
-            return ReadOnlyDictProxy(
-                {key: build(value[key], append_prop(path, key)) for key in value}, path
-            )
-        return value
-
-    @functools.wraps(sdk_proxy.unknown_checking_proxy)
+    @functools.wraps(original)
     def unknown_checking_proxy(props: Any) -> Any:
         if getattr(_memo, "shared", False):
-            return build(props, [])
-        return sdk_proxy.unknown_checking_proxy(props)  # Remediate, outside calls
+            return read_only_props.from_values(props)
+        return original(props)  # Remediate, outside calls
 
     return unknown_checking_proxy
+
+
+def _decoded_props(struct: Any) -> Any:
+    """A request's or a stack resource's properties as the SDK hands them to a policy
+    (`unknown_checking_proxy(deserialize_properties(MessageToDict(struct)))`), read-only:
+    in one walk over the message (`read_only_props.from_struct`), or, for what that
+    leaves to the SDK (assets, archives, non-finite numbers), by the SDK's own decode."""
+    props = read_only_props.from_struct(struct)
+    if props is not None:
+        return props
+    outer = getattr(_memo, "shared", False)
+    _memo.shared = True  # read-only proxies (see `_read_only_proxies`)
+    try:
+        return sdk.unknown_checking_proxy(
+            sdk.deserialize_properties(sdk.json_format.MessageToDict(struct))
+        )
+    finally:
+        _memo.shared = outer
 
 
 def _shared_inputs(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -324,31 +324,15 @@ def _lazy_props_class(cls: type) -> type:
     return _subclass(cls, "lazy props", lambda: {"props": property(_read_props, _write_props)})
 
 
-def _props_of(sdk: Any, resource: Any) -> Callable[[], Any]:
-    """The SDK's decode of one resource's properties, as a thunk."""
-
-    def decode() -> Any:
-        deserialized = sdk.deserialize_properties(
-            sdk.json_format.MessageToDict(resource.properties)
-        )
-        # Read-only proxies even when a policy reads the props after the request's own
-        # shared scope (the resource is shared by every stack policy either way).
-        outer = getattr(_memo, "shared", False)
-        _memo.shared = True
-        try:
-            return sdk.unknown_checking_proxy(deserialized)
-        finally:
-            _memo.shared = outer
-
-    return decode
+def _props_of(resource: Any) -> Callable[[], Any]:
+    """The decode of one resource's properties (`_decoded_props`), as a thunk."""
+    return lambda: _decoded_props(resource.properties)
 
 
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     """The SDK's per-policy build of the `PolicyResource` list (pulumi-policy 1.21
     `_PolicyAnalyzerServicer.AnalyzeStack`, the loop over `request.resources` and the
     linking of parents and dependencies), step for step, with the results read-only."""
-    from pulumi_policy import policy as sdk
-
     built = []
     lazy = _lazy_props_class(sdk.PolicyResource)
     # A stack has a handful of providers, each repeated on every resource it manages:
@@ -360,7 +344,7 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
         if key not in providers:
             providers[key] = _freeze(servicer._get_provider_resource(r))
         provider = providers[key]
-        resource = lazy(r.type, _props_of(sdk, r), r.urn, r.name, opts, provider, None, [], {})
+        resource = lazy(r.type, _props_of(r), r.urn, r.name, opts, provider, None, [], {})
         property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
         built.append((resource, r.parent, list(r.dependencies), property_dependencies))
 
@@ -381,8 +365,6 @@ def _validate(servicer: Any, policy: Any, args: Any, report_violation: Any, resp
     """One policy's `validate` run as pulumi-policy 1.21's `Analyze` and `AnalyzeStack`
     both run it: an awaitable result on its own event loop, an unknown value reported as
     an advisory diagnostic, a not-applicable policy recorded as such."""
-    from pulumi_policy import policy as sdk
-
     try:
         result = policy.validate(args, report_violation)
         if isawaitable(result):
@@ -417,7 +399,6 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21's `AnalyzeStack`, with the resource list built once (on the
     first enabled stack policy, as the SDK would have built it) instead of per policy.
     Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
-    from pulumi_policy import policy as sdk
 
     def private(name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
@@ -483,7 +464,6 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
     first builds them) and shared read-only by the request's policies, instead of being
     looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`).
     Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
-    from pulumi_policy import policy as sdk
 
     def private(name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
@@ -515,11 +495,8 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
             response, policy.name, policy.description, enforcement_level, policy.severity
         )
         if shared is None:
-            deserialized = sdk.deserialize_properties(
-                sdk.json_format.MessageToDict(request.properties)
-            )
             shared = (
-                sdk.unknown_checking_proxy(deserialized),
+                _decoded_props(request.properties),
                 _freeze(self._get_resource_options(request)),
                 _shared_provider(self, request),
             )
@@ -543,8 +520,6 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
 
 def install() -> bool:
     """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
-    from pulumi_policy import policy as sdk
-    from pulumi_policy import proxy as sdk_proxy
     from pulumi_policy.version import VERSION
 
     if (
@@ -557,7 +532,7 @@ def install() -> bool:
     _wrap(sdk, "deserialize_properties", _memoised)
     # The SDK then wraps the decoded values in a read-only proxy that raises on unknowns,
     # again per policy; the proxy is as reusable as the values it wraps, once read-only.
-    sdk.unknown_checking_proxy = _memoised(_read_only_proxies(sdk_proxy))
+    sdk.unknown_checking_proxy = _memoised(_read_only_proxies(sdk_proxy.unknown_checking_proxy))
     servicer = sdk._PolicyAnalyzerServicer
     # The resource's options and provider, likewise rebuilt per policy by the SDK.
     for name in ("_get_resource_options", "_get_provider_resource"):
