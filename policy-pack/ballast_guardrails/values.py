@@ -17,6 +17,8 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ballast_guardrails.read_only_props import ReadOnlyDict
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 
 
@@ -133,10 +135,27 @@ def _default_tags_of(decoded: Any) -> dict[str, str]:
     return string_map(decoded.get("tags"))
 
 
+#: The last `effective_tags` answered for read-only properties: (props, provider, tags).
+_last_tags: tuple[Any, Any, dict[str, str]] | None = None
+
+
 def effective_tags(props: Mapping[str, Any], provider: Any) -> dict[str, str]:
     """Provider default tags overlaid with the resource's own tags (AWS semantics:
-    the resource's value wins on a key both set)."""
-    return {**default_tags(provider), **string_map(get(props, "tags"))}
+    the resource's value wins on a key both set); a new dict on every call.
+
+    Two tag policies ask this of every taggable resource. When the pack's SDK shim
+    hands the policies of a request one read-only properties object (`ReadOnlyDict`,
+    `read_only_props`) and one provider, the second asks the same question of the same
+    objects, which cannot have changed: the answer is kept for the last such pair."""
+    global _last_tags
+    last = _last_tags
+    if last is not None and last[0] is props and last[1] is provider:
+        return dict(last[2])
+    tags = {**default_tags(provider), **string_map(get(props, "tags"))}
+    if isinstance(props, ReadOnlyDict):
+        _last_tags = (props, provider, tags)
+        return dict(tags)
+    return tags
 
 
 def region(props: Mapping[str, Any], provider: Any) -> str | None:
