@@ -361,13 +361,23 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     return [_freeze(resource) for resource, *_ in built]
 
 
+#: The SDK's `ResourceValidationPolicy.validate` (a policy class may override it).
+_SDK_RESOURCE_VALIDATE = sdk.ResourceValidationPolicy.validate
+
+
 def _validate(servicer: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
     """One policy's `validate` run as pulumi-policy 1.21's `Analyze` and `AnalyzeStack`
     both run it: an awaitable result on its own event loop, an unknown value reported as
     an advisory diagnostic, a not-applicable policy recorded as such."""
     try:
+        run = getattr(policy, "synchronous_validate", None)
+        if run is not None and type(policy).validate is _SDK_RESOURCE_VALIDATE:
+            # A pack policy (`spec.ResourcePolicy`): its one validation returns None, and
+            # the SDK's `validate` would only have called it (and returned None).
+            run(args, report_violation)
+            return
         result = policy.validate(args, report_violation)
-        if isawaitable(result):
+        if result is not None and isawaitable(result):
             loop = asyncio.new_event_loop()
             task = asyncio.Task(cast(Any, result), loop=loop)
             loop.run_until_complete(task)

@@ -215,6 +215,10 @@ class ResourcePolicy(ResourceValidationPolicy):
         super().__init__(validate=validate, **_sdk_fields(meta))
         self.meta = meta
         self.applies_to_type = applies_to_type
+        #: The one validation handed to the SDK, which runs it synchronously and returns
+        #: None: calling it is all the SDK's `validate` does for this policy, so the
+        #: pack's SDK shim calls it directly (`analyzer_speedups._validate`).
+        self.synchronous_validate = validate
 
 
 class StackPolicy(StackValidationPolicy):

@@ -60,7 +60,11 @@ def _observe(value: Any) -> Any:
             ],
             "items": _attempt(lambda: [(k, _observe(v)) for k, v in value.items()]),
             "missing": (_attempt(lambda: "\0absent" in value), value.get("\0absent", 7)),
-            "target": sorted(value["__target"]) if "__target" not in keys else None,
+            "target": (
+                sorted(value["__target"])
+                if isinstance(value, sdk_proxy._DictProxy) and "__target" not in keys
+                else None
+            ),
         }
     if isinstance(value, Sequence) and not isinstance(value, str):
         return {
@@ -185,3 +189,24 @@ def test_effective_tags_are_kept_only_for_read_only_properties():
     other = read_only_props.from_values({"tags": {"tier": "tier-3"}})
     assert values.effective_tags(other, provider)["tier"] == "tier-3"
     assert values.effective_tags(other, None) == {"tier": "tier-3"}
+
+
+_steps = st.lists(st.one_of(_keys, st.integers(-3, 3)), max_size=4)
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow], deadline=None)
+@given(st.dictionaries(_keys, _values, max_size=5), st.lists(_steps, max_size=6))
+def test_the_policies_readers_answer_alike_on_both_proxies(values, paths):
+    """`values.get` and `values.plain` read the shim's proxies through their contents:
+    the same answers, and the same error, as through the SDK's proxies."""
+    from ballast_guardrails.values import get, plain
+
+    struct = _struct(values)
+    ours, theirs = read_only_props.from_struct(struct), _sdk(struct)
+    for path in paths:
+        assert _attempt(lambda p=path: _observe(get(ours, *p, default="-"))) == _attempt(
+            lambda p=path: _observe(get(theirs, *p, default="-"))
+        )
+    assert _attempt(lambda: plain(ours)) == _attempt(lambda: plain(theirs))
+    for key in ours:
+        assert _attempt(lambda k=key: plain(ours[k])) == _attempt(lambda k=key: plain(theirs[k]))
