@@ -329,6 +329,14 @@ def _props_of(resource: Any) -> Callable[[], Any]:
     return lambda: _decoded_props(resource.properties)
 
 
+def _resource_options(servicer: Any, request: Any) -> Any:
+    """The SDK's `_get_resource_options(request)`, read-only, without `install()`'s memo
+    around it (kept for the SDK's own callers): the replaced methods build each
+    request's or resource's options once anyway."""
+    method = type(servicer)._get_resource_options
+    return _freeze(getattr(method, "__wrapped__", method)(servicer, request))
+
+
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     """The SDK's per-policy build of the `PolicyResource` list (pulumi-policy 1.21
     `_PolicyAnalyzerServicer.AnalyzeStack`, the loop over `request.resources` and the
@@ -339,7 +347,7 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     # one (read-only) provider object per distinct provider message.
     providers: dict[bytes, Any] = {}
     for r in request.resources:
-        opts = _freeze(servicer._get_resource_options(r))
+        opts = _resource_options(servicer, r)
         key = r.provider.SerializeToString(deterministic=True) if r.HasField("provider") else b""
         if key not in providers:
             providers[key] = _freeze(servicer._get_provider_resource(r))
@@ -507,7 +515,7 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
         if shared is None:
             shared = (
                 _decoded_props(request.properties),
-                _freeze(self._get_resource_options(request)),
+                _resource_options(self, request),
                 _shared_provider(self, request),
             )
         props, opts, provider = shared

@@ -171,26 +171,6 @@ def test_the_proxies_are_read_only():
     assert not hasattr(props["list"], "__setitem__")  # the SDK's list proxy has none
 
 
-def test_effective_tags_are_kept_only_for_read_only_properties():
-    from ballast_guardrails import values
-
-    provider = type("Provider", (), {"props": {"defaultTags": '{"tags": {"owner": "team"}}'}})()
-    shared = read_only_props.from_values({"tags": {"tier": "tier-1"}})
-    first = values.effective_tags(shared, provider)
-    assert first == {"owner": "team", "tier": "tier-1"}
-    first["tier"] = "changed by a policy"  # each caller gets its own dict
-    assert values.effective_tags(shared, provider) == {"owner": "team", "tier": "tier-1"}
-    # A mutable mapping (the SDK's own proxy, or a plain dict) is read again every time.
-    plain = {"tags": {"tier": "tier-1"}}
-    assert values.effective_tags(plain, provider)["tier"] == "tier-1"
-    plain["tags"]["tier"] = "tier-2"
-    assert values.effective_tags(plain, provider)["tier"] == "tier-2"
-    # Another properties object, or another provider, is another question.
-    other = read_only_props.from_values({"tags": {"tier": "tier-3"}})
-    assert values.effective_tags(other, provider)["tier"] == "tier-3"
-    assert values.effective_tags(other, None) == {"tier": "tier-3"}
-
-
 _steps = st.lists(st.one_of(_keys, st.integers(-3, 3)), max_size=4)
 
 
