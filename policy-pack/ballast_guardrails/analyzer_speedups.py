@@ -476,28 +476,51 @@ def _shared_provider(servicer: Any, request: Any) -> Any:
     return provider
 
 
+def _resource_plan(servicer: Any, resource_type: str) -> tuple[tuple[Any, Any], ...]:
+    """What the SDK's `Analyze` decides per policy before running it, for one resource
+    type under the current configuration: each enabled resource policy (of the routed
+    ones, in order) with the level it reports at, or with None when it only remediates
+    (reported as not applicable). Nothing in it depends on the request, only on the
+    levels `Configure` last set (a new dict each time: the plans are kept per dict)."""
+    levels = servicer._PolicyAnalyzerServicer__policy_pack_config_enforcement_level
+    kept = servicer.__dict__.get("_ballast_plans")
+    if kept is None or kept[0] is not levels:
+        kept = (levels, {})
+        servicer.__dict__["_ballast_plans"] = kept
+    plan = kept[1].get(resource_type)
+    if plan is None:
+        steps: list[tuple[Any, Any]] = []
+        for policy in servicer._PolicyAnalyzerServicer__policies:  # routed by type
+            level = servicer._get_enforcement_level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(
+                policy, sdk.ResourceValidationPolicy
+            ):
+                continue
+            if not policy.has_validation():
+                steps.append((policy, None))
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                # Still violating after a remediation: reported as mandatory, as the SDK does.
+                level = sdk.EnforcementLevel.MANDATORY
+            steps.append((policy, level))
+        plan = kept[1][resource_type] = tuple(steps)
+    return plan
+
+
 def _analyze(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21's `Analyze`, step for step, with the request's properties,
     options and provider built once (on the first enabled resource policy, where the SDK
     first builds them) and shared read-only by the request's policies, instead of being
-    looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`).
+    looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`),
+    with their levels decided once per type and configuration (`_resource_plan`).
     Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
-
-    def private(name: str) -> Any:
-        return getattr(self, f"_PolicyAnalyzerServicer__{name}")
-
     self._configure_runtime_settings()
 
     response = sdk.proto.AnalyzeResponse()
-    shared: tuple[Any, Any, Any] | None = None
+    shared: tuple[Any, Any, Any, Any] | None = None
 
-    for policy in private("policies"):
-        enforcement_level = self._get_enforcement_level(policy)
-        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
-            policy, sdk.ResourceValidationPolicy
-        ):
-            continue
-        if not policy.has_validation():
+    for policy, enforcement_level in _resource_plan(self, request.type):
+        if enforcement_level is None:
             # A remediation-only policy: reported as not applicable, as the SDK does.
             response.not_applicable.append(
                 sdk.proto.PolicyNotApplicable(
@@ -505,9 +528,6 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
                 )
             )
             continue
-        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
-            # Still violating after a remediation: reported as mandatory, as the SDK does.
-            enforcement_level = sdk.EnforcementLevel.MANDATORY
 
         report_violation = self._create_report_violation(
             response, policy.name, policy.description, enforcement_level, policy.severity
@@ -517,18 +537,12 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
                 _decoded_props(request.properties),
                 _resource_options(self, request),
                 _shared_provider(self, request),
+                self._PolicyAnalyzerServicer__stack_tags,
             )
-        props, opts, provider = shared
+        props, opts, provider, stack_tags = shared
         config = self._get_policy_config(policy.name)
         args = sdk.ResourceValidationArgs(
-            request.type,
-            props,
-            request.urn,
-            request.name,
-            opts,
-            provider,
-            config,
-            private("stack_tags"),
+            request.type, props, request.urn, request.name, opts, provider, config, stack_tags
         )
 
         _validate(self, policy, args, report_violation, response)

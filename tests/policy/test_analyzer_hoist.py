@@ -283,3 +283,36 @@ def test_the_switch_leaves_the_sdk_alone(restorable, monkeypatch):
     monkeypatch.setenv(analyzer_speedups.SWITCH, "off")
     assert analyzer_speedups.install() is False
     assert vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"] is original
+
+
+def test_analyze_follows_each_configure(installed):
+    """The levels decided per resource type are decided again after every `Configure`."""
+    ran: list[str] = []
+    probes = [
+        ResourceValidationPolicy(
+            name=f"probe-{i}",
+            description="probe",
+            validate=lambda args, report, i=i: ran.append(f"probe-{i}") or report("seen"),
+        )
+        for i in (1, 2)
+    ]
+    servicer = _servicer(probes)
+    request = analyze_request(_prod_inputs()[0])
+
+    def levels() -> list[tuple[str, int]]:
+        response = servicer.Analyze(request, None)
+        return [(d.policyName, d.enforcementLevel) for d in response.diagnostics]
+
+    assert levels() == [("probe-1", analyzer_pb2.MANDATORY), ("probe-2", analyzer_pb2.MANDATORY)]
+    servicer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                "probe-1": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED),
+                "probe-2": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.ADVISORY),
+            }
+        ),
+        None,
+    )
+    ran.clear()
+    assert levels() == [("probe-2", analyzer_pb2.ADVISORY)]
+    assert ran == ["probe-2"]
