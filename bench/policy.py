@@ -325,6 +325,7 @@ def _one_run(resources: list[AnalyzerInput]) -> dict:
         "analyzeStack": t2 - t1,
         "floorAnalyze": t4 - t3,
         "violations": len([d for d in found if not d.skipped]),
+        "load": os.getloadavg()[0],
     }
 
 
@@ -332,6 +333,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--resources", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--note",
+        default="",
+        help="a sentence appended to the recorded note (e.g. what else ran on the machine)",
+    )
     args = parser.parse_args()
 
     resources = synthetic_stack(args.resources)
@@ -355,6 +361,8 @@ def main() -> int:
             # Other work on the machine slows the full run and the floor alike, but not
             # exactly alike: a ratio recorded under load is a lower bound.
             "loadAverage1m": round(os.getloadavg()[0], 2),
+            # After each run, in run order (ratioToFloorPerRun is sorted).
+            "loadAverage1mPerRun": [round(r["load"], 2) for r in runs],
         },
         "resources": n,
         "resourceTypes": len({r.type for r in resources}),
@@ -390,14 +398,18 @@ def main() -> int:
             "pulumi-policy 1.21 decodes each request once per enabled policy, calls every "
             "policy for every resource and rebuilds the whole resource list for each stack "
             "policy; the pack's shim (policy-pack/ballast_guardrails/analyzer_speedups.py) "
-            "decodes once per request, routes Analyze to the policies of the resource's "
-            "type, and builds AnalyzeStack's resource list once per request, shared "
-            "read-only by every stack policy, with one object per distinct provider and "
-            "each resource's properties decoded only when a policy reads them. What "
-            "remains above the floor is mostly the policies' own reads through the SDK's "
-            "property proxies. The floor is the same Analyze calls with "
-            "every policy disabled, in the same run; ratioToFloor is computed from the "
-            "median times of the runs (each run's own ratio in ratioToFloorPerRun)."
+            "decodes once per request, in one walk over the message into read-only "
+            "proxies (read_only_props.py), routes Analyze to the policies of the "
+            "resource's type with their levels decided once per type, and builds "
+            "AnalyzeStack's resource list once per request, shared read-only by every "
+            "stack policy, with one object per distinct provider and each resource's "
+            "properties decoded only when a policy reads them. The floor is the same "
+            "Analyze calls with every policy disabled, in the same run (gRPC and the SDK's "
+            "per-request runtime set-up, which this work leaves alone); ratioToFloor is "
+            "computed from the median times of the runs (each run's own ratio in "
+            "ratioToFloorPerRun). Other work on this 2-core machine slows the full run "
+            "more than the floor, so load lowers the ratio (loadAverage1mPerRun)."
+            + (f" {args.note}" if args.note else "")
         ),
     }
     write_text_atomically(RESULTS, json.dumps(document, indent=2) + "\n")

@@ -6,17 +6,22 @@ pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf
 ~70 policies decodes every resource ~70 times, and a stack policy decodes the whole
 stack again each. That SDK work, not the policies, dominates the pack's time.
 
-`Analyze` is replaced by the SDK's own method with two changes: it runs only the
+`Analyze` is replaced by the SDK's own method with these changes: it runs only the
 resource policies that apply to the request's type (`_PoliciesForType`; the others would
-have returned at once), and it builds the request's properties, options and provider
-once (where the SDK first builds them) and hands the same read-only objects to each of
-those policies. A provider is decoded once per distinct provider message for the
-servicer's lifetime (`_shared_provider`): every resource repeats its provider's
-properties. For the SDK paths left as they were (`Remediate`, and the helpers the
-replaced methods call), `install()` memoises the decoding calls (and the SDK's
-unknown-checking proxy over their result) for the duration of one analyzer call.
-Policies receive the very same values they would have (inside the SDK's
-unknown-checking proxy).
+have returned at once), deciding their levels once per type and configuration
+(`_resource_plan`); it builds the request's properties, options and provider once
+(where the SDK first builds them) and hands the same read-only objects to each of those
+policies. The properties are decoded in one walk over the message into read-only
+subclasses of the SDK's proxies (`read_only_props.from_struct`: the same values, the
+same `UnknownValueError` at the same read); what that walk leaves to the SDK (assets,
+archives, non-finite numbers) is decoded by the SDK's own three passes. A provider is
+decoded once per distinct provider message for the servicer's lifetime
+(`_shared_provider`): every resource repeats its provider's properties. A pack policy
+(`spec.ResourcePolicy`) has one synchronous validation, which the shim calls directly
+(`_validate`): that call is all the SDK's `validate` would do for it. For the SDK paths
+left as they were (`Remediate`, and the helpers the replaced methods call), `install()`
+memoises the decoding calls (and the SDK's unknown-checking proxy over their result) for
+the duration of one analyzer call.
 
 `AnalyzeStack` is replaced by the SDK's own method with one change: the resource list
 (each resource decoded, its `PolicyResource` built and linked to its parent and
@@ -26,12 +31,14 @@ shared objects are read-only (`PolicyResource` attributes, `dependencies`,
 `property_dependencies`, options, provider, and the property proxies, also in
 `Analyze`), so one policy cannot change what another sees; an attempt raises `TypeError`
 naming this module. The tests run the whole policy suite through it (none mutates) and
-compare its responses with the SDK's own on a shipped stack.
+compare its responses with the SDK's own on a shipped stack, with unknown values,
+secrets and assets among its properties.
 
 The memo is keyed by the protobuf message object and lives only during one call. The
-one state that crosses requests is the provider cache (at most `PROVIDER_CACHE_SIZE`
-read-only providers, keyed by their exact bytes). On any pulumi-policy version other than the one this was written
-against, `install()` does nothing and the SDK's own behaviour stands; so does setting
+state that crosses requests: the provider cache (at most `PROVIDER_CACHE_SIZE` read-only
+providers, keyed by their exact bytes) and the per-type plans (kept until the next
+`Configure`). On any pulumi-policy version other than the one this was written against,
+`install()` does nothing and the SDK's own behaviour stands; so does setting
 `BALLAST_ANALYZER_SPEEDUPS=off` in the pack's environment (to rule the shim out).
 """
 
@@ -319,7 +326,7 @@ def _write_props(self: Any, source: Callable[[], Any]) -> None:
 def _lazy_props_class(cls: type) -> type:
     """`cls` (the SDK's `PolicyResource`) whose `props` are decoded on first read: most
     stack policies look at a few resource types, and decoding every resource's
-    properties was half of `AnalyzeStack`. The decode itself is the SDK's, unchanged;
+    properties was half of `AnalyzeStack`. The decode is `Analyze`'s (`_decoded_props`);
     reading a value that is unknown still raises where the policy reads it."""
     return _subclass(cls, "lazy props", lambda: {"props": property(_read_props, _write_props)})
 
