@@ -12,7 +12,10 @@ RDS, EKS, Kubernetes deployments) goes through the pack exactly as a preview sen
 * `ratioToFloor`: resourcesPerSecond / floorResourcesPerSecond, the headline. Absolute
   rates differ from machine to machine (1,505 against a floor of 3,988 on one, 874
   against 2,459 on a slower one); the ratio holds. Target: `targetRatio` (0.6);
-* the phases separately and the pack's start-up time.
+* the phases separately and the pack's start-up time;
+* `packCpuRatioToFloor`: the same ratio from the pack process's own CPU time per phase
+  (`packCpuSeconds`, Linux), which other work on the machine changes least, and the
+  load average after each run (`loadAverage1mPerRun`).
 
 The median of REPEAT runs is recorded. Benchmarks are not tests: nothing asserts on time.
 
@@ -301,6 +304,16 @@ def synthetic_stack(count: int) -> list[AnalyzerInput]:
     return resources[:count]
 
 
+def _cpu_seconds(pid: int | None) -> float:
+    """User + system CPU time of process `pid` so far (Linux `/proc`; NaN elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    except OSError:
+        return float("nan")
+    # After the command name: state is field 3 of stat(5), utime and stime 14 and 15.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _one_run(resources: list[AnalyzerInput]) -> dict:
     started = time.perf_counter()
     with PolicyPackProcess(PACK_DIR, project="ballast", stack="bench", call_timeout=300) as pack:
@@ -308,15 +321,15 @@ def _one_run(resources: list[AnalyzerInput]) -> dict:
         stack_policies = sum(1 for p in pack.info.policies.values() if p.kind == "stack")
         ready = time.perf_counter() - started
         pack.configure(load_policy_config(PACK_DIR / "config" / "prod.json"))
-        t0 = time.perf_counter()
+        c0, t0 = _cpu_seconds(pack.pid), time.perf_counter()
         found = pack.analyze_many(resources)
-        t1 = time.perf_counter()
+        c1, t1 = _cpu_seconds(pack.pid), time.perf_counter()
         found += pack.analyze_stack(resources)
-        t2 = time.perf_counter()
+        c2, t2 = _cpu_seconds(pack.pid), time.perf_counter()
         pack.configure(parse_policy_config({"all": "disabled"}))
-        t3 = time.perf_counter()
+        c3, t3 = _cpu_seconds(pack.pid), time.perf_counter()
         pack.analyze_many(resources)
-        t4 = time.perf_counter()
+        c4, t4 = _cpu_seconds(pack.pid), time.perf_counter()
     return {
         "policies": policies,
         "stackPolicies": stack_policies,
@@ -324,6 +337,9 @@ def _one_run(resources: list[AnalyzerInput]) -> dict:
         "analyze": t1 - t0,
         "analyzeStack": t2 - t1,
         "floorAnalyze": t4 - t3,
+        "cpuAnalyze": c1 - c0,
+        "cpuAnalyzeStack": c2 - c1,
+        "cpuFloorAnalyze": c4 - c3,
         "violations": len([d for d in found if not d.skipped]),
         "load": os.getloadavg()[0],
     }
@@ -381,6 +397,16 @@ def main() -> int:
         "floorResourcesPerSecond": round(floor, 1),
         "ratioToFloor": round(ratio, 3),
         "ratioToFloorPerRun": ratios,
+        # The pack process's own CPU time (user + system, all its threads) per phase,
+        # medians: what other work on the machine changes least. The same ratio from it.
+        "packCpuSeconds": {
+            "analyze": round(med["cpuAnalyze"], 2),
+            "analyzeStack": round(med["cpuAnalyzeStack"], 2),
+            "floorAnalyzeAllDisabled": round(med["cpuFloorAnalyze"], 2),
+        },
+        "packCpuRatioToFloor": round(
+            med["cpuFloorAnalyze"] / (med["cpuAnalyze"] + med["cpuAnalyzeStack"]), 3
+        ),
         "targetRatio": TARGET_RATIO,
         "meetsTarget": ratio >= TARGET_RATIO,
         # What one enabled policy costs per resource: in Analyze beyond the floor, and in
