@@ -436,6 +436,11 @@ class PolicyPackProcess:
             self._logs.cleanup()
             self._logs = None
 
+    @property
+    def pid(self) -> int | None:
+        """The pack process's ID once spawned (None before), e.g. to read its CPU time."""
+        return self._process.pid if self._process is not None else None
+
     def stderr(self) -> str:
         """What the pack wrote to stderr so far (for diagnosing a failing policy)."""
         if self._logs is None:

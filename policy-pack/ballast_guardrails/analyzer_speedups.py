@@ -6,17 +6,22 @@ pulumi-policy 1.21's analyzer servicer decodes a resource's properties (protobuf
 ~70 policies decodes every resource ~70 times, and a stack policy decodes the whole
 stack again each. That SDK work, not the policies, dominates the pack's time.
 
-`Analyze` is replaced by the SDK's own method with two changes: it runs only the
+`Analyze` is replaced by the SDK's own method with these changes: it runs only the
 resource policies that apply to the request's type (`_PoliciesForType`; the others would
-have returned at once), and it builds the request's properties, options and provider
-once (where the SDK first builds them) and hands the same read-only objects to each of
-those policies. A provider is decoded once per distinct provider message for the
-servicer's lifetime (`_shared_provider`): every resource repeats its provider's
-properties. For the SDK paths left as they were (`Remediate`, and the helpers the
-replaced methods call), `install()` memoises the decoding calls (and the SDK's
-unknown-checking proxy over their result) for the duration of one analyzer call.
-Policies receive the very same values they would have (inside the SDK's
-unknown-checking proxy).
+have returned at once), deciding their levels once per type and configuration
+(`_resource_plan`); it builds the request's properties, options and provider once
+(where the SDK first builds them) and hands the same read-only objects to each of those
+policies. The properties are decoded in one walk over the message into read-only
+subclasses of the SDK's proxies (`read_only_props.from_struct`: the same values, the
+same `UnknownValueError` at the same read); what that walk leaves to the SDK (assets,
+archives, non-finite numbers) is decoded by the SDK's own three passes. A provider is
+decoded once per distinct provider message for the servicer's lifetime
+(`_shared_provider`): every resource repeats its provider's properties. A pack policy
+(`spec.ResourcePolicy`) has one synchronous validation, which the shim calls directly
+(`_validate`): that call is all the SDK's `validate` would do for it. For the SDK paths
+left as they were (`Remediate`, and the helpers the replaced methods call), `install()`
+memoises the decoding calls (and the SDK's unknown-checking proxy over their result) for
+the duration of one analyzer call.
 
 `AnalyzeStack` is replaced by the SDK's own method with one change: the resource list
 (each resource decoded, its `PolicyResource` built and linked to its parent and
@@ -26,12 +31,14 @@ shared objects are read-only (`PolicyResource` attributes, `dependencies`,
 `property_dependencies`, options, provider, and the property proxies, also in
 `Analyze`), so one policy cannot change what another sees; an attempt raises `TypeError`
 naming this module. The tests run the whole policy suite through it (none mutates) and
-compare its responses with the SDK's own on a shipped stack.
+compare its responses with the SDK's own on a shipped stack, with unknown values,
+secrets and assets among its properties.
 
 The memo is keyed by the protobuf message object and lives only during one call. The
-one state that crosses requests is the provider cache (at most `PROVIDER_CACHE_SIZE`
-read-only providers, keyed by their exact bytes). On any pulumi-policy version other than the one this was written
-against, `install()` does nothing and the SDK's own behaviour stands; so does setting
+state that crosses requests: the provider cache (at most `PROVIDER_CACHE_SIZE` read-only
+providers, keyed by their exact bytes) and the per-type plans (kept until the next
+`Configure`). On any pulumi-policy version other than the one this was written against,
+`install()` does nothing and the SDK's own behaviour stands; so does setting
 `BALLAST_ANALYZER_SPEEDUPS=off` in the pack's environment (to rule the shim out).
 """
 
@@ -44,6 +51,12 @@ import threading
 from collections.abc import Callable, Hashable, Iterator
 from inspect import isawaitable
 from typing import Any, cast
+
+from pulumi_policy import StackValidationPolicy
+from pulumi_policy import policy as sdk
+from pulumi_policy import proxy as sdk_proxy
+
+from ballast_guardrails import read_only_props
 
 #: The pulumi-policy release whose servicer internals this relies on.
 SUPPORTED_SDK_VERSION = "1.21.0"
@@ -151,8 +164,6 @@ class _PoliciesForType(list[Any]):
             return super().__iter__()
         chosen = self._by_type.get(resource_type)
         if chosen is None:
-            from pulumi_policy import StackValidationPolicy
-
             chosen = tuple(
                 policy
                 for policy in super().__iter__()
@@ -206,14 +217,7 @@ def _wrap(owner: Any, name: str, wrapper: Callable[[Any], Any]) -> None:
 
 # --- read-only views of what every policy of a request shares ----------------------
 
-_READ_ONLY = (
-    "is shared by every policy of the request (pack shim ballast_guardrails."
-    "analyzer_speedups); policies must not modify their inputs"
-)
-
-
-def _refuse(self: Any, *args: Any, **kwargs: Any) -> Any:
-    raise TypeError(f"this {type(self).__name__} {_READ_ONLY}")
+_refuse = read_only_props.refuse
 
 
 class _ReadOnlyList(list[Any]):
@@ -255,36 +259,39 @@ def _freeze(obj: Any) -> Any:
     return obj
 
 
-def _read_only_proxies(sdk_proxy: Any) -> Callable[[Any], Any]:
+def _read_only_proxies(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """`unknown_checking_proxy` whose mappings refuse item assignment.
 
-    The SDK's (`proxy._proxy_helper`) builds the same tree of `_DictProxy` and
-    `_ListProxy`, but its `_DictProxy.__setitem__` writes into the proxy: harmless when
-    each policy gets its own proxy, not when the proxy is shared. `_ListProxy` is a
-    read-only `Sequence` already."""
+    The SDK's (`proxy._proxy_helper`) builds a tree of `_DictProxy` and `_ListProxy`
+    whose `_DictProxy.__setitem__` writes into the proxy: harmless when each policy gets
+    its own proxy, not when the proxy is shared. Within the shim's calls the same tree
+    is built read-only (`read_only_props.from_values`); elsewhere `original` builds it."""
 
-    class ReadOnlyDictProxy(sdk_proxy._DictProxy):
-        __setitem__ = _refuse
-
-    list_proxy = sdk_proxy._ListProxy
-    append_prop = sdk_proxy._append_prop
-
-    def build(value: Any, path: list[str]) -> Any:
-        if isinstance(value, list):
-            return list_proxy([build(e, append_prop(path, i)) for i, e in enumerate(value)], path)
-        if isinstance(value, dict):
-            return ReadOnlyDictProxy(
-                {key: build(value[key], append_prop(path, key)) for key in value}, path
-            )
-        return value
-
-    @functools.wraps(sdk_proxy.unknown_checking_proxy)
+    @functools.wraps(original)
     def unknown_checking_proxy(props: Any) -> Any:
         if getattr(_memo, "shared", False):
-            return build(props, [])
-        return sdk_proxy.unknown_checking_proxy(props)  # Remediate, outside calls
+            return read_only_props.from_values(props)
+        return original(props)  # Remediate, outside calls
 
     return unknown_checking_proxy
+
+
+def _decoded_props(struct: Any) -> Any:
+    """A request's or a stack resource's properties as the SDK hands them to a policy
+    (`unknown_checking_proxy(deserialize_properties(MessageToDict(struct)))`), read-only:
+    in one walk over the message (`read_only_props.from_struct`), or, for what that
+    leaves to the SDK (assets, archives, non-finite numbers), by the SDK's own decode."""
+    props = read_only_props.from_struct(struct)
+    if props is not None:
+        return props
+    outer = getattr(_memo, "shared", False)
+    _memo.shared = True  # read-only proxies (see `_read_only_proxies`)
+    try:
+        return sdk.unknown_checking_proxy(
+            sdk.deserialize_properties(sdk.json_format.MessageToDict(struct))
+        )
+    finally:
+        _memo.shared = outer
 
 
 def _shared_inputs(method: Callable[..., Any]) -> Callable[..., Any]:
@@ -319,48 +326,40 @@ def _write_props(self: Any, source: Callable[[], Any]) -> None:
 def _lazy_props_class(cls: type) -> type:
     """`cls` (the SDK's `PolicyResource`) whose `props` are decoded on first read: most
     stack policies look at a few resource types, and decoding every resource's
-    properties was half of `AnalyzeStack`. The decode itself is the SDK's, unchanged;
+    properties was half of `AnalyzeStack`. The decode is `Analyze`'s (`_decoded_props`);
     reading a value that is unknown still raises where the policy reads it."""
     return _subclass(cls, "lazy props", lambda: {"props": property(_read_props, _write_props)})
 
 
-def _props_of(sdk: Any, resource: Any) -> Callable[[], Any]:
-    """The SDK's decode of one resource's properties, as a thunk."""
+def _props_of(resource: Any) -> Callable[[], Any]:
+    """The decode of one resource's properties (`_decoded_props`), as a thunk."""
+    return lambda: _decoded_props(resource.properties)
 
-    def decode() -> Any:
-        deserialized = sdk.deserialize_properties(
-            sdk.json_format.MessageToDict(resource.properties)
-        )
-        # Read-only proxies even when a policy reads the props after the request's own
-        # shared scope (the resource is shared by every stack policy either way).
-        outer = getattr(_memo, "shared", False)
-        _memo.shared = True
-        try:
-            return sdk.unknown_checking_proxy(deserialized)
-        finally:
-            _memo.shared = outer
 
-    return decode
+def _resource_options(servicer: Any, request: Any) -> Any:
+    """The SDK's `_get_resource_options(request)`, read-only, without `install()`'s memo
+    around it (kept for the SDK's own callers): the replaced methods build each
+    request's or resource's options once anyway."""
+    method = type(servicer)._get_resource_options
+    return _freeze(getattr(method, "__wrapped__", method)(servicer, request))
 
 
 def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     """The SDK's per-policy build of the `PolicyResource` list (pulumi-policy 1.21
     `_PolicyAnalyzerServicer.AnalyzeStack`, the loop over `request.resources` and the
     linking of parents and dependencies), step for step, with the results read-only."""
-    from pulumi_policy import policy as sdk
-
     built = []
     lazy = _lazy_props_class(sdk.PolicyResource)
     # A stack has a handful of providers, each repeated on every resource it manages:
     # one (read-only) provider object per distinct provider message.
     providers: dict[bytes, Any] = {}
     for r in request.resources:
-        opts = _freeze(servicer._get_resource_options(r))
+        opts = _resource_options(servicer, r)
         key = r.provider.SerializeToString(deterministic=True) if r.HasField("provider") else b""
         if key not in providers:
             providers[key] = _freeze(servicer._get_provider_resource(r))
         provider = providers[key]
-        resource = lazy(r.type, _props_of(sdk, r), r.urn, r.name, opts, provider, None, [], {})
+        resource = lazy(r.type, _props_of(r), r.urn, r.name, opts, provider, None, [], {})
         property_dependencies = {k: list(v.urns) for k, v in r.propertyDependencies.items()}
         built.append((resource, r.parent, list(r.dependencies), property_dependencies))
 
@@ -377,15 +376,23 @@ def _stack_resources(servicer: Any, request: Any) -> list[Any]:
     return [_freeze(resource) for resource, *_ in built]
 
 
+#: The SDK's `ResourceValidationPolicy.validate` (a policy class may override it).
+_SDK_RESOURCE_VALIDATE = sdk.ResourceValidationPolicy.validate
+
+
 def _validate(servicer: Any, policy: Any, args: Any, report_violation: Any, response: Any) -> None:
     """One policy's `validate` run as pulumi-policy 1.21's `Analyze` and `AnalyzeStack`
     both run it: an awaitable result on its own event loop, an unknown value reported as
     an advisory diagnostic, a not-applicable policy recorded as such."""
-    from pulumi_policy import policy as sdk
-
     try:
+        run = getattr(policy, "synchronous_validate", None)
+        if run is not None and type(policy).validate is _SDK_RESOURCE_VALIDATE:
+            # A pack policy (`spec.ResourcePolicy`): its one validation returns None, and
+            # the SDK's `validate` would only have called it (and returned None).
+            run(args, report_violation)
+            return
         result = policy.validate(args, report_violation)
-        if isawaitable(result):
+        if result is not None and isawaitable(result):
             loop = asyncio.new_event_loop()
             task = asyncio.Task(cast(Any, result), loop=loop)
             loop.run_until_complete(task)
@@ -417,7 +424,6 @@ def _analyze_stack(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21's `AnalyzeStack`, with the resource list built once (on the
     first enabled stack policy, as the SDK would have built it) instead of per policy.
     Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
-    from pulumi_policy import policy as sdk
 
     def private(name: str) -> Any:
         return getattr(self, f"_PolicyAnalyzerServicer__{name}")
@@ -477,29 +483,51 @@ def _shared_provider(servicer: Any, request: Any) -> Any:
     return provider
 
 
+def _resource_plan(servicer: Any, resource_type: str) -> tuple[tuple[Any, Any], ...]:
+    """What the SDK's `Analyze` decides per policy before running it, for one resource
+    type under the current configuration: each enabled resource policy (of the routed
+    ones, in order) with the level it reports at, or with None when it only remediates
+    (reported as not applicable). Nothing in it depends on the request, only on the
+    levels `Configure` last set (a new dict each time: the plans are kept per dict)."""
+    levels = servicer._PolicyAnalyzerServicer__policy_pack_config_enforcement_level
+    kept = servicer.__dict__.get("_ballast_plans")
+    if kept is None or kept[0] is not levels:
+        kept = (levels, {})
+        servicer.__dict__["_ballast_plans"] = kept
+    plan = kept[1].get(resource_type)
+    if plan is None:
+        steps: list[tuple[Any, Any]] = []
+        for policy in servicer._PolicyAnalyzerServicer__policies:  # routed by type
+            level = servicer._get_enforcement_level(policy)
+            if level == sdk.EnforcementLevel.DISABLED or not isinstance(
+                policy, sdk.ResourceValidationPolicy
+            ):
+                continue
+            if not policy.has_validation():
+                steps.append((policy, None))
+                continue
+            if level == sdk.EnforcementLevel.REMEDIATE:
+                # Still violating after a remediation: reported as mandatory, as the SDK does.
+                level = sdk.EnforcementLevel.MANDATORY
+            steps.append((policy, level))
+        plan = kept[1][resource_type] = tuple(steps)
+    return plan
+
+
 def _analyze(self: Any, request: Any, _context: Any) -> Any:
     """pulumi-policy 1.21's `Analyze`, step for step, with the request's properties,
     options and provider built once (on the first enabled resource policy, where the SDK
     first builds them) and shared read-only by the request's policies, instead of being
-    looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`).
+    looked up per policy. The policies iterated are the routed ones (`_PoliciesForType`),
+    with their levels decided once per type and configuration (`_resource_plan`).
     Everything else (order, levels, config, diagnostics, error handling) is the SDK's."""
-    from pulumi_policy import policy as sdk
-
-    def private(name: str) -> Any:
-        return getattr(self, f"_PolicyAnalyzerServicer__{name}")
-
     self._configure_runtime_settings()
 
     response = sdk.proto.AnalyzeResponse()
-    shared: tuple[Any, Any, Any] | None = None
+    shared: tuple[Any, Any, Any, Any] | None = None
 
-    for policy in private("policies"):
-        enforcement_level = self._get_enforcement_level(policy)
-        if enforcement_level == sdk.EnforcementLevel.DISABLED or not isinstance(
-            policy, sdk.ResourceValidationPolicy
-        ):
-            continue
-        if not policy.has_validation():
+    for policy, enforcement_level in _resource_plan(self, request.type):
+        if enforcement_level is None:
             # A remediation-only policy: reported as not applicable, as the SDK does.
             response.not_applicable.append(
                 sdk.proto.PolicyNotApplicable(
@@ -507,33 +535,21 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
                 )
             )
             continue
-        if enforcement_level == sdk.EnforcementLevel.REMEDIATE:
-            # Still violating after a remediation: reported as mandatory, as the SDK does.
-            enforcement_level = sdk.EnforcementLevel.MANDATORY
 
         report_violation = self._create_report_violation(
             response, policy.name, policy.description, enforcement_level, policy.severity
         )
         if shared is None:
-            deserialized = sdk.deserialize_properties(
-                sdk.json_format.MessageToDict(request.properties)
-            )
             shared = (
-                sdk.unknown_checking_proxy(deserialized),
-                _freeze(self._get_resource_options(request)),
+                _decoded_props(request.properties),
+                _resource_options(self, request),
                 _shared_provider(self, request),
+                self._PolicyAnalyzerServicer__stack_tags,
             )
-        props, opts, provider = shared
+        props, opts, provider, stack_tags = shared
         config = self._get_policy_config(policy.name)
         args = sdk.ResourceValidationArgs(
-            request.type,
-            props,
-            request.urn,
-            request.name,
-            opts,
-            provider,
-            config,
-            private("stack_tags"),
+            request.type, props, request.urn, request.name, opts, provider, config, stack_tags
         )
 
         _validate(self, policy, args, report_violation, response)
@@ -543,8 +559,6 @@ def _analyze(self: Any, request: Any, _context: Any) -> Any:
 
 def install() -> bool:
     """Patch the SDK's analyzer servicer; True when installed, False when skipped."""
-    from pulumi_policy import policy as sdk
-    from pulumi_policy import proxy as sdk_proxy
     from pulumi_policy.version import VERSION
 
     if (
@@ -557,7 +571,7 @@ def install() -> bool:
     _wrap(sdk, "deserialize_properties", _memoised)
     # The SDK then wraps the decoded values in a read-only proxy that raises on unknowns,
     # again per policy; the proxy is as reusable as the values it wraps, once read-only.
-    sdk.unknown_checking_proxy = _memoised(_read_only_proxies(sdk_proxy))
+    sdk.unknown_checking_proxy = _memoised(_read_only_proxies(sdk_proxy.unknown_checking_proxy))
     servicer = sdk._PolicyAnalyzerServicer
     # The resource's options and provider, likewise rebuilt per policy by the SDK.
     for name in ("_get_resource_options", "_get_provider_resource"):

@@ -100,4 +100,6 @@ def matches(exemption: Mapping[str, Any], urn: str | None) -> bool:
 
 def exempted(exemptions: Iterable[Mapping[str, Any]] | None, urn: str | None) -> bool:
     """Whether any of `exemptions` names `urn`."""
+    if not exemptions:  # most policies have none: no generator to start
+        return False
     return any(isinstance(e, Mapping) and matches(e, urn) for e in exemptions or ())

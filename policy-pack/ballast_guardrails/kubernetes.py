@@ -346,14 +346,17 @@ class Selector:
         self._match: dict[str, str] | None = None
         self._expressions: list[tuple[Any, str, set[str]]] | None = None
 
-    def selects(self, labels: Mapping[str, str]) -> bool:
+    @property
+    def match_labels(self) -> dict[str, str] | None:
+        """`matchLabels` as strings (read now if not yet); None for a missing selector."""
         if self._selector is None:
-            return False
+            return None
         if self._match is None:
             raw = get(self._selector, "matchLabels") or {}
             self._match = {str(k): str(v) for k, v in raw.items()}
-        if any(labels.get(k) != v for k, v in self._match.items()):
-            return False
+        return self._match
+
+    def _read_expressions(self) -> list[tuple[Any, str, set[str]]]:
         if self._expressions is None:
             self._expressions = [
                 (
@@ -363,9 +366,22 @@ class Selector:
                 )
                 for expression in as_list(get(self._selector, "matchExpressions"))
             ]
+        return self._expressions
+
+    def read(self) -> None:
+        """Read everything now (`matchLabels`, then `matchExpressions`)."""
+        if self.match_labels is not None:
+            self._read_expressions()
+
+    def selects(self, labels: Mapping[str, str]) -> bool:
+        match = self.match_labels
+        if match is None:
+            return False
+        if any(labels.get(k) != v for k, v in match.items()):
+            return False
         return all(
             _expression_holds(key, operator, values, labels)
-            for key, operator, values in self._expressions
+            for key, operator, values in self._read_expressions()
         )
 
 
@@ -385,6 +401,57 @@ class _Budget:
     def selector(self) -> Selector:
         return Selector(get(self._resource.props, "spec", "selector"))
 
+    def covers(self, namespace: str, labels: Mapping[str, str]) -> bool:
+        return self.namespace == namespace and self.selector.selects(labels)
+
+
+class _Budgets:
+    """Whether some budget of the stack covers a workload's pods: the answer of the scan
+    over every budget in stack order (`_Budget.covers`), found through an index.
+
+    The scan reads a budget only when it reaches it, so the first value unknown during
+    a preview, or the first malformed selector, is met where the scan meets it. The
+    index reads every budget, so it is built only when every one of those reads
+    succeeds; otherwise the scan runs, as before, and raises where it did. With every
+    value read, the order no longer matters and the two give the same answer: the
+    index only skips budgets whose `matchLabels` cannot match the pod's labels."""
+
+    def __init__(self, resources: list[Any]) -> None:
+        self._budgets = [_Budget(b) for b in resources]
+        self._index: dict[str, tuple[list[_Budget], dict[tuple[str, str], list[_Budget]]]]
+        self._indexed: bool | None = None  # None: not tried yet
+
+    def __bool__(self) -> bool:
+        return bool(self._budgets)
+
+    def _build(self) -> bool:
+        index: dict[str, tuple[list[_Budget], dict[tuple[str, str], list[_Budget]]]] = {}
+        try:
+            for budget in self._budgets:
+                namespace = budget.namespace
+                budget.selector.read()
+                match = budget.selector.match_labels
+                if match is None:
+                    continue  # selects nothing
+                unkeyed, keyed = index.setdefault(namespace, ([], {}))
+                if match:
+                    keyed.setdefault(next(iter(match.items())), []).append(budget)
+                else:
+                    unkeyed.append(budget)
+        except Exception:  # the scan meets it again, where it did before
+            return False
+        self._index = index
+        return True
+
+    def cover(self, namespace: str, labels: Mapping[str, str]) -> bool:
+        if self._indexed is None:
+            self._indexed = self._build()
+        if not self._indexed:
+            return any(b.covers(namespace, labels) for b in self._budgets)
+        unkeyed, keyed = self._index.get(namespace, ([], {}))
+        candidates = [*unkeyed, *(b for item in labels.items() for b in keyed.get(item, ()))]
+        return any(b.covers(namespace, labels) for b in candidates)
+
 
 @stack_policy(
     name="k8s-pdb-for-replicated",
@@ -397,7 +464,7 @@ class _Budget:
     "selector matches the pod template labels.",
 )
 def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings) -> None:
-    budgets = [_Budget(b) for b in of_type(args.resources, *PDB_TYPES)]
+    budgets = _Budgets(of_type(args.resources, *PDB_TYPES))
 
     for workload in of_type(args.resources, *REPLICATED):
         replicas = number(get(workload.props, "spec", "replicas"))
@@ -405,9 +472,7 @@ def _pdb_coverage(args: StackValidationArgs, report: Report, settings: Settings)
             continue
         raw = get(workload.props, "spec", "template", "metadata", "labels") or {}
         labels = {str(k): str(v) for k, v in raw.items()}
-        home = _namespace(workload) if budgets else None
-        covered = any(b.namespace == home and b.selector.selects(labels) for b in budgets)
-        if not covered:
+        if not (budgets and budgets.cover(_namespace(workload), labels)):
             report(
                 f"{workload.name} runs {replicas:g} replicas without a PodDisruptionBudget "
                 "selecting its pods",

@@ -10,6 +10,7 @@ unknown during a preview.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from collections.abc import Iterator
@@ -124,15 +125,22 @@ def internet_wide(network: IPNetwork) -> bool:
 def wide_openings(cidrs: list[Any]) -> list[tuple[IPNetwork, list[str]]]:
     """The internet-wide networks that `cidrs` add up to, each with the CIDRs that make
     it: `0.0.0.0/1` and `128.0.0.0/1` together are `0.0.0.0/0`."""
-    networks = [(n, str(c).strip()) for c in cidrs if (n := _network(c)) is not None]
+    return [(n, list(parts)) for n, parts in _wide_openings(tuple(str(c) for c in cidrs))]
+
+
+@functools.lru_cache(maxsize=4096)
+def _wide_openings(cidrs: tuple[str, ...]) -> tuple[tuple[IPNetwork, tuple[str, ...]], ...]:
+    # Parsing and collapsing networks with `ipaddress` is slow, and a stack repeats the
+    # same few CIDR lists on rule after rule: each distinct list is added up once.
+    networks = [(n, c.strip()) for c in cidrs if (n := _network(c)) is not None]
     found = []
     for version in (4, 6):
         mine = [(n, c) for n, c in networks if n.version == version]
         for merged in ipaddress.collapse_addresses(n for n, _ in mine):  # type: ignore[type-var]
             if internet_wide(merged):
                 parts = sorted({c for n, c in mine if n.subnet_of(merged)})  # type: ignore[arg-type]
-                found.append((merged, parts))
-    return found
+                found.append((merged, tuple(parts)))
+    return tuple(found)
 
 
 def _open(rules: list[tuple[Any, Any, Any, list[Any], str]]) -> Iterator[Ingress]:

@@ -216,6 +216,10 @@ class ResourcePolicy(ResourceValidationPolicy):
         super().__init__(validate=validate, **_sdk_fields(meta))
         self.meta = meta
         self.applies_to_type = applies_to_type
+        #: The one validation handed to the SDK, which runs it synchronously and returns
+        #: None: calling it is all the SDK's `validate` does for this policy, so the
+        #: pack's SDK shim calls it directly (`analyzer_speedups._validate`).
+        self.synchronous_validate = validate
 
 
 class StackPolicy(StackValidationPolicy):
@@ -263,8 +267,10 @@ def _register(policy: Policy) -> None:
     _REGISTRY[name] = policy
 
 
-def _settings(meta: Meta, given: Mapping[str, Any] | None) -> dict[str, Any]:
-    merged = meta.defaults()
+def _settings(defaults: Mapping[str, Any], given: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A policy's settings: its `defaults` (`Meta.defaults()`, computed once when the
+    policy is declared) overlaid with the config `given` for this run; a new dict."""
+    merged = dict(defaults)
     if given:
         merged.update(given)
     return merged
@@ -296,10 +302,11 @@ def resource_policy(
 
     def declare(check: R) -> R:
         meta = _meta(check, declared)
+        defaults = meta.defaults()
 
         def validate(args: ResourceValidationArgs, report: ReportViolation) -> None:
             if applies(args.resource_type):
-                settings = _settings(meta, args.get_config())
+                settings = _settings(defaults, args.get_config())
                 if not (meta.exemptable and exempted(settings.get("exemptions"), args.urn)):
                     # The SDK's callback takes `urn` as optional (see `Report`).
                     check(args, cast(Report, report), settings)
@@ -320,9 +327,10 @@ def stack_policy(**declared: Unpack[Declared]) -> Callable[[S], S]:
 
     def declare(check: S) -> S:
         meta = _meta(check, declared)
+        defaults = meta.defaults()
 
         def validate(args: StackValidationArgs, report: ReportViolation) -> None:
-            settings = _settings(meta, args.get_config())
+            settings = _settings(defaults, args.get_config())
             exemptions = settings.get("exemptions") if meta.exemptable else None
 
             def unless_exempt(message: str, urn: str | None = None) -> None:

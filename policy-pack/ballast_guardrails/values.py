@@ -17,14 +17,39 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ballast_guardrails.read_only_props import UNKNOWN_VALUES, ReadOnlyDict, ReadOnlyList
+
 _TRUE = frozenset({"true", "1", "yes", "on"})
 
 
+_MISSING = object()
+
+
 def get(value: Any, *path: str | int, default: Any = None) -> Any:
-    """`value[p0][p1]...`, or `default` when any step is missing or of the wrong shape."""
+    """`value[p0][p1]...`, or `default` when any step is missing or of the wrong shape.
+
+    The shim's read-only proxies (`read_only_props`), the hot path of every policy, are
+    read through their contents; an unknown value is then read through the proxy, which
+    raises the SDK's `UnknownValueError` as the generic path below does."""
     current = value
     for step in path:
-        if isinstance(step, int):
+        kind = current.__class__
+        if kind is ReadOnlyDict and step.__class__ is str and step != "__target":
+            found = current._target.get(step, _MISSING)
+            if found is _MISSING:
+                return default
+            if found.__class__ is str and found in UNKNOWN_VALUES:
+                return current[step]  # raises
+            current = found
+        elif kind is ReadOnlyList and step.__class__ is int:
+            items = current._target
+            if not -len(items) <= step < len(items):
+                return default
+            found = items[step]
+            if found.__class__ is str and found in UNKNOWN_VALUES:
+                return current[step]  # raises
+            current = found
+        elif isinstance(step, int):
             if not is_list(current) or not -len(current) <= step < len(current):
                 return default
             current = current[step]
@@ -78,6 +103,21 @@ def number(value: Any) -> float | None:
 def plain(value: Any) -> Any:
     """A deep copy as plain dicts and lists. Reads every nested value, so an unknown
     anywhere inside raises; use it on small subtrees only."""
+    kind = value.__class__
+    if kind is ReadOnlyDict and "__target" not in value._target:
+        copied = {}
+        for key, item in value._target.items():
+            if item.__class__ is str and item in UNKNOWN_VALUES:
+                value[key]  # raises UnknownValueError
+            copied[str(key)] = plain(item)
+        return copied
+    if kind is ReadOnlyList:
+        listed = []
+        for index, item in enumerate(value._target):
+            if item.__class__ is str and item in UNKNOWN_VALUES:
+                value[index]  # raises UnknownValueError
+            listed.append(plain(item))
+        return listed
     if isinstance(value, Mapping):
         return {str(k): plain(value[k]) for k in value}
     if is_list(value):
@@ -133,10 +173,27 @@ def _default_tags_of(decoded: Any) -> dict[str, str]:
     return string_map(decoded.get("tags"))
 
 
+#: The last `effective_tags` answered for read-only properties: (props, provider, tags).
+_last_tags: tuple[Any, Any, dict[str, str]] | None = None
+
+
 def effective_tags(props: Mapping[str, Any], provider: Any) -> dict[str, str]:
     """Provider default tags overlaid with the resource's own tags (AWS semantics:
-    the resource's value wins on a key both set)."""
-    return {**default_tags(provider), **string_map(get(props, "tags"))}
+    the resource's value wins on a key both set); a new dict on every call.
+
+    Two tag policies ask this of every taggable resource. When the pack's SDK shim
+    hands the policies of a request one read-only properties object (`ReadOnlyDict`,
+    `read_only_props`) and one provider, the second asks the same question of the same
+    objects, which cannot have changed: the answer is kept for the last such pair."""
+    global _last_tags
+    last = _last_tags
+    if last is not None and last[0] is props and last[1] is provider:
+        return dict(last[2])
+    tags = {**default_tags(provider), **string_map(get(props, "tags"))}
+    if isinstance(props, ReadOnlyDict):
+        _last_tags = (props, provider, tags)
+        return dict(tags)
+    return tags
 
 
 def region(props: Mapping[str, Any], provider: Any) -> str | None:

@@ -25,7 +25,9 @@ sys.path.insert(0, str(ROOT / "policy-pack"))
 
 from ballast_guardrails import POLICIES, analyzer_speedups
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy, StackValidationPolicy
+from pulumi_policy import deserialize as sdk_deserialize
 from pulumi_policy import policy as sdk
+from pulumi_policy import proxy as sdk_proxy
 from pulumi_policy import version as sdk_version
 
 PACK_DIR = ROOT / "policy-pack"
@@ -148,6 +150,34 @@ def _untagged(resources: list[AnalyzerInput]) -> list[AnalyzerInput]:
     ]
 
 
+def _odd(resources: list[AnalyzerInput]) -> list[AnalyzerInput]:
+    """Tagged resources whose properties hold what a preview sends besides plain values,
+    each kind on some of them: a tag value unknown during the preview (the tag policies
+    are then skipped with a note naming its path), the tags as a secret (read through
+    it), an asset (left to the SDK's own decode) and a nested unknown object."""
+    unknown = sdk_proxy.UNKNOWN_STRING_VALUE
+    secret = sdk_deserialize.SPECIAL_SECRET_SIG
+    asset = {sdk_deserialize.SPECIAL_SIG_KEY: sdk_deserialize.SPECIAL_ASSET_SIG, "text": "x"}
+    changes = [
+        lambda p: {**p, "tags": {**p["tags"], "tier": unknown}},
+        lambda p: {**p, "tags": {sdk_deserialize.SPECIAL_SIG_KEY: secret, "value": p["tags"]}},
+        lambda p: {**p, "code": asset},
+        lambda p: {**p, "tags": {**p["tags"], "owner": {"nested": [unknown]}}},
+    ]
+    tagged = [r for r in resources if isinstance(r.inputs.get("tags"), dict)]
+    return [
+        dataclasses.replace(
+            r,
+            urn=f"{r.urn}-odd",
+            inputs=changes[i % len(changes)](r.inputs),
+            outputs=changes[i % len(changes)](
+                {**r.outputs, "tags": r.outputs.get("tags", r.inputs["tags"])}
+            ),
+        )
+        for i, r in enumerate(tagged[:40])
+    ]
+
+
 def _responses(stacks: list[list[AnalyzerInput]]) -> list[bytes]:
     """Every Analyze and AnalyzeStack response of a pack process (which inherits the
     environment, and so the switch), serialized."""
@@ -155,7 +185,8 @@ def _responses(stacks: list[list[AnalyzerInput]]) -> list[bytes]:
         pack.configure(load_policy_config(PACK_DIR / "config" / "prod.json"))
         with grpc.insecure_channel(f"127.0.0.1:{pack.port}") as channel:
             stub = analyzer_pb2_grpc.AnalyzerStub(channel)
-            found = [stub.Analyze(analyze_request(r)) for r in stacks[0] + _untagged(stacks[0])]
+            requests = stacks[0] + _untagged(stacks[0]) + _odd(stacks[0])
+            found = [stub.Analyze(analyze_request(r)) for r in requests]
             found += [stub.AnalyzeStack(_stack_request(resources)) for resources in stacks]
     return [m.SerializeToString(deterministic=True) for m in found]
 
@@ -169,18 +200,28 @@ def test_responses_with_and_without_the_shim_are_identical(monkeypatch):
     assert len(broken) < len(resources)
 
     monkeypatch.delenv(analyzer_speedups.SWITCH, raising=False)
-    with_shim = _responses([resources, broken])
+    # The odd resources (unknown values, secrets, assets) join the stack too.
+    stacks = [resources, resources + _odd(resources), broken]
+    with_shim = _responses(stacks)
     monkeypatch.setenv(analyzer_speedups.SWITCH, "off")
-    without_shim = _responses([resources, broken])
+    without_shim = _responses(stacks)
 
+    untagged, odd = _untagged(resources), _odd(resources)
+    assert len(with_shim) == len(without_shim) == len(resources) + len(untagged) + len(odd) + 3
     stack_response = analyzer_pb2.AnalyzeResponse.FromString(without_shim[-1])
     assert stack_response.diagnostics, "the broken stack must produce stack diagnostics"
-    untagged = _untagged(resources)
-    analyzed = [analyzer_pb2.AnalyzeResponse.FromString(b) for b in without_shim[:-2]]
-    assert sum(len(r.diagnostics) for r in analyzed[len(resources) :]) >= len(untagged), (
-        "the untagged resources must produce resource diagnostics"
-    )
-    assert len(with_shim) == len(without_shim) == len(resources) + len(untagged) + 2
+    analyzed = [analyzer_pb2.AnalyzeResponse.FromString(b) for b in without_shim[:-3]]
+    after_untagged = len(resources) + len(untagged)
+    assert sum(len(r.diagnostics) for r in analyzed[len(resources) : after_untagged]) >= len(
+        untagged
+    ), "the untagged resources must produce resource diagnostics"
+    skipped = [
+        d
+        for r in analyzed[after_untagged:]
+        for d in r.diagnostics
+        if "can't be known during preview" in d.message
+    ]
+    assert skipped, "the unknown values must make the SDK skip policies with a note"
     assert with_shim == without_shim
 
 
@@ -242,3 +283,36 @@ def test_the_switch_leaves_the_sdk_alone(restorable, monkeypatch):
     monkeypatch.setenv(analyzer_speedups.SWITCH, "off")
     assert analyzer_speedups.install() is False
     assert vars(sdk._PolicyAnalyzerServicer)["AnalyzeStack"] is original
+
+
+def test_analyze_follows_each_configure(installed):
+    """The levels decided per resource type are decided again after every `Configure`."""
+    ran: list[str] = []
+    probes = [
+        ResourceValidationPolicy(
+            name=f"probe-{i}",
+            description="probe",
+            validate=lambda args, report, i=i: ran.append(f"probe-{i}") or report("seen"),
+        )
+        for i in (1, 2)
+    ]
+    servicer = _servicer(probes)
+    request = analyze_request(_prod_inputs()[0])
+
+    def levels() -> list[tuple[str, int]]:
+        response = servicer.Analyze(request, None)
+        return [(d.policyName, d.enforcementLevel) for d in response.diagnostics]
+
+    assert levels() == [("probe-1", analyzer_pb2.MANDATORY), ("probe-2", analyzer_pb2.MANDATORY)]
+    servicer.Configure(
+        analyzer_pb2.ConfigureAnalyzerRequest(
+            policyConfig={
+                "probe-1": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.DISABLED),
+                "probe-2": analyzer_pb2.PolicyConfig(enforcementLevel=analyzer_pb2.ADVISORY),
+            }
+        ),
+        None,
+    )
+    ran.clear()
+    assert levels() == [("probe-2", analyzer_pb2.ADVISORY)]
+    assert ran == ["probe-2"]

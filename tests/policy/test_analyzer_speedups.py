@@ -111,3 +111,19 @@ def test_every_resource_policy_of_the_pack_declares_its_types():
     resource_policies = [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
     assert resource_policies
     assert all(callable(getattr(p, "applies_to_type", None)) for p in resource_policies)
+
+
+def test_the_validation_the_shim_calls_directly_is_the_one_the_sdk_runs():
+    """`_validate` calls a pack policy's `synchronous_validate` instead of the SDK's
+    `validate`: only right while that is the policy's one validation, unwrapped, and
+    the SDK's `validate` is not overridden."""
+    from ballast_guardrails import POLICIES
+    from pulumi_policy import ResourceValidationPolicy
+
+    direct = [p for p in POLICIES if getattr(p, "synchronous_validate", None) is not None]
+    assert direct == [p for p in POLICIES if isinstance(p, ResourceValidationPolicy)]
+    for policy in direct:
+        assert policy._ResourceValidationPolicy__validate is policy.synchronous_validate
+        assert type(policy).validate is ResourceValidationPolicy.validate
+        # Declared (and type-checked) to return None: nothing for the SDK to await.
+        assert policy.synchronous_validate.__annotations__["return"] in (None, "None")

@@ -4,6 +4,7 @@ failures reported as one sentence, and config files read with the CLI's semantic
 from __future__ import annotations
 
 import json
+import os
 import shutil
 
 import pytest
@@ -202,3 +203,9 @@ def test_close_ends_the_process():
         assert child is not None and child.poll() is None
         assert len(process.info.policies) >= 45
     assert child.poll() is not None
+
+
+def test_the_pack_process_id_is_known_once_spawned(pack):
+    assert PolicyPackProcess(PACK_DIR, project="ballast", stack="test").pid is None
+    assert pack.pid is not None and pack.pid != os.getpid()
+    os.kill(pack.pid, 0)  # raises unless that process is alive
