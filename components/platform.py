@@ -32,6 +32,7 @@ from components.cluster.addons import (
     policy_controller,
 )
 from components.cluster.addons import vault as vault_addon
+from components.cluster.addons import vault_config
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope, VaultFacts
@@ -42,6 +43,7 @@ from components.config import (
     NetworkConfig,
     PlatformConfig,
     ServiceConfig,
+    VaultAdminJwtConfig,
     VaultConfig,
 )
 from components.context import AwsContext
@@ -58,6 +60,7 @@ from components.resilience import Resilience, ResilienceArgs
 from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 from components.vault import Vault, VaultArgs
+from components.vault_aws import VaultAwsRoles, VaultAwsRolesArgs
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -114,7 +117,7 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `vault` (None without `ballast:vault`), `dr_network` (None without
+    cluster), `vault` and `vault_aws` (None without `ballast:vault`), `dr_network` (None without
     `ballast:drNetwork`), `alerting` (the alert topics), `database` (None without
     `ballast:database`), `resilience`.
     """
@@ -292,8 +295,22 @@ class Platform(pulumi.ComponentResource):
             )
 
         self.vault: Vault | None = None
+        self.vault_aws: VaultAwsRoles | None = None
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
+            self.vault_aws = VaultAwsRoles(
+                f"{name}-vault-aws",
+                VaultAwsRolesArgs(
+                    context=self.context.with_tags({"service": "vault", "tier": "tier-1"}),
+                    roles=roles,
+                    services=config.services,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    namespace=vault_addon.NAMESPACE,
+                    service_account=vault_addon.SERVICE_ACCOUNT,
+                ),
+                opts=in_primary,
+            )
         self.gitops = self._gitops(config)
 
         self._data_and_recovery(name, config, roles, prod)
@@ -327,6 +344,12 @@ class Platform(pulumi.ComponentResource):
                         if s.budget is not None
                         else {}
                     ),
+                    # What the cluster layer configures in Vault for the service.
+                    **(
+                        {"secrets": s.secrets.model_dump(by_alias=True, exclude_none=True)}
+                        if s.secrets is not None
+                        else {}
+                    ),
                 }
                 for s in config.services
             ],
@@ -338,6 +361,14 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.vault, Vault),
+            **stack_outputs(self.vault_aws, VaultAwsRoles),
+            # Where the cluster layer's Vault provider connects (plain data).
+            "vaultAddress": config.vault.address if config.vault is not None else None,
+            "vaultAdminJwt": (
+                config.vault.admin_jwt.model_dump(by_alias=True, mode="json")
+                if config.vault is not None and config.vault.admin_jwt is not None
+                else None
+            ),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             **stack_outputs(self.database, Database),
@@ -554,7 +585,8 @@ class ClusterLayer(pulumi.ComponentResource):
     baseline and the add-ons' releases, all through that provider and nothing else.
 
     Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
-    `kubernetes_provider`, `baseline`.
+    `kubernetes_provider`, `baseline`, `vault` (Vault's configuration, None when the
+    platform has no Vault).
     """
 
     #: Outputs of the platform stack this layer reads; a test checks that the platform
@@ -578,6 +610,13 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultStorageSizeGib",
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
+        "vaultUrl",
+        "vaultAddress",
+        "vaultAdminJwt",
+        "vaultServiceRoleArns",
+        "databaseDnsName",
+        "databaseName",
+        "databasePort",
         "gitops",
     )
 
@@ -651,12 +690,17 @@ class ClusterLayer(pulumi.ComponentResource):
                 namespaces=self.baseline.namespaces,
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
-        vault_addon.release(
+        vault_release = vault_addon.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
         )
+        self.vault: vault_config.ConfiguredVault | None = None
+        if vault_release is not None:
+            self.vault = vault_config.configure(
+                addons, settings=self._vault_configuration(known), release=vault_release
+            )
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
             raise pulumi.RunError(
@@ -695,13 +739,52 @@ class ClusterLayer(pulumi.ComponentResource):
             unseal_key_id=known("vaultUnsealKeyId"),
         )
 
+    def _vault_configuration(self, known: Any) -> vault_config.VaultConfiguration:
+        """What Vault's configuration needs from the platform stack: its address, the
+        services' roles and the database."""
+        cluster = self.cluster
+        arns = self.platform.get_output("vaultServiceRoleArns")
+        database_name = known("databaseName", optional=True)
+        admin = known("vaultAdminJwt", optional=True)
+        return vault_config.VaultConfiguration(
+            address=known("vaultAddress"),
+            region=cluster.region,
+            services=cluster.services,
+            service_role_arns={
+                s.name: arns.apply(lambda found, svc=s.name: (found or {}).get(svc))
+                for s in cluster.services
+                if s.secrets is not None and s.secrets.aws is not None
+            },
+            database=(
+                vault_config.DatabaseTarget(
+                    host=self.platform.require_output("databaseDnsName"),
+                    port=int(known("databasePort")),
+                    name=database_name,
+                )
+                if database_name is not None
+                else None
+            ),
+            admin_jwt=VaultAdminJwtConfig.model_validate(admin) if admin is not None else None,
+        )
+
     def stack_outputs(self) -> dict[str, Any]:
-        """The cluster stack's outputs: which platform it builds on, and its namespaces."""
+        """The cluster stack's outputs: which platform it builds on, its namespaces, and
+        where services find Vault (null without Vault): its internal URL, the auth
+        mounts, and each service's policy and role names."""
+        configured = self.vault
         return {
             "environment": self.cluster.environment,
             "platformStack": self.config.platform_stack,
             "clusterName": self.cluster.name,
             "namespaces": sorted(self.baseline.namespaces),
+            "vaultUrl": (
+                self.platform.get_output("vaultUrl") if configured is not None else None
+            ),
+            "vaultAuthMounts": configured.auth_mounts if configured is not None else None,
+            "vaultServiceRoles": configured.service_roles if configured is not None else None,
+            "vaultDatabaseBootstrapPassword": (
+                configured.database_bootstrap_password if configured is not None else None
+            ),
         }
 
 

@@ -115,10 +115,12 @@ from components.config.security import (
 )
 from components.config.services import (
     NamespaceBudgetConfig,
+    ServiceAwsSecretsConfig,
     ServiceConfig,
+    ServiceSecretsConfig,
     SloConfig,
 )
-from components.config.vault import VaultConfig
+from components.config.vault import IN_CLUSTER_ADDRESS, VaultAdminJwtConfig, VaultConfig
 
 # The tag, label and taint contract lives in components/tags.py; these names stay
 # importable from here for the modules that already do.
@@ -206,6 +208,10 @@ __all__ = [
     "TaintConfig",
     "TierObjective",
     "VaultConfig",
+    "VaultAdminJwtConfig",
+    "IN_CLUSTER_ADDRESS",
+    "ServiceSecretsConfig",
+    "ServiceAwsSecretsConfig",
     "in_zone",
     "instance_architecture",
     "load_from_pulumi_runtime",
