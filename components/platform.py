@@ -60,7 +60,7 @@ from components.resilience import Resilience, ResilienceArgs
 from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 from components.vault import Vault, VaultArgs
-from components.vault_aws import VaultAwsRoles, VaultAwsRolesArgs
+from components.vault_aws import AwsSecretsEngineRoles, AwsSecretsEngineRolesArgs
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -295,12 +295,12 @@ class Platform(pulumi.ComponentResource):
             )
 
         self.vault: Vault | None = None
-        self.vault_aws: VaultAwsRoles | None = None
+        self.vault_aws: AwsSecretsEngineRoles | None = None
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
-            self.vault_aws = VaultAwsRoles(
+            self.vault_aws = AwsSecretsEngineRoles(
                 f"{name}-vault-aws",
-                VaultAwsRolesArgs(
+                AwsSecretsEngineRolesArgs(
                     context=self.context.with_tags({"service": "vault", "tier": "tier-1"}),
                     roles=roles,
                     services=config.services,
@@ -361,14 +361,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.cluster, Cluster),
             **stack_outputs(self.ingress, Ingress),
             **stack_outputs(self.vault, Vault),
-            **stack_outputs(self.vault_aws, VaultAwsRoles),
-            # Where the cluster layer's Vault provider connects (plain data).
-            "vaultAddress": config.vault.address if config.vault is not None else None,
-            "vaultAdminJwt": (
-                config.vault.admin_jwt.model_dump(by_alias=True, mode="json")
-                if config.vault is not None and config.vault.admin_jwt is not None
-                else None
-            ),
+            **stack_outputs(self.vault_aws, AwsSecretsEngineRoles),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             **stack_outputs(self.database, Database),
@@ -611,9 +604,9 @@ class ClusterLayer(pulumi.ComponentResource):
         "vaultServerRoleArn",
         "vaultUnsealKeyId",
         "vaultUrl",
-        "vaultAddress",
-        "vaultAdminJwt",
+        "vaultConfiguration",
         "vaultServiceRoleArns",
+        "vaultAwsEngineRoleArn",
         "databaseDnsName",
         "databaseName",
         "databasePort",
@@ -737,6 +730,7 @@ class ClusterLayer(pulumi.ComponentResource):
             storage_size_gib=int(known("vaultStorageSizeGib")),
             server_role_arn=known("vaultServerRoleArn"),
             unseal_key_id=known("vaultUnsealKeyId"),
+            aws_engine_role_arn=known("vaultAwsEngineRoleArn", optional=True),
         )
 
     def _vault_configuration(self, known: Any) -> vault_config.VaultConfiguration:
@@ -745,9 +739,10 @@ class ClusterLayer(pulumi.ComponentResource):
         cluster = self.cluster
         arns = self.platform.get_output("vaultServiceRoleArns")
         database_name = known("databaseName", optional=True)
-        admin = known("vaultAdminJwt", optional=True)
+        configuration = known("vaultConfiguration")
+        admin = configuration.get("adminJwt")
         return vault_config.VaultConfiguration(
-            address=known("vaultAddress"),
+            address=configuration["address"],
             region=cluster.region,
             services=cluster.services,
             service_role_arns={

@@ -1,4 +1,4 @@
-"""`VaultAwsRoles`: the IAM side of Vault's AWS secrets engine (docs/vault.md, "AWS
+"""`AwsSecretsEngineRoles`: the IAM side of Vault's AWS secrets engine (docs/vault.md, "AWS
 credentials"). AWS resources only, in the platform stack:
 
 - the **engine role**: an IRSA role (through the role factory, so it carries the
@@ -54,8 +54,8 @@ def aws_services(services: Sequence[ServiceConfig]) -> list[ServiceConfig]:
 
 
 @dataclass(kw_only=True)
-class VaultAwsRolesArgs:
-    """Inputs of `VaultAwsRoles`."""
+class AwsSecretsEngineRolesArgs:
+    """Inputs of `AwsSecretsEngineRoles`."""
 
     context: AwsContext
     """Region, account and tags (required)."""
@@ -81,7 +81,7 @@ class VaultAwsRolesArgs:
     engine role."""
 
 
-class VaultAwsRoles(pulumi.ComponentResource):
+class AwsSecretsEngineRoles(pulumi.ComponentResource):
     """The engine role and the per-service roles; see the module docstring.
 
     Outputs: `engine_role_arn` (None without a service that declares `secrets.aws`),
@@ -94,9 +94,9 @@ class VaultAwsRoles(pulumi.ComponentResource):
     }
 
     def __init__(
-        self, name: str, args: VaultAwsRolesArgs, opts: pulumi.ResourceOptions | None = None
+        self, name: str, args: AwsSecretsEngineRolesArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("ballast:components:VaultAwsRoles", name, None, opts)
+        super().__init__("ballast:components:AwsSecretsEngineRoles", name, None, opts)
         services = aws_services(args.services)
         self.engine_role_arn: pulumi.Output[str] | None = None
         self.service_role_arns: dict[str, pulumi.Output[str]] = {}

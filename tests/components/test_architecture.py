@@ -27,6 +27,7 @@ COMPONENT_MODULES = (
     "components.resilience",
     "components.runner",
     "components.vault",
+    "components.vault_aws",
 )
 COMPOSITION_ROOT = "components.platform"
 

@@ -18,6 +18,7 @@ from components.registry import Registry
 from components.resilience import Resilience
 from components.runner import CiRunner
 from components.vault import Vault
+from components.vault_aws import AwsSecretsEngineRoles
 
 PLATFORM_COMPONENTS = (
     Network,
@@ -31,6 +32,7 @@ PLATFORM_COMPONENTS = (
     Resilience,
     Alerting,
     Vault,
+    AwsSecretsEngineRoles,
 )
 PLATFORM_OWN = ("stackKind", "environment", "primaryRegion", "drRegion", "services", "gitops")
 

@@ -9,7 +9,7 @@ works through a child token of at most `PROVIDER_TOKEN_TTL_SECONDS`:
 
 - the **AWS secrets engine** (`aws/`) with one `assumed_role` role per service that
   declares `secrets.aws`, naming exactly that service's IAM role (the platform stack's
-  `VaultAwsRoles`); credentials last `AWS_DEFAULT_TTL_SECONDS` (15 minutes) by default,
+  `AwsSecretsEngineRoles`); credentials last `AWS_DEFAULT_TTL_SECONDS` (15 minutes) by default,
   `AWS_MAX_TTL_SECONDS` (1 hour) at most. The engine holds no access key;
 - the **database secrets engine** (`database/`) for the platform PostgreSQL: one
   connection as the management user `MANAGEMENT_USER`, whose bootstrap password Vault
