@@ -183,7 +183,6 @@ def test_kubernetes_auth_binds_each_service_to_its_namespace_and_account(layer):
         assert role["audience"] == vc.AUDIENCE
         assert role["tokenTtl"] <= role["tokenMaxTtl"] <= 3600
         assert role["tokenPolicies"] == [vc.policy_name(name)]
-        assert role["tokenNoDefaultPolicy"] is True
 
 
 def test_one_policy_per_service_and_only_the_admin_one_is_broad(layer):

@@ -19,8 +19,9 @@ works through a child token of at most `PROVIDER_TOKEN_TTL_SECONDS`:
   `DATABASE_MAX_TTL_SECONDS`), dropped when its lease ends;
 - **Kubernetes auth** (`auth/kubernetes/`): one role per service with secrets, bound to
   exactly its namespace and service account, for tokens with the audience `AUDIENCE`,
-  issuing Vault tokens of `TOKEN_TTL_SECONDS` (at most `TOKEN_MAX_TTL_SECONDS`) with only
-  the service's policy;
+  issuing Vault tokens of `TOKEN_TTL_SECONDS` (at most `TOKEN_MAX_TTL_SECONDS`) with
+  the service's policy and Vault's `default` policy (renew and revoke its own token and
+  leases);
 - one **Vault policy** per service (`service_policy_hcl`): read its own AWS and database
   credentials and its own KV v2 prefix, nothing else;
 - a **KV v2** mount (`kv/`) only when a service declares `secrets.kv`;
@@ -375,7 +376,8 @@ def configure(
                 token_policies=[policy.name],
                 token_ttl=TOKEN_TTL_SECONDS,
                 token_max_ttl=TOKEN_MAX_TTL_SECONDS,
-                token_no_default_policy=True,
+                # Vault's `default` policy stays: it lets the agent renew its token
+                # and the service's leases, and nothing else.
                 opts=child(kubernetes, policy),
             )
             entry = roles.setdefault(service.name, {})
