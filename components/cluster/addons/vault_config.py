@@ -124,6 +124,24 @@ def service_policy_hcl(service: str, *, aws: bool, database: bool, kv: bool) -> 
     return f"# Service {service}: its own credentials only.\n" + "".join(blocks)
 
 
+def management_grants(schema: str) -> list[str]:
+    """SQL an operator runs once per service schema (runbooks/vault-init-and-recovery.md),
+    as the schema's owner: the management user may hand on exactly the rights
+    `creation_statements` grants, on that schema only."""
+    return [
+        f'GRANT USAGE ON SCHEMA "{schema}" TO {MANAGEMENT_USER} WITH GRANT OPTION;',
+        f'GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA "{schema}" '
+        f"TO {MANAGEMENT_USER} WITH GRANT OPTION;",
+        f'GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA "{schema}" '
+        f"TO {MANAGEMENT_USER} WITH GRANT OPTION;",
+        # Tables and sequences the owner creates later (migrations) too.
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT SELECT, INSERT, UPDATE, '
+        f"DELETE ON TABLES TO {MANAGEMENT_USER} WITH GRANT OPTION;",
+        f'ALTER DEFAULT PRIVILEGES IN SCHEMA "{schema}" GRANT USAGE, SELECT ON SEQUENCES '
+        f"TO {MANAGEMENT_USER} WITH GRANT OPTION;",
+    ]
+
+
 def creation_statements(schema: str) -> list[str]:
     """SQL the database engine runs to create a service's user: a login that expires
     with its lease, with data rights on the service's schema only."""
