@@ -30,9 +30,9 @@ from components.cluster.addons import (
     load_balancer_controller,
     nvidia_device_plugin,
     policy_controller,
+    vault_config,
 )
 from components.cluster.addons import vault as vault_addon
-from components.cluster.addons import vault_config
 from components.cluster.baseline import ClusterBaseline, ClusterBaselineArgs
 from components.cluster.control_plane import kubeconfig
 from components.cluster.scope import ClusterFacts, InClusterScope, VaultFacts
@@ -746,7 +746,7 @@ class ClusterLayer(pulumi.ComponentResource):
             region=cluster.region,
             services=cluster.services,
             service_role_arns={
-                s.name: arns.apply(lambda found, svc=s.name: (found or {}).get(svc))
+                s.name: _role_of(arns, s.name)
                 for s in cluster.services
                 if s.secrets is not None and s.secrets.aws is not None
             },
@@ -772,15 +772,28 @@ class ClusterLayer(pulumi.ComponentResource):
             "platformStack": self.config.platform_stack,
             "clusterName": self.cluster.name,
             "namespaces": sorted(self.baseline.namespaces),
-            "vaultUrl": (
-                self.platform.get_output("vaultUrl") if configured is not None else None
-            ),
+            "vaultUrl": (self.platform.get_output("vaultUrl") if configured is not None else None),
             "vaultAuthMounts": configured.auth_mounts if configured is not None else None,
             "vaultServiceRoles": configured.service_roles if configured is not None else None,
             "vaultDatabaseBootstrapPassword": (
                 configured.database_bootstrap_password if configured is not None else None
             ),
         }
+
+
+def _role_of(arns: pulumi.Output[Any], service: str) -> pulumi.Output[str]:
+    """`service`'s role ARN in the platform stack's `vaultServiceRoleArns` (a map)."""
+
+    def pick(found: Any) -> str:
+        arn = (found or {}).get(service)
+        if not isinstance(arn, str):
+            raise pulumi.RunError(
+                f"service {service} declares secrets.aws but the platform stack exports no "
+                "role for it in vaultServiceRoleArns: run `pulumi up` on the platform stack"
+            )
+        return arn
+
+    return arns.apply(pick)
 
 
 def _gitops(exported: Any) -> GitOpsSettings | None:

@@ -231,8 +231,7 @@ class ServiceSecretsConfig(_Section):
 
     aws: ServiceAwsSecretsConfig | None = Field(
         default=None,
-        description="Short-lived AWS credentials (unset: none); see "
-        "ServiceAwsSecretsConfig.",
+        description="Short-lived AWS credentials (unset: none); see ServiceAwsSecretsConfig.",
     )
     database: bool = Field(
         default=False,

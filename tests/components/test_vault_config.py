@@ -64,7 +64,7 @@ def test_one_explicit_provider_with_no_token_in_the_plan(layer):
 
 
 def test_the_default_address_is_the_active_server_in_the_cluster():
-    assert IN_CLUSTER_ADDRESS == addon.in_cluster_url()
+    assert addon.in_cluster_url() == IN_CLUSTER_ADDRESS
 
 
 def test_the_database_bootstrap_password_is_never_plain(layer):
@@ -146,7 +146,7 @@ def test_each_service_role_trusts_only_the_engine_and_carries_the_boundary(layer
 
 
 def test_database_roles_last_at_most_an_hour_and_touch_only_their_schema(layer):
-    run, platform, config = layer
+    run, _, config = layer
     declared = {s.name for s in config.services if s.secrets and s.secrets.database}
     roles = {r.inputs["name"]: r.inputs for r in run.of_type(DB_ROLE)}
     assert set(roles) == declared
@@ -172,7 +172,7 @@ def test_root_rotation_runs_once_right_after_the_connection(layer):
 
 
 def test_kubernetes_auth_binds_each_service_to_its_namespace_and_account(layer):
-    run, platform, config = layer
+    run, _, config = layer
     roles = {r.inputs["roleName"]: r.inputs for r in run.of_type(K8S_ROLE)}
     services = {s.name: s for s in with_secrets(config)}
     assert set(roles) == set(services)
@@ -199,9 +199,7 @@ def test_the_admin_policy_is_issued_only_through_jwt(layer):
     run, _, config = layer
     assert config.vault is not None
     granting = [
-        r
-        for r in run.resources
-        if vc.ADMIN_POLICY in (r.inputs.get("tokenPolicies") or [])
+        r for r in run.resources if vc.ADMIN_POLICY in (r.inputs.get("tokenPolicies") or [])
     ]
     if config.vault.admin_jwt is None:
         assert granting == []

@@ -244,9 +244,7 @@ CASES = [
     pytest.param(
         {
             **with_vault(replicas=3),
-            "ballast:services": [
-                {"name": "api", "tier": "tier-1", "secrets": {"database": True}}
-            ],
+            "ballast:services": [{"name": "api", "tier": "tier-1", "secrets": {"database": True}}],
         },
         "ballast:services[0].secrets.database needs ballast:database: the PostgreSQL the dynamic users are created in",
         id="secrets-database-without-database",

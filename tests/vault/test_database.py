@@ -33,9 +33,7 @@ def bootstrap(postgres, schemas: list[str], password: str) -> None:
     `management_grants`."""
     exists = postgres.sql(f"SELECT 1 FROM pg_roles WHERE rolname = '{vc.MANAGEMENT_USER}'")
     verb = "ALTER" if exists else "CREATE"
-    postgres.sql(
-        f"{verb} ROLE {vc.MANAGEMENT_USER} WITH LOGIN CREATEROLE PASSWORD '{password}'"
-    )
+    postgres.sql(f"{verb} ROLE {vc.MANAGEMENT_USER} WITH LOGIN CREATEROLE PASSWORD '{password}'")
     postgres.sql(f"GRANT pg_signal_backend TO {vc.MANAGEMENT_USER}")
     for schema in schemas:
         postgres.sql(

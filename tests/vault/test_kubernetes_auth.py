@@ -47,7 +47,10 @@ def service_account_token(namespace: str, account: str, audience: str) -> str:
         "aud": [audience],
         "kubernetes.io": {
             "namespace": namespace,
-            "serviceaccount": {"name": account, "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, account))},
+            "serviceaccount": {
+                "name": account,
+                "uid": str(uuid.uuid5(uuid.NAMESPACE_DNS, account)),
+            },
         },
     }
     header = {"alg": "RS256", "typ": "JWT", "kid": "test"}
@@ -59,7 +62,7 @@ class TokenReview(BaseHTTPRequestHandler):
     """`POST /apis/authentication.k8s.io/v1/tokenreviews`: authenticated, as the token's
     subject, for the requested audiences the token was issued for."""
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's naming)
+    def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         payload = body["spec"]["token"].split(".")[1]
         claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))

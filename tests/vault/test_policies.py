@@ -56,7 +56,7 @@ def token_with(bao, policy: str) -> str:
 def capabilities(bao, token: str, paths: list[str]) -> dict[str, list[str]]:
     """`sys/capabilities` (asked with the root token): what `token` may do on each path."""
     answer = bao.client.adapter.post("/v1/sys/capabilities", json={"token": token, "paths": paths})
-    data = answer["data"] if "data" in answer else answer
+    data = answer.get("data", answer)
     return {path: sorted(data[path]) for path in paths}
 
 

@@ -38,14 +38,13 @@ import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
 import pulumi_random as random
 import pulumi_vault as vault
 
-from components.config import ServiceConfig, VaultAdminJwtConfig
 from components.cluster.scope import InClusterScope
+from components.config import ServiceConfig, VaultAdminJwtConfig
 
 AWS_MOUNT = "aws"
 DATABASE_MOUNT = "database"
@@ -170,7 +169,9 @@ def revocation_statements(schema: str) -> list[str]:
 def connection_url(host: str, port: int, database: str) -> str:
     """The database engine's connection template (Vault fills in the user and password);
     TLS required (RDS's CA is not in the server image, so it is not verified)."""
-    return f"postgresql://{{{{username}}}}:{{{{password}}}}@{host}:{port}/{database}?sslmode=require"
+    return (
+        f"postgresql://{{{{username}}}}:{{{{password}}}}@{host}:{port}/{database}?sslmode=require"
+    )
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -252,11 +253,7 @@ def configure(
         )
         for service in aws_services:
             if service.name not in settings.service_role_arns:
-                raise pulumi.RunError(
-                    f"service {service.name} declares secrets.aws but the platform stack "
-                    "exports no role for it in vaultServiceRoleArns: run `pulumi up` on the "
-                    "platform stack first"
-                )
+                raise ValueError(f"no IAM role is given for service {service.name}")
             vault.aws.SecretBackendRole(
                 f"{name}-vault-aws-{service.name}",
                 backend=backend.path,
@@ -440,4 +437,3 @@ def configure(
         service_roles=roles,
         database_bootstrap_password=bootstrap,
     )
-
