@@ -101,27 +101,19 @@ class AwsSecretsEngineRoles(pulumi.ComponentResource):
         self.engine_role_arn: pulumi.Output[str] | None = None
         self.service_role_arns: dict[str, pulumi.Output[str]] = {}
         if services:
-            # The engine role's name is known before it exists, so the service roles'
-            # trust can name it and the engine's policy can name them without a cycle.
-            engine_name = f"{name}-engine"
-            role_name = args.roles.role_name(engine_name)
-            engine_arn = pulumi.Output.all(args.context.partition, args.context.account_id).apply(
-                lambda pa: f"arn:{pa[0]}:iam::{pa[1]}:role/{role_name}"
-            )
-            for service in services:
-                assert service.secrets is not None and service.secrets.aws is not None
-                role = args.roles.role(
-                    f"{name}-{service.name}",
-                    parent=self,
-                    trust=[Trust.principals([engine_arn])],
-                    description=f"{service.name}: short-lived credentials issued by Vault",
-                    inline_policies={"service": json.dumps(service.secrets.aws.policy)},
-                    max_session_duration=SERVICE_ROLE_MAX_SESSION_SECONDS,
-                    tags=args.context.tags_for(),
+            ctx, roles = args.context, args.roles
+
+            def arn_of(resource_name: str) -> pulumi.Output[str]:
+                """A role's ARN from its name, known before the role exists."""
+                role_name = roles.role_name(resource_name)
+                return pulumi.Output.all(ctx.partition, ctx.account_id).apply(
+                    lambda found: f"arn:{found[0]}:iam::{found[1]}:role/{role_name}"
                 )
-                self.service_role_arns[service.name] = role.arn
-            engine = args.roles.irsa_role(
-                engine_name,
+
+            # The engine role comes first: IAM refuses a trust policy naming a role that
+            # does not exist yet, while a permission policy may name roles still to come.
+            engine = roles.irsa_role(
+                f"{name}-engine",
                 parent=self,
                 oidc_provider_arn=args.oidc_provider_arn,
                 oidc_issuer_url=args.oidc_issuer_url,
@@ -130,11 +122,23 @@ class AwsSecretsEngineRoles(pulumi.ComponentResource):
                 description="Vault's AWS secrets engine: assumes the service roles only",
                 inline_policies={
                     "assume-service-roles": pulumi.Output.all(
-                        *self.service_role_arns.values()
+                        *(arn_of(f"{name}-{s.name}") for s in services)
                     ).apply(lambda arns: json.dumps(engine_policy_document(list(arns))))
                 },
-                tags=args.context.tags_for(),
+                tags=ctx.tags_for(),
             )
+            for service in services:
+                assert service.secrets is not None and service.secrets.aws is not None
+                role = roles.role(
+                    f"{name}-{service.name}",
+                    parent=self,
+                    trust=[Trust.principals([engine.arn])],
+                    description=f"{service.name}: short-lived credentials issued by Vault",
+                    inline_policies={"service": json.dumps(service.secrets.aws.policy)},
+                    max_session_duration=SERVICE_ROLE_MAX_SESSION_SECONDS,
+                    tags=ctx.tags_for(),
+                )
+                self.service_role_arns[service.name] = role.arn
             self.engine_role_arn = engine.arn
         self.register_outputs(
             {"engineRoleArn": self.engine_role_arn, "serviceRoleArns": self.service_role_arns}

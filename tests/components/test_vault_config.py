@@ -135,6 +135,8 @@ def test_each_service_role_trusts_only_the_engine_and_carries_the_boundary(layer
     declared = {s.name: s for s in config.services if s.secrets and s.secrets.aws}
     for name, arn in platform.outputs["vaultServiceRoleArns"].items():
         role = roles[arn]
+        # IAM refuses a trust naming a role that does not exist yet.
+        assert role.waits_for(roles[engine_arn].urn)
         assert role.inputs["permissionsBoundary"] == boundary
         assert role.inputs["maxSessionDuration"] <= 3600
         trust = json.loads(role.inputs["assumeRolePolicy"])
