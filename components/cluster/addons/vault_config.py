@@ -3,14 +3,15 @@ cluster stack writes into Vault through Pulumi's Vault provider, after the relea
 (components/cluster/addons/vault.py) runs and the servers are initialised.
 
 Through one explicit `vault.Provider` (never a default one) at `ballast:vault.address`,
-which authenticates with the short-lived token in the runner's `VAULT_TOKEN` (a JWT
-login of the deploy job; never the root token, never in the program or its state) and
-works through a child token of at most `PROVIDER_TOKEN_TTL_SECONDS`:
+which authenticates with the short-lived token in `VAULT_TOKEN` of whoever runs the
+stack (an operator's one-hour token from the JWT login; the root token only in the
+initialisation ceremony; never in the program or its state) and works through a child
+token of at most `PROVIDER_TOKEN_TTL_SECONDS`:
 
 - the **AWS secrets engine** (`aws/`) with one `assumed_role` role per service that
   declares `secrets.aws`, naming exactly that service's IAM role (the platform stack's
-  `AwsSecretsEngineRoles`); credentials last `AWS_DEFAULT_TTL_SECONDS` (15 minutes) by default,
-  `AWS_MAX_TTL_SECONDS` (1 hour) at most. The engine holds no access key;
+  `AwsSecretsEngineRoles`); credentials last `AWS_DEFAULT_TTL_SECONDS` (15 minutes) by
+  default, `AWS_MAX_TTL_SECONDS` (1 hour) at most. The engine holds no access key;
 - the **database secrets engine** (`database/`) for the platform PostgreSQL: one
   connection as the management user `MANAGEMENT_USER`, whose bootstrap password Vault
   rotates right after the connection is written (`rotate-root`), so only Vault knows it;
