@@ -143,8 +143,8 @@ class Database(pulumi.ComponentResource):
 
     Outputs: `identifier`, `arn`, `address`, `port`, `endpoint`, `dns_name` (what
     applications connect to), `master_user_secret_arn`, `security_group_id`,
-    `kms_key_arn`, `zone_id`, `database_name`, `health_alarm_arn`, `alarm_arns` (health, and lag with a
-    replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
+    `kms_key_arn`, `zone_id`, `database_name`, `health_alarm_arn`, `alarm_arns` (health,
+    and lag with a replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
     `replica_address`, `replica_kms_key_arn`, `replica_lag_alarm_arn` (None otherwise).
     """
 

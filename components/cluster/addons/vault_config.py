@@ -74,7 +74,7 @@ ADMIN_TOKEN_TTL_SECONDS = 60 * 60
 
 #: The operators' policy, issued only through JWT auth: everything Vault offers,
 #: including `sudo`. The pack's `vault-policy-least-privilege` allows this one name.
-ADMIN_POLICY_HCL = """# Operators, through the identity provider only (auth/jwt, role platform-admin).
+ADMIN_POLICY_HCL = """# Operators, through the identity provider only (auth/jwt, platform-admin).
 path "*" {
   capabilities = ["create", "read", "update", "patch", "delete", "list", "sudo"]
 }
