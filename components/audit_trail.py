@@ -60,7 +60,13 @@ from components.iam import (
     replication_policy_document,
     security_read_document,
 )
-from components.kms import account_root_arn, log_group_statement, rotating_key
+from components.kms import (
+    account_root_arn,
+    log_group_statement,
+    reader_decrypts_statement,
+    rotating_key,
+    s3_access_log_delivery_statement,
+)
 from components.tags import AUDIT_EVIDENCE_TAG
 
 #: The GuardDuty severity each threshold name starts at (GuardDuty's own bands).
@@ -325,21 +331,8 @@ class AuditTrail(pulumi.ComponentResource):
                 "Resource": "*",
                 "Condition": {"StringEquals": {"aws:SourceArn": trail_arn}},
             },
-            {
-                "Sid": "S3AccessLogDeliveryEncrypts",
-                "Effect": "Allow",
-                "Principal": {"Service": "logging.s3.amazonaws.com"},
-                "Action": "kms:GenerateDataKey*",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:SourceAccount": self._ctx.account_id}},
-            },
-            {
-                "Sid": "OnlyTheSecurityRoleDecrypts",
-                "Effect": "Allow",
-                "Principal": {"AWS": self._args.security_role_arn},
-                "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                "Resource": "*",
-            },
+            s3_access_log_delivery_statement(self._ctx.account_id),
+            reader_decrypts_statement(self._args.security_role_arn),
         ]
         if replication_role is not None:
             # Replication reads the log files to copy them, through S3 of this region and
@@ -558,21 +551,8 @@ class AuditTrail(pulumi.ComponentResource):
                         "StringLike": {"kms:EncryptionContext:aws:s3:arn": replicas},
                     },
                 },
-                {
-                    "Sid": "S3AccessLogDeliveryEncrypts",
-                    "Effect": "Allow",
-                    "Principal": {"Service": "logging.s3.amazonaws.com"},
-                    "Action": "kms:GenerateDataKey*",
-                    "Resource": "*",
-                    "Condition": {"StringEquals": {"aws:SourceAccount": self._ctx.account_id}},
-                },
-                {
-                    "Sid": "OnlyTheSecurityRoleDecrypts",
-                    "Effect": "Allow",
-                    "Principal": {"AWS": self._args.security_role_arn},
-                    "Action": ["kms:Decrypt", "kms:DescribeKey"],
-                    "Resource": "*",
-                },
+                s3_access_log_delivery_statement(self._ctx.account_id),
+                reader_decrypts_statement(self._args.security_role_arn),
             ],
             account_may_use_key=False,
             tags=self._tags(f"{name}-trail-replica", evidence=True),

@@ -43,7 +43,7 @@ from components.buckets import CompliantBucket, compliant_bucket
 from components.config import IngressConfig, ServiceConfig, in_zone
 from components.context import AwsContext
 from components.iam import RoleFactory, load_balancer_name, physical_name, waf_log_group_name
-from components.kms import rotating_key
+from components.kms import rotating_key, s3_access_log_delivery_statement
 from components.log_groups import encrypted_log_group
 
 #: The upstream IAM policy of the pinned controller release (PROVENANCE.md beside it).
@@ -642,6 +642,8 @@ class Ingress(pulumi.ComponentResource):
             partition=ctx.partition,
             account_id=ctx.account_id,
             tags=ctx.tags_for(key_name),
+            # S3 log delivery encrypts every log file it writes here with this key.
+            statements=[s3_access_log_delivery_statement(ctx.account_id)],
             protect=ctx.protect,
         )
 

@@ -3,8 +3,11 @@
 `rotating_key` creates a key with automatic rotation on, a 30-day deletion window, a key
 policy whose first statement lets the account administer the key through IAM (the AWS
 default) followed by the caller's statements, and by default an alias
-`alias/<resource>`. `log_group_statement` is the statement that lets CloudWatch Logs use
-a key for one log group and no other.
+`alias/<resource>`. The statement builders below return one key policy statement each,
+so that every key that grants the same thing grants it in the same words:
+`log_group_statement` (CloudWatch Logs, for one log group and no other),
+`s3_access_log_delivery_statement` (S3 server access logging, for this account's buckets)
+and `reader_decrypts_statement` (the one principal that may read what the key protects).
 """
 
 from __future__ import annotations
@@ -99,6 +102,54 @@ def log_group_statement(
         "Action": list(actions),
         "Resource": "*",
         "Condition": {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
+    }
+
+
+def s3_access_log_delivery_statement(
+    account_id: pulumi.Input[str], *, sid: str = "S3AccessLogDeliveryEncrypts"
+) -> dict[str, Any]:
+    """The key policy statement that lets S3 server access logging encrypt the log files it
+    delivers into a bucket encrypted with this key.
+
+    It grants `logging.s3.amazonaws.com` `kms:GenerateDataKey*` only (log delivery writes;
+    it never reads a log back), and only while the service acts for a bucket owned by
+    `account_id` (`aws:SourceAccount`, the confused-deputy guard for service principals).
+    Which source buckets may log into the target is the target bucket policy's decision,
+    not the key's. `sid` defaults to `S3AccessLogDeliveryEncrypts`.
+    """
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"Service": "logging.s3.amazonaws.com"},
+        "Action": "kms:GenerateDataKey*",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+    }
+
+
+def reader_decrypts_statement(
+    reader_arn: pulumi.Input[str], *, sid: str = "OnlyTheSecurityRoleDecrypts"
+) -> dict[str, Any]:
+    """The key policy statement that lets one principal, `reader_arn`, read what the key
+    protects: `kms:Decrypt` and `kms:DescribeKey`, with no condition, directly or through
+    any service.
+
+    On a key made with `rotating_key(..., account_may_use_key=False)` the account statement
+    grants administration without use (no Decrypt, no CreateGrant), so no IAM policy can
+    let anyone else decrypt: `reader_arn` is then the only principal that can decrypt,
+    unless another statement of the same policy grants `kms:Decrypt` (the audit key's
+    replication statement does, through S3 only) or the policy is rewritten
+    (`kms:PutKeyPolicy` stays an administration right; the boundary takes it from
+    platform roles on audit-evidence keys). The audit-evidence keys name the
+    security-audit role. It grants no encryption and no grant creation. `sid` defaults to
+    `OnlyTheSecurityRoleDecrypts`.
+    """
+    return {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Principal": {"AWS": reader_arn},
+        "Action": ["kms:Decrypt", "kms:DescribeKey"],
+        "Resource": "*",
     }
 
 

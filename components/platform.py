@@ -30,6 +30,7 @@ from components.cluster.addons import (
     load_balancer_controller,
     nvidia_device_plugin,
     policy_controller,
+    secrets_store_csi_driver,
     vault_config,
 )
 from components.cluster.addons import vault as vault_addon
@@ -683,16 +684,25 @@ class ClusterLayer(pulumi.ComponentResource):
                 namespaces=self.baseline.namespaces,
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
+        csi_driver = secrets_store_csi_driver.release(addons, cluster=cluster)
         vault_release = vault_addon.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
+            csi_driver_release=csi_driver,
         )
         self.vault: vault_config.ConfiguredVault | None = None
         if vault_release is not None:
             self.vault = vault_config.configure(
                 addons, settings=self._vault_configuration(known), release=vault_release
+            )
+        if csi_driver is not None:
+            secrets_store_csi_driver.secret_provider_classes(
+                addons,
+                services=secrets_store_csi_driver.service_secret_needs(cluster.services),
+                driver=csi_driver,
+                namespaces=self.baseline.namespaces,
             )
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:

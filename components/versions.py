@@ -102,6 +102,27 @@ VAULT_CHART_REPOSITORY: Final = "https://helm.releases.hashicorp.com"
 VAULT_CHART: Final = "vault"
 VAULT_CHART_VERSION: Final = "0.34.1"
 VAULT_VERSION: Final = "2.0.4"
+#: The Agent Injector (`hashicorp/vault-k8s`) and the Vault CSI provider
+#: (`hashicorp/vault-csi-provider`) that chart 0.34.1 deploys by default
+#: (`injector.image.tag`, `csi.image.tag` in its values.yaml); written into the releases
+#: explicitly for the same reason as the server version. The agents they run are
+#: `VAULT_VERSION`.
+VAULT_K8S_VERSION: Final = "1.7.6"
+VAULT_CSI_PROVIDER_VERSION: Final = "1.7.4"
+
+#: Secrets Store CSI driver: chart `secrets-store-csi-driver` from the Kubernetes SIGs'
+#: Helm repository, deploying driver v1.6.0 (appVersion of chart 1.6.0, which is also
+#: the image tag its values.yaml sets), whose SecretProviderClass CRD
+#: (secrets-store.csi.x-k8s.io, in the shared reference data) the tests validate each
+#: service's class against. Pinned because the tests walk every value Ballast sets
+#: against exactly this chart's values.yaml; the Vault CSI provider above plugs into it.
+# One line each, the shape Renovate's regex reads (the URL makes the first one long).
+# fmt: off
+SECRETS_STORE_CSI_DRIVER_CHART_REPOSITORY: Final = "https://kubernetes-sigs.github.io/secrets-store-csi-driver/charts"
+SECRETS_STORE_CSI_DRIVER_CHART: Final = "secrets-store-csi-driver"
+SECRETS_STORE_CSI_DRIVER_CHART_VERSION: Final = "1.6.0"
+# fmt: on
+SECRETS_STORE_CSI_DRIVER_APP_VERSION: Final = "v1.6.0"
 
 #: Argo CD: chart `argo-cd` from the Argo project's Helm repository, deploying Argo CD
 #: v3.4.4 (appVersion of chart 10.1.1). The chart installs the argoproj.io CRDs of that

@@ -22,6 +22,7 @@ CHARTS = {
         (),
     ),
     versions.VAULT_CHART: (versions.VAULT_CHART_VERSION, ()),
+    versions.SECRETS_STORE_CSI_DRIVER_CHART: (versions.SECRETS_STORE_CSI_DRIVER_CHART_VERSION, ()),
     # argo-cd writes every key under configs.cm, configs.params and configs.rbac into
     # its ConfigMaps as given; values.yaml lists only a few of Argo CD's settings.
     versions.ARGO_CD_CHART: (

@@ -35,7 +35,12 @@ VAULT_PROVIDER = "pulumi:providers:vault"
 RANDOM_PROVIDER = "pulumi:providers:random"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
-CUSTOM_RESOURCE_GROUPS = ("elbv2.k8s.aws", "argoproj.io", "policy.sigstore.dev")
+CUSTOM_RESOURCE_GROUPS = (
+    "elbv2.k8s.aws",
+    "argoproj.io",
+    "policy.sigstore.dev",
+    "secrets-store.csi.x-k8s.io",
+)
 TARGET_GROUP_BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
 
 
@@ -160,6 +165,7 @@ CHARTS_AFTER_THE_SPLIT = (
     versions.VAULT_CHART,
     versions.ARGO_CD_CHART,
     versions.POLICY_CONTROLLER_CHART,
+    versions.SECRETS_STORE_CSI_DRIVER_CHART,
 )
 
 
@@ -169,6 +175,8 @@ def is_newer_than_the_split(record) -> bool:
         or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
         or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)
+        or (record.type == "kubernetes:core/v1:ConfigMap" and record.name.endswith("-vault-ca"))
+        or record.type.startswith("kubernetes:secrets-store.csi.x-k8s.io/")
     )
 
 

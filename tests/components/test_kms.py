@@ -8,20 +8,25 @@ from collections.abc import Callable
 
 import pulumi
 import pulumi_aws as aws
+import pytest
 
 from ballast.offline import ProgramRun, run_component
 from components.kms import (
     KEY_ADMIN_ACTIONS,
     LOG_GROUP_KEY_ACTIONS,
     log_group_statement,
+    reader_decrypts_statement,
     rotating_key,
+    s3_access_log_delivery_statement,
 )
-from tests.conftest import source_offenders
-from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate
-from tests.tokens import ALIAS, KEY
+from tests.conftest import SHIPPED_STACKS, source_offenders, stack_run
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.tokens import ALIAS, BUCKET_ENCRYPTION, BUCKET_LOGGING, KEY
 
 ACCOUNT = "123456789012"
 ROOT_ARN = f"arn:aws:iam::{ACCOUNT}:root"
+READER_ARN = f"arn:aws:iam::{ACCOUNT}:role/test-security-audit"
+LOG_DELIVERY = ("Service", "logging.s3.amazonaws.com")
 GROUP_ARN = f"arn:aws:logs:eu-west-1:{ACCOUNT}:log-group:/ballast/test/app"
 TOPIC_STATEMENT = {
     "Sid": "SnsUsesTheKey",
@@ -159,7 +164,119 @@ def test_the_log_group_statement_in_a_key_policy_resolves_outputs():
     assert logs["Condition"] == {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": GROUP_ARN}}
 
 
+def _key_allows(statements: list, principal: tuple[str, str], action: str, **context) -> bool:
+    """Whether a key policy of `statements` lets `principal` call `action` (KMS key
+    policies name their principals, so the trust evaluator answers)."""
+    return trust_allows(
+        {"Statement": statements}, principal=principal, action=action, context=context
+    )
+
+
+def test_s3_log_delivery_may_only_encrypt_and_only_for_the_accounts_buckets():
+    statement = s3_access_log_delivery_statement(ACCOUNT)
+    assert statement["Sid"] == "S3AccessLogDeliveryEncrypts"
+    own = {"aws:SourceAccount": ACCOUNT}
+    for action in ("kms:GenerateDataKey", "kms:GenerateDataKeyWithoutPlaintext"):
+        assert _key_allows([statement], LOG_DELIVERY, action, **own)
+    assert not _key_allows([statement], LOG_DELIVERY, "kms:GenerateDataKey")
+    assert not _key_allows(
+        [statement], LOG_DELIVERY, "kms:GenerateDataKey", **{"aws:SourceAccount": "999988887777"}
+    )
+    for action in ("kms:Decrypt", "kms:Encrypt", "kms:CreateGrant", "kms:ReEncryptFrom"):
+        assert not _key_allows([statement], LOG_DELIVERY, action, **own)
+    for other in (("Service", "cloudtrail.amazonaws.com"), ("AWS", ROOT_ARN)):
+        assert not _key_allows([statement], other, "kms:GenerateDataKey", **own)
+    assert s3_access_log_delivery_statement(ACCOUNT, sid="Other")["Sid"] == "Other"
+
+
+def test_the_reader_may_decrypt_and_describe_and_nothing_else():
+    statement = reader_decrypts_statement(READER_ARN)
+    assert statement["Sid"] == "OnlyTheSecurityRoleDecrypts"
+    reader = ("AWS", READER_ARN)
+    for action in ("kms:Decrypt", "kms:DescribeKey"):
+        assert _key_allows([statement], reader, action)
+    for action in ("kms:Encrypt", "kms:GenerateDataKey", "kms:CreateGrant", "kms:PutKeyPolicy"):
+        assert not _key_allows([statement], reader, action)
+    assert not _key_allows([statement], ("AWS", ROOT_ARN), "kms:Decrypt")
+    assert reader_decrypts_statement(READER_ARN, sid="Other")["Sid"] == "Other"
+
+
+def test_on_an_administer_only_key_the_reader_is_the_only_principal_that_decrypts():
+    """The audit keys' shape: the account administers without using, log delivery
+    encrypts, one reader decrypts; neither the account (and so no IAM policy) nor the
+    log delivery service can decrypt or grant decryption."""
+    statements = policy_of(
+        run_key(
+            statements=[
+                s3_access_log_delivery_statement(ACCOUNT),
+                reader_decrypts_statement(READER_ARN),
+            ],
+            account_may_use_key=False,
+        )
+    )["Statement"]
+    context = {"aws:SourceAccount": ACCOUNT}
+    deciders = {
+        ("AWS", READER_ARN): True,
+        ("AWS", ROOT_ARN): False,
+        LOG_DELIVERY: False,
+    }
+    for principal, may_decrypt in deciders.items():
+        assert _key_allows(statements, principal, "kms:Decrypt", **context) is may_decrypt
+        assert not _key_allows(statements, principal, "kms:CreateGrant", **context)
+
+
+def test_builders_resolve_outputs_in_a_key_policy():
+    def statements() -> dict:
+        account = pulumi.Output.from_input(ACCOUNT)
+        reader = pulumi.Output.from_input(READER_ARN)
+        return {
+            "statements": [
+                s3_access_log_delivery_statement(account),
+                reader_decrypts_statement(reader),
+            ],
+            "account_may_use_key": False,
+        }
+
+    _, delivery, reader = policy_of(run_key(statements))["Statement"]
+    assert delivery == s3_access_log_delivery_statement(ACCOUNT)
+    assert reader == reader_decrypts_statement(READER_ARN)
+
+
+def test_components_build_log_delivery_and_reader_statements_only_through_kms():
+    """A source check: the two statements' Sids are spelled in components/kms.py only, so
+    a key policy that grants either does so through the builder, in the same words."""
+    for sid in ("S3AccessLogDeliveryEncrypts", "OnlyTheSecurityRoleDecrypts"):
+        assert source_offenders(sid, allowed="kms.py") == [], sid
+
+
 def test_components_make_keys_only_through_the_helper():
     """A source check: `aws.kms.Key(` appears in components/kms.py only, in any subpackage."""
     offenders = source_offenders(r"\bkms\.Key\(", allowed="kms.py")
     assert offenders == []
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_server_access_log_target_lets_s3_log_delivery_use_its_key(stack):
+    """S3 server access logging writes with the target bucket's default encryption: when
+    that is a customer managed key, the key policy must let `logging.s3.amazonaws.com`
+    generate data keys for this account, or no log file is ever delivered."""
+    run = stack_run(stack)
+    keys = {k.outputs["arn"]: k for k in run.of_type(KEY)}
+    encryption = {
+        r.inputs["bucket"]: r.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+        for r in run.of_type(BUCKET_ENCRYPTION)
+    }
+    targets = {r.inputs["targetBucket"] for r in run.of_type(BUCKET_LOGGING)}
+    assert targets, f"{stack} has buckets that log their access"
+    for target in sorted(targets):
+        default = encryption[target]
+        if default["sseAlgorithm"] != "aws:kms":
+            continue
+        key = keys[default["kmsMasterKeyId"]]
+        account = key.outputs["arn"].split(":")[4]
+        assert _key_allows(
+            json.loads(key.inputs["policy"])["Statement"],
+            LOG_DELIVERY,
+            "kms:GenerateDataKey",
+            **{"aws:SourceAccount": account},
+        ), f"{target}: S3 log delivery cannot encrypt with {key.name}"

@@ -36,7 +36,7 @@ def release_of(stack: str):
     (release,) = [
         r
         for r in stack_run(f"{stack}-cluster").of_type(HELM_RELEASE)
-        if r.inputs["chart"] == versions.VAULT_CHART
+        if r.inputs["chart"] == versions.VAULT_CHART and r.inputs["name"] == addon.RELEASE
     ]
     return release
 

@@ -19,6 +19,20 @@ a one-node Raft, so it rehearses what staging and prod run):
   the Service `vault-active`, and `load_balancer_controller.bindings` binds it. The chart
   makes no Ingress and no LoadBalancer Service.
 
+Injection (docs/vault.md, "Injection"; a service's side is components/secret_injection.py):
+
+- the **Agent Injector** in this release: a mutating webhook that adds a Vault Agent to
+  every pod annotated `vault.hashicorp.com/agent-inject: "true"` in a service namespace
+  (`injector_values`);
+- the **Vault CSI provider** in a second release of the same chart, `vault-csi` in
+  `kube-system` (`csi_provider_values`): the provider plugin of the Secrets Store CSI
+  driver (components/cluster/addons/secrets_store_csi_driver.py), a DaemonSet with a
+  caching Vault Agent beside it. Its own release because it needs host paths, which
+  the `vault` namespace's Pod Security level (`baseline`) forbids.
+
+Both trust the listener's CA (`ca_config_map` in kube-system for the provider; the
+injector passes it to every agent it injects).
+
 The audit device itself is enabled through Vault's API after initialisation (a file
 device on the audit volume; runbooks/vault-init-and-recovery.md).
 """
@@ -32,9 +46,11 @@ import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_tls as tls
 
-from components import versions
+from components import vault_access, versions
+from components.cluster.addons import secrets_store_csi_driver as csi_driver
 from components.cluster.baseline import DEFAULT_STORAGE_CLASS
 from components.cluster.scope import ClusterFacts, InClusterScope
+from components.tags import TIER_LABEL
 from components.workloads import HOST_KEY, ZONE_KEY, workload_defaults
 
 NAMESPACE = "vault"
@@ -66,6 +82,31 @@ SERVER_LABELS = {
     "app.kubernetes.io/instance": RELEASE,
     "component": "server",
 }
+
+
+#: The labels the chart puts on the Agent Injector's pods.
+INJECTOR_LABELS = {
+    "app.kubernetes.io/name": "vault-agent-injector",
+    "app.kubernetes.io/instance": RELEASE,
+    "component": "webhook",
+}
+#: The second release of the chart: only the CSI provider, in kube-system.
+CSI_RELEASE = "vault-csi"
+CSI_NAMESPACE = csi_driver.NAMESPACE
+#: The ConfigMap (in kube-system) with the listener's CA certificate (public), and where
+#: the CSI provider and its agent mount it.
+CA_CONFIG_MAP = "vault-ca"
+CA_DIR = "/vault/userconfig/vault-ca"
+#: The namespaces the injector's webhook sees: the services' (tiers 1 to 3). Platform
+#: namespaces and Kubernetes' own are outside it, so a webhook that fails closed can
+#: never stop a platform pod (the injector's own included) from starting.
+SERVICE_TIERS = ("tier-1", "tier-2", "tier-3")
+#: Requests and limits of each agent the injector adds to a pod (per pod, for every
+#: pod of every service that uses the injector): 25m CPU (limit 50m) and 64Mi; an
+#: agent that renders a few files needs little, and this is paid once per pod.
+AGENT_CPU_REQUEST = "25m"
+AGENT_CPU_LIMIT = "50m"
+AGENT_MEMORY = "64Mi"
 
 
 def in_cluster_url() -> str:
@@ -161,6 +202,122 @@ def server_spread() -> list[dict[str, Any]]:
     ]
 
 
+def injector_replicas(environment: str) -> int:
+    """Two injectors (spread over zones, a budget of one unavailable) outside dev: the
+    webhook fails closed, so with one replica every restart of it would hold up pod
+    creation in the service namespaces; one in dev."""
+    return 1 if environment == "dev" else 2
+
+
+def injector_values(*, environment: str, ca_cert: pulumi.Input[str]) -> dict[str, Any]:
+    """The Agent Injector (`injector` values of the chart).
+
+    - The webhook sees only the service namespaces (`SERVICE_TIERS` by their tier label)
+      and **fails closed** (`failurePolicy: Fail`, 10 s timeout): a pod that asks for
+      secrets never starts without them. Cost: while no injector answers, no pod can be
+      created in a service namespace (running pods are not affected); hence two
+      replicas outside dev.
+    - Injected agents log in on `auth/kubernetes`, trust the listener's CA (`ca_cert`,
+      passed as `AGENT_INJECT_VAULT_CACERT_BYTES`), revoke their leases when their pod
+      stops, and get `AGENT_*` requests and limits.
+    - The injector itself: platform priority, on the system node group, never two on
+      one node, spread over zones, a budget of one unavailable."""
+    replicas = injector_replicas(environment)
+    defaults = workload_defaults(
+        "vault-agent-injector",
+        namespace=NAMESPACE,
+        tier="platform",
+        cpu="50m",
+        memory="128Mi",
+        system_nodes=True,
+        selector=INJECTOR_LABELS,
+    )
+    return {
+        "enabled": True,
+        "replicas": replicas,
+        "image": {"repository": "hashicorp/vault-k8s", "tag": versions.VAULT_K8S_VERSION},
+        "agentImage": {"repository": "hashicorp/vault", "tag": versions.VAULT_VERSION},
+        "agentDefaults": {
+            "cpuRequest": AGENT_CPU_REQUEST,
+            "cpuLimit": AGENT_CPU_LIMIT,
+            "memRequest": AGENT_MEMORY,
+            "memLimit": AGENT_MEMORY,
+        },
+        "authPath": vault_access.auth_path(),
+        "revokeOnShutdown": True,
+        "webhook": {
+            "failurePolicy": "Fail",
+            "timeoutSeconds": 10,
+            "namespaceSelector": {
+                "matchExpressions": [
+                    {"key": TIER_LABEL, "operator": "In", "values": list(SERVICE_TIERS)}
+                ]
+            },
+        },
+        "extraEnvironmentVars": {"AGENT_INJECT_VAULT_CACERT_BYTES": ca_cert},
+        "resources": defaults.resources,
+        "tolerations": defaults.tolerations,
+        "priorityClassName": defaults.priority_class_name,
+        "affinity": {
+            **(defaults.affinity or {}),
+            "podAntiAffinity": {
+                "requiredDuringSchedulingIgnoredDuringExecution": [
+                    {
+                        "labelSelector": {"matchLabels": dict(INJECTOR_LABELS)},
+                        "topologyKey": HOST_KEY,
+                    }
+                ]
+            },
+        },
+        "topologySpreadConstraints": defaults.topology_spread_constraints,
+        "podDisruptionBudget": {"maxUnavailable": defaults.max_unavailable},
+    }
+
+
+def csi_provider_values() -> dict[str, Any]:
+    """The `vault-csi` release: only the chart's CSI provider (no server, no injector),
+    pointed at the active server, as a DaemonSet on every node (it tolerates every
+    taint, like the driver it plugs into) at `system-node-critical` priority. Its Vault
+    Agent sidecar (`csi.agent`) caches tokens and leased secrets, so the driver's
+    rotation polls do not issue a new credential each time; both trust the listener's
+    CA from `CA_CONFIG_MAP`."""
+
+    def resources(cpu: str, memory: str) -> dict[str, dict[str, str]]:
+        return workload_defaults(
+            CSI_RELEASE, namespace=CSI_NAMESPACE, tier="platform", cpu=cpu, memory=memory
+        ).resources
+
+    ca_file = f"{CA_DIR}/ca.crt"
+    return {
+        "global": {"enabled": True, "tlsDisable": False, "externalVaultAddr": in_cluster_url()},
+        "injector": {"enabled": False},
+        "server": {"enabled": False},
+        "ui": {"enabled": False},
+        "csi": {
+            "enabled": True,
+            "image": {
+                "repository": "hashicorp/vault-csi-provider",
+                "tag": versions.VAULT_CSI_PROVIDER_VERSION,
+            },
+            "resources": resources("50m", "64Mi"),
+            "priorityClassName": csi_driver.PRIORITY_CLASS,
+            "pod": {"tolerations": csi_driver.TOLERATE_EVERYTHING},
+            "daemonSet": {
+                "providersDir": csi_driver.PROVIDERS_DIR,
+                "updateStrategy": {"type": "RollingUpdate", "maxUnavailable": "1"},
+            },
+            "volumes": [{"name": CA_CONFIG_MAP, "configMap": {"name": CA_CONFIG_MAP}}],
+            "volumeMounts": [{"name": CA_CONFIG_MAP, "mountPath": CA_DIR, "readOnly": True}],
+            "agent": {
+                "enabled": True,
+                "image": {"repository": "hashicorp/vault", "tag": versions.VAULT_VERSION},
+                "resources": resources("25m", "64Mi"),
+                "extraArgs": [f"-ca-cert={ca_file}"],
+            },
+        },
+    }
+
+
 def helm_values(
     *,
     region: str,
@@ -168,13 +325,17 @@ def helm_values(
     storage_size_gib: int,
     role_arn: pulumi.Input[str],
     unseal_key_id: pulumi.Input[str],
+    environment: str,
+    ca_cert: pulumi.Input[str],
     aws_engine_role_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """Values of the pinned vault chart (checked against its values.yaml and
-    values.schema.json in the tests). `role_arn` is the server (unseal) role;
-    `aws_engine_role_arn` (default None: no AWS secrets engine) the AWS secrets engine's.
-    With both, the service account carries the engine's role (the AWS SDK's default
-    credentials, which the engine uses) and the seal assumes `role_arn` itself."""
+    values.schema.json in the tests): the servers, and the Agent Injector
+    (`injector_values` for `environment`, trusting `ca_cert`). `role_arn` is the server
+    (unseal) role; `aws_engine_role_arn` (default None: no AWS secrets engine) the AWS
+    secrets engine's. With both, the service account carries the engine's role (the AWS
+    SDK's default credentials, which the engine uses) and the seal assumes `role_arn`
+    itself."""
     defaults = workload_defaults(
         RELEASE,
         namespace=NAMESPACE,
@@ -198,8 +359,7 @@ def helm_values(
     )
     return {
         "global": {"enabled": True, "tlsDisable": False},
-        # Injection is not configured by this release yet (docs/vault.md).
-        "injector": {"enabled": False},
+        "injector": injector_values(environment=environment, ca_cert=ca_cert),
         "server": {
             "enabled": True,
             "image": {"repository": "hashicorp/vault", "tag": versions.VAULT_VERSION},
@@ -243,18 +403,20 @@ def helm_values(
         # The UI is served by the active server's listener (`ui = true`) through the
         # internal ALB; no extra Service of the chart's.
         "ui": {"enabled": False},
+        # The CSI provider is the `vault-csi` release (csi_provider_values).
         "csi": {"enabled": False},
     }
 
 
 def tls_secret(
     scope: InClusterScope, *, replicas: int, namespace: pulumi.Resource
-) -> k8s.core.v1.Secret:
+) -> tuple[k8s.core.v1.Secret, pulumi.Output[str]]:
     """The listener's certificate: a private CA for this cluster's Vault (ECDSA P-256,
     ten years) and a server certificate it signs for every name in `server_dns_names`
     (one year, renewed by the first `pulumi up` in its last 30 days), in the Secret
     `vault-tls` (`tls.crt`, `tls.key`, `ca.crt`). The keys live only in the stack's
-    encrypted state and in that Secret."""
+    encrypted state and in that Secret. Returns the Secret and the CA certificate (PEM,
+    public: what clients verify the listener with)."""
     provider = tls.Provider(f"{scope.name}-tls", opts=pulumi.ResourceOptions(parent=scope.parent))
     opts = pulumi.ResourceOptions(parent=scope.parent, provider=provider)
     ca_key = tls.PrivateKey(
@@ -290,7 +452,7 @@ def tls_secret(
         allowed_uses=["digital_signature", "key_encipherment", "server_auth", "client_auth"],
         opts=opts,
     )
-    return k8s.core.v1.Secret(
+    secret = k8s.core.v1.Secret(
         f"{scope.name}-vault-tls",
         metadata={"name": TLS_SECRET, "namespace": NAMESPACE},
         type="kubernetes.io/tls",
@@ -301,6 +463,33 @@ def tls_secret(
         },
         opts=scope.opts([namespace]),
     )
+    return secret, ca.cert_pem
+
+
+def ca_config_map(scope: InClusterScope, ca_cert: pulumi.Input[str]) -> k8s.core.v1.ConfigMap:
+    """The listener's CA certificate (`ca.crt`) in kube-system, for the CSI provider."""
+    return k8s.core.v1.ConfigMap(
+        f"{scope.name}-vault-ca",
+        metadata={"name": CA_CONFIG_MAP, "namespace": CSI_NAMESPACE},
+        data={"ca.crt": ca_cert},
+        opts=scope.opts(),
+    )
+
+
+def csi_provider_release(
+    scope: InClusterScope, *, ca: pulumi.Resource, driver: pulumi.Resource
+) -> k8s.helm.v3.Release:
+    """The `vault-csi` release, after the CSI driver and the CA ConfigMap."""
+    return k8s.helm.v3.Release(
+        f"{scope.name}-vault-csi",
+        name=CSI_RELEASE,
+        chart=versions.VAULT_CHART,
+        version=versions.VAULT_CHART_VERSION,
+        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.VAULT_CHART_REPOSITORY),
+        namespace=CSI_NAMESPACE,
+        values=csi_provider_values(),
+        opts=scope.opts([ca, driver]),
+    )
 
 
 def release(
@@ -309,13 +498,18 @@ def release(
     cluster: ClusterFacts,
     namespace: pulumi.Resource,
     priority_classes: Sequence[pulumi.Resource],
+    csi_driver_release: pulumi.Resource | None,
 ) -> k8s.helm.v3.Release | None:
-    """The TLS Secret and the Helm release, after the namespace and the priority
-    classes; None when the platform has no Vault (no unseal key or role was made)."""
+    """The TLS Secret and the Helm release (servers and injector), after the namespace
+    and the priority classes; with `csi_driver_release`, also the CA ConfigMap and the
+    `vault-csi` release after it. None when the platform has no Vault (no unseal key or
+    role was made)."""
     vault = cluster.vault
     if vault is None:
         return None
-    secret = tls_secret(scope, replicas=vault.replicas, namespace=namespace)
+    secret, ca_cert = tls_secret(scope, replicas=vault.replicas, namespace=namespace)
+    if csi_driver_release is not None:
+        csi_provider_release(scope, ca=ca_config_map(scope, ca_cert), driver=csi_driver_release)
     return k8s.helm.v3.Release(
         f"{scope.name}-vault",
         name=RELEASE,
@@ -329,6 +523,8 @@ def release(
             storage_size_gib=vault.storage_size_gib,
             role_arn=vault.server_role_arn,
             unseal_key_id=vault.unseal_key_id,
+            environment=cluster.environment,
+            ca_cert=ca_cert,
             aws_engine_role_arn=vault.aws_engine_role_arn,
         ),
         opts=scope.opts([namespace, secret, *priority_classes]),

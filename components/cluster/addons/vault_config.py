@@ -44,13 +44,15 @@ import pulumi
 import pulumi_random as random
 import pulumi_vault as vault
 
+from components import vault_access
 from components.cluster.scope import InClusterScope
 from components.config import ServiceConfig, VaultAdminJwtConfig
 
-AWS_MOUNT = "aws"
-DATABASE_MOUNT = "database"
-KV_MOUNT = "kv"
-KUBERNETES_AUTH_MOUNT = "kubernetes"
+# The mounts and the audience the workloads' injection uses too (one place for both).
+AWS_MOUNT = vault_access.AWS_MOUNT
+DATABASE_MOUNT = vault_access.DATABASE_MOUNT
+KV_MOUNT = vault_access.KV_MOUNT
+KUBERNETES_AUTH_MOUNT = vault_access.KUBERNETES_AUTH_MOUNT
 JWT_AUTH_MOUNT = "jwt"
 #: The database connection's name under `database/config/`.
 CONNECTION = "platform"
@@ -65,7 +67,7 @@ TOKEN_TTL_SECONDS = 15 * 60
 TOKEN_MAX_TTL_SECONDS = 60 * 60
 #: The audience a service account token must carry to log in (projected tokens with
 #: this audience; the Kubernetes API's default audience is refused).
-AUDIENCE = "vault"
+AUDIENCE = vault_access.TOKEN_AUDIENCE
 #: The provider's child token lives at most this long (the provider's own default).
 PROVIDER_TOKEN_TTL_SECONDS = 20 * 60
 ADMIN_POLICY = "platform-admin"
@@ -104,12 +106,12 @@ def service_paths(
     paths: list[tuple[str, list[str]]] = []
     if aws:
         # `assumed_role` credentials are read (GET) or requested with a TTL (POST).
-        paths.append((f"{AWS_MOUNT}/creds/{service}", ["read", "update"]))
+        paths.append((vault_access.aws_credentials_path(service), ["read", "update"]))
         paths.append((f"{AWS_MOUNT}/sts/{service}", ["read", "update"]))
     if database:
-        paths.append((f"{DATABASE_MOUNT}/creds/{service}", ["read"]))
+        paths.append((vault_access.database_credentials_path(service), ["read"]))
     if kv:
-        paths.append((f"{KV_MOUNT}/data/{service}/*", ["read"]))
+        paths.append((f"{vault_access.kv_prefix(service)}*", ["read"]))
         paths.append((f"{KV_MOUNT}/metadata/{service}/*", ["read", "list"]))
     return paths
 
@@ -348,7 +350,7 @@ def configure(
             opts=opts,
         )
         for service in kv_services:
-            roles.setdefault(service.name, {})["kvPrefix"] = f"{KV_MOUNT}/data/{service.name}/"
+            roles.setdefault(service.name, {})["kvPrefix"] = vault_access.kv_prefix(service.name)
 
     auth_mounts: dict[str, str] = {}
     if with_secrets:
@@ -385,7 +387,7 @@ def configure(
             vault.kubernetes.AuthBackendRole(
                 f"{name}-vault-k8s-{service.name}",
                 backend=kubernetes.path,
-                role_name=service.name,
+                role_name=vault_access.role_name(service.name),
                 bound_service_account_names=[service.service_account],
                 bound_service_account_namespaces=[service.namespace or service.name],
                 audience=AUDIENCE,
@@ -398,7 +400,7 @@ def configure(
             )
             entry = roles.setdefault(service.name, {})
             entry["policy"] = policy_name(service.name)
-            entry["kubernetesRole"] = service.name
+            entry["kubernetesRole"] = vault_access.role_name(service.name)
 
     admin = settings.admin_jwt
     if admin is not None:
