@@ -91,6 +91,8 @@ def _type_text(annotation: Any, link: str | None = None) -> str:
         return "one of: " + ", ".join(f"`{v}`" for v in typing.get_args(annotation))
     if annotation in _SCALARS:
         return _SCALARS[annotation]
+    if annotation is Any:
+        return "any value"
     section = _section_model(annotation)
     if section is not None:
         _, is_list = section

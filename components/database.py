@@ -143,8 +143,8 @@ class Database(pulumi.ComponentResource):
 
     Outputs: `identifier`, `arn`, `address`, `port`, `endpoint`, `dns_name` (what
     applications connect to), `master_user_secret_arn`, `security_group_id`,
-    `kms_key_arn`, `zone_id`, `health_alarm_arn`, `alarm_arns` (health, and lag with a
-    replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
+    `kms_key_arn`, `zone_id`, `database_name`, `health_alarm_arn`, `alarm_arns` (health,
+    and lag with a replica), `multi_az`, and with a replica `replica_identifier`, `replica_arn`,
     `replica_address`, `replica_kms_key_arn`, `replica_lag_alarm_arn` (None otherwise).
     """
 
@@ -152,6 +152,8 @@ class Database(pulumi.ComponentResource):
     STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
         "databaseEndpoint": "endpoint",
         "databaseDnsName": "dns_name",
+        "databaseName": "database_name",
+        "databasePort": "port",
         "databaseSecretArn": "master_user_secret_arn",
         "databaseReplicaAddress": "replica_address",
         "databaseReplicaIdentifier": "replica_identifier",
@@ -171,6 +173,8 @@ class Database(pulumi.ComponentResource):
         self._zone_name = settings.dns_zone_name or ctx.names.private_zone
         self.identifier = name
         self.port = POSTGRES_PORT
+        #: The database the instance creates (`ballast:database.name`).
+        self.database_name: str = settings.name
         self.multi_az = self._settings.multi_az
         self._ctx = ctx = ctx.with_tags({TIER_TAG: settings.tier})
 

@@ -37,6 +37,7 @@ from components.cluster.addons import (
     policy_controller,
     secrets_store_csi_driver,
     tempo,
+    vault_config,
 )
 from components.cluster.addons import grafana as grafana_addon
 from components.cluster.addons import vault as vault_addon
@@ -58,6 +59,7 @@ from components.config import (
     ObservabilitySettings,
     PlatformConfig,
     ServiceConfig,
+    VaultAdminJwtConfig,
     VaultConfig,
 )
 from components.context import AwsContext
@@ -77,6 +79,7 @@ from components.runner import CiRunner, CiRunnerArgs
 from components.tags import FAULT_INJECTION_TAG, FAULT_INJECTION_TAG_VALUE
 from components.telemetry_storage import TelemetryStorage, TelemetryStorageArgs
 from components.vault import Vault, VaultArgs
+from components.vault_aws import AwsSecretsEngineRoles, AwsSecretsEngineRolesArgs
 
 MANAGED_BY = "pulumi"
 #: `service` and `tier` tags of the security baseline's resources.
@@ -145,9 +148,10 @@ class Platform(pulumi.ComponentResource):
     Attributes: `primary_provider`, `dr_provider` (None without a DR region), `identity`,
     `audit_trail`, `network`, `registry` (None without `ballast:registry`), `cluster`
     (None without `ballast:cluster`), `ingress` (None without `ballast:ingress` or a
-    cluster), `vault` (None without `ballast:vault`), `grafana` (None without a cluster),
-    `telemetry` (the log and trace stores; None without a cluster), `observability` (the
-    resolved `ballast:observability`; None without it), `dr_network` (None without
+    cluster), `vault` and `vault_aws` (None without `ballast:vault`), `grafana` (None
+    without a cluster), `telemetry` (the log and trace stores; None without a cluster),
+    `observability` (the resolved `ballast:observability`; None without it), `dr_network`
+    (None without
     `ballast:drNetwork`), `alerting` (the alert topics), `database` (None without
     `ballast:database`), `resilience`.
     """
@@ -325,8 +329,22 @@ class Platform(pulumi.ComponentResource):
             )
 
         self.vault: Vault | None = None
+        self.vault_aws: AwsSecretsEngineRoles | None = None
         if config.vault is not None and self.cluster is not None:
             self.vault = self._vault(name, config.vault, roles, self.cluster)
+            self.vault_aws = AwsSecretsEngineRoles(
+                f"{name}-vault-aws",
+                AwsSecretsEngineRolesArgs(
+                    context=self.context.with_tags({"service": "vault", "tier": "tier-1"}),
+                    roles=roles,
+                    services=config.services,
+                    oidc_provider_arn=self.cluster.oidc_provider_arn,
+                    oidc_issuer_url=self.cluster.oidc_issuer_url,
+                    namespace=vault_addon.NAMESPACE,
+                    service_account=vault_addon.SERVICE_ACCOUNT,
+                ),
+                opts=in_primary,
+            )
         self.telemetry: TelemetryStorage | None = None
         if self.cluster is not None:
             self.telemetry = TelemetryStorage(
@@ -386,6 +404,12 @@ class Platform(pulumi.ComponentResource):
                         if s.slo is not None
                         else {}
                     ),
+                    # What the cluster layer configures in Vault for the service.
+                    **(
+                        {"secrets": s.secrets.model_dump(by_alias=True, exclude_none=True)}
+                        if s.secrets is not None
+                        else {}
+                    ),
                 }
                 for s in config.services
             ],
@@ -399,6 +423,7 @@ class Platform(pulumi.ComponentResource):
             **stack_outputs(self.vault, Vault),
             **stack_outputs(self.grafana, Grafana),
             **stack_outputs(self.telemetry, TelemetryStorage),
+            **stack_outputs(self.vault_aws, AwsSecretsEngineRoles),
             # The cluster layer installs Argo CD from this (plain data, nothing secret).
             "gitops": (self.gitops.model_dump(by_alias=True, mode="json") if self.gitops else None),
             # The cluster layer installs kube-prometheus-stack and the rules from this
@@ -680,10 +705,11 @@ class ClusterLayer(pulumi.ComponentResource):
     baseline and the add-ons' releases, all through that provider and nothing else.
 
     Attributes: `platform` (the StackReference), `cluster` (`ClusterFacts`),
-    `kubernetes_provider`, `baseline`, `observability` (None without
-    `ballast:observability` in the platform stack), and the in-cluster addresses of the log and trace
-    pieces (None when the platform stack made no stores): `loki_url` and `tempo_url`
-    (Grafana's Loki and Tempo datasources), `otlp_endpoint` (where services send traces).
+    `kubernetes_provider`, `baseline`, `vault` (Vault's configuration, None when the
+    platform has no Vault), `observability` (None without `ballast:observability` in the
+    platform stack), and the in-cluster addresses of the log and trace pieces (None when
+    the platform stack made no stores): `loki_url` and `tempo_url` (Grafana's Loki and
+    Tempo datasources), `otlp_endpoint` (where services send traces).
     """
 
     #: Outputs of the platform stack this layer reads; a test checks that the platform
@@ -716,6 +742,13 @@ class ClusterLayer(pulumi.ComponentResource):
         "tempoRoleArn",
         "tempoRetentionDays",
         "tempoWalStorageGib",
+        "vaultUrl",
+        "vaultConfiguration",
+        "vaultServiceRoleArns",
+        "vaultAwsEngineRoleArn",
+        "databaseDnsName",
+        "databaseName",
+        "databasePort",
         "gitops",
         "grafanaAdminPassword",
         "grafanaUrl",
@@ -796,13 +829,18 @@ class ClusterLayer(pulumi.ComponentResource):
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
         csi_driver = secrets_store_csi_driver.release(addons, cluster=cluster)
-        vault_addon.release(
+        vault_release = vault_addon.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
             priority_classes=self.baseline.priority_classes,
             csi_driver_release=csi_driver,
         )
+        self.vault: vault_config.ConfiguredVault | None = None
+        if vault_release is not None:
+            self.vault = vault_config.configure(
+                addons, settings=self._vault_configuration(known), release=vault_release
+            )
         if csi_driver is not None:
             secrets_store_csi_driver.secret_provider_classes(
                 addons,
@@ -933,6 +971,36 @@ class ClusterLayer(pulumi.ComponentResource):
             storage_size_gib=int(known("vaultStorageSizeGib")),
             server_role_arn=known("vaultServerRoleArn"),
             unseal_key_id=known("vaultUnsealKeyId"),
+            aws_engine_role_arn=known("vaultAwsEngineRoleArn", optional=True),
+        )
+
+    def _vault_configuration(self, known: Any) -> vault_config.VaultConfiguration:
+        """What Vault's configuration needs from the platform stack: its address, the
+        services' roles and the database."""
+        cluster = self.cluster
+        arns = self.platform.get_output("vaultServiceRoleArns")
+        database_name = known("databaseName", optional=True)
+        configuration = known("vaultConfiguration")
+        admin = configuration.get("adminJwt")
+        return vault_config.VaultConfiguration(
+            address=configuration["address"],
+            region=cluster.region,
+            services=cluster.services,
+            service_role_arns={
+                s.name: _role_of(arns, s.name)
+                for s in cluster.services
+                if s.secrets is not None and s.secrets.aws is not None
+            },
+            database=(
+                vault_config.DatabaseTarget(
+                    host=self.platform.require_output("databaseDnsName"),
+                    port=int(known("databasePort")),
+                    name=database_name,
+                )
+                if database_name is not None
+                else None
+            ),
+            admin_jwt=VaultAdminJwtConfig.model_validate(admin) if admin is not None else None,
         )
 
     def _grafana_facts(self, known: Any) -> GrafanaFacts | None:
@@ -946,7 +1014,10 @@ class ClusterLayer(pulumi.ComponentResource):
         )
 
     def stack_outputs(self) -> dict[str, Any]:
-        """The cluster stack's outputs: which platform it builds on, and its namespaces."""
+        """The cluster stack's outputs: which platform it builds on, its namespaces, and
+        where services find Vault (null without Vault): its internal URL, the auth
+        mounts, and each service's policy and role names."""
+        configured = self.vault
         return {
             "environment": self.cluster.environment,
             "platformStack": self.config.platform_stack,
@@ -956,7 +1027,28 @@ class ClusterLayer(pulumi.ComponentResource):
             "lokiUrl": self.loki_url,
             "tempoUrl": self.tempo_url,
             "otlpEndpoint": self.otlp_endpoint,
+            "vaultUrl": (self.platform.get_output("vaultUrl") if configured is not None else None),
+            "vaultAuthMounts": configured.auth_mounts if configured is not None else None,
+            "vaultServiceRoles": configured.service_roles if configured is not None else None,
+            "vaultDatabaseBootstrapPassword": (
+                configured.database_bootstrap_password if configured is not None else None
+            ),
         }
+
+
+def _role_of(arns: pulumi.Output[Any], service: str) -> pulumi.Output[str]:
+    """`service`'s role ARN in the platform stack's `vaultServiceRoleArns` (a map)."""
+
+    def pick(found: Any) -> str:
+        arn = (found or {}).get(service)
+        if not isinstance(arn, str):
+            raise pulumi.RunError(
+                f"service {service} declares secrets.aws but the platform stack exports no "
+                "role for it in vaultServiceRoleArns: run `pulumi up` on the platform stack"
+            )
+        return arn
+
+    return arns.apply(pick)
 
 
 def _gitops(exported: Any) -> GitOpsSettings | None:

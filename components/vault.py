@@ -85,7 +85,9 @@ class Vault(pulumi.ComponentResource):
     """The unseal key and the server role; see the module docstring.
 
     Outputs: `unseal_key_arn`, `unseal_key_id`, `server_role_arn`, `replicas`,
-    `storage_size_gib`, `url`.
+    `storage_size_gib`, `url`, and `configuration`, what the cluster layer configures
+    Vault with (plain data): `address` (`ballast:vault.address`) and `adminJwt`
+    (`ballast:vault.adminJwt`, None when unset).
     """
 
     STACK_OUTPUTS: ClassVar[Mapping[str, str]] = {
@@ -95,6 +97,7 @@ class Vault(pulumi.ComponentResource):
         "vaultReplicas": "replicas",
         "vaultStorageSizeGib": "storage_size_gib",
         "vaultUrl": "url",
+        "vaultConfiguration": "configuration",
     }
 
     def __init__(
@@ -130,6 +133,13 @@ class Vault(pulumi.ComponentResource):
         self.replicas: int = args.settings.replica_count(ctx.environment)
         self.storage_size_gib: int = args.settings.storage_size_gib
         self.url: str = args.url
+        admin_jwt = args.settings.admin_jwt
+        self.configuration: dict[str, Any] = {
+            "address": args.settings.address,
+            "adminJwt": (
+                admin_jwt.model_dump(by_alias=True, mode="json") if admin_jwt is not None else None
+            ),
+        }
         self.register_outputs(
             {
                 "unsealKeyArn": self.unseal_key_arn,

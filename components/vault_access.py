@@ -51,7 +51,9 @@ def auth_path() -> str:
 
 
 def role_name(service: str) -> str:
-    """The Kubernetes auth role (and the Vault policy) of `service`: its own name."""
+    """The Kubernetes auth role of `service`: its own name (its Vault policy is
+    `service-<name>`, components/cluster/addons/vault_config.py, so no service can take
+    the name of Vault's built-in `default` or `root` policy)."""
     return _checked(service)
 
 
@@ -101,8 +103,8 @@ class SecretNeeds:
     @classmethod
     def of(cls, declared: Any) -> SecretNeeds:
         """From a service's declared `secrets` (a mapping or an object with `aws`,
-        `database` and `kv`; None for nothing): `aws` counts when set at all (a role ARN
-        or a policy), `database` when true, `kv` either true (the one secret `config`)
+        `database` and `kv`; None for nothing): `aws` counts when set at all (its policy),
+        `database` when true, `kv` either true (the one secret `config`)
         or a list of secret names."""
         if declared is None:
             return cls()

@@ -29,6 +29,21 @@ CLUSTER_STACKS = tuple(f"{stack}-cluster" for stack in SHIPPED_STACKS)
 
 _RUNS: dict[str, ProgramRun] = {}
 
+#: Environment variables the Vault SDK and provider read (`VAULT_SKIP_VERIFY` becomes a
+#: provider input, `VAULT_TOKEN` a credential): none may leak from the developer's shell
+#: into a recorded plan or a test server's client.
+_VAULT_ENVIRONMENT = re.compile(r"^(VAULT_|TERRAFORM_VAULT_|BAO_)")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_vault_environment():
+    """Every test runs without `VAULT_*` (and OpenBao's `BAO_*`) variables; restored after."""
+    saved = {k: v for k, v in os.environ.items() if _VAULT_ENVIRONMENT.match(k)}
+    for key in saved:
+        del os.environ[key]
+    yield
+    os.environ.update(saved)
+
 
 def stack_run(stack: str) -> ProgramRun:
     """The offline run of a shipped stack, computed once per test session; a cluster

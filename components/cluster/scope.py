@@ -52,6 +52,8 @@ class VaultFacts:
     storage_size_gib: int
     server_role_arn: str
     unseal_key_id: str
+    aws_engine_role_arn: str | None = None
+    """The AWS secrets engine's IRSA role (None: no service declares `secrets.aws`)."""
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -125,10 +125,12 @@ from components.config.security import (
 )
 from components.config.services import (
     NamespaceBudgetConfig,
+    ServiceAwsSecretsConfig,
     ServiceConfig,
+    ServiceSecretsConfig,
     SloConfig,
 )
-from components.config.vault import VaultConfig
+from components.config.vault import IN_CLUSTER_ADDRESS, VaultAdminJwtConfig, VaultConfig
 
 # The tag, label and taint contract lives in components/tags.py; these names stay
 # importable from here for the modules that already do.
@@ -145,6 +147,7 @@ __all__ = [
     "ENVIRONMENTS",
     "GITHUB_ACTIONS_ISSUER",
     "GUARDDUTY_FEATURES",
+    "IN_CLUSTER_ADDRESS",
     "KUBERNETES_NAMESPACES",
     "LOG_RETENTION_DAYS",
     "LOKI_REPLICATION_FACTOR",
@@ -213,8 +216,10 @@ __all__ = [
     "RegistryConfig",
     "RunnerComputeType",
     "RunnerConfig",
+    "ServiceAwsSecretsConfig",
     "ServiceConfig",
     "ServiceIngressConfig",
+    "ServiceSecretsConfig",
     "SigningConfig",
     "SloConfig",
     "StackConfig",
@@ -223,6 +228,7 @@ __all__ = [
     "TaintConfig",
     "TierObjective",
     "TracesConfig",
+    "VaultAdminJwtConfig",
     "VaultConfig",
     "in_zone",
     "instance_architecture",

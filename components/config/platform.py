@@ -656,6 +656,8 @@ def parse_platform_config(
         "has_dr_network": data.get("drNetwork") is not None,
         "has_ingress": data.get("ingress") is not None,
         "has_cluster": data.get("cluster") is not None,
+        "has_vault": data.get("vault") is not None,
+        "has_database": data.get("database") is not None,
         "ingress_zone": _ingress_zone(data.get("ingress")),
     }
     config: PlatformConfig | None = None

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -175,6 +176,100 @@ class NamespaceBudgetConfig(_Section):
         return self.model_dump(exclude_none=True)
 
 
+#: The longest IAM policy document a role's inline policy may hold (compact JSON, bytes):
+#: IAM's quota for all inline policies of one role together.
+MAX_INLINE_POLICY_BYTES = 10_240
+
+
+class ServiceAwsSecretsConfig(_Section):
+    """`secrets.aws` of one service: the AWS rights its short-lived STS credentials carry.
+
+    Ballast creates one IAM role for the service (through the role factory, so with the
+    permission boundary), which only Vault's AWS secrets engine role may assume; Vault
+    hands the service `assumed_role` credentials of it (15 minutes by default, 1 hour at
+    most). An existing role ARN is not accepted: the engine may assume only the roles
+    Ballast creates for it."""
+
+    policy: dict[str, Any] = Field(
+        description="The IAM policy document (a JSON object with `Version` and "
+        "`Statement`) of the service's role; the environment's permission boundary "
+        "still caps it."
+    )
+
+    @field_validator("policy")
+    @classmethod
+    def _policy_document(cls, value: dict[str, Any]) -> dict[str, Any]:
+        statements = value.get("Statement")
+        if value.get("Version") != "2012-10-17":
+            raise ValueError(
+                'must be an IAM policy document with "Version": "2012-10-17" '
+                f"(got Version {value.get('Version')!r})"
+            )
+        if not isinstance(statements, list) or not statements:
+            raise ValueError("must have a non-empty Statement list")
+        for index, statement in enumerate(statements):
+            if not isinstance(statement, dict) or statement.get("Effect") not in (
+                "Allow",
+                "Deny",
+            ):
+                raise ValueError(f'Statement[{index}] needs "Effect": "Allow" or "Deny"')
+            if "Action" not in statement or "Resource" not in statement:
+                raise ValueError(f"Statement[{index}] needs Action and Resource")
+        size = len(json.dumps(value, separators=(",", ":")))
+        if size > MAX_INLINE_POLICY_BYTES:
+            raise ValueError(
+                f"is {size} bytes of JSON; a role's inline policies may hold at most "
+                f"{MAX_INLINE_POLICY_BYTES}"
+            )
+        return value
+
+
+class ServiceSecretsConfig(_Section):
+    """`secrets` of one service: the credentials it reads from Vault (docs/vault.md). Each
+    service gets a Vault policy for its own paths only and a Kubernetes auth role bound to
+    its namespace and service account."""
+
+    aws: ServiceAwsSecretsConfig | None = Field(
+        default=None,
+        description="Short-lived AWS credentials (unset: none); see ServiceAwsSecretsConfig.",
+    )
+    database: bool = Field(
+        default=False,
+        description="Dynamic PostgreSQL users of the platform database, with rights on "
+        "the service's own schema only (default false). Needs ballast:database.",
+    )
+    kv: bool = Field(
+        default=False,
+        description="A KV v2 prefix `kv/<service>/` for what cannot be dynamic (default "
+        "false): third-party API keys and the like.",
+    )
+    service_account: str | None = Field(
+        default=None,
+        description="The Kubernetes service account the service's pods run as (unset: "
+        "the service's name); its Vault role accepts only this account in the "
+        "service's namespace.",
+    )
+
+    @field_validator("service_account")
+    @classmethod
+    def _account_label(cls, value: str | None) -> str | None:
+        if value is not None and not _DNS_LABEL.fullmatch(value):
+            raise ValueError(
+                "must be a DNS-1123 label: lowercase letters, digits and '-', starting "
+                f"with a letter, at most 63 characters (got {value!r})"
+            )
+        return value
+
+    @field_validator("database")
+    @classmethod
+    def _needs_database(cls, value: bool, info: ValidationInfo) -> bool:
+        if value and _context(info, "has_database") is False:
+            raise ValueError(
+                "needs ballast:database: the PostgreSQL the dynamic users are created in"
+            )
+        return value
+
+
 class ServiceConfig(_Section):
     """One entry of `ballast:services`: a workload the platform hosts."""
 
@@ -195,6 +290,28 @@ class ServiceConfig(_Section):
         "the tier's); see NamespaceBudgetConfig. A namespace takes at most one budget, "
         "from a service of the namespace's tier.",
     )
+
+    secrets: ServiceSecretsConfig | None = Field(
+        default=None,
+        description="Credentials the service reads from Vault (unset: none); see "
+        "ServiceSecretsConfig. Needs ballast:vault.",
+    )
+
+    @field_validator("secrets")
+    @classmethod
+    def _needs_vault(
+        cls, value: ServiceSecretsConfig | None, info: ValidationInfo
+    ) -> ServiceSecretsConfig | None:
+        if value is not None and _context(info, "has_vault") is False:
+            raise ValueError("needs ballast:vault: the Vault that issues the credentials")
+        return value
+
+    @property
+    def service_account(self) -> str:
+        """The service account its Vault role accepts (`secrets.serviceAccount` or the
+        service's name)."""
+        account = self.secrets.service_account if self.secrets is not None else None
+        return account or self.name
 
     @field_validator("name", "namespace")
     @classmethod

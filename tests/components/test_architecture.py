@@ -30,6 +30,7 @@ COMPONENT_MODULES = (
     "components.runner",
     "components.telemetry_storage",
     "components.vault",
+    "components.vault_aws",
 )
 COMPOSITION_ROOT = "components.platform"
 #: Building blocks that live inside a component's package: the cluster layer's scope

@@ -30,6 +30,10 @@ from tests.tokens import HELM_RELEASE
 
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 TLS_PROVIDER = "pulumi:providers:tls"
+#: Vault's API (its configuration as code, reached inside the VPC) and the random
+#: provider (the database management user's bootstrap password; no API call).
+VAULT_PROVIDER = "pulumi:providers:vault"
+RANDOM_PROVIDER = "pulumi:providers:random"
 #: API groups of custom resources the cluster layer creates (validated against the CRDs
 #: in the reference data, not kubernetes-validate's built-in schemas).
 CUSTOM_RESOURCE_GROUPS = (
@@ -70,9 +74,14 @@ def test_platform_stacks_hold_nothing_in_kubernetes(stack):
 def test_cluster_stacks_hold_nothing_in_aws(layer):
     run, _ = layer
     assert [r.urn for r in run.resources if r.package == "aws"] == []
-    # Besides Kubernetes, only the TLS provider (Vault's certificate), which makes no
-    # call to any API.
-    assert {r.type for r in run.resources if r.is_provider} == {K8S_PROVIDER, TLS_PROVIDER}
+    # Besides Kubernetes, only the TLS and random providers (Vault's certificate, the
+    # database bootstrap password), which make no call to any API, and Vault's own API.
+    assert {r.type for r in run.resources if r.is_provider} == {
+        K8S_PROVIDER,
+        TLS_PROVIDER,
+        VAULT_PROVIDER,
+        RANDOM_PROVIDER,
+    }
 
 
 def test_every_output_the_cluster_layer_reads_is_exported(layer):
@@ -169,7 +178,7 @@ CHARTS_AFTER_THE_SPLIT = (
 
 def is_newer_than_the_split(record) -> bool:
     return (
-        record.type in (TARGET_GROUP_BINDING, TLS_PROVIDER)
+        record.type in (TARGET_GROUP_BINDING, TLS_PROVIDER, VAULT_PROVIDER, RANDOM_PROVIDER)
         or record.type.startswith(("kubernetes:argoproj.io/", "kubernetes:policy.sigstore.dev/"))
         or (record.type == HELM_RELEASE and record.inputs["chart"] in CHARTS_AFTER_THE_SPLIT)
         or (record.type == "kubernetes:core/v1:Secret" and "-vault-" in record.name)

@@ -20,6 +20,7 @@ from components.resilience import Resilience
 from components.runner import CiRunner
 from components.telemetry_storage import TelemetryStorage
 from components.vault import Vault
+from components.vault_aws import AwsSecretsEngineRoles
 
 PLATFORM_COMPONENTS = (
     Network,
@@ -35,6 +36,7 @@ PLATFORM_COMPONENTS = (
     Vault,
     Grafana,
     TelemetryStorage,
+    AwsSecretsEngineRoles,
 )
 PLATFORM_OWN = (
     "stackKind",

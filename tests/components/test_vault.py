@@ -191,10 +191,18 @@ def test_the_server_config_seals_with_the_platforms_key_and_serves_tls(stack):
     assert hcl.count("retry_join {") == replicas
     account = values["server"]["serviceAccount"]
     assert account["name"] == addon.SERVICE_ACCOUNT
-    assert (
-        account["annotations"]["eks.amazonaws.com/role-arn"]
-        == platform.outputs["vaultServerRoleArn"]
-    )
+    engine_role = platform.outputs["vaultAwsEngineRoleArn"]
+    irsa_role = account["annotations"]["eks.amazonaws.com/role-arn"]
+    if engine_role is None:
+        # No AWS secrets engine: the pods' IRSA role is the server role, which the seal uses.
+        assert irsa_role == platform.outputs["vaultServerRoleArn"]
+        assert "role_arn" not in seal.group(1)
+    else:
+        # The pods' default AWS credentials are the engine's; the seal assumes the server
+        # role itself with the same service account token.
+        assert irsa_role == engine_role
+        assert f'role_arn = "{platform.outputs["vaultServerRoleArn"]}"' in seal.group(1)
+        assert f'web_identity_token_file = "{addon.WEB_IDENTITY_TOKEN_FILE}"' in seal.group(1)
     assert values["server"]["image"]["tag"] == versions.VAULT_VERSION
     assert values["server"]["ingress"]["enabled"] is False
 

@@ -226,7 +226,7 @@ CASES = [
     ),
     pytest.param(
         with_vault(replica=3),
-        "ballast:vault.replica is not a known key; did you mean replicas? (accepted: replicas, storageSizeGib)",
+        "ballast:vault.replica is not a known key; did you mean replicas? (accepted: address, adminJwt, replicas, storageSizeGib)",
         id="vault-unknown-key",
     ),
     # --- observability (ballast:observability) ---
@@ -320,6 +320,88 @@ CASES = [
         with_observability(logs={"retention": 7}),
         "ballast:observability.logs.retention is not a known key; did you mean retentionDays? (accepted: replicas, retentionDays, walStorageGib)",
         id="observability-logs-unknown-key",
+    ),
+    pytest.param(
+        with_vault(address="http://vault.internal:8200"),
+        "ballast:vault.address must be an https:// URL: Vault's listener only speaks TLS (got 'http://vault.internal:8200')",
+        id="vault-address-plain-http",
+    ),
+    pytest.param(
+        with_vault(
+            replicas=3,
+            adminJwt={"oidcDiscoveryUrl": "https://sso.example.com", "boundAudiences": ["vault"]},
+        ),
+        "ballast:vault.adminJwt.boundClaims is required: Claims a login token must carry, each one of the listed values (e.g. `{groups: [platform-admins]}`); at least one, so not every user of the identity provider is an admin.",
+        id="vault-admin-jwt-without-claims",
+    ),
+    # --- ballast:services[].secrets ---
+    pytest.param(
+        {**BASE, "ballast:services": [{"name": "api", "tier": "tier-1", "secrets": {"kv": True}}]},
+        "ballast:services[0].secrets needs ballast:vault: the Vault that issues the credentials",
+        id="secrets-without-vault",
+    ),
+    pytest.param(
+        {
+            **with_vault(replicas=3),
+            "ballast:services": [{"name": "api", "tier": "tier-1", "secrets": {"database": True}}],
+        },
+        "ballast:services[0].secrets.database needs ballast:database: the PostgreSQL the dynamic users are created in",
+        id="secrets-database-without-database",
+    ),
+    pytest.param(
+        {
+            **with_vault(replicas=3),
+            "ballast:services": [
+                {
+                    "name": "api",
+                    "tier": "tier-1",
+                    "secrets": {
+                        "aws": {
+                            "roleArn": "arn:aws:iam::111122223333:role/x",
+                            "policy": {
+                                "Version": "2012-10-17",
+                                "Statement": [
+                                    {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "*"}
+                                ],
+                            },
+                        }
+                    },
+                }
+            ],
+        },
+        "ballast:services[0].secrets.aws.roleArn is not a known key (accepted: policy)",
+        id="secrets-aws-role-arn",
+    ),
+    pytest.param(
+        {
+            **with_vault(replicas=3),
+            "ballast:services": [
+                {
+                    "name": "api",
+                    "tier": "tier-1",
+                    "secrets": {
+                        "aws": {
+                            "policy": {
+                                "Version": "2012-10-17",
+                                "Statement": [{"Action": "s3:GetObject", "Resource": "*"}],
+                            }
+                        }
+                    },
+                }
+            ],
+        },
+        'ballast:services[0].secrets.aws.policy Statement[0] needs "Effect": "Allow" or "Deny"',
+        id="secrets-aws-policy-effect",
+    ),
+    pytest.param(
+        {
+            **with_vault(replicas=3),
+            "ballast:services": [
+                {"name": "api", "tier": "tier-1", "secrets": {"serviceAccount": "API_SA"}}
+            ],
+        },
+        "ballast:services[0].secrets.serviceAccount must be a DNS-1123 label: lowercase letters, digits and '-', starting with a letter, at most 63 characters (got 'API_SA')",
+        id="secrets-service-account",
     ),
     # --- ingress (ballast:ingress, ballast:services[].ingress) ---
     pytest.param(

@@ -12,7 +12,9 @@ a one-node Raft, so it rehearses what staging and prod run):
   (encrypted gp3);
 - TLS on the listener (API and cluster port) with a certificate from `tls_secret`;
 - the `awskms` seal with the platform's unseal key, through the IRSA role the platform
-  layer made (components/vault.py);
+  layer made (components/vault.py); when the platform also made the AWS secrets
+  engine's role (components/vault_aws.py), the service account carries that one and
+  the seal assumes its own role explicitly, so neither can do the other's work;
 - the UI, reached only through the internal ALB: the platform stack's route sends it to
   the Service `vault-active`, and `load_balancer_controller.bindings` binds it. The chart
   makes no Ingress and no LoadBalancer Service.
@@ -72,6 +74,8 @@ TLS_DIR = "/vault/userconfig/vault-tls"
 CERT_VALIDITY_HOURS = 365 * 24
 CERT_EARLY_RENEWAL_HOURS = 30 * 24
 CA_VALIDITY_HOURS = 10 * 365 * 24
+#: Where EKS projects the service account token IRSA exchanges for role credentials.
+WEB_IDENTITY_TOKEN_FILE = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
 #: The labels the chart puts on every server pod.
 SERVER_LABELS = {
     "app.kubernetes.io/name": "vault",
@@ -124,10 +128,23 @@ def server_dns_names(replicas: int) -> list[str]:
     return names
 
 
-def server_config(*, region: str, unseal_key_id: str, replicas: int) -> str:
+def server_config(
+    *, region: str, unseal_key_id: str, replicas: int, seal_role_arn: str | None = None
+) -> str:
     """Vault's server configuration (HCL): a TLS listener, Raft storage that joins the
     other servers over TLS, the `awskms` seal with `unseal_key_id`, Kubernetes service
-    registration (which labels the active pod for `vault-active`), and the UI."""
+    registration (which labels the active pod for `vault-active`), and the UI.
+
+    `seal_role_arn` (default None: the pod's IRSA role): the role the seal assumes with
+    the pod's web identity token. Set when the service account's IRSA role is the AWS
+    secrets engine's, so the seal keeps its own role and the engine cannot use the key."""
+    seal_role = (
+        f'  role_arn = "{seal_role_arn}"\n'
+        f'  web_identity_token_file = "{WEB_IDENTITY_TOKEN_FILE}"\n'
+        f'  role_session_name = "vault-seal"\n'
+        if seal_role_arn is not None
+        else ""
+    )
     joins = "\n".join(
         f"""  retry_join {{
     leader_api_addr = "https://{RELEASE}-{i}.{INTERNAL_SERVICE}:{PORT}"
@@ -151,7 +168,7 @@ storage "raft" {{
 seal "awskms" {{
   region = "{region}"
   kms_key_id = "{unseal_key_id}"
-}}
+{seal_role}}}
 service_registration "kubernetes" {{}}
 """
 
@@ -310,10 +327,15 @@ def helm_values(
     unseal_key_id: pulumi.Input[str],
     environment: str,
     ca_cert: pulumi.Input[str],
+    aws_engine_role_arn: pulumi.Input[str] | None = None,
 ) -> dict[str, Any]:
     """Values of the pinned vault chart (checked against its values.yaml and
     values.schema.json in the tests): the servers, and the Agent Injector
-    (`injector_values` for `environment`, trusting `ca_cert`)."""
+    (`injector_values` for `environment`, trusting `ca_cert`). `role_arn` is the server
+    (unseal) role; `aws_engine_role_arn` (default None: no AWS secrets engine) the AWS
+    secrets engine's. With both, the service account carries the engine's role (the AWS
+    SDK's default credentials, which the engine uses) and the seal assumes `role_arn`
+    itself."""
     defaults = workload_defaults(
         RELEASE,
         namespace=NAMESPACE,
@@ -329,8 +351,11 @@ def helm_values(
         "storageClass": DEFAULT_STORAGE_CLASS,
         "accessMode": "ReadWriteOnce",
     }
-    config = pulumi.Output.from_input(unseal_key_id).apply(
-        lambda key: server_config(region=region, unseal_key_id=key, replicas=replicas)
+    seal_role = None if aws_engine_role_arn is None else role_arn
+    config = pulumi.Output.all(unseal_key_id, seal_role).apply(
+        lambda found: server_config(
+            region=region, unseal_key_id=found[0], replicas=replicas, seal_role_arn=found[1]
+        )
     )
     return {
         "global": {"enabled": True, "tlsDisable": False},
@@ -358,7 +383,11 @@ def helm_values(
             "serviceAccount": {
                 "create": True,
                 "name": SERVICE_ACCOUNT,
-                "annotations": {"eks.amazonaws.com/role-arn": role_arn},
+                "annotations": {
+                    "eks.amazonaws.com/role-arn": (
+                        aws_engine_role_arn if aws_engine_role_arn is not None else role_arn
+                    )
+                },
             },
             "service": {"enabled": True, "active": {"enabled": True}},
             "ingress": {"enabled": False},
@@ -496,6 +525,7 @@ def release(
             unseal_key_id=vault.unseal_key_id,
             environment=cluster.environment,
             ca_cert=ca_cert,
+            aws_engine_role_arn=vault.aws_engine_role_arn,
         ),
         opts=scope.opts([namespace, secret, *priority_classes]),
     )
