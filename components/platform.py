@@ -35,6 +35,7 @@ from components.cluster.addons import (
     nvidia_device_plugin,
     otel_collector,
     policy_controller,
+    scrape_targets,
     secrets_store_csi_driver,
     tempo,
 )
@@ -796,7 +797,7 @@ class ClusterLayer(pulumi.ComponentResource):
             )
         nvidia_device_plugin.release(addons, cluster=cluster)
         csi_driver = secrets_store_csi_driver.release(addons, cluster=cluster)
-        vault_addon.release(
+        vault_release = vault_addon.release(
             addons,
             cluster=cluster,
             namespace=self.baseline.namespaces[vault_addon.NAMESPACE],
@@ -810,6 +811,12 @@ class ClusterLayer(pulumi.ComponentResource):
                 driver=csi_driver,
                 namespaces=self.baseline.namespaces,
             )
+        #: The platform pieces Prometheus scrapes, and their releases (`_observability`).
+        self._scrape: list[scrape_targets.Target] = []
+        self._scraped_releases: list[pulumi.Resource] = []
+        if vault_release is not None:
+            self._scrape.append(scrape_targets.VAULT)
+            self._scraped_releases.append(vault_release)
         self._telemetry(addons)
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
@@ -844,8 +851,9 @@ class ClusterLayer(pulumi.ComponentResource):
         self.register_outputs({"platformStack": platform_stack})
 
     def _observability(self, name: str, known: Any) -> Observability | None:
-        """Metrics and alerting, when the platform stack has `ballast:observability`.
-        Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
+        """Metrics and alerting, when the platform stack has `ballast:observability`,
+        with a PodMonitor for Vault and the log and trace pieces this layer made (none
+        without it: no kube-prometheus-stack, no monitoring CRDs). Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
         platform has one, else at the port-forward address."""
         exported = known("observability", optional=True)
         if exported is None:
@@ -874,6 +882,8 @@ class ClusterLayer(pulumi.ComponentResource):
                 ),
                 gitops=self.cluster.gitops,
                 depends_on=self.baseline.priority_classes,
+                scrape=self._scrape,
+                scrape_after=self._scraped_releases,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -894,12 +904,14 @@ class ClusterLayer(pulumi.ComponentResource):
         self.otlp_endpoint: str | None = None
         if logs is None or traces is None:
             return
-        alloy.release(
+        agent = alloy.release(
             addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[logs]
         )
-        otel_collector.release(
+        collector = otel_collector.release(
             addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[traces]
         )
+        self._scrape.extend(scrape_targets.TELEMETRY)
+        self._scraped_releases.extend(r for r in (logs, traces, agent, collector) if r is not None)
         self.loki_url = loki.query_url()
         self.tempo_url = tempo.query_url()
         self.otlp_endpoint = otel_collector.otlp_grpc_endpoint()
