@@ -152,7 +152,11 @@ def helm_values(*, replicas: int) -> dict[str, Any]:
             "jaeger-grpc": disabled,
             "zipkin": disabled,
             # The container port Prometheus scrapes the collector's own metrics on.
-            "metrics": {"enabled": True, "containerPort": METRICS_PORT, "servicePort": METRICS_PORT},
+            "metrics": {
+                "enabled": True,
+                "containerPort": METRICS_PORT,
+                "servicePort": METRICS_PORT,
+            },
         },
         "resources": chart["resources"],
         "tolerations": chart["tolerations"],
