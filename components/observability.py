@@ -63,12 +63,10 @@ class ObservabilityArgs:
     (default None: no Argo CD, no such alerts)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What the release waits for besides the namespace (the priority classes)."""
-    scrape: Sequence[scrape_targets.Target] = ()
-    """The platform pieces to scrape, one PodMonitor each (default none: the cluster
-    layer passes those whose releases it made)."""
-    scrape_after: Sequence[pulumi.Resource] = ()
-    """What the PodMonitors wait for besides the release: the scraped pieces' releases
-    (default none)."""
+    scrape: Sequence[tuple[scrape_targets.Target, pulumi.Resource]] = ()
+    """The platform pieces to scrape with the release running each: one PodMonitor per
+    pair, after that release (default none: the cluster layer passes those whose
+    releases it made)."""
 
 
 class Observability(pulumi.ComponentResource):
@@ -110,9 +108,7 @@ class Observability(pulumi.ComponentResource):
                 # The release installs the PrometheusRule CRD.
                 opts=scope.opts([self.release]),
             )
-        self.monitors = scrape_targets.monitors(
-            scope, args.scrape, after=[self.release, *args.scrape_after]
-        )
+        self.monitors = scrape_targets.monitors(scope, args.scrape, crds=self.release)
         self.register_outputs({"rules": sorted(self.rules), "monitors": sorted(self.monitors)})
 
 

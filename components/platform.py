@@ -811,12 +811,10 @@ class ClusterLayer(pulumi.ComponentResource):
                 driver=csi_driver,
                 namespaces=self.baseline.namespaces,
             )
-        #: The platform pieces Prometheus scrapes, and their releases (`_observability`).
-        self._scrape: list[scrape_targets.Target] = []
-        self._scraped_releases: list[pulumi.Resource] = []
+        #: The platform pieces Prometheus scrapes, each with its release (`_observability`).
+        self._scrape: list[tuple[scrape_targets.Target, pulumi.Resource]] = []
         if vault_release is not None:
-            self._scrape.append(scrape_targets.VAULT)
-            self._scraped_releases.append(vault_release)
+            self._scrape.append((scrape_targets.VAULT, vault_release))
         self._telemetry(addons)
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
@@ -883,7 +881,6 @@ class ClusterLayer(pulumi.ComponentResource):
                 gitops=self.cluster.gitops,
                 depends_on=self.baseline.priority_classes,
                 scrape=self._scrape,
-                scrape_after=self._scraped_releases,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -910,8 +907,13 @@ class ClusterLayer(pulumi.ComponentResource):
         collector = otel_collector.release(
             addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[traces]
         )
-        self._scrape.extend(scrape_targets.TELEMETRY)
-        self._scraped_releases.extend(r for r in (logs, traces, agent, collector) if r is not None)
+        pieces = (
+            (scrape_targets.LOKI, logs),
+            (scrape_targets.TEMPO, traces),
+            (scrape_targets.ALLOY, agent),
+            (scrape_targets.OTEL_COLLECTOR, collector),
+        )
+        self._scrape.extend((t, r) for t, r in pieces if r is not None)
         self.loki_url = loki.query_url()
         self.tempo_url = tempo.query_url()
         self.otlp_endpoint = otel_collector.otlp_grpc_endpoint()

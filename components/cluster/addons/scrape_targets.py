@@ -144,15 +144,16 @@ def pod_monitor(target: Target) -> dict[str, Any]:
 
 def monitors(
     scope: InClusterScope,
-    targets: Sequence[Target],
+    scraped: Sequence[tuple[Target, pulumi.Resource]],
     *,
-    after: Sequence[pulumi.Resource],
+    crds: pulumi.Resource,
 ) -> dict[str, k8s.apiextensions.CustomResource]:
-    """One PodMonitor per target (name -> resource), each after `after`: the
-    kube-prometheus-stack release (which installs the PodMonitor CRD) and the targets'
-    releases (their namespaces, and Vault's CA Secret, exist by then)."""
+    """One PodMonitor per (target, release) of `scraped` (name -> resource), each after
+    `crds` (the kube-prometheus-stack release, which installs the PodMonitor CRD) and its
+    own target's release (its namespace, and Vault's CA Secret, exist by then); a
+    failing release holds up only its own monitor."""
     made = {}
-    for target in targets:
+    for target, release in scraped:
         manifest = pod_monitor(target)
         made[target.name] = k8s.apiextensions.CustomResource(
             f"{scope.name}-podmonitor-{target.name}",
@@ -160,6 +161,6 @@ def monitors(
             kind=manifest["kind"],
             metadata=manifest["metadata"],
             spec=manifest["spec"],
-            opts=scope.opts(after),
+            opts=scope.opts([crds, release]),
         )
     return made
