@@ -92,7 +92,7 @@ ALLOY = Target(
     namespace=alloy.NAMESPACE,
     pod_labels=alloy.SERVER_LABELS,
     port=alloy.HTTP_PORT,
-    metric_prefixes=("alloy_", "loki_write_", "loki_source_"),
+    metric_prefixes=("alloy_", "loki_write_"),
 )
 OTEL_COLLECTOR = Target(
     name="otel-collector",
