@@ -11,6 +11,10 @@ objects labelled for its rule selector:
   replace the chart's default rules;
 - `gitops`: the Argo CD alerts (`argocd_alerts`), when the platform has `ballast:gitops`.
 
+After the release (which installs the monitoring.coreos.com CRDs) it also makes one
+`PodMonitor` per platform piece the cluster layer runs (`scrape_targets`: Loki, Tempo,
+Alloy, the OpenTelemetry Collector, Vault), so Prometheus scrapes them.
+
 Every alert links its runbook in the repository (`ObservabilitySettings.runbook_base_url`)
 and a panel of Grafana, reached at `grafana_url`.
 """
@@ -25,7 +29,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from components import slo
-from components.cluster.addons import argocd_alerts
+from components.cluster.addons import argocd_alerts, scrape_targets
 from components.cluster.addons import kube_prometheus_stack as kps
 from components.cluster.scope import InClusterScope
 from components.config import GitOpsSettings, ObservabilitySettings, ServiceConfig
@@ -59,13 +63,17 @@ class ObservabilityArgs:
     (default None: no Argo CD, no such alerts)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """What the release waits for besides the namespace (the priority classes)."""
+    scrape: Sequence[tuple[scrape_targets.Target, pulumi.Resource]] = ()
+    """The platform pieces to scrape with the release running each: one PodMonitor per
+    pair, after that release (default none: the cluster layer passes those whose
+    releases it made)."""
 
 
 class Observability(pulumi.ComponentResource):
     """kube-prometheus-stack, the receivers' Secret and the PrometheusRules.
 
     Outputs: `release` (the Helm release), `rules` (PrometheusRule name -> resource),
-    `links` (where the alerts point).
+    `monitors` (PodMonitor name -> resource), `links` (where the alerts point).
     """
 
     def __init__(
@@ -100,7 +108,8 @@ class Observability(pulumi.ComponentResource):
                 # The release installs the PrometheusRule CRD.
                 opts=scope.opts([self.release]),
             )
-        self.register_outputs({"rules": sorted(self.rules)})
+        self.monitors = scrape_targets.monitors(scope, args.scrape, crds=self.release)
+        self.register_outputs({"rules": sorted(self.rules), "monitors": sorted(self.monitors)})
 
 
 def rule_manifests(

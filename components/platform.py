@@ -35,6 +35,7 @@ from components.cluster.addons import (
     nvidia_device_plugin,
     otel_collector,
     policy_controller,
+    scrape_targets,
     secrets_store_csi_driver,
     tempo,
     vault_config,
@@ -848,6 +849,10 @@ class ClusterLayer(pulumi.ComponentResource):
                 driver=csi_driver,
                 namespaces=self.baseline.namespaces,
             )
+        #: The platform pieces Prometheus scrapes, each with its release (`_observability`).
+        self._scrape: list[tuple[scrape_targets.Target, pulumi.Resource]] = []
+        if vault_release is not None:
+            self._scrape.append((scrape_targets.VAULT, vault_release))
         self._telemetry(addons)
         webhook = config.gitops_webhook_url
         if webhook is not None and cluster.gitops is None:
@@ -882,8 +887,9 @@ class ClusterLayer(pulumi.ComponentResource):
         self.register_outputs({"platformStack": platform_stack})
 
     def _observability(self, name: str, known: Any) -> Observability | None:
-        """Metrics and alerting, when the platform stack has `ballast:observability`.
-        Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
+        """Metrics and alerting, when the platform stack has `ballast:observability`,
+        with a PodMonitor for Vault and the log and trace pieces this layer made (none
+        without it: no kube-prometheus-stack, no monitoring CRDs). Alerts link Grafana at the internal ALB route named `GRAFANA_ROUTE` when the
         platform has one, else at the port-forward address."""
         exported = known("observability", optional=True)
         if exported is None:
@@ -912,6 +918,7 @@ class ClusterLayer(pulumi.ComponentResource):
                 ),
                 gitops=self.cluster.gitops,
                 depends_on=self.baseline.priority_classes,
+                scrape=self._scrape,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -932,12 +939,19 @@ class ClusterLayer(pulumi.ComponentResource):
         self.otlp_endpoint: str | None = None
         if logs is None or traces is None:
             return
-        alloy.release(
+        agent = alloy.release(
             addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[logs]
         )
-        otel_collector.release(
+        collector = otel_collector.release(
             addons, cluster=cluster, namespace=namespace, priority_classes=priority, after=[traces]
         )
+        pieces = (
+            (scrape_targets.LOKI, logs),
+            (scrape_targets.TEMPO, traces),
+            (scrape_targets.ALLOY, agent),
+            (scrape_targets.OTEL_COLLECTOR, collector),
+        )
+        self._scrape.extend((t, r) for t, r in pieces if r is not None)
         self.loki_url = loki.query_url()
         self.tempo_url = tempo.query_url()
         self.otlp_endpoint = otel_collector.otlp_grpc_endpoint()

@@ -51,6 +51,8 @@ LOG_LABELS = ("app", "deployment_id", "env", "region")
 POD_LABELS = ("app", "deployment_id")
 NODE_NAME_ENV = "NODE_NAME"
 SERVER_LABELS = {"app.kubernetes.io/name": "alloy", "app.kubernetes.io/instance": RELEASE}
+#: Alloy's HTTP server (UI, health and its own /metrics), on every address of the pod.
+HTTP_PORT = 12345
 
 
 @dataclass(frozen=True)
@@ -207,6 +209,7 @@ def helm_values(*, environment: str, region: str) -> dict[str, Any]:
                 ),
             },
             "enableReporting": False,
+            "listenPort": HTTP_PORT,
             "resources": chart["resources"],
             "extraEnv": [
                 {

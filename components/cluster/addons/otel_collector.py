@@ -12,7 +12,8 @@ limit, so the pod sheds load instead of being OOM-killed), `batch`, and an OTLP 
 to Tempo whose sending queue and retries carry traces over a Tempo restart (up to
 `QUEUE_SIZE` batches, retried for `RETRY_MAX_ELAPSED`). Traces only: none of the chart's
 example logs and metrics pipelines, nor its Jaeger, Zipkin and Prometheus receivers
-(`collector_config`; logs go through Alloy, metrics through Prometheus).
+(`collector_config`; logs go through Alloy, metrics through Prometheus). Its own
+metrics are served on `METRICS_PORT` for Prometheus (scrape_targets.py).
 """
 
 from __future__ import annotations
@@ -40,6 +41,8 @@ QUEUE_SIZE = 5000
 RETRY_MAX_ELAPSED = "10m"
 #: The health check extension's port, which the chart's probes call.
 HEALTH_PORT = 13133
+#: The collector's own metrics (`otelcol_*`, Prometheus format), on the pod's address.
+METRICS_PORT = 8888
 SERVER_LABELS = {
     "app.kubernetes.io/name": "opentelemetry-collector",
     "app.kubernetes.io/instance": RELEASE,
@@ -60,7 +63,8 @@ def otlp_http_endpoint() -> str:
 
 def collector_config() -> dict[str, Any]:
     """The collector's whole configuration: OTLP in, `memory_limiter` and `batch`, OTLP to
-    Tempo out, and the health check the chart's probes call. It goes into the chart's
+    Tempo out, the health check the chart's probes call, and the collector's own metrics
+    (`otelcol_*`) served on the pod's address at `METRICS_PORT`. It goes into the chart's
     `alternateConfig`, which replaces the chart's example configuration instead of being
     merged into it: removing the example's receivers and its logs and metrics pipelines
     would take null values, and Pulumi drops nulls from a release's values before Helm
@@ -93,6 +97,23 @@ def collector_config() -> dict[str, Any]:
             },
         },
         "service": {
+            # The collector's own metrics, scraped by Prometheus (scrape_targets.py).
+            "telemetry": {
+                "metrics": {
+                    "readers": [
+                        {
+                            "pull": {
+                                "exporter": {
+                                    "prometheus": {
+                                        "host": "${env:MY_POD_IP}",
+                                        "port": METRICS_PORT,
+                                    }
+                                }
+                            }
+                        }
+                    ]
+                }
+            },
             "extensions": ["health_check"],
             "pipelines": {
                 "traces": {
@@ -130,6 +151,12 @@ def helm_values(*, replicas: int) -> dict[str, Any]:
             "jaeger-thrift": disabled,
             "jaeger-grpc": disabled,
             "zipkin": disabled,
+            # The container port Prometheus scrapes the collector's own metrics on.
+            "metrics": {
+                "enabled": True,
+                "containerPort": METRICS_PORT,
+                "servicePort": METRICS_PORT,
+            },
         },
         "resources": chart["resources"],
         "tolerations": chart["tolerations"],

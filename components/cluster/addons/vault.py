@@ -76,6 +76,11 @@ CERT_EARLY_RENEWAL_HOURS = 30 * 24
 CA_VALIDITY_HOURS = 10 * 365 * 24
 #: Where EKS projects the service account token IRSA exchanges for role credentials.
 WEB_IDENTITY_TOKEN_FILE = "/var/run/secrets/eks.amazonaws.com/serviceaccount/token"
+#: Where each server serves its metrics (with `?format=prometheus`).
+METRICS_PATH = "/v1/sys/metrics"
+#: How long a server keeps a metric it has not updated: a rare event's series (a seal,
+#: a failed unseal) stays readable over many scrapes, for the memory of its series.
+METRICS_RETENTION = "24h"
 #: The labels the chart puts on every server pod.
 SERVER_LABELS = {
     "app.kubernetes.io/name": "vault",
@@ -133,7 +138,21 @@ def server_config(
 ) -> str:
     """Vault's server configuration (HCL): a TLS listener, Raft storage that joins the
     other servers over TLS, the `awskms` seal with `unseal_key_id`, Kubernetes service
-    registration (which labels the active pod for `vault-active`), and the UI.
+    registration (which labels the active pod for `vault-active`), the UI, and telemetry
+    in Prometheus format (`METRICS_PATH`, kept `METRICS_RETENTION`, names without the
+    host name so every server's series share one name).
+
+    **The listener serves `METRICS_PATH` without a token**
+    (`unauthenticated_metrics_access`). What that exposes: counters, gauges and timings
+    of Vault's own operation (seal state, Raft leadership and commit times, request and
+    lease counts, token counts by auth method, mount paths as label values); no secret,
+    token, lease ID or policy. Who can read it: whatever reaches a server's port 8200,
+    i.e. pods of the cluster and, through the internal ALB's route to `vault-active`,
+    hosts inside the VPC; never the internet. Why not a token-based scrape: a sealed
+    server rejects every authenticated request, so Prometheus would read nothing from
+    exactly the server `VaultSealed` is about, while the unauthenticated handler answers
+    sealed or not; and a token would be a long-lived Vault credential stored in a Secret
+    of the observability namespace, a larger risk than the operational figures above.
 
     `seal_role_arn` (default None: the pod's IRSA role): the role the seal assumes with
     the pod's web identity token. Set when the service account's IRSA role is the AWS
@@ -160,6 +179,9 @@ listener "tcp" {{
   tls_cert_file = "{TLS_DIR}/tls.crt"
   tls_key_file = "{TLS_DIR}/tls.key"
   tls_min_version = "tls12"
+  telemetry {{
+    unauthenticated_metrics_access = true
+  }}
 }}
 storage "raft" {{
   path = "/vault/data"
@@ -170,6 +192,10 @@ seal "awskms" {{
   kms_key_id = "{unseal_key_id}"
 {seal_role}}}
 service_registration "kubernetes" {{}}
+telemetry {{
+  prometheus_retention_time = "{METRICS_RETENTION}"
+  disable_hostname = true
+}}
 """
 
 
