@@ -371,7 +371,7 @@ def plan_policy_document(
     )
     statements: list[dict[str, Any]] = [
         {
-            # ReadOnlyAccess does not grant secret values; refresh reads these back.
+            # A refresh reads these back, whatever AWS's ReadOnlyAccess includes.
             "Sid": "ReadBackTheProgramsSecrets",
             "Effect": "Allow",
             "Action": READ_SECRET_VALUE,

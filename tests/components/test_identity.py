@@ -630,8 +630,8 @@ def test_the_program_reads_no_secret_or_parameter(shipped):
     """No data source of the program reads Secrets Manager or SSM (previews and ups make
     the same invokes), and its only Secrets Manager resources are Grafana's admin secret
     and its version. The provider reads a secret version back with GetSecretValue after
-    creating it, which the apply role's Deny refuses: an open conflict between the two
-    (docs/observability.md, "Grafana's secret and the deploy role")."""
+    creating it, which the CI roles may do for the program's own secrets only
+    (docs/observability.md, "Grafana's secret and the deploy roles")."""
     tokens = {invoke.token for invoke in shipped.invokes}
     assert tokens, "the run records its invokes"
     assert not [t for t in tokens if t.startswith(("aws:ssm/", "aws:secretsmanager/"))]
@@ -681,7 +681,8 @@ ARN_SUFFIX = "-Ab12Cd"
 
 def secret_arn(stack: str, name: str, *, region: str | None = None, account: str | None = None):
     region = region or regions_of(stack)[0]
-    return f"arn:aws:secretsmanager:{region}:{account or account_of(stack)}:secret:{name}{ARN_SUFFIX}"
+    account = account or account_of(stack)
+    return f"arn:aws:secretsmanager:{region}:{account}:secret:{name}{ARN_SUFFIX}"
 
 
 @functools.cache
@@ -695,7 +696,7 @@ def ci_documents(stack: str) -> dict[str, dict]:
     }
 
 
-def in_stack(stack: str, secret: str) -> dict[str, str]:
+def in_stack(stack: str) -> dict[str, str]:
     """The request context of a call on one of the stack's own (tagged) resources."""
     return {
         "aws:RequestedRegion": regions_of(stack)[0],
@@ -715,7 +716,7 @@ def test_the_ci_roles_read_back_the_secrets_the_program_writes(stack):
     documents = ci_documents(stack)
     for name in names:
         arn = secret_arn(stack, name)
-        context = in_stack(stack, arn)
+        context = in_stack(stack)
         for role in ("apply", "plan"):
             assert evaluate(documents[role], GET_SECRET, arn, context) == ALLOW, role
         assert evaluate(documents["boundary"], GET_SECRET, arn, context) == ALLOW
@@ -750,7 +751,7 @@ def test_the_ci_roles_read_no_other_secret(stack, name):
     base = name_prefix(stack_run(stack)).removesuffix("-")
     own = name.startswith(f"{base}/")
     arn = secret_arn(stack, name)
-    context = in_stack(stack, arn)
+    context = in_stack(stack)
     for role, document in ci_documents(stack).items():
         if role == "boundary":
             continue
@@ -797,7 +798,7 @@ def test_the_carve_out_allows_nothing_else_that_was_refused(stack):
         f"arn:aws:kms:{region}:{account}:key/k-1",
         f"arn:aws:ssm:{region}:{account}:parameter/app/db-password",
     ]
-    context = in_stack(stack, own)
+    context = in_stack(stack)
     via = {**context, "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
     contexts = [
         context,
@@ -807,7 +808,11 @@ def test_the_carve_out_allows_nothing_else_that_was_refused(stack):
     table = iam_catalogue.catalogue()
     actions = sorted(
         {
-            *(f"{service}:{a}" for service in ("secretsmanager", "kms", "ssm") for a in table[service]),
+            *(
+                f"{service}:{a}"
+                for service in ("secretsmanager", "kms", "ssm")
+                for a in table[service]
+            ),
             *DATA_EXPOSURE_ACTIONS,
         }
     )
