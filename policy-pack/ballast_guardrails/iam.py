@@ -513,38 +513,38 @@ def _no_data_exposure(args: ResourceValidationArgs, report: Report, settings: Se
     refresh, and the value is in the stack's state already)."""
     prefix = program_secret_prefix()
     accounts = allowed_accounts(args.provider)
+    own = "arn:<partition>:secretsmanager:<region>:<account>:secret:" + (
+        prefix or "<namePrefix>-<stack>/"
+    )
     for label, document in identity_documents(args):
         exposed: list[str] = []
-        left_out: set[str] = set()
+        # action -> the NotResource entries of its Deny that are broader than own secrets
+        carved: dict[str, set[str]] = {}
         for action in DATA_EXPOSURE_ACTIONS:
             if not any(s.on_any_resource for s in document.granting(action)):
                 continue
             carve_outs = document.denies_all_but(action)
-            if any(
-                all(own_secrets_only(r, prefix, accounts) for r in s.not_resources)
-                for s in carve_outs
-            ):
+            if not carve_outs:
+                exposed.append(action)
                 continue
-            exposed.append(action)
-            left_out |= {
-                r for s in carve_outs for r in s.not_resources
-                if not own_secrets_only(r, prefix, accounts)
-            }  # fmt: skip
-        if not exposed:
-            continue
-        if left_out:
-            own = "arn:<partition>:secretsmanager:<region>:<account>:secret:" + (
-                prefix or "<namePrefix>-<stack>/"
-            )
-            report(
-                f"{label}: allows {', '.join(exposed)} on every resource except what its "
-                f"Deny leaves out ({', '.join(sorted(left_out))}), which is more than the "
-                f"secrets this stack's program writes ({own}*, in this account)"
-            )
-        else:
+            broader = [
+                {r for r in s.not_resources if not own_secrets_only(r, prefix, accounts)}
+                for s in carve_outs
+            ]
+            if not all(broader):
+                continue  # one Deny leaves out only the program's own secrets
+            carved[action] = set().union(*broader)
+        if exposed:
             report(
                 f"{label}: allows {', '.join(exposed)} on every resource: whoever holds it "
                 "can read or share data without changing a resource"
+            )
+        if carved:
+            left_out = sorted(set().union(*carved.values()))
+            report(
+                f"{label}: allows {', '.join(carved)} on every resource except what its "
+                f"Deny leaves out ({', '.join(left_out)}), which is more than the secrets "
+                f"this stack's program writes ({own}*, in this account)"
             )
 
 
