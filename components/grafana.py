@@ -4,7 +4,8 @@ resources only:
 - the **admin password**: 32 characters from `pulumi-random` (letters, digits and a few
   symbols Grafana's login form accepts), made once and kept in the stack's encrypted
   state; it changes only when the resource is replaced;
-- a **Secrets Manager secret** holding it (`<name prefix>-<stack>/grafana/admin`, JSON
+- a **Secrets Manager secret** holding it (`<name prefix>-<stack>/grafana/admin`, under
+  `PhysicalNames.secret_prefix`, the only secrets the CI roles may read back; JSON
   `{"username": ..., "password": ...}` as AWS's own credential secrets are), encrypted with a customer managed KMS key of
   its own (`components/kms.py`: yearly rotation, 30-day deletion window, protected in
   prod), so an operator reads it with `aws secretsmanager get-secret-value` and nothing
@@ -96,7 +97,7 @@ class Grafana(pulumi.ComponentResource):
         )
         secret = aws.secretsmanager.Secret(
             f"{name}-admin",
-            name=f"{ctx.names.base}/grafana/admin",
+            name=ctx.names.secret("grafana/admin"),
             description=f"Grafana's local administrator ({ctx.environment})",
             kms_key_id=key.arn,
             # Prod keeps a deleted secret recoverable for 30 days; elsewhere it goes at

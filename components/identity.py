@@ -29,7 +29,9 @@ identity trust exact `sub` and `aud` conditions.
 
 Keyless CI: a GitHub Actions OIDC provider and two roles per environment, trusted only for
 `repo:<org>/<repo>:environment:<env>`: `ci-plan` (read-only, plus this stack's state and
-lock) and `ci-apply` (the platform's services, IAM only under this stack's names).
+lock) and `ci-apply` (the platform's services, IAM only under this stack's names). Neither
+reads a secret value except those of the secrets the program writes
+(`PhysicalNames.secret_prefix`), which the provider reads back after writing and on refresh.
 """
 
 from __future__ import annotations
@@ -294,8 +296,12 @@ class Identity(pulumi.ComponentResource):
             managed_policy_arns=[args.context.managed_policy_arn("ReadOnlyAccess")],
             inline_policies={
                 "state-and-no-data": render(
-                    lambda p, _a: plan_policy_document(
-                        partition=p, state=state_of(p), secrets_key_arn=github.secrets_key_arn
+                    lambda p, a: plan_policy_document(
+                        partition=p,
+                        account_id=a,
+                        secret_prefix=args.context.names.secret_prefix,
+                        state=state_of(p),
+                        secrets_key_arn=github.secrets_key_arn,
                     ),
                     f"{name}-ci-plan",
                 )
@@ -318,6 +324,7 @@ class Identity(pulumi.ComponentResource):
                 "deploy": render(
                     lambda p, a: apply_policy_document(
                         role_prefix=args.context.names.role_prefix,
+                        secret_prefix=args.context.names.secret_prefix,
                         partition=p,
                         account_id=a,
                         services=services,

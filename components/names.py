@@ -26,6 +26,9 @@ from dataclasses import dataclass
 
 #: S3 (and RDS identifiers): lowercase letters, digits and hyphens, a letter first.
 _NAME = re.compile(r"^[a-z][a-z0-9-]*$")
+#: A program-written secret's path below the stack's base: `/`-separated parts of what
+#: Secrets Manager accepts in a name, none empty.
+_SECRET_PATH = re.compile(r"[A-Za-z0-9_+=.@-]+(/[A-Za-z0-9_+=.@-]+)*")
 #: The longest a bucket name may be (S3).
 S3_BUCKET_NAME_MAX = 63
 #: The kinds of audit bucket the audit trail creates (`AuditTrail`), whose names are
@@ -76,6 +79,27 @@ class PhysicalNames:
     def audit_bucket(self, kind: str, account: str, region: str) -> str:
         """`<base>-audit-<kind>-<account>-<region>`: unique across AWS and stable."""
         return f"{self.audit_bucket_prefix}{kind}-{account}-{region}"
+
+    @property
+    def secret_prefix(self) -> str:
+        """Every Secrets Manager secret the program writes is named under this
+        (`ballast-dev/`). The CI apply and plan roles may read back exactly these secrets'
+        values (the provider reads a secret version after writing it and on refresh),
+        and no other; the slash keeps another stack's base that merely starts like this
+        one (`ballast-dev-2/...`) out."""
+        return f"{self.base}/"
+
+    def secret(self, path: str) -> str:
+        """The name of a secret the program writes: `<base>/<path>`
+        (`ballast-dev/grafana/admin`). `path` is one or more `/`-separated parts of the
+        characters Secrets Manager accepts in names (letters, digits, `_+=.@-`), none
+        empty; anything else raises `ValueError`."""
+        if not _SECRET_PATH.fullmatch(path):
+            raise ValueError(
+                f"a secret path must be /-separated parts of letters, digits and _+=.@- "
+                f"with no empty part (got {path!r})"
+            )
+        return f"{self.secret_prefix}{path}"
 
     def log_group(self, owner: str, kind: str) -> str:
         """A CloudWatch log group of the component named `owner`: `/<prefix>/<owner>/<kind>`

@@ -10,6 +10,7 @@ AWS's rules for a key missing from the request: a positive operator fails, a neg
 from __future__ import annotations
 
 import fnmatch
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -24,9 +25,14 @@ def _as_list(value: Any) -> list[Any]:
     return value if isinstance(value, list) else [value]
 
 
-def _glob(pattern: str, value: str, *, case: bool) -> bool:
+@functools.lru_cache(maxsize=8192)
+def _compiled(pattern: str, case: bool) -> re.Pattern[str]:
     regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, 0 if case else re.IGNORECASE) is not None
+    return re.compile(regex, 0 if case else re.IGNORECASE)
+
+
+def _glob(pattern: str, value: str, *, case: bool) -> bool:
+    return _compiled(pattern, case).fullmatch(value) is not None
 
 
 def _action_matches(statement: Mapping[str, Any], action: str) -> bool:

@@ -33,6 +33,7 @@ from components.iam.documents import (
     check_fits,
     compact_length,
     plan_policy_document,
+    program_secrets_arn,
     replication_policy_document,
     security_read_document,
 )
@@ -87,6 +88,7 @@ __all__ = [
     "physical_name",
     "physical_role_name",
     "plan_policy_document",
+    "program_secrets_arn",
     "replication_policy_document",
     "security_read_document",
     "trust_policy",

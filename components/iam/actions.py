@@ -154,13 +154,15 @@ AUDIT_DISABLING_ACTIONS: tuple[str, ...] = (
 )
 #: Reading secrets and parameters, sharing snapshots with other accounts, and running
 #: commands or sessions on nodes: data can leave through them without any resource
-#: changing. `pulumi up` calls none of them: the program has no Secrets Manager or SSM
-#: resources or data sources (tests/components/test_identity.py checks the recorded
-#: invokes), RDS itself creates and rotates the master user secret
-#: (`manage_master_user_password`; the provider reads only its ARN, from
-#: DescribeDBInstances), EKS resolves node AMIs for managed node groups, and nothing is
-#: shared across accounts. So the apply role's deploy policy denies them outright, and
-#: the pack's `iam-no-data-exposure` refuses any grant of them on every resource.
+#: changing. `pulumi up` calls none of them but one: the program has no Secrets Manager or
+#: SSM data sources (tests/components/test_identity.py checks the recorded invokes), RDS
+#: itself creates and rotates the master user secret (`manage_master_user_password`; the
+#: provider reads only its ARN, from DescribeDBInstances), EKS resolves node AMIs for
+#: managed node groups, and nothing is shared across accounts; but the provider reads
+#: back, with GetSecretValue, each secret the program writes (named under
+#: `PhysicalNames.secret_prefix`). So the apply role's deploy policy denies them outright
+#: except GetSecretValue on those secrets, and the pack's `iam-no-data-exposure` refuses
+#: any grant of them on every resource that such a Deny does not take back.
 #: (The pack keeps its own copy, tied by tests/policy/test_tag_contract.py.)
 DATA_EXPOSURE_ACTIONS: tuple[str, ...] = (
     "ec2:ModifySnapshotAttribute",

@@ -331,12 +331,67 @@ class StateAccess:
         }
 
 
+#: The one secret-value read the CI roles keep (`program_secrets_arn`).
+READ_SECRET_VALUE = "secretsmanager:GetSecretValue"
+
+
+def program_secrets_arn(*, partition: str, account_id: str, secret_prefix: str) -> str:
+    """Every secret this stack's program writes, in any of its regions (the boundary
+    fences the regions) and in this account only: `arn:<partition>:secretsmanager:*:
+    <account>:secret:<secret_prefix>*` (`PhysicalNames.secret_prefix`, `ballast-dev/`)."""
+    return f"arn:{partition}:secretsmanager:*:{account_id}:secret:{secret_prefix}*"
+
+
+def _secret_value_deny(program_secrets: str) -> dict[str, Any]:
+    # The provider reads a secret version back with GetSecretValue after writing it and on
+    # every refresh; the value is already in the stack's encrypted state, so reading back
+    # the program's own secrets exposes nothing new. Every other secret stays unreadable.
+    return {
+        "Sid": "DenyReadingSecretsTheProgramDoesNotWrite",
+        "Effect": "Deny",
+        "Action": [READ_SECRET_VALUE],
+        "NotResource": program_secrets,
+    }
+
+
 def plan_policy_document(
-    *, partition: str, state: StateAccess | None, secrets_key_arn: str | None
+    *,
+    partition: str,
+    account_id: str,
+    secret_prefix: str,
+    state: StateAccess | None,
+    secrets_key_arn: str | None,
 ) -> dict[str, Any]:
     """Inline policy of the plan role, on top of AWS's ReadOnlyAccess: this stack's state
-    and lock, the secrets key, and no reading of data (object contents, secret values)."""
-    statements: list[dict[str, Any]] = []
+    and lock, the secrets key, reading back the secrets the program writes (names under
+    `secret_prefix`, `program_secrets_arn`) and decrypting them through Secrets Manager,
+    and no other reading of data (object contents, other secret values, parameters)."""
+    program_secrets = program_secrets_arn(
+        partition=partition, account_id=account_id, secret_prefix=secret_prefix
+    )
+    statements: list[dict[str, Any]] = [
+        {
+            # A refresh reads these back, whatever AWS's ReadOnlyAccess includes.
+            "Sid": "ReadBackTheProgramsSecrets",
+            "Effect": "Allow",
+            "Action": READ_SECRET_VALUE,
+            "Resource": program_secrets,
+        },
+        {
+            # Secrets Manager decrypts a secret with the caller's kms:Decrypt, with the
+            # secret's ARN in the encryption context: only for those secrets, only through it.
+            "Sid": "DecryptTheProgramsSecretsThroughSecretsManager",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": f"arn:{partition}:kms:*:{account_id}:key/*",
+            "Condition": {
+                "StringLike": {
+                    "kms:ViaService": "secretsmanager.*.amazonaws.com",
+                    "kms:EncryptionContext:SecretARN": program_secrets,
+                }
+            },
+        },
+    ]
     readable = [f"arn:{partition}:ssm:*::parameter/aws/service/*"]
     if state:
         statements += [
@@ -375,12 +430,7 @@ def plan_policy_document(
         no_data["Resource"] = "*"
     statements += [
         no_data,
-        {
-            "Sid": "DenyReadingSecretValues",
-            "Effect": "Deny",
-            "Action": ["secretsmanager:GetSecretValue"],
-            "Resource": "*",
-        },
+        _secret_value_deny(program_secrets),
         {
             # Public parameters (EKS AMI IDs, for instance) stay readable for previews.
             "Sid": "DenyReadingParameters",
@@ -396,6 +446,7 @@ def plan_policy_document(
 def apply_policy_document(
     *,
     role_prefix: str,
+    secret_prefix: str,
     partition: str,
     account_id: str,
     services: Sequence[str],
@@ -406,7 +457,9 @@ def apply_policy_document(
     the stack's extra services) service-wide, KMS action by action (administer and create
     keys; use them only through the services that encrypt for it), and IAM and S3 only for
     names that start with `role_prefix` (this stack's, `PhysicalNames.role_prefix`), minus
-    the data-exposure actions it never needs. The boundary caps it further."""
+    the data-exposure actions it never needs: secret values are denied except those of
+    the secrets the program writes (names under `secret_prefix`, `program_secrets_arn`),
+    which the provider reads back. The boundary caps it further."""
     iam = f"arn:{partition}:iam::{account_id}"
     prefix = role_prefix
     statements: list[dict[str, Any]] = [
@@ -483,13 +536,18 @@ def apply_policy_document(
         {
             # The service-wide grant above includes reading every secret and parameter,
             # sharing snapshots with other accounts and commands on nodes; `pulumi up`
-            # needs none of them (components/iam/actions.py), so whoever can run the
-            # deploy job gets no data through this role.
+            # needs none of them (components/iam/actions.py) but reading back the secrets
+            # it writes, so whoever can run the deploy job gets no data through this role.
             "Sid": "DenyReadingOrSharingData",
             "Effect": "Deny",
-            "Action": list(DATA_EXPOSURE_ACTIONS),
+            "Action": [a for a in DATA_EXPOSURE_ACTIONS if a != READ_SECRET_VALUE],
             "Resource": "*",
         },
+        _secret_value_deny(
+            program_secrets_arn(
+                partition=partition, account_id=account_id, secret_prefix=secret_prefix
+            )
+        ),
         {
             "Sid": "CreateServiceLinkedRoles",
             "Effect": "Allow",

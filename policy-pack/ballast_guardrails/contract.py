@@ -49,7 +49,8 @@ BOUNDARY_SUFFIX: Final = "-permission-boundary"
 #: Actions that read or hand out data without changing any resource: secret values and
 #: parameters, sharing snapshots with other accounts, commands and sessions on nodes.
 #: `iam-no-data-exposure` refuses them on every resource; the CI apply role's deploy
-#: policy denies them. (components/iam/actions.py DATA_EXPOSURE_ACTIONS)
+#: policy denies them (GetSecretValue except on the secrets the program writes).
+#: (components/iam/actions.py DATA_EXPOSURE_ACTIONS)
 DATA_EXPOSURE_ACTIONS: Final = (
     "ec2:ModifySnapshotAttribute",
     "rds:ModifyDBClusterSnapshotAttribute",

@@ -34,7 +34,11 @@ from ballast_guardrails import iam_document as doc
 from ballast_guardrails.contract import BOUNDARY_SUFFIX, DATA_EXPOSURE_ACTIONS
 from ballast_guardrails.escalation import ESCALATION_ACTIONS, PASS_ROLE, PASS_ROLE_LAUNCHERS
 from ballast_guardrails.exemptions import EXEMPTIONS, exempted
-from ballast_guardrails.naming import boundary_name_prefix, is_boundary_name
+from ballast_guardrails.naming import (
+    boundary_name_prefix,
+    is_boundary_name,
+    program_secret_prefix,
+)
 from ballast_guardrails.spec import (
     CRITICAL,
     HIGH,
@@ -465,33 +469,82 @@ def _no_escalation(args: ResourceValidationArgs, report: Report, settings: Setti
                 )
 
 
+#: A secret ARN pattern: partition, region (or a pattern of regions), account, name.
+_SECRET_ARN = re.compile(
+    r"arn:(aws[a-z-]*):secretsmanager:([a-z0-9*?-]+):([^:]*):secret:(.*)", re.DOTALL
+)
+
+
+def own_secrets_only(arn: str, prefix: str, accounts: list[str]) -> bool:
+    """Does the ARN pattern `arn` match only secrets this stack's program writes: a literal
+    12-digit account (one of the provider's `allowedAccountIds` when it sets them) and a
+    name that starts with `prefix` (`naming.program_secret_prefix`) literally? The region
+    may be any pattern: the permission boundary fences regions."""
+    match = _SECRET_ARN.fullmatch(arn)
+    if match is None or not prefix:
+        return False
+    _, _, account, name = match.groups()
+    if not re.fullmatch(r"\d{12}", account) or (accounts and account not in accounts):
+        return False
+    return name.startswith(prefix)
+
+
 @resource_policy(
     name="iam-no-data-exposure",
     types=IDENTITY_TYPES,
     description="No identity policy may allow reading secrets or parameters, sharing "
-    'snapshots with other accounts, or commands and sessions on nodes on Resource "*".',
+    'snapshots with other accounts, or commands and sessions on nodes on Resource "*"; '
+    "a Deny may leave out only the secrets the stack's program writes.",
     severity=HIGH,
     profile=SECURITY,
     refs=("CKV_AWS_108", "CKV_AWS_288", "CKV_AWS_289"),
     remediation="Name the secret, parameter or instance ARNs the workload reads, or add an "
     'unconditional Deny of these actions on "*" to a policy that must stay service-wide '
-    "(the CI apply role's deploy policy does).",
+    "(the CI apply role's deploy policy does); its NotResource may name only "
+    "arn:<partition>:secretsmanager:<region>:<account>:secret:<namePrefix>-<stack>/*.",
 )
 def _no_data_exposure(args: ResourceValidationArgs, report: Report, settings: Settings) -> None:
     """Its own exemptions only: excusing a policy's broad deploy rights
     (`iam-no-wildcard-actions`, `iam-no-privilege-escalation`) does not excuse reading data
     through them. A grant through a wildcard (`ssm:*`, `secretsmanager:Get*`, NotAction)
-    counts; an unconditional Deny on every resource in the same document takes it away."""
+    counts; an unconditional Deny on every resource in the same document takes it away,
+    and so does one whose NotResource leaves out only secrets this stack's program writes
+    (`own_secrets_only`: the provider reads a secret version back after writing it and on
+    refresh, and the value is in the stack's state already)."""
+    prefix = program_secret_prefix()
+    accounts = allowed_accounts(args.provider)
+    own = "arn:<partition>:secretsmanager:<region>:<account>:secret:" + (
+        prefix or "<namePrefix>-<stack>/"
+    )
     for label, document in identity_documents(args):
-        exposed = [
-            action
-            for action in DATA_EXPOSURE_ACTIONS
-            if any(s.on_any_resource for s in document.granting(action))
-        ]
+        exposed: list[str] = []
+        # action -> the NotResource entries of its Deny that are broader than own secrets
+        carved: dict[str, set[str]] = {}
+        for action in DATA_EXPOSURE_ACTIONS:
+            if not any(s.on_any_resource for s in document.granting(action)):
+                continue
+            carve_outs = document.denies_all_but(action)
+            if not carve_outs:
+                exposed.append(action)
+                continue
+            broader = [
+                {r for r in s.not_resources if not own_secrets_only(r, prefix, accounts)}
+                for s in carve_outs
+            ]
+            if not all(broader):
+                continue  # one Deny leaves out only the program's own secrets
+            carved[action] = set().union(*broader)
         if exposed:
             report(
                 f"{label}: allows {', '.join(exposed)} on every resource: whoever holds it "
                 "can read or share data without changing a resource"
+            )
+        if carved:
+            left_out = sorted(set().union(*carved.values()))
+            report(
+                f"{label}: allows {', '.join(carved)} on every resource except what its "
+                f"Deny leaves out ({', '.join(left_out)}), which is more than the secrets "
+                f"this stack's program writes ({own}*, in this account)"
             )
 
 

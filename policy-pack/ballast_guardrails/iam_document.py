@@ -125,6 +125,20 @@ class PolicyDocument:
             return []
         return [s for s in self.statements if s.grants(action)]
 
+    def denies_all_but(self, action: str) -> list[Statement]:
+        """Unconditional Deny statements that cover `action` on every resource except the
+        ones their (non-empty) `NotResource` names: what they leave out is all an Allow on
+        every resource still grants."""
+        return [
+            s
+            for s in self.statements
+            if s.effect == DENY
+            and not s.conditions
+            and s.uses_not_resource
+            and s.not_resources
+            and s.covers(action)
+        ]
+
     def denies_everywhere(self, action: str) -> bool:
         return any(
             s.effect == DENY

@@ -1,6 +1,7 @@
 """How the platform names the stack the pack runs for: its permission boundaries are
 `<namePrefix>-<stack>-permission-boundary` and `<namePrefix>-<stack>-audit-permission-
-boundary` (components/names.py).
+boundary`, and the secrets its program writes are named `<namePrefix>-<stack>/...`
+(components/names.py).
 
 The pack reads the names from the run, not from a literal: the Pulumi CLI starts a pack
 with the project and stack names in `PULUMI_PROJECT` and `PULUMI_STACK`, and the stack's
@@ -53,6 +54,14 @@ def boundary_name_prefix(environ: Mapping[str, str] | None = None) -> str:
     is unknown."""
     base = stack_name_base(environ)
     return f"{base}-" if base else ""
+
+
+def program_secret_prefix(environ: Mapping[str, str] | None = None) -> str:
+    """What the names of the secrets this stack's program writes start with
+    (`ballast-dev/`, components/names.py `PhysicalNames.secret_prefix`): the CI roles may
+    read back those secrets' values and no others. Empty when the stack is unknown."""
+    base = stack_name_base(environ)
+    return f"{base}/" if base else ""
 
 
 def is_boundary_name(name: object, environ: Mapping[str, str] | None = None) -> bool:

@@ -37,6 +37,7 @@ from components.identity import Identity, IdentityArgs
 from components.platform import BoundaryGuard
 from components.tags import AUDIT_EVIDENCE_TAG
 from tests.conftest import (
+    SHIPPED_STACKS,
     account_of,
     aws_context,
     name_prefix,
@@ -629,8 +630,8 @@ def test_the_program_reads_no_secret_or_parameter(shipped):
     """No data source of the program reads Secrets Manager or SSM (previews and ups make
     the same invokes), and its only Secrets Manager resources are Grafana's admin secret
     and its version. The provider reads a secret version back with GetSecretValue after
-    creating it, which the apply role's Deny refuses: an open conflict between the two
-    (docs/observability.md, "Grafana's secret and the deploy role")."""
+    creating it, which the CI roles may do for the program's own secrets only
+    (docs/observability.md, "Grafana's secret and the deploy roles")."""
     tokens = {invoke.token for invoke in shipped.invokes}
     assert tokens, "the run records its invokes"
     assert not [t for t in tokens if t.startswith(("aws:ssm/", "aws:secretsmanager/"))]
@@ -656,7 +657,11 @@ def test_the_plan_role_is_read_only_and_reads_no_data(shipped):
     ]
     assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
     document = inline_policy(shipped, plan)
-    assert [s for s in document["Statement"] if s["Effect"] == "Allow"] == []  # no state backend
+    # No state backend: its only Allows are reading back the program's own secrets.
+    assert {s["Sid"] for s in document["Statement"] if s["Effect"] == "Allow"} == {
+        "ReadBackTheProgramsSecrets",
+        "DecryptTheProgramsSecretsThroughSecretsManager",
+    }
     assert evaluate(document, "s3:GetObject", "arn:aws:s3:::customer-data/x.csv") == DENY
     assert evaluate(document, "secretsmanager:GetSecretValue", "*") == DENY
     assert evaluate(document, "ssm:GetParameter", "arn:aws:ssm:us-east-1:1:parameter/db") == DENY
@@ -664,6 +669,164 @@ def test_the_plan_role_is_read_only_and_reads_no_data(shipped):
     assert evaluate(document, "ssm:GetParameter", public) == IMPLICIT_DENY  # ReadOnlyAccess grants
     assert plan.inputs["maxSessionDuration"] == 3600
     assert role_named(shipped, "-ci-apply").inputs["maxSessionDuration"] == 7200
+
+
+# --- the CI roles read back the program's own secrets, and no other -------------------
+
+SECRET = "aws:secretsmanager/secret:Secret"
+GET_SECRET = "secretsmanager:GetSecretValue"
+#: Secrets Manager appends a hyphen and six random characters to a secret's ARN.
+ARN_SUFFIX = "-Ab12Cd"
+
+
+def secret_arn(stack: str, name: str, *, region: str | None = None, account: str | None = None):
+    region = region or regions_of(stack)[0]
+    account = account or account_of(stack)
+    return f"arn:aws:secretsmanager:{region}:{account}:secret:{name}{ARN_SUFFIX}"
+
+
+@functools.cache
+def ci_documents(stack: str) -> dict[str, dict]:
+    """The CI roles' inline policies and the boundary of a shipped stack, parsed once."""
+    run = stack_run(stack)
+    return {
+        "apply": inline_policy(run, role_named(run, "-ci-apply")),
+        "plan": inline_policy(run, role_named(run, "-ci-plan")),
+        "boundary": json.loads(boundary_of(run).inputs["policy"]),
+    }
+
+
+def in_stack(stack: str) -> dict[str, str]:
+    """The request context of a call on one of the stack's own (tagged) resources."""
+    return {
+        "aws:RequestedRegion": regions_of(stack)[0],
+        "aws:ResourceTag/environment": platform_config(stack).environment,
+    }
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_ci_roles_read_back_the_secrets_the_program_writes(stack):
+    """Grafana's admin secret (the program's only one) is named under the stack's secret
+    prefix, and both CI roles may read its value back and (the plan role, which has no
+    service-wide KMS use) decrypt it, but only through Secrets Manager for that secret."""
+    run = stack_run(stack)
+    base = name_prefix(run).removesuffix("-")
+    names = [r.inputs["name"] for r in run.of_type(SECRET)]
+    assert names == [f"{base}/grafana/admin"]
+    documents = ci_documents(stack)
+    for name in names:
+        arn = secret_arn(stack, name)
+        context = in_stack(stack)
+        for role in ("apply", "plan"):
+            assert evaluate(documents[role], GET_SECRET, arn, context) == ALLOW, role
+        assert evaluate(documents["boundary"], GET_SECRET, arn, context) == ALLOW
+        via = {
+            **context,
+            "kms:ViaService": f"secretsmanager.{context['aws:RequestedRegion']}.amazonaws.com",
+        }
+        key = f"arn:aws:kms:{context['aws:RequestedRegion']}:{account_of(stack)}:key/k-1"
+        own = {**via, "kms:EncryptionContext:SecretARN": arn}
+        other = {**via, "kms:EncryptionContext:SecretARN": secret_arn(stack, "rds!db-1")}
+        for role in ("apply", "plan"):
+            assert evaluate(documents[role], "kms:Decrypt", key, own) == ALLOW, role
+        assert evaluate(documents["plan"], "kms:Decrypt", key, other) == IMPLICIT_DENY
+        assert evaluate(documents["plan"], "kms:Decrypt", key, context) == IMPLICIT_DENY
+
+
+#: Secret names: anything Secrets Manager accepts, another stack's secrets, and names that
+#: only start like this stack's prefix (no slash right after the base).
+_SECRET_CHARS = st.sampled_from("abcdefghijklmnopqrstuvwxyzABCXYZ0123456789/_+=.@-!")
+OTHER_SECRET_NAMES = st.one_of(
+    st.text(_SECRET_CHARS, min_size=1, max_size=40),
+    st.builds(
+        lambda base, tail: f"{base}{tail}",
+        st.sampled_from(["ballast-dev", "ballast-staging", "ballast-prod", "other-prod"]),
+        st.text(_SECRET_CHARS, min_size=0, max_size=20),
+    ),
+)
+
+
+@given(stack=st.sampled_from(SHIPPED_STACKS), name=OTHER_SECRET_NAMES)
+def test_the_ci_roles_read_no_other_secret(stack, name):
+    base = name_prefix(stack_run(stack)).removesuffix("-")
+    own = name.startswith(f"{base}/")
+    arn = secret_arn(stack, name)
+    context = in_stack(stack)
+    for role, document in ci_documents(stack).items():
+        if role == "boundary":
+            continue
+        assert evaluate(document, GET_SECRET, arn, context) == (ALLOW if own else DENY), role
+        # The stack's own names in another account are someone else's secrets.
+        foreign = secret_arn(stack, f"{base}/{name}", account="210987654321")
+        assert evaluate(document, GET_SECRET, foreign, context) == DENY, role
+        assert evaluate(document, "secretsmanager:BatchGetSecretValue", arn, context) != ALLOW
+
+
+def _before(document: dict) -> dict:
+    """The same document as it was before the carve-out: the secret-value Deny on every
+    resource and no read-back Allows."""
+    statements = []
+    for statement in document["Statement"]:
+        if statement["Sid"] in (
+            "ReadBackTheProgramsSecrets",
+            "DecryptTheProgramsSecretsThroughSecretsManager",
+        ):
+            continue
+        if statement["Sid"] == "DenyReadingSecretsTheProgramDoesNotWrite":
+            statement = {k: v for k, v in statement.items() if k != "NotResource"}
+            statement["Resource"] = "*"
+        statements.append(statement)
+    return {**document, "Statement": statements}
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_carve_out_allows_nothing_else_that_was_refused(stack):
+    """Every Secrets Manager and KMS action of the IAM catalogue and the data-exposure
+    actions (SSM's among them), on the stack's own secret, another secret, every resource, a key and a
+    parameter, with and without Secrets Manager decrypting for one of them: the only
+    requests the roles gain over the documents without the carve-out are reading back the
+    program's own secrets and (the plan role) decrypting them through Secrets Manager."""
+    run = stack_run(stack)
+    base = name_prefix(run).removesuffix("-")
+    region, account = regions_of(stack)[0], account_of(stack)
+    own = secret_arn(stack, f"{base}/grafana/admin")
+    others = [secret_arn(stack, n) for n in ("rds!db-1", f"{base}-x/y", "app/db")]
+    resources = [
+        own,
+        *others,
+        "*",
+        f"arn:aws:kms:{region}:{account}:key/k-1",
+        f"arn:aws:ssm:{region}:{account}:parameter/app/db-password",
+    ]
+    context = in_stack(stack)
+    via = {**context, "kms:ViaService": f"secretsmanager.{region}.amazonaws.com"}
+    contexts = [
+        context,
+        {**via, "kms:EncryptionContext:SecretARN": own},
+        *({**via, "kms:EncryptionContext:SecretARN": other} for other in others),
+    ]
+    table = iam_catalogue.catalogue()
+    actions = sorted(
+        {
+            *(f"{service}:{a}" for service in ("secretsmanager", "kms") for a in table[service]),
+            *DATA_EXPOSURE_ACTIONS,
+        }
+    )
+    for role in ("apply", "plan"):
+        after = ci_documents(stack)[role]
+        before = _before(after)
+        gained = set()
+        for action in actions:
+            for resource in resources:
+                for ctx in contexts:
+                    now = evaluate(after, action, resource, ctx)
+                    was = evaluate(before, action, resource, ctx)
+                    if was != ALLOW and now != was:
+                        gained.add((action, resource, ctx.get("kms:EncryptionContext:SecretARN")))
+        expected = {(GET_SECRET, own, secret) for secret in (None, own, *others)}
+        if role == "plan":
+            expected |= {("kms:Decrypt", r, own) for r in resources if ":kms:" in r}
+        assert gained == expected, role
 
 
 def _identity_program(**ci_changes):

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 
 from ballast.offline import ProgramRun, load_stack_config, run_stack
 from ballast.offline.stack_config import load_project
@@ -156,3 +158,24 @@ def test_the_copy_is_held_to_its_own_boundary(plans):
     for role in copy.of_type("aws:iam/role:Role"):
         boundary = role.inputs["permissionsBoundary"]
         assert boundary.rsplit("/", 1)[-1] in policies, role.urn
+
+
+@given(
+    prefix=st.sampled_from(["ballast", "acme", "team-a"]),
+    stack=st.sampled_from(["dev", "prod", "dev-2"]),
+    path=st.lists(st.text("abcXYZ019_+=.@-", min_size=1, max_size=8), min_size=1, max_size=3),
+)
+def test_a_program_secret_is_named_under_the_stacks_secret_prefix(prefix, stack, path):
+    names = PhysicalNames(prefix, stack)
+    name = names.secret("/".join(path))
+    assert name.startswith(names.secret_prefix)
+    assert name.removeprefix(names.secret_prefix).split("/") == path
+    # No other stack's prefix covers it, even one whose base starts like this one's.
+    for other in (PhysicalNames(prefix, f"{stack}-2"), PhysicalNames(f"{prefix}-{stack}", "x")):
+        assert not name.startswith(other.secret_prefix)
+
+
+@pytest.mark.parametrize("path", ["", "/grafana", "grafana/", "a//b", "a b", "x*", "a/?"])
+def test_a_secret_path_outside_the_rule_is_refused(path):
+    with pytest.raises(ValueError, match="a secret path must be"):
+        PhysicalNames("ballast", "dev").secret(path)

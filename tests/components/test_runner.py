@@ -109,6 +109,7 @@ def apply_role_policy() -> dict:
     """The CI apply role's policy, as Identity builds it for this environment."""
     return apply_policy_document(
         role_prefix=f"ballast-{ENVIRONMENT}-",
+        secret_prefix=f"ballast-{ENVIRONMENT}/",
         partition="aws",
         account_id=ACCOUNT,
         services=tuple(sorted({*DEPLOY_SERVICES, *NAME_SCOPED_SERVICES})),

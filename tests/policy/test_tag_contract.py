@@ -94,6 +94,18 @@ def test_the_pack_knows_the_stacks_boundaries_by_their_platform_names(project, s
     assert not naming.is_boundary_name(other.boundary_policy, environ)
 
 
+@pytest.mark.parametrize(("project", "stack", "prefix"), NAMINGS)
+def test_the_pack_knows_the_stacks_secrets_by_their_platform_names(project, stack, prefix):
+    """The secrets the pack lets the CI roles read back are named as the platform names
+    the ones its program writes; another stack's are not among them."""
+    names = PhysicalNames(prefix=prefix or project, stack=stack)
+    environ = _pack_environ(project, stack, prefix)
+    assert naming.program_secret_prefix(environ) == names.secret_prefix
+    other = PhysicalNames(prefix=names.prefix, stack=f"{stack}-x")
+    assert not other.secret("grafana/admin").startswith(naming.program_secret_prefix(environ))
+    assert naming.program_secret_prefix({}) == ""
+
+
 def test_the_pack_serves_the_contract_as_defaults(pack):
     """The policy config defaults the CLI fills in are the contract's values."""
     schema = {name: policy.config_schema for name, policy in pack.info.policies.items()}

@@ -122,6 +122,29 @@ def lambda_permission(**narrowing: str):
 #: exemptions of the wildcard, scoping and escalation policies do not reach
 #: `iam-no-data-exposure`, which has its own (empty) list.
 BROAD_DEPLOY_POLICIES = ("iam-no-wildcard-actions", "iam-scoped-resources")
+#: The secrets the program of the cases' stack (`test` of project `ballast`) writes:
+#: `ballast-test/...` (components/names.py `PhysicalNames.secret_prefix`).
+OWN_SECRETS = f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:ballast-test/*"
+#: Carve-outs from the secret-value Deny broader than the program's own secrets: case
+#: name -> NotResource.
+SECRET_CARVE_OUTS = {
+    "iam-secret-carve-out-star": ["*"],
+    "iam-secret-carve-out-every-secret": [f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:*"],
+    "iam-secret-carve-out-other-stack": [
+        f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:ballast-prod/*"
+    ],
+    # Starts like the prefix but misses its slash: `ballast-test-2/...` is another stack's.
+    "iam-secret-carve-out-lookalike": [f"arn:aws:secretsmanager:*:{ACCOUNT}:secret:ballast-test*"],
+    "iam-secret-carve-out-any-account": ["arn:aws:secretsmanager:*:*:secret:ballast-test/*"],
+    "iam-secret-carve-out-other-account": [
+        "arn:aws:secretsmanager:*:210987654321:secret:ballast-test/*"
+    ],
+    # One entry too many is too many.
+    "iam-secret-carve-out-mixed": [
+        OWN_SECRETS,
+        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:rds!db-*",
+    ],
+}
 EXTRA_CONFIGS["broad-deploy-exempt"] = (
     "prod",
     {
@@ -132,7 +155,12 @@ EXTRA_CONFIGS["broad-deploy-exempt"] = (
                     "name": case,
                     "reason": "Approved: the pipeline's deploy rights",
                 }
-                for case in ("iam-ok-deploy-denies-data", "iam-deploy-reads-data")
+                for case in (
+                    "iam-ok-deploy-denies-data",
+                    "iam-deploy-reads-data",
+                    "iam-ok-deploy-reads-own-secrets",
+                    *SECRET_CARVE_OUTS,
+                )
             ]
         }
         for name in BROAD_DEPLOY_POLICIES
@@ -154,6 +182,22 @@ DATA_DENY = {
     ],
     "Resource": "*",
 }
+#: The apply role's shape: the data Deny without GetSecretValue, which a Deny of its own
+#: refuses on every secret but those in `not_resource`.
+DATA_DENY_BUT_SECRETS = {
+    **DATA_DENY,
+    "Action": [a for a in DATA_DENY["Action"] if a != "secretsmanager:GetSecretValue"],
+}
+
+
+def secret_deny(not_resource: list[str], **extra) -> dict:
+    return {
+        "Sid": "DenyReadingSecretsTheProgramDoesNotWrite",
+        "Effect": "Deny",
+        "Action": ["secretsmanager:GetSecretValue"],
+        "NotResource": not_resource,
+        **extra,
+    }
 
 
 def allow(action, resource, **extra) -> dict:
@@ -398,6 +442,25 @@ CASES = [
         config="broad-deploy-exempt",
     ),
     Case(
+        "iam-ok-deploy-reads-own-secrets",
+        # The apply role's deploy rights, reading back only the secrets the program writes
+        # (any region, or one secret of them) in this account.
+        policy(
+            document(
+                allow(DEPLOY_SERVICES, "*"),
+                DATA_DENY_BUT_SECRETS,
+                secret_deny(
+                    [
+                        OWN_SECRETS,
+                        f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:ballast-test/grafana/admin-*",
+                    ]
+                ),
+            )
+        ),
+        passes=("iam-no-data-exposure",),
+        config="broad-deploy-exempt",
+    ),
+    Case(
         "iam-ok-data-scoped",
         # Reading named secrets and parameters is what workloads do; not "*".
         role(
@@ -421,6 +484,33 @@ CASES = [
         policy(document(allow(DEPLOY_SERVICES, "*"))),
         fails="iam-no-data-exposure",
         config="broad-deploy-exempt",
+    ),
+    *(
+        Case(
+            name,
+            # A carve-out broader than this stack's own secrets, in this account.
+            policy(
+                document(
+                    allow(DEPLOY_SERVICES, "*"), DATA_DENY_BUT_SECRETS, secret_deny(not_resource)
+                )
+            ),
+            fails="iam-no-data-exposure",
+            config="broad-deploy-exempt",
+        )
+        for name, not_resource in SECRET_CARVE_OUTS.items()
+    ),
+    Case(
+        "iam-secret-carve-out-conditional",
+        # The right carve-out, but its Deny holds only under a condition.
+        policy(
+            document(
+                allow(DEPLOY_SERVICES, "*"),
+                DATA_DENY_BUT_SECRETS,
+                secret_deny([OWN_SECRETS], Condition={"Bool": {"aws:ViaAWSService": "false"}}),
+            )
+        ),
+        fails="iam-no-data-exposure",
+        also=BROAD_DEPLOY_POLICIES,
     ),
     Case(
         "iam-data-wildcard-get",
