@@ -33,8 +33,9 @@ Injection (docs/vault.md, "Injection"; a service's side is components/secret_inj
 Both trust the listener's CA (`ca_config_map` in kube-system for the provider; the
 injector passes it to every agent it injects).
 
-The audit device itself is enabled through Vault's API after initialisation (a file
-device on the audit volume; runbooks/vault-init-and-recovery.md).
+The audit device itself is a Vault API object: the cluster stack's configuration as code
+enables a file device writing `AUDIT_LOG_FILE` on the audit volume
+(components/cluster/addons/vault_config.py).
 """
 
 from __future__ import annotations
@@ -81,6 +82,10 @@ METRICS_PATH = "/v1/sys/metrics"
 #: How long a server keeps a metric it has not updated: a rare event's series (a seal,
 #: a failed unseal) stays readable over many scrapes, for the memory of its series.
 METRICS_RETENTION = "24h"
+#: Where each server's audit volume is mounted, and the audit log the file audit device
+#: writes there.
+AUDIT_DIR = "/vault/audit"
+AUDIT_LOG_FILE = f"{AUDIT_DIR}/audit.log"
 #: The labels the chart puts on every server pod.
 SERVER_LABELS = {
     "app.kubernetes.io/name": "vault",
@@ -405,7 +410,7 @@ def helm_values(
             "volumeMounts": [{"name": TLS_SECRET, "mountPath": TLS_DIR, "readOnly": True}],
             "readinessProbe": {"enabled": True, "port": PORT},
             "dataStorage": {**storage, "mountPath": "/vault/data"},
-            "auditStorage": {**storage, "mountPath": "/vault/audit"},
+            "auditStorage": {**storage, "mountPath": AUDIT_DIR},
             "serviceAccount": {
                 "create": True,
                 "name": SERVICE_ACCOUNT,

@@ -26,6 +26,10 @@ token of at most `PROVIDER_TOKEN_TTL_SECONDS`:
 - one **Vault policy** per service (`service_policy_hcl`): read its own AWS and database
   credentials and its own KV v2 prefix, nothing else;
 - a **KV v2** mount (`kv/`) only when a service declares `secrets.kv`;
+- the **file audit device** (`file/`) writing every request and response, secrets
+  HMAC'd, to each server's audit volume (`vault.AUDIT_LOG_FILE`). Vault refuses to answer
+  a request it cannot audit: a full audit volume stops Vault, which the
+  `PersistentVolumeFilling` alert warns of days before;
 - with `ballast:vault.adminJwt`, **JWT auth** (`auth/jwt/`) with the one role
   `platform-admin` carrying the `platform-admin` policy (`ADMIN_POLICY_HCL`).
 
@@ -45,6 +49,7 @@ import pulumi_random as random
 import pulumi_vault as vault
 
 from components import vault_access
+from components.cluster.addons import vault as vault_addon
 from components.cluster.scope import InClusterScope
 from components.config import ServiceConfig, VaultAdminJwtConfig
 
@@ -237,6 +242,17 @@ def configure(
 
     def child(*after: pulumi.Resource) -> pulumi.ResourceOptions:
         return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=list(after)))
+
+    # First, so everything below is audited from its first request.
+    audit = vault.Audit(
+        f"{name}-vault-audit",
+        type="file",
+        path="file",
+        description="Every request and response (secrets HMAC'd) on the audit volume",
+        options={"file_path": vault_addon.AUDIT_LOG_FILE},
+        opts=opts,
+    )
+    opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=[audit]))
 
     with_secrets = [s for s in settings.services if s.secrets is not None]
     aws_services = [s for s in with_secrets if s.secrets and s.secrets.aws is not None]
