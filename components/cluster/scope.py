@@ -148,3 +148,29 @@ class InClusterScope:
             depends_on=list(depends_on),
             aliases=aliases,
         )
+
+    def chart_release(
+        self,
+        suffix: str,
+        *,
+        release: str,
+        chart: str,
+        version: str,
+        repository: str,
+        namespace: str,
+        values: Mapping[str, Any],
+        depends_on: Sequence[pulumi.Resource] = (),
+    ) -> k8s.helm.v3.Release:
+        """A pinned chart's Helm release `release` in `namespace`, named
+        `<name>-<suffix>` (so its URN is what a direct `k8s.helm.v3.Release` call gave),
+        waiting for `depends_on`."""
+        return k8s.helm.v3.Release(
+            f"{self.name}-{suffix}",
+            name=release,
+            chart=chart,
+            version=version,
+            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repository),
+            namespace=namespace,
+            values=values,
+            opts=self.opts(depends_on),
+        )

@@ -246,13 +246,13 @@ def release(
     release); None without a log store."""
     if cluster.telemetry is None:
         return None
-    return k8s.helm.v3.Release(
-        f"{scope.name}-alloy",
-        name=RELEASE,
+    return scope.chart_release(
+        "alloy",
+        release=RELEASE,
         chart=versions.ALLOY_CHART,
         version=versions.ALLOY_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.ALLOY_CHART_REPOSITORY),
+        repository=versions.ALLOY_CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=helm_values(environment=cluster.environment, region=cluster.region),
-        opts=scope.opts([namespace, *priority_classes, *after]),
+        depends_on=[namespace, *priority_classes, *after],
     )

@@ -166,12 +166,12 @@ def release(
     telemetry = cluster.telemetry
     if telemetry is None:
         return None
-    return k8s.helm.v3.Release(
-        f"{scope.name}-loki",
-        name=RELEASE,
+    return scope.chart_release(
+        "loki",
+        release=RELEASE,
         chart=versions.LOKI_CHART,
         version=versions.LOKI_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.LOKI_CHART_REPOSITORY),
+        repository=versions.LOKI_CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=helm_values(
             region=cluster.region,
@@ -181,5 +181,5 @@ def release(
             retention_days=telemetry.loki_retention_days,
             wal_storage_gib=telemetry.loki_wal_storage_gib,
         ),
-        opts=scope.opts([namespace, *priority_classes]),
+        depends_on=[namespace, *priority_classes],
     )

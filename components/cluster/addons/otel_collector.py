@@ -179,13 +179,13 @@ def release(
     release); None without a trace store."""
     if cluster.telemetry is None:
         return None
-    return k8s.helm.v3.Release(
-        f"{scope.name}-otel-collector",
-        name=RELEASE,
+    return scope.chart_release(
+        "otel-collector",
+        release=RELEASE,
         chart=versions.OTEL_CHART,
         version=versions.OTEL_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.OTEL_CHART_REPOSITORY),
+        repository=versions.OTEL_CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=helm_values(replicas=REPLICAS[cluster.environment]),
-        opts=scope.opts([namespace, *priority_classes, *after]),
+        depends_on=[namespace, *priority_classes, *after],
     )

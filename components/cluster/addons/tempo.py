@@ -141,12 +141,12 @@ def release(
     telemetry = cluster.telemetry
     if telemetry is None:
         return None
-    return k8s.helm.v3.Release(
-        f"{scope.name}-tempo",
-        name=RELEASE,
+    return scope.chart_release(
+        "tempo",
+        release=RELEASE,
         chart=versions.TEMPO_CHART,
         version=versions.TEMPO_CHART_VERSION,
-        repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=versions.TEMPO_CHART_REPOSITORY),
+        repository=versions.TEMPO_CHART_REPOSITORY,
         namespace=NAMESPACE,
         values=helm_values(
             region=cluster.region,
@@ -155,5 +155,5 @@ def release(
             retention_days=telemetry.tempo_retention_days,
             wal_storage_gib=telemetry.tempo_wal_storage_gib,
         ),
-        opts=scope.opts([namespace, *priority_classes]),
+        depends_on=[namespace, *priority_classes],
     )
