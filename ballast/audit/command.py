@@ -107,7 +107,7 @@ def audit(
         raise usage(str(exc)) from None
     region_list = _split(regions) or None
     if region_list:
-        from components.config.aws_catalog import region_problem
+        from components.aws_catalog import region_problem
 
         for region in region_list:
             problem = region_problem(region)

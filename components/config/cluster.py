@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from components.config.aws_catalog import (
+from components.aws_catalog import (
     accelerator,
     ami_type_for,
     eks_ami_types,

@@ -12,7 +12,7 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, ValidationInfo, field_validator
 
-from components.config.aws_catalog import region_problem
+from components.aws_catalog import region_problem
 from components.config.base import (
     ENVIRONMENTS,
     NAMESPACE,

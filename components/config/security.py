@@ -9,7 +9,7 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.config.aws_catalog import region_problem
+from components.aws_catalog import region_problem
 from components.config.base import (
     _IAM_PRINCIPAL_ARN,
     _context,

@@ -18,7 +18,7 @@ from ballast.offline.stack_config import load_project
 from components import versions
 from components.cluster.addons import nvidia_device_plugin
 from components.config import NodeGroupConfig, TaintConfig
-from components.config.aws_catalog import (
+from components.aws_catalog import (
     accelerator,
     eks_ami_types,
     instance_types,
