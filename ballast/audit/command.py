@@ -13,6 +13,7 @@ from typing import Annotated
 
 import typer
 
+from ballast.gc_pause import gc_paused
 from ballast.output import console, text
 
 
@@ -20,6 +21,9 @@ def _split(values: list[str] | None) -> list[str]:
     return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
 
 
+# Discovery through the written report without the cyclic collector, and the heap frozen
+# after it: the process ends with the command (ballast/gc_pause.py).
+@gc_paused(freeze=True)
 def audit(
     accounts: Annotated[
         list[str] | None,

@@ -3,6 +3,8 @@
 `audit(options)` never raises for what a service answers: failed calls become
 `errors`, and what was collected is kept. It raises `ScopeError` only when the audit
 cannot start at all (no usable credentials or endpoint).
+
+The cyclic garbage collector is paused while an audit runs (`ballast.gc_pause`).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from ballast.audit.scope import (
     enabled_regions,
     role_arn,
 )
+from ballast.gc_pause import gc_paused
 
 #: Exit codes of `ballast audit` (docs/audit.md).
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE, EXIT_INCOMPLETE = 0, 1, 2, 3
@@ -84,11 +87,12 @@ class AuditResult:
 
 def audit(options: AuditOptions) -> AuditResult:
     started = time.monotonic()
-    factory = ClientFactory(options.client, options.session)
-    try:
-        return _audit(options, factory, started)
-    finally:
-        factory.close()
+    with gc_paused():
+        factory = ClientFactory(options.client, options.session)
+        try:
+            return _audit(options, factory, started)
+        finally:
+            factory.close()
 
 
 def _audit(options: AuditOptions, factory: ClientFactory, started: float) -> AuditResult:
