@@ -4,7 +4,9 @@ Regional services are read in every audited region; global ones (IAM, S3, Route 
 Organizations, S3 Control) once per account, from its first region. Every list call goes
 through a paginator where the API pages. Each resource lands in the `Inventory` as a
 `Resource` whose `data` holds what the checks read; follow-up calls (one per bucket,
-cluster, load balancer, user...) are units of their own, so their latency overlaps.
+cluster, load balancer, user...) are units of their own, so their latency overlaps, and
+a resource's independent calls (a bucket's seven, a load balancer's four) run as one
+`Gather`, so the longest chain of dependent calls stays short.
 """
 
 from __future__ import annotations
@@ -19,15 +21,13 @@ from urllib.parse import unquote
 from botocore.exceptions import ClientError  # type: ignore[import-untyped]
 
 from ballast.audit.model import Resource
-from ballast.audit.pool import Unit
+from ballast.audit.pool import Gather, Submit, Unit
 from ballast.audit.scope import ClientFactory
 
 REGIONAL = ("ec2", "eks", "elbv2", "rds", "cloudtrail", "guardduty", "backup", "secretsmanager")
 GLOBAL = ("iam", "s3", "route53", "organizations")
 #: Every service an audit can read, in the order `--services` lists them.
 SERVICES = REGIONAL + GLOBAL
-
-Submit = Callable[[Unit], None]
 
 
 class Inventory:
@@ -149,6 +149,18 @@ class Collector:
         self, account: str, region: str, service: str, operation: str, fn: Callable[[], None]
     ) -> Unit:
         return Unit(account, region, service, operation, lambda submit: fn())
+
+    def _gather(
+        self,
+        account: str,
+        region: str,
+        service: str,
+        parts: dict[str, tuple[str, Callable[[], Any]]],
+        then: Callable[[dict[str, Any], Submit], None],
+        submit: Submit,
+    ) -> None:
+        for unit in Gather(parts, then).units(account, region, service):
+            submit(unit)
 
     def _client(self, account: str, region: str, service: str) -> Any:
         return self.factory.client(account, region, service)
@@ -347,17 +359,32 @@ class Collector:
     def elbv2_load_balancers(self, account: str, region: str, submit: Submit) -> None:
         elb = self._client(account, region, "elbv2")
         for lb in _pages(elb, "describe_load_balancers", "LoadBalancers"):
-            submit(
-                self._unit(
-                    account, region, "elbv2", "DescribeListeners",
-                    functools.partial(self._load_balancer, elb, account, region, lb),
+            arn = lb["LoadBalancerArn"]
+            parts: dict[str, tuple[str, Callable[[], Any]]] = {
+                "listeners": ("DescribeListeners", functools.partial(
+                    lambda arn: list(_pages(elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)), arn)),
+                "attributes": ("DescribeLoadBalancerAttributes", functools.partial(
+                    elb.describe_load_balancer_attributes, LoadBalancerArn=arn)),
+                "tags": ("DescribeTags", functools.partial(elb.describe_tags, ResourceArns=[arn])),
+            }  # fmt: skip
+            if _internet_facing_alb(lb):
+                parts["waf"] = (
+                    "GetWebACLForResource",
+                    functools.partial(self._web_acl, account, region, arn),
                 )
-            )  # fmt: skip
+            self._gather(account, region, "elbv2", parts,
+                         functools.partial(self._load_balancer, account, region, lb), submit)  # fmt: skip
 
-    def _load_balancer(self, elb: Any, account: str, region: str, lb: dict[str, Any]) -> None:
+    def _web_acl(self, account: str, region: str, arn: str) -> str:
+        answer = self._client(account, region, "wafv2").get_web_acl_for_resource(ResourceArn=arn)
+        return str((answer.get("WebACL") or {}).get("ARN") or "")
+
+    def _load_balancer(
+        self, account: str, region: str, lb: dict[str, Any], answers: dict[str, Any], _: Submit
+    ) -> None:
         arn = lb["LoadBalancerArn"]
         listeners = []
-        for listener in _pages(elb, "describe_listeners", "Listeners", LoadBalancerArn=arn):
+        for listener in answers["listeners"]:
             actions = listener.get("DefaultActions", [])
             listeners.append(
                 {
@@ -370,31 +397,18 @@ class Collector:
                     ),
                 }
             )  # fmt: skip
-        attributes = {
-            a["Key"]: a.get("Value")
-            for a in elb.describe_load_balancer_attributes(LoadBalancerArn=arn).get(
-                "Attributes", []
-            )
-        }
-        scheme = lb.get("Scheme", "internet-facing")
-        lb_type = lb.get("Type", "application")
-        waf = None
-        if lb_type == "application" and scheme == "internet-facing":
-            answer = self._client(account, region, "wafv2").get_web_acl_for_resource(
-                ResourceArn=arn
-            )
-            waf = (answer.get("WebACL") or {}).get("ARN") or ""
-        tags = elb.describe_tags(ResourceArns=[arn]).get("TagDescriptions", [])
+        attributes = {a["Key"]: a.get("Value") for a in answers["attributes"].get("Attributes", [])}
+        tags = answers["tags"].get("TagDescriptions", [])
         self._add(
             account=account, region=region, service="elbv2", kind="load-balancer",
             id=lb.get("LoadBalancerName", arn), arn=arn, name=lb.get("LoadBalancerName", ""),
             tags=_tags(tags[0].get("Tags") if tags else []),
             data={
-                "type": lb_type, "scheme": scheme,
+                "type": lb.get("Type", "application"), "scheme": lb.get("Scheme", "internet-facing"),
                 "zones": sorted(z.get("ZoneName", "") for z in lb.get("AvailabilityZones", [])),
                 "listeners": listeners,
                 "access_logs": attributes.get("access_logs.s3.enabled") == "true",
-                "waf": waf,
+                "waf": answers.get("waf"),
             },
         )  # fmt: skip
 
@@ -499,13 +513,33 @@ class Collector:
                     managed[policy["Arn"]] = _statements(version.get("Document"))
             principals += [("user", u) for u in page.get("UserDetailList", [])]
             principals += [("role", r) for r in page.get("RoleDetailList", [])]
-        for arn in sorted(
+        # Each attached AWS managed policy costs two dependent calls; they run side by
+        # side, and the principals are read once the last one has answered.
+        missing = sorted(
             {a["PolicyArn"] for _, p in principals for a in p.get("AttachedManagedPolicies", [])}
             - set(managed)
-        ):
-            default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
-            document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
-            managed[arn] = _statements(document.get("Document"))
+        )
+        then = functools.partial(self._principals, iam, account, region, managed, principals)
+        if not missing:
+            then({}, submit)
+            return
+        parts: dict[str, tuple[str, Callable[[], Any]]] = {
+            arn: ("GetPolicyVersion", functools.partial(_managed_policy, iam, arn))
+            for arn in missing
+        }
+        self._gather(account, region, "iam", parts, then, submit)
+
+    def _principals(
+        self,
+        iam: Any,
+        account: str,
+        region: str,
+        managed: dict[str, list[dict[str, Any]]],
+        principals: list[tuple[str, dict[str, Any]]],
+        read: dict[str, list[dict[str, Any]]],
+        submit: Submit,
+    ) -> None:
+        managed = {**managed, **read}
         for kind, p in principals:
             statements: list[dict[str, Any]] = []
             inline = p.get("UserPolicyList" if kind == "user" else "RolePolicyList", [])
@@ -527,40 +561,32 @@ class Collector:
                     account=account, region=region, service="iam", kind="role", id=name,
                     arn=p.get("Arn", ""), name=name, tags=_tags(p.get("Tags")), data=data,
                 )  # fmt: skip
-            else:
-                submit(
-                    self._unit(
-                        account, region, "iam", "ListAccessKeys",
-                        functools.partial(self._user, iam, account, region, p, data),
-                    )
-                )  # fmt: skip
+                continue
+            parts: dict[str, tuple[str, Callable[[], Any]]] = {
+                "keys": ("ListAccessKeys", functools.partial(_access_keys, iam, name)),
+                "login": ("GetLoginProfile", functools.partial(
+                    _optional, iam.get_login_profile, ("NoSuchEntity",), UserName=name)),
+                "mfa": ("ListMFADevices", functools.partial(
+                    lambda name: list(_pages(iam, "list_mfa_devices", "MFADevices", UserName=name)), name)),
+            }  # fmt: skip
+            self._gather(account, region, "iam", parts,
+                         functools.partial(self._user, account, region, p, data), submit)  # fmt: skip
 
     def _user(
-        self, iam: Any, account: str, region: str, p: dict[str, Any], data: dict[str, Any]
+        self,
+        account: str,
+        region: str,
+        p: dict[str, Any],
+        data: dict[str, Any],
+        answers: dict[str, Any],
+        _: Submit,
     ) -> None:
         name = p["UserName"]
-        keys = []
-        for key in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=name):
-            if key.get("Status") != "Active":
-                continue
-            used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
-            last = used.get("AccessKeyLastUsed", {}).get("LastUsedDate")
-            keys.append(
-                {"id": key["AccessKeyId"], "created": str(key.get("CreateDate", "")),
-                 "last_used": str(last) if last else None}
-            )  # fmt: skip
-        try:
-            iam.get_login_profile(UserName=name)
-            console = True
-        except ClientError as exc:
-            if _error_code(exc) != "NoSuchEntity":
-                raise
-            console = False
-        mfa = list(_pages(iam, "list_mfa_devices", "MFADevices", UserName=name))
         self._add(
             account=account, region=region, service="iam", kind="user", id=name,
             arn=p.get("Arn", ""), name=name, tags=_tags(p.get("Tags")),
-            data={**data, "keys": keys, "console": console, "mfa": bool(mfa)},
+            data={**data, "keys": answers["keys"], "console": answers["login"] is not None,
+                  "mfa": bool(answers["mfa"])},
         )  # fmt: skip
 
     def organizations_policies(self, account: str, region: str, submit: Submit) -> None:
@@ -587,41 +613,35 @@ class Collector:
     def s3_buckets(self, account: str, region: str, submit: Submit) -> None:
         s3 = self._client(account, region, "s3")
         for b in s3.list_buckets().get("Buckets", []):
-            submit(
-                self._unit(
-                    account, region, "s3", "GetBucketAcl",
-                    functools.partial(self._bucket, s3, account, region, b["Name"]),
-                )
-            )  # fmt: skip
+            name = b["Name"]
 
-    def _bucket(self, s3: Any, account: str, region: str, name: str) -> None:
-        def optional(call: Callable[[], Any], *missing: str) -> Any:
-            try:
-                return call()
-            except ClientError as exc:
-                if _error_code(exc) in missing:
-                    return None
-                raise
+            def read(method: str, *missing: str, name: str = name) -> Callable[[], Any]:
+                return functools.partial(_optional, getattr(s3, method), missing, Bucket=name)
 
-        acl = s3.get_bucket_acl(Bucket=name)
+            parts: dict[str, tuple[str, Callable[[], Any]]] = {
+                "acl": ("GetBucketAcl", read("get_bucket_acl")),
+                "policy": ("GetBucketPolicy", read("get_bucket_policy", "NoSuchBucketPolicy")),
+                "block": ("GetPublicAccessBlock", read("get_public_access_block",
+                                                       "NoSuchPublicAccessBlockConfiguration")),
+                "encryption": ("GetBucketEncryption", read(
+                    "get_bucket_encryption", "ServerSideEncryptionConfigurationNotFoundError")),
+                "versioning": ("GetBucketVersioning", read("get_bucket_versioning")),
+                "tags": ("GetBucketTagging", read("get_bucket_tagging", "NoSuchTagSet")),
+                "location": ("GetBucketLocation", read("get_bucket_location")),
+            }  # fmt: skip
+            self._gather(account, region, "s3", parts,
+                         functools.partial(self._bucket, account, name), submit)  # fmt: skip
+
+    def _bucket(self, account: str, name: str, answers: dict[str, Any], _: Submit) -> None:
         public_grants = sorted(
             g.get("Permission", "")
-            for g in acl.get("Grants", [])
+            for g in answers["acl"].get("Grants", [])
             if g.get("Grantee", {})
             .get("URI", "")
             .endswith(("/global/AllUsers", "/global/AuthenticatedUsers"))
         )
-        policy = optional(lambda: s3.get_bucket_policy(Bucket=name), "NoSuchBucketPolicy")
-        block = optional(
-            lambda: s3.get_public_access_block(Bucket=name), "NoSuchPublicAccessBlockConfiguration"
-        )
-        encryption = optional(
-            lambda: s3.get_bucket_encryption(Bucket=name),
-            "ServerSideEncryptionConfigurationNotFoundError",
-        )
-        versioning = s3.get_bucket_versioning(Bucket=name).get("Status") == "Enabled"
-        tags = optional(lambda: s3.get_bucket_tagging(Bucket=name), "NoSuchTagSet")
-        location = s3.get_bucket_location(Bucket=name).get("LocationConstraint") or "us-east-1"
+        policy, block, tags = answers["policy"], answers["block"], answers["tags"]
+        location = answers["location"].get("LocationConstraint") or "us-east-1"
         block_config = (block or {}).get("PublicAccessBlockConfiguration", {})
         self._add(
             account=account, region=location, service="s3", kind="bucket", id=name,
@@ -630,8 +650,8 @@ class Collector:
                 "public_grants": public_grants,
                 "public_statements": _public_statements(policy["Policy"]) if policy else [],
                 "block": {k: bool(v) for k, v in block_config.items()},
-                "encrypted": encryption is not None,
-                "versioning": versioning,
+                "encrypted": answers["encryption"] is not None,
+                "versioning": answers["versioning"].get("Status") == "Enabled",
             },
         )  # fmt: skip
 
@@ -673,6 +693,47 @@ class Collector:
                     )  # fmt: skip
 
             submit(self._unit(account, region, "route53", "ListResourceRecordSets", records))
+
+
+def _managed_policy(iam: Any, arn: str) -> list[dict[str, Any]]:
+    """The statements of a managed policy's default version."""
+    default = iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"]
+    document = iam.get_policy_version(PolicyArn=arn, VersionId=default)["PolicyVersion"]
+    return _statements(document.get("Document"))
+
+
+def _access_keys(iam: Any, user: str) -> list[dict[str, Any]]:
+    """A user's active access keys, each with its creation and last use."""
+    keys = []
+    for key in _pages(iam, "list_access_keys", "AccessKeyMetadata", UserName=user):
+        if key.get("Status") != "Active":
+            continue
+        used = iam.get_access_key_last_used(AccessKeyId=key["AccessKeyId"])
+        last = used.get("AccessKeyLastUsed", {}).get("LastUsedDate")
+        keys.append(
+            {"id": key["AccessKeyId"], "created": str(key.get("CreateDate", "")),
+             "last_used": str(last) if last else None}
+        )  # fmt: skip
+    return keys
+
+
+def _optional(call: Callable[..., Any], missing: tuple[str, ...], **kwargs: Any) -> Any:
+    """`call(**kwargs)`'s answer, or None when it fails with one of the `missing` error
+    codes (the API's way of saying the bucket has no such configuration)."""
+    try:
+        return call(**kwargs)
+    except ClientError as exc:
+        if _error_code(exc) in missing:
+            return None
+        raise
+
+
+def _internet_facing_alb(lb: dict[str, Any]) -> bool:
+    """An Application Load Balancer reachable from the internet: the kind a WAF guards."""
+    return (
+        lb.get("Type", "application") == "application"
+        and lb.get("Scheme", "internet-facing") == "internet-facing"
+    )
 
 
 def _statements(document: Any) -> list[dict[str, Any]]:

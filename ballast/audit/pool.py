@@ -3,7 +3,10 @@ becomes an `AuditError`.
 
 A unit is one small piece of discovery: (account, region, service, what). A unit may
 submit follow-up units (one per bucket, per cluster, per load balancer...), so the
-latency of every call overlaps with the others'. A failing unit records one error and
+latency of every call overlaps with the others'. Calls that feed one result but do not
+depend on each other (a bucket's ACL, policy, encryption...) run as a `Gather`: a unit
+each, joined when the last answers, so a resource costs one round trip of latency, not
+one per call. A failing unit records one error and
 never stops the rest. Defaults: 32 workers; the whole run is bounded by `deadline_s`
 (600 s), after which units not yet finished are recorded as errors, not waited for.
 """
@@ -84,6 +87,48 @@ class Unit:
     service: str
     operation: str
     run: Callable[[Callable[[Unit], None]], None]
+
+
+Submit = Callable[[Unit], None]
+
+
+class Gather:
+    """Independent calls feeding one result, each run as a unit of its own.
+
+    `parts` maps a key to (operation, call); `then(answers, submit)` runs once, in the
+    thread of the last part to answer, with every answer by key (and may submit more
+    units). A part that fails records its own error, naming its operation, and `then`
+    never runs: nothing is added half-read.
+    """
+
+    def __init__(
+        self,
+        parts: dict[str, tuple[str, Callable[[], Any]]],
+        then: Callable[[dict[str, Any], Submit], None],
+    ):
+        if not parts:
+            raise ValueError("a Gather needs at least one part")
+        self._parts = parts
+        self._then = then
+        self._answers: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def units(self, account: str, region: str, service: str) -> list[Unit]:
+        return [
+            Unit(account, region, service, operation, self._runner(key))
+            for key, (operation, _) in self._parts.items()
+        ]
+
+    def _runner(self, key: str) -> Callable[[Submit], None]:
+        def run(submit: Submit) -> None:
+            answer = self._parts[key][1]()
+            with self._lock:
+                self._answers[key] = answer
+                last = len(self._answers) == len(self._parts)
+            if last:
+                self._then(dict(self._answers), submit)
+
+        return run
 
 
 class Pool:

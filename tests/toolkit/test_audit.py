@@ -248,6 +248,32 @@ def test_unreachable_endpoint_for_one_service(server, seeded):
     assert run.exit_code == EXIT_INCOMPLETE
 
 
+def test_a_failed_part_of_a_bucket_names_its_call_and_keeps_the_other_buckets(server, seeded):
+    """A bucket's seven calls run side by side (a Gather): the one that fails is the
+    one named, that bucket is left out rather than judged on half its answers, and every
+    other bucket is still read and checked."""
+    public = seeded.cases["s3-public-policy"]["positive"].removeprefix("arn:aws:s3:::")
+    denied = answer(403, b"<Error><Code>AccessDenied</Code><Message>no</Message></Error>",
+                    **{"Content-Type": "application/xml"})  # fmt: skip
+
+    def on_one_bucket(request: Any, **kwargs: Any) -> AWSResponse | None:
+        return denied(request, **kwargs) if f"/{public}" in request.url else None
+
+    run = audit(options(server, seeded, services=("s3",), accounts=[seeded.accounts[0]],
+                        max_attempts=1,
+                        hooks=[("before-send.s3.GetBucketEncryption", on_one_bucket)]))  # fmt: skip
+    assert [(e.service, e.operation, e.kind) for e in run.errors] == [
+        ("s3", "GetBucketEncryption", "access-denied")
+    ]
+    buckets = {r.id for r in run.resources if r.kind == "bucket"}
+    assert public not in buckets
+    assert buckets, "the other buckets were read"
+    unversioned = seeded.cases["s3-unversioned"]["positive"]
+    if unversioned != f"arn:aws:s3:::{public}":
+        assert unversioned in flagged(run, "s3-unversioned")
+    assert run.exit_code == EXIT_INCOMPLETE
+
+
 def test_malformed_answer_is_an_error_not_a_crash(server, seeded):
     garbage = answer(
         200, b"<DescribeVolumesResponse><volumeSet><item>", **{"Content-Type": "text/xml"}
