@@ -16,8 +16,6 @@ from pydantic import ValidationError
 from ballast.offline import load_stack_config, run_component, run_stack
 from ballast.offline.stack_config import load_project
 from components import versions
-from components.cluster.addons import nvidia_device_plugin
-from components.config import NodeGroupConfig, TaintConfig
 from components.aws_catalog import (
     accelerator,
     eks_ami_types,
@@ -25,6 +23,8 @@ from components.aws_catalog import (
     node_ami_types,
     unsupported_accelerator,
 )
+from components.cluster.addons import nvidia_device_plugin
+from components.config import NodeGroupConfig, TaintConfig
 from components.config.cluster import instance_architecture
 from components.tags import GPU_TAINT_KEY, NODE_GROUP_LABEL
 from tests.components.test_cluster import GENERAL, component
