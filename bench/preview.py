@@ -53,8 +53,11 @@ def sdk_imports_used(stack: str) -> list[str]:
             version, _, cls = version_cls.partition(":")
             names.add(f"pulumi_kubernetes.{group.split('.')[0]}.{version}.{cls}")
         elif package not in ("pulumi", "ballast") and "/" in rest:
+            # aws:ec2/vpc:Vpc -> pulumi_aws.ec2.Vpc; the index module is the package's top
+            # level: random:index/randomPassword:RandomPassword -> pulumi_random.RandomPassword
             module, _, cls = rest.partition("/")
-            names.add(f"pulumi_{package}.{module}.{cls.split(':')[-1]}")
+            prefix = f"pulumi_{package}" + ("" if module == "index" else f".{module}")
+            names.add(f"{prefix}.{cls.split(':')[-1]}")
     for invoke in run.invokes:
         package, module_path, function = invoke.token.split(":")
         module = module_path.split("/")[0]
