@@ -21,9 +21,8 @@ def _split(values: list[str] | None) -> list[str]:
     return [p.strip() for v in values or [] for p in v.split(",") if p.strip()]
 
 
-# Discovery through the written report without the cyclic collector, and the heap frozen
-# after it: the process ends with the command (ballast/gc_pause.py).
-@gc_paused(freeze=True)
+# Discovery through the written report without the cyclic collector (ballast/gc_pause.py).
+@gc_paused()
 def audit(
     accounts: Annotated[
         list[str] | None,

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import gc
 import io
 import json
 import sys
@@ -46,14 +45,6 @@ from tests.conftest import ROOT
 
 #: One session for every audit here: service models load once.
 SESSION = boto3.Session(region_name="us-east-1", **CREDENTIALS)
-
-
-@pytest.fixture(autouse=True)
-def _unfreeze_after_the_command():
-    """The command freezes the heap for its process's exit (ballast/gc_pause.py); a
-    test runs it in-process, so the heap goes back to the collector after each test."""
-    yield
-    gc.unfreeze()
 
 
 @pytest.fixture(scope="module")
