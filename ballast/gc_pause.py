@@ -4,8 +4,9 @@
 objects (botocore's service models; the Pulumi SDK's resources, outputs and asyncio
 tasks), so the collector runs often and each of its older-generation passes walks them
 all again. Measured with the collector paused (`bench/audit.py`, `bench/preview.py`): an
-audit of the bench estate went from 1.85 s to 1.43 s, `ballast preview prod` from 4.5 s to
-3.2 s, with its peak memory 4-6 MiB higher. What they allocate is mostly freed by reference
+audit of the bench estate went from 1.85 s to 1.43 s (0.14 s of that from a lighter import
+in the same change, docs/audit.md), `ballast preview prod` from 4.5 s to 3.2 s, with its
+peak memory 4-6 MiB higher. What they allocate is mostly freed by reference
 counting; what is left in cycles waits for the collector's next run after the block.
 
 When the process is one CLI command (`ballast.cli.main` says so through

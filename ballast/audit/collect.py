@@ -120,6 +120,11 @@ def _pages(client: Any, operation: str, result_key: str, **kwargs: Any) -> Itera
         yield from page.get(result_key, [])
 
 
+def _listed(client: Any, operation: str, result_key: str, **kwargs: Any) -> list[Any]:
+    """Every item `_pages` yields, as one list (a part of a `Gather` answers whole)."""
+    return list(_pages(client, operation, result_key, **kwargs))
+
+
 def _error_code(exc: ClientError) -> str:
     return str(exc.response.get("Error", {}).get("Code", ""))
 
@@ -362,7 +367,7 @@ class Collector:
             arn = lb["LoadBalancerArn"]
             parts: dict[str, tuple[str, Callable[[], Any]]] = {
                 "listeners": ("DescribeListeners", functools.partial(
-                    lambda arn: list(_pages(elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)), arn)),
+                    _listed, elb, "describe_listeners", "Listeners", LoadBalancerArn=arn)),
                 "attributes": ("DescribeLoadBalancerAttributes", functools.partial(
                     elb.describe_load_balancer_attributes, LoadBalancerArn=arn)),
                 "tags": ("DescribeTags", functools.partial(elb.describe_tags, ResourceArns=[arn])),
@@ -567,7 +572,7 @@ class Collector:
                 "login": ("GetLoginProfile", functools.partial(
                     _optional, iam.get_login_profile, ("NoSuchEntity",), UserName=name)),
                 "mfa": ("ListMFADevices", functools.partial(
-                    lambda name: list(_pages(iam, "list_mfa_devices", "MFADevices", UserName=name)), name)),
+                    _listed, iam, "list_mfa_devices", "MFADevices", UserName=name)),
             }  # fmt: skip
             self._gather(account, region, "iam", parts,
                          functools.partial(self._user, account, region, p, data), submit)  # fmt: skip
