@@ -159,3 +159,18 @@ def trust_allows(
     return any(s["Effect"] == ALLOW for s in matched) and not any(
         s["Effect"] == DENY for s in matched
     )
+
+
+def irsa_trust_allows(
+    policy: Mapping[str, Any] | str, outputs: Mapping[str, Any], subject: str
+) -> bool:
+    """Whether an IRSA trust policy lets the Kubernetes `subject`
+    (`system:serviceaccount:<namespace>:<name>`) assume the role with a token of the
+    stack's cluster OIDC provider (`outputs`: a platform stack's) for the STS audience."""
+    issuer = outputs["clusterOidcIssuerUrl"].removeprefix("https://")
+    return trust_allows(
+        policy,
+        principal=("Federated", outputs["clusterOidcProviderArn"]),
+        action="sts:AssumeRoleWithWebIdentity",
+        context={f"{issuer}:sub": subject, f"{issuer}:aud": "sts.amazonaws.com"},
+    )

@@ -34,7 +34,7 @@ from components.ingress import (
     upstream_controller_policy,
 )
 from tests.conftest import ROOT, SHIPPED_STACKS, aws_context, stack_run
-from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, irsa_trust_allows
 from tests.tokens import (
     BUCKET,
     BUCKET_POLICY,
@@ -457,17 +457,9 @@ def test_only_the_controllers_service_account_assumes_its_role(shipped):
     (role,) = [r for r in ingress_of(run, ROLE) if r.name.endswith("-lb-controller")]
     assert role.outputs["arn"] == run.outputs["ingressControllerRoleArn"]
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    issuer = run.outputs["clusterOidcIssuerUrl"].removeprefix("https://")
-    provider = run.outputs["clusterOidcProviderArn"]
-    good = {
-        f"{issuer}:sub": "system:serviceaccount:ingress:aws-load-balancer-controller",
-        f"{issuer}:aud": "sts.amazonaws.com",
-    }
-    bad = {**good, f"{issuer}:sub": "system:serviceaccount:default:default"}
-    action = "sts:AssumeRoleWithWebIdentity"
-    principal = ("Federated", provider)
-    assert trust_allows(trust, principal=principal, action=action, context=good)
-    assert not trust_allows(trust, principal=principal, action=action, context=bad)
+    controller = "system:serviceaccount:ingress:aws-load-balancer-controller"
+    assert irsa_trust_allows(trust, run.outputs, controller)
+    assert not irsa_trust_allows(trust, run.outputs, "system:serviceaccount:default:default")
     (inline,) = [p for p in run.of_type(ROLE_POLICY) if p.inputs["role"] == role.id]
     policy = json.loads(inline.inputs["policy"])
     assert policy == controller_policy_document(

@@ -18,7 +18,7 @@ from components.config import parse_platform_config
 from components.telemetry_storage import KEY_ACTIONS, store_policy_document
 from tests.alloy_syntax import Expr, component, parse, relabel
 from tests.conftest import ROOT, SHIPPED_STACKS, platform_boundary, stack_run
-from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, irsa_trust_allows
 from tests.tokens import (
     BUCKET,
     BUCKET_ENCRYPTION,
@@ -152,23 +152,15 @@ def test_only_the_stores_service_account_assumes_its_role(stack, addon):
         r for r in of_storage(run, ROLE) if r.outputs["arn"] == run.outputs[f"{kind}RoleArn"]
     ]
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    issuer = run.outputs["clusterOidcIssuerUrl"].removeprefix("https://")
-    principal = ("Federated", run.outputs["clusterOidcProviderArn"])
-    action = "sts:AssumeRoleWithWebIdentity"
-    good = {
-        f"{issuer}:sub": f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}",
-        f"{issuer}:aud": "sts.amazonaws.com",
-    }
-    assert trust_allows(trust, principal=principal, action=action, context=good)
+    own = f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}"
+    assert irsa_trust_allows(trust, run.outputs, own)
     other = "tempo" if kind == "loki" else "loki"
     for sub in (
         f"system:serviceaccount:{addon.NAMESPACE}:{other}",
         f"system:serviceaccount:{addon.NAMESPACE}:alloy",
         f"system:serviceaccount:checkout:{addon.SERVICE_ACCOUNT}",
     ):
-        assert not trust_allows(
-            trust, principal=principal, action=action, context={**good, f"{issuer}:sub": sub}
-        )
+        assert not irsa_trust_allows(trust, run.outputs, sub)
 
 
 def test_the_store_policy_names_one_bucket_and_one_key():

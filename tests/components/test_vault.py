@@ -16,7 +16,7 @@ from components.cluster.addons import vault as addon
 from components.config import parse_platform_config
 from components.vault import UNSEAL_ACTIONS, unseal_policy_document
 from tests.conftest import ROOT, SHIPPED_STACKS, platform_boundary, stack_run
-from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, irsa_trust_allows
 from tests.tokens import HELM_RELEASE, KEY, ROLE, ROLE_POLICY, TARGET_GROUP
 
 VAULT = "ballast:components:Vault"
@@ -83,17 +83,10 @@ def test_only_the_servers_service_account_assumes_the_role(stack):
     run = stack_run(stack)
     (role,) = vault_of(run, ROLE)
     trust = json.loads(role.inputs["assumeRolePolicy"])
-    issuer = run.outputs["clusterOidcIssuerUrl"].removeprefix("https://")
-    principal = ("Federated", run.outputs["clusterOidcProviderArn"])
-    action = "sts:AssumeRoleWithWebIdentity"
-    good = {
-        f"{issuer}:sub": f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}",
-        f"{issuer}:aud": "sts.amazonaws.com",
-    }
-    assert trust_allows(trust, principal=principal, action=action, context=good)
+    server = f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}"
+    assert irsa_trust_allows(trust, run.outputs, server)
     for sub in ("system:serviceaccount:vault:default", "system:serviceaccount:checkout:vault"):
-        bad = {**good, f"{issuer}:sub": sub}
-        assert not trust_allows(trust, principal=principal, action=action, context=bad)
+        assert not irsa_trust_allows(trust, run.outputs, sub)
 
 
 def test_the_unseal_policy_names_one_key():

@@ -14,7 +14,7 @@ from components.cluster.addons import vault as addon
 from components.cluster.addons import vault_config as vc
 from components.config import IN_CLUSTER_ADDRESS
 from tests.conftest import CLUSTER_STACKS, platform_boundary, platform_config, stack_run
-from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, trust_allows
+from tests.iam_eval import ALLOW, IMPLICIT_DENY, evaluate, irsa_trust_allows, trust_allows
 from tests.tokens import ROLE, ROLE_POLICY
 
 VAULT_PROVIDER = "pulumi:providers:vault"
@@ -115,16 +115,9 @@ def test_the_engine_role_may_only_assume_the_service_roles(layer):
         assert evaluate(policy, action, service_arns[0]) == IMPLICIT_DENY, action
     # IRSA for the Vault servers' service account only.
     trust = json.loads(engine.inputs["assumeRolePolicy"])
-    issuer = platform.outputs["clusterOidcIssuerUrl"].removeprefix("https://")
-    good = {
-        f"{issuer}:sub": f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}",
-        f"{issuer}:aud": "sts.amazonaws.com",
-    }
-    federated = ("Federated", platform.outputs["clusterOidcProviderArn"])
-    web = "sts:AssumeRoleWithWebIdentity"
-    assert trust_allows(trust, principal=federated, action=web, context=good)
-    bad = {**good, f"{issuer}:sub": "system:serviceaccount:checkout:checkout"}
-    assert not trust_allows(trust, principal=federated, action=web, context=bad)
+    server = f"system:serviceaccount:{addon.NAMESPACE}:{addon.SERVICE_ACCOUNT}"
+    assert irsa_trust_allows(trust, platform.outputs, server)
+    assert not irsa_trust_allows(trust, platform.outputs, "system:serviceaccount:checkout:checkout")
 
 
 def test_each_service_role_trusts_only_the_engine_and_carries_the_boundary(layer):
